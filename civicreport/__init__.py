@@ -1,0 +1,37 @@
+"""civicreport: 随手拍 civic reporting — photo evidence, grid routing, the closed loop.
+
+Flask is imported inside ``create_app`` so that ``civicreport.media`` and
+``civicreport.geo`` stay importable as plain Python.
+"""
+import os
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
+
+
+def create_app(config=None):
+    """Build the app: settings, extensions, backends, blueprints and error handlers.
+
+    ``config`` (a dict) wins over environment variables and defaults. Raises
+    ``ValueError`` when a setting is malformed or names an unknown backend.
+    """
+    from flask import Flask
+
+    from . import cli, errors, models  # noqa: F401  models registers the tables
+    from . import config as config_module
+    from .extensions import db, migrate
+    from .routes import api, media_files
+    from .services import backends
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.json.ensure_ascii = False
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(config_module.load(app.instance_path, config))
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    errors.init_app(app)
+    backends.init_app(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(media_files.bp)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,69 @@
+"""``flask --app civicreport …`` commands: data loading and user management."""
+from pathlib import Path
+
+import click
+from flask_migrate import upgrade
+
+from .errors import AppError
+from .services import auth, reference_data
+
+
+def init_app(app):
+    for command in (init_db, load_categories, load_demo, import_grid, create_user):
+        app.cli.add_command(command)
+
+
+def _fail(err):
+    raise click.ClickException(f"{err.code}: {err.message} {err.details or ''}".strip())
+
+
+@click.command("init-db")
+def init_db():
+    """Apply every migration (same as ``flask db upgrade``)."""
+    upgrade()
+    click.echo("database is at the latest migration")
+
+
+@click.command("load-categories")
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False), help="CSV; default: bundled list")
+def load_categories(path):
+    """Insert or update categories from the bundled (or given) CSV."""
+    click.echo(f"{reference_data.load_categories(path)} categories loaded")
+
+
+@click.command("load-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when a grid is already loaded.")
+def load_demo(if_empty):
+    """Load 綦江区 streets, communities, units, routing rules and a ~100 m demo grid."""
+    if if_empty and reference_data.demo_loaded():
+        click.echo("grid already loaded; demo data left as it is")
+        return
+    click.echo(f"綦江 demo loaded: {reference_data.load_demo()} grid cells")
+
+
+@click.command("import-grid")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--crs", type=click.Choice(["wgs84", "gcj02"]), required=True,
+              help="Coordinate system of the file; gcj02 is converted to WGS-84.")
+def import_grid(path, crs):
+    """Import community (12-digit ``code``) and grid (15-digit) polygons from GeoJSON."""
+    try:
+        communities, cells = reference_data.import_grid(path.read_text(encoding="utf-8"), crs)
+    except AppError as err:
+        _fail(err)
+    click.echo(f"imported {communities} communities and {cells} grid cells")
+
+
+@click.command("create-user")
+@click.argument("name")
+@click.option("--role", required=True, help="citizen, monitor, supervisor, unit_staff, leader or admin")
+@click.option("--unit", "unit_code", help="Unit code, for unit staff.")
+@click.option("--password", help="Optional password for later logins.")
+@click.option("--token-days", default=30, show_default=True, help="Lifetime of the printed API token.")
+def create_user(name, role, unit_code, password, token_days):
+    """Create a user and print a bearer token for it (shown once)."""
+    try:
+        user = auth.create_user(name, role, unit_code=unit_code, password=password)
+    except AppError as err:
+        _fail(err)
+    click.echo(auth.issue_token(user, days=token_days, label="cli"))

@@ -1,0 +1,69 @@
+"""Configuration: defaults here, overridden by ``CIVICREPORT_*`` environment variables.
+
+``CIVICREPORT_DATABASE_URL=postgresql+psycopg://…`` sets the database;
+every other key is overridden by ``CIVICREPORT_<KEY>`` and cast to the type of
+its default. A malformed value raises ``ValueError`` at start-up, not later.
+"""
+import os
+
+DEFAULTS = {
+    "SECRET_KEY": "dev-only-change-me",
+    "DATABASE_URL": None,  # None: SQLite file in the instance folder
+    "STORAGE": "local",
+    "MEDIA_ROOT": None,  # None: <instance>/media
+    "S3_BUCKET": "",
+    "S3_ENDPOINT_URL": "",
+    "S3_REGION": "",
+    "S3_PREFIX": "",
+    "S3_PRESIGN_SECONDS": 3600,
+    "S3_CONNECT_TIMEOUT": 5,
+    "S3_READ_TIMEOUT": 30,
+    "MAX_PHOTO_BYTES": 15 * 1024 * 1024,
+    "MAX_PHOTO_PIXELS": 64_000_000,
+    "MAX_PHOTOS_PER_REPORT": 6,
+    "MAX_REQUEST_BYTES": 100 * 1024 * 1024,
+    "DISPLAY_MAX_PX": 1280,
+    "THUMB_MAX_PX": 320,
+    "JPEG_QUALITY": 82,
+    "PHOTO_GPS_MISMATCH_M": 200.0,
+    "MAX_DESCRIPTION_CHARS": 2000,
+    "TIMEZONE": "Asia/Shanghai",
+    "PUBLIC_ID_PREFIX": "QJ",
+    "DISTRICT_CODE": "500110",
+    "CLASSIFIER": "keyword",
+    "IDEMPOTENCY_TTL_HOURS": 48,
+}
+
+ENV_PREFIX = "CIVICREPORT_"
+
+
+def _cast(default, raw, key):
+    if isinstance(default, bool):
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"{ENV_PREFIX}{key} must be a boolean, got {raw!r}")
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return raw
+
+
+def load(instance_path, overrides=None, environ=None):
+    """Return the settings dict: defaults, then environment, then ``overrides``."""
+    environ = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    for key, default in DEFAULTS.items():
+        raw = environ.get(ENV_PREFIX + key)
+        if raw is not None and raw != "":
+            settings[key] = _cast(default, raw, key)
+    settings.update(overrides or {})
+    if not settings["DATABASE_URL"]:
+        settings["DATABASE_URL"] = "sqlite:///" + os.path.join(instance_path, "civicreport.sqlite3")
+    if not settings["MEDIA_ROOT"]:
+        settings["MEDIA_ROOT"] = os.path.join(instance_path, "media")
+    settings["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
+    settings["MAX_CONTENT_LENGTH"] = settings["MAX_REQUEST_BYTES"]
+    return settings

@@ -1,0 +1,116 @@
+"""Domain exceptions and the one JSON error shape.
+
+Every failure a client can see is an ``AppError`` (or a Werkzeug HTTP error)
+rendered as ``{"error": {"code", "message", "details"}}``. This module imports
+no Flask at module level so that ``media/`` and ``geo/`` can raise these too.
+"""
+import json
+import logging
+
+log = logging.getLogger(__name__)
+
+
+class AppError(Exception):
+    status = 500
+    code = "internal_error"
+    message = "服务器内部错误"
+
+    def __init__(self, message=None, *, code=None, details=None, status=None):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.code = code or self.code
+        self.details = details or {}
+        self.status = status or self.status
+
+
+class BadRequest(AppError):
+    status = 400
+    code = "bad_request"
+    message = "请求格式错误"
+
+
+class Unauthorized(AppError):
+    status = 401
+    code = "unauthorized"
+    message = "需要登录"
+
+
+class Forbidden(AppError):
+    status = 403
+    code = "forbidden"
+    message = "无权执行此操作"
+
+
+class NotFound(AppError):
+    status = 404
+    code = "not_found"
+    message = "未找到"
+
+
+class Conflict(AppError):
+    status = 409
+    code = "conflict"
+    message = "状态冲突"
+
+
+class PayloadTooLarge(AppError):
+    status = 413
+    code = "payload_too_large"
+    message = "上传内容过大"
+
+
+class ValidationFailed(AppError):
+    status = 422
+    code = "validation_failed"
+    message = "提交的数据有误"
+
+
+class ServiceUnavailable(AppError):
+    status = 503
+    code = "service_unavailable"
+    message = "服务暂时不可用，请稍后重试"
+
+
+def error_body(code, message, details=None):
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+_HTTP_CODES = {
+    400: ("bad_request", "请求格式错误"),
+    404: ("not_found", "未找到"),
+    405: ("method_not_allowed", "不支持该请求方法"),
+    413: ("payload_too_large", "上传内容过大"),
+    415: ("unsupported_media_type", "不支持的内容类型"),
+}
+
+
+def init_app(app):
+    """Render every error raised inside a request in the one JSON shape."""
+    from werkzeug.exceptions import HTTPException
+
+    def respond(status, body, headers=None):
+        return app.response_class(
+            json.dumps(body, ensure_ascii=False),
+            status=status,
+            mimetype="application/json",
+            headers=headers,
+        )
+
+    @app.errorhandler(AppError)
+    def handle_app_error(err):
+        return respond(err.status, error_body(err.code, err.message, err.details))
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(err):
+        code, message = _HTTP_CODES.get(err.code, (_snake(err.name), err.description))
+        details = {"max_bytes": app.config["MAX_CONTENT_LENGTH"]} if err.code == 413 else None
+        return respond(err.code, error_body(code, message, details))
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(err):
+        log.exception("unhandled error")
+        return respond(500, error_body(AppError.code, AppError.message))
+
+
+def _snake(name):
+    return name.lower().replace(" ", "_").replace("'", "")

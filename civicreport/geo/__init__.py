@@ -1,0 +1,1 @@
+"""Coordinate systems, grid index and distances; no Flask, no models."""

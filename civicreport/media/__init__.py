@@ -1,0 +1,1 @@
+"""Photo pipeline (sniffing, limits, metadata, derivatives) and object storage backends."""

@@ -1,0 +1,409 @@
+"""Photo intake: type sniffing, limits, EXIF metadata, upright derivatives and a perceptual hash.
+
+Plain Python (no Flask, no models). Every problem with the uploaded bytes becomes an
+``AppError`` with a stable ``code``; garbage metadata is ignored, never raised.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import numbers
+import re
+import struct
+import warnings
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
+
+import pillow_heif
+from PIL import Image
+
+from civicreport.errors import PayloadTooLarge, ValidationFailed
+
+pillow_heif.register_heif_opener()
+
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"})
+_AVIF_BRANDS = frozenset({b"avif", b"avis"})
+_PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "heif": "HEIF"}
+_CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "heif": "image/heif"}
+_ICC_SPACES = {"RGB": b"RGB ", "L": b"GRAY"}
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_TAG_ORIENTATION = 0x0112
+_IFD_EXIF = 0x8769
+_IFD_GPS = 0x8825
+_TAG_DATETIME_ORIGINAL = 0x9003
+_TAG_OFFSET_TIME_ORIGINAL = 0x9011
+_GPS_LAT_REF, _GPS_LAT, _GPS_LON_REF, _GPS_LON, _GPS_TIME, _GPS_DATE = 1, 2, 3, 4, 7, 29
+_OFFSET_RE = re.compile(r"([+-])(\d{2}):(\d{2})")
+_EARLIEST_PHOTO = datetime(1990, 1, 1, tzinfo=timezone.utc)
+# What Pillow and its plugins raise on corrupt or truncated data.
+_DECODE_ERRORS = (
+    OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError,
+    ZeroDivisionError, RuntimeError, struct.error,
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int = 15 * 1024 * 1024
+    max_pixels: int = 64_000_000
+    display_px: int = 1280
+    thumb_px: int = 320
+    jpeg_quality: int = 82
+
+
+@dataclass(frozen=True)
+class PhotoMeta:
+    gps_lat: float | None
+    gps_lon: float | None
+    taken_at: datetime | None  # aware, UTC
+    orientation: int  # EXIF orientation applied to the pixels; 1 for HEIF (the decoder applies irot/imir)
+
+
+@dataclass(frozen=True)
+class ProcessedPhoto:
+    sha256: str
+    format: str
+    content_type: str
+    byte_size: int
+    width: int  # upright size of the full original
+    height: int
+    meta: PhotoMeta
+    display: bytes
+    display_size: tuple[int, int]
+    thumb: bytes
+    thumb_size: tuple[int, int]
+    phash: str
+
+
+def sniff_format(data: bytes) -> str:
+    """Return "jpeg", "png", "webp" or "heif" from the magic bytes.
+
+    Raises ValidationFailed(code="unsupported_image_type") for anything else.
+    """
+    head = bytes(data[:64])
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if _is_heif(data):
+        return "heif"
+    raise ValidationFailed(
+        "不支持的图片格式，请上传 JPEG、PNG、WebP 或 HEIC 照片", code="unsupported_image_type"
+    )
+
+
+def _is_heif(data: bytes) -> bool:
+    """True for an ISO-BMFF ``ftyp`` box naming a HEIF brand (AVIF files are refused)."""
+    if len(data) < 16 or data[4:8] != b"ftyp":
+        return False
+    box_size = int.from_bytes(data[:4], "big")
+    end = min(box_size, len(data), 4096) if box_size >= 16 else 16
+    brands = {bytes(data[8:12])} | {bytes(data[i:i + 4]) for i in range(16, end - 3, 4)}
+    return bool(brands & _HEIF_BRANDS) and not brands & _AVIF_BRANDS
+
+
+def process_photo(
+    data: bytes, limits: Limits = Limits(), default_tz: tzinfo = ZoneInfo("Asia/Shanghai")
+) -> ProcessedPhoto:
+    """Check, decode once and derive the upright, metadata-free display and thumb JPEGs.
+
+    Raises PayloadTooLarge(photo_too_large), ValidationFailed(unsupported_image_type,
+    image_too_many_pixels or image_unreadable); bad EXIF is ignored, never raised.
+    """
+    _check_bytes(data, limits)
+    fmt = sniff_format(data)
+    im = _open(data, fmt, limits)
+    full_size = im.size
+    _decode(im, fmt, limits.display_px)
+    meta = _read_meta(im, fmt, default_tz)
+    upright = _upright_size(full_size, meta.orientation)
+    flat = _flatten(im)
+    display_size = _fit(upright, limits.display_px)
+    display = _orient(_resize(flat, _upright_size(display_size, meta.orientation)), meta.orientation)
+    thumb = _resize(display, _fit(display.size, limits.thumb_px))
+    icc = _icc_profile(im.info, flat.mode)
+    return ProcessedPhoto(
+        sha256=hashlib.sha256(data).hexdigest(),
+        format=fmt,
+        content_type=_content_type(im, fmt),
+        byte_size=len(data),
+        width=upright[0],
+        height=upright[1],
+        meta=meta,
+        display=_encode_jpeg(display, limits.jpeg_quality, icc),
+        display_size=display.size,
+        thumb=_encode_jpeg(thumb, limits.jpeg_quality, icc),
+        thumb_size=thumb.size,
+        phash=_dhash(thumb),
+    )
+
+
+def hamming(a_hex: str, b_hex: str) -> int:
+    """Number of differing bits between two hex hashes; raises ValueError if one is not hex."""
+    return (int(a_hex, 16) ^ int(b_hex, 16)).bit_count()
+
+
+# --- limits and decoding -------------------------------------------------------------
+
+
+def _check_bytes(data: bytes, limits: Limits) -> None:
+    """Raise PayloadTooLarge(photo_too_large) when ``data`` is over the byte cap."""
+    if len(data) > limits.max_bytes:
+        raise PayloadTooLarge(
+            f"照片文件过大，单张不能超过 {limits.max_bytes / 1024 / 1024:g} MB",
+            code="photo_too_large",
+            details={"max_bytes": limits.max_bytes, "size": len(data)},
+        )
+
+
+def _open(data: bytes, fmt: str, limits: Limits) -> Image.Image:
+    """Read the header only; raises ValidationFailed(image_too_many_pixels / image_unreadable)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[fmt]])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _too_many_pixels(limits, None) from exc
+    except _DECODE_ERRORS as exc:
+        raise _unreadable() from exc
+    width, height = im.size
+    if width < 1 or height < 1:
+        raise _unreadable()
+    if width * height > limits.max_pixels:
+        raise _too_many_pixels(limits, im.size)
+    return im
+
+
+def _decode(im: Image.Image, fmt: str, display_px: int) -> None:
+    """Load the pixels once (JPEG at the smallest DCT scale that still covers ``display_px``).
+
+    Raises ValidationFailed(image_unreadable) for truncated or corrupt data.
+    """
+    try:
+        if fmt == "jpeg":
+            im.draft("RGB", _draft_request(im.size, display_px))
+        im.load()
+    except _DECODE_ERRORS as exc:
+        raise _unreadable() from exc
+
+
+def _draft_request(size: tuple[int, int], long_px: int) -> tuple[int, int]:
+    """Box for ``draft`` whose long side is ``long_px``, so the decoded long side stays >= it."""
+    scale = min(1.0, long_px / max(size))
+    return max(1, math.floor(size[0] * scale)), max(1, math.floor(size[1] * scale))
+
+
+def _too_many_pixels(limits: Limits, size: tuple[int, int] | None) -> ValidationFailed:
+    width, height = size or (None, None)
+    return ValidationFailed(
+        f"图片像素过多，单张不能超过 {limits.max_pixels} 像素",
+        code="image_too_many_pixels",
+        details={"max_pixels": limits.max_pixels, "width": width, "height": height},
+    )
+
+
+def _unreadable() -> ValidationFailed:
+    return ValidationFailed("图片已损坏或不完整，无法读取", code="image_unreadable")
+
+
+def _content_type(im: Image.Image, fmt: str) -> str:
+    """pillow-heif tells image/heic from image/heif; the other formats have one type."""
+    if fmt == "heif":
+        return im.get_format_mimetype() or _CONTENT_TYPES[fmt]
+    return _CONTENT_TYPES[fmt]
+
+
+# --- derivatives ---------------------------------------------------------------------
+
+
+def _upright_size(size: tuple[int, int], orientation: int) -> tuple[int, int]:
+    """Swap width and height for the orientations that turn the image by 90 degrees."""
+    return (size[1], size[0]) if orientation >= 5 else size
+
+
+def _fit(size: tuple[int, int], long_px: int) -> tuple[int, int]:
+    """``size`` scaled down (never up) so that its long side is at most ``long_px``."""
+    scale = long_px / max(size)
+    if scale >= 1:
+        return size
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
+def _flatten(im: Image.Image) -> Image.Image:
+    """``im`` as RGB or L; transparency is composited onto white, 16-bit scaled to 8-bit."""
+    if im.mode in ("RGB", "L"):
+        return im
+    if im.mode.startswith("I") or im.mode == "F":
+        return im.convert("I").point(lambda v: v * (1 / 256)).convert("L")
+    if im.has_transparency_data:
+        rgba = im.convert("RGBA")
+        canvas = Image.new("RGB", im.size, "white")
+        canvas.paste(rgba, mask=rgba.getchannel("A"))
+        return canvas
+    return im.convert("RGB")
+
+
+def _resize(im: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """Antialiased bilinear: after the JPEG draft it is within a few dB of Lanczos, at half bicubic's cost."""
+    if im.size == size:
+        return im
+    return im.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+
+
+def _orient(im: Image.Image, orientation: int) -> Image.Image:
+    method = _TRANSPOSE.get(orientation)
+    return im.transpose(method) if method is not None else im
+
+
+def _icc_profile(info: dict, mode: str) -> bytes | None:
+    """The source ICC profile if it describes ``mode``'s colour space (a CMYK one does not)."""
+    profile = info.get("icc_profile")
+    if isinstance(profile, bytes) and profile[16:20] == _ICC_SPACES.get(mode):
+        return profile
+    return None
+
+
+def _encode_jpeg(im: Image.Image, quality: int, icc: bytes | None) -> bytes:
+    """Baseline JPEG carrying at most an ICC profile: no EXIF, XMP, GPS or comment."""
+    im.info = {}  # Pillow copies a source COM comment from ``info`` unless told otherwise
+    out = io.BytesIO()
+    im.save(out, "JPEG", quality=quality, icc_profile=icc)
+    return out.getvalue()
+
+
+def _dhash(im: Image.Image) -> str:
+    """64-bit difference hash as 16 hex chars: is each pixel darker than its right neighbour."""
+    px = im.convert("L").resize((9, 8), Image.Resampling.LANCZOS).tobytes()
+    bits = 0
+    for row in range(8):
+        for col in range(8):
+            i = row * 9 + col
+            bits = (bits << 1) | (px[i + 1] > px[i])
+    return f"{bits:016x}"
+
+
+# --- metadata ------------------------------------------------------------------------
+
+
+def _read_meta(im: Image.Image, fmt: str, default_tz: tzinfo) -> PhotoMeta:
+    """GPS, capture time and orientation; never raises (garbage gives None / orientation 1)."""
+    exif = _safely(im.getexif)
+    gps = _safely(exif.get_ifd, _IFD_GPS) if exif else None
+    sub = _safely(exif.get_ifd, _IFD_EXIF) if exif else None
+    lat, lon = _safely(_gps_position, gps or {}) or (None, None)
+    taken_at = _first_plausible(
+        _safely(_gps_time, gps or {}), _safely(_local_time, sub or {}, default_tz)
+    )
+    # HEIF rotation lives in irot/imir boxes that pillow-heif applies while decoding.
+    orientation = 1 if fmt == "heif" or not exif else _safely(_orientation, exif) or 1
+    return PhotoMeta(gps_lat=lat, gps_lon=lon, taken_at=taken_at, orientation=orientation)
+
+
+def _safely(fn, *args):
+    """``fn(*args)``, or None if it raises anything: metadata must never fail an upload."""
+    try:
+        return fn(*args)
+    except Exception:  # noqa: BLE001 - any parser bug on hostile EXIF is ignored by design
+        return None
+
+
+def _orientation(exif) -> int:
+    value = exif.get(_TAG_ORIENTATION)
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _gps_position(gps) -> tuple[float, float] | None:
+    """Signed decimal degrees; None when missing, out of range or exactly (0, 0)."""
+    lat = _signed(_dms(gps.get(_GPS_LAT)), gps.get(_GPS_LAT_REF), "N", "S")
+    lon = _signed(_dms(gps.get(_GPS_LON)), gps.get(_GPS_LON_REF), "E", "W")
+    if lat is None or lon is None or abs(lat) > 90 or abs(lon) > 180 or (lat == 0 and lon == 0):
+        return None
+    return lat, lon
+
+
+def _dms(value) -> float | None:
+    """Degrees from 1-3 rationals (degrees, minutes, seconds); None for garbage."""
+    parts = value if isinstance(value, (tuple, list)) else (value,)
+    if not 1 <= len(parts) <= 3:
+        return None
+    nums = [_number(part) for part in parts]
+    if any(n is None or n < 0 for n in nums):
+        return None
+    return sum(n / 60**i for i, n in enumerate(nums))
+
+
+def _signed(degrees: float | None, ref, positive: str, negative: str) -> float | None:
+    """Apply an N/S or E/W reference (bytes or str); None when it is missing or unknown."""
+    ref = _text(ref)
+    if degrees is None or not ref:
+        return None
+    letter = ref[0].upper()
+    if letter == positive:
+        return degrees
+    return -degrees if letter == negative else None
+
+
+def _number(value) -> float | None:
+    """A finite float from an EXIF rational, a (num, den) pair or a number; None otherwise."""
+    if isinstance(value, tuple) and len(value) == 2:
+        num, den = value
+        value = num / den if den else math.nan
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    value = float(value)  # an IFDRational with a zero denominator is nan
+    return value if math.isfinite(value) else None
+
+
+def _text(value) -> str | None:
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    return value.strip("\x00 ") if isinstance(value, str) else None
+
+
+def _gps_time(gps) -> datetime | None:
+    """GPSDateStamp + GPSTimeStamp, which are UTC by definition."""
+    date, hms = _text(gps.get(_GPS_DATE)), gps.get(_GPS_TIME)
+    if not date or not isinstance(hms, tuple) or len(hms) != 3:
+        return None
+    day = datetime.strptime(date[:10].replace("-", ":"), "%Y:%m:%d")
+    hours, minutes, seconds = (_number(v) for v in hms)
+    if None in (hours, minutes, seconds) or not (0 <= hours < 24 and 0 <= minutes < 60 and 0 <= seconds < 61):
+        return None
+    return day.replace(tzinfo=timezone.utc) + timedelta(hours=hours, minutes=minutes, seconds=seconds)
+
+
+def _local_time(sub, default_tz: tzinfo) -> datetime | None:
+    """DateTimeOriginal in its OffsetTimeOriginal, else in ``default_tz``; returned in UTC."""
+    text = _text(sub.get(_TAG_DATETIME_ORIGINAL))
+    if not text:
+        return None
+    stamp = datetime.strptime(text[:19], "%Y:%m:%d %H:%M:%S")
+    zone = _utc_offset(_text(sub.get(_TAG_OFFSET_TIME_ORIGINAL))) or default_tz
+    return stamp.replace(tzinfo=zone).astimezone(timezone.utc)
+
+
+def _utc_offset(text: str | None) -> timezone | None:
+    match = _OFFSET_RE.fullmatch(text or "")
+    if not match:
+        return None
+    sign = -1 if match[1] == "-" else 1
+    offset = timedelta(hours=int(match[2]), minutes=int(match[3]))
+    return timezone(sign * offset) if offset <= timedelta(hours=14) else None
+
+
+def _first_plausible(*stamps: datetime | None) -> datetime | None:
+    """The first stamp between 1990 and tomorrow (camera clocks reset to 1970 or drift ahead)."""
+    latest = datetime.now(timezone.utc) + timedelta(days=1)
+    return next((s for s in stamps if s is not None and _EARLIEST_PHOTO <= s <= latest), None)

@@ -1,0 +1,294 @@
+"""Object storage for photos: a local directory or an S3-compatible bucket, chosen by config.
+
+Keys are content-addressed (see ``object_keys``), so an object that already exists under
+a key is identical to the one being stored. Backend failures raise
+``ServiceUnavailable(code="storage_unavailable")``.
+"""
+from __future__ import annotations
+
+import abc
+import base64
+import hashlib
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import PurePosixPath
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from civicreport.errors import ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+_EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "heif": "heic"}
+_SHA256_RE = re.compile(r"[0-9a-f]{64}")
+_TEMP_PREFIX = ".tmp-"
+_MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
+
+
+def object_keys(sha256: str, fmt: str) -> dict:
+    """Keys of the original and both derivatives; ValueError for a bad hash or unknown format."""
+    if not _SHA256_RE.fullmatch(sha256 or "") or fmt not in _EXTENSIONS:
+        raise ValueError(f"need a lowercase hex sha256 and one of {sorted(_EXTENSIONS)}")
+    shard = f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
+    return {
+        "original": f"originals/{shard}.{_EXTENSIONS[fmt]}",
+        "display": f"display/{shard}.jpg",
+        "thumb": f"thumb/{shard}.jpg",
+    }
+
+
+def _unavailable() -> ServiceUnavailable:
+    return ServiceUnavailable("图片存储暂时不可用，请稍后重试", code="storage_unavailable")
+
+
+class Storage(abc.ABC):
+    """Where originals and derivatives live. Every method may raise ServiceUnavailable."""
+
+    @abc.abstractmethod
+    def put(self, key: str, data: bytes, content_type: str) -> bool:
+        """Store ``data``; True if it created the object, False if the key already existed."""
+
+    @abc.abstractmethod
+    def get(self, key: str) -> bytes:
+        """The object's bytes; raises KeyError if there is none."""
+
+    @abc.abstractmethod
+    def exists(self, key: str) -> bool:
+        """Whether an object is stored under ``key``."""
+
+    @abc.abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove the object; a missing one is not an error."""
+
+    @abc.abstractmethod
+    def public_url(self, key: str) -> str | None:
+        """A URL clients can fetch directly, or None: serve it through the app."""
+
+    @abc.abstractmethod
+    def check(self) -> None:
+        """Raise ServiceUnavailable if the backend cannot be reached (health checks)."""
+
+    @abc.abstractmethod
+    def iter_keys(self, prefix: str = "") -> Iterator[str]:
+        """Every stored key starting with ``prefix``."""
+
+
+class LocalStorage(Storage):
+    """Files under ``root``, written atomically (temp file in the same directory + os.replace)."""
+
+    def __init__(self, root: str):
+        self.root = os.path.abspath(root)
+
+    def _path(self, key: str) -> str:
+        """Filesystem path of ``key``; ValueError for absolute keys or ``.``/``..`` segments."""
+        parts = PurePosixPath(key).parts
+        bad = not parts or key.startswith("/") or "\\" in key or "\x00" in key
+        if bad or any(part in (".", "..") for part in parts) or key != "/".join(parts):
+            raise ValueError(f"invalid storage key {key!r}")
+        return os.path.join(self.root, *parts)
+
+    def put(self, key: str, data: bytes, content_type: str) -> bool:
+        path = self._path(key)
+        if os.path.isfile(path):
+            return False
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            _write_atomically(path, data)
+        except OSError as exc:
+            log.warning("local storage write failed for %s: %s", key, exc)
+            raise _unavailable() from exc
+        return True
+
+    def get(self, key: str) -> bytes:
+        path = self._path(key)
+        try:
+            with open(path, "rb") as fh:
+                return fh.read()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise KeyError(key) from None
+        except OSError as exc:
+            raise _unavailable() from exc
+
+    def exists(self, key: str) -> bool:
+        return os.path.isfile(self._path(key))
+
+    def delete(self, key: str) -> None:
+        try:
+            os.remove(self._path(key))
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise _unavailable() from exc
+
+    def public_url(self, key: str) -> str | None:
+        return None
+
+    def check(self) -> None:
+        try:
+            os.makedirs(self.root, exist_ok=True)
+            with tempfile.TemporaryFile(dir=self.root, prefix=_TEMP_PREFIX):
+                pass
+        except OSError as exc:
+            log.warning("local storage %s is not writable: %s", self.root, exc)
+            raise _unavailable() from exc
+
+    def iter_keys(self, prefix: str = "") -> Iterator[str]:
+        for directory, subdirs, files in os.walk(self.root):
+            subdirs.sort()
+            rel = os.path.relpath(directory, self.root)
+            for name in sorted(files):
+                key = name if rel == "." else f"{rel.replace(os.sep, '/')}/{name}"
+                if not name.startswith(_TEMP_PREFIX) and key.startswith(prefix):
+                    yield key
+
+
+def _write_atomically(path: str, data: bytes) -> None:
+    """Write to a temp file beside ``path``, fsync, then rename; raises OSError, leaving no temp file."""
+    fd, temp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=_TEMP_PREFIX)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        os.unlink(temp)
+        raise
+
+
+class S3Storage(Storage):
+    """An S3-compatible bucket through boto3; credentials come from the usual AWS chain."""
+
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        prefix: str = "",
+        presign_seconds: int = 3600,
+        connect_timeout: float = 5,
+        read_timeout: float = 30,
+        max_attempts: int = 3,
+        addressing_style: str | None = None,
+    ):
+        """``addressing_style`` defaults to "path" with a custom endpoint (MinIO, Ceph RGW);
+        pass "virtual" for 阿里云 OSS, which refuses path-style requests."""
+        if not bucket:
+            raise ValueError("S3Storage needs a bucket name")
+        self.bucket = bucket
+        self.prefix = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
+        self.presign_seconds = presign_seconds
+        config = Config(
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            retries={"total_max_attempts": max_attempts, "mode": "standard"},
+            signature_version="s3v4",
+            s3={"addressing_style": addressing_style or ("path" if endpoint_url else "auto")},
+            # Only send checksums S3 requires: the newer CRC defaults break several S3 clones.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+        )
+        self._client = boto3.session.Session().client(
+            "s3", endpoint_url=endpoint_url or None, region_name=region or None, config=config
+        )
+
+    def put(self, key: str, data: bytes, content_type: str) -> bool:
+        if self.exists(key):
+            return False
+        md5 = base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
+        with self._errors("put"):
+            self._client.put_object(
+                Bucket=self.bucket, Key=self.prefix + key, Body=data,
+                ContentType=content_type, ContentMD5=md5,
+            )
+        return True
+
+    def get(self, key: str) -> bytes:
+        with self._errors("get"):
+            try:
+                response = self._client.get_object(Bucket=self.bucket, Key=self.prefix + key)
+            except ClientError as exc:
+                if _is_missing(exc):
+                    raise KeyError(key) from None
+                raise
+            return response["Body"].read()
+
+    def exists(self, key: str) -> bool:
+        with self._errors("head"):
+            try:
+                self._client.head_object(Bucket=self.bucket, Key=self.prefix + key)
+            except ClientError as exc:
+                if _is_missing(exc):
+                    return False
+                raise
+        return True
+
+    def delete(self, key: str) -> None:
+        with self._errors("delete"):
+            self._client.delete_object(Bucket=self.bucket, Key=self.prefix + key)
+
+    def public_url(self, key: str) -> str | None:
+        """A presigned GET URL valid for ``presign_seconds``."""
+        with self._errors("presign"):
+            return self._client.generate_presigned_url(
+                "get_object",
+                Params={"Bucket": self.bucket, "Key": self.prefix + key},
+                ExpiresIn=self.presign_seconds,
+            )
+
+    def check(self) -> None:
+        with self._errors("check"):
+            self._client.head_bucket(Bucket=self.bucket)
+
+    def iter_keys(self, prefix: str = "") -> Iterator[str]:
+        pages = self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.prefix + prefix
+        )
+        with self._errors("list"):
+            for page in pages:
+                for item in page.get("Contents", []):
+                    yield item["Key"][len(self.prefix):]
+
+    @contextmanager
+    def _errors(self, action: str):
+        """Turn every boto3/botocore failure into ServiceUnavailable(storage_unavailable)."""
+        try:
+            yield
+        except (BotoCoreError, ClientError) as exc:
+            log.warning("S3 %s on bucket %s failed: %s", action, self.bucket, exc)
+            raise _unavailable() from exc
+
+
+def _is_missing(exc: ClientError) -> bool:
+    """True for the 404 S3 returns for a missing object."""
+    error = exc.response.get("Error", {})
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return error.get("Code") in _MISSING_CODES or status == 404
+
+
+def build_storage(settings) -> Storage:
+    """The backend named by ``settings["STORAGE"]``; ValueError for an unknown one or a missing root/bucket."""
+    kind = settings.get("STORAGE") or "local"
+    if kind == "local":
+        if not settings.get("MEDIA_ROOT"):
+            raise ValueError("STORAGE=local needs MEDIA_ROOT")
+        return LocalStorage(settings["MEDIA_ROOT"])
+    if kind == "s3":
+        return S3Storage(
+            settings.get("S3_BUCKET") or "",
+            endpoint_url=settings.get("S3_ENDPOINT_URL") or None,
+            region=settings.get("S3_REGION") or None,
+            prefix=settings.get("S3_PREFIX") or "",
+            presign_seconds=int(settings.get("S3_PRESIGN_SECONDS") or 3600),
+            connect_timeout=float(settings.get("S3_CONNECT_TIMEOUT") or 5),
+            read_timeout=float(settings.get("S3_READ_TIMEOUT") or 30),
+            addressing_style=settings.get("S3_ADDRESSING_STYLE") or None,
+        )
+    raise ValueError(f"unknown STORAGE {kind!r}; expected 'local' or 's3'")

@@ -1,0 +1,12 @@
+"""SQLAlchemy models; importing this module registers every table."""
+from .area import Community, District, GridCellArea, Street
+from .category import Category, RoutingRule
+from .org import ApiToken, Unit, User
+from .outbox import CalendarDay, OutboxMessage
+from .report import DailyCounter, IdempotencyRecord, Media, Report, ReportEvent
+
+__all__ = [
+    "ApiToken", "CalendarDay", "Category", "Community", "DailyCounter", "District",
+    "GridCellArea", "IdempotencyRecord", "Media", "OutboxMessage", "Report",
+    "ReportEvent", "RoutingRule", "Street", "Unit", "User",
+]

@@ -1,0 +1,165 @@
+"""Reports (案件), their append-only timeline, photos, and the daily id counter."""
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, event,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+STATUSES = (
+    "submitted", "accepted", "rejected", "duplicate", "dispatched", "in_progress",
+    "returned", "suspended", "resolved", "rework", "verified", "closed", "rated",
+)
+LOCATION_SOURCES = ("exif", "device", "manual")
+CHANNELS = ("citizen", "monitor", "open311")
+MEDIA_KINDS = ("evidence", "after", "verification")
+
+
+class Report(db.Model):
+    __tablename__ = "report"
+    __table_args__ = (
+        Index("ix_report_status_created_at", "status", "created_at"),
+        Index("ix_report_unit_id_status", "unit_id", "status"),
+        Index("ix_report_grid_code_created_at", "grid_code", "created_at"),
+        Index("ix_report_lat_lon", "lat", "lon"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    category_code: Mapped[str | None] = mapped_column(ForeignKey("category.code"), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    suggested_categories: Mapped[list | None] = mapped_column(JSON)
+
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    input_crs: Mapped[str | None] = mapped_column(String(8))
+    input_lat: Mapped[float | None] = mapped_column(Float)
+    input_lon: Mapped[float | None] = mapped_column(Float)
+    location_source: Mapped[str] = mapped_column(String(8))
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    photo_distance_m: Mapped[float | None] = mapped_column(Float)
+    location_flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    grid_code: Mapped[str] = mapped_column(ForeignKey("grid_cell.code"))
+    community_code: Mapped[str] = mapped_column(ForeignKey("community.code"), index=True)
+    street_code: Mapped[str] = mapped_column(ForeignKey("street.code"), index=True)
+    district_code: Mapped[str] = mapped_column(ForeignKey("district.code"))
+
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    routing_rule_id: Mapped[int | None] = mapped_column(ForeignKey("routing_rule.id"))
+    routed_by: Mapped[str | None] = mapped_column(String(16))
+
+    status: Mapped[str] = mapped_column(String(16), default="submitted")
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    rework_count: Mapped[int] = mapped_column(Integer, default=0)
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("report.id"))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+
+    channel: Mapped[str] = mapped_column(String(16), default="citizen")
+    reporter_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    receipt_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    contact: Mapped[str | None] = mapped_column(String(128))
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    category: Mapped["Category | None"] = relationship()  # noqa: F821
+    grid_cell: Mapped["GridCellArea"] = relationship()  # noqa: F821
+    community: Mapped["Community"] = relationship()  # noqa: F821
+    street: Mapped["Street"] = relationship()  # noqa: F821
+    district: Mapped["District"] = relationship()  # noqa: F821
+    unit: Mapped["Unit | None"] = relationship()  # noqa: F821
+    routing_rule: Mapped["RoutingRule | None"] = relationship()  # noqa: F821
+    media: Mapped[list["Media"]] = relationship(
+        back_populates="report", order_by="Media.position"
+    )
+    events: Mapped[list["ReportEvent"]] = relationship(
+        back_populates="report", order_by="ReportEvent.id"
+    )
+
+
+class ReportEvent(db.Model):
+    """One step of a report's timeline; rows are never updated or deleted."""
+
+    __tablename__ = "report_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id"), index=True)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    actor_role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    report: Mapped[Report] = relationship(back_populates="events")
+
+
+@event.listens_for(ReportEvent, "before_update")
+@event.listens_for(ReportEvent, "before_delete")
+def _refuse_event_change(mapper, connection, target):
+    raise RuntimeError("report_event rows are append-only")
+
+
+class Media(db.Model):
+    """One uploaded photo; objects are shared by content hash, rows are per upload."""
+
+    __tablename__ = "media"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    original_key: Mapped[str] = mapped_column(String(256))
+    display_key: Mapped[str] = mapped_column(String(256))
+    thumb_key: Mapped[str] = mapped_column(String(256))
+    content_type: Mapped[str] = mapped_column(String(32))
+    byte_size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    display_width: Mapped[int] = mapped_column(Integer)
+    display_height: Mapped[int] = mapped_column(Integer)
+    thumb_width: Mapped[int] = mapped_column(Integer)
+    thumb_height: Mapped[int] = mapped_column(Integer)
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    gps_lat: Mapped[float | None] = mapped_column(Float)
+    gps_lon: Mapped[float | None] = mapped_column(Float)
+    phash: Mapped[str] = mapped_column(String(16), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="evidence")
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("report.id"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("report_event.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    uploader_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    report: Mapped[Report | None] = relationship(back_populates="media")
+
+
+class DailyCounter(db.Model):
+    """Per-day sequence behind human-readable ids like QJ20261123-0042."""
+
+    __tablename__ = "daily_counter"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class IdempotencyRecord(db.Model):
+    """What the first request with an ``Idempotency-Key`` created, re-rendered for retries."""
+
+    __tablename__ = "idempotency_record"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    resource_type: Mapped[str] = mapped_column(String(16))
+    resource_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

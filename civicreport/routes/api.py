@@ -1,0 +1,78 @@
+"""The JSON API under /api/v1 (intake part)."""
+from flask import Blueprint, jsonify, request
+
+from ..errors import BadRequest
+from ..schemas import load_or_422
+from ..schemas.reference import CategorySchema, LocateQuerySchema, locate_view
+from ..schemas.report import report_view
+from ..services import intake, reports
+from ..services.auth import user_for_bearer
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _user():
+    return user_for_bearer(request.headers.get("Authorization"))
+
+
+def _outcome(outcome):
+    response = jsonify(outcome.body)
+    response.status_code = outcome.status
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@bp.get("/health")
+def health():
+    return {"status": "ok", "checks": reports.health()}
+
+
+@bp.get("/categories")
+def categories():
+    return {"categories": CategorySchema(many=True).dump(reports.active_categories())}
+
+
+@bp.get("/grid/locate")
+def grid_locate():
+    query = load_or_422(LocateQuerySchema(), request.args.to_dict())
+    return locate_view(*reports.locate_with_routes(query["lat"], query["lon"], query["crs"]))
+
+
+@bp.post("/media")
+def upload_media():
+    user = _user()
+    files = request.files.getlist("photo")
+    if len(files) != 1:
+        raise BadRequest("请以 multipart 字段 photo 上传一张照片", code="photo_field_required")
+    return _outcome(intake.upload_media(files[0].read(), user, request.headers.get("Idempotency-Key")))
+
+
+@bp.post("/reports")
+def submit_report():
+    user = _user()
+    if request.is_json:
+        fields = request.get_json(silent=True)
+        if not isinstance(fields, dict):
+            raise BadRequest("JSON 格式错误", code="malformed_json")
+        uploads = []
+    elif request.mimetype == "multipart/form-data":
+        fields = _form_fields()
+        uploads = [f.read() for f in request.files.getlist("photo")]
+    else:
+        raise BadRequest("请使用 multipart/form-data 或 application/json", code="unsupported_content_type")
+    return _outcome(intake.submit_report(fields, uploads, user, request.headers.get("Idempotency-Key")))
+
+
+def _form_fields():
+    fields = {k: v for k, v in request.form.items() if v != "" and k != "media_ids"}
+    media_ids = request.form.getlist("media_ids")
+    if media_ids:
+        fields["media_ids"] = media_ids
+    return fields
+
+
+@bp.get("/reports/<public_id>")
+def get_report(public_id):
+    user = _user()
+    return report_view(reports.get_report(public_id), staff=bool(user and user.is_staff))

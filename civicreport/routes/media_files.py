@@ -1,0 +1,30 @@
+"""Serves locally stored objects: derivatives to anyone, originals to staff only."""
+from flask import Blueprint, current_app, request
+
+from ..errors import Forbidden, NotFound
+from ..services.auth import user_for_bearer
+from ..services.backends import storage
+
+bp = Blueprint("media_files", __name__, url_prefix="/media")
+
+_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "heic": "image/heic"}
+_PUBLIC_PREFIXES = ("display/", "thumb/")
+
+
+@bp.get("/<path:key>", endpoint="object")
+def serve(key):
+    public = key.startswith(_PUBLIC_PREFIXES)
+    if not public:
+        user = user_for_bearer(request.headers.get("Authorization"))
+        if user is None or not user.is_staff:
+            raise Forbidden("原图仅供工作人员查看", code="original_staff_only")
+    try:
+        data = storage().get(key)
+    except (KeyError, ValueError):
+        raise NotFound("文件不存在", code="media_not_found")
+    mimetype = _TYPES.get(key.rsplit(".", 1)[-1], "application/octet-stream")
+    response = current_app.response_class(data, mimetype=mimetype)
+    response.headers["Cache-Control"] = (
+        "public, max-age=31536000, immutable" if public else "private, no-store"
+    )
+    return response

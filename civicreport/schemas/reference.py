@@ -1,0 +1,42 @@
+"""Categories and grid lookups."""
+from marshmallow import RAISE, Schema, fields, validate
+
+
+class CategorySchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    name_en = fields.String()
+    group = fields.String()
+    major_code = fields.String()
+    major_name = fields.String()
+    standard = fields.Boolean()
+    default_unit_kind = fields.String()
+    urgency = fields.String()
+    deadline_hours = fields.Integer()
+
+
+class LocateQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    lat = fields.Float(required=True, allow_nan=False)
+    lon = fields.Float(required=True, allow_nan=False)
+    crs = fields.String(load_default="wgs84", validate=validate.OneOf(["wgs84", "gcj02", "bd09"]))
+
+
+def unit_view(unit):
+    return None if unit is None else {"code": unit.code, "name": unit.name, "kind": unit.kind}
+
+
+def locate_view(lat, lon, cell, routes):
+    return {
+        "location": {"lat": lat, "lon": lon, "crs": "wgs84"},
+        "grid": {"code": cell.code},
+        "community": {"code": cell.community_code, "name": cell.community_name},
+        "street": {"code": cell.street_code, "name": cell.street_name},
+        "district": {"code": cell.district_code, "name": cell.district_name},
+        "routes": {
+            group: {"unit": unit_view(r.unit), "routed_by": r.routed_by, "rule_id": r.rule and r.rule.id}
+            for group, r in routes.items()
+        },
+    }

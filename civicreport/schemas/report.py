@@ -1,0 +1,85 @@
+"""Report submission input and the public / staff views of a report."""
+import math
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from .media import PhotoPublicSchema, PhotoStaffSchema
+
+
+class ReportSubmitSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    category = fields.String(load_default=None, validate=validate.Length(min=1, max=8))
+    description = fields.String(load_default="", validate=validate.Length(max=2000))
+    lat = fields.Float(load_default=None, allow_nan=False)
+    lon = fields.Float(load_default=None, allow_nan=False)
+    crs = fields.String(load_default="wgs84", validate=validate.OneOf(["wgs84", "gcj02", "bd09"]))
+    accuracy = fields.Float(load_default=None, validate=validate.Range(min=0, max=100_000))
+    location_source = fields.String(
+        load_default="device", validate=validate.OneOf(["device", "manual"])
+    )
+    contact = fields.String(load_default=None, validate=validate.Length(max=128))
+    media_ids = fields.List(fields.String(validate=validate.Length(max=32)), load_default=list)
+
+    @validates_schema
+    def lat_and_lon_together(self, data, **kwargs):
+        if (data["lat"] is None) != (data["lon"] is None):
+            raise ValidationError("lat 和 lon 必须同时提供", field_name="lat")
+        for name in ("lat", "lon"):
+            if data[name] is not None and not math.isfinite(data[name]):
+                raise ValidationError("坐标必须是有限数值", field_name=name)
+
+
+class ReportPublicSchema(Schema):
+    id = fields.String(attribute="public_id")
+    status = fields.String()
+    category = fields.Function(
+        lambda r: None if r.category is None else {
+            "code": r.category.code, "name": r.category.name, "group": r.category.group,
+        }
+    )
+    suggested_categories = fields.Raw()
+    description = fields.String()
+    location = fields.Function(
+        lambda r: {"lat": r.lat, "lon": r.lon, "crs": "wgs84", "source": r.location_source}
+    )
+    location_source = fields.String()
+    grid = fields.Function(
+        lambda r: {
+            "code": r.grid_code,
+            "community": {"code": r.community.code, "name": r.community.name},
+            "street": {"code": r.street.code, "name": r.street.name},
+            "district": {"code": r.district.code, "name": r.district.name},
+        }
+    )
+    unit = fields.Function(
+        lambda r: None if r.unit is None else {"code": r.unit.code, "name": r.unit.name, "kind": r.unit.kind}
+    )
+    photos = fields.Function(lambda r: PhotoPublicSchema(many=True).dump(r.media))
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class ReportStaffSchema(ReportPublicSchema):
+    channel = fields.String()
+    contact = fields.String()
+    reporter = fields.Function(
+        lambda r: None if r.reporter_user_id is None else {"user_id": r.reporter_user_id}
+    )
+    input_location = fields.Function(
+        lambda r: None if r.input_crs is None else {
+            "crs": r.input_crs, "lat": r.input_lat, "lon": r.input_lon, "accuracy_m": r.accuracy_m,
+        }
+    )
+    photo_distance_m = fields.Float()
+    location_flagged = fields.Boolean()
+    routing = fields.Function(
+        lambda r: {"routed_by": r.routed_by, "rule_id": r.routing_rule_id}
+    )
+    photos = fields.Function(lambda r: PhotoStaffSchema(many=True).dump(r.media))
+
+
+def report_view(report, staff=False):
+    schema = ReportStaffSchema() if staff else ReportPublicSchema()
+    return schema.dump(report)

@@ -1,0 +1,1 @@
+"""Use cases. Each public function either commits its change or leaves nothing behind."""

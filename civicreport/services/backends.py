@@ -1,0 +1,58 @@
+"""Pluggable backends built from config in ``create_app`` and reached through the app."""
+import threading
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from ..media.images import Limits
+from ..media.storage import build_storage
+from .classifier import build_classifier
+
+STORAGE = "civicreport.storage"
+CLASSIFIER = "civicreport.classifier"
+GRID = "civicreport.grid"
+LIMITS = "civicreport.photo_limits"
+
+
+class GridIndexSlot:
+    """Holds the process's grid index; built on first use, dropped when the grid changes."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.index = None
+
+
+def init_app(app):
+    """Attach storage, classifier, photo limits and the grid slot; raises ValueError on bad config."""
+    cfg = app.config
+    app.extensions[STORAGE] = build_storage(cfg)
+    app.extensions[CLASSIFIER] = build_classifier(cfg["CLASSIFIER"])
+    app.extensions[GRID] = GridIndexSlot()
+    app.extensions[LIMITS] = Limits(
+        max_bytes=cfg["MAX_PHOTO_BYTES"],
+        max_pixels=cfg["MAX_PHOTO_PIXELS"],
+        display_px=cfg["DISPLAY_MAX_PX"],
+        thumb_px=cfg["THUMB_MAX_PX"],
+        jpeg_quality=cfg["JPEG_QUALITY"],
+    )
+    ZoneInfo(cfg["TIMEZONE"])
+
+
+def storage():
+    return current_app.extensions[STORAGE]
+
+
+def classifier():
+    return current_app.extensions[CLASSIFIER]
+
+
+def grid_slot():
+    return current_app.extensions[GRID]
+
+
+def photo_limits():
+    return current_app.extensions[LIMITS]
+
+
+def local_zone():
+    return ZoneInfo(current_app.config["TIMEZONE"])

@@ -1,0 +1,319 @@
+"""Intake: a photo (or several) with a place becomes a routed report, exactly once."""
+import hashlib
+import json
+import logging
+import secrets
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+
+from ..errors import AppError, Conflict, ServiceUnavailable, ValidationFailed
+from ..extensions import db
+from ..geo.distance import distance_m
+from ..models import Category, DailyCounter, IdempotencyRecord, Media, Report, ReportEvent
+from ..models.types import utcnow
+from ..schemas import load_or_422
+from ..schemas.media import UploadedPhotoSchema
+from ..schemas.report import ReportSubmitSchema, report_view
+from . import photos
+from .auth import receipt_token, token_hash
+from .backends import classifier, local_zone
+from .grid import locate, normalise_point
+from .routing import CategoryKey, route
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    status: int
+    body: dict
+    replayed: bool = False
+
+
+def upload_media(data, user, idempotency_key=None):
+    """Store one photo ahead of its report (flaky mobile networks) and describe it."""
+    fingerprint = _fingerprint({"sha256": hashlib.sha256(data).hexdigest()})
+    scoped_key = _scoped("media", user, idempotency_key)
+    return _once(
+        scoped_key, fingerprint,
+        lambda remember: _store_media(data, user, remember),
+        lambda media_id: UploadedPhotoSchema().dump(db.session.get(Media, media_id)),
+    )
+
+
+def _store_media(data, user, remember):
+    photo = photos.process(data)
+    batch = photos.new_batch()
+    try:
+        media = photos.store(batch, data, photo, uploader=user)
+        db.session.add(media)
+        body = UploadedPhotoSchema().dump(media)
+        remember(201, "media", media.id)
+        db.session.commit()
+    except BaseException:
+        batch.discard()
+        raise
+    return Outcome(201, body)
+
+
+def submit_report(fields, uploads, user, idempotency_key=None):
+    """Validate, store photos, locate, route and save a report.
+
+    ``uploads`` are the raw bytes of the multipart ``photo`` parts in order.
+    Raises AppError (422/409/413/503); on any failure no row and no new object remain.
+    Anonymous submitters get a receipt token, recomputed from the key on a replay.
+    """
+    data = load_or_422(ReportSubmitSchema(), fields)
+    fingerprint = _fingerprint(
+        {**data, "photos": [hashlib.sha256(b).hexdigest() for b in uploads], "user": user and user.id}
+    )
+    scoped_key = _scoped("report", user, idempotency_key)
+    nonce = idempotency_key or secrets.token_urlsafe(16)
+    staff = bool(user and user.is_staff)
+    outcome = _once(
+        scoped_key, fingerprint,
+        lambda remember: _create(data, uploads, user, remember, nonce),
+        lambda report_id: report_view(db.session.get(Report, int(report_id)), staff=staff),
+    )
+    if user is None:
+        outcome.body["receipt_token"] = receipt_token(nonce, outcome.body["id"])
+    return outcome
+
+
+def _create(data, uploads, user, remember, nonce):
+    _check_photo_count(len(uploads) + len(data["media_ids"]))
+    category = _category(data["category"])
+    attached = _unattached_media(data["media_ids"])
+    processed = [photos.process(raw, index) for index, raw in enumerate(uploads)]
+    points = [(m.gps_lat, m.gps_lon) for m in attached]
+    points += [(p.meta.gps_lat, p.meta.gps_lon) for p in processed]
+    location = _location(data, points)
+    cell = locate(location["lat"], location["lon"])
+    routed = route(CategoryKey.of(category), cell)
+
+    batch = photos.new_batch()
+    try:
+        new_media = [
+            photos.store(batch, raw, photo, uploader=user, position=len(attached) + i)
+            for i, (raw, photo) in enumerate(zip(uploads, processed))
+        ]
+        report = _new_report(data, location, cell, routed, category, user)
+        if user is None:
+            report.receipt_token_hash = token_hash(receipt_token(nonce, report.public_id))
+        db.session.add(report)
+        db.session.flush()
+        _attach(report, attached, new_media)
+        db.session.add(_submitted_event(report, user))
+        db.session.flush()
+        db.session.refresh(report)
+        body = report_view(report, staff=bool(user and user.is_staff))
+        remember(201, "report", report.id)
+        db.session.commit()
+    except BaseException:
+        batch.discard()
+        raise
+    log.info(
+        "report %s submitted in grid %s, routed to %s",
+        report.public_id, cell.code, routed.unit.code if routed.unit else None,
+    )
+    return Outcome(201, body)
+
+
+def _check_photo_count(count):
+    limit = current_app.config["MAX_PHOTOS_PER_REPORT"]
+    if count == 0:
+        raise ValidationFailed("请至少上传一张照片", code="photo_required")
+    if count > limit:
+        raise ValidationFailed(
+            f"每个上报最多 {limit} 张照片", code="too_many_photos", details={"max": limit, "count": count}
+        )
+
+
+def _category(code):
+    if code is None:
+        return None
+    category = db.session.get(Category, code)
+    if category is None or not category.active:
+        raise ValidationFailed("未知的问题类别", code="unknown_category", details={"category": code})
+    return category
+
+
+def _unattached_media(media_ids):
+    if len(set(media_ids)) != len(media_ids):
+        raise ValidationFailed("照片重复", code="duplicate_media_ids")
+    found = {m.id: m for m in db.session.scalars(select(Media).where(Media.id.in_(media_ids)))}
+    missing = [i for i in media_ids if i not in found]
+    if missing:
+        raise ValidationFailed("照片不存在", code="unknown_media", details={"media_ids": missing})
+    taken = [i for i in media_ids if found[i].report_id is not None]
+    if taken:
+        raise Conflict("照片已属于其他上报", code="media_already_attached", details={"media_ids": taken})
+    return [found[i] for i in media_ids]
+
+
+def _location(data, photo_points):
+    """Client point (converted to WGS-84) or the first photo GPS; 422 when neither exists."""
+    photo_point = next(((lat, lon) for lat, lon in photo_points if lat is not None), None)
+    if data["lat"] is None:
+        if photo_point is None:
+            raise ValidationFailed(
+                "无法确定位置：请开启定位或在地图上选点", code="location_required"
+            )
+        return {"lat": photo_point[0], "lon": photo_point[1], "source": "exif", "input": None,
+                "photo_distance_m": None}
+    lat, lon = normalise_point(data["lat"], data["lon"], data["crs"])
+    gap = None if photo_point is None else distance_m(lat, lon, *photo_point)
+    return {"lat": lat, "lon": lon, "source": data["location_source"],
+            "input": (data["crs"], data["lat"], data["lon"]), "photo_distance_m": gap}
+
+
+def _new_report(data, location, cell, routed, category, user):
+    crs, input_lat, input_lon = location["input"] or (None, None, None)
+    gap = location["photo_distance_m"]
+    suggestions = None
+    if category is None:
+        active = db.session.scalars(select(Category).where(Category.active.is_(True))).all()
+        suggestions = [s.__dict__ for s in classifier().suggest(data["description"], active)]
+    return Report(
+        public_id=_next_public_id(),
+        category=category,
+        description=data["description"].strip(),
+        suggested_categories=suggestions,
+        lat=location["lat"],
+        lon=location["lon"],
+        input_crs=crs,
+        input_lat=input_lat,
+        input_lon=input_lon,
+        location_source=location["source"],
+        accuracy_m=data["accuracy"],
+        photo_distance_m=gap,
+        location_flagged=gap is not None and gap > current_app.config["PHOTO_GPS_MISMATCH_M"],
+        grid_code=cell.code,
+        community_code=cell.community_code,
+        street_code=cell.street_code,
+        district_code=cell.district_code,
+        unit=routed.unit,
+        routing_rule=routed.rule,
+        routed_by=routed.routed_by,
+        status="submitted",
+        channel="monitor" if user and user.role == "monitor" else "citizen",
+        reporter_user_id=user.id if user else None,
+        contact=data["contact"],
+    )
+
+
+def _attach(report, attached, new_media):
+    if attached:
+        ids = [m.id for m in attached]
+        claimed = db.session.execute(
+            update(Media)
+            .where(Media.id.in_(ids), Media.report_id.is_(None))
+            .values(report_id=report.id)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != len(ids):
+            raise Conflict("照片已属于其他上报", code="media_already_attached", details={"media_ids": ids})
+        for position, media in enumerate(attached):
+            media.position = position
+    for media in new_media:
+        media.report_id = report.id
+        db.session.add(media)
+
+
+def _submitted_event(report, user):
+    return ReportEvent(
+        report_id=report.id,
+        actor_user_id=user.id if user else None,
+        actor_role=user.role if user else "citizen",
+        action="submit",
+        from_status=None,
+        to_status="submitted",
+        data={"routed_by": report.routed_by, "rule_id": report.routing_rule_id,
+              "unit_id": report.unit_id, "location_source": report.location_source},
+    )
+
+
+def _next_public_id():
+    """``QJ20261123-0042``: prefix, local date, per-day sequence from an atomic upsert."""
+    today = utcnow().astimezone(local_zone()).date()
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(DailyCounter)
+        .values(day=today, value=1)
+        .on_conflict_do_update(index_elements=["day"], set_={"value": DailyCounter.value + 1})
+        .returning(DailyCounter.value)
+    )
+    value = db.session.execute(stmt).scalar_one()
+    return f"{current_app.config['PUBLIC_ID_PREFIX']}{today:%Y%m%d}-{value:04d}"
+
+
+class _Memory:
+    """Adds the idempotency record to the same transaction as the change it answers."""
+
+    def __init__(self, key, fingerprint):
+        self.key = key
+        self.fingerprint = fingerprint
+
+    def __call__(self, status, resource_type, resource_id):
+        if self.key:
+            db.session.add(IdempotencyRecord(
+                key=self.key, fingerprint=self.fingerprint, status_code=status,
+                resource_type=resource_type, resource_id=str(resource_id),
+            ))
+
+
+def _once(scoped_key, fingerprint, run, render):
+    """Run ``run`` once per key; a retry with the same request gets what the first created."""
+    replay = _replay(scoped_key, fingerprint, render)
+    if replay:
+        return replay
+    try:
+        return run(_Memory(scoped_key, fingerprint))
+    except IntegrityError as exc:
+        db.session.rollback()
+        replay = _replay(scoped_key, fingerprint, render)
+        if replay:
+            return replay
+        raise _database_failure(exc)
+    except DBAPIError as exc:
+        db.session.rollback()
+        raise _database_failure(exc)
+
+
+def _database_failure(exc):
+    log.error("database failure during intake: %s", exc)
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return ServiceUnavailable("数据库暂时不可用，请稍后重试", code="database_unavailable")
+    return AppError("数据保存失败，请稍后重试", code="database_error")
+
+
+def _replay(scoped_key, fingerprint, render):
+    if not scoped_key:
+        return None
+    record = db.session.get(IdempotencyRecord, scoped_key)
+    if record is None:
+        return None
+    if record.fingerprint != fingerprint:
+        raise ValidationFailed(
+            "Idempotency-Key 已用于另一个不同的请求", code="idempotency_key_reused"
+        )
+    return Outcome(record.status_code, render(record.resource_id), replayed=True)
+
+
+def _scoped(kind, user, key):
+    if not key:
+        return None
+    if len(key) > 100 or not key.isprintable():
+        raise ValidationFailed("Idempotency-Key 格式无效", code="invalid_idempotency_key")
+    return f"{kind}:{user.id if user else 'anon'}:{key}"
+
+
+def _fingerprint(payload):
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,9 @@
+"""URLs of stored objects: presigned for S3, served by the app for local storage."""
+from flask import url_for
+
+from .backends import storage
+
+
+def object_url(key):
+    """A URL a client can fetch; callers put originals only into staff views."""
+    return storage().public_url(key) or url_for("media_files.object", key=key, _external=True)

@@ -1,0 +1,186 @@
+"""Loading categories, the 綦江 demo and real grid files into the database."""
+import csv
+import json
+from importlib import resources
+
+from shapely.ops import unary_union
+from sqlalchemy import delete, func, select
+
+from ..errors import ValidationFailed
+from ..extensions import db
+from ..geo.crs import gcj02_to_wgs84
+from ..geo.distance import metres_per_degree
+from ..geo.geojson import parse_geometry, to_geojson_text, transform_geometry
+from ..geo.grid import lattice
+from ..models import (
+    Category, Community, District, GridCellArea, RoutingRule, Street, Unit,
+)
+from .grid import invalidate_grid_index
+
+
+def _data_file(name):
+    return resources.files("civicreport") / "data" / name
+
+
+def load_categories(path=None):
+    """Insert or update every category in the CSV; returns how many rows were read."""
+    source = open(path, encoding="utf-8") if path else _data_file("categories.csv").open(encoding="utf-8")
+    with source:
+        rows = list(csv.DictReader(source))
+    for row in rows:
+        category = db.session.get(Category, row["code"]) or Category(code=row["code"])
+        category.name = row["name"]
+        category.name_en = row["name_en"]
+        category.group = row["group"]
+        category.major_code = row["major_code"]
+        category.major_name = row["major_name"]
+        category.standard = row["standard"] == "true"
+        category.default_unit_kind = row["default_unit_kind"]
+        category.urgency = row["urgency"]
+        category.deadline_hours = int(row["deadline_hours"])
+        category.keywords = row["keywords"]
+        category.source = row["source"]
+        category.active = True
+        db.session.add(category)
+    db.session.commit()
+    return len(rows)
+
+
+def demo_loaded():
+    return db.session.scalar(select(func.count()).select_from(GridCellArea)) > 0
+
+
+def load_demo():
+    """Load 綦江区: streets, communities, units, routing rules and a ~100 m grid."""
+    demo = json.loads(_data_file("demo_qijiang.json").read_text(encoding="utf-8"))
+    load_categories()
+    district = District(**demo["district"])
+    db.session.merge(district)
+    units = _load_units(demo["units"], district.code)
+    for street in demo["streets"]:
+        db.session.merge(Street(
+            code=street["code"], name=street["name"], district_code=district.code,
+            territorial_unit_id=units[f"qj-st-{street['code']}"].id,
+        ))
+    cells = _demo_cells(demo["communities"], demo["grid"])
+    for community in demo["communities"]:
+        members = cells[community["code"]]
+        db.session.merge(Community(
+            code=community["code"], name=community["name"], street_code=community["street"],
+            boundary=to_geojson_text(unary_union([geom for _, geom in members])),
+        ))
+        for code, geom in members:
+            db.session.merge(_grid_row(code, community["code"], geom))
+    _load_rules(demo["rules"], units)
+    db.session.commit()
+    invalidate_grid_index()
+    return sum(len(members) for members in cells.values())
+
+
+def _load_units(specs, district_code):
+    units = {}
+    for spec in specs:
+        unit = db.session.scalar(select(Unit).where(Unit.code == spec["code"])) or Unit(code=spec["code"])
+        unit.name = spec["name"]
+        unit.kind = spec["kind"]
+        unit.district_code = district_code
+        unit.contact_phone = spec.get("phone")
+        unit.delivery_method = "log"
+        unit.active = True
+        db.session.add(unit)
+        units[spec["code"]] = unit
+    db.session.flush()
+    return units
+
+
+def _load_rules(specs, units):
+    db.session.execute(delete(RoutingRule))
+    for spec in specs:
+        db.session.add(RoutingRule(
+            category_code=spec.get("category"), category_major=spec.get("major"),
+            category_group=spec.get("group"), area_level=spec["area_level"],
+            area_code=spec["area"], unit_id=units[spec["unit"]].id, note=spec.get("note"),
+        ))
+
+
+def _demo_cells(communities, grid):
+    """Assign lattice cells to the community box holding their centre; number them per community."""
+    cells = {c["code"]: [] for c in communities}
+    rows = lattice(grid["south"], grid["west"], grid["north"], grid["east"], grid["cell_m"])
+    for row in rows:  # north → south, each west → east, so numbering follows the standard order
+        for geom in row:
+            centre = geom.centroid
+            owner = next((c for c in communities if _in_box(c["box"], centre.y, centre.x)), None)
+            if owner is not None:
+                members = cells[owner["code"]]
+                members.append((f"{owner['code']}{len(members) + 1:03d}", geom))
+    return cells
+
+
+def _in_box(box, lat, lon):
+    south, west, north, east = box
+    return south <= lat < north and west <= lon < east
+
+
+def _grid_row(code, community_code, geom):
+    centre = geom.centroid
+    m_lat, m_lon = metres_per_degree(centre.y)
+    return GridCellArea(
+        code=code, community_code=community_code, boundary=to_geojson_text(geom),
+        centroid_lat=centre.y, centroid_lon=centre.x, area_m2=round(geom.area * m_lat * m_lon, 1),
+    )
+
+
+def import_grid(geojson_text, crs):
+    """Import community (12-digit) and grid cell (15-digit) polygons from a FeatureCollection.
+
+    Everything is validated before anything is written; raises ValidationFailed naming
+    the first bad feature. Returns (communities, cells) counts.
+    """
+    if crs not in ("wgs84", "gcj02"):
+        raise ValidationFailed("坐标系只能是 wgs84 或 gcj02", code="unsupported_crs")
+    features = _features(geojson_text)
+    parsed = [_parse_feature(i, f, crs) for i, f in enumerate(features)]
+    communities = sorted((p for p in parsed if len(p[0]) == 12), key=lambda p: p[0])
+    cells = [p for p in parsed if len(p[0]) == 15]
+    known = {c[0] for c in communities}
+    for code, name, geom in communities:
+        if db.session.get(Street, code[:9]) is None:
+            raise ValidationFailed("社区所属街道不存在", code="unknown_street", details={"code": code})
+        db.session.merge(Community(code=code, name=name or code, street_code=code[:9],
+                                   boundary=to_geojson_text(geom)))
+    for code, _, geom in cells:
+        if code[:12] not in known and db.session.get(Community, code[:12]) is None:
+            raise ValidationFailed("网格所属社区不存在", code="unknown_community", details={"code": code})
+        db.session.merge(_grid_row(code, code[:12], geom))
+    db.session.commit()
+    invalidate_grid_index()
+    return len(communities), len(cells)
+
+
+def _features(geojson_text):
+    try:
+        doc = json.loads(geojson_text)
+    except ValueError as exc:
+        raise ValidationFailed("GeoJSON 解析失败", code="invalid_geojson", details={"reason": str(exc)})
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+        raise ValidationFailed("需要 GeoJSON FeatureCollection", code="invalid_geojson")
+    return doc.get("features") or []
+
+
+def _parse_feature(index, feature, crs):
+    props = (feature or {}).get("properties") or {}
+    code = str(props.get("code", ""))
+    if not (code.isdigit() and len(code) in (12, 15)):
+        raise ValidationFailed(
+            "要素缺少 12 位社区或 15 位网格编码", code="invalid_area_code",
+            details={"feature": index, "code": code},
+        )
+    try:
+        geom = parse_geometry(feature.get("geometry"))
+    except ValueError as exc:
+        raise ValidationFailed("几何图形无效", code="invalid_geometry",
+                               details={"feature": index, "code": code, "reason": str(exc)})
+    if crs == "gcj02":
+        geom = transform_geometry(geom, gcj02_to_wgs84)
+    return code, props.get("name"), geom

@@ -1,0 +1,51 @@
+"""Reading reports and reference data."""
+from sqlalchemy import select, text
+
+from ..errors import NotFound, ServiceUnavailable
+from ..extensions import db
+from ..models import Category, Report
+from .backends import storage
+from .grid import locate, normalise_point
+from .routing import CategoryKey, route
+from ..models.category import CATEGORY_GROUPS
+
+
+def get_report(public_id):
+    """The report with this public id; 404 ``report_not_found`` otherwise."""
+    report = db.session.scalar(select(Report).where(Report.public_id == public_id))
+    if report is None:
+        raise NotFound("上报不存在", code="report_not_found", details={"id": public_id})
+    return report
+
+
+def active_categories():
+    return db.session.scalars(
+        select(Category).where(Category.active.is_(True)).order_by(Category.code)
+    ).all()
+
+
+def locate_with_routes(lat, lon, crs):
+    """Grid cell of a client point and the unit each category group would go to."""
+    wgs_lat, wgs_lon = normalise_point(lat, lon, crs)
+    cell = locate(wgs_lat, wgs_lon)
+    routes = {group: route(CategoryKey(group=group), cell) for group in CATEGORY_GROUPS}
+    return wgs_lat, wgs_lon, cell, routes
+
+
+def health():
+    """Check the database and storage; raises ServiceUnavailable naming what failed."""
+    checks = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:
+        db.session.rollback()
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        storage().check()
+        checks["storage"] = "ok"
+    except Exception as exc:
+        checks["storage"] = f"error: {type(exc).__name__}"
+    if any(value != "ok" for value in checks.values()):
+        raise ServiceUnavailable("依赖服务不可用", code="unhealthy", details=checks)
+    return checks

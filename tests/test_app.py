@@ -1,0 +1,55 @@
+"""App skeleton: configuration, health, the one error shape, migrations."""
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from civicreport import config as config_module
+from civicreport.extensions import db
+from tests.test_intake import assert_error
+
+
+def test_environment_overrides_defaults_with_types(tmp_path):
+    settings = config_module.load(str(tmp_path), environ={
+        "CIVICREPORT_MAX_PHOTOS_PER_REPORT": "9",
+        "CIVICREPORT_PHOTO_GPS_MISMATCH_M": "150.5",
+        "CIVICREPORT_DATABASE_URL": "postgresql+psycopg://u:p@h/db",
+        "CIVICREPORT_STORAGE": "s3",
+    })
+    assert settings["MAX_PHOTOS_PER_REPORT"] == 9
+    assert settings["PHOTO_GPS_MISMATCH_M"] == 150.5
+    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@h/db"
+    assert settings["STORAGE"] == "s3"
+    defaults = config_module.load(str(tmp_path), environ={})
+    assert defaults["SQLALCHEMY_DATABASE_URI"].endswith("civicreport.sqlite3")
+    assert defaults["MEDIA_ROOT"] == str(tmp_path / "media")
+
+
+def test_health_checks_database_and_storage(client):
+    body = client.get("/api/v1/health").get_json()
+    assert body == {"status": "ok", "checks": {"database": "ok", "storage": "ok"}}
+
+
+def test_unknown_route_and_method_use_the_error_shape(client):
+    assert_error(client.get("/api/v1/nothing-here"), 404, "not_found")
+    assert_error(client.delete("/api/v1/categories"), 405, "method_not_allowed")
+    assert_error(client.post("/api/v1/reports", data="x", content_type="text/plain"), 400,
+                 "unsupported_content_type")
+    assert_error(client.post("/api/v1/reports", data="{", content_type="application/json"), 400,
+                 "malformed_json")
+
+
+def test_migrations_match_the_models(app):
+    with app.app_context(), db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+    assert diff == []
+
+
+def test_flask_db_upgrade_on_an_empty_sqlite_database(tmp_path):
+    from civicreport import create_app
+
+    fresh = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
+                        "MEDIA_ROOT": str(tmp_path / "media"), "STORAGE": "local"})
+    result = fresh.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with fresh.app_context():
+        tables = set(db.inspect(db.engine).get_table_names())
+    assert {"report", "report_event", "media", "grid_cell", "routing_rule", "outbox", "api_token"} <= tables
