@@ -65,6 +65,7 @@ def _clean_state(app):
 
 
 def _truncate():
+    db.session.remove()
     tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEEP_TABLES]
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":

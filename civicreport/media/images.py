@@ -129,11 +129,8 @@ def process_photo(
     _decode(im, fmt, limits.display_px)
     meta = _read_meta(im, fmt, default_tz)
     upright = _upright_size(full_size, meta.orientation)
-    flat = _flatten(im)
-    display_size = _fit(upright, limits.display_px)
-    display = _orient(_resize(flat, _upright_size(display_size, meta.orientation)), meta.orientation)
-    thumb = _resize(display, _fit(display.size, limits.thumb_px))
-    icc = _icc_profile(im.info, flat.mode)
+    display, thumb = _derivatives(im, meta.orientation, _fit(upright, limits.display_px), limits.thumb_px)
+    icc = _icc_profile(im.info.get("icc_profile"), display.mode)
     return ProcessedPhoto(
         sha256=hashlib.sha256(data).hexdigest(),
         format=fmt,
@@ -169,7 +166,10 @@ def _check_bytes(data: bytes, limits: Limits) -> None:
 
 
 def _open(data: bytes, fmt: str, limits: Limits) -> Image.Image:
-    """Read the header only; raises ValidationFailed(image_too_many_pixels / image_unreadable)."""
+    """Read the header only; raises ValidationFailed(image_too_many_pixels / image_unreadable).
+
+    Pillow's own bomb check (a warning above ~89 MP, an error above ~179 MP) counts too.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -208,7 +208,7 @@ def _draft_request(size: tuple[int, int], long_px: int) -> tuple[int, int]:
 def _too_many_pixels(limits: Limits, size: tuple[int, int] | None) -> ValidationFailed:
     width, height = size or (None, None)
     return ValidationFailed(
-        f"图片像素过多，单张不能超过 {limits.max_pixels} 像素",
+        f"图片像素过多，单张不能超过 {limits.max_pixels / 10_000:g} 万像素",
         code="image_too_many_pixels",
         details={"max_pixels": limits.max_pixels, "width": width, "height": height},
     )
@@ -226,6 +226,15 @@ def _content_type(im: Image.Image, fmt: str) -> str:
 
 
 # --- derivatives ---------------------------------------------------------------------
+
+
+def _derivatives(
+    im: Image.Image, orientation: int, display_size: tuple[int, int], thumb_px: int
+) -> tuple[Image.Image, Image.Image]:
+    """Upright display (resized before turning: fewer pixels to move) and the thumb made from it."""
+    raw_size = _upright_size(display_size, orientation)  # the same swap undoes itself
+    display = _orient(_resize(_flatten(im), raw_size), orientation)
+    return display, _resize(display, _fit(display.size, thumb_px))
 
 
 def _upright_size(size: tuple[int, int], orientation: int) -> tuple[int, int]:
@@ -256,7 +265,7 @@ def _flatten(im: Image.Image) -> Image.Image:
 
 
 def _resize(im: Image.Image, size: tuple[int, int]) -> Image.Image:
-    """Antialiased bilinear: after the JPEG draft it is within a few dB of Lanczos, at half bicubic's cost."""
+    """Antialiased bilinear: after a JPEG draft, a few dB from Lanczos at half bicubic's cost."""
     if im.size == size:
         return im
     return im.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
@@ -267,9 +276,8 @@ def _orient(im: Image.Image, orientation: int) -> Image.Image:
     return im.transpose(method) if method is not None else im
 
 
-def _icc_profile(info: dict, mode: str) -> bytes | None:
+def _icc_profile(profile, mode: str) -> bytes | None:
     """The source ICC profile if it describes ``mode``'s colour space (a CMYK one does not)."""
-    profile = info.get("icc_profile")
     if isinstance(profile, bytes) and profile[16:20] == _ICC_SPACES.get(mode):
         return profile
     return None

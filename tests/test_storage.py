@@ -1,0 +1,198 @@
+"""Storage backends: LocalStorage on tmp_path, S3Storage over real HTTP against moto's server."""
+import os
+import socket
+import time
+import urllib.request
+import uuid
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from civicreport.errors import ServiceUnavailable
+from civicreport.media.storage import LocalStorage, S3Storage, build_storage, object_keys
+
+SHA = "ab" + "cd" + "0" * 60
+DATA = b"\xff\xd8\xff evidence bytes"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- keys and factory --------------------------------------------------------------------
+
+
+def test_object_keys_are_content_addressed():
+    assert object_keys(SHA, "heif") == {
+        "original": f"originals/ab/cd/{SHA}.heic",
+        "display": f"display/ab/cd/{SHA}.jpg",
+        "thumb": f"thumb/ab/cd/{SHA}.jpg",
+    }
+    assert object_keys(SHA, "jpeg")["original"].endswith(".jpg")
+
+
+@pytest.mark.parametrize("sha, fmt", [("AB" * 32, "jpeg"), ("ab" * 31, "jpeg"), ("../" + SHA[3:], "png"), (SHA, "gif")])
+def test_object_keys_reject_bad_input(sha, fmt):
+    with pytest.raises(ValueError):
+        object_keys(sha, fmt)
+
+
+def test_build_storage(tmp_path):
+    local = build_storage({"STORAGE": "local", "MEDIA_ROOT": str(tmp_path)})
+    assert isinstance(local, LocalStorage)
+    s3 = build_storage({"STORAGE": "s3", "S3_BUCKET": "b", "S3_ENDPOINT_URL": "", "S3_REGION": "", "S3_PREFIX": "p"})
+    assert isinstance(s3, S3Storage) and s3.prefix == "p/"
+    with pytest.raises(ValueError):
+        build_storage({"STORAGE": "ftp"})
+    with pytest.raises(ValueError):
+        build_storage({"STORAGE": "s3", "S3_BUCKET": ""})
+
+
+# --- LocalStorage ------------------------------------------------------------------------
+
+
+def test_local_round_trip(tmp_path):
+    store = LocalStorage(str(tmp_path / "media"))
+    key = object_keys(SHA, "jpeg")["original"]
+    store.check()
+    assert store.put(key, DATA, "image/jpeg") is True
+    assert store.put(key, b"ignored", "image/jpeg") is False
+    assert store.get(key) == DATA
+    assert store.exists(key)
+    assert store.public_url(key) is None
+    assert list(store.iter_keys()) == [key]
+    assert list(store.iter_keys("display/")) == []
+    store.delete(key)
+    store.delete(key)
+    assert not store.exists(key)
+    with pytest.raises(KeyError):
+        store.get(key)
+
+
+def test_local_write_leaves_no_temp_files(tmp_path):
+    store = LocalStorage(str(tmp_path))
+    for i in range(3):
+        store.put(f"a/{i}.jpg", DATA, "image/jpeg")
+    assert sorted(os.listdir(tmp_path / "a")) == ["0.jpg", "1.jpg", "2.jpg"]
+
+
+@pytest.mark.parametrize("key", ["../x.jpg", "a/../../x.jpg", "/etc/passwd", "a//b", "a/./b", "", "a\\..\\b", "a/"])
+def test_local_rejects_unsafe_keys(tmp_path, key):
+    store = LocalStorage(str(tmp_path / "media"))
+    with pytest.raises(ValueError):
+        store.put(key, DATA, "image/jpeg")
+    with pytest.raises(ValueError):
+        store.get(key)
+
+
+def test_local_unwritable_root_is_unavailable(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_bytes(b"")
+    store = LocalStorage(str(blocker / "media"))  # a file where a directory should be
+    with pytest.raises(ServiceUnavailable) as err:
+        store.check()
+    assert err.value.code == "storage_unavailable"
+    with pytest.raises(ServiceUnavailable):
+        store.put("a/b.jpg", DATA, "image/jpeg")
+
+
+# --- S3Storage against moto's HTTP server --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def aws_env():
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }.items():
+            mp.setenv(name, value)
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+            mp.delenv(name, raising=False)
+        yield
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint(aws_env):
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def bucket(moto_endpoint):
+    name = f"civicreport-{uuid.uuid4().hex[:8]}"
+    boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1").create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture
+def s3(moto_endpoint, bucket):
+    return S3Storage(bucket, endpoint_url=moto_endpoint, region="us-east-1", prefix=f"t{uuid.uuid4().hex[:6]}")
+
+
+def test_s3_round_trip(s3):
+    key = object_keys(SHA, "jpeg")["display"]
+    s3.check()
+    assert not s3.exists(key)
+    assert s3.put(key, DATA, "image/jpeg") is True
+    assert s3.put(key, DATA, "image/jpeg") is False
+    assert s3.exists(key)
+    assert s3.get(key) == DATA
+    assert list(s3.iter_keys()) == [key]
+    assert list(s3.iter_keys("thumb/")) == []
+    s3.delete(key)
+    s3.delete(key)
+    assert not s3.exists(key)
+    with pytest.raises(KeyError):
+        s3.get(key)
+
+
+def test_s3_objects_live_under_the_prefix_with_their_content_type(s3, moto_endpoint, bucket):
+    s3.put("thumb/x.jpg", DATA, "image/jpeg")
+    raw = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
+    head = raw.head_object(Bucket=bucket, Key=f"{s3.prefix}thumb/x.jpg")
+    assert head["ContentType"] == "image/jpeg"
+    assert head["ContentLength"] == len(DATA)
+
+
+def test_s3_presigned_url_serves_the_bytes(s3):
+    s3.put("originals/p.jpg", DATA, "image/jpeg")
+    url = s3.public_url("originals/p.jpg")
+    assert "X-Amz-Signature=" in url
+    with urllib.request.urlopen(url, timeout=5) as response:
+        assert response.read() == DATA
+        assert response.headers["Content-Type"] == "image/jpeg"
+
+
+def test_s3_missing_bucket_is_unavailable(moto_endpoint):
+    store = S3Storage("no-such-bucket", endpoint_url=moto_endpoint, region="us-east-1", max_attempts=1)
+    with pytest.raises(ServiceUnavailable):
+        store.check()
+    with pytest.raises(ServiceUnavailable):
+        store.put("a.jpg", DATA, "image/jpeg")
+
+
+def test_s3_unreachable_endpoint_fails_fast(aws_env):
+    store = S3Storage(
+        "bucket", endpoint_url=f"http://127.0.0.1:{free_port()}", region="us-east-1",
+        connect_timeout=1, read_timeout=1, max_attempts=1,
+    )
+    for call in (store.check, lambda: store.put("a.jpg", DATA, "image/jpeg"),
+                 lambda: store.get("a.jpg"), lambda: store.exists("a.jpg"),
+                 lambda: store.delete("a.jpg"), lambda: list(store.iter_keys())):
+        start = time.perf_counter()
+        with pytest.raises(ServiceUnavailable) as err:
+            call()
+        assert err.value.code == "storage_unavailable"
+        assert err.value.status == 503
+        assert time.perf_counter() - start < 3
