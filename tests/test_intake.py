@@ -1,6 +1,8 @@
 """Submitting reports over the Flask test client: photos, place, routing, idempotency."""
 import hashlib
 import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
 import urllib.error
 import urllib.request
 from dataclasses import replace
@@ -252,3 +254,21 @@ def test_public_ids_count_up_per_day(client, grid):
     ids = [post_report(client, [photo_bytes(gps=INSIDE, color=(i, 9, 9))]).get_json()["id"] for i in range(3)]
     numbers = [int(i.split("-")[1]) for i in ids]
     assert numbers == [1, 2, 3]
+
+
+def test_concurrent_retries_with_one_key_make_one_report(app, grid):
+    raw = photo_bytes(gps=INSIDE)
+    barrier = threading.Barrier(4)
+
+    def submit(_):
+        client = app.test_client()
+        barrier.wait()
+        return post_report(client, [raw], {"Idempotency-Key": "same-phone-same-tap"}, category="06010")
+
+    with ThreadPoolExecutor(4) as pool:
+        responses = list(pool.map(submit, range(4)))
+    assert [r.status_code for r in responses] == [201] * 4, [r.get_json() for r in responses]
+    assert len({r.get_json()["id"] for r in responses}) == 1
+    assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in responses) == 3
+    db.session.rollback()
+    assert count(Report) == 1 and count(Media) == 1
