@@ -72,8 +72,8 @@ def floor_plus_derivatives(data: bytes) -> None:
     im = _drafted(data)
     scale = LIMITS.display_px / max(SIZE)
     size = (round(SIZE[0] * scale), round(SIZE[1] * scale))
-    display = im.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
-    thumb = display.resize((size[0] // 4, size[1] // 4), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    display = im.resize(size, Image.Resampling.BOX, reducing_gap=2.0)
+    thumb = display.resize((size[0] // 4, size[1] // 4), Image.Resampling.BOX, reducing_gap=2.0)
     display.save(io.BytesIO(), "JPEG", quality=LIMITS.jpeg_quality)
     thumb.save(io.BytesIO(), "JPEG", quality=LIMITS.jpeg_quality)
 
