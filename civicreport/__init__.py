@@ -19,7 +19,7 @@ def create_app(config=None):
     from . import cli, errors, models  # noqa: F401  models registers the tables
     from . import config as config_module
     from .extensions import db, migrate
-    from .routes import api, media_files
+    from .routes import api, media_files, workflow
     from .services import backends
 
     app = Flask(__name__, instance_relative_config=True)
@@ -33,5 +33,7 @@ def create_app(config=None):
     backends.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(media_files.bp)
+    app.register_blueprint(workflow.bp)
+    app.register_blueprint(workflow.pages)
     cli.init_app(app)
     return app

@@ -39,6 +39,7 @@ class Unit(db.Model):
     delivery_method: Mapped[str] = mapped_column(String(16), default="log")
     delivery_target: Mapped[str | None] = mapped_column(String(512))
     delivery_secret: Mapped[str | None] = mapped_column(String(128))
+    contact_person: Mapped[str | None] = mapped_column(String(64))
     contact_phone: Mapped[str | None] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 

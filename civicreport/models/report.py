@@ -53,8 +53,19 @@ class Report(db.Model):
     routed_by: Mapped[str | None] = mapped_column(String(16))
 
     status: Mapped[str] = mapped_column(String(16), default="submitted")
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    allowed_minutes: Mapped[int | None] = mapped_column(Integer)
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    warning_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resume_status: Mapped[str | None] = mapped_column(String(16))
+    extension_request_minutes: Mapped[int | None] = mapped_column(Integer)
+    warning_notified: Mapped[bool] = mapped_column(Boolean, default=False)
+    overdue_notified: Mapped[bool] = mapped_column(Boolean, default=False)
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
+    return_count: Mapped[int] = mapped_column(Integer, default=0)
+    escalation_count: Mapped[int] = mapped_column(Integer, default=0)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("report.id"))
     rating: Mapped[int | None] = mapped_column(Integer)
     rating_comment: Mapped[str | None] = mapped_column(Text)
@@ -78,6 +89,7 @@ class Report(db.Model):
     district: Mapped["District"] = relationship()  # noqa: F821
     unit: Mapped["Unit | None"] = relationship()  # noqa: F821
     routing_rule: Mapped["RoutingRule | None"] = relationship()  # noqa: F821
+    duplicate_of: Mapped["Report | None"] = relationship(remote_side=[id])
     media: Mapped[list["Media"]] = relationship(
         back_populates="report", order_by="Media.position"
     )

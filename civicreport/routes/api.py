@@ -5,7 +5,8 @@ from ..errors import BadRequest
 from ..schemas import load_or_422
 from ..schemas.reference import CategorySchema, LocateQuerySchema, locate_view
 from ..schemas.report import report_view
-from ..services import intake, reports
+from ..services import intake, reports, workflow
+from ..services.access import actor_for
 from ..services.auth import user_for_bearer
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -75,4 +76,7 @@ def _form_fields():
 @bp.get("/reports/<public_id>")
 def get_report(public_id):
     user = _user()
-    return report_view(reports.get_report(public_id), staff=bool(user and user.is_staff))
+    report = reports.get_report(public_id)
+    actor = actor_for(user, report, request.headers.get("X-Receipt-Token"))
+    allowed = workflow.allowed_actions(report, actor) if actor.user or actor.receipt_report_id else None
+    return report_view(report, staff=actor.is_staff, allowed_actions=allowed)

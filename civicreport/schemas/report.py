@@ -3,6 +3,7 @@ import math
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from ..services.deadlines import is_overdue, is_warning
 from .media import PhotoPublicSchema, PhotoStaffSchema
 
 
@@ -57,8 +58,16 @@ class ReportPublicSchema(Schema):
         lambda r: None if r.unit is None else {"code": r.unit.code, "name": r.unit.name, "kind": r.unit.kind}
     )
     photos = fields.Function(lambda r: PhotoPublicSchema(many=True).dump(r.media))
+    deadline_at = fields.DateTime()
+    overdue = fields.Function(is_overdue)
+    warning = fields.Function(is_warning)
+    rework_count = fields.Integer()
+    escalation_count = fields.Integer()
+    rating = fields.Integer()
+    duplicate_of = fields.Function(lambda r: r.duplicate_of.public_id if r.duplicate_of_id else None)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+    closed_at = fields.DateTime()
 
 
 class ReportStaffSchema(ReportPublicSchema):
@@ -78,8 +87,35 @@ class ReportStaffSchema(ReportPublicSchema):
         lambda r: {"routed_by": r.routed_by, "rule_id": r.routing_rule_id}
     )
     photos = fields.Function(lambda r: PhotoStaffSchema(many=True).dump(r.media))
+    dispatched_at = fields.DateTime()
+    warning_at = fields.DateTime()
+    allowed_minutes = fields.Integer()
+    extension_request_hours = fields.Function(
+        lambda r: None if r.extension_request_minutes is None else r.extension_request_minutes // 60
+    )
+    return_count = fields.Integer()
+    rating_comment = fields.String()
+    resolved_at = fields.DateTime()
 
 
-def report_view(report, staff=False):
+def report_view(report, staff=False, allowed_actions=None):
     schema = ReportStaffSchema() if staff else ReportPublicSchema()
-    return schema.dump(report)
+    body = schema.dump(report)
+    if allowed_actions is not None:
+        body["allowed_actions"] = allowed_actions
+    return body
+
+
+class EventSchema(Schema):
+    id = fields.Integer()
+    action = fields.String()
+    from_status = fields.String()
+    to_status = fields.String()
+    created_at = fields.DateTime()
+
+
+class EventStaffSchema(EventSchema):
+    actor_role = fields.String()
+    actor_user_id = fields.Integer()
+    note = fields.String()
+    data = fields.Raw()

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import Unauthorized, ValidationFailed
 from ..extensions import db
@@ -20,18 +20,60 @@ def token_hash(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def user_for_bearer(header):
-    """The user behind ``Authorization: Bearer …``; None without the header, 401 when invalid."""
+# Checked against when the login name is unknown, so both failures take the same time.
+_DUMMY_HASH = generate_password_hash("civicreport-dummy-password")
+
+
+def bearer_token(header):
+    """The token in ``Authorization: Bearer …``; None without the header, 401 when malformed."""
     if not header:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("认证信息格式错误", code="invalid_authorization")
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token.strip())))
-    now = utcnow()
-    if row is None or row.revoked_at or (row.expires_at and row.expires_at <= now) or not row.user.active:
+    return token.strip()
+
+
+def _live_token(token):
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
+    if row is None or row.revoked_at or (row.expires_at and row.expires_at <= utcnow()) or not row.user.active:
         raise Unauthorized("令牌无效或已过期", code="invalid_token")
-    return row.user
+    return row
+
+
+def user_for_bearer(header):
+    """The user behind ``Authorization: Bearer …``; None without the header, 401 when invalid."""
+    token = bearer_token(header)
+    return None if token is None else _live_token(token).user
+
+
+def login(identifier, password):
+    """Name or phone + password → (user, token, expires_at); 401 ``invalid_credentials`` otherwise."""
+    user = db.session.scalar(
+        select(User).where((User.name == identifier) | (User.phone == identifier))
+    )
+    stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
+    if not check_password_hash(stored, password or "") or user is None or not user.active \
+            or not user.password_hash:
+        raise Unauthorized("用户名或密码错误", code="invalid_credentials")
+    days = current_app.config["TOKEN_DAYS"]
+    token = issue_token(user, days=days, label="login")
+    return user, token, utcnow() + timedelta(days=days)
+
+
+def logout(header):
+    """Revoke the presented bearer token; 401 when it is not a live token."""
+    token = bearer_token(header)
+    if token is None:
+        raise Unauthorized()
+    _live_token(token).revoked_at = utcnow()
+    db.session.commit()
+
+
+def receipt_matches(report, token):
+    """True when ``token`` is the receipt issued for ``report``."""
+    return bool(token and report.receipt_token_hash
+                and hmac.compare_digest(report.receipt_token_hash, token_hash(token)))
 
 
 def create_user(name, role, *, display_name=None, password=None, unit_code=None, phone=None):

@@ -7,11 +7,13 @@ from flask import current_app
 from ..media.images import Limits
 from ..media.storage import build_storage
 from .classifier import build_classifier
+from .senders import build_senders
 
 STORAGE = "civicreport.storage"
 CLASSIFIER = "civicreport.classifier"
 GRID = "civicreport.grid"
 LIMITS = "civicreport.photo_limits"
+SENDERS = "civicreport.senders"
 
 
 class GridIndexSlot:
@@ -23,11 +25,12 @@ class GridIndexSlot:
 
 
 def init_app(app):
-    """Attach storage, classifier, photo limits and the grid slot; raises ValueError on bad config."""
+    """Attach storage, classifier, senders, photo limits and the grid slot; raises ValueError on bad config."""
     cfg = app.config
     app.extensions[STORAGE] = build_storage(cfg)
     app.extensions[CLASSIFIER] = build_classifier(cfg["CLASSIFIER"])
     app.extensions[GRID] = GridIndexSlot()
+    app.extensions[SENDERS] = build_senders(cfg)
     app.extensions[LIMITS] = Limits(
         max_bytes=cfg["MAX_PHOTO_BYTES"],
         max_pixels=cfg["MAX_PHOTO_PIXELS"],
@@ -48,6 +51,11 @@ def classifier():
 
 def grid_slot():
     return current_app.extensions[GRID]
+
+
+def senders():
+    """Delivery method → sender (``log``, ``webhook``, ``email``)."""
+    return current_app.extensions[SENDERS]
 
 
 def photo_limits():

@@ -1,0 +1,76 @@
+"""问题清单 (a unit's open cases, oldest overdue first) and 督办通知书."""
+from sqlalchemy import select
+
+from ..errors import Conflict, Forbidden, NotFound
+from ..extensions import db
+from ..models import Report, Unit
+from ..models.types import utcnow
+from .backends import local_zone
+from .deadlines import is_overdue, is_warning
+from .media_urls import object_url
+from .reports import get_report
+
+WORKLIST_STATES = ("dispatched", "in_progress", "rework", "suspended")
+
+
+def _unit_for(code, user):
+    unit = db.session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None:
+        raise NotFound("单位不存在", code="unit_not_found", details={"unit": code})
+    if user.role == "unit_staff" and user.unit_id != unit.id:
+        raise Forbidden("只能查看本单位的问题清单", code="not_your_unit")
+    return unit
+
+
+def for_unit(code, user):
+    """The unit's open cases: overdue first (earliest deadline first), then by deadline."""
+    unit = _unit_for(code, user)
+    now = utcnow()
+    cases = db.session.scalars(
+        select(Report).where(Report.unit_id == unit.id, Report.status.in_(WORKLIST_STATES))
+    ).all()
+    far = now.replace(year=now.year + 100)
+    cases.sort(key=lambda r: (not is_overdue(r, now), r.deadline_at or far, r.created_at))
+    return {
+        "unit": {"code": unit.code, "name": unit.name},
+        "generated_at": now.isoformat(),
+        "counts": {"open": len(cases), "overdue": sum(is_overdue(r, now) for r in cases)},
+        "cases": [_line(r, now) for r in cases],
+    }
+
+
+def _line(report, now):
+    return {
+        "id": report.public_id,
+        "status": report.status,
+        "category": report.category.name if report.category else None,
+        "description": report.description,
+        "place": f"{report.street.name}{report.community.name}",
+        "grid": report.grid_code,
+        "deadline_at": report.deadline_at and report.deadline_at.isoformat(),
+        "overdue": is_overdue(report, now),
+        "warning": is_warning(report, now),
+        "escalation_count": report.escalation_count,
+        "rework_count": report.rework_count,
+        "thumb_url": object_url(report.media[0].thumb_key) if report.media else None,
+    }
+
+
+def notice(public_id, user):
+    """Everything a printed 督办通知书 shows; 409 when the case was never escalated."""
+    report = get_report(public_id)
+    if report.unit is None or not report.escalation_count:
+        raise Conflict("该案件未被督办", code="not_escalated", details={"id": public_id})
+    _unit_for(report.unit.code, user)
+    zone = local_zone()
+    escalations = [e for e in report.events if e.action == "escalate"]
+    return {
+        "report": report,
+        "unit": report.unit,
+        "photos": [object_url(m.display_key) for m in report.media if m.kind == "evidence"],
+        "deadline": report.deadline_at.astimezone(zone) if report.deadline_at else None,
+        "overdue": is_overdue(report),
+        "escalations": [(e.created_at.astimezone(zone), e.note) for e in escalations],
+        "issued_at": escalations[-1].created_at.astimezone(zone),
+        "created_at": report.created_at.astimezone(zone),
+    }

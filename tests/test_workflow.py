@@ -1,0 +1,286 @@
+"""The closed loop over HTTP: every path, every role, every wrong state."""
+import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import select
+
+from civicreport.extensions import db
+from civicreport.models import OutboxMessage, ReportEvent
+from civicreport.services.workflow import TRANSITIONS
+from tests.factories import INSIDE, make_geography, make_rule, make_unit, make_user, photo_bytes
+from tests.test_intake import assert_error, post_report
+
+ROLES = ("anonymous", "receipt", "citizen", "monitor", "supervisor", "own_staff", "other_staff", "leader", "admin")
+
+
+@pytest.fixture
+def loop(ctx, client):
+    make_geography()
+    city = make_unit("cgj", "urban_management", "区城市管理局")
+    make_unit("jxj", "traffic_police", "区交巡警支队")
+    make_rule(city, major="06")
+    people = {
+        "citizen": make_user("citizen", "citizen")[1],
+        "monitor": make_user("monitor", "monitor")[1],
+        "supervisor": make_user("sup", "supervisor")[1],
+        "own_staff": make_user("staff-cgj", "unit_staff", "cgj")[1],
+        "other_staff": make_user("staff-jxj", "unit_staff", "jxj")[1],
+        "leader": make_user("leader", "leader")[1],
+        "admin": make_user("admin", "admin")[1],
+        "anonymous": {},
+    }
+    return Loop(client, people)
+
+
+class Loop:
+    """Drives reports through the loop with the right person at each step."""
+
+    def __init__(self, client, people):
+        self.client = client
+        self.people = people
+
+    def new_report(self, category="06010"):
+        body = post_report(self.client, [photo_bytes(gps=INSIDE)], category=category, description="路边暴露垃圾").get_json()
+        self.people["receipt"] = {"X-Receipt-Token": body["receipt_token"]}
+        return body["id"]
+
+    def upload(self, who="own_staff"):
+        response = self.client.post("/api/v1/media", headers=self.people[who],
+                                    data={"photo": (io.BytesIO(photo_bytes(color=(90, 160, 90))), "after.jpg")},
+                                    content_type="multipart/form-data")
+        assert response.status_code == 201
+        return response.get_json()["id"]
+
+    def act(self, report_id, who, action, **fields):
+        return self.client.post(f"/api/v1/reports/{report_id}/transitions",
+                                json={"action": action, **fields}, headers=self.people[who])
+
+    def ok(self, report_id, who, action, **fields):
+        response = self.act(report_id, who, action, **fields)
+        assert response.status_code == 200, (action, who, response.get_json())
+        return response.get_json()
+
+    def to_state(self, state):
+        """A fresh report in ``state`` (``extension_pending`` is in_progress with a request)."""
+        rid = self.new_report()
+        steps = PATHS[state]
+        for who, action, fields in steps:
+            if fields == "photo":
+                fields = {"media_ids": [self.upload(who)]}
+            self.ok(rid, who, action, **fields)
+        return rid
+
+
+NOTE = {"note": "情况说明"}
+_TO_RESOLVED = [("supervisor", "accept", {}), ("supervisor", "dispatch", {}), ("own_staff", "claim", {}),
+                ("own_staff", "resolve", "photo")]
+PATHS = {
+    "submitted": [],
+    "accepted": [("supervisor", "accept", {})],
+    "dispatched": [("supervisor", "accept", {}), ("supervisor", "dispatch", {})],
+    "in_progress": _TO_RESOLVED[:3],
+    "extension_pending": _TO_RESOLVED[:3] + [("own_staff", "request_extension", {"hours": 8, **NOTE})],
+    "suspended": [("supervisor", "accept", {}), ("supervisor", "suspend", NOTE)],
+    "resolved": _TO_RESOLVED,
+    "verified": _TO_RESOLVED + [("monitor", "verify_pass", {})],
+    "closed": _TO_RESOLVED + [("monitor", "verify_pass", {}), ("supervisor", "close", {})],
+}
+SOURCE_STATE = {
+    "accept": "submitted", "reject": "submitted", "mark_duplicate": "submitted", "dispatch": "accepted",
+    "claim": "dispatched", "return": "in_progress", "request_extension": "in_progress",
+    "approve_extension": "extension_pending", "deny_extension": "extension_pending", "suspend": "accepted",
+    "resume": "suspended", "resolve": "in_progress", "verify_pass": "resolved", "verify_fail": "resolved",
+    "close": "verified", "rate": "closed", "escalate": "in_progress", "add_evidence": "submitted",
+}
+
+
+def full_fields(loop, action, who):
+    fields = {"note": "说明", "hours": 8, "rating": 5, "category": "06010"}
+    if action == "mark_duplicate":
+        fields["duplicate_of"] = loop.new_report()
+    if action in ("resolve", "add_evidence"):
+        fields["media_ids"] = [loop.upload("own_staff")]
+    keep = set(TRANSITIONS[action].needs) | ({"category"} if action == "accept" else set())
+    return {k: v for k, v in fields.items() if k in keep}
+
+
+def expected_allowed(action, who):
+    transition = TRANSITIONS[action]
+    role = {"receipt": "reporter", "own_staff": "unit_staff", "other_staff": "unit_staff"}.get(who, who)
+    if role not in transition.roles:
+        return False
+    return not (transition.unit_bound and who == "other_staff")
+
+
+def test_sources_cover_every_action():
+    assert set(SOURCE_STATE) == set(TRANSITIONS)
+
+
+@pytest.mark.parametrize("action", sorted(TRANSITIONS))
+def test_role_matrix(loop, action):
+    for who in ROLES:
+        rid = loop.to_state(SOURCE_STATE[action])
+        receipt = loop.people["receipt"]
+        fields = full_fields(loop, action, who)
+        loop.people["receipt"] = receipt
+        response = loop.act(rid, who, action, **fields)
+        if expected_allowed(action, who):
+            assert response.status_code == 200, (who, response.get_json())
+        elif who == "anonymous":
+            assert_error(response, 401, "login_required")
+        else:
+            assert response.status_code == 403, (who, response.get_json())
+            assert response.get_json()["error"]["code"] in ("role_not_allowed", "not_your_unit")
+
+
+@pytest.mark.parametrize("action", sorted(TRANSITIONS))
+def test_wrong_state_is_409_with_allowed_actions(loop, action):
+    wrong = "closed" if SOURCE_STATE[action] != "closed" else "submitted"
+    if action == "add_evidence":
+        wrong = None
+    if wrong is None:
+        rid = loop.to_state("closed")
+        loop.ok(rid, "receipt", "rate", rating=4)
+    else:
+        rid = loop.to_state(wrong)
+    who = next(w for w in ROLES if expected_allowed(action, w))
+    error = assert_error(loop.act(rid, who, action, **full_fields(loop, action, who)), 409, "invalid_transition")
+    assert error["details"]["status"] in ("closed", "submitted", "rated")
+    assert isinstance(error["details"]["allowed_actions"], list)
+
+
+def test_every_path_of_the_loop(loop, client):
+    rejected = loop.new_report()
+    assert_error(loop.act(rejected, "supervisor", "reject"), 422, "missing_fields")
+    assert loop.ok(rejected, "supervisor", "reject", note="不属于受理范围")["status"] == "rejected"
+    assert_error(loop.act(rejected, "supervisor", "accept"), 409, "invalid_transition")
+
+    original = loop.new_report()
+    copy = loop.new_report()
+    merged = loop.ok(copy, "supervisor", "mark_duplicate", duplicate_of=original)
+    assert merged["status"] == "duplicate" and merged["duplicate_of"] == original
+    assert_error(loop.act(original, "supervisor", "mark_duplicate", duplicate_of=original), 422, "invalid_duplicate_of")
+
+    rid = loop.new_report()
+    receipt = dict(loop.people["receipt"])
+    assert loop.ok(rid, "supervisor", "accept", category="06010")["status"] == "accepted"
+    dispatched = loop.ok(rid, "supervisor", "dispatch")
+    assert dispatched["unit"]["code"] == "cgj" and dispatched["deadline_at"]
+    assert_error(loop.act(rid, "other_staff", "claim"), 403, "not_your_unit")
+    assert loop.ok(rid, "own_staff", "return", note="不归我单位管")["status"] == "returned"
+    assert loop.ok(rid, "supervisor", "dispatch", unit="cgj")["status"] == "dispatched"
+    assert loop.ok(rid, "own_staff", "claim")["status"] == "in_progress"
+    before = loop.ok(rid, "own_staff", "request_extension", hours=16, note="需要采购材料")
+    assert before["extension_request_hours"] == 16
+    assert_error(loop.act(rid, "own_staff", "request_extension", hours=8, note="再延"), 409, "invalid_transition")
+    extended = loop.ok(rid, "supervisor", "approve_extension")
+    assert extended["deadline_at"] > before["deadline_at"] and extended["extension_request_hours"] is None
+    assert loop.ok(rid, "supervisor", "suspend", note="等待天气好转")["status"] == "suspended"
+    assert loop.ok(rid, "supervisor", "resume")["status"] == "in_progress"
+    escalated = loop.ok(rid, "leader", "escalate", note="请今日内处置")
+    assert escalated["escalation_count"] == 1
+    assert_error(loop.act(rid, "own_staff", "resolve"), 422, "missing_fields")
+    assert loop.ok(rid, "own_staff", "resolve", media_ids=[loop.upload()], note="已清运")["status"] == "resolved"
+    rework = loop.ok(rid, "monitor", "verify_fail", note="仍有残留垃圾")
+    assert rework["status"] == "rework" and rework["rework_count"] == 1
+    assert loop.ok(rid, "own_staff", "resolve", media_ids=[loop.upload()])["status"] == "resolved"
+    assert loop.ok(rid, "monitor", "verify_pass", media_ids=[loop.upload("monitor")])["status"] == "verified"
+    assert loop.ok(rid, "supervisor", "close")["status"] == "closed"
+    loop.people["receipt"] = receipt
+    assert_error(loop.act(rid, "receipt", "rate", rating=9), 422, "invalid_rating")
+    rated = loop.ok(rid, "receipt", "rate", rating=5, comment="处理很快")
+    assert rated["status"] == "rated" and rated["rating"] == 5
+
+    timeline = client.get(f"/api/v1/reports/{rid}/events", headers=loop.people["supervisor"]).get_json()["events"]
+    assert [e["action"] for e in timeline] == [
+        "submit", "accept", "dispatch", "return", "dispatch", "claim", "request_extension",
+        "approve_extension", "suspend", "resume", "escalate", "resolve", "verify_fail", "resolve",
+        "verify_pass", "close", "rate"]
+    assert timeline[3]["note"] == "不归我单位管" and timeline[3]["actor_role"] == "unit_staff"
+    public = client.get(f"/api/v1/reports/{rid}/events").get_json()["events"]
+    assert "note" not in public[3] and "actor_user_id" not in public[3]
+    topics = [m.topic for m in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+    assert topics == ["rejected", "dispatch", "returned", "dispatch", "extension_approved", "escalation", "resolved",
+                      "rework", "resolved", "closed"]
+    photos = client.get(f"/api/v1/reports/{rid}", headers=loop.people["supervisor"]).get_json()["photos"]
+    assert [p["kind"] for p in photos] == ["evidence", "after", "after", "verification"]
+
+
+def test_events_are_append_only(loop):
+    rid = loop.to_state("accepted")
+    event = db.session.scalars(select(ReportEvent)).first()
+    event.note = "tampered"
+    with pytest.raises(RuntimeError):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_unknown_action_and_bad_fields(loop):
+    rid = loop.new_report()
+    assert_error(loop.act(rid, "supervisor", "teleport"), 422, "unknown_action")
+    assert_error(loop.act(rid, "supervisor", "accept", hours="8"), 422, "validation_failed")
+    assert_error(loop.act("QJ19990101-0001", "supervisor", "accept"), 404, "report_not_found")
+
+
+def test_receipt_only_works_for_its_own_report(loop):
+    first = loop.to_state("closed")
+    first_receipt = dict(loop.people["receipt"])
+    second = loop.to_state("closed")
+    loop.people["receipt"] = first_receipt
+    assert_error(loop.act(second, "receipt", "rate", rating=5), 401, "login_required")
+    assert loop.ok(first, "receipt", "rate", rating=3)["status"] == "rated"
+
+
+def test_unit_worklist_and_escalation_notice(loop, client):
+    late = loop.to_state("in_progress")
+    loop.ok(late, "supervisor", "escalate", note="限两小时内整改")
+    loop.to_state("dispatched")
+    worklist = client.get("/api/v1/units/cgj/worklist", headers=loop.people["own_staff"]).get_json()
+    assert worklist["counts"]["open"] == 2
+    assert [c["id"] for c in worklist["cases"]][0] == late
+    assert_error(client.get("/api/v1/units/cgj/worklist", headers=loop.people["other_staff"]), 403, "not_your_unit")
+    assert_error(client.get("/api/v1/units/cgj/worklist", headers=loop.people["monitor"]), 403, "forbidden")
+    page = client.get(f"/reports/{late}/notice", headers=loop.people["supervisor"])
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert "督办通知书" in html and late in html and "限两小时内整改" in html and "区城市管理局" in html
+    fresh = loop.to_state("dispatched")
+    assert_error(client.get(f"/reports/{fresh}/notice", headers=loop.people["supervisor"]), 409, "not_escalated")
+
+
+def test_login_logout_and_me(loop, client, ctx):
+    from civicreport.services import auth
+
+    auth.create_user("wang", "supervisor", password="correct horse", phone="13812345678")
+    assert_error(client.post("/api/v1/auth/login", json={"login": "wang", "password": "nope"}), 401,
+                 "invalid_credentials")
+    assert_error(client.post("/api/v1/auth/login", json={"login": "ghost", "password": "x"}), 401,
+                 "invalid_credentials")
+    body = client.post("/api/v1/auth/login", json={"login": "13812345678", "password": "correct horse"}).get_json()
+    headers = {"Authorization": f"Bearer {body['token']}"}
+    assert client.get("/api/v1/auth/me", headers=headers).get_json()["user"]["role"] == "supervisor"
+    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 200
+    assert_error(client.get("/api/v1/auth/me", headers=headers), 401, "invalid_token")
+    from civicreport.models import User
+    assert db.session.scalar(select(User).where(User.name == "wang")).password_hash.startswith(("scrypt", "pbkdf2"))
+
+
+def test_concurrent_transitions_on_one_case_do_not_both_win(loop, app):
+    for _ in range(3):
+        rid = loop.new_report()
+        barrier = threading.Barrier(2)
+
+        def attempt(action):
+            client = app.test_client()
+            barrier.wait()
+            fields = {"note": "并发"} if action == "reject" else {}
+            return client.post(f"/api/v1/reports/{rid}/transitions", json={"action": action, **fields},
+                               headers=loop.people["supervisor"])
+
+        with ThreadPoolExecutor(2) as pool:
+            results = list(pool.map(attempt, ["accept", "reject"]))
+        assert sorted(r.status_code for r in results) == [200, 409], [r.get_json() for r in results]
+        timeline = loop.client.get(f"/api/v1/reports/{rid}/events").get_json()["events"]
+        assert [e["action"] for e in timeline] == ["submit", results[0].status_code == 200 and "accept" or "reject"]
