@@ -2,12 +2,15 @@
 import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from civicreport.extensions import db
-from civicreport.models import OutboxMessage, ReportEvent
+from civicreport.models import Category, OutboxMessage, ReportEvent
+from civicreport.services import deadlines, reports
 from civicreport.services.workflow import TRANSITIONS
 from tests.factories import INSIDE, make_geography, make_rule, make_unit, make_user, photo_bytes
 from tests.test_intake import assert_error, post_report
@@ -284,3 +287,52 @@ def test_concurrent_transitions_on_one_case_do_not_both_win(loop, app):
         assert sorted(r.status_code for r in results) == [200, 409], [r.get_json() for r in results]
         timeline = loop.client.get(f"/api/v1/reports/{rid}/events").get_json()["events"]
         assert [e["action"] for e in timeline] == ["submit", results[0].status_code == 200 and "accept" or "reject"]
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def at(*parts):
+    return datetime(*parts, tzinfo=SHANGHAI)
+
+
+def test_deadline_across_national_day_and_a_make_up_saturday(loop):
+    report = reports.get_report(loop.to_state("accepted"))
+    deadlines.start_clock(report, at(2026, 9, 30, 14, 0), 480)
+    assert report.deadline_at == at(2026, 10, 8, 15, 0)
+    assert report.warning_at == at(2026, 10, 8, 9, 48)  # 60 % of 480 working minutes
+    deadlines.pause(report, at(2026, 10, 8, 9, 0))
+    deadlines.resume(report, at(2026, 10, 9, 14, 0))
+    assert report.deadline_at == at(2026, 10, 10, 9, 0)  # Saturday 10-10 is a 调休 working day
+    deadlines.extend(report, at(2026, 10, 10, 8, 45), 480)
+    assert report.deadline_at == at(2026, 10, 12, 10, 0)  # 390 min on Saturday, Sunday 10-11 off, 90 on Monday
+    db.session.rollback()
+
+
+def test_urgent_categories_run_on_the_clock(loop):
+    report = reports.get_report(loop.to_state("accepted"))
+    report.category = db.session.get(Category, "01023")  # 不明井盖, urgent: 2 hours day and night
+    deadlines.start_clock(report, at(2026, 10, 1, 22, 0), 120)
+    assert report.deadline_at == at(2026, 10, 2, 0, 0)
+    db.session.rollback()
+
+
+def test_dispatch_sets_the_category_deadline_in_working_time(loop, client):
+    rid = loop.to_state("dispatched")
+    body = client.get(f"/api/v1/reports/{rid}", headers=loop.people["supervisor"]).get_json()
+    dispatched = datetime.fromisoformat(body["dispatched_at"])
+    expected = deadlines.work_calendar().add(dispatched, 4 * 60)  # 06010 暴露垃圾: 4 working hours
+    assert datetime.fromisoformat(body["deadline_at"]) == expected
+    assert body["allowed_minutes"] == 240 and body["overdue"] is False
+
+
+def test_worker_raises_warning_and_overdue_once(loop, client):
+    rid = loop.to_state("in_progress")
+    report = reports.get_report(rid)
+    later = report.deadline_at + timedelta(minutes=1)
+    assert deadlines.scan(later) == {"warning": 1, "overdue": 1}
+    assert deadlines.scan(later) == {"warning": 0, "overdue": 0}
+    timeline = client.get(f"/api/v1/reports/{rid}/events").get_json()["events"]
+    assert [e["action"] for e in timeline][-2:] == ["warning", "overdue"]
+    topics = db.session.scalars(select(OutboxMessage.topic).order_by(OutboxMessage.id)).all()
+    assert topics[-2:] == ["warning", "overdue"]
