@@ -23,7 +23,9 @@ migrate: install
 demo: migrate
 	$(FLASK) load-demo --if-empty
 
+# The notification worker runs beside the web server and stops with it.
 run: demo
+	$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install

@@ -5,11 +5,12 @@ import click
 from flask_migrate import upgrade
 
 from .errors import AppError
-from .services import auth, reference_data
+from .services import auth, deadlines, reference_data
+from .services.worker import run_worker
 
 
 def init_app(app):
-    for command in (init_db, load_categories, load_demo, import_grid, create_user):
+    for command in (init_db, load_categories, load_demo, import_grid, create_user, worker):
         app.cli.add_command(command)
 
 
@@ -67,3 +68,13 @@ def create_user(name, role, unit_code, password, token_days):
     except AppError as err:
         _fail(err)
     click.echo(auth.issue_token(user, days=token_days, label="cli"))
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run one round and exit.")
+@click.option("--interval", type=float, help="Seconds between rounds (default WORKER_INTERVAL).")
+def worker(once, interval):
+    """Deliver notifications with retries and raise warning/overdue events on deadlines."""
+    counts = run_worker(once=once, interval=interval, jobs=(deadlines.scan,))
+    if once:
+        click.echo(" ".join(f"{key}={value}" for key, value in counts.items()))

@@ -336,3 +336,12 @@ def test_worker_raises_warning_and_overdue_once(loop, client):
     assert [e["action"] for e in timeline][-2:] == ["warning", "overdue"]
     topics = db.session.scalars(select(OutboxMessage.topic).order_by(OutboxMessage.id)).all()
     assert topics[-2:] == ["warning", "overdue"]
+
+
+def test_worker_command_runs_one_round(loop, app):
+    rid = loop.to_state("dispatched")
+    result = app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "sent=1" in result.output and "errors=0" in result.output
+    sent = db.session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "dispatch")).one()
+    assert sent.status == "sent" and sent.payload["report"] == rid
