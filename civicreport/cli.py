@@ -78,3 +78,5 @@ def worker(once, interval):
     counts = run_worker(once=once, interval=interval, jobs=(deadlines.scan,))
     if once:
         click.echo(" ".join(f"{key}={value}" for key, value in counts.items()))
+        if counts["errors"]:
+            raise click.ClickException(f"{counts['errors']} worker step(s) failed; see the log")

@@ -22,7 +22,6 @@ from sqlalchemy import func, select
 
 from civicreport.extensions import db
 from civicreport.models import District, OutboxMessage, Unit
-from civicreport.models.types import utcnow
 from civicreport.services.backends import SENDERS
 from civicreport.services.outbox import backoff, deliver_due, enqueue
 from civicreport.services.senders import build_senders
@@ -154,8 +153,8 @@ def webhook_unit(code, url, secret=SECRET):
 
 
 def queue(topic, unit=None, **payload):
-    message = enqueue(topic, {"public_id": "QJ20261123-0042", "description": "人行道井盖缺失", **payload},
-                      unit=unit)
+    notice = {"report": "QJ20261123-0042", "event": topic, "message": "案件 QJ20261123-0042（井盖缺失）派遣"}
+    message = enqueue(topic, {**notice, **payload}, unit=unit)
     db.session.commit()
     return message.id
 
@@ -203,7 +202,7 @@ def test_webhook_retries_with_backoff_then_is_sent_once_and_signed(district, con
     assert abs(int(headers["X-Civicreport-Timestamp"]) - time.time()) < 60
     assert verify_signature(delivered)
     assert not verify_signature(delivered, secret="wrong")
-    assert json.loads(delivered["body"])["description"] == "人行道井盖缺失"
+    assert json.loads(delivered["body"])["message"] == "案件 QJ20261123-0042（井盖缺失）派遣"
     # every attempt carries the same delivery id, so a receiver can de-duplicate
     assert {r["headers"]["X-Civicreport-Delivery"] for r in receiver.requests} == {str(message_id)}
 
@@ -237,7 +236,7 @@ def test_redirect_is_a_failure_not_a_silent_get(district, configure):
 def test_message_is_dead_after_max_attempts(district, configure):
     configure(OUTBOX_MAX_ATTEMPTS=3)
     with Receiver(plan=["fail"] * 10) as receiver:
-        message_id = queue("overdue_warning", webhook_unit("cgj", receiver.url))
+        message_id = queue("overdue", webhook_unit("cgj", receiver.url))
         outcomes = [deliver_due(now=T0 + timedelta(days=day)) for day in range(5)]
     assert [o["retried"] for o in outcomes] == [1, 1, 0, 0, 0]
     assert [o["dead"] for o in outcomes] == [0, 0, 1, 0, 0]
@@ -268,6 +267,31 @@ def test_failing_messages_do_not_stop_the_others(district, configure, app, monke
     assert reload(unknown).last_error == "unknown delivery method 'pigeon'"
 
 
+class DiesAfterSending:
+    """The real webhook sender, then the worker is killed before it records the result."""
+
+    def __init__(self, sender):
+        self.sender = sender
+
+    def send(self, message):
+        self.sender.send(message)
+        raise SystemExit("killed")
+
+
+def test_worker_killed_after_sending_means_delivered_again(district, configure, app, monkeypatch):
+    senders = app.extensions[SENDERS]
+    with Receiver() as receiver:
+        message_id = queue("dispatch", webhook_unit("cgj", receiver.url))
+        monkeypatch.setitem(senders, "webhook", DiesAfterSending(senders["webhook"]))
+        with pytest.raises(SystemExit):
+            deliver_due(now=T0)
+        db.session.rollback()  # the dead process's transaction never commits
+        assert (reload(message_id).status, reload(message_id).attempts) == ("pending", 0)
+        monkeypatch.setitem(senders, "webhook", senders["webhook"].sender)
+        assert deliver_due(now=T0)["sent"] == 1
+    assert [r["headers"]["X-Civicreport-Delivery"] for r in receiver.requests] == [str(message_id)] * 2
+
+
 def test_limit_bounds_one_call(district, configure):
     ids = [queue("dispatch") for _ in range(3)]
     assert deliver_due(now=T0, limit=2)["sent"] == 2
@@ -276,11 +300,11 @@ def test_limit_bounds_one_call(district, configure):
 
 
 def test_log_method_writes_a_line(district, configure, caplog):
-    message_id = queue("resolved", status="已办结")
+    message_id = queue("resolved", status="resolved")
     with caplog.at_level(logging.INFO, logger="civicreport.services.senders"):
         assert deliver_due(now=T0)["sent"] == 1
     assert reload(message_id).method == "log"
-    assert f"outbox #{message_id} resolved" in caplog.text and "人行道井盖缺失" in caplog.text
+    assert f"outbox #{message_id} resolved" in caplog.text and "井盖缺失" in caplog.text
 
 
 def email_unit(code="hw"):
@@ -302,7 +326,7 @@ def test_email_goes_out_through_smtp_in_chinese(district, configure):
     threading.Thread(target=sink.serve_forever, args=(0.05,), daemon=True).start()
     try:
         configure(SMTP_HOST="127.0.0.1", SMTP_PORT=sink.server_address[1], SMTP_FROM="noreply@qj.example")
-        message_id = queue("rework", email_unit(), note="核查未通过，请返工")
+        message_id = queue("rework", email_unit(), note="核查未通过，请返工", deadline_at=None)
         assert deliver_due(now=T0)["sent"] == 1
     finally:
         sink.shutdown()
@@ -311,8 +335,10 @@ def test_email_goes_out_through_smtp_in_chinese(district, configure):
     assert mail["To"] == "huanwei@example.org" and mail["From"] == "noreply@qj.example"
     assert mail["Subject"] == "【随手拍】返工通知：QJ20261123-0042"
     assert mail["X-Civicreport-Delivery"] == str(message_id)
-    body = mail.get_content()
-    assert "案件编号：QJ20261123-0042" in body and "说明：核查未通过，请返工" in body
+    body = mail.get_content().replace("\r\n", "\n")
+    assert body.startswith("返工通知\n\n案件 QJ20261123-0042（井盖缺失）派遣\n")
+    assert "案件编号：QJ20261123-0042" in body and "备注：核查未通过，请返工" in body
+    assert "处置时限" not in body and "event" not in body
 
 
 def test_enqueue_never_waits_for_the_receiver(district, configure):

@@ -23,23 +23,19 @@ log = logging.getLogger(__name__)
 
 TOPIC_TITLES = {
     "dispatch": "派遣通知",
-    "escalation": "督办通知",
-    "overdue_warning": "超期预警",
     "rework": "返工通知",
+    "escalation": "督办通知",
+    "warning": "临期预警",
+    "overdue": "超期通知",
+    "returned": "退回通知",
+    "extension_approved": "延期已批准",
+    "extension_denied": "延期未批准",
     "resolved": "办结通知",
+    "rejected": "不予受理通知",
     "closed": "结案通知",
 }
-FIELD_LABELS = {
-    "public_id": "案件编号",
-    "category": "问题类别",
-    "description": "问题描述",
-    "address": "地点",
-    "unit": "责任单位",
-    "status": "当前状态",
-    "deadline_at": "处置时限",
-    "note": "说明",
-    "url": "查看链接",
-}
+FIELD_LABELS = {"report": "案件编号", "status": "当前状态", "deadline_at": "处置时限", "note": "备注"}
+UNLISTED_FIELDS = ("message", "event")  # the message leads the body; the event is the subject
 
 
 class DeliveryFailed(Exception):
@@ -164,18 +160,18 @@ class EmailSender:
 
 
 def email_subject(message):
-    public_id = message.payload.get("public_id")
+    public_id = message.payload.get("report")
     return f"【随手拍】{topic_title(message.topic)}" + (f"：{public_id}" if public_id else "")
 
 
 def email_body(message):
-    """One ``标签：值`` line per payload field, known fields first and in Chinese."""
+    """The payload's ``message`` text, then one ``标签：值`` line per other field."""
     payload = message.payload
-    known = [key for key in FIELD_LABELS if key in payload]
-    other = [key for key in payload if key not in FIELD_LABELS]
-    lines = [f"{FIELD_LABELS.get(key, key)}：{payload[key]}" for key in known + other]
+    fields = [f"{FIELD_LABELS.get(key, key)}：{value}" for key, value in payload.items()
+              if key not in UNLISTED_FIELDS and value is not None]
     footer = f"（消息编号 {message.id}；本邮件由系统自动发送，请勿直接回复。）"
-    return "\n".join([topic_title(message.topic), "", *lines, "", footer]) + "\n"
+    lines = [topic_title(message.topic), "", payload.get("message") or "", "", *fields, "", footer]
+    return "\n".join(lines) + "\n"
 
 
 def build_senders(config):
