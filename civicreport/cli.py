@@ -10,7 +10,8 @@ from .services.worker import run_worker
 
 
 def init_app(app):
-    for command in (init_db, load_categories, load_demo, import_grid, create_user, worker):
+    for command in (init_db, load_categories, load_demo, import_grid, create_user, create_token,
+                    set_calendar_day, worker):
         app.cli.add_command(command)
 
 
@@ -80,3 +81,24 @@ def worker(once, interval):
         click.echo(" ".join(f"{key}={value}" for key, value in counts.items()))
         if counts["errors"]:
             raise click.ClickException(f"{counts['errors']} worker step(s) failed; see the log")
+
+
+@click.command("create-token")
+@click.argument("name")
+@click.option("--days", default=30, show_default=True, help="Lifetime of the token.")
+def create_token(name, days):
+    """Print a new bearer token for an existing user (shown once)."""
+    try:
+        click.echo(auth.issue_token(auth.user_named(name), days=days, label="cli"))
+    except AppError as err:
+        _fail(err)
+
+
+@click.command("set-calendar-day")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("kind", type=click.Choice(["holiday", "workday", "official"]))
+@click.option("--name", help="e.g. 元旦 or 元旦调休")
+def set_calendar_day(day, kind, name):
+    """Mark a date as holiday or 调休 workday (overrides the package); ``official`` removes the override."""
+    reference_data.set_calendar_day(day.date(), kind, name)
+    click.echo(f"{day:%Y-%m-%d}: {kind}")

@@ -345,3 +345,36 @@ def test_worker_command_runs_one_round(loop, app):
     assert "sent=1" in result.output and "errors=0" in result.output
     sent = db.session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "dispatch")).one()
     assert sent.status == "sent" and sent.payload["report"] == rid
+
+
+def test_every_endpoint_declares_who_may_call_it(app):
+    undeclared = [rule.rule for rule in app.url_map.iter_rules()
+                  if rule.endpoint != "static" and not hasattr(app.view_functions[rule.endpoint], "allowed_roles")]
+    assert undeclared == []
+
+
+@pytest.mark.parametrize("path", ["/api/v1/units/cgj/worklist", "/api/v1/auth/me"])
+def test_declared_roles_are_enforced(loop, client, path):
+    assert_error(client.get(path), 401, "unauthorized")
+    if "worklist" in path:
+        assert_error(client.get(path, headers=loop.people["citizen"]), 403, "forbidden")
+
+
+def test_private_view_is_for_the_centre_and_the_handling_unit(loop, client):
+    rid = loop.to_state("dispatched")
+    views = {who: client.get(f"/api/v1/reports/{rid}", headers=loop.people[who]).get_json()
+             for who in ("supervisor", "own_staff", "other_staff", "monitor", "citizen")}
+    assert {who for who, body in views.items() if "contact" in body} == {"supervisor", "own_staff"}
+    assert views["own_staff"]["allowed_actions"] == ["claim", "return", "request_extension"]
+
+
+def test_cli_tokens_and_calendar_overrides(loop, app):
+    runner = app.test_cli_runner()
+    assert "unit_required" in runner.invoke(args=["create-user", "x", "--role", "unit_staff"]).output
+    token = runner.invoke(args=["create-token", "sup", "--days", "1"]).output.strip()
+    assert loop.client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert "user_not_found" in runner.invoke(args=["create-token", "nobody"]).output
+    assert runner.invoke(args=["set-calendar-day", "2027-01-01", "holiday", "--name", "元旦"]).exit_code == 0
+    assert not deadlines.work_calendar().is_working_day(datetime(2027, 1, 1).date())
+    runner.invoke(args=["set-calendar-day", "2027-01-01", "official"])
+    assert deadlines.work_calendar().is_working_day(datetime(2027, 1, 1).date())

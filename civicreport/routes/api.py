@@ -7,13 +7,9 @@ from ..schemas.reference import CategorySchema, LocateQuerySchema, locate_view
 from ..schemas.report import report_view
 from ..services import intake, reports, workflow
 from ..services.access import actor_for
-from ..services.auth import user_for_bearer
+from . import PUBLIC, allow, current_user as _user
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-def _user():
-    return user_for_bearer(request.headers.get("Authorization"))
 
 
 def _outcome(outcome):
@@ -25,22 +21,26 @@ def _outcome(outcome):
 
 
 @bp.get("/health")
+@allow(PUBLIC)
 def health():
     return {"status": "ok", "checks": reports.health()}
 
 
 @bp.get("/categories")
+@allow(PUBLIC)
 def categories():
     return {"categories": CategorySchema(many=True).dump(reports.active_categories())}
 
 
 @bp.get("/grid/locate")
+@allow(PUBLIC)
 def grid_locate():
     query = load_or_422(LocateQuerySchema(), request.args.to_dict())
     return locate_view(*reports.locate_with_routes(query["lat"], query["lon"], query["crs"]))
 
 
 @bp.post("/media")
+@allow(PUBLIC)
 def upload_media():
     user = _user()
     files = request.files.getlist("photo")
@@ -50,6 +50,7 @@ def upload_media():
 
 
 @bp.post("/reports")
+@allow(PUBLIC)
 def submit_report():
     user = _user()
     if request.is_json:
@@ -74,9 +75,10 @@ def _form_fields():
 
 
 @bp.get("/reports/<public_id>")
+@allow(PUBLIC)
 def get_report(public_id):
     user = _user()
     report = reports.get_report(public_id)
     actor = actor_for(user, report, request.headers.get("X-Receipt-Token"))
     allowed = workflow.allowed_actions(report, actor) if actor.user or actor.receipt_report_id else None
-    return report_view(report, staff=actor.is_staff, allowed_actions=allowed)
+    return report_view(report, staff=actor.sees_private(report), allowed_actions=allowed)

@@ -1,9 +1,9 @@
 """Serves locally stored objects: derivatives to anyone, originals to staff only."""
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 
 from ..errors import Forbidden, NotFound
-from ..services.auth import user_for_bearer
 from ..services.backends import storage
+from . import PUBLIC, allow, current_user
 
 bp = Blueprint("media_files", __name__, url_prefix="/media")
 
@@ -12,10 +12,11 @@ _PUBLIC_PREFIXES = ("display/", "thumb/")
 
 
 @bp.get("/<path:key>", endpoint="object")
+@allow(PUBLIC)  # derivatives; originals are checked below, staff only
 def serve(key):
     public = key.startswith(_PUBLIC_PREFIXES)
     if not public:
-        user = user_for_bearer(request.headers.get("Authorization"))
+        user = current_user()
         if user is None or not user.is_staff:
             raise Forbidden("原图仅供工作人员查看", code="original_staff_only")
     try:

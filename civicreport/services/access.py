@@ -6,6 +6,7 @@ from ..models import User
 from .auth import receipt_matches
 
 REPORTER = "reporter"  # pseudo-role: the citizen who filed this report
+PRIVATE_READERS = ("supervisor", "leader", "admin")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,12 @@ class Actor:
 
     def in_unit(self, unit_id):
         return bool(self.user and self.user.unit_id == unit_id)
+
+    def sees_private(self, report):
+        """Contact details and originals: the centre's staff, and the unit handling the case."""
+        if self.user is None:
+            return False
+        return self.user.role in PRIVATE_READERS or (self.user.role == "unit_staff" and self.in_unit(report.unit_id))
 
 
 def actor_for(user, report=None, receipt=None):

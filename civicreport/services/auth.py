@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..errors import Unauthorized, ValidationFailed
+from ..errors import NotFound, Unauthorized, ValidationFailed
 from ..extensions import db
 from ..models import ApiToken, Unit, User
 from ..models.org import ROLES
@@ -81,6 +81,8 @@ def create_user(name, role, *, display_name=None, password=None, unit_code=None,
     if role not in ROLES:
         raise ValidationFailed("未知角色", code="unknown_role", details={"roles": list(ROLES)})
     unit = None
+    if role == "unit_staff" and not unit_code:
+        raise ValidationFailed("处置单位人员必须指定单位", code="unit_required")
     if unit_code:
         unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
         if unit is None:
@@ -113,6 +115,14 @@ def issue_token(user, *, days=30, label=None):
     )
     db.session.commit()
     return token
+
+
+def user_named(name):
+    """The user with this login name; 404 ``user_not_found`` otherwise."""
+    user = db.session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise NotFound("用户不存在", code="user_not_found", details={"name": name})
+    return user
 
 
 def receipt_token(nonce, public_id):

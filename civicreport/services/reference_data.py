@@ -13,7 +13,7 @@ from ..geo.distance import metres_per_degree
 from ..geo.geojson import parse_geometry, to_geojson_text, transform_geometry
 from ..geo.grid import lattice
 from ..models import (
-    Category, Community, District, GridCellArea, RoutingRule, Street, Unit,
+    CalendarDay, Category, Community, District, GridCellArea, RoutingRule, Street, Unit,
 )
 from .grid import invalidate_grid_index
 
@@ -184,3 +184,16 @@ def _parse_feature(index, feature, crs):
     if crs == "gcj02":
         geom = transform_geometry(geom, gcj02_to_wgs84)
     return code, props.get("name"), geom
+
+
+def set_calendar_day(day, kind, name=None):
+    """Override the working calendar for ``day``; ``official`` removes the override."""
+    row = db.session.get(CalendarDay, day)
+    if kind == "official":
+        if row is not None:
+            db.session.delete(row)
+    else:
+        row = row or CalendarDay(day=day)
+        row.kind, row.name = kind, name
+        db.session.add(row)
+    db.session.commit()
