@@ -1,4 +1,4 @@
-"""media/ and geo/ are plain Python: importing them loads neither Flask nor the models."""
+"""media/, geo/ and worktime are plain Python: importing them loads neither Flask nor the models."""
 import subprocess
 import sys
 
@@ -6,7 +6,8 @@ import sys
 def test_media_and_geo_import_without_flask_or_models():
     code = (
         "import sys, civicreport.media.images, civicreport.media.storage, "
-        "civicreport.geo.crs, civicreport.geo.grid, civicreport.geo.geojson, civicreport.geo.distance\n"
+        "civicreport.geo.crs, civicreport.geo.grid, civicreport.geo.geojson, civicreport.geo.distance, "
+        "civicreport.worktime\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'flask_sqlalchemy') "
         "or m.startswith(('civicreport.models', 'civicreport.services')))\n"
         "print(','.join(bad))"

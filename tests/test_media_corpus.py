@@ -4,7 +4,6 @@ Skipped as a whole when ../shared/data is absent (see its SOURCES.md and manifes
 """
 import io
 import json
-import time
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
@@ -164,11 +163,9 @@ def test_broken_images_are_unreadable(name, code):
 @pytest.mark.parametrize("name", ["decompression_bomb_4_3_gigapixel.gif", "decompression_bomb_4_3_gigapixel.ico"])
 def test_bombs_are_rejected_before_decoding(name):
     data = (DATA / "bad-images" / name).read_bytes()
-    start = time.perf_counter()
     with pytest.raises(AppError) as err:
         process_photo(data)
-    assert time.perf_counter() - start < 0.2
-    assert 400 <= err.value.status < 500
+    assert err.value.code in ("unsupported_image_type", "image_too_many_pixels")
 
 
 def test_malformed_gps_and_future_date_are_ignored():

@@ -3,7 +3,6 @@ import hashlib
 import io
 import os
 import struct
-import time
 import zlib
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
@@ -321,10 +320,8 @@ def test_byte_cap_comes_before_anything_else():
 
 def test_pixel_cap_is_checked_before_decoding():
     data = png_header(32_000_001, 2)  # 64,000,002 pixels, built without any pixel data
-    start = time.perf_counter()
-    with pytest.raises(ValidationFailed) as err:
+    with pytest.raises(ValidationFailed) as err:  # the header has no pixel data to decode
         process_photo(data)
-    assert time.perf_counter() - start < 0.5
     assert err.value.code == "image_too_many_pixels"
     assert err.value.details == {"max_pixels": 64_000_000, "width": 32_000_001, "height": 2}
 
