@@ -6,6 +6,7 @@ from ..extensions import db
 
 CATEGORY_GROUPS = {"component": "部件", "event": "事件", "behaviour": "文明行为"}
 URGENCIES = ("urgent", "pressing", "normal")
+PRIORITY = {"urgent": 3, "pressing": 2, "normal": 1}  # report.priority, higher first
 AREA_LEVELS = ("district", "street", "community", "grid")
 
 

@@ -25,6 +25,9 @@ class Report(db.Model):
         Index("ix_report_unit_id_status", "unit_id", "status"),
         Index("ix_report_grid_code_created_at", "grid_code", "created_at"),
         Index("ix_report_lat_lon", "lat", "lon"),
+        Index("ix_report_created_at_id", "created_at", "id"),
+        Index("ix_report_unit_id_created_at", "unit_id", "created_at"),
+        Index("ix_report_priority_created_at", "priority", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,6 +56,9 @@ class Report(db.Model):
     routed_by: Mapped[str | None] = mapped_column(String(16))
 
     status: Mapped[str] = mapped_column(String(16), default="submitted")
+    priority: Mapped[int] = mapped_column(Integer, default=1)
+    support_count: Mapped[int] = mapped_column(Integer, default=0)
+    photo_reuse_flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     allowed_minutes: Mapped[int | None] = mapped_column(Integer)
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
@@ -75,7 +81,7 @@ class Report(db.Model):
     receipt_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     contact: Mapped[str | None] = mapped_column(String(128))
 
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)

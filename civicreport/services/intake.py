@@ -15,6 +15,7 @@ from ..errors import AppError, Conflict, ServiceUnavailable, ValidationFailed
 from ..extensions import db
 from ..geo.distance import distance_m
 from ..models import Category, DailyCounter, IdempotencyRecord, Media, Report, ReportEvent
+from ..models.category import PRIORITY
 from ..models.types import utcnow
 from ..schemas import load_or_422
 from ..schemas.media import UploadedPhotoSchema
@@ -201,6 +202,7 @@ def _new_report(data, location, cell, routed, category, user):
         routing_rule=routed.rule,
         routed_by=routed.routed_by,
         status="submitted",
+        priority=PRIORITY[category.urgency] if category else PRIORITY["normal"],
         channel="monitor" if user and user.role == "monitor" else "citizen",
         reporter_user_id=user.id if user else None,
         contact=data["contact"],

@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from ..extensions import db
 from ..models import Category, Media, Report, ReportEvent, Unit
+from ..models.category import PRIORITY
 from ..models.types import utcnow
 from . import deadlines, outbox
 from .access import REPORTER
@@ -64,6 +65,7 @@ def _accept(step):
     if category.code != step.report.category_code:
         step.event_data["category"] = {"from": step.report.category_code, "to": category.code}
         step.report.category = category
+        step.report.priority = PRIORITY[category.urgency]
         suggested = route(CategoryKey.of(category), grid_index().locate(step.report.lat, step.report.lon))
         step.report.unit, step.report.routing_rule, step.report.routed_by = suggested.unit, suggested.rule, suggested.routed_by
 
