@@ -27,6 +27,10 @@ def upgrade():
         batch_op.create_index('ix_report_created_at_id', ['created_at', 'id'], unique=False)
         batch_op.create_index('ix_report_priority_created_at', ['priority', 'created_at'], unique=False)
         batch_op.create_index('ix_report_unit_id_created_at', ['unit_id', 'created_at'], unique=False)
+    op.execute(
+        "UPDATE report SET priority = CASE (SELECT urgency FROM category WHERE category.code = report.category_code)"
+        " WHEN 'urgent' THEN 3 WHEN 'pressing' THEN 2 ELSE 1 END"
+    )
 
 
 
