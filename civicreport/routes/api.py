@@ -5,7 +5,8 @@ from ..errors import BadRequest
 from ..schemas import load_or_422
 from ..schemas.reference import CategorySchema, LocateQuerySchema, locate_view
 from ..schemas.report import report_view
-from ..services import intake, reports, workflow
+from ..schemas.queue import QueueQuerySchema, queue_page
+from ..services import intake, queue, reports, workflow
 from ..services.access import actor_for
 from . import PUBLIC, allow, current_user as _user
 
@@ -82,3 +83,22 @@ def get_report(public_id):
     actor = actor_for(user, report, request.headers.get("X-Receipt-Token"))
     allowed = workflow.allowed_actions(report, actor) if actor.user or actor.receipt_report_id else None
     return report_view(report, staff=actor.sees_private(report), allowed_actions=allowed)
+
+
+@bp.get("/queue")
+@allow("supervisor", "monitor", "leader", "admin", "unit_staff")
+def queue_list():
+    params = load_or_422(QueueQuerySchema(), request.args.to_dict(flat=False) | _single(request.args))
+    filters = queue.Filters(
+        statuses=params["status"], category=params["category"], group=params["group"], grid=params["grid"],
+        community=params["community"], street=params["street"], unit=params["unit"],
+        overdue=params["overdue"], warning=params["warning"], bbox=params["bbox"], since=params["since"],
+        until=params["until"], text=params["q"], sort=params["sort"],
+        limit=queue.page_limit(params["limit"]), cursor=params["cursor"],
+    )
+    return queue_page(queue.search(filters, _user()), params["format"])
+
+
+def _single(args):
+    """Query parameters that must appear once, as plain values (status/bbox may repeat)."""
+    return {key: values[-1] for key, values in args.lists() if key not in ("status", "bbox")}
