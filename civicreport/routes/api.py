@@ -6,7 +6,9 @@ from ..schemas import load_or_422
 from ..schemas.reference import CategorySchema, LocateQuerySchema, locate_view
 from ..schemas.report import report_view
 from ..schemas.queue import QueueQuerySchema, queue_page
-from ..services import intake, queue, reports, workflow
+from ..schemas.duplicates import DuplicateQuerySchema, candidate_view, photo_match_view
+from ..services import duplicates, intake, queue, reports, workflow
+from ..services.grid import normalise_point
 from ..services.access import actor_for
 from . import PUBLIC, allow, current_user as _user
 
@@ -102,3 +104,30 @@ def queue_list():
 def _single(args):
     """Query parameters that must appear once, as plain values (status/bbox may repeat)."""
     return {key: values[-1] for key, values in args.lists() if key not in ("status", "bbox")}
+
+
+@bp.get("/duplicates")
+@allow(PUBLIC)
+def duplicate_candidates():
+    """Before submitting: “这个问题已有人上报” candidates near a point."""
+    query = load_or_422(DuplicateQuerySchema(), request.args.to_dict())
+    lat, lon = normalise_point(query["lat"], query["lon"], query["crs"])
+    category = reports.category_or_422(query["category"]) if query["category"] else None
+    return {"candidates": [candidate_view(n) for n in duplicates.nearby_open(lat, lon, category)]}
+
+
+@bp.get("/reports/<public_id>/duplicates")
+@allow("supervisor", "monitor", "leader", "admin")
+def report_duplicates(public_id):
+    nearby, matches = duplicates.for_report(reports.get_report(public_id))
+    return {"candidates": [candidate_view(n) for n in nearby],
+            "photo_matches": [photo_match_view(m) for m in matches]}
+
+
+@bp.post("/reports/<public_id>/support")
+@allow(PUBLIC)
+def support(public_id):
+    """“我也遇到了”: one more person reports the same problem."""
+    user = _user()
+    report = duplicates.support(public_id, user.role if user else "citizen")
+    return {"id": report.public_id, "support_count": report.support_count}

@@ -64,6 +64,7 @@ class ReportPublicSchema(Schema):
     rework_count = fields.Integer()
     escalation_count = fields.Integer()
     rating = fields.Integer()
+    support_count = fields.Integer()
     duplicate_of = fields.Function(lambda r: r.duplicate_of.public_id if r.duplicate_of_id else None)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -83,6 +84,7 @@ class ReportStaffSchema(ReportPublicSchema):
     )
     photo_distance_m = fields.Float()
     location_flagged = fields.Boolean()
+    photo_reuse_flagged = fields.Boolean()
     routing = fields.Function(
         lambda r: {"routed_by": r.routed_by, "rule_id": r.routing_rule_id}
     )

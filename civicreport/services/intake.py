@@ -20,10 +20,12 @@ from ..models.types import utcnow
 from ..schemas import load_or_422
 from ..schemas.media import UploadedPhotoSchema
 from ..schemas.report import ReportSubmitSchema, report_view
-from . import photos
+from ..schemas.duplicates import candidate_view
+from . import duplicates, photos
 from .auth import receipt_token, token_hash
 from .backends import classifier, local_zone
 from .grid import locate, normalise_point
+from .reports import category_or_422
 from .routing import CategoryKey, route
 
 log = logging.getLogger(__name__)
@@ -96,6 +98,8 @@ def _create(data, uploads, user, remember, nonce):
     location = _location(data, points)
     cell = locate(location["lat"], location["lon"])
     routed = route(CategoryKey.of(category), cell)
+    nearby = duplicates.nearby_open(location["lat"], location["lon"], category)
+    reused = duplicates.photo_matches(attached + processed, location["lat"], location["lon"])
 
     batch = photos.new_batch()
     try:
@@ -104,6 +108,7 @@ def _create(data, uploads, user, remember, nonce):
             for i, (raw, photo) in enumerate(zip(uploads, processed))
         ]
         report = _new_report(data, location, cell, routed, category, user)
+        report.photo_reuse_flagged = any(match.suspicious for match in reused)
         if user is None:
             report.receipt_token_hash = token_hash(receipt_token(nonce, report.public_id))
         db.session.add(report)
@@ -113,6 +118,7 @@ def _create(data, uploads, user, remember, nonce):
         db.session.flush()
         db.session.refresh(report)
         body = report_view(report, staff=bool(user and user.is_staff))
+        body["duplicate_candidates"] = [candidate_view(n) for n in nearby]
         remember(201, "report", report.id)
         db.session.commit()
     except BaseException:
@@ -136,12 +142,7 @@ def _check_photo_count(count):
 
 
 def _category(code):
-    if code is None:
-        return None
-    category = db.session.get(Category, code)
-    if category is None or not category.active:
-        raise ValidationFailed("未知的问题类别", code="unknown_category", details={"category": code})
-    return category
+    return None if code is None else category_or_422(code)
 
 
 def _unattached_media(media_ids):

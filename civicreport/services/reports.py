@@ -1,7 +1,7 @@
 """Reading reports and reference data."""
 from sqlalchemy import select, text
 
-from ..errors import NotFound, ServiceUnavailable
+from ..errors import NotFound, ServiceUnavailable, ValidationFailed
 from ..extensions import db
 from ..models import Category, Report
 from .backends import storage
@@ -16,6 +16,14 @@ def get_report(public_id):
     if report is None:
         raise NotFound("上报不存在", code="report_not_found", details={"id": public_id})
     return report
+
+
+def category_or_422(code):
+    """The active category with this code; 422 ``unknown_category`` otherwise."""
+    category = db.session.get(Category, code)
+    if category is None or not category.active:
+        raise ValidationFailed("未知的问题类别", code="unknown_category", details={"category": code})
+    return category
 
 
 def active_categories():

@@ -12,13 +12,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from ..extensions import db
-from ..models import Category, Media, Report, ReportEvent, Unit
+from ..models import Media, Report, ReportEvent, Unit
 from ..models.category import PRIORITY
 from ..models.types import utcnow
 from . import deadlines, outbox
 from .access import REPORTER
 from .backends import local_zone
 from .grid import grid_index
+from .reports import category_or_422
 from .routing import CategoryKey, route
 
 SUPERVISORS = frozenset({"supervisor", "admin"})
@@ -59,9 +60,7 @@ def _accept(step):
     code = step.data.get("category") or (step.report.category_code)
     if not code:
         raise ValidationFailed("受理时必须确定问题类别", code="category_required")
-    category = db.session.get(Category, code)
-    if category is None or not category.active:
-        raise ValidationFailed("未知的问题类别", code="unknown_category", details={"category": code})
+    category = category_or_422(code)
     if category.code != step.report.category_code:
         step.event_data["category"] = {"from": step.report.category_code, "to": category.code}
         step.report.category = category
@@ -80,6 +79,7 @@ def _mark_duplicate(step):
         raise ValidationFailed("重复案件的原案件无效", code="invalid_duplicate_of",
                                details={"duplicate_of": step.data["duplicate_of"]})
     step.report.duplicate_of_id = original.id
+    original.support_count += 1 + step.report.support_count
     step.report.closed_at = step.now
     step.event_data["duplicate_of"] = original.public_id
 

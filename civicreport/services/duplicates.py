@@ -1,0 +1,109 @@
+"""Duplicate hints: open reports of the same kind nearby, and photos seen before.
+
+Place: open reports of the same major class (any class when the category is unknown)
+within DUPLICATE_RADIUS_M and DUPLICATE_WINDOW_DAYS, nearest first. Photo: identical
+bytes (sha256) or a dHash within PHASH_MAX_DISTANCE bits, among photos of the last
+PHOTO_REUSE_WINDOW_DAYS; a match far away (PHOTO_REUSE_DISTANCE_M) or far apart in time
+(PHOTO_REUSE_DAYS) is suspicious — the same picture sent for another place or day.
+"""
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..errors import Conflict, NotFound
+from ..extensions import db
+from ..geo.distance import distance_m, metres_per_degree
+from ..media.images import hamming
+from ..models import Category, Media, Report, ReportEvent
+from ..models.types import utcnow
+
+OPEN = ("submitted", "accepted", "dispatched", "in_progress", "returned", "suspended",
+        "resolved", "rework", "verified")
+
+
+@dataclass(frozen=True)
+class Nearby:
+    report: Report
+    distance_m: float
+
+
+@dataclass(frozen=True)
+class PhotoMatch:
+    report: Report
+    kind: str  # "identical" or "similar"
+    distance_m: float
+    suspicious: bool
+
+
+def nearby_open(lat, lon, category=None, *, exclude_id=None, now=None):
+    """Open reports like this one close by, nearest first."""
+    cfg = current_app.config
+    radius = cfg["DUPLICATE_RADIUS_M"]
+    m_lat, m_lon = metres_per_degree(lat)
+    query = select(Report).where(
+        Report.status.in_(OPEN),
+        Report.created_at >= (now or utcnow()) - timedelta(days=cfg["DUPLICATE_WINDOW_DAYS"]),
+        Report.lat.between(lat - radius / m_lat, lat + radius / m_lat),
+        Report.lon.between(lon - radius / m_lon, lon + radius / m_lon),
+    )
+    if exclude_id is not None:
+        query = query.where(Report.id != exclude_id)
+    if category is not None:
+        query = query.where(Report.category_code.in_(
+            select(Category.code).where(Category.major_code == category.major_code)))
+    found = [Nearby(r, distance_m(lat, lon, r.lat, r.lon)) for r in db.session.scalars(query)]
+    return sorted((n for n in found if n.distance_m <= radius), key=lambda n: n.distance_m)
+
+
+def photo_matches(photos, lat, lon, *, exclude_id=None, now=None):
+    """Reports whose photos equal or resemble ``photos`` (objects with sha256 and phash)."""
+    cfg = current_app.config
+    now = now or utcnow()
+    since = now - timedelta(days=cfg["PHOTO_REUSE_WINDOW_DAYS"])
+    rows = db.session.execute(
+        select(Media.sha256, Media.phash, Media.report_id)
+        .where(Media.report_id.is_not(None), Media.created_at >= since)
+    ).all()
+    kinds = {}
+    for sha, phash, report_id in rows:
+        if report_id == exclude_id:
+            continue
+        for photo in photos:
+            if sha == photo.sha256:
+                kinds[report_id] = "identical"
+            elif hamming(phash, photo.phash) <= cfg["PHASH_MAX_DISTANCE"]:
+                kinds.setdefault(report_id, "similar")
+    reports = db.session.scalars(select(Report).where(Report.id.in_(kinds))).all() if kinds else []
+    return [_match(r, kinds[r.id], lat, lon, now) for r in reports]
+
+
+def _match(report, kind, lat, lon, now):
+    cfg = current_app.config
+    gap = distance_m(lat, lon, report.lat, report.lon)
+    days = abs((now - report.created_at).total_seconds()) / 86400
+    suspicious = gap > cfg["PHOTO_REUSE_DISTANCE_M"] or days > cfg["PHOTO_REUSE_DAYS"]
+    return PhotoMatch(report, kind, round(gap, 1), suspicious)
+
+
+def for_report(report):
+    """Triage view for a report already filed: nearby candidates and photo matches."""
+    nearby = nearby_open(report.lat, report.lon, report.category, exclude_id=report.id, now=report.created_at)
+    matches = photo_matches(report.media, report.lat, report.lon, exclude_id=report.id, now=report.created_at)
+    return nearby, matches
+
+
+def support(public_id, actor_role):
+    """“我也遇到了”: count one more citizen for an open report; 409 when it is no longer open."""
+    report = db.session.scalar(select(Report).where(Report.public_id == public_id).with_for_update())
+    if report is None:
+        raise NotFound("上报不存在", code="report_not_found", details={"id": public_id})
+    if report.status not in OPEN:
+        raise Conflict("该案件已办结，无需附议", code="report_not_open", details={"status": report.status})
+    report.support_count += 1
+    db.session.add(ReportEvent(report_id=report.id, actor_role=actor_role, action="support",
+                               from_status=report.status, to_status=report.status,
+                               data={"support_count": report.support_count}))
+    db.session.commit()
+    return report

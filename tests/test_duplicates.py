@@ -1,0 +1,99 @@
+"""Duplicate hints at submit and in triage, photo reuse, “me too” and merging."""
+import io
+from datetime import timedelta
+
+import pytest
+from PIL import Image
+from sqlalchemy import select, update
+
+from civicreport.extensions import db
+from civicreport.models import Report
+from tests.factories import INSIDE, make_geography, make_rule, make_unit, make_user, photo_bytes
+from tests.test_intake import assert_error, post_report
+
+SW_CORNER = (29.0302, 106.6402)
+NE_CORNER = (29.0334, 106.6438)  # ~490 m from the south-west corner
+
+
+@pytest.fixture
+def grid(ctx):
+    make_geography()
+    make_rule(make_unit("cgj", "urban_management", "区城市管理局"), major="06")
+    return make_user("sup", "supervisor")[1]
+
+
+def submit(client, point, category="06010", raw=None, **fields):
+    raw = raw or photo_bytes(gps=point, color=(len(fields), 40, 40))
+    response = post_report(client, [raw], category=category, lat=point[0], lon=point[1], **fields)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def north_of(point, metres):
+    return (point[0] + metres / 111_320, point[1])
+
+
+def test_submit_lists_open_reports_of_the_same_kind_nearby(client, grid):
+    first = submit(client, INSIDE, description="垃圾堆")
+    other_kind = submit(client, north_of(INSIDE, 10), category="09009", description="a")
+    assert [c["id"] for c in other_kind["duplicate_candidates"]] == []
+    near = submit(client, north_of(INSIDE, 20), category="06011", description="b")
+    assert [c["id"] for c in near["duplicate_candidates"]] == [first["id"]]
+    assert near["duplicate_candidates"][0]["distance_m"] == pytest.approx(20, abs=1)
+    far = submit(client, north_of(INSIDE, 80), description="c")
+    assert first["id"] not in [c["id"] for c in far["duplicate_candidates"]]
+
+
+def test_closed_and_old_reports_are_not_candidates(client, grid):
+    closed = submit(client, INSIDE, description="x")
+    old = submit(client, north_of(INSIDE, 5), description="y")
+    db.session.execute(update(Report).where(Report.public_id == closed["id"]).values(status="closed"))
+    aged = db.session.scalar(select(Report).where(Report.public_id == old["id"]))
+    aged.created_at -= timedelta(days=8)
+    db.session.commit()
+    assert submit(client, north_of(INSIDE, 10), description="z")["duplicate_candidates"] == []
+
+
+def test_candidates_before_submitting(client, grid):
+    first = submit(client, INSIDE)
+    body = client.get("/api/v1/duplicates", query_string={"lat": INSIDE[0], "lon": INSIDE[1], "category": "06012"})
+    assert [c["id"] for c in body.get_json()["candidates"]] == [first["id"]]
+    assert "contact" not in body.get_json()["candidates"][0]
+    assert_error(client.get("/api/v1/duplicates?lat=29&lon=106&category=nope"), 422, "unknown_category")
+
+
+def test_the_same_photo_for_another_place_is_flagged(client, grid):
+    raw = photo_bytes((800, 600), color=(120, 30, 200))
+    first = submit(client, SW_CORNER, raw=raw)
+    second = submit(client, NE_CORNER, raw=raw)
+    staff = client.get(f"/api/v1/reports/{second['id']}", headers=grid).get_json()
+    assert staff["photo_reuse_flagged"] is True
+    triage = client.get(f"/api/v1/reports/{second['id']}/duplicates", headers=grid).get_json()
+    match = triage["photo_matches"][0]
+    assert match["id"] == first["id"] and match["match"] == "identical" and match["suspicious"] is True
+    assert match["distance_m"] > 400
+    assert_error(client.get(f"/api/v1/reports/{second['id']}/duplicates"), 401, "unauthorized")
+
+
+def test_a_recompressed_copy_is_similar_and_nearby_is_not_suspicious(client, grid):
+    original = photo_bytes((800, 600), color=None)
+    copy = io.BytesIO()
+    Image.open(io.BytesIO(original)).save(copy, "JPEG", quality=40)
+    first = submit(client, INSIDE, raw=original)
+    second = submit(client, north_of(INSIDE, 10), raw=copy.getvalue())
+    match = client.get(f"/api/v1/reports/{second['id']}/duplicates", headers=grid).get_json()["photo_matches"][0]
+    assert (match["id"], match["match"], match["suspicious"]) == (first["id"], "similar", False)
+
+
+def test_me_too_and_merge_count_supporters(client, grid):
+    original = submit(client, INSIDE)
+    assert client.post(f"/api/v1/reports/{original['id']}/support").get_json()["support_count"] == 1
+    copy = submit(client, north_of(INSIDE, 15))
+    client.post(f"/api/v1/reports/{copy['id']}/support")
+    merged = client.post(f"/api/v1/reports/{copy['id']}/transitions", headers=grid,
+                         json={"action": "mark_duplicate", "duplicate_of": original["id"]})
+    assert merged.status_code == 200
+    assert client.get(f"/api/v1/reports/{original['id']}").get_json()["support_count"] == 3
+    assert_error(client.post(f"/api/v1/reports/{copy['id']}/support"), 409, "report_not_open")
+    events = client.get(f"/api/v1/reports/{original['id']}/events").get_json()["events"]
+    assert [e["action"] for e in events] == ["submit", "support"]
