@@ -20,6 +20,8 @@ def create_app(config=None):
     from . import config as config_module
     from .extensions import db, migrate
     from .routes import api, media_files, workflow
+    from .routes import console
+    from .routes import stats as stats_routes
     from .services import backends
 
     app = Flask(__name__, instance_relative_config=True)
@@ -35,5 +37,7 @@ def create_app(config=None):
     app.register_blueprint(media_files.bp)
     app.register_blueprint(workflow.bp)
     app.register_blueprint(workflow.pages)
+    app.register_blueprint(console.bp)
+    app.register_blueprint(stats_routes.bp)
     cli.init_app(app)
     return app

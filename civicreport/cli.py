@@ -1,11 +1,12 @@
 """``flask --app civicreport …`` commands: data loading and user management."""
+import time
 from pathlib import Path
 
 import click
 from flask_migrate import upgrade
 
 from .errors import AppError
-from .services import auth, deadlines, reference_data
+from .services import auth, deadlines, history, reference_data
 from .services.worker import run_worker
 
 
@@ -35,12 +36,26 @@ def load_categories(path):
 
 @click.command("load-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when a grid is already loaded.")
-def load_demo(if_empty):
+@click.option("--history", "history_count", type=click.IntRange(min=0), default=0,
+              help="Add N seeded past cases instead (the demo is loaded first only when no grid exists).")
+@click.option("--seed", type=int, default=history.DEFAULT_SEED, show_default=True, help="Random seed for --history.")
+def load_demo(if_empty, history_count, seed):
     """Load 綦江区 streets, communities, units, routing rules and a ~100 m demo grid."""
+    if history_count:
+        _load_history(history_count, seed)
+        return
     if if_empty and reference_data.demo_loaded():
         click.echo("grid already loaded; demo data left as it is")
         return
     click.echo(f"綦江 demo loaded: {reference_data.load_demo()} grid cells")
+
+
+def _load_history(count, seed):
+    started = time.perf_counter()
+    summary = history.load_history(count, seed=seed)
+    states = "，".join(f"{status} {n}" for status, n in summary.statuses.most_common())
+    click.echo(f"{summary.count} 条历史案件（{summary.first_day} 至 {summary.last_day}，{summary.events} 条事件，"
+               f"{time.perf_counter() - started:.1f} 秒）：{states}；当前超期 {summary.overdue}")
 
 
 @click.command("import-grid")

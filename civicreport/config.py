@@ -41,6 +41,10 @@ DEFAULTS = {
     "SMTP_PORT": 25,
     "SMTP_FROM": "civicreport@localhost",
     "WORKER_INTERVAL": 5.0,
+    "MAP_TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",  # blank: no tile layer
+    "MAP_TILE_CRS": "wgs84",  # "gcj02" for 高德/腾讯 tiles: markers are shifted in the browser
+    "MAP_TILE_ATTRIBUTION": "© OpenStreetMap 贡献者",
+    "MAP_CENTER": "29.0285,106.6515",  # lat,lon (WGS-84) shown before any case is loaded
     "DUPLICATE_RADIUS_M": 50.0,
     "DUPLICATE_WINDOW_DAYS": 7,
     "PHASH_MAX_DISTANCE": 6,
@@ -48,6 +52,10 @@ DEFAULTS = {
     "PHOTO_REUSE_DISTANCE_M": 200.0,
     "PHOTO_REUSE_DAYS": 7,
     "QUEUE_PAGE_MAX": 200,
+    "STATS_RANK_SIZE": 3,
+    "STATS_MIN_CASES": 3,
+    "YELLOW_CARD_RATE": 0.8,
+    "RED_CARD_RATE": 0.6,
 }
 
 ENV_PREFIX = "CIVICREPORT_"

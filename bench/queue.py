@@ -1,0 +1,336 @@
+"""Queue benchmark: a million cases in PostgreSQL, p50/p95 of the common queue queries and monthly stats.
+
+Run it against an empty PostgreSQL database (the schema comes from the migrations)::
+
+    pg_ctlcluster 15 main start
+    su postgres -c "psql -c 'CREATE DATABASE civic_bench OWNER civicreport'"
+    .venv/bin/python bench/queue.py --database-url postgresql+psycopg://civicreport:civicreport@localhost/civic_bench
+    su postgres -c "psql -c 'DROP DATABASE civic_bench'"
+
+It loads the 綦江 demo, then ``--cases`` (1,000,000) seeded cases over the last ``--days``
+(365) from the history generator (``civicreport.services.history``): ``--workers`` forked
+processes (one per core) each build chunks of whole days and write them with COPY. As
+PostgreSQL's "Populating a Database" advises, the secondary indexes and foreign keys of ``report`` and ``report_event`` are
+dropped for the load and recreated after it (also when the load fails); then ANALYZE. Then it times each query ``--runs`` times (the monthly statistics
+``--stats-runs`` times) after one warm-up run, through the app's own services
+(``queue.search`` and ``stats.unit_stats``), and prints p50/p95 against the targets
+(queue p95 < 100 ms, monthly stats < 1 s).
+
+A database that already holds reports is refused, so a real one is never filled with
+generated cases; ``--reuse`` times such a database as it is (e.g. a second run).
+Exits with status 1 when a target is missed, 2 on bad arguments or a refused database.
+"""
+import sys
+from pathlib import Path
+
+# The project instead of bench/ on the path: this file must not shadow the standard ``queue``.
+sys.path[0] = str(Path(__file__).resolve().parents[1])
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import multiprocessing  # noqa: E402
+import os  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from datetime import timedelta  # noqa: E402
+from operator import itemgetter  # noqa: E402
+
+import psycopg  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
+
+from civicreport import create_app  # noqa: E402
+from civicreport.extensions import db  # noqa: E402
+from civicreport.models import Report, ReportEvent, Unit, User  # noqa: E402
+from civicreport.models.types import UTCDateTime, utcnow  # noqa: E402
+from civicreport.services import history, queue, stats  # noqa: E402
+from civicreport.services.backends import local_zone  # noqa: E402
+from civicreport.services.reference_data import demo_loaded, load_demo  # noqa: E402
+from civicreport.services.workflow import OPEN_STATES  # noqa: E402
+
+QUEUE_TARGET_MS = 100
+STATS_TARGET_MS = 1000
+CHUNK = 20_000  # cases generated and copied per round
+REPORT_COLUMNS = [c.name for c in Report.__table__.columns]
+EVENT_COLUMNS = [c.name for c in ReportEvent.__table__.columns if c.name != "id"]
+REPORT_ROW, EVENT_ROW = itemgetter(*REPORT_COLUMNS), itemgetter(*EVENT_COLUMNS)
+REPORT_TIMES = [c.name for c in Report.__table__.columns if isinstance(c.type, UTCDateTime)]
+EVENT_TIMES = [c.name for c in ReportEvent.__table__.columns if isinstance(c.type, UTCDateTime)]
+
+
+def main():
+    args = _arguments()
+    app = create_app({"DATABASE_URL": args.database_url, "SECRET_KEY": "bench-only"})
+    with app.app_context():
+        upgrade()
+        existing = db.session.scalar(select(func.count()).select_from(Report))
+        if existing and not args.reuse:
+            print(f"refusing: the database already holds {existing:,} reports (use --reuse to time it as it is)",
+                  file=sys.stderr)
+            sys.exit(2)
+        if not existing:
+            load(args)
+        sizes()
+        report(time_queries(args))
+
+
+def _arguments():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", required=True, help="postgresql+psycopg://user:password@host/db")
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--days", type=int, default=365, help="spread the cases over this many past days")
+    parser.add_argument("--seed", type=int, default=history.DEFAULT_SEED)
+    parser.add_argument("--runs", type=int, default=30, help="timed runs per queue query")
+    parser.add_argument("--stats-runs", type=int, default=5, help="timed runs of the monthly statistics")
+    parser.add_argument("--workers", type=int, default=os.cpu_count(), help="processes building and copying rows")
+    parser.add_argument("--reuse", action="store_true", help="time a database that already holds reports")
+    args = parser.parse_args()
+    if not args.database_url.startswith("postgresql"):
+        parser.error("the benchmark needs PostgreSQL (it loads with COPY)")
+    if args.runs < 2 or args.stats_runs < 1 or args.workers < 1:
+        parser.error("--runs must be at least 2, --stats-runs and --workers at least 1")
+    return args
+
+
+def load(args):
+    """Demo, then the cases in chunks of whole days, generated and copied by forked workers; ANALYZE."""
+    started = time.perf_counter()
+    if not demo_loaded():
+        load_demo()
+    generator = history.HistoryGenerator(args.seed, utcnow(), args.days)
+    chunks = _plan(generator, args.cases)
+    db.session.commit()
+    raw = db.engine.raw_connection()
+    try:
+        with Unindexed(raw.driver_connection) as unindexed:
+            reports, events, building, copying = _copy_in_workers(generator, chunks, args)
+            _move_report_sequence(raw.driver_connection)
+    finally:
+        raw.close()
+    mark = time.perf_counter()
+    db.session.execute(text("ANALYZE"))
+    db.session.commit()
+    print(f"loaded {reports:,} cases and {events:,} events in {time.perf_counter() - started:.1f} s "
+          f"with {args.workers} workers: building rows {building:.1f} s and COPY {copying:.1f} s "
+          f"(summed over workers), indexes and keys {unindexed.seconds:.1f} s, "
+          f"ANALYZE {time.perf_counter() - mark:.1f} s")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Consecutive days for one worker: [(day, cases, first number of the day)] and the first report id."""
+
+    index: int
+    days: list
+    first_id: int
+
+
+def _plan(generator, count):
+    """Chunks of whole days (a duplicate's original is filed the same day); numbers reserved here."""
+    next_id = (db.session.scalar(select(func.max(Report.id))) or 0) + 1
+    chunks, days, size = [], [], 0
+    for day, day_count in generator.day_counts(count):
+        days.append((day, day_count, history.reserve_numbers(day, day_count)))
+        size += day_count
+        if size >= CHUNK:
+            chunks.append(Chunk(len(chunks), days, next_id))
+            next_id, days, size = next_id + size, [], 0
+    if days:
+        chunks.append(Chunk(len(chunks), days, next_id))
+    return chunks
+
+
+_WORKER = {}  # set in each forked worker: the inherited generator, the seed, where to connect
+
+
+def _copy_in_workers(generator, chunks, args):
+    """Generate and COPY the chunks in ``--workers`` forked processes; returns the summed figures."""
+    url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    pool = multiprocessing.get_context("fork").Pool(
+        args.workers, initializer=_start_worker, initargs=(db.engine, generator, args.seed, url))
+    with pool:
+        return [sum(column) for column in zip(*pool.imap_unordered(_copy_chunk, chunks))]
+
+
+def _start_worker(engine, generator, seed, url):
+    engine.dispose(close=False)  # never touch the parent's pooled connections
+    _WORKER.update(generator=generator, seed=seed, url=url)
+
+
+def _copy_chunk(chunk):
+    """(reports, events, build seconds, copy seconds) of one chunk, reseeded by its index."""
+    generator = _WORKER["generator"]
+    generator.rng.seed(f"{_WORKER['seed']}:{chunk.index}")
+    started = time.perf_counter()
+    cases = [case for day, count, first in chunk.days for case in generator.cases(day, count, first)]
+    built = time.perf_counter()
+    with psycopg.connect(_WORKER["url"]) as conn:
+        events = copy_cases(conn, cases, chunk.first_id)
+    return len(cases), events, built - started, time.perf_counter() - built
+
+
+def _move_report_sequence(conn):
+    conn.execute("SELECT setval(pg_get_serial_sequence('report', 'id'), "
+                 "(SELECT coalesce(max(id), 0) + 1 FROM report), false)")
+    conn.commit()
+
+
+class Unindexed:
+    """Drops the secondary indexes and foreign keys of report and report_event; recreates them on exit."""
+
+    TABLES = "('report'::regclass, 'report_event'::regclass)"
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.seconds = 0.0
+
+    def __enter__(self):
+        self.keys = self.conn.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            f"WHERE contype = 'f' AND conrelid IN {self.TABLES}").fetchall()
+        self.indexes = self.conn.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+            f"WHERE indrelid IN {self.TABLES} AND NOT indisprimary AND NOT indisunique").fetchall()
+        for table, name, _ in self.keys:
+            self.conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        for name, _ in self.indexes:
+            self.conn.execute(f'DROP INDEX "{name}"')
+        self.conn.commit()
+        return self
+
+    def __exit__(self, *exc):
+        started = time.perf_counter()
+        self.conn.rollback()
+        self.conn.execute("SET maintenance_work_mem = '256MB'")
+        for _, definition in self.indexes:
+            self.conn.execute(definition)
+        for table, name, definition in self.keys:
+            self.conn.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        self.conn.commit()
+        self.seconds = time.perf_counter() - started
+
+
+def copy_cases(conn, cases, first_id):
+    """COPY the reports (ids from ``first_id`` on) and their events, and commit; returns the event count."""
+    for offset, case in enumerate(cases):
+        case.id = first_id + offset
+    events = 0
+    with conn.cursor() as cursor:
+        with cursor.copy(f"COPY report ({', '.join(REPORT_COLUMNS)}) FROM STDIN") as copy:
+            for case in cases:
+                copy.write_row(_report_values(case))
+        with cursor.copy(f"COPY report_event ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy:
+            for case in cases:
+                for event in case.events:
+                    copy.write_row(_event_values(case.id, event))
+                events += len(case.events)
+    conn.commit()
+    return events
+
+
+def _report_values(case):
+    """The COPY row of a case (its row dict is reused: the case is not needed afterwards)."""
+    row = case.row
+    row.update(id=case.id, duplicate_of_id=case.duplicate_of.id if case.duplicate_of else None,
+               suggested_categories=_json(row["suggested_categories"]))
+    _naive(row, REPORT_TIMES)
+    return REPORT_ROW(row)
+
+
+def _event_values(report_id, event):
+    event.update(report_id=report_id, data=_json(event["data"]))
+    _naive(event, EVENT_TIMES)
+    return EVENT_ROW(event)
+
+
+def _json(value):
+    """JSON text; None becomes JSON null, as the ORM stores it."""
+    return "null" if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _naive(row, names):
+    """The generator's aware UTC datetimes as the naive UTC values UTCDateTime columns hold."""
+    for name in names:
+        if row[name] is not None:
+            row[name] = row[name].replace(tzinfo=None)
+
+
+def sizes():
+    reports = db.session.scalar(select(func.count()).select_from(Report))
+    events = db.session.scalar(select(func.count()).select_from(ReportEvent))
+    size = db.session.scalar(text("SELECT pg_size_pretty(pg_database_size(current_database()))"))
+    print(f"database: {reports:,} reports, {events:,} events, {size}")
+
+
+def time_queries(args):
+    """[(name, target ms, [ms …])] for every query, each warmed up once."""
+    now = utcnow()
+    busiest = _busiest_unit()
+    supervisor, staff = User(role="supervisor"), User(role="unit_staff", unit_id=busiest.id)
+    open_states = tuple(sorted(OPEN_STATES))
+    lat, lon = 29.0300, 106.6500  # the old town, where the demo communities meet
+    cases = {
+        f"open cases of {busiest.code}, newest 50": (staff, queue.Filters(statuses=open_states)),
+        "dispatched/in_progress + street": (supervisor, queue.Filters(statuses=("dispatched", "in_progress"),
+                                                                        street="500110001")),
+        "overdue now": (supervisor, queue.Filters(overdue=True)),
+        "bbox 500 m + open status": (supervisor, queue.Filters(
+            statuses=("dispatched", "in_progress", "rework"),
+            bbox=(lon - 0.00257, lat - 0.00225, lon + 0.00257, lat + 0.00225))),
+        "text search 斑马线": (supervisor, queue.Filters(text="斑马线")),
+        "keyset page 2 (open, newest first)": (supervisor, queue.Filters(
+            statuses=open_states, cursor=queue.search(queue.Filters(statuses=open_states), supervisor).next_cursor)),
+    }
+    results = [(name, QUEUE_TARGET_MS, _timed(lambda u=user, f=filters: queue.search(f, u, now), args.runs))
+               for name, (user, filters) in cases.items()]
+    month = _last_full_month(now)
+    results.append((f"monthly unit stats {month.start:%Y-%m}", STATS_TARGET_MS,
+                    _timed(lambda: stats.unit_stats(month, now), args.stats_runs)))
+    return results
+
+
+def _busiest_unit():
+    unit_id = db.session.scalar(select(Report.unit_id).group_by(Report.unit_id)
+                                .order_by(func.count().desc()).limit(1))
+    return db.session.get(Unit, unit_id)
+
+
+def _last_full_month(now):
+    first = now.astimezone(local_zone()).date().replace(day=1) - timedelta(days=1)
+    return stats.Period.month(first.year, first.month)
+
+
+def _timed(run, runs):
+    """Milliseconds of ``runs`` calls after one warm-up; the session is emptied between calls."""
+    samples = []
+    for attempt in range(runs + 1):
+        started = time.perf_counter()
+        run()
+        elapsed = (time.perf_counter() - started) * 1000
+        db.session.remove()
+        if attempt:
+            samples.append(elapsed)
+    return samples
+
+
+def percentile(samples, share):
+    ordered = sorted(samples)
+    return ordered[math.ceil(share * len(ordered)) - 1]  # nearest rank
+
+
+def report(results):
+    print(f"\n{'query':42s} {'runs':>4s} {'p50 ms':>9s} {'p95 ms':>9s} {'target':>9s}")
+    missed = False
+    for name, target, samples in results:
+        p50, p95 = statistics.median(samples), percentile(samples, 0.95)
+        ok = p95 < target
+        missed |= not ok
+        print(f"{name:42s} {len(samples):4d} {p50:9.1f} {p95:9.1f} {'<' + str(target):>9s} {'ok' if ok else 'MISSED'}")
+    print(f"\ntargets: queue p95 < {QUEUE_TARGET_MS} ms, monthly stats < {STATS_TARGET_MS} ms")
+    sys.exit(1 if missed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+// Shared by every console page: settings, login/logout, API calls, small DOM helpers.
+
+export const settings = JSON.parse(document.getElementById("console-settings").textContent);
+
+const TOKEN_KEY = "civicreport.token";
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const error = (body && body.error) || {};
+    super(error.message || `请求失败（HTTP ${status}）`);
+    this.status = status;
+    this.code = error.code;
+    this.details = error.details;
+  }
+}
+
+function authHeaders() {
+  const token = localStorage.getItem(TOKEN_KEY);
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
+// fetch() with the bearer token; a 401 sends the user back to the login box.
+export async function request(path, { method = "GET", json, form } = {}) {
+  const headers = authHeaders();
+  let body = form;
+  if (json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(json);
+  }
+  const response = await fetch(path, { method, headers, body });
+  if (response.status === 401 && localStorage.getItem(TOKEN_KEY)) {
+    localStorage.removeItem(TOKEN_KEY);
+    showLogin("登录已失效，请重新登录");
+  }
+  if (!response.ok) {
+    throw new ApiError(response.status, await response.json().catch(() => null));
+  }
+  return response;
+}
+
+export async function api(path, options) {
+  return (await request(path, options)).json();
+}
+
+export function query(params) {
+  const pairs = Object.entries(params).filter(([, value]) => value !== "" && value != null && value !== false);
+  return new URLSearchParams(pairs).toString();
+}
+
+// Element builder: el("td", {class: "x", dataset: {id: 1}}, "text", child) — text is never parsed as HTML.
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value == null || value === false) continue;
+    if (name === "dataset") Object.assign(node.dataset, value);
+    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? "" : value);
+  }
+  node.append(...children.flat(Infinity).filter((child) => child != null && child !== false));
+  return node;
+}
+
+const timeFormat = new Intl.DateTimeFormat("zh-CN", {
+  timeZone: settings.timezone, year: "numeric", month: "2-digit", day: "2-digit",
+  hour: "2-digit", minute: "2-digit", hour12: false,
+});
+
+export function formatTime(iso) {
+  return iso ? timeFormat.format(new Date(iso)).replaceAll("/", "-") : "—";
+}
+
+export function statusBadge(status) {
+  return el("span", { class: `badge status-${status}`, dataset: { status } }, settings.statuses[status] || status);
+}
+
+export function deadlineBadges(item) {
+  return [
+    item.overdue ? el("span", { class: "badge overdue" }, "超期") : null,
+    !item.overdue && item.warning ? el("span", { class: "badge warning" }, "预警") : null,
+  ];
+}
+
+export function showNotice(message) {
+  const notice = document.getElementById("notice");
+  notice.textContent = message || "";
+  notice.hidden = !message;
+}
+
+function showLogin(message) {
+  document.getElementById("main").hidden = true;
+  document.getElementById("who").hidden = true;
+  document.getElementById("login").hidden = false;
+  document.getElementById("login-error").textContent = message || "";
+}
+
+function enter(user, onReady) {
+  document.getElementById("login").hidden = true;
+  document.getElementById("main").hidden = false;
+  document.getElementById("who").hidden = false;
+  const role = [settings.roles[user.role] || user.role, user.unit].filter(Boolean).join(" · ");
+  document.getElementById("who-name").textContent = `${user.display_name}（${role}）`;
+  onReady(user);
+}
+
+async function login(event, onReady) {
+  event.preventDefault();
+  const form = event.target;
+  try {
+    const body = await api("/api/v1/auth/login", {
+      method: "POST", json: { login: form.login.value.trim(), password: form.password.value },
+    });
+    localStorage.setItem(TOKEN_KEY, body.token);
+    form.reset();
+    enter(body.user, onReady);
+  } catch (error) {
+    showLogin(error.message);
+  }
+}
+
+async function logout() {
+  await request("/api/v1/auth/logout", { method: "POST" }).catch(() => null);
+  localStorage.removeItem(TOKEN_KEY);
+  window.location.reload();
+}
+
+// Show the login box until there is a valid token, then call onReady(user) once per login.
+export async function start(onReady) {
+  document.getElementById("login-form").addEventListener("submit", (event) => login(event, onReady));
+  document.getElementById("logout").addEventListener("click", logout);
+  if (!localStorage.getItem(TOKEN_KEY)) return showLogin();
+  try {
+    enter((await api("/api/v1/auth/me")).user, onReady);
+  } catch (error) {
+    if (error.status !== 401) showLogin(error.message);
+  }
+}

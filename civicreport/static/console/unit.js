@@ -1,0 +1,73 @@
+// 问题清单: a unit's open cases, overdue first, with deadlines and the 督办通知书 of escalated cases.
+import { api, deadlineBadges, el, formatTime, request, showNotice, start, statusBadge } from "./common.js";
+import { openCase } from "./case.js";
+
+const form = document.getElementById("unit-form");
+const body = document.querySelector("#worklist tbody");
+let unitCode = null;
+
+async function load() {
+  try {
+    const list = await api(`/api/v1/units/${encodeURIComponent(unitCode)}/worklist`);
+    document.getElementById("title").textContent = `${list.unit.name} · 问题清单`;
+    const { open, overdue } = list.counts;
+    document.getElementById("summary").textContent =
+      `未办结 ${open} 件，其中超期 ${overdue} 件（${formatTime(list.generated_at)} 生成）`;
+    body.replaceChildren(...list.cases.map(caseRow));
+    if (!list.cases.length) body.append(el("tr", {}, el("td", { colspan: 8, class: "muted" }, "暂无待办案件")));
+    showNotice("");
+  } catch (error) {
+    body.replaceChildren();
+    showNotice(error.message);
+  }
+}
+
+function caseRow(line) {
+  const flag = line.overdue ? "overdue" : line.warning ? "warning" : null;
+  return el("tr", { class: flag, dataset: { id: line.id, status: line.status } },
+    el("td", {}, el("button", { type: "button", class: "link", onclick: () => openLine(line) }, line.id)),
+    el("td", {}, statusBadge(line.status)),
+    el("td", {}, line.category || "未分类"),
+    el("td", { class: "desc" }, line.description || "（无）"),
+    el("td", {}, line.place, el("div", { class: "muted" }, `网格 ${line.grid}`)),
+    el("td", {}, formatTime(line.deadline_at), " ", ...deadlineBadges(line)),
+    el("td", {}, line.escalation_count ? [`${line.escalation_count} 次 `, noticeLink(line.id)] : "—"),
+    el("td", {}, line.rework_count ? `${line.rework_count} 次` : "—"));
+}
+
+function openLine(line) {
+  openCase(line.id, { onReport: () => load() }); // the row shows status, deadline and 督办 counts: redraw all
+}
+
+function noticeLink(id) {
+  const path = `/reports/${encodeURIComponent(id)}/notice`;
+  const show = (event) => showNoticeDocument(event, path);
+  return el("a", { href: path, class: "notice-link", onclick: show }, "督办通知书");
+}
+
+// The notice needs the bearer token, so fetch it and show it in a new window from a blob.
+async function showNoticeDocument(event, path) {
+  event.preventDefault();
+  const win = window.open("", "_blank");
+  try {
+    const html = await (await request(path)).text();
+    win.location.href = URL.createObjectURL(new Blob([html], { type: "text/html" }));
+  } catch (error) {
+    win.close();
+    showNotice(error.message);
+  }
+}
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  unitCode = form.elements.unit.value.trim();
+  history.replaceState(null, "", `?unit=${encodeURIComponent(unitCode)}`);
+  load();
+});
+
+start((user) => {
+  unitCode = user.role === "unit_staff" ? user.unit : new URLSearchParams(location.search).get("unit");
+  form.hidden = user.role === "unit_staff";
+  form.elements.unit.value = unitCode || "";
+  if (unitCode) load();
+});
