@@ -4,9 +4,10 @@ from .category import Category, RoutingRule
 from .org import ApiToken, Unit, User
 from .outbox import CalendarDay, OutboxMessage
 from .report import DailyCounter, IdempotencyRecord, Media, Report, ReportEvent
+from .stats import StatsCaseMonth, StatsMonth
 
 __all__ = [
     "ApiToken", "CalendarDay", "Category", "Community", "DailyCounter", "District",
     "GridCellArea", "IdempotencyRecord", "Media", "OutboxMessage", "Report",
-    "ReportEvent", "RoutingRule", "Street", "Unit", "User",
+    "ReportEvent", "RoutingRule", "StatsCaseMonth", "StatsMonth", "Street", "Unit", "User",
 ]
