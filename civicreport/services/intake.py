@@ -30,6 +30,10 @@ from .routing import CategoryKey, route
 
 log = logging.getLogger(__name__)
 
+# Open311 clients (12345 hotlines, other city systems) often forward reports with no
+# photo; every other photo rule (type, size, pixels, count) still applies to them.
+PHOTO_OPTIONAL_CHANNELS = ("open311",)
+
 
 @dataclass
 class Outcome:
@@ -64,23 +68,26 @@ def _store_media(data, user, remember):
     return Outcome(201, body)
 
 
-def submit_report(fields, uploads, user, idempotency_key=None):
+def submit_report(fields, uploads, user, idempotency_key=None, *, channel=None, client_data=None):
     """Validate, store photos, locate, route and save a report.
 
     ``uploads`` are the raw bytes of the multipart ``photo`` parts in order.
+    ``channel`` overrides the one implied by the user's role (e.g. ``open311``);
+    ``client_data`` (what a client sent beyond our fields) is kept on the submit event.
     Raises AppError (422/409/413/503); on any failure no row and no new object remain.
     Anonymous submitters get a receipt token, recomputed from the key on a replay.
     """
     data = load_or_422(ReportSubmitSchema(), fields)
+    extra = {"channel": channel, "client_data": client_data} if channel else {}
     fingerprint = _fingerprint(
-        {**data, "photos": [hashlib.sha256(b).hexdigest() for b in uploads], "user": user and user.id}
+        {**data, "photos": [hashlib.sha256(b).hexdigest() for b in uploads], "user": user and user.id, **extra}
     )
     scoped_key = _scoped("report", user, idempotency_key)
     nonce = idempotency_key or secrets.token_urlsafe(16)
     staff = bool(user and user.is_staff)
     outcome = _once(
         scoped_key, fingerprint,
-        lambda remember: _create(data, uploads, user, remember, nonce),
+        lambda remember: _create(data, uploads, user, remember, nonce, channel, client_data),
         lambda report_id: report_view(db.session.get(Report, int(report_id)), staff=staff),
     )
     if user is None:
@@ -88,8 +95,8 @@ def submit_report(fields, uploads, user, idempotency_key=None):
     return outcome
 
 
-def _create(data, uploads, user, remember, nonce):
-    _check_photo_count(len(uploads) + len(data["media_ids"]))
+def _create(data, uploads, user, remember, nonce, channel=None, client_data=None):
+    _check_photo_count(len(uploads) + len(data["media_ids"]), required=channel not in PHOTO_OPTIONAL_CHANNELS)
     category = _category(data["category"])
     attached = _unattached_media(data["media_ids"])
     processed = [photos.process(raw, index) for index, raw in enumerate(uploads)]
@@ -107,14 +114,14 @@ def _create(data, uploads, user, remember, nonce):
             photos.store(batch, raw, photo, uploader=user, position=len(attached) + i)
             for i, (raw, photo) in enumerate(zip(uploads, processed))
         ]
-        report = _new_report(data, location, cell, routed, category, user)
+        report = _new_report(data, location, cell, routed, category, user, channel)
         report.photo_reuse_flagged = any(match.suspicious for match in reused)
         if user is None:
             report.receipt_token_hash = token_hash(receipt_token(nonce, report.public_id))
         db.session.add(report)
         db.session.flush()
         _attach(report, attached, new_media)
-        db.session.add(_submitted_event(report, user))
+        db.session.add(_submitted_event(report, user, client_data))
         db.session.flush()
         db.session.refresh(report)
         body = report_view(report, staff=bool(user and user.is_staff))
@@ -131,9 +138,9 @@ def _create(data, uploads, user, remember, nonce):
     return Outcome(201, body)
 
 
-def _check_photo_count(count):
+def _check_photo_count(count, required=True):
     limit = current_app.config["MAX_PHOTOS_PER_REPORT"]
-    if count == 0:
+    if count == 0 and required:
         raise ValidationFailed("请至少上传一张照片", code="photo_required")
     if count > limit:
         raise ValidationFailed(
@@ -174,7 +181,7 @@ def _location(data, photo_points):
             "input": (data["crs"], data["lat"], data["lon"]), "photo_distance_m": gap}
 
 
-def _new_report(data, location, cell, routed, category, user):
+def _new_report(data, location, cell, routed, category, user, channel=None):
     crs, input_lat, input_lon = location["input"] or (None, None, None)
     gap = location["photo_distance_m"]
     suggestions = None
@@ -204,7 +211,7 @@ def _new_report(data, location, cell, routed, category, user):
         routed_by=routed.routed_by,
         status="submitted",
         priority=PRIORITY[category.urgency] if category else PRIORITY["normal"],
-        channel="monitor" if user and user.role == "monitor" else "citizen",
+        channel=channel or ("monitor" if user and user.role == "monitor" else "citizen"),
         reporter_user_id=user.id if user else None,
         contact=data["contact"],
     )
@@ -228,7 +235,11 @@ def _attach(report, attached, new_media):
         db.session.add(media)
 
 
-def _submitted_event(report, user):
+def _submitted_event(report, user, client_data=None):
+    data = {"routed_by": report.routed_by, "rule_id": report.routing_rule_id,
+            "unit_id": report.unit_id, "location_source": report.location_source}
+    if client_data:
+        data["client"] = client_data
     return ReportEvent(
         report_id=report.id,
         actor_user_id=user.id if user else None,
@@ -236,8 +247,7 @@ def _submitted_event(report, user):
         action="submit",
         from_status=None,
         to_status="submitted",
-        data={"routed_by": report.routed_by, "rule_id": report.routing_rule_id,
-              "unit_id": report.unit_id, "location_source": report.location_source},
+        data=data,
     )
 
 
