@@ -21,6 +21,7 @@ def create_app(config=None):
     from .extensions import db, migrate
     from .routes import api, media_files, workflow
     from .routes import console
+    from .routes import docs as docs_routes
     from .routes import open311 as open311_routes
     from .routes import stats as stats_routes
     from .services import backends
@@ -40,6 +41,7 @@ def create_app(config=None):
     app.register_blueprint(workflow.pages)
     app.register_blueprint(console.bp)
     app.register_blueprint(stats_routes.bp)
+    app.register_blueprint(docs_routes.bp)
     app.register_blueprint(open311_routes.bp)
     cli.init_app(app)
     return app

@@ -2,11 +2,17 @@
 from flask import Blueprint, jsonify, request
 
 from ..errors import BadRequest
+from ..openapi import IDEMPOTENCY_KEY, MANY, ONE, doc
 from ..schemas import load_or_422
-from ..schemas.reference import CategorySchema, LocateQuerySchema, locate_view
-from ..schemas.report import report_view
-from ..schemas.queue import QueueQuerySchema, queue_page
-from ..schemas.duplicates import DuplicateQuerySchema, candidate_view, photo_match_view
+from ..schemas.health import HealthSchema
+from ..schemas.media import UploadedPhotoSchema
+from ..schemas.reference import CategoryListSchema, CategorySchema, LocateQuerySchema, LocateSchema, locate_view
+from ..schemas.report import ReportSubmitSchema, ReportViewSchema, SubmittedReportSchema, report_view
+from ..schemas.queue import QueuePageSchema, QueueQuerySchema, queue_page
+from ..schemas.duplicates import (
+    CandidateListSchema, DuplicateQuerySchema, ReportDuplicatesSchema, SupportSchema, candidate_view,
+    photo_match_view,
+)
 from ..services import duplicates, intake, queue, reports, workflow
 from ..services.grid import normalise_point
 from ..services.access import actor_for
@@ -25,18 +31,21 @@ def _outcome(outcome):
 
 @bp.get("/health")
 @allow(PUBLIC)
+@doc("运行状态：数据库与存储检查", response=HealthSchema, errors=(503,))
 def health():
     return {"status": "ok", "checks": reports.health()}
 
 
 @bp.get("/categories")
 @allow(PUBLIC)
+@doc("启用的问题类别", response=CategoryListSchema)
 def categories():
     return {"categories": CategorySchema(many=True).dump(reports.active_categories())}
 
 
 @bp.get("/grid/locate")
 @allow(PUBLIC)
+@doc("按坐标查网格、社区、街道和各大类的责任单位", query=LocateQuerySchema, response=LocateSchema)
 def grid_locate():
     query = load_or_422(LocateQuerySchema(), request.args.to_dict())
     return locate_view(*reports.locate_with_routes(query["lat"], query["lon"], query["crs"]))
@@ -44,6 +53,8 @@ def grid_locate():
 
 @bp.post("/media")
 @allow(PUBLIC)
+@doc("先上传一张照片（弱网下的手机端），得到照片 id", files={"photo": ONE}, headers=IDEMPOTENCY_KEY,
+     response=UploadedPhotoSchema, status=201, errors=(503,))
 def upload_media():
     user = _user()
     files = request.files.getlist("photo")
@@ -54,6 +65,9 @@ def upload_media():
 
 @bp.post("/reports")
 @allow(PUBLIC)
+@doc("提交上报：multipart 带照片，或 JSON 带 media_ids", form=ReportSubmitSchema, files={"photo": MANY},
+     body=ReportSubmitSchema, headers=IDEMPOTENCY_KEY, response=SubmittedReportSchema, status=201,
+     errors=(409, 503))
 def submit_report():
     user = _user()
     if request.is_json:
@@ -79,6 +93,7 @@ def _form_fields():
 
 @bp.get("/reports/<public_id>")
 @allow(PUBLIC)
+@doc("查看案件：公开视图；工作人员和上报人看到更多", response=ReportViewSchema, receipt=True)
 def get_report(public_id):
     user = _user()
     report = reports.get_report(public_id)
@@ -89,6 +104,7 @@ def get_report(public_id):
 
 @bp.get("/queue")
 @allow("supervisor", "monitor", "leader", "admin", "unit_staff")
+@doc("受理队列：筛选、分页、GeoJSON", query=QueueQuerySchema, response=QueuePageSchema)
 def queue_list():
     params = load_or_422(QueueQuerySchema(), request.args.to_dict(flat=False) | _single(request.args))
     filters = queue.Filters(
@@ -108,6 +124,7 @@ def _single(args):
 
 @bp.get("/duplicates")
 @allow(PUBLIC)
+@doc("上报前的重复提示：附近同类未办结上报", query=DuplicateQuerySchema, response=CandidateListSchema)
 def duplicate_candidates():
     """Before submitting: “这个问题已有人上报” candidates near a point."""
     query = load_or_422(DuplicateQuerySchema(), request.args.to_dict())
@@ -118,6 +135,7 @@ def duplicate_candidates():
 
 @bp.get("/reports/<public_id>/duplicates")
 @allow("supervisor", "monitor", "leader", "admin")
+@doc("分诊时的重复线索：附近同类上报与相同/相似照片", response=ReportDuplicatesSchema)
 def report_duplicates(public_id):
     nearby, matches = duplicates.for_report(reports.get_report(public_id))
     return {"candidates": [candidate_view(n) for n in nearby],
@@ -126,6 +144,7 @@ def report_duplicates(public_id):
 
 @bp.post("/reports/<public_id>/support")
 @allow(PUBLIC)
+@doc("我也遇到了：为未办结的上报附议", response=SupportSchema, errors=(409,))
 def support(public_id):
     """“我也遇到了”: one more person reports the same problem."""
     user = _user()

@@ -14,6 +14,8 @@ from flask import Blueprint, Response, request
 
 from ..errors import ValidationFailed
 from ..models.types import utcnow
+from ..openapi import doc
+from ..schemas.stats import AreaStatsQuerySchema, StatsQuerySchema, StatsTableSchema
 from ..services import stats
 from ..services.backends import local_zone
 from . import allow
@@ -22,6 +24,7 @@ bp = Blueprint("stats", __name__, url_prefix="/api/v1")
 
 READERS = ("leader", "admin", "supervisor")
 FORMATS = ("json", "csv")
+MEDIA_TYPES = ("application/json", "text/csv")
 MAX_DAYS = 366
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -29,6 +32,7 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 @bp.get("/stats/units")
 @allow(*READERS)
+@doc("单位考评与红黑榜", query=StatsQuerySchema, response=StatsTableSchema, media=MEDIA_TYPES)
 def units():
     period, fmt = _query()
     return _respond(stats.unit_stats(period), fmt)
@@ -36,6 +40,7 @@ def units():
 
 @bp.get("/stats/areas")
 @allow(*READERS)
+@doc("街道/社区/网格考评与红黑榜", query=AreaStatsQuerySchema, response=StatsTableSchema, media=MEDIA_TYPES)
 def areas():
     period, fmt = _query()
     level = request.args.get("level", "community")
@@ -47,6 +52,7 @@ def areas():
 
 @bp.get("/stats/monitors")
 @allow(*READERS)
+@doc("监督员考评", query=StatsQuerySchema, response=StatsTableSchema, media=MEDIA_TYPES)
 def monitors():
     period, fmt = _query()
     return _respond(stats.monitor_stats(period), fmt)

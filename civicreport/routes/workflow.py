@@ -2,9 +2,12 @@
 from flask import Blueprint, render_template, request
 
 from ..errors import BadRequest
+from ..openapi import doc
 from ..schemas import load_or_422
-from ..schemas.report import EventSchema, EventStaffSchema, report_view
-from ..schemas.workflow import LoginSchema, TransitionSchema, UserSchema
+from ..schemas.report import EventListSchema, EventSchema, EventStaffSchema, ReportViewSchema, report_view
+from ..schemas.workflow import (
+    LoginResultSchema, LoginSchema, MeSchema, StatusSchema, TransitionSchema, UserSchema, WorklistSchema,
+)
 from ..services import auth, reports, workflow, worklist
 from ..services.access import REPORTER, actor_for
 from . import PER_ACTION, PUBLIC, allow, current_user as _user
@@ -25,6 +28,7 @@ def _json():
 
 @bp.post("/auth/login")
 @allow(PUBLIC)
+@doc("登录：用户名或手机号加密码，换取令牌", body=LoginSchema, response=LoginResultSchema)
 def login():
     data = load_or_422(LoginSchema(), _json())
     user, token, expires_at = auth.login(data["login"], data["password"])
@@ -33,6 +37,7 @@ def login():
 
 @bp.post("/auth/logout")
 @allow(*auth.ROLES)
+@doc("注销当前令牌", response=StatusSchema)
 def logout():
     auth.logout(request.headers.get("Authorization"))
     return {"status": "logged_out"}
@@ -40,12 +45,15 @@ def logout():
 
 @bp.get("/auth/me")
 @allow(*auth.ROLES)
+@doc("当前登录用户", response=MeSchema)
 def me():
     return {"user": UserSchema().dump(_user())}
 
 
 @bp.post("/reports/<public_id>/transitions")
 @allow(PER_ACTION)
+@doc("案件流转：受理、派遣、接单、处置、核查、结案、评价……（角色和状态见 README）", body=TransitionSchema,
+     response=ReportViewSchema, receipt=True, errors=(409,))
 def transition(public_id):
     user = _user()
     data = load_or_422(TransitionSchema(), _json())
@@ -57,6 +65,7 @@ def transition(public_id):
 
 @bp.get("/reports/<public_id>/events")
 @allow(PUBLIC)
+@doc("案件时间线；工作人员和上报人看到备注和操作人", response=EventListSchema, receipt=True)
 def events(public_id):
     user = _user()
     report = reports.get_report(public_id)
@@ -68,6 +77,7 @@ def events(public_id):
 
 @bp.get("/units/<code>/worklist")
 @allow(*CASE_READERS)
+@doc("处置单位的问题清单：未办结案件，超期在前", response=WorklistSchema)
 def unit_worklist(code):
     return worklist.for_unit(code, _user())
 

@@ -33,3 +33,34 @@ def candidate_view(nearby):
 def photo_match_view(match):
     return {**_brief(match.report), "match": match.kind, "distance_m": match.distance_m,
             "suspicious": match.suspicious}
+
+
+class CandidateSchema(Schema):
+    """What ``candidate_view`` returns: an open report near the point."""
+
+    id = fields.String(required=True)
+    status = fields.String(required=True)
+    category = fields.Dict(metadata={"description": "{code, name}；未分类时为 null"})
+    description = fields.String()
+    created_at = fields.String(required=True, metadata={"format": "date-time"})
+    support_count = fields.Integer(required=True)
+    thumb_url = fields.String()
+    distance_m = fields.Float(required=True)
+
+
+class PhotoMatchSchema(CandidateSchema):
+    match = fields.String(required=True, metadata={"description": "identical（同一文件）或 similar（感知哈希相近）"})
+    suspicious = fields.Boolean(required=True)
+
+
+class CandidateListSchema(Schema):
+    candidates = fields.List(fields.Nested(CandidateSchema), required=True)
+
+
+class ReportDuplicatesSchema(CandidateListSchema):
+    photo_matches = fields.List(fields.Nested(PhotoMatchSchema), required=True)
+
+
+class SupportSchema(Schema):
+    id = fields.String(required=True)
+    support_count = fields.Integer(required=True)

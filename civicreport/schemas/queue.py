@@ -95,3 +95,35 @@ def queue_page(page, fmt):
         features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
                          "properties": item})
     return {"type": "FeatureCollection", "features": features, "next_cursor": next_cursor}
+
+
+class QueueItemSchema(Schema):
+    """What ``queue_item`` returns (in GeoJSON: the feature's properties, without lat/lon)."""
+
+    id = fields.String(required=True)
+    status = fields.String(required=True)
+    category = fields.Dict()
+    description = fields.String()
+    lat = fields.Float()
+    lon = fields.Float()
+    grid = fields.String()
+    community = fields.String()
+    street = fields.String()
+    unit = fields.Dict()
+    created_at = fields.String(metadata={"format": "date-time"})
+    deadline_at = fields.String(metadata={"format": "date-time"})
+    overdue = fields.Boolean()
+    warning = fields.Boolean()
+    age_hours = fields.Float()
+    priority = fields.Integer()
+    support_count = fields.Integer()
+    thumb_url = fields.String()
+
+
+class QueuePageSchema(Schema):
+    """``format=json``: items; ``format=geojson``: a FeatureCollection. Both carry next_cursor."""
+
+    items = fields.List(fields.Nested(QueueItemSchema))
+    type = fields.String(metadata={"description": "FeatureCollection"})
+    features = fields.List(fields.Dict())
+    next_cursor = fields.String(metadata={"description": "下一页的 cursor；没有更多时为 null"})

@@ -40,3 +40,46 @@ def locate_view(lat, lon, cell, routes):
             for group, r in routes.items()
         },
     }
+
+
+class CategoryListSchema(Schema):
+    categories = fields.List(fields.Nested(CategorySchema), required=True)
+
+
+class AreaSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String()
+
+
+class GridCodeSchema(Schema):
+    code = fields.String(required=True, metadata={"description": "15 位网格编码"})
+
+
+class UnitBriefSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String()
+
+
+class RouteSchema(Schema):
+    unit = fields.Nested(UnitBriefSchema, metadata={"description": "无匹配规则且无属地单位时为 null"})
+    routed_by = fields.String(metadata={"description": "rule（路由规则）或 territorial（属地兜底）"})
+    rule_id = fields.Integer()
+
+
+class PointSchema(Schema):
+    lat = fields.Float(required=True)
+    lon = fields.Float(required=True)
+    crs = fields.String(required=True, metadata={"description": "总是 wgs84"})
+
+
+class LocateSchema(Schema):
+    """What ``locate_view`` returns."""
+
+    location = fields.Nested(PointSchema, required=True)
+    grid = fields.Nested(GridCodeSchema, required=True)
+    community = fields.Nested(AreaSchema, required=True)
+    street = fields.Nested(AreaSchema, required=True)
+    district = fields.Nested(AreaSchema, required=True)
+    routes = fields.Dict(keys=fields.String(), values=fields.Nested(RouteSchema), required=True,
+                         metadata={"description": "按类别大类（component/event/behaviour）给出的责任单位"})

@@ -121,3 +121,23 @@ class EventStaffSchema(EventSchema):
     actor_user_id = fields.Integer()
     note = fields.String()
     data = fields.Raw()
+
+
+class ReportViewSchema(ReportStaffSchema):
+    """A report as ``report_view`` returns it: the public fields for everyone; contact, reporter,
+    routing, originals and the other staff fields only for the centre and the handling unit."""
+
+    allowed_actions = fields.List(fields.String(), metadata={
+        "description": "调用者当前可执行的流转动作（登录用户或持回执令牌时给出）"})
+
+
+class SubmittedReportSchema(ReportViewSchema):
+    receipt_token = fields.String(metadata={"description": "匿名上报时给出：凭它查看和评价这件上报"})
+    duplicate_candidates = fields.List(fields.Dict(), metadata={
+        "description": "附近同类未办结上报（这个问题已有人上报）"})
+
+
+class EventListSchema(Schema):
+    report = fields.String(required=True)
+    events = fields.List(fields.Nested(EventStaffSchema), required=True, metadata={
+        "description": "公开视图只含 id、action、from_status、to_status、created_at"})

@@ -32,3 +32,41 @@ class UserSchema(Schema):
     display_name = fields.String()
     role = fields.String()
     unit = fields.Function(lambda u: u.unit.code if u.unit else None)
+
+
+class LoginResultSchema(Schema):
+    token = fields.String(required=True)
+    expires_at = fields.String(required=True, metadata={"format": "date-time"})
+    user = fields.Nested(UserSchema, required=True)
+
+
+class MeSchema(Schema):
+    user = fields.Nested(UserSchema, required=True)
+
+
+class StatusSchema(Schema):
+    status = fields.String(required=True)
+
+
+class WorklistCaseSchema(Schema):
+    id = fields.String(required=True)
+    status = fields.String(required=True)
+    category = fields.String()
+    description = fields.String()
+    place = fields.String()
+    grid = fields.String()
+    deadline_at = fields.String(metadata={"format": "date-time"})
+    overdue = fields.Boolean()
+    warning = fields.Boolean()
+    escalation_count = fields.Integer()
+    rework_count = fields.Integer()
+    thumb_url = fields.String()
+
+
+class WorklistSchema(Schema):
+    """A unit's 问题清单: open cases, overdue first."""
+
+    unit = fields.Dict(required=True)
+    generated_at = fields.String(required=True, metadata={"format": "date-time"})
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    cases = fields.List(fields.Nested(WorklistCaseSchema), required=True)
