@@ -10,9 +10,12 @@ from sqlalchemy import insert, select
 
 from civicreport.extensions import db
 from civicreport.geo.crs import wgs84_to_gcj02
-from civicreport.models import Report, ReportEvent
+from civicreport.geo.geojson import to_geojson_text
+from civicreport.geo.grid import lattice
+from civicreport.models import Community, GridCellArea, Report, ReportEvent, Street
 from civicreport.models.types import utcnow
 from civicreport.services import auth
+from civicreport.services.grid import invalidate_grid_index
 from tests.factories import FAR_AWAY, INSIDE, make_geography, make_rule, make_unit, make_user, photo_bytes
 from tests.open311_xml import parse, rows
 from tests.test_intake import fetch, post_report
@@ -213,12 +216,35 @@ def test_attributes_feed_crs_and_accuracy(client, city):
 
 
 def test_address_string_is_placed_in_the_named_community(client, city):
-    request_id = filed(client, city["key"], lat=None, long=None, address_string="綦江区古南街道长乐社区菜市场门口")
+    request_id = filed(client, city["key"], lat=None, long=None, address_string="綦江区古南街道长乐社区菜场门口")
     report = db.session.scalar(select(Report).where(Report.public_id == request_id))
     assert report.community_code == "500110001001" and report.location_source == "manual"
     assert report.accuracy_m > 100
     unknown = post(client, api_key=city["key"], service_code="06010", address_string="某某路 1 号")
     assert "address_not_located" in spec_errors(unknown, 400)[0]
+
+
+def test_address_naming_two_communities_needs_the_street(client, city):
+    """A second 长乐社区 in another street: the bare name is ambiguous, the street decides."""
+    db.session.add(Street(code="500110002", name="文龙街道", district_code="500110"))
+    db.session.add(Community(code="500110002001", name="长乐社区", street_code="500110002"))
+    for number, geom in enumerate((g for row in lattice(29.0300, 106.6460, 29.0318, 106.6481) for g in row), 1):
+        db.session.add(GridCellArea(code=f"500110002001{number:03d}", community_code="500110002001",
+                                    boundary=to_geojson_text(geom), centroid_lat=geom.centroid.y,
+                                    centroid_lon=geom.centroid.x))
+    db.session.commit()
+    invalidate_grid_index()
+    ambiguous = post(client, api_key=city["key"], service_code="06010", address_string="长乐社区门口")
+    assert "address_ambiguous" in spec_errors(ambiguous, 400)[0]
+    for street, community in (("文龙街道", "500110002001"), ("古南街道", "500110001001")):
+        request_id = filed(client, city["key"], lat=None, long=None, address_string=f"{street}长乐社区门口")
+        assert db.session.scalar(select(Report.community_code).where(Report.public_id == request_id)) == community
+
+
+def test_contact_longer_than_the_private_field_is_400(client, city):
+    response = post(client, api_key=city["key"], service_code="06010", lat=INSIDE[0], long=INSIDE[1],
+                    email="a" * 70 + "@example.cn", first_name="张" * 40, phone="13800000000")
+    assert spec_errors(response, 400)[0].startswith("contact_too_long: email: ")
 
 
 def test_photo_rules_apply_to_open311_uploads(client, city):

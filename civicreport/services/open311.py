@@ -24,7 +24,7 @@ from ..schemas import load_or_422
 from ..schemas.open311 import ATTRIBUTES, PostRequestSchema
 from . import intake
 from .auth import user_for_token
-from .reports import get_report
+from .reports import active_categories, get_report
 from .workflow import OPEN_STATES
 
 MAX_RESULTS = 1000
@@ -40,15 +40,15 @@ class Submitted:
     replayed: bool
 
 
+def services():
+    return active_categories()
+
+
 def check_jurisdiction(jurisdiction_id):
     """One jurisdiction is served (the district's adcode); 404 ``jurisdiction_not_found`` for others."""
     if jurisdiction_id and jurisdiction_id != current_app.config["DISTRICT_CODE"]:
         raise NotFound("未找到该 jurisdiction_id", code="jurisdiction_not_found",
                        details={"jurisdiction_id": jurisdiction_id})
-
-
-def services():
-    return db.session.scalars(select(Category).where(Category.active.is_(True)).order_by(Category.code)).all()
 
 
 def service(code):
@@ -73,8 +73,9 @@ def submit(form, attributes, uploads, api_key, idempotency_key=None):
     """File a service request through intake; returns the report and whether it was a replay.
 
     ``form`` holds the plain form fields, ``attributes`` the ``attribute[...]`` values.
-    Raises AppError: 403 for the key (checked first), 422 for input, 404 for an unknown
-    service or jurisdiction, 422 ``outside_service_area`` and 413 for photos, as intake does.
+    Raises AppError: 403 for the key (checked first), 400/422 for input (an unknown
+    ``service_code`` is 400, as the spec says), 404 for another jurisdiction, and whatever
+    intake raises (422 ``outside_service_area``, 413/422 for photos, 503).
     """
     user = client_for_key(api_key)
     data = load_or_422(PostRequestSchema(), form)
@@ -139,7 +140,8 @@ def _contact(data):
     name = " ".join(p for p in (data["last_name"], data["first_name"]) if p)
     contact = " / ".join(p for p in (name, data["email"], data["phone"]) if p)
     if len(contact) > 128:
-        raise BadRequest("联系方式过长", code="contact_too_long", details={"fields": {"email": "联系方式合计不超过 128 个字符"}})
+        raise BadRequest("联系方式过长", code="contact_too_long",
+                         details={"fields": {"email": "姓名、邮箱和电话合计不超过 128 个字符"}})
     return contact
 
 
