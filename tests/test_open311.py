@@ -292,6 +292,9 @@ def test_request_by_id_and_token(client, city, fmt):
 def test_unknown_paths_answer_in_the_spec_shape(client, fmt):
     assert "not_found" in spec_errors(client.get(f"{BASE}/nothing-here.{fmt}"), 404, fmt)[0]
     assert spec_errors(client.get(f"{BASE}/services.html"), 404)
+    assert "method_not_allowed" in spec_errors(client.post(f"{BASE}/services.{fmt}"), 405, fmt)[0]
+    assert "method_not_allowed" in spec_errors(client.delete(f"{BASE}/requests.{fmt}"), 405, fmt)[0]
+    assert "not_found" in spec_errors(client.put(f"{BASE}/nothing.{fmt}"), 404, fmt)[0]
 
 
 def _ids(client, query="", fmt="json"):

@@ -99,9 +99,19 @@ def get_token(token, fmt):
     return _requests(fmt, [token_view(open311.report_for_token(token), token)])
 
 
-@bp.route("/<path:anything>", methods=["GET", "POST"])
+@bp.route("/<path:anything>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 @allow(PUBLIC)
 def unknown(anything):
+    """Whatever no endpoint takes, answered in the spec's error shape (routing errors never reach
+    a blueprint's handlers): 405 when the path exists for another method, else 404."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in {"GET", "POST"} - {request.method}:
+        try:
+            endpoint, _ = adapter.match(method=method)
+        except HTTPException:
+            continue
+        if endpoint != request.endpoint:
+            raise AppError("不支持该请求方法", code="method_not_allowed", status=405)
     raise NotFound("未知的 Open311 地址（需以 .json 或 .xml 结尾）", code="not_found")
 
 
