@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask --app civicreport
 PORT ?= 5000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate demo bench clean
+.PHONY: run test install migrate demo bench clean serve-prod
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ demo: migrate
 run: demo
 	$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+# Production: gunicorn with gunicorn.conf.py, which migrates once before forking workers.
+# Set CIVICREPORT_DATABASE_URL, CIVICREPORT_STORAGE=s3 and the S3 settings first; run
+# `$(FLASK) worker` as its own service beside it (see README, Production).
+serve-prod: install
+	$(VENV)/bin/gunicorn --config gunicorn.conf.py wsgi:app
 
 test: install
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)

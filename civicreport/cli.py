@@ -3,16 +3,18 @@ import time
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask_migrate import upgrade
 
 from .errors import AppError
 from .services import auth, deadlines, history, reference_data
+from .services import maintenance
 from .services.worker import run_worker
 
 
 def init_app(app):
     for command in (init_db, load_categories, load_demo, import_grid, create_user, create_token,
-                    set_calendar_day, worker):
+                    set_calendar_day, worker, gc_media):
         app.cli.add_command(command)
 
 
@@ -91,7 +93,8 @@ def create_user(name, role, unit_code, password, token_days):
 @click.option("--interval", type=float, help="Seconds between rounds (default WORKER_INTERVAL).")
 def worker(once, interval):
     """Deliver notifications with retries and raise warning/overdue events on deadlines."""
-    counts = run_worker(once=once, interval=interval, jobs=(deadlines.scan,))
+    jobs = (deadlines.scan, maintenance.PeriodicMediaGc())
+    counts = run_worker(once=once, interval=interval, jobs=jobs)
     if once:
         click.echo(" ".join(f"{key}={value}" for key, value in counts.items()))
         if counts["errors"]:
@@ -117,3 +120,17 @@ def set_calendar_day(day, kind, name):
     """Mark a date as holiday or 调休 workday (overrides the package); ``official`` removes the override."""
     reference_data.set_calendar_day(day.date(), kind, name)
     click.echo(f"{day:%Y-%m-%d}: {kind}")
+
+
+@click.command("gc-media")
+@click.option("--older-than-hours", type=click.FloatRange(min=0),
+              help="Spare objects written or touched more recently (default MEDIA_GC_AGE_HOURS).")
+@click.option("--dry-run", is_flag=True, help="Count the orphans; delete nothing.")
+def gc_media(older_than_hours, dry_run):
+    """Remove stored photo objects no media row references (left behind by failed requests)."""
+    hours = current_app.config["MEDIA_GC_AGE_HOURS"] if older_than_hours is None else older_than_hours
+    try:
+        result = maintenance.collect_media_garbage(hours, dry_run=dry_run)
+    except AppError as err:
+        _fail(err)
+    click.echo(result.summary(dry_run))

@@ -16,8 +16,16 @@ DEFAULTS = {
     "S3_REGION": "",
     "S3_PREFIX": "",
     "S3_PRESIGN_SECONDS": 3600,
-    "S3_CONNECT_TIMEOUT": 5,
-    "S3_READ_TIMEOUT": 30,
+    # Seconds per socket operation and tries per call: a dead or stalled store fails a
+    # request with 503 storage_unavailable after about attempts × (connect + read).
+    "S3_CONNECT_TIMEOUT": 3.0,
+    "S3_READ_TIMEOUT": 10.0,
+    "S3_MAX_ATTEMPTS": 3,
+    "S3_ADDRESSING_STYLE": "",  # blank: path with S3_ENDPOINT_URL, else auto; "virtual" for 阿里云 OSS
+    "HEALTH_TIMEOUT": 2.0,  # one try, so /api/v1/health answers even when storage hangs
+    "DB_CONNECT_TIMEOUT": 5,  # PostgreSQL only
+    "MEDIA_GC_AGE_HOURS": 1.0,  # unreferenced objects younger than this are never collected
+    "MEDIA_GC_EVERY_HOURS": 6.0,  # the worker runs gc-media this often; 0 = only by hand
     "MAX_PHOTO_BYTES": 15 * 1024 * 1024,
     "MAX_PHOTO_PIXELS": 64_000_000,
     "MAX_PHOTOS_PER_REPORT": 6,
@@ -89,5 +97,20 @@ def load(instance_path, overrides=None, environ=None):
     if not settings["MEDIA_ROOT"]:
         settings["MEDIA_ROOT"] = os.path.join(instance_path, "media")
     settings["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
+    settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(settings))
     settings["MAX_CONTENT_LENGTH"] = settings["MAX_REQUEST_BYTES"]
     return settings
+
+
+def _engine_options(settings):
+    """Pool settings that let a process outlive database restarts and dropped connections."""
+    # pre-ping: a pooled connection the server closed (restart, pg_terminate_backend,
+    # idle timeout in a proxy) is replaced before use instead of failing the request.
+    options = {"pool_pre_ping": True}
+    if settings["DATABASE_URL"].startswith("postgresql"):
+        options["connect_args"] = {
+            "connect_timeout": settings["DB_CONNECT_TIMEOUT"],
+            # notice a peer that vanished without closing (host down, network cut)
+            "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
+        }
+    return options

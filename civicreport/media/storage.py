@@ -3,6 +3,11 @@
 Keys are content-addressed (see ``object_keys``), so an object that already exists under
 a key is identical to the one being stored. Backend failures raise
 ``ServiceUnavailable(code="storage_unavailable")``.
+
+Several requests may rely on one object at the same time (same photo bytes), so nothing
+here deletes on a request's behalf: a failed request leaves its objects, and
+``gc-media`` later removes those no row references once they are old enough. Storing
+an object that exists touches it, which keeps it young while its request is in flight.
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import PurePosixPath
 
 import boto3
@@ -29,6 +35,8 @@ _EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "heif": "heic"}
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 _TEMP_PREFIX = ".tmp-"
 _MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
+_MEDIA_KEY_RE = re.compile(r"(?:originals|display|thumb)/[0-9a-f]{2}/[0-9a-f]{2}/([0-9a-f]{64})(?:-[0-9a-f]+)?\.[a-z]+")
+MEDIA_PREFIXES = ("originals/", "display/", "thumb/")
 
 
 def object_keys(sha256: str, fmt: str) -> dict:
@@ -43,6 +51,12 @@ def object_keys(sha256: str, fmt: str) -> dict:
     }
 
 
+def media_key_sha256(key: str) -> str | None:
+    """The sha256 in a key ``object_keys`` makes, or None for any other key."""
+    match = _MEDIA_KEY_RE.fullmatch(key)
+    return match.group(1) if match else None
+
+
 def _unavailable() -> ServiceUnavailable:
     return ServiceUnavailable("图片存储暂时不可用，请稍后重试", code="storage_unavailable")
 
@@ -52,7 +66,11 @@ class Storage(abc.ABC):
 
     @abc.abstractmethod
     def put(self, key: str, data: bytes, content_type: str) -> bool:
-        """Store ``data``; True if it created the object, False if the key already existed."""
+        """Store ``data``; True if it created the object, False if the key already existed.
+
+        An existing object is touched (its modification time becomes now) rather than
+        rewritten, so ``gc-media`` sees it as young while the caller is still using it.
+        """
 
     @abc.abstractmethod
     def get(self, key: str) -> bytes:
@@ -75,8 +93,16 @@ class Storage(abc.ABC):
         """Raise ServiceUnavailable if the backend cannot be reached (health checks)."""
 
     @abc.abstractmethod
+    def modified_at(self, key: str) -> datetime | None:
+        """When the object was last written or touched (aware, UTC), or None if there is none."""
+
+    @abc.abstractmethod
+    def iter_objects(self, prefix: str = "") -> Iterator[tuple[str, datetime]]:
+        """``(key, modified_at)`` of every stored object whose key starts with ``prefix``."""
+
     def iter_keys(self, prefix: str = "") -> Iterator[str]:
         """Every stored key starting with ``prefix``."""
+        return (key for key, _ in self.iter_objects(prefix))
 
 
 class LocalStorage(Storage):
@@ -95,9 +121,10 @@ class LocalStorage(Storage):
 
     def put(self, key: str, data: bytes, content_type: str) -> bool:
         path = self._path(key)
-        if os.path.isfile(path):
-            return False
         try:
+            if os.path.isfile(path):
+                os.utime(path)
+                return False
             os.makedirs(os.path.dirname(path), exist_ok=True)
             _write_atomically(path, data)
         except OSError as exc:
@@ -138,14 +165,30 @@ class LocalStorage(Storage):
             log.warning("local storage %s is not writable: %s", self.root, exc)
             raise _unavailable() from exc
 
-    def iter_keys(self, prefix: str = "") -> Iterator[str]:
+    def modified_at(self, key: str) -> datetime | None:
+        try:
+            return _mtime(self._path(key))
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise _unavailable() from exc
+
+    def iter_objects(self, prefix: str = "") -> Iterator[tuple[str, datetime]]:
         for directory, subdirs, files in os.walk(self.root):
             subdirs.sort()
             rel = os.path.relpath(directory, self.root)
             for name in sorted(files):
                 key = name if rel == "." else f"{rel.replace(os.sep, '/')}/{name}"
-                if not name.startswith(_TEMP_PREFIX) and key.startswith(prefix):
-                    yield key
+                if name.startswith(_TEMP_PREFIX) or not key.startswith(prefix):
+                    continue
+                try:
+                    yield key, _mtime(os.path.join(directory, name))
+                except FileNotFoundError:  # removed while we walked
+                    continue
+
+
+def _mtime(path: str) -> datetime:
+    return datetime.fromtimestamp(os.stat(path).st_mtime, timezone.utc)
 
 
 def _write_atomically(path: str, data: bytes) -> None:
@@ -163,7 +206,13 @@ def _write_atomically(path: str, data: bytes) -> None:
 
 
 class S3Storage(Storage):
-    """An S3-compatible bucket through boto3; credentials come from the usual AWS chain."""
+    """An S3-compatible bucket through boto3; credentials come from the usual AWS chain.
+
+    Every call is bounded: ``connect_timeout`` and ``read_timeout`` (seconds per socket
+    operation) over at most ``max_attempts`` tries, so a dead or stalled endpoint costs a
+    request about ``max_attempts × (connect_timeout + read_timeout)`` before it fails with
+    ``storage_unavailable``. ``check`` (health) makes one try bounded by ``check_timeout``.
+    """
 
     def __init__(
         self,
@@ -173,9 +222,10 @@ class S3Storage(Storage):
         region: str | None = None,
         prefix: str = "",
         presign_seconds: int = 3600,
-        connect_timeout: float = 5,
-        read_timeout: float = 30,
+        connect_timeout: float = 3,
+        read_timeout: float = 10,
         max_attempts: int = 3,
+        check_timeout: float = 2,
         addressing_style: str | None = None,
     ):
         """``addressing_style`` defaults to "path" with a custom endpoint (MinIO, Ceph RGW);
@@ -185,22 +235,17 @@ class S3Storage(Storage):
         self.bucket = bucket
         self.prefix = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
         self.presign_seconds = presign_seconds
-        config = Config(
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            retries={"total_max_attempts": max_attempts, "mode": "standard"},
-            signature_version="s3v4",
-            s3={"addressing_style": addressing_style or ("path" if endpoint_url else "auto")},
-            # Only send checksums S3 requires: the newer CRC defaults break several S3 clones.
-            request_checksum_calculation="when_required",
-            response_checksum_validation="when_required",
-        )
-        self._client = boto3.session.Session().client(
-            "s3", endpoint_url=endpoint_url or None, region_name=region or None, config=config
-        )
+        endpoint = {
+            "endpoint_url": endpoint_url or None,
+            "region": region or None,
+            "addressing_style": addressing_style or ("path" if endpoint_url else "auto"),
+        }
+        self._client = _s3_client(**endpoint, connect=connect_timeout, read=read_timeout, attempts=max_attempts)
+        self._probe = _s3_client(**endpoint, connect=check_timeout, read=check_timeout, attempts=1)
 
     def put(self, key: str, data: bytes, content_type: str) -> bool:
         if self.exists(key):
+            self._touch(key, content_type)
             return False
         md5 = base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
         with self._errors("put"):
@@ -209,6 +254,15 @@ class S3Storage(Storage):
                 ContentType=content_type, ContentMD5=md5,
             )
         return True
+
+    def _touch(self, key: str, content_type: str) -> None:
+        """Copy the object onto itself (server side, no bytes sent) to renew LastModified."""
+        with self._errors("touch"):
+            self._client.copy_object(
+                Bucket=self.bucket, Key=self.prefix + key,
+                CopySource={"Bucket": self.bucket, "Key": self.prefix + key},
+                MetadataDirective="REPLACE", ContentType=content_type,
+            )
 
     def get(self, key: str) -> bytes:
         with self._errors("get"):
@@ -245,16 +299,25 @@ class S3Storage(Storage):
 
     def check(self) -> None:
         with self._errors("check"):
-            self._client.head_bucket(Bucket=self.bucket)
+            self._probe.head_bucket(Bucket=self.bucket)
 
-    def iter_keys(self, prefix: str = "") -> Iterator[str]:
+    def modified_at(self, key: str) -> datetime | None:
+        with self._errors("head"):
+            try:
+                return self._client.head_object(Bucket=self.bucket, Key=self.prefix + key)["LastModified"]
+            except ClientError as exc:
+                if _is_missing(exc):
+                    return None
+                raise
+
+    def iter_objects(self, prefix: str = "") -> Iterator[tuple[str, datetime]]:
         pages = self._client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=self.prefix + prefix
         )
         with self._errors("list"):
             for page in pages:
                 for item in page.get("Contents", []):
-                    yield item["Key"][len(self.prefix):]
+                    yield item["Key"][len(self.prefix):], item["LastModified"]
 
     @contextmanager
     def _errors(self, action: str):
@@ -264,6 +327,20 @@ class S3Storage(Storage):
         except (BotoCoreError, ClientError) as exc:
             log.warning("S3 %s on bucket %s failed: %s", action, self.bucket, exc)
             raise _unavailable() from exc
+
+
+def _s3_client(*, endpoint_url, region, addressing_style, connect, read, attempts):
+    config = Config(
+        connect_timeout=connect,
+        read_timeout=read,
+        retries={"total_max_attempts": attempts, "mode": "standard"},
+        signature_version="s3v4",
+        s3={"addressing_style": addressing_style},
+        # Only send checksums S3 requires: the newer CRC defaults break several S3 clones.
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+    )
+    return boto3.session.Session().client("s3", endpoint_url=endpoint_url, region_name=region, config=config)
 
 
 def _is_missing(exc: ClientError) -> bool:
@@ -287,8 +364,10 @@ def build_storage(settings) -> Storage:
             region=settings.get("S3_REGION") or None,
             prefix=settings.get("S3_PREFIX") or "",
             presign_seconds=int(settings.get("S3_PRESIGN_SECONDS") or 3600),
-            connect_timeout=float(settings.get("S3_CONNECT_TIMEOUT") or 5),
-            read_timeout=float(settings.get("S3_READ_TIMEOUT") or 30),
+            connect_timeout=float(settings.get("S3_CONNECT_TIMEOUT") or 3),
+            read_timeout=float(settings.get("S3_READ_TIMEOUT") or 10),
+            max_attempts=int(settings.get("S3_MAX_ATTEMPTS") or 3),
+            check_timeout=float(settings.get("HEALTH_TIMEOUT") or 2),
             addressing_style=settings.get("S3_ADDRESSING_STYLE") or None,
         )
     raise ValueError(f"unknown STORAGE {kind!r}; expected 'local' or 's3'")

@@ -1,11 +1,8 @@
-"""Storing processed photos: objects first, rows second, nothing left behind on failure."""
+"""Storing processed photos: objects first, rows second; what a failed request stored goes to gc-media."""
 import logging
 import uuid
 
-from sqlalchemy import select
-
 from ..errors import AppError
-from ..extensions import db
 from ..media.images import process_photo
 from ..media.storage import object_keys
 from ..models import Media
@@ -15,7 +12,14 @@ log = logging.getLogger(__name__)
 
 
 class ObjectBatch:
-    """Objects this request created, so a failed request can take them back."""
+    """The objects one request stores.
+
+    A failed request deletes none of them: keys are content-addressed, so another
+    request that has not committed yet (the client's retry of the same photo, say) may
+    rely on the very same object, and no committed row would show it. ``gc-media``
+    removes objects no row references once they are older than MEDIA_GC_AGE_HOURS;
+    storing an existing object touches it, so one in use by a request stays young.
+    """
 
     def __init__(self, backend):
         self.backend = backend
@@ -26,31 +30,10 @@ class ObjectBatch:
             self.created.append(key)
 
     def discard(self):
-        """Delete what this request created, unless a committed row now shares it."""
-        shared = _keys_in_use(self.created)
-        for key in self.created:
-            if key in shared:
-                continue
-            try:
-                self.backend.delete(key)
-            except Exception:
-                log.exception("could not delete object %s after a failed request", key)
-
-
-def _keys_in_use(keys):
-    if not keys:
-        return set()
-    try:
-        db.session.rollback()
-        rows = db.session.execute(
-            select(Media.original_key, Media.display_key, Media.thumb_key).where(
-                Media.original_key.in_(keys) | Media.display_key.in_(keys) | Media.thumb_key.in_(keys)
-            )
-        )
-        return {key for row in rows for key in row}
-    except Exception:
-        log.exception("could not check object references; deleting what this request created")
-        return set()
+        """Give the batch up after a failed request; its new objects wait for gc-media."""
+        if self.created:
+            log.info("failed request left %d new object(s) for gc-media: %s",
+                     len(self.created), " ".join(self.created))
 
 
 def process(data, index=None):

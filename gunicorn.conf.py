@@ -1,0 +1,69 @@
+"""gunicorn settings for production: ``gunicorn -c gunicorn.conf.py wsgi:app`` (``make serve-prod``).
+
+Read from the environment: CIVICREPORT_BIND (default 127.0.0.1:8000; a list separated by
+commas), WEB_CONCURRENCY (worker processes; default 2 × CPUs + 1, at most 12) and
+CIVICREPORT_WEB_THREADS (threads per worker, default 4). The app itself reads its
+CIVICREPORT_* settings as always; GUNICORN_CMD_ARGS overrides anything set here.
+Migrations run once, in the master, before any worker starts.
+"""
+import os
+
+MAX_WORKERS = 12  # each worker holds a database pool and decodes photos: memory, not CPU, bounds it
+
+
+def _cpus():
+    try:
+        return len(os.sched_getaffinity(0))  # the CPUs this process may use (containers, taskset)
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+bind = [part.strip() for part in os.environ.get("CIVICREPORT_BIND", "127.0.0.1:8000").split(",") if part.strip()]
+workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * _cpus() + 1, MAX_WORKERS))
+
+# Threads keep a process serving while one of its requests waits on a slow phone's upload,
+# the database or the object store; Pillow releases the GIL while it decodes and resizes.
+# Each thread may hold one decoded photo (bounded by CIVICREPORT_MAX_PHOTO_PIXELS).
+threads = int(os.environ.get("CIVICREPORT_WEB_THREADS") or 4)
+worker_class = "gthread"
+
+# A phone on a weak 3G/4G link may take a minute or two to send 6 photos. With threads,
+# ``timeout`` only kills a worker whose main loop stops responding; what bounds one
+# request is the app's own S3 and database timeouts (CIVICREPORT_S3_*_TIMEOUT,
+# CIVICREPORT_DB_CONNECT_TIMEOUT), which fail it with a 503 instead of hanging.
+timeout = 120
+graceful_timeout = 60  # on SIGTERM/SIGHUP, uploads in flight get this long to finish
+keepalive = 5
+
+# Header limits. gunicorn has no body limit: the app answers 413 in its JSON error shape
+# above CIVICREPORT_MAX_REQUEST_BYTES (100 MiB by default: 6 photos of at most
+# CIVICREPORT_MAX_PHOTO_BYTES = 15 MiB plus form fields). A reverse proxy in front must
+# let that much through (nginx: client_max_body_size 100m).
+limit_request_line = 8190  # queue and Open311 queries with bbox and several filters
+limit_request_fields = 100
+limit_request_field_size = 8190  # bearer tokens, Idempotency-Key (at most 100 chars), cookies
+
+# Recycle workers now and then: decoding large photos fragments the heap.
+max_requests = 2000
+max_requests_jitter = 200
+
+preload_app = False  # each worker opens its own database pool and S3 client after the fork
+if os.path.isdir("/dev/shm"):
+    worker_tmp_dir = "/dev/shm"  # heartbeat file off the disk, so a slow disk cannot kill workers
+accesslog = "-"
+errorlog = "-"
+control_socket_disable = True  # one fixed path in $HOME would clash between instances on a host
+
+
+def on_starting(server):
+    """Migrate the database once, before forking (PostgreSQL: one host at a time)."""
+    from civicreport import create_app
+    from civicreport.extensions import db
+    from civicreport.services.maintenance import upgrade_schema
+
+    app = create_app()
+    with app.app_context():
+        upgrade_schema()
+        server.log.info("database migrated; request bodies up to %d bytes, storage %s",
+                        app.config["MAX_CONTENT_LENGTH"], app.config["STORAGE"])
+        db.engine.dispose()  # no connection of the master's may leak into the workers
