@@ -114,6 +114,14 @@ def test_nearest_prefers_metres_over_degrees():
     assert metres == pytest.approx(distance_m(29.0, 106.6, 29.0, 106.601), rel=1e-3)
 
 
+def test_nearest_from_the_equator_finds_a_cell(grid3):
+    # Near the equator a degree of longitude is longer than one of latitude (schemathesis sent lat=0&lon=0).
+    rows, index = grid3
+    _, metres = index.nearest(0.0, 0.0)
+    assert metres == pytest.approx(min(GridIndex([c]).nearest(0.0, 0.0)[1] for c in make_cells(rows)), rel=1e-5)
+    assert metres > 3_000_000
+
+
 def test_nearest_inside_is_zero_and_empty_index(grid3):
     rows, index = grid3
     centre = rows[2][2].centroid

@@ -53,7 +53,9 @@ class GridIndex:
         point, geoms = Point(lon, lat), self._tree.geometries
         squash = _squash(lat)
         reach = shapely.distance(_squashed(geoms[self._tree.nearest(point)], lon, squash), point)
-        slack = reach / squash * (1 + 1e-9) + 1e-12  # keep the first cell despite rounding
+        # Squashing scales longitudes by `squash`, which exceeds 1 near the equator: any cell
+        # within `reach` squashed lies within reach / min(squash, 1) in plain degrees.
+        slack = reach / min(squash, 1.0) * (1 + 1e-9) + 1e-12  # keep the first cell despite rounding
         found = np.sort(self._tree.query(point, predicate="dwithin", distance=slack))
         local = _squashed(geoms[found], lon, squash)
         best = int(np.argmin(shapely.distance(local, point)))
