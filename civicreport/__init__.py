@@ -19,12 +19,12 @@ def create_app(config=None):
     from . import cli, errors, models  # noqa: F401  models registers the tables
     from . import config as config_module
     from .extensions import db, migrate
-    from .routes import api, media_files, workflow
+    from .routes import admin, api, media_files, workflow
     from .routes import console
     from .routes import docs as docs_routes
     from .routes import open311 as open311_routes
     from .routes import stats as stats_routes
-    from .services import backends
+    from .services import abuse, backends
 
     app = Flask(__name__, instance_relative_config=True)
     app.json.ensure_ascii = False
@@ -35,12 +35,20 @@ def create_app(config=None):
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     errors.init_app(app)
     backends.init_app(app)
+    abuse.init_app(app)
+    if app.config["TRUSTED_PROXIES"]:
+        # Per-IP limits and blocks must see the client, not the proxy in front of us.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.register_blueprint(api.bp)
     app.register_blueprint(media_files.bp)
     app.register_blueprint(workflow.bp)
     app.register_blueprint(workflow.pages)
     app.register_blueprint(console.bp)
     app.register_blueprint(stats_routes.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(docs_routes.bp)
     app.register_blueprint(open311_routes.bp)
     cli.init_app(app)

@@ -9,12 +9,13 @@ from flask_migrate import upgrade
 from .errors import AppError
 from .services import auth, deadlines, history, reference_data
 from .services import maintenance
+from .services import abuse, retention
 from .services.worker import run_worker
 
 
 def init_app(app):
     for command in (init_db, load_categories, load_demo, import_grid, create_user, create_token,
-                    set_calendar_day, worker, gc_media):
+                    set_calendar_day, worker, gc_media, block, anonymise_reporters):
         app.cli.add_command(command)
 
 
@@ -134,3 +135,53 @@ def gc_media(older_than_hours, dry_run):
     except AppError as err:
         _fail(err)
     click.echo(result.summary(dry_run))
+
+
+@click.group("block")
+def block():
+    """The block list: devices (X-Device-Id), accounts (login name) and IP addresses/networks."""
+
+
+@block.command("add")
+@click.argument("kind", type=click.Choice(["device", "account", "ip"]))
+@click.argument("value")
+@click.option("--reason", help="Why, for the other admins.")
+@click.option("--days", type=click.IntRange(min=1), help="Expire after N days (default: until removed).")
+def block_add(kind, value, reason, days):
+    """Stop KIND VALUE from submitting reports and photos."""
+    try:
+        entry = abuse.add_block(kind, value, reason=reason, days=days)
+    except AppError as err:
+        _fail(err)
+    click.echo(f"blocked {entry.kind} {entry.value} (id {entry.id})")
+
+
+@block.command("remove")
+@click.argument("kind", type=click.Choice(["device", "account", "ip"]))
+@click.argument("value")
+def block_remove(kind, value):
+    """Lift the block on KIND VALUE."""
+    try:
+        abuse.remove_block(abuse.block_named(kind, value).id)
+    except AppError as err:
+        _fail(err)
+    click.echo(f"unblocked {kind} {value}")
+
+
+@block.command("list")
+def block_list():
+    """Print every block: id, kind, value, expiry, reason."""
+    for entry in abuse.list_blocks():
+        expiry = f"{entry.expires_at:%Y-%m-%d %H:%M}" if entry.expires_at else "-"
+        click.echo(f"{entry.id}\t{entry.kind}\t{entry.value}\t{expiry}\t{entry.reason or ''}")
+
+
+@click.command("anonymise-reporters")
+@click.option("--older-than-days", type=click.IntRange(min=0),
+              help="Cases closed longer ago than this (default RETENTION_DAYS).")
+def anonymise_reporters(older_than_days):
+    """Remove reporter data (contact, account link, device id, receipt) from long-closed cases."""
+    days = current_app.config["RETENTION_DAYS"] if older_than_days is None else older_than_days
+    summary = retention.anonymise_reporters(days)
+    cleared = " ".join(f"{name}={count}" for name, count in summary.cleared.items())
+    click.echo(f"anonymised {summary.cases} cases closed more than {days} days ago: {cleared}")

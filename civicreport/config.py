@@ -64,6 +64,19 @@ DEFAULTS = {
     "STATS_MIN_CASES": 3,
     "YELLOW_CARD_RATE": 0.8,
     "RED_CARD_RATE": 0.6,
+    # Abuse limits ("N/minute;M/day", blank = no limit); staff roles are exempt.
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URL": "memory://",  # redis://host:6379/0 when several processes serve
+    "SUBMIT_LIMIT_PER_DEVICE": "20/minute;200/day",  # X-Device-Id header
+    "SUBMIT_LIMIT_PER_IP": "60/minute;1000/day",  # loose: many phones share a carrier NAT address
+    "SUBMIT_LIMIT_PER_ACCOUNT": "100/day",
+    "UPLOAD_LIMIT_PER_DEVICE": "120/minute;1200/day",  # photos come ahead of reports, up to 6 each
+    "UPLOAD_LIMIT_PER_IP": "360/minute;6000/day",
+    "UPLOAD_LIMIT_PER_ACCOUNT": "600/day",
+    "RATELIMIT_EXEMPT_ACCOUNTS": "",  # login names, comma-separated: e.g. the 12345 hotline's Open311 key
+    "TRUSTED_PROXIES": 0,  # reverse proxies in front of the app whose X-Forwarded-For is trusted
+    "PHOTO_MAX_AGE_HOURS": 24.0,  # older (or later-dated) photos flag the report for the supervisor
+    "RETENTION_DAYS": 365,  # reporter data of cases closed longer ago is anonymised
 }
 
 ENV_PREFIX = "CIVICREPORT_"

@@ -65,6 +65,14 @@ class ValidationFailed(AppError):
     message = "提交的数据有误"
 
 
+class RateLimited(AppError):
+    """429: too many submissions; the response also carries ``Retry-After`` (services.abuse)."""
+
+    status = 429
+    code = "rate_limited"
+    message = "提交过于频繁，请稍后再试"
+
+
 class ServiceUnavailable(AppError):
     status = 503
     code = "service_unavailable"

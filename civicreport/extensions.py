@@ -1,4 +1,6 @@
 """Flask extensions, created unbound and attached in ``create_app``."""
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
@@ -19,3 +21,8 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+
+# Moving windows: "20/minute" means any 60 seconds, so a burst across a minute boundary
+# cannot double it. Every limit brings its own key (see services.abuse); storage comes
+# from RATELIMIT_STORAGE_URL in ``abuse.init_app``.
+limiter = Limiter(key_func=get_remote_address, strategy="moving-window")

@@ -12,7 +12,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from civicreport import create_app
-from civicreport.extensions import db
+from civicreport.extensions import db, limiter
 from civicreport.services.grid import invalidate_grid_index
 from civicreport.services.reference_data import load_categories
 
@@ -58,6 +58,7 @@ def _clean_state(app):
     with app.app_context():
         _truncate()
         invalidate_grid_index()
+        limiter.reset()  # abuse-limit counters start empty too
         _empty_storage(app)
     yield
     with app.app_context():

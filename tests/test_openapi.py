@@ -112,7 +112,7 @@ def test_uploads_are_multipart_and_other_bodies_json(client):
     assert set(login) == {"application/json"}
     assert _resolve(spec, login["application/json"]["schema"])["required"] == ["login", "password"]
     headers = [p["name"] for p in spec["paths"]["/api/v1/reports"]["post"]["parameters"] if p["in"] == "header"]
-    assert headers == ["Idempotency-Key"]
+    assert headers == ["Idempotency-Key", "X-Device-Id"]
 
 
 def test_query_parameters_come_from_the_schemas(client):

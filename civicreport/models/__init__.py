@@ -1,4 +1,5 @@
 """SQLAlchemy models; importing this module registers every table."""
+from .abuse import Block
 from .area import Community, District, GridCellArea, Street
 from .category import Category, RoutingRule
 from .org import ApiToken, Unit, User
@@ -7,7 +8,7 @@ from .report import DailyCounter, IdempotencyRecord, Media, Report, ReportEvent
 from .stats import StatsCaseMonth, StatsMonth
 
 __all__ = [
-    "ApiToken", "CalendarDay", "Category", "Community", "DailyCounter", "District",
+    "ApiToken", "Block", "CalendarDay", "Category", "Community", "DailyCounter", "District",
     "GridCellArea", "IdempotencyRecord", "Media", "OutboxMessage", "Report",
     "ReportEvent", "RoutingRule", "StatsCaseMonth", "StatsMonth", "Street", "Unit", "User",
 ]

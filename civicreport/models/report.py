@@ -45,6 +45,10 @@ class Report(db.Model):
     accuracy_m: Mapped[float | None] = mapped_column(Float)
     photo_distance_m: Mapped[float | None] = mapped_column(Float)
     location_flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Evidence checks at submit: the oldest photo's age and what the supervisor should look at.
+    photo_age_s: Mapped[int | None] = mapped_column(Integer)
+    evidence_flags: Mapped[list | None] = mapped_column(JSON)
+    evidence_flagged: Mapped[bool] = mapped_column(Boolean, default=False)
 
     grid_code: Mapped[str] = mapped_column(ForeignKey("grid_cell.code"))
     community_code: Mapped[str] = mapped_column(ForeignKey("community.code"), index=True)
@@ -80,6 +84,8 @@ class Report(db.Model):
     reporter_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     receipt_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     contact: Mapped[str | None] = mapped_column(String(128))
+    device_id: Mapped[str | None] = mapped_column(String(64))  # the X-Device-Id header
+    reporter_anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

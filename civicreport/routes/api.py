@@ -13,12 +13,15 @@ from ..schemas.duplicates import (
     CandidateListSchema, DuplicateQuerySchema, ReportDuplicatesSchema, SupportSchema, candidate_view,
     photo_match_view,
 )
-from ..services import duplicates, intake, queue, reports, workflow
+from ..services import abuse, duplicates, intake, queue, reports, workflow
+from ..services.abuse import limited
 from ..services.grid import normalise_point
 from ..services.access import actor_for
 from . import PUBLIC, allow, current_user as _user
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# What a phone sends with each submission; the device id feeds the abuse limits and the block list.
+SUBMIT_HEADERS = {**IDEMPOTENCY_KEY, abuse.DEVICE_HEADER: "本机安装时生成一次的设备标识（8–64 位字母、数字或 ._:-），用于按设备限流"}
 
 
 def _outcome(outcome):
@@ -52,9 +55,10 @@ def grid_locate():
 
 
 @bp.post("/media")
+@limited("upload")
 @allow(PUBLIC)
-@doc("先上传一张照片（弱网下的手机端），得到照片 id", files={"photo": ONE}, headers=IDEMPOTENCY_KEY,
-     response=UploadedPhotoSchema, status=201, errors=(503,))
+@doc("先上传一张照片（弱网下的手机端），得到照片 id", files={"photo": ONE}, headers=SUBMIT_HEADERS,
+     response=UploadedPhotoSchema, status=201, errors=(403, 429, 503))
 def upload_media():
     user = _user()
     files = request.files.getlist("photo")
@@ -64,10 +68,11 @@ def upload_media():
 
 
 @bp.post("/reports")
+@limited("submit")
 @allow(PUBLIC)
 @doc("提交上报：multipart 带照片，或 JSON 带 media_ids", form=ReportSubmitSchema, files={"photo": MANY},
-     body=ReportSubmitSchema, headers=IDEMPOTENCY_KEY, response=SubmittedReportSchema, status=201,
-     errors=(409, 503))
+     body=ReportSubmitSchema, headers=SUBMIT_HEADERS, response=SubmittedReportSchema, status=201,
+     errors=(403, 409, 429, 503))
 def submit_report():
     user = _user()
     if request.is_json:
@@ -80,7 +85,8 @@ def submit_report():
         uploads = [f.read() for f in request.files.getlist("photo")]
     else:
         raise BadRequest("请使用 multipart/form-data 或 application/json", code="unsupported_content_type")
-    return _outcome(intake.submit_report(fields, uploads, user, request.headers.get("Idempotency-Key")))
+    return _outcome(intake.submit_report(fields, uploads, user, request.headers.get("Idempotency-Key"),
+                                         device_id=abuse.device_id()))
 
 
 def _form_fields():
@@ -110,7 +116,8 @@ def queue_list():
     filters = queue.Filters(
         statuses=params["status"], category=params["category"], group=params["group"], grid=params["grid"],
         community=params["community"], street=params["street"], unit=params["unit"],
-        overdue=params["overdue"], warning=params["warning"], bbox=params["bbox"], since=params["since"],
+        overdue=params["overdue"], warning=params["warning"], evidence_flag=params["evidence_flag"],
+        bbox=params["bbox"], since=params["since"],
         until=params["until"], text=params["q"], sort=params["sort"],
         limit=queue.page_limit(params["limit"]), cursor=params["cursor"],
     )

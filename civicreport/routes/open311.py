@@ -8,6 +8,7 @@ import json
 import logging
 
 from flask import Blueprint, current_app, request, url_for
+from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
 from ..errors import AppError, NotFound
@@ -17,6 +18,7 @@ from ..schemas.open311 import (
     request_view, service_view, submitted_view, to_xml, token_view,
 )
 from ..services import open311
+from ..services.abuse import limited, rate_limit_response
 from . import PUBLIC, allow
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,7 @@ def service_definition(service_code, fmt):
 
 
 @bp.post(f"/requests.{FMT}")
+@limited("submit")  # shares the counters of POST /api/v1/reports
 @allow(PUBLIC)  # the api_key (an API token, in the query or the body) is checked by the service
 def create_request(fmt):
     form = request.form
@@ -119,6 +122,9 @@ def _errors(status, code, message, details=None):
     status = _SPEC_STATUS.get(status, status)
     fmt = (request.view_args or {}).get("fmt") or ("xml" if request.path.endswith(".xml") else "json")
     return _respond(fmt, "errors", "error", error_items(status, code, message, details), status)
+
+
+bp.register_error_handler(RateLimitExceeded, rate_limit_response)  # 429 + Retry-After, not http_error
 
 
 @bp.errorhandler(AppError)

@@ -27,6 +27,7 @@ class QueueQuerySchema(Schema):
     unit = fields.String(load_default=None, validate=validate.Length(max=32))
     overdue = fields.Boolean(load_default=None)
     warning = fields.Boolean(load_default=None)
+    evidence_flag = fields.Boolean(load_default=None)
     bbox = CommaList(load_default=None)
     since = fields.AwareDateTime(load_default=None, default_timezone=None)
     until = fields.AwareDateTime(load_default=None, default_timezone=None)
@@ -80,6 +81,7 @@ def queue_item(report, now):
         "age_hours": round((now - report.created_at).total_seconds() / 3600, 1),
         "priority": report.priority,
         "support_count": report.support_count,
+        "evidence_flags": report.evidence_flags or [],
         "thumb_url": thumb and object_url(thumb),
     }
 

@@ -84,6 +84,10 @@ class ReportStaffSchema(ReportPublicSchema):
     )
     photo_distance_m = fields.Float()
     location_flagged = fields.Boolean()
+    photo_age_hours = fields.Function(lambda r: None if r.photo_age_s is None else round(r.photo_age_s / 3600, 1))
+    evidence_flags = fields.Function(lambda r: r.evidence_flags or [])
+    evidence_flagged = fields.Boolean()
+    device_id = fields.String()
     photo_reuse_flagged = fields.Boolean()
     routing = fields.Function(
         lambda r: {"routed_by": r.routed_by, "rule_id": r.routing_rule_id}

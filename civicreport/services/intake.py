@@ -13,7 +13,6 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 
 from ..errors import AppError, Conflict, ServiceUnavailable, ValidationFailed
 from ..extensions import db
-from ..geo.distance import distance_m
 from ..models import Category, DailyCounter, IdempotencyRecord, Media, Report, ReportEvent
 from ..models.category import PRIORITY
 from ..models.types import utcnow
@@ -21,7 +20,7 @@ from ..schemas import load_or_422
 from ..schemas.media import UploadedPhotoSchema
 from ..schemas.report import ReportSubmitSchema, report_view
 from ..schemas.duplicates import candidate_view
-from . import duplicates, photos
+from . import duplicates, evidence, photos
 from .auth import receipt_token, token_hash
 from .backends import classifier, local_zone
 from .grid import locate, normalise_point
@@ -68,12 +67,14 @@ def _store_media(data, user, remember):
     return Outcome(201, body)
 
 
-def submit_report(fields, uploads, user, idempotency_key=None, *, channel=None, client_data=None):
+def submit_report(fields, uploads, user, idempotency_key=None, *, channel=None, client_data=None,
+                  device_id=None):
     """Validate, store photos, locate, route and save a report.
 
     ``uploads`` are the raw bytes of the multipart ``photo`` parts in order.
     ``channel`` overrides the one implied by the user's role (e.g. ``open311``);
     ``client_data`` (what a client sent beyond our fields) is kept on the submit event.
+    ``device_id`` (the X-Device-Id header) is kept with the reporter data until retention.
     Raises AppError (422/409/413/503); on any failure no row and no new object remain.
     Anonymous submitters get a receipt token, recomputed from the key on a replay.
     """
@@ -87,7 +88,7 @@ def submit_report(fields, uploads, user, idempotency_key=None, *, channel=None, 
     staff = bool(user and user.is_staff)
     outcome = _once(
         scoped_key, fingerprint,
-        lambda remember: _create(data, uploads, user, remember, nonce, channel, client_data),
+        lambda remember: _create(data, uploads, user, remember, nonce, channel, client_data, device_id),
         lambda report_id: report_view(db.session.get(Report, int(report_id)), staff=staff),
     )
     if user is None:
@@ -95,14 +96,14 @@ def submit_report(fields, uploads, user, idempotency_key=None, *, channel=None, 
     return outcome
 
 
-def _create(data, uploads, user, remember, nonce, channel=None, client_data=None):
+def _create(data, uploads, user, remember, nonce, channel=None, client_data=None, device_id=None):
     _check_photo_count(len(uploads) + len(data["media_ids"]), required=channel not in PHOTO_OPTIONAL_CHANNELS)
     category = _category(data["category"])
     attached = _unattached_media(data["media_ids"])
     processed = [photos.process(raw, index) for index, raw in enumerate(uploads)]
-    points = [(m.gps_lat, m.gps_lon) for m in attached]
-    points += [(p.meta.gps_lat, p.meta.gps_lon) for p in processed]
-    location = _location(data, points)
+    facts = [evidence.PhotoFacts(m.gps_lat, m.gps_lon, m.taken_at) for m in attached]
+    facts += [evidence.PhotoFacts(p.meta.gps_lat, p.meta.gps_lon, p.meta.taken_at) for p in processed]
+    location = _location(data, facts)
     cell = locate(location["lat"], location["lon"])
     routed = route(CategoryKey.of(category), cell)
     nearby = duplicates.nearby_open(location["lat"], location["lon"], category)
@@ -116,6 +117,8 @@ def _create(data, uploads, user, remember, nonce, channel=None, client_data=None
         ]
         report = _new_report(data, location, cell, routed, category, user, channel)
         report.photo_reuse_flagged = any(match.suspicious for match in reused)
+        report.device_id = device_id
+        evidence.check(facts, location["lat"], location["lon"], utcnow()).apply(report)
         if user is None:
             report.receipt_token_hash = token_hash(receipt_token(nonce, report.public_id))
         db.session.add(report)
@@ -165,25 +168,22 @@ def _unattached_media(media_ids):
     return [found[i] for i in media_ids]
 
 
-def _location(data, photo_points):
+def _location(data, facts):
     """Client point (converted to WGS-84) or the first photo GPS; 422 when neither exists."""
-    photo_point = next(((lat, lon) for lat, lon in photo_points if lat is not None), None)
+    photo_point = next(((p.gps_lat, p.gps_lon) for p in facts if p.gps_lat is not None), None)
     if data["lat"] is None:
         if photo_point is None:
             raise ValidationFailed(
                 "无法确定位置：请开启定位或在地图上选点", code="location_required"
             )
-        return {"lat": photo_point[0], "lon": photo_point[1], "source": "exif", "input": None,
-                "photo_distance_m": None}
+        return {"lat": photo_point[0], "lon": photo_point[1], "source": "exif", "input": None}
     lat, lon = normalise_point(data["lat"], data["lon"], data["crs"])
-    gap = None if photo_point is None else distance_m(lat, lon, *photo_point)
     return {"lat": lat, "lon": lon, "source": data["location_source"],
-            "input": (data["crs"], data["lat"], data["lon"]), "photo_distance_m": gap}
+            "input": (data["crs"], data["lat"], data["lon"])}
 
 
 def _new_report(data, location, cell, routed, category, user, channel=None):
     crs, input_lat, input_lon = location["input"] or (None, None, None)
-    gap = location["photo_distance_m"]
     suggestions = None
     if category is None:
         active = db.session.scalars(select(Category).where(Category.active.is_(True))).all()
@@ -200,8 +200,6 @@ def _new_report(data, location, cell, routed, category, user, channel=None):
         input_lon=input_lon,
         location_source=location["source"],
         accuracy_m=data["accuracy"],
-        photo_distance_m=gap,
-        location_flagged=gap is not None and gap > current_app.config["PHOTO_GPS_MISMATCH_M"],
         grid_code=cell.code,
         community_code=cell.community_code,
         street_code=cell.street_code,

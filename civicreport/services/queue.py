@@ -33,6 +33,7 @@ class Filters:
     unit: str | None = None
     overdue: bool | None = None
     warning: bool | None = None
+    evidence_flag: bool | None = None  # photo GPS/time did not fit the report (see services.evidence)
     bbox: tuple | None = None  # (min lon, min lat, max lon, max lat)
     since: datetime | None = None
     until: datetime | None = None
@@ -89,6 +90,8 @@ def _conditions(f, now):
         conditions.append(_flag(Report.deadline_at < now, f.overdue))
     if f.warning is not None:
         conditions.append(_flag(Report.warning_at <= now, f.warning))
+    if f.evidence_flag is not None:
+        conditions.append(Report.evidence_flagged.is_(f.evidence_flag))
     if f.bbox:
         west, south, east, north = f.bbox
         conditions += [Report.lon.between(west, east), Report.lat.between(south, north)]

@@ -1,0 +1,293 @@
+"""Abuse limits and the block list for everything that creates reports or uploads photos.
+
+A submission is counted three ways, each with its own configurable limits
+(``SUBMIT_LIMIT_PER_*`` for reports, ``UPLOAD_LIMIT_PER_*`` for photos sent ahead):
+
+- device: the ``X-Device-Id`` header — an opaque id the phone page or app makes once per
+  install (8–64 characters of ``A–Z a–z 0–9 . _ : -``, e.g. a random UUID) and sends
+  with every request; requests without it are counted by address only;
+- ip: the client address (behind a reverse proxy only right when ``TRUSTED_PROXIES``
+  is set, so that ProxyFix puts the real client address into ``remote_addr``);
+- account: a logged-in citizen (bearer token, or an Open311 ``api_key``).
+
+Logged-in staff (monitor, supervisor, unit staff, leader, admin) are exempt from limits
+and blocks: they file many reports on patrol; a misbehaving staff account is deactivated.
+Accounts named in ``RATELIMIT_EXEMPT_ACCOUNTS`` (a hotline forwarding many citizens'
+reports through one Open311 key) skip the limits but not the block list.
+Retries count too (a client learns when to come back from ``Retry-After``): counting
+only what succeeded would let parallel requests slip through between check and count.
+"""
+import ipaddress
+import logging
+import math
+import re
+import time
+from datetime import timedelta
+from functools import wraps
+
+from flask import current_app, request
+from flask_limiter import RateLimitExceeded
+from limits import parse_many
+from sqlalchemy import and_, or_, select
+
+from ..errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
+from ..extensions import db, limiter
+from ..models import Block, User
+from ..models.abuse import BLOCK_KINDS
+from ..models.types import utcnow
+from .auth import user_for_bearer, user_for_token
+
+log = logging.getLogger(__name__)
+
+DEVICE_HEADER = "X-Device-Id"
+_DEVICE_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
+KINDS = ("submit", "upload")  # reports (also via Open311) / photos uploaded ahead of a report
+DIMENSIONS = ("device", "ip", "account")
+_MESSAGES = {
+    "device": "本设备提交过于频繁，请稍后再试",
+    "ip": "当前网络提交过于频繁，请稍后再试",
+    "account": "本账号提交次数已达上限，请稍后再试",
+}
+
+
+def init_app(app):
+    """Check the limit settings and attach the limiter; raises ValueError for a malformed limit."""
+    for kind in KINDS:
+        for dimension in DIMENSIONS:
+            setting = _setting(kind, dimension)
+            if app.config[setting]:
+                try:
+                    parse_many(app.config[setting])
+                except ValueError as err:
+                    raise ValueError(f"{setting}: {err}") from err
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URL"]
+    limiter.init_app(app)
+    app.register_error_handler(RateLimitExceeded, rate_limit_response)
+
+
+def _setting(kind, dimension):
+    return f"{kind.upper()}_LIMIT_PER_{dimension.upper()}"
+
+
+def limited(kind):
+    """Decorate a view that creates reports (``"submit"``) or uploads photos (``"upload"``).
+
+    Before the view runs: 429 ``rate_limited`` with ``Retry-After`` over a limit, 403
+    ``blocked`` for a blocked device/account/address, 422 ``invalid_device_id`` for a
+    malformed ``X-Device-Id``. Counters are shared by every view of the same kind.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown submission kind {kind!r}")
+
+    def decorate(view):
+        guarded = _refusing_blocked(view)
+        for dimension, key in (("device", _device_key), ("ip", _ip_key), ("account", _account_key)):
+            guarded = limiter.shared_limit(
+                _limit_provider(_setting(kind, dimension)), scope=f"{kind}:{dimension}",
+                key_func=key, exempt_when=_exemption(key),
+            )(guarded)
+        return guarded
+
+    return decorate
+
+
+def _limit_provider(setting):
+    # Read per request so tests and operators can change a limit without a new app.
+    return lambda: current_app.config[setting]
+
+
+def _refusing_blocked(view):
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        refuse_blocked()
+        return view(*args, **kwargs)
+
+    return guarded
+
+
+def device_id():
+    """The request's ``X-Device-Id``; None without one, 422 ``invalid_device_id`` when malformed."""
+    value = request.headers.get(DEVICE_HEADER)
+    if value is None or value == "":
+        return None
+    if not _DEVICE_ID.fullmatch(value):
+        raise ValidationFailed("设备标识格式无效", code="invalid_device_id",
+                               details={"header": DEVICE_HEADER})
+    return value
+
+
+def submitter():
+    """The logged-in user behind this request, looked up once; None when anonymous.
+
+    A bad token also gives None here: the view itself answers it with 401.
+    """
+    # Kept with the request, not in ``g``: an app context may outlive one request.
+    key = "civicreport.abuse_submitter"
+    if key not in request.environ:
+        request.environ[key] = _lookup_submitter()
+    return request.environ[key]
+
+
+def _lookup_submitter():
+    try:
+        user = user_for_bearer(request.headers.get("Authorization"))
+        api_key = request.values.get("api_key")
+        return user if user or not api_key else user_for_token(api_key)
+    except Unauthorized:
+        return None
+
+
+def _exemption(key):
+    """Staff and RATELIMIT_EXEMPT_ACCOUNTS are exempt; so is a request the key cannot name."""
+
+    def exempt():
+        return _trusted(submitter()) or not key()
+
+    return exempt
+
+
+def _trusted(user):
+    if user is None:
+        return False
+    names = {n.strip() for n in current_app.config["RATELIMIT_EXEMPT_ACCOUNTS"].split(",")}
+    return user.is_staff or user.name in names
+
+
+def _device_key():
+    # A malformed id is not counted as a device here: the view refuses it with 422.
+    try:
+        device = device_id()
+    except ValidationFailed:
+        return ""
+    return f"device:{device}" if device else ""
+
+
+def _ip_key():
+    return f"ip:{request.remote_addr}" if request.remote_addr else ""
+
+
+def _account_key():
+    user = submitter()
+    return f"account:{user.id}" if user else ""
+
+
+def rate_limit_response(err):
+    """Error handler: Flask-Limiter's breach as ``RateLimited`` in the blueprint's error shape,
+    with ``Retry-After`` in seconds. Blueprints with their own HTTP error handlers register it too.
+    """
+    breached = limiter.current_limit
+    retry_after = max(1, math.ceil(breached.window[0] - time.time())) if breached else 60
+    dimension = breached.request_args[-1].split(":")[-1] if breached else "ip"
+    log.warning("submission limit %s reached by %s", err.limit.limit, breached and breached.request_args[-2])
+    problem = RateLimited(_MESSAGES[dimension], details={
+        "scope": dimension, "limit": str(err.limit.limit), "retry_after": retry_after})
+    response = current_app.make_response(current_app.handle_user_exception(problem))
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+# --- the block list -------------------------------------------------------------------
+
+
+def refuse_blocked():
+    """403 ``blocked`` when this request's device, account or address is on the block list.
+
+    Staff are never refused here; a malformed ``X-Device-Id`` is 422 (see ``device_id``).
+    """
+    user = submitter()
+    if user and user.is_staff:
+        return
+    block = matching_block(device_id(), user.name if user else None, request.remote_addr)
+    if block is not None:
+        log.warning("blocked %s %s refused", block.kind, block.value)
+        raise Forbidden("您已被禁止提交上报，如有疑问请联系管理员", code="blocked",
+                        details={"kind": block.kind})
+
+
+def matching_block(device, account, address, now=None):
+    """The first active block naming this device, account name or an address network; else None."""
+    now = now or utcnow()
+    wanted = [Block.kind == "ip"]
+    if device:
+        wanted.append(and_(Block.kind == "device", Block.value == device))
+    if account:
+        wanted.append(and_(Block.kind == "account", Block.value == account))
+    rows = db.session.scalars(
+        select(Block).where(or_(*wanted), or_(Block.expires_at.is_(None), Block.expires_at > now))
+        .order_by(Block.id)
+    )
+    for block in rows:
+        if block.kind != "ip" or _in_network(address, block.value):
+            return block
+    return None
+
+
+def _in_network(address, network):
+    try:
+        return ipaddress.ip_address(address) in ipaddress.ip_network(network)
+    except (TypeError, ValueError):
+        return False
+
+
+def list_blocks(kind=None):
+    query = select(Block).order_by(Block.created_at.desc(), Block.id.desc())
+    if kind:
+        query = query.where(Block.kind == kind)
+    return db.session.scalars(query).all()
+
+
+def add_block(kind, value, *, reason=None, days=None, by=None):
+    """Block a device id, account (login name) or IP address/network for ``days`` (None: until removed).
+
+    Raises ValidationFailed for an unknown kind or a malformed/unknown value and Conflict
+    ``block_exists`` when an active block already names it; an expired one is renewed.
+    """
+    value = _canonical(kind, value)
+    now = utcnow()
+    block = db.session.scalar(select(Block).where(Block.kind == kind, Block.value == value))
+    if block is not None and block.active_at(now):
+        raise Conflict("该对象已在禁止名单中", code="block_exists", details={"id": block.id})
+    block = block or Block(kind=kind, value=value)
+    block.reason = reason
+    block.created_by_user_id = by.id if by else None
+    block.created_at = now
+    block.expires_at = now + timedelta(days=days) if days else None
+    db.session.add(block)
+    db.session.commit()
+    log.info("blocked %s %s (%s)", kind, value, reason or "no reason given")
+    return block
+
+
+def _canonical(kind, value):
+    value = (value or "").strip()
+    if kind not in BLOCK_KINDS:
+        raise ValidationFailed("未知的禁止类型", code="invalid_block_kind", details={"kinds": list(BLOCK_KINDS)})
+    if kind == "device" and not _DEVICE_ID.fullmatch(value):
+        raise ValidationFailed("设备标识格式无效", code="invalid_block_value", details={"kind": kind})
+    if kind == "account" and db.session.scalar(select(User.id).where(User.name == value)) is None:
+        raise ValidationFailed("用户不存在", code="invalid_block_value", details={"kind": kind})
+    if kind == "ip":
+        try:
+            return str(ipaddress.ip_network(value, strict=False))
+        except ValueError:
+            raise ValidationFailed("IP 地址或网段格式无效", code="invalid_block_value", details={"kind": kind})
+    return value
+
+
+def remove_block(block_id):
+    """Delete a block; 404 ``block_not_found`` when there is none with this id."""
+    block = db.session.get(Block, block_id)
+    if block is None:
+        raise NotFound("禁止记录不存在", code="block_not_found", details={"id": block_id})
+    kind, value = block.kind, block.value
+    db.session.delete(block)
+    db.session.commit()
+    log.info("unblocked %s %s", kind, value)
+
+
+def block_named(kind, value):
+    """The block for this kind and value (canonicalised as ``add_block`` does); 404 otherwise."""
+    block = db.session.scalar(select(Block).where(Block.kind == kind, Block.value == _canonical(kind, value)))
+    if block is None:
+        raise NotFound("禁止记录不存在", code="block_not_found", details={"kind": kind, "value": value})
+    return block
