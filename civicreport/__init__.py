@@ -21,6 +21,7 @@ def create_app(config=None):
     from .extensions import db, migrate
     from .routes import admin, api, media_files, workflow
     from .routes import console
+    from .routes import mobile
     from .routes import docs as docs_routes
     from .routes import open311 as open311_routes
     from .routes import stats as stats_routes
@@ -47,6 +48,8 @@ def create_app(config=None):
     app.register_blueprint(workflow.bp)
     app.register_blueprint(workflow.pages)
     app.register_blueprint(console.bp)
+    app.register_blueprint(mobile.bp)
+    app.register_blueprint(mobile.api)
     app.register_blueprint(stats_routes.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(docs_routes.bp)

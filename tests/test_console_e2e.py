@@ -3,21 +3,14 @@
 Skipped when Debian's chromium / chromium-driver are not installed (.ci/run installs them).
 The tile URL is blank here, so the map draws no tiles and the browser needs no network.
 """
-import os
-import threading
-
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-    pytest.skip("needs Debian's chromium and chromium-driver", allow_module_level=True)
+from tests.browser import chromium, serve, skip_without_chromium, status_of, text_of, wait
 
-from selenium import webdriver  # noqa: E402
-from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
+skip_without_chromium()
+
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
 
 from civicreport.extensions import db  # noqa: E402
 from civicreport.geo.crs import wgs84_to_gcj02  # noqa: E402
@@ -27,31 +20,18 @@ from tests.factories import make_geography, make_rule, make_unit  # noqa: E402
 from tests.test_workflow import Loop  # noqa: E402
 
 PASSWORD = "console-pass-1"
-WAIT_SECONDS = 15
-# The flags this machine needs (no sandbox as root, no background connections on a closed network).
-CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-dev-shm-usage", "--lang=zh-CN", "--window-size=1400,900")
 
 
 @pytest.fixture
 def live_server(app, monkeypatch):
     monkeypatch.setitem(app.config, "MAP_TILE_URL", "")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with serve(app) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture
 def browser(tmp_path):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROMIUM_FLAGS + (f"--user-data-dir={tmp_path / 'profile'}",):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
+    driver = chromium(tmp_path / "profile", "--window-size=1400,900")
     yield driver
     driver.quit()
 
@@ -82,12 +62,6 @@ def _person(name, role, display_name, unit_code=None):
     return {"Authorization": f"Bearer {auth.issue_token(user)}"}
 
 
-def wait(driver, condition, message=""):
-    """Poll ``condition`` until truthy; elements found by a redrawn page may go stale between polls."""
-    return WebDriverWait(driver, WAIT_SECONDS, ignored_exceptions=(StaleElementReferenceException,)).until(
-        condition, message)
-
-
 def login(driver, base, path, name):
     driver.get(base + path)
     wait(driver, lambda d: d.find_element(By.ID, "login-form").is_displayed(), "no login box")
@@ -107,14 +81,6 @@ def rows(driver, css="#cases li.case"):
 
 def ids(driver, css="#cases li.case"):
     return [row[0] for row in rows(driver, css)]
-
-
-def text_of(driver, css):
-    return driver.execute_script("const n = document.querySelector(arguments[0]); return n ? n.innerText : ''", css)
-
-
-def status_of(driver, css):
-    return driver.execute_script("const n = document.querySelector(arguments[0]); return n && n.dataset.status;", css)
 
 
 def act(driver, action, **choices):

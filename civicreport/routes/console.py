@@ -52,9 +52,14 @@ def _settings():
         "actions": {name: {"label": t.label, "needs": list(t.needs)} for name, t in TRANSITIONS.items()},
         "events": EVENT_LABELS,
         "timezone": config["TIMEZONE"],
-        "map": {"tile_url": config["MAP_TILE_URL"], "crs": config["MAP_TILE_CRS"],
-                "attribution": config["MAP_TILE_ATTRIBUTION"], "center": _map_center(config["MAP_CENTER"])},
+        "map": map_settings(config),
     }
+
+
+def map_settings(config):
+    """The tiles and start centre every page's map draws with (the citizen pages too)."""
+    return {"tile_url": config["MAP_TILE_URL"], "crs": config["MAP_TILE_CRS"],
+            "attribution": config["MAP_TILE_ATTRIBUTION"], "center": _map_center(config["MAP_CENTER"])}
 
 
 def _page(template, page, **extra):

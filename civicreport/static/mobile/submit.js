@@ -1,0 +1,301 @@
+// 我要上报: photos upload one by one as soon as they are chosen (each with its own progress bar),
+// the place comes from the phone, the map or the photo, the category from a grouped picker with
+// suggestions from the description; the final submit goes through the outbox.
+
+import { ApiError, api, deviceId, el, isTransient, newId, settings, showBanner } from "./common.js";
+import * as location from "./location.js";
+import * as outbox from "./outbox.js";
+import { persistent } from "./store.js";
+
+const MAX_UPLOAD_TRIES = 4;
+const STALL_MS = 30000; // an upload with no progress for this long is restarted
+
+const form = document.getElementById("report-form");
+const fieldset = document.getElementById("report-fields");
+const list = document.getElementById("photos");
+const description = document.getElementById("description");
+const suggestions = document.getElementById("suggestions");
+const groups = document.getElementById("groups");
+const category = document.getElementById("category");
+const anonymous = document.getElementById("anonymous");
+const contact = document.getElementById("contact");
+const formError = document.getElementById("form-error");
+const submitButton = document.getElementById("submit");
+const submitStatus = document.getElementById("submit-status");
+const retryNow = document.getElementById("retry-now");
+
+const photos = []; // {file, key, state: uploading|done|failed, media, tries, node, preview}
+const categoryNames = new Map(settings.groups.flatMap(([, items]) => items));
+let current = null; // the pending submission this page is waiting for
+
+// ---- photos -------------------------------------------------------------------------------
+
+function addFiles(input) {
+  formError.textContent = "";
+  for (const file of input.files) {
+    if (photos.length >= settings.max_photos) {
+      formError.textContent = `每个上报最多 ${settings.max_photos} 张照片`;
+      break;
+    }
+    if (file.size > settings.max_photo_bytes) {
+      formError.textContent = `照片 ${file.name} 超过 ${Math.floor(settings.max_photo_bytes / 1048576)} MB`;
+      continue;
+    }
+    const photo = { file, key: newId(), state: "uploading", tries: 0, preview: URL.createObjectURL(file) };
+    photo.node = photoNode(photo);
+    photos.push(photo);
+    list.append(photo.node);
+    upload(photo);
+  }
+  input.value = ""; // the same photo may be chosen again after removing it
+  refresh();
+}
+
+function photoNode(photo) {
+  const image = el("img", { src: photo.preview, alt: photo.file.name });
+  image.addEventListener("error", () => image.removeAttribute("src"), { once: true }); // e.g. HEIC before upload
+  return el("li", { class: "photo", dataset: { state: "uploading" } },
+    image,
+    el("span", { class: "state" }, "等待上传"),
+    el("progress", { max: "100", value: "0", "aria-label": "上传进度" }),
+    el("button", { type: "button", class: "retry", hidden: true, onclick: () => upload(photo) }, "重试"),
+    el("button", { type: "button", class: "remove", "aria-label": "删除这张照片", onclick: () => removePhoto(photo) }, "删除"));
+}
+
+function show(photo, state, text, percent) {
+  photo.state = state;
+  const node = photo.node;
+  node.dataset.state = state;
+  node.querySelector(".state").textContent = text;
+  const bar = node.querySelector("progress");
+  bar.hidden = state !== "uploading";
+  if (percent != null) bar.value = percent;
+  node.querySelector(".retry").hidden = state !== "failed";
+  refresh();
+}
+
+function removePhoto(photo) {
+  if (photo.xhr) photo.xhr.abort();
+  photo.removed = true;
+  photos.splice(photos.indexOf(photo), 1);
+  photo.node.remove();
+  URL.revokeObjectURL(photo.preview);
+  location.setPhotoPoint(firstPhotoPoint());
+  refresh();
+}
+
+// POST /api/v1/media with XMLHttpRequest, whose upload events drive the progress bar.
+function send(photo) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    let stall = null;
+    const watch = () => {
+      clearTimeout(stall);
+      stall = setTimeout(() => xhr.abort(), STALL_MS);
+    };
+    photo.xhr = xhr;
+    xhr.open("POST", "/api/v1/media");
+    xhr.responseType = "json";
+    xhr.setRequestHeader("Idempotency-Key", photo.key);
+    xhr.setRequestHeader("X-Device-Id", deviceId());
+    xhr.upload.addEventListener("progress", (event) => {
+      watch();
+      if (event.lengthComputable) show(photo, "uploading", "上传中", Math.round(event.loaded / event.total * 100));
+    });
+    xhr.addEventListener("loadend", () => {
+      clearTimeout(stall);
+      photo.xhr = null;
+      if (xhr.status === 200 || xhr.status === 201) resolve(xhr.response);
+      else if (xhr.status) reject(new ApiError(xhr.status, xhr.response));
+      else reject(new TypeError("网络中断"));
+    });
+    const body = new FormData();
+    body.append("photo", photo.file, photo.file.name || "photo.jpg");
+    watch();
+    xhr.send(body);
+  });
+}
+
+async function upload(photo) {
+  photo.tries = 0;
+  show(photo, "uploading", "上传中", 0);
+  while (!photo.removed) {
+    photo.tries += 1;
+    try {
+      photo.media = await send(photo);
+      break;
+    } catch (error) {
+      if (photo.removed) return;
+      const transient = !(error instanceof ApiError) || isTransient(error.status);
+      if (!transient || photo.tries >= MAX_UPLOAD_TRIES) {
+        return show(photo, "failed", transient ? "网络不稳定，请重试" : error.message);
+      }
+      show(photo, "uploading", `网络不稳定，第 ${photo.tries + 1} 次尝试`);
+      await new Promise((resolve) => setTimeout(resolve, 1000 * 2 ** photo.tries));
+    }
+  }
+  if (photo.removed) return;
+  photo.node.querySelector("img").src = photo.media.thumb_url; // upright, and HEIC shows too
+  show(photo, "done", photo.media.gps ? "已上传·含位置" : "已上传");
+  location.setPhotoPoint(firstPhotoPoint());
+}
+
+function firstPhotoPoint() {
+  const found = photos.find((p) => p.media && p.media.gps);
+  return found ? found.media.gps : null;
+}
+
+// ---- category -----------------------------------------------------------------------------
+
+function chooseGroup(name, code = "") {
+  const items = (settings.groups.find(([group]) => group === name) || [null, []])[1];
+  category.replaceChildren(
+    el("option", { value: "" }, "请选择具体问题（可不选）"),
+    ...items.map(([value, label]) => el("option", { value }, label)),
+  );
+  category.disabled = false;
+  category.value = code;
+  groups.querySelector(`input[value="${name}"]`).checked = true;
+  markSuggestion();
+}
+
+function markSuggestion() {
+  for (const chip of suggestions.querySelectorAll("button")) {
+    chip.setAttribute("aria-pressed", String(chip.dataset.code === category.value));
+  }
+}
+
+let suggestTimer = null;
+let suggestTicket = 0;
+
+function suggestSoon() {
+  clearTimeout(suggestTimer);
+  suggestTimer = setTimeout(suggest, 400);
+}
+
+async function suggest() {
+  const text = description.value.trim();
+  const mine = ++suggestTicket;
+  if (text.length < 2) return void (suggestions.hidden = true);
+  try {
+    const found = (await api(`/api/v1/categories/suggest?text=${encodeURIComponent(text)}`)).suggestions;
+    if (mine !== suggestTicket) return;
+    suggestions.replaceChildren(
+      el("span", { class: "muted" }, "猜您要报："),
+      ...found.map((s) => el("button", {
+        type: "button", class: "chip", dataset: { code: s.code }, "aria-pressed": "false",
+        onclick: () => chooseGroup(s.group, s.code),
+      }, s.name)),
+    );
+    suggestions.hidden = found.length === 0;
+    markSuggestion();
+  } catch {
+    // suggestions are a help only; a bad network just goes without them
+  }
+}
+
+// ---- submit -------------------------------------------------------------------------------
+
+function refresh() {
+  const busy = photos.some((p) => p.state === "uploading");
+  submitButton.disabled = Boolean(current) || busy;
+  if (!current) submitStatus.textContent = busy ? "照片上传完成后即可提交" : "";
+}
+
+function problem() {
+  if (!photos.some((p) => p.state === "done")) return "请至少拍摄或选择一张照片";
+  if (photos.some((p) => p.state !== "done")) return "有照片未上传成功：请点“重试”或删除它";
+  if (!location.fields()) return "还不知道问题在哪里：请在地图上标出位置";
+  return null;
+}
+
+function payload() {
+  const body = {
+    media_ids: photos.map((p) => p.media.id),
+    description: description.value.trim(),
+    ...location.fields(),
+  };
+  if (category.value) body.category = category.value;
+  if (!anonymous.checked && contact.value.trim()) body.contact = contact.value.trim();
+  return body;
+}
+
+async function onSubmit(event) {
+  event.preventDefault();
+  formError.textContent = problem() || "";
+  if (formError.textContent) return;
+  const summary = { category: categoryNames.get(category.value) || null, description: description.value.trim(),
+    place: location.describe() };
+  lock(true);
+  current = await outbox.submit(payload(), summary);
+}
+
+function lock(locked) {
+  fieldset.disabled = locked;
+  submitButton.textContent = locked ? "正在提交…" : "提交上报";
+  refresh();
+}
+
+function onOutbox({ type, item, attempt, delay, body, error }) {
+  if (!current || item.key !== current.key) {
+    if (type === "sent") announceEarlier(body);
+    return;
+  }
+  if (type === "sending") {
+    submitStatus.textContent = attempt > 1 ? `正在重新提交（第 ${attempt} 次）…` : "正在提交…";
+    retryNow.hidden = true;
+  } else if (type === "retry") {
+    const why = error instanceof ApiError ? error.message : "网络中断";
+    submitStatus.textContent = `${why}。上报已保存在手机上，${Math.ceil(delay / 1000)} 秒后自动重试，不会重复提交。`;
+    retryNow.hidden = false;
+  } else if (type === "sent") {
+    showReceipt(body);
+  } else if (type === "failed") {
+    current = null;
+    lock(false);
+    retryNow.hidden = true;
+    formError.textContent = error.message;
+  }
+  form.dataset.attempts = String(attempt);
+}
+
+function showReceipt(report) {
+  form.hidden = true;
+  const receipt = document.getElementById("receipt");
+  document.getElementById("receipt-id").textContent = report.id;
+  document.getElementById("receipt-place").textContent =
+    [report.grid.street.name, report.grid.community.name, report.unit && `转 ${report.unit.name}`].filter(Boolean).join(" · ");
+  document.getElementById("receipt-token").textContent = report.receipt_token || "";
+  document.getElementById("receipt-token-box").hidden = !report.receipt_token;
+  const link = document.getElementById("receipt-link");
+  link.href = `${link.pathname}#${encodeURIComponent(report.id)}`;
+  receipt.hidden = false;
+  window.scrollTo(0, 0);
+}
+
+// A submission left pending by an earlier visit went through now.
+function announceEarlier(report) {
+  const link = el("a", { href: `${document.getElementById("receipt-link").pathname}#${encodeURIComponent(report.id)}` }, "查看");
+  showBanner(`您之前未发送成功的上报 ${report.id} 已提交。`, link);
+}
+
+async function warnIfForgetful() {
+  if (!(await persistent())) showBanner("此浏览器无法在本机保存上报记录：提交完成前请不要关闭页面。");
+}
+
+for (const input of [document.getElementById("camera"), document.getElementById("gallery")]) {
+  input.addEventListener("change", () => addFiles(input));
+}
+description.addEventListener("input", suggestSoon);
+groups.addEventListener("change", (event) => chooseGroup(event.target.value));
+category.addEventListener("change", markSuggestion);
+anonymous.addEventListener("change", () => {
+  document.getElementById("contact-field").hidden = anonymous.checked;
+});
+form.addEventListener("submit", onSubmit);
+retryNow.addEventListener("click", () => outbox.flush());
+outbox.subscribe(onOutbox);
+outbox.flush();
+location.locate();
+warnIfForgetful();
+refresh();
