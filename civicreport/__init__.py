@@ -24,6 +24,7 @@ def create_app(config=None):
     from .routes import mobile
     from .routes import docs as docs_routes
     from .routes import open311 as open311_routes
+    from .routes import redaction as redaction_routes
     from .routes import stats as stats_routes
     from .services import abuse, backends
 
@@ -51,6 +52,7 @@ def create_app(config=None):
     app.register_blueprint(mobile.bp)
     app.register_blueprint(mobile.api)
     app.register_blueprint(stats_routes.bp)
+    app.register_blueprint(redaction_routes.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(docs_routes.bp)
     app.register_blueprint(open311_routes.bp)

@@ -33,6 +33,8 @@ DEFAULTS = {
     "DISPLAY_MAX_PX": 1280,
     "THUMB_MAX_PX": 320,
     "JPEG_QUALITY": 82,
+    "PRIVACY_DETECTOR": "opencv",  # faces and plates blurred in public derivatives; "none" to switch off
+    "PRIVACY_DETECT_PX": 640,  # long side of the copy the detector scans (larger finds smaller faces, slower)
     "PHOTO_GPS_MISMATCH_M": 200.0,
     "TIMEZONE": "Asia/Shanghai",
     "PUBLIC_ID_PREFIX": "QJ",

@@ -2,6 +2,8 @@
 
 Plain Python (no Flask, no models). Every problem with the uploaded bytes becomes an
 ``AppError`` with a stable ``code``; garbage metadata is ignored, never raised.
+Derivatives are public: faces, plates and hand-drawn areas are blurred in them
+(see ``privacy``); the original bytes are never changed.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import pillow_heif
 from PIL import Image
 
 from civicreport.errors import PayloadTooLarge, ValidationFailed
+from civicreport.media.privacy import Detector, NullDetector, Region, redact
 
 pillow_heif.register_heif_opener()
 
@@ -82,7 +85,8 @@ class ProcessedPhoto:
     display_size: tuple[int, int]
     thumb: bytes
     thumb_size: tuple[int, int]
-    phash: str
+    phash: str  # of the unblurred picture, so duplicate checks do not depend on the detector
+    regions: tuple[Region, ...] = ()  # blurred in both derivatives: detected, then manual
 
 
 def sniff_format(data: bytes) -> str:
@@ -115,9 +119,14 @@ def _is_heif(data: bytes) -> bool:
 
 
 def process_photo(
-    data: bytes, limits: Limits = Limits(), default_tz: tzinfo = ZoneInfo("Asia/Shanghai")
+    data: bytes,
+    limits: Limits = Limits(),
+    default_tz: tzinfo = ZoneInfo("Asia/Shanghai"),
+    detector: Detector = NullDetector(),
+    manual: tuple[Region, ...] = (),
 ) -> ProcessedPhoto:
-    """Check, decode once and derive the upright, metadata-free display and thumb JPEGs.
+    """Check, decode once and derive the upright, metadata-free display and thumb JPEGs,
+    with what ``detector`` finds on the display image and the ``manual`` regions blurred.
 
     Raises PayloadTooLarge(photo_too_large), ValidationFailed(unsupported_image_type,
     image_too_many_pixels or image_unreadable); bad EXIF is ignored, never raised.
@@ -130,6 +139,9 @@ def process_photo(
     meta = _read_meta(im, fmt, default_tz)
     upright = _upright_size(full_size, meta.orientation)
     display, thumb = _derivatives(im, meta.orientation, _fit(upright, limits.display_px), limits.thumb_px)
+    phash = _dhash(thumb)
+    regions = (*detector.detect(display), *manual)
+    display, thumb = redact(display, regions), redact(thumb, regions)
     icc = _icc_profile(im.info.get("icc_profile"), display.mode)
     return ProcessedPhoto(
         sha256=hashlib.sha256(data).hexdigest(),
@@ -143,7 +155,8 @@ def process_photo(
         display_size=display.size,
         thumb=_encode_jpeg(thumb, limits.jpeg_quality, icc),
         thumb_size=thumb.size,
-        phash=_dhash(thumb),
+        phash=phash,
+        regions=regions,
     )
 
 

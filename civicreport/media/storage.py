@@ -33,21 +33,30 @@ log = logging.getLogger(__name__)
 
 _EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "heif": "heic"}
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
+_VARIANT_RE = re.compile(r"[0-9a-f]{0,64}")
 _TEMP_PREFIX = ".tmp-"
 _MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
 _MEDIA_KEY_RE = re.compile(r"(?:originals|display|thumb)/[0-9a-f]{2}/[0-9a-f]{2}/([0-9a-f]{64})(?:-[0-9a-f]+)?\.[a-z]+")
 MEDIA_PREFIXES = ("originals/", "display/", "thumb/")
 
 
-def object_keys(sha256: str, fmt: str) -> dict:
-    """Keys of the original and both derivatives; ValueError for a bad hash or unknown format."""
+def object_keys(sha256: str, fmt: str, variant: str = "") -> dict:
+    """Keys of the original and both derivatives; ValueError for a bad hash, unknown format
+    or a ``variant`` that is not lowercase hex.
+
+    ``variant`` names what is blurred in the derivatives (``privacy.regions_digest``), so
+    derivatives with different redactions never share a key.
+    """
     if not _SHA256_RE.fullmatch(sha256 or "") or fmt not in _EXTENSIONS:
         raise ValueError(f"need a lowercase hex sha256 and one of {sorted(_EXTENSIONS)}")
+    if not _VARIANT_RE.fullmatch(variant):
+        raise ValueError("variant must be lowercase hex")
     shard = f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
+    suffix = f"-{variant}" if variant else ""
     return {
         "original": f"originals/{shard}.{_EXTENSIONS[fmt]}",
-        "display": f"display/{shard}.jpg",
-        "thumb": f"thumb/{shard}.jpg",
+        "display": f"display/{shard}{suffix}.jpg",
+        "thumb": f"thumb/{shard}{suffix}.jpg",
     }
 
 

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from ..media.images import Limits
+from ..media.privacy import build_detector
 from ..media.storage import build_storage
 from .classifier import build_classifier
 from .senders import build_senders
@@ -14,6 +15,7 @@ CLASSIFIER = "civicreport.classifier"
 GRID = "civicreport.grid"
 LIMITS = "civicreport.photo_limits"
 SENDERS = "civicreport.senders"
+DETECTOR = "civicreport.privacy_detector"
 
 
 class GridIndexSlot:
@@ -25,12 +27,14 @@ class GridIndexSlot:
 
 
 def init_app(app):
-    """Attach storage, classifier, senders, photo limits and the grid slot; raises ValueError on bad config."""
+    """Attach storage, classifier, senders, photo limits, the privacy detector and the grid slot;
+    raises ValueError on bad config."""
     cfg = app.config
     app.extensions[STORAGE] = build_storage(cfg)
     app.extensions[CLASSIFIER] = build_classifier(cfg["CLASSIFIER"])
     app.extensions[GRID] = GridIndexSlot()
     app.extensions[SENDERS] = build_senders(cfg)
+    app.extensions[DETECTOR] = build_detector(cfg["PRIVACY_DETECTOR"], cfg["PRIVACY_DETECT_PX"])
     app.extensions[LIMITS] = Limits(
         max_bytes=cfg["MAX_PHOTO_BYTES"],
         max_pixels=cfg["MAX_PHOTO_PIXELS"],
@@ -56,6 +60,11 @@ def grid_slot():
 def senders():
     """Delivery method → sender (``log``, ``webhook``, ``email``)."""
     return current_app.extensions[SENDERS]
+
+
+def privacy_detector():
+    """Finds faces and plates to blur in public derivatives (``PRIVACY_DETECTOR``)."""
+    return current_app.extensions[DETECTOR]
 
 
 def photo_limits():

@@ -2,11 +2,15 @@
 import logging
 import uuid
 
+from sqlalchemy import select
+
 from ..errors import AppError
+from ..extensions import db
 from ..media.images import process_photo
+from ..media.privacy import regions_digest
 from ..media.storage import object_keys
 from ..models import Media
-from .backends import local_zone, photo_limits, storage
+from .backends import local_zone, photo_limits, privacy_detector, storage
 
 log = logging.getLogger(__name__)
 
@@ -36,22 +40,53 @@ class ObjectBatch:
                      len(self.created), " ".join(self.created))
 
 
-def process(data, index=None):
-    """Run the image pipeline; errors carry the photo's position for multi-photo requests."""
+def delete_unreferenced(keys):
+    """Delete the objects among ``keys`` that no photo row refers to (replaced derivatives).
+
+    Never raises: a failure is logged with the keys; such an object stays until gc-media
+    finds no row referring to it.
+    """
+    if not keys:
+        return
     try:
-        return process_photo(data, photo_limits(), default_tz=local_zone())
+        rows = db.session.execute(
+            select(Media.original_key, Media.display_key, Media.thumb_key).where(
+                Media.original_key.in_(keys) | Media.display_key.in_(keys) | Media.thumb_key.in_(keys)
+            )
+        )
+        in_use = {key for row in rows for key in row}
+        for key in set(keys) - in_use:
+            storage().delete(key)
+    except Exception:
+        log.exception("could not delete replaced objects %s", sorted(keys))
+
+
+def process(data, index=None, manual=()):
+    """Run the image pipeline, blurring what the privacy detector finds and ``manual`` regions;
+    errors carry the photo's position for multi-photo requests."""
+    try:
+        return process_photo(
+            data, photo_limits(), default_tz=local_zone(), detector=privacy_detector(), manual=manual
+        )
     except AppError as err:
         if index is not None:
             err.details = {**err.details, "photo_index": index}
         raise
 
 
+def derivative_keys(photo):
+    """Keys of the original and of the derivatives with exactly these blurred regions."""
+    return object_keys(photo.sha256, photo.format, regions_digest(photo.regions))
+
+
 def store(batch, data, photo, *, kind="evidence", uploader=None, position=0):
     """Put the original and both derivatives, and return an unsaved ``Media`` row."""
-    keys = object_keys(photo.sha256, photo.format)
+    keys = derivative_keys(photo)
     batch.put(keys["original"], data, photo.content_type)
     batch.put(keys["display"], photo.display, "image/jpeg")
     batch.put(keys["thumb"], photo.thumb, "image/jpeg")
+    if photo.regions:
+        log.info("photo %s: %d area(s) blurred in public derivatives", photo.sha256[:12], len(photo.regions))
     meta = photo.meta
     return Media(
         id=uuid.uuid4().hex,

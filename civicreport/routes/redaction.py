@@ -1,0 +1,24 @@
+"""Staff redaction of a case photo's public derivatives."""
+from flask import Blueprint, request
+
+from ..errors import BadRequest
+from ..schemas import load_or_422
+from ..schemas.media import PhotoStaffSchema
+from ..schemas.redaction import RedactionSchema
+from ..schemas.report import EventStaffSchema
+from ..services import redaction
+from . import allow, current_user
+
+bp = Blueprint("redaction", __name__, url_prefix="/api/v1")
+
+
+@bp.post("/reports/<public_id>/media/<media_id>/redactions")
+@allow("supervisor", "admin")
+def redact_photo(public_id, media_id):
+    """Blur more areas (boxes on the upright original) in the photo's display and thumb."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("请求体须为 JSON 对象", code="malformed_json")
+    data = load_or_422(RedactionSchema(), body)
+    media, event = redaction.redact(public_id, media_id, data, current_user())
+    return {"photo": PhotoStaffSchema().dump(media), "event": EventStaffSchema().dump(event)}, 201

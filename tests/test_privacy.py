@@ -1,0 +1,279 @@
+"""Faces and plates blurred in public derivatives; contact details and originals kept out of
+every public view. Photos are generated here; the corpus test skips without ../shared."""
+import hashlib
+import io
+import itertools
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from civicreport.extensions import db
+from civicreport.media.images import process_photo
+from civicreport.media.privacy import (
+    NullDetector, OpenCVDetector, Region, build_detector, redact, regions_digest,
+)
+from civicreport.media.storage import object_keys
+from civicreport.models import Media
+from tests.faces import BACKGROUND, FACE, SIZE, edge_energy, face_photo, open_image, scaled, street_scene
+from tests.factories import INSIDE, make_geography, make_rule, make_unit, make_user, photo_bytes
+from tests.test_intake import fetch, post_report
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos"
+CONTACT = "13912345678"
+INNER_FACE = (FACE[0] + FACE[2] * 15 // 100, FACE[1] + FACE[3] * 30 // 100, FACE[2] * 70 // 100, FACE[3] * 55 // 100)
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return OpenCVDetector()
+
+
+def inside(region, box, size):
+    """Whether the pixel box (x, y, w, h) on ``size`` lies within ``region``."""
+    left, top, right, bottom = region.pixels(size)
+    x, y, w, h = box
+    return left <= x and top <= y and x + w <= right and y + h <= bottom
+
+
+# --- the detector and the blur, as plain Python ----------------------------------------
+
+
+def test_detector_finds_the_generated_face_and_nothing_on_bare_paving(detector):
+    faces = detector.detect(street_scene())
+    assert [r.kind for r in faces] == ["face"]
+    assert inside(faces[0], INNER_FACE, SIZE)
+    assert detector.detect(street_scene(face=None)) == []
+
+
+def test_detector_works_on_the_display_size_and_in_grey(detector):
+    small = street_scene().resize((640, 480)).convert("L")
+    assert [r.kind for r in detector.detect(small)] == ["face"]
+
+
+def test_public_derivatives_blur_the_face_and_leave_the_rest(detector):
+    data = face_photo()
+    blurred = process_photo(data, detector=detector)
+    plain = process_photo(data)  # same pipeline, nothing detected
+    assert [r.kind for r in blurred.regions] == ["face"] and plain.regions == ()
+    for name in ("display", "thumb"):
+        ours, reference = open_image(getattr(blurred, name)), open_image(getattr(plain, name))
+        face = scaled(INNER_FACE, SIZE, ours.size)
+        background = scaled(BACKGROUND, SIZE, ours.size)
+        assert edge_energy(ours, face) < 0.2 * edge_energy(reference, face), name
+        assert edge_energy(ours, background) == pytest.approx(edge_energy(reference, background), rel=0.05), name
+    assert blurred.phash == plain.phash  # duplicate checks see the same picture
+    assert blurred.sha256 == plain.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_face_is_found_after_exif_rotation(detector):
+    """The detector looks at the upright picture, so a phone's sideways JPEG still works."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    stored = street_scene().transpose(Image.Transpose.ROTATE_90)
+    out = io.BytesIO()
+    stored.save(out, "JPEG", quality=92, exif=exif.tobytes())
+    photo = process_photo(out.getvalue(), detector=detector)
+    assert photo.display_size == (1280, 960)
+    assert [r.kind for r in photo.regions] == ["face"]
+    assert inside(photo.regions[0], INNER_FACE, SIZE)
+
+
+def test_manual_regions_are_blurred_with_nothing_detected():
+    data = face_photo(face=None)
+    manual = (Region.from_pixels(*BACKGROUND, SIZE),)
+    photo = process_photo(data, detector=NullDetector(), manual=manual)
+    plain = process_photo(data)
+    display, reference = open_image(photo.display), open_image(plain.display)
+    box = scaled(BACKGROUND, SIZE, display.size)
+    assert edge_energy(display, box) < 0.2 * edge_energy(reference, box)
+    assert photo.regions == manual
+
+
+def test_region_from_pixels_clips_to_the_image_and_refuses_boxes_outside():
+    region = Region.from_pixels(-10, 50, 60, 1000, (200, 100))
+    assert (region.left, region.top, region.right, region.bottom) == (0.0, 0.5, 0.25, 1.0)
+    assert region.pixels((200, 100)) == (0, 50, 50, 100)
+    with pytest.raises(ValueError):
+        Region.from_pixels(300, 0, 10, 10, (200, 100))
+    with pytest.raises(ValueError):
+        Region.from_fractions(0.5, 0.5, 0, 0.1)
+    grown = Region(0.0, 0.4, 0.2, 0.6).expanded(0.5)
+    assert grown.as_list() == [0.0, 0.3, 0.3, 0.7]
+
+
+def test_redact_touches_only_the_region():
+    image = street_scene(size=(400, 300), face=None)
+    out = redact(image, [Region(0.5, 0.5, 1.0, 1.0)])
+    assert out is not image and image.tobytes() == street_scene(size=(400, 300), face=None).tobytes()
+    assert out.crop((0, 0, 200, 150)).tobytes() == image.crop((0, 0, 200, 150)).tobytes()
+    assert edge_energy(out, (210, 160, 390, 290)) < 0.2 * edge_energy(image, (210, 160, 390, 290))
+    assert redact(image, []) is image
+
+
+def test_regions_digest_names_the_blurred_areas_not_their_order():
+    a, b = Region(0.1, 0.1, 0.2, 0.2, "face"), Region(0.5, 0.5, 0.6, 0.7)
+    assert regions_digest([]) == ""
+    assert regions_digest([a, b]) == regions_digest([b, a]) != regions_digest([a])
+    assert re.fullmatch(r"[0-9a-f]{16}", regions_digest([a]))
+    sha = "ab" * 32
+    keys = object_keys(sha, "jpeg", regions_digest([a]))
+    assert keys["display"] == f"display/ab/ab/{sha}-{regions_digest([a])}.jpg"
+    assert keys["original"] == object_keys(sha, "jpeg")["original"]
+    with pytest.raises(ValueError):
+        object_keys(sha, "jpeg", "../x")
+
+
+def test_build_detector_by_name():
+    assert isinstance(build_detector("opencv"), OpenCVDetector)
+    assert build_detector("none").detect(street_scene()) == []
+    with pytest.raises(ValueError):
+        build_detector("yolo")
+    with pytest.raises(ValueError):
+        OpenCVDetector(directory="/nonexistent")
+
+
+def test_privacy_module_imports_without_flask_or_models():
+    code = (
+        "import sys, civicreport.media.privacy\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'flask' "
+        "or m.startswith(('civicreport.models', 'civicreport.services'))))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.corpus
+def test_corpus_portraits_are_blurred_and_street_photos_are_not(detector):
+    if not CORPUS.is_dir():
+        pytest.skip("shared photo corpus not available")
+    portraits = ["no-exif/hopper_no_exif_128x128.jpg", "heic/hopper_no_exif_128x128.heic",
+                 "formats/hopper_orientation_6_128x128.webp"]
+    scenes = ["gps/iphone6_gps_alt_madrid_3264x2448.jpg", "gps/nokia83_gps_helsinki_4608x1976.jpg",
+              "heic/nokia83_hdr_gps_alt_4608x3456.heif", "orientation/Landscape_1.jpg"]
+    for name in portraits:
+        photo = process_photo((CORPUS / name).read_bytes(), detector=detector)
+        assert [r.kind for r in photo.regions] == ["face"], name
+        display = open_image(photo.display)
+        centre = display.width // 2 - 16, display.height // 3, display.width // 2 + 16, display.height // 2
+        reference = open_image(process_photo((CORPUS / name).read_bytes()).display)
+        assert edge_energy(display, centre) < 0.5 * edge_energy(reference, centre), name
+    for name in scenes:
+        assert process_photo((CORPUS / name).read_bytes(), detector=detector).regions == (), name
+
+
+# --- over HTTP: the done-when check and the audit of public outputs ----------------------
+
+
+@pytest.fixture
+def grid(ctx):
+    make_geography()
+    city = make_unit("cgj", "urban_management", "区城市管理局")
+    make_rule(city, major="06")
+    return city
+
+
+def test_public_derivative_blurs_the_face_while_staff_get_the_upload_byte_for_byte(client, grid, storage):
+    """Done when: a public derivative of a generated photo with a face shows the face
+    blurred while the staff original is byte-identical to the upload."""
+    raw = face_photo()
+    body = post_report(client, [raw], lat=INSIDE[0], lon=INSIDE[1], category="06010").get_json()
+    public = client.get(f"/api/v1/reports/{body['id']}").get_json()["photos"][0]
+    assert public["sha256"] == hashlib.sha256(raw).hexdigest()
+    status, display_bytes = fetch(client, public["display_url"])
+    assert status == 200
+    display = open_image(display_bytes)
+    reference = open_image(process_photo(raw).display)
+    face = scaled(INNER_FACE, SIZE, display.size)
+    background = scaled(BACKGROUND, SIZE, display.size)
+    assert edge_energy(display, face) < 0.2 * edge_energy(reference, face)
+    assert edge_energy(display, background) == pytest.approx(edge_energy(reference, background), rel=0.05)
+    thumb = open_image(fetch(client, public["thumb_url"])[1])
+    assert edge_energy(thumb, scaled(INNER_FACE, SIZE, thumb.size)) < 0.3 * edge_energy(
+        open_image(process_photo(raw).thumb), scaled(INNER_FACE, SIZE, thumb.size))
+
+    _, headers = make_user("sup", "supervisor")
+    staff = client.get(f"/api/v1/reports/{body['id']}", headers=headers).get_json()["photos"][0]
+    status, original = fetch(client, staff["original_url"], headers)
+    assert status == 200 and original == raw
+    assert hashlib.sha256(original).hexdigest() == staff["sha256"]
+    # The unblurred derivative was never stored under the key its hash would give.
+    plain_keys = object_keys(staff["sha256"], "jpeg")
+    assert not storage.exists(plain_keys["display"]) and not storage.exists(plain_keys["thumb"])
+
+
+def test_photo_without_faces_keeps_the_plain_keys(client, grid, storage):
+    raw = photo_bytes(gps=INSIDE)
+    body = post_report(client, [raw], category="06010").get_json()
+    keys = object_keys(hashlib.sha256(raw).hexdigest(), "jpeg")
+    assert storage.exists(keys["display"]) and storage.exists(keys["thumb"])
+    assert len(list(storage.iter_keys())) == 3, body
+
+
+def _assert_clean(label, text, private):
+    for secret in private:
+        assert secret not in text, f"{label} leaks {secret}"
+    assert "originals/" not in text, label
+
+
+def _public_gets(app, report_id, media_id):
+    """Every GET route whose parameters this test can fill in, with each filling."""
+    values = {"public_id": [report_id], "service_request_id": [report_id], "media_id": [media_id],
+              "code": ["cgj"], "service_code": ["06010"], "token": ["x"], "fmt": ["json", "xml"]}
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "static" or set(rule.arguments) - set(values):
+            continue
+        names = sorted(rule.arguments)
+        for filling in itertools.product(*(values[name] for name in names)):
+            path = rule.rule
+            for name, value in zip(names, filling):
+                path = re.sub(rf"<(?:[^>]+:)?{name}>", value, path)
+            yield path
+
+
+def test_public_outputs_never_carry_contact_or_originals(app, client, grid):
+    """Anonymous callers, the reporter's receipt and non-private staff (a monitor, another
+    unit) get no contact and no original anywhere, whatever GET route they call."""
+    raw = face_photo()
+    submitted = post_report(client, [raw], lat=INSIDE[0], lon=INSIDE[1], category="06010",
+                            contact=CONTACT, description="路边垃圾").get_json()
+    report_id = submitted["id"]
+    _assert_clean("submit answer", json.dumps(submitted, ensure_ascii=False), [CONTACT])
+    media = db.session.scalar(select(Media))
+    private = [CONTACT, media.original_key]
+    _, monitor = make_user("mon", "monitor")
+    make_unit("other", "sanitation")
+    _, stranger = make_user("u2", "unit_staff", unit_code="other")
+    callers = {"anonymous": {}, "receipt": {"X-Receipt-Token": submitted["receipt_token"]},
+               "monitor": monitor, "other unit": stranger}
+    queries = {"/api/v1/queue": "?format=geojson", "/api/v1/duplicates": f"?lat={INSIDE[0]}&lon={INSIDE[1]}"}
+    checked = 0
+    for path in _public_gets(app, report_id, media.id):
+        for who, headers in callers.items():
+            response = client.get(path + queries.get(path, ""), headers=headers)
+            if response.mimetype.startswith("image/"):
+                continue
+            assert response.status_code < 500, f"{who} GET {path}"  # a crash could hide a leak
+            _assert_clean(f"{who} GET {path}", response.get_data(as_text=True), private)
+            checked += 1
+    assert checked > 20
+
+
+def test_anonymous_reports_show_no_reporter(client, grid):
+    body = post_report(client, [photo_bytes(gps=INSIDE)], contact=CONTACT).get_json()
+    public = client.get(f"/api/v1/reports/{body['id']}").get_json()
+    assert not {"reporter", "contact", "channel"} & set(public)
+    events = client.get(f"/api/v1/reports/{body['id']}/events").get_json()["events"]
+    assert all(set(event) <= {"id", "action", "from_status", "to_status", "created_at"} for event in events)
+
+
+def test_a_signed_in_citizen_is_not_named_publicly(client, grid):
+    citizen, headers = make_user("zhang3", "citizen")
+    body = post_report(client, [photo_bytes(gps=INSIDE)], headers, contact=CONTACT).get_json()
+    text = client.get(f"/api/v1/reports/{body['id']}").get_data(as_text=True)
+    assert "zhang3" not in text and CONTACT not in text and '"reporter"' not in text
