@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app civicreport
 PORT ?= 5000
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.bench-installed
+BENCH_CASES ?= 1000000
 
 .PHONY: run test install migrate demo bench clean serve-prod
 
@@ -37,8 +39,14 @@ serve-prod: install
 test: install
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
-bench: install
-	$(PY) bench/ingest.py
+# Every benchmark and one table against the targets; BENCH_CASES=100000 for a shorter queue run.
+bench: $(BENCH_STAMP)
+	$(PY) bench/summary.py --cases $(BENCH_CASES)
+
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,bench]' 2>&1 | grep -v '^WARNING: Location' || true
+	$(PY) -c "import locust, psutil"
+	touch $(BENCH_STAMP)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,472 @@
+"""Load test: gunicorn on PostgreSQL + a moto S3 server, N photo submissions and concurrent queue reads.
+
+    .venv/bin/python bench/load.py              # 10,000 submissions (the issue's run)
+    .venv/bin/python bench/load.py --quick      # 300, for make bench
+
+Starts everything itself on 127.0.0.1 (a fresh database on the local PostgreSQL 15
+cluster, dropped afterwards; moto's S3 server; gunicorn with 2+ workers, using
+gunicorn.conf.py when the project has one), then drives the submissions with locust
+(headless, as a library): 8 MP and 12 MP JPEGs with EXIF GPS inside the 綦江 demo grid,
+each unique (see ``PhotoFactory``), a 12 MP HEIC, a few bytes-identical re-sends and
+retries with the same Idempotency-Key; every submit carries one. Supervisor queue reads
+run beside them. Afterwards it checks PostgreSQL and the bucket directly and prints
+submissions/s, latency percentiles, errors by status and the integrity result.
+
+Bounded: stops after ``--submissions`` or ``--max-seconds``, whichever comes first.
+Exits 1 when a target is missed or the integrity check fails.
+"""
+import sys
+from pathlib import Path
+
+# bench/ goes to the end of the path: its queue.py must not shadow the standard ``queue``.
+sys.path[0] = str(Path(__file__).resolve().parents[1])
+sys.path.append(str(Path(__file__).resolve().parent))
+
+# locust patches the standard library with gevent on import: it comes before the rest.
+from locust import FastHttpUser, constant, constant_pacing  # noqa: E402
+from locust.env import Environment  # noqa: E402
+from locust.exception import StopUser  # noqa: E402
+
+import argparse  # noqa: E402
+import itertools  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import random  # noqa: E402
+import signal  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from collections import Counter  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from datetime import datetime, timedelta  # noqa: E402
+
+import gevent  # noqa: E402
+import psutil  # noqa: E402
+import requests  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+import _common as common  # noqa: E402
+
+TARGET_RATE = 15.0  # submissions/s of 8 MP photos on this 2-core machine (issue 7)
+CATEGORIES = ("01001", "02001", "03001", "06001", "07001", "09001", "L90001")
+# The bench clients all come from 127.0.0.1; these settings keep per-IP limits out of the figures.
+BENCH_SETTINGS = {"CIVICREPORT_RATELIMIT_ENABLED": "false"}
+
+
+@dataclass
+class Attempt:
+    key: str
+    kind: str
+    status: int = 0
+    ms: float = 0.0
+    public_id: str | None = None
+    error_code: str | None = None
+    shaped: bool = True  # a failure carried the JSON error shape
+    replay_of: "Attempt | None" = None
+    body: bytes = b""  # the request, kept only while it may be sent again
+    photo: bytes = b""
+    content_type: str = ""
+    headers: dict = field(default_factory=dict)
+
+
+class Plan:
+    """The submissions to make, built lazily so 10,000 photos never sit in memory at once."""
+
+    def __init__(self, args, points, tokens):
+        self.rng = random.Random(args.seed)
+        self.total = args.submissions
+        self.points = points
+        self.tokens = tokens
+        self.factories = {"jpeg 8 MP": common.PhotoFactory(common.MP8),
+                          "jpeg 12 MP": common.PhotoFactory(common.MP12)}
+        lat, lon = points[0]
+        self.heic = common.heic_photo(common.MP12, lat, lon, datetime(2026, 11, 1, 9, 0))
+        self.issued = 0
+        self.attempts = []
+        self.deadline = time.monotonic() + args.max_seconds
+        self.recent = []  # a few finished 201s to re-send or retry
+        self.started = self.finished = None
+
+    def take(self):
+        """The next Attempt with its request ready, or None when the count or the time is used up."""
+        if self.issued >= self.total or time.monotonic() > self.deadline:
+            return None
+        self.issued += 1
+        self.started = self.started or time.perf_counter()
+        roll = self.rng.random()
+        if roll < 0.01 and self.recent:
+            attempt = self._retry(self.rng.choice(self.recent))
+        elif roll < 0.03 and self.recent:
+            attempt = self._resend(self.rng.choice(self.recent))
+        elif roll < 0.06:
+            attempt = self._fresh("heic 12 MP", self.heic)
+        elif roll < 0.30:
+            attempt = self._fresh("jpeg 12 MP")
+        else:
+            attempt = self._fresh("jpeg 8 MP")
+        self.attempts.append(attempt)
+        return attempt
+
+    def done(self, attempt):
+        """Keep a few created reports for re-sends; drop the bytes of the others that need no retry."""
+        self.finished = time.perf_counter()
+        if attempt.status == 201 and attempt.replay_of is None and len(self.recent) < 50:
+            self.recent.append(attempt)
+        elif attempt.status and attempt.status < 500:
+            attempt.body = attempt.photo = b""
+
+    def _fresh(self, kind, photo=None):
+        key = str(uuid.uuid4())
+        lat, lon = self._near(self.rng.choice(self.points), 30)
+        taken = datetime(2026, 11, 20, 8, 0) + timedelta(seconds=self.issued)
+        fields = {"description": f"压测上报 {key}"}
+        if self.rng.random() < 0.9:
+            fields["category"] = self.rng.choice(CATEGORIES)
+        if photo is None:
+            photo = self.factories[kind].make(self.rng, lat, lon, taken)
+            if self.rng.random() < 0.3:  # the phone's own fix, a few metres off the photo's
+                fields.update(zip(("lat", "lon"), self._near((lat, lon), 15)), accuracy=10)
+        else:  # the HEIC always shows the same spot: the client sends where it is
+            fields.update(lat=lat, lon=lon, accuracy=10)
+        suffix = "heic" if kind.startswith("heic") else "jpg"
+        return self._attempt(key, kind, fields, photo, suffix)
+
+    def _resend(self, earlier):
+        """The same photo bytes as an earlier report, as a new report (a new key)."""
+        key = str(uuid.uuid4())
+        lat, lon = self._near(self.rng.choice(self.points), 30)
+        fields = {"description": f"压测上报 {key}", "lat": lat, "lon": lon}
+        return self._attempt(key, "identical bytes", fields, earlier.photo, "jpg")
+
+    def _retry(self, earlier):
+        """The very same request again (a flaky network): must answer with the same report."""
+        return Attempt(earlier.key, "retry same key", body=earlier.body, content_type=earlier.content_type,
+                       headers=earlier.headers, replay_of=earlier)
+
+    def _attempt(self, key, kind, fields, photo, suffix):
+        attempt = Attempt(key, kind, photo=photo)
+        attempt.body, attempt.content_type = common.multipart(fields, [(f"IMG.{suffix}", photo)])
+        attempt.headers = {"Idempotency-Key": key}
+        if self.rng.random() < 0.2:
+            attempt.headers["Authorization"] = f"Bearer {self.tokens['monitor']}"
+        return attempt
+
+    def _near(self, point, metres):
+        lat, lon = point
+        return (lat + self.rng.uniform(-metres, metres) / 111_000,
+                lon + self.rng.uniform(-metres, metres) / 97_000)
+
+
+def submitter(plan):
+    class Submitter(FastHttpUser):
+        wait_time = constant(0)
+        network_timeout = connection_timeout = 120.0
+
+        def on_start(self):
+            self.client.client.max_retries = 0  # a retry is the bench's decision, not the transport's
+
+        def task_submit(self):
+            attempt = plan.take()
+            if attempt is None:
+                raise StopUser()
+            headers = {**attempt.headers, "Content-Type": attempt.content_type}
+            started = time.perf_counter()
+            response = self.client.post("/api/v1/reports", data=attempt.body, headers=headers,
+                                        name=f"submit {attempt.kind}")
+            attempt.ms = (time.perf_counter() - started) * 1000
+            _record(attempt, response.status_code, response.content)
+            plan.done(attempt)
+
+        tasks = [task_submit]
+
+    return Submitter
+
+
+def _record(attempt, status, content):
+    attempt.status = status
+    try:
+        payload = json.loads(content) if content else None
+    except ValueError:
+        payload = None
+    if status == 201 and isinstance(payload, dict):
+        attempt.public_id = payload.get("id")
+    elif status != 201:
+        error = payload.get("error") if isinstance(payload, dict) else None
+        attempt.shaped = isinstance(error, dict) and isinstance(error.get("code"), str) \
+            and isinstance(error.get("message"), str)
+        attempt.error_code = error.get("code") if attempt.shaped else None
+
+
+def reader(plan, token, points, reads):
+    lat, lon = points[0]
+    queries = itertools.cycle([
+        {}, {"status": "submitted"}, {"street": "500110001"}, {"overdue": "true"},
+        {"bbox": f"{lon - 0.005},{lat - 0.005},{lon + 0.005},{lat + 0.005}"},
+        {"status": "submitted", "format": "geojson"}, {"q": "压测"}, {"sort": "priority"},
+    ])
+
+    class Reader(FastHttpUser):
+        wait_time = constant_pacing(0.5)
+        network_timeout = connection_timeout = 120.0
+
+        def task_read(self):
+            if plan.issued >= plan.total or time.monotonic() > plan.deadline:
+                raise StopUser()
+            started = time.perf_counter()
+            response = self.client.get("/api/v1/queue", params=next(queries),
+                                       headers={"Authorization": f"Bearer {token}"}, name="queue")
+            reads.append((response.status_code, (time.perf_counter() - started) * 1000))
+
+        tasks = [task_read]
+
+    return Reader
+
+
+def drive(base, plan, args, tokens, points):
+    """Run the locust users until the plan is used up; returns the queue reads [(status, ms)]."""
+    reads = []
+    Submitter, Reader = submitter(plan), reader(plan, tokens["supervisor"], points, reads)
+    Submitter.fixed_count, Reader.fixed_count = args.users, args.readers
+    env = Environment(user_classes=[Submitter, Reader], host=base)
+    runner = env.create_local_runner()
+    runner.start(args.users + args.readers, spawn_rate=args.users + args.readers)
+    last = time.monotonic()
+    while runner.user_count or not plan.issued:
+        gevent.sleep(0.5)
+        if time.monotonic() - last >= 15:
+            last = time.monotonic()
+            done = sum(1 for a in plan.attempts if a.status)
+            print(f"  … {done:,} of {plan.total:,} submissions answered", flush=True)
+    runner.quit()
+    return reads
+
+
+def retry_unanswered(base, plan):
+    """Re-send (same key, same bytes) each submission that got no answer or a 5xx, as a phone would."""
+    retried = []
+    for attempt in [a for a in plan.attempts if a.status == 0 or a.status >= 500]:
+        if not attempt.body:
+            continue
+        again = Attempt(attempt.key, attempt.kind, replay_of=attempt)
+        response = requests.post(base + "/api/v1/reports", data=attempt.body, timeout=120,
+                                 headers={**attempt.headers, "Content-Type": attempt.content_type})
+        _record(again, response.status_code, response.content)
+        retried.append(again)
+    return retried
+
+
+def integrity(database_url, endpoint, bucket, attempts):
+    """Compare what the clients were told with PostgreSQL and the bucket; returns {check: problems}."""
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        reports = conn.execute(text("SELECT id, public_id, description FROM report")).all()
+        media = conn.execute(text("SELECT report_id, original_key, display_key, thumb_key FROM media")).all()
+    engine.dispose()
+    keys = common.bucket_keys(endpoint, bucket)
+    by_public = {public_id: (rid, desc) for rid, public_id, desc in reports}
+    rows_per_key = Counter(desc.rsplit(" ", 1)[-1] for _, _, desc in reports)
+    objects = {}
+    for report_id, *object_keys in media:
+        objects.setdefault(report_id, []).extend(object_keys)
+    created = {a.key for a in attempts if a.status == 201}
+    problems = {
+        "201 without its report row": [a.public_id for a in attempts if a.status == 201
+                                       and (a.public_id not in by_public
+                                            or by_public[a.public_id][1] != f"压测上报 {a.key}")],
+        "201 with a missing object": [a.public_id for a in attempts if a.status == 201 and a.public_id in by_public
+                                      and not _complete(objects.get(by_public[a.public_id][0]), keys)],
+        "replay with another report": [a.key for a in attempts if a.replay_of and a.status == 201
+                                       and a.replay_of.public_id not in (None, a.public_id)],
+        "key with more than one row": [k for k, n in rows_per_key.items() if n > 1],
+        "row whose submit failed": [k for k in rows_per_key if k not in created],
+        "failure without the error shape": [f"{a.key} {a.status}" for a in attempts
+                                            if a.status not in (0, 201) and not a.shaped],
+        "media row without a report": [m[1] for m in media if m[0] is None],
+        "object without a row": sorted(keys - {k for m in media for k in m[1:]}),
+    }
+    return {"reports": len(reports), "media": len(media), "objects": len(keys), "problems": problems}
+
+
+def _complete(object_keys, stored):
+    return bool(object_keys) and all(k in stored for k in object_keys)
+
+
+def percentiles(samples):
+    if not samples:
+        return {"n": 0}
+    ordered = sorted(samples)
+    rank = lambda share: ordered[max(0, math.ceil(share * len(ordered)) - 1)]  # noqa: E731  nearest rank
+    return {"n": len(ordered), "p50": statistics.median(ordered), "p95": rank(0.95), "p99": rank(0.99),
+            "max": ordered[-1]}
+
+
+def summarise(plan, reads, retried, checked, cpu):
+    attempts = plan.attempts
+    answered = [a for a in attempts if a.status]
+    wall = (plan.finished or time.perf_counter()) - (plan.started or time.perf_counter())
+    created = [a for a in attempts if a.status == 201]
+    eight = [a for a in created if a.kind == "jpeg 8 MP"]
+    problems = checked["problems"]
+    lost = sum(len(problems[k]) for k in ("201 without its report row", "201 with a missing object",
+                                          "replay with another report"))
+    lost += sum(1 for a in retried if a.status != 201)
+    return {
+        "submissions": len(attempts), "answered": len(answered), "created_201": len(created),
+        "seconds": round(wall, 1),
+        "submissions_per_s": round(len(created) / wall, 2) if wall else 0.0,
+        "submissions_8mp_share": round(len(eight) / len(created), 2) if created else 0.0,
+        "submit_ms": _rounded(percentiles([a.ms for a in answered])),
+        "submit_ms_by_kind": {kind: _rounded(percentiles([a.ms for a in answered if a.kind == kind]))
+                              for kind in sorted({a.kind for a in answered})},
+        "queue_ms": _rounded(percentiles([ms for status, ms in reads if status == 200])),
+        "queue_errors": dict(Counter(str(status) for status, _ in reads if status != 200)),
+        "statuses": dict(sorted(Counter(str(a.status) for a in attempts).items())),
+        "error_codes": dict(Counter(f"{a.status} {a.error_code}" for a in attempts
+                                    if a.status not in (0, 201))),
+        "five_xx": sum(1 for a in attempts if a.status >= 500),
+        "transport_errors": sum(1 for a in attempts if a.status == 0),
+        "retried_after_run": len(retried),
+        "lost": lost,
+        "integrity": {"reports": checked["reports"], "media": checked["media"], "objects": checked["objects"],
+                      "problems": {k: len(v) for k, v in problems.items()},
+                      "examples": {k: v[:5] for k, v in problems.items() if v}},
+        "integrity_ok": not any(problems.values()) and lost == 0,
+        "cpu_seconds": cpu,
+    }
+
+
+def _rounded(figures):
+    return {k: round(v, 1) if isinstance(v, float) else v for k, v in figures.items()}
+
+
+def print_figures(f, args):
+    print(f"\nload: {f['submissions']:,} submissions in {f['seconds']} s with {args.users} submitting "
+          f"and {args.readers} queue-reading clients")
+    print(f"  submissions/s (201 answers): {f['submissions_per_s']:.2f}   (target >= {TARGET_RATE:g} for 8 MP; "
+          f"{f['submissions_8mp_share']:.0%} of them 8 MP)")
+    line = "  {:24s} {:>6s} {:>8s} {:>8s} {:>8s} {:>8s}"
+    print(line.format("latency ms", "n", "p50", "p95", "p99", "max"))
+    rows = [("submit (all)", f["submit_ms"])] + [(f"  {k}", v) for k, v in f["submit_ms_by_kind"].items()]
+    for name, p in rows + [("queue read", f["queue_ms"])]:
+        if p["n"]:
+            print(line.format(name, str(p["n"]), *(f"{p[k]:.1f}" for k in ("p50", "p95", "p99", "max"))))
+    print(f"  statuses: {f['statuses']}   error codes: {f['error_codes'] or 'none'}   "
+          f"queue errors: {f['queue_errors'] or 'none'}")
+    print(f"  5xx: {f['five_xx']}   no answer: {f['transport_errors']}   re-sent after the run: "
+          f"{f['retried_after_run']}   lost: {f['lost']}")
+    i = f["integrity"]
+    print(f"  integrity: {i['reports']:,} report rows, {i['media']:,} media rows, {i['objects']:,} objects; "
+          + ", ".join(f"{k}: {n}" for k, n in i["problems"].items()))
+    for k, v in i["examples"].items():
+        print(f"    e.g. {k}: {v}")
+    print(f"  integrity check: {'PASSED' if f['integrity_ok'] else 'FAILED'}")
+    print("  CPU seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in f["cpu_seconds"].items()))
+
+
+class Profiler:
+    """py-spy sampling every gunicorn worker while the load runs; prints where their time went."""
+
+    def __init__(self, pids, out_dir):
+        self.files = [Path(out_dir) / f"py-spy-{pid}.txt" for pid in pids]
+        self.processes = [subprocess.Popen(
+            [str(common.VENV_BIN / "py-spy"), "record", "--pid", str(pid), "--format", "raw", "--rate", "50",
+             "--nonblocking", "--output", str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for pid, path in zip(pids, self.files)]
+
+    def report(self, top=25):
+        for process in self.processes:
+            process.send_signal(signal.SIGINT)
+            process.wait(60)
+        inclusive, total = Counter(), 0
+        for path in self.files:
+            if not path.exists():
+                continue
+            for line in path.read_text().splitlines():
+                stack, _, count = line.rpartition(" ")
+                frames = {self._short(f) for f in stack.split(";")}
+                total += int(count)
+                for frame in frames:
+                    inclusive[frame] += int(count)
+        if not total:
+            print("  profile: py-spy recorded nothing (is ptrace allowed?)")
+            return
+        print(f"\nprofile of the gunicorn workers ({total:,} samples; share of samples in which a function is on the stack):")
+        for frame, count in inclusive.most_common(top):
+            print(f"  {count / total:6.1%}  {frame}")
+
+    @staticmethod
+    def _short(frame):
+        """``func (path/to/file.py:12)`` as ``func (file.py)``: lines would split one function."""
+        name, _, where = frame.partition(" (")
+        return f"{name} ({Path(where.split(':')[0]).name})"
+
+
+def cpu_seconds(processes):
+    total = {}
+    for name, procs in processes.items():
+        seconds = 0.0
+        for proc in procs:
+            try:
+                times = proc.cpu_times()
+                seconds += times.user + times.system + times.children_user + times.children_system
+            except psutil.NoSuchProcess:
+                pass
+        total[name] = seconds
+    return total
+
+
+def _arguments():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--submissions", type=int, default=10_000)
+    parser.add_argument("--quick", action="store_true", help="300 submissions (for make bench)")
+    parser.add_argument("--users", type=int, default=6, help="concurrent submitting clients")
+    parser.add_argument("--readers", type=int, default=2, help="concurrent queue readers (2 reads/s each)")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py, else 2)")
+    parser.add_argument("--threads", type=int, help="gunicorn threads per worker")
+    parser.add_argument("--max-seconds", type=float, default=1800, help="stop issuing submissions after this")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE",
+                        help="app setting for this run, e.g. PRIVACY_DETECTOR=none (as CIVICREPORT_KEY)")
+    parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--keep-logs", action="store_true", help="keep instance/bench/runs/load-PID")
+    parser.add_argument("--profile", action="store_true", help="sample the workers with py-spy and print the top")
+    args = parser.parse_args()
+    if args.quick:
+        args.submissions = min(args.submissions, 300)
+    if args.submissions < 1 or args.users < 1 or args.readers < 0:
+        parser.error("--submissions and --users must be at least 1")
+    return args
+
+
+def main():
+    args = _arguments()
+    with common.run_dir("load", keep=args.keep_logs) as logs, common.postgres_database("load") as url, \
+            common.moto_s3(logs) as (endpoint, bucket, moto):
+        env = common.app_env(url, endpoint, bucket, {**BENCH_SETTINGS, **common.settings_env(args.setting)})
+        tokens = common.prepare(env)
+        points = common.grid_points(url)
+        plan = Plan(args, points, tokens)
+        with common.gunicorn(env, logs, workers=args.workers, threads=args.threads) as (base, master):
+            server = [psutil.Process(pid) for pid in common.worker_pids(master.pid)]
+            watched = {"gunicorn workers": server, "moto": [psutil.Process(moto.pid)],
+                       "load client": [psutil.Process()]}
+            before = cpu_seconds(watched)
+            profiler = Profiler([p.pid for p in server], logs) if args.profile else None
+            print(f"driving {plan.total:,} submissions at {base} ({len(server)} gunicorn workers) …", flush=True)
+            reads = drive(base, plan, args, tokens, points)
+            after = cpu_seconds(watched)
+            if profiler:
+                profiler.report()
+            retried = retry_unanswered(base, plan)
+        checked = integrity(url, endpoint, bucket, plan.attempts + retried)
+        figures = summarise(plan, reads, retried, checked, {k: after[k] - before[k] for k in after})
+    figures["workers"] = len(server)
+    print_figures(figures, args)
+    common.write_json(args.json, figures)
+    met = figures["integrity_ok"] and figures["five_xx"] == 0 and figures["submissions_per_s"] >= TARGET_RATE
+    sys.exit(0 if met else 1)
+
+
+if __name__ == "__main__":
+    main()

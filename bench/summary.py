@@ -1,0 +1,127 @@
+"""All benchmarks and one table of figures against the issues' targets (``make bench``).
+
+    .venv/bin/python bench/summary.py [--cases 1000000] [--out DIR]
+    .venv/bin/python bench/summary.py --from DIR      # the table of an earlier run only
+
+Runs bench/ingest.py, bench/queue.py (on a fresh PostgreSQL database with ``--cases``
+cases, dropped afterwards), bench/load.py --quick and bench/memory.py one after the
+other, each writing its figures as JSON into ``--out``, then prints the table with
+met/missed per row. A bench that crashes leaves its rows "no figure" and the others
+still run. Exits 1 unless every row is met.
+"""
+import sys
+from pathlib import Path
+
+# bench/ goes to the end of the path: its queue.py must not shadow the standard ``queue``.
+sys.path[0] = str(Path(__file__).resolve().parents[1])
+sys.path.append(str(Path(__file__).resolve().parent))
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+
+import _common as common  # noqa: E402
+
+BENCH = Path(__file__).resolve().parent
+
+
+def run_all(out, cases):
+    """Run the four benches; returns {name: (exit status, seconds)}."""
+    runs = {}
+
+    def run(name, *args):
+        print(f"\n=== bench/{name}.py {' '.join(args)}", flush=True)
+        started = time.monotonic()
+        status = subprocess.run([sys.executable, str(BENCH / f"{name}.py"), *args,
+                                 "--json", str(out / f"{name}.json")]).returncode
+        runs[name] = (status, time.monotonic() - started)
+
+    for name in ("ingest", "queue", "load", "memory"):
+        (out / f"{name}.json").unlink(missing_ok=True)
+    run("ingest")
+    with common.postgres_database("queue") as url:
+        run("queue", "--database-url", url, "--cases", str(cases))
+    run("load", "--quick")
+    run("memory")
+    return runs
+
+
+def rows(out):
+    """[(figure, value text, target text, met: True/False/None)] from the JSON files in ``out``."""
+    ingest, queue, load, memory = (_read(out / f"{n}.json") for n in ("ingest", "queue", "load", "memory"))
+    table = []
+    if ingest:
+        ratio = ingest["naive_over_ours"]
+        table.append(("ingest 12 MP JPEG: naive Pillow / ours", f"{ratio:.2f}×", "≥ 3×", ratio >= 3))
+    else:
+        table.append(("ingest ratio vs naive Pillow", "no figure", "≥ 3×", False))
+    if load:
+        rate, mix = load["submissions_per_s"], load["submissions_8mp_share"]
+        table += [
+            (f"load: submissions/s ({load['submissions']:,}, {mix:.0%} 8 MP, rest 12 MP/HEIC)",
+             f"{rate:.1f}", "≥ 15", rate >= 15),
+            ("load: submit latency p50 / p95 / p99",
+             "{p50:.0f} / {p95:.0f} / {p99:.0f} ms".format(**load["submit_ms"]), "", None),
+            ("load: queue read p95 during the load", f"{load['queue_ms'].get('p95', 0):.0f} ms", "", None),
+            ("load: lost submissions", str(load["lost"]), "0", load["lost"] == 0),
+            ("load: 5xx answers", str(load["five_xx"]), "0", load["five_xx"] == 0),
+            ("load: integrity (rows, objects, error shape)", "passed" if load["integrity_ok"] else "FAILED",
+             "passed", load["integrity_ok"]),
+        ]
+    else:
+        table.append(("load test", "no figure", "≥ 15/s, 0 lost, 0 5xx", False))
+    if queue:
+        cases = f"{queue['cases']:,} cases"
+        timed = [q for q in queue["queries"] if q["target_ms"]]
+        lists = [q for q in timed if q["target_ms"] == 100]
+        stats = [q for q in timed if q["target_ms"] == 1000]
+        worst = max(lists, key=lambda q: q["p95_ms"])
+        table.append((f"queue p95, slowest of {len(lists)} queries ({cases})", f"{worst['p95_ms']:.1f} ms",
+                      "< 100 ms", all(q["p95_ms"] < 100 for q in lists)))
+        for q in stats:
+            table.append((f"{q['name']} p95 ({cases})", f"{q['p95_ms']:.0f} ms", "< 1 s", q["p95_ms"] < 1000))
+    else:
+        table.append(("queue and monthly stats", "no figure", "< 100 ms, < 1 s", False))
+    if memory:
+        peak = memory["peak_rss_mb"]
+        table.append(("worker peak RSS, 16 MP HEIC + 12 MP JPEG", f"{peak:.0f} MB", "< 300 MB", peak < 300))
+    else:
+        table.append(("worker peak RSS", "no figure", "< 300 MB", False))
+    return table
+
+
+def _read(path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def print_table(table, runs=None):
+    width = max(len(name) for name, *_ in table)
+    print(f"\n{'figure':{width}s}  {'value':>18s}  {'target':>9s}  result")
+    for name, value, target, met in table:
+        result = "" if met is None else ("met" if met else "MISSED")
+        print(f"{name:{width}s}  {value:>18s}  {target:>9s}  {result}")
+    for name, (status, seconds) in (runs or {}).items():
+        print(f"bench/{name}.py: exit {status} after {seconds:.0f} s")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=1_000_000, help="cases for bench/queue.py")
+    parser.add_argument("--out", type=Path, default=common.CACHE / "results", help="where the JSON figures go")
+    parser.add_argument("--from", dest="source", type=Path, help="only print the table of an earlier run")
+    args = parser.parse_args()
+    runs = None
+    if args.source is None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        runs = run_all(args.out, args.cases)
+    table = rows(args.source or args.out)
+    print_table(table, runs)
+    sys.exit(0 if all(met is not False for *_, met in table) else 1)
+
+
+if __name__ == "__main__":
+    main()
