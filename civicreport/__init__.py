@@ -25,6 +25,7 @@ def create_app(config=None):
     from .routes import docs as docs_routes
     from .routes import open311 as open311_routes
     from .routes import redaction as redaction_routes
+    from .routes import refuse_nul_characters
     from .routes import stats as stats_routes
     from .services import abuse, backends
 
@@ -36,6 +37,7 @@ def create_app(config=None):
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     errors.init_app(app)
+    app.before_request(refuse_nul_characters)
     backends.init_app(app)
     abuse.init_app(app)
     if app.config["TRUSTED_PROXIES"]:

@@ -8,8 +8,8 @@ Documenting an endpoint is one decorator under ``@allow``::
     def grid_locate(): ...
 
 The rest is derived: security (bearer token; 401/403) from ``@allow``, path parameters
-from the URL rule, 404 from a path parameter, 400 from a request body, 422 from a query or
-body schema, 413 from file uploads, the tag from the first path segment. A view without
+from the URL rule, 404 from a path parameter, 422 from a query or body schema, 413 from file
+uploads, 400 everywhere, the tag from the first path segment. A view without
 ``@doc`` is left out of the document; tests/test_openapi.py names every such route.
 """
 import re
@@ -259,11 +259,11 @@ def _operation(rule, view, method, shared_view):
 
 
 def _derived_errors(rule, doc_, roles):
-    errors = set()
+    errors = {400}  # malformed input anywhere: a broken body, a NUL character, a bad header
     if rule.arguments:
         errors.add(404)
     if doc_.body is not None or doc_.form is not None or doc_.files:
-        errors.update((400, 422))
+        errors.add(422)
     if doc_.query is not None:
         errors.add(422)
     if doc_.files:
