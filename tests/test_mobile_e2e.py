@@ -14,6 +14,7 @@ from tests.browser import chromium, serve, skip_without_chromium, status_of, tex
 
 skip_without_chromium()
 
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
@@ -114,6 +115,7 @@ def city(ctx, client):
     people = {role: make_user(name, role, unit)[1] for name, role, unit in (
         ("sup", "supervisor", None), ("staff-cgj", "unit_staff", "cgj"), ("monitor", "monitor", None))}
     people["own_staff"] = people.pop("unit_staff")
+    people["anonymous"] = {}
     db.session.remove()  # no open read transaction while the live server writes (SQLite)
     return Loop(client, people)
 
@@ -203,6 +205,8 @@ def test_a_citizen_reports_through_a_dropped_connection_exactly_once(relay, phon
     assert int(phone.find_element(By.ID, "report-form").get_attribute("data-attempts")) >= 3
     case_id = text_of(phone, "#receipt-id")
     assert case_id and text_of(phone, "#receipt-token")
+    phone.find_element(By.ID, "copy-token").click()
+    wait(phone, lambda d: text_of(d, "#copy-token") in ("已复制", "已选中，请长按复制"), "the copy button did nothing")
     phone.save_screenshot(str(tmp_path / "mobile-receipt.png"))
 
     assert report_rows() == 1  # the dropped connection made no second report
@@ -228,6 +232,7 @@ def test_a_citizen_reports_through_a_dropped_connection_exactly_once(relay, phon
         f"return [...document.querySelectorAll(\"{card} img\")].every((i) => i.complete && i.naturalWidth > 0)"),
         "the before/after photos did not load")
     assert phone.find_elements(By.CSS_SELECTOR, f"{card} .photos-after img")
+    phone.save_screenshot(str(tmp_path / "mobile-closed.png"))
     sources = [img.get_attribute("src") for img in phone.find_elements(By.CSS_SELECTOR, f"{card} img")]
     assert sources and all("/thumb/" in src for src in sources)  # public derivatives only
 
@@ -256,7 +261,9 @@ def test_without_gps_the_pin_places_the_report_and_an_offline_one_is_sent_on_the
     phone.execute_script("arguments[0].scrollIntoView({block: 'center'})", phone.find_element(By.ID, "map"))
     phone.find_element(By.ID, "map").click()  # a tap on the map moves the pin there
     wait(phone, lambda d: "地图选点" in text_of(d, "#place"), "the tap did not choose a place")
-    wait(phone, lambda d: "长乐社区" in text_of(d, "#place") or "error" in d.page_source, "no area for the pin")
+    ActionChains(phone).drag_and_drop_by_offset(phone.find_element(By.CSS_SELECTOR, "#map .pin"), 60, 0).perform()
+    wait(phone, lambda d: "长乐社区" in text_of(d, "#place"), "no area for the pin")
+    phone.save_screenshot(str(tmp_path / "mobile-map.png"))
     phone.find_element(By.CSS_SELECTOR, "#groups input[value='市容环境'] + span").click()
     Select(phone.find_element(By.ID, "category")).select_by_value("06010")
     phone.find_element(By.ID, "anonymous").click()
@@ -278,5 +285,20 @@ def test_without_gps_the_pin_places_the_report_and_an_offline_one_is_sent_on_the
     assert report_rows() == 1
     report = db.session.scalar(select(Report))
     assert (report.location_source, report.contact, report.category_code) == ("manual", "13800000000", "06010")
+    assert report.lat == pytest.approx(INSIDE[0], abs=1e-4) and report.lon > INSIDE[1] + 2e-4  # dragged east
     assert report.community.name == "长乐社区"
     assert "13800000000" not in phone.page_source  # contact stays private
+
+    other = city.client.post("/api/v1/reports", json={"media_ids": [city.upload("anonymous")], "lat": INSIDE[0],
+                                                       "lon": INSIDE[1]}).get_json()  # filed on another phone
+    db.session.remove()
+    phone.find_element(By.CSS_SELECTOR, "#add-receipt summary").click()
+    form = phone.find_element(By.ID, "receipt-form")
+    form.find_element(By.NAME, "case_id").send_keys(other["id"])
+    form.find_element(By.NAME, "receipt_token").send_keys("wrong-token")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(phone, lambda d: "不正确" in text_of(d, "#receipt-error"), "a wrong receipt was not refused")
+    form.find_element(By.NAME, "receipt_token").clear()
+    form.find_element(By.NAME, "receipt_token").send_keys(other["receipt_token"])
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(phone, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#reports li.report")) == 2, "the receipt was not added")

@@ -279,6 +279,17 @@ function announceEarlier(report) {
   showBanner(`您之前未发送成功的上报 ${report.id} 已提交。`, link);
 }
 
+async function copyToken(event) {
+  const token = document.getElementById("receipt-token");
+  try {
+    await navigator.clipboard.writeText(token.textContent);
+    event.target.textContent = "已复制";
+  } catch {
+    window.getSelection().selectAllChildren(token); // no clipboard API off https: let the citizen copy it
+    event.target.textContent = "已选中，请长按复制";
+  }
+}
+
 async function warnIfForgetful() {
   if (!(await persistent())) showBanner("此浏览器无法在本机保存上报记录：提交完成前请不要关闭页面。");
 }
@@ -294,6 +305,7 @@ anonymous.addEventListener("change", () => {
 });
 form.addEventListener("submit", onSubmit);
 retryNow.addEventListener("click", () => outbox.flush());
+document.getElementById("copy-token").addEventListener("click", copyToken);
 outbox.subscribe(onOutbox);
 outbox.flush();
 location.locate();
