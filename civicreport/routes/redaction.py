@@ -2,9 +2,10 @@
 from flask import Blueprint, request
 
 from ..errors import BadRequest
+from ..openapi import doc
 from ..schemas import load_or_422
 from ..schemas.media import PhotoStaffSchema
-from ..schemas.redaction import RedactionSchema
+from ..schemas.redaction import RedactionResultSchema, RedactionSchema
 from ..schemas.report import EventStaffSchema
 from ..services import redaction
 from . import allow, current_user
@@ -14,6 +15,8 @@ bp = Blueprint("redaction", __name__, url_prefix="/api/v1")
 
 @bp.post("/reports/<public_id>/media/<media_id>/redactions")
 @allow("supervisor", "admin")
+@doc("手工打码：在照片的公开展示图和缩略图上再模糊若干区域（原图不变）", body=RedactionSchema,
+     path={"media_id": "照片 id"}, response=RedactionResultSchema, status=201, errors=(409,))
 def redact_photo(public_id, media_id):
     """Blur more areas (boxes on the upright original) in the photo's display and thumb."""
     body = request.get_json(silent=True)

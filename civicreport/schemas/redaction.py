@@ -1,6 +1,9 @@
 """Hand-drawn redactions: boxes to blur in a photo's public derivatives."""
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from .media import PhotoStaffSchema
+from .report import EventStaffSchema
+
 MAX_BOXES = 20
 
 
@@ -34,3 +37,10 @@ class RedactionSchema(Schema):
         for box in data.get("boxes", []):
             if box["x"] > 1 or box["y"] > 1 or box["width"] > 1 or box["height"] > 1:
                 raise ValidationError("units 为 fraction 时坐标和宽高须在 0 到 1 之间", field_name="boxes")
+
+
+class RedactionResultSchema(Schema):
+    photo = fields.Nested(PhotoStaffSchema, required=True,
+                          metadata={"description": "新的 display_url / thumb_url；原图不变"})
+    event = fields.Nested(EventStaffSchema, required=True,
+                          metadata={"description": "时间线上的 redact 记录，data.boxes 为新增区域（0–1）"})
