@@ -75,7 +75,8 @@ def submit_report(fields, uploads, user, idempotency_key=None, *, channel=None, 
     ``channel`` overrides the one implied by the user's role (e.g. ``open311``);
     ``client_data`` (what a client sent beyond our fields) is kept on the submit event.
     ``device_id`` (the X-Device-Id header) is kept with the reporter data until retention.
-    Raises AppError (422/409/413/503); on any failure no row and no new object remain.
+    Raises AppError (422/409/413/503); on any failure no row remains, and objects it
+    stored are left for gc-media (see ``photos.ObjectBatch``).
     Anonymous submitters get a receipt token, recomputed from the key on a replay.
     """
     data = load_or_422(ReportSubmitSchema(), fields)
