@@ -7,15 +7,15 @@ from flask import current_app
 from flask_migrate import upgrade
 
 from .errors import AppError
-from .services import auth, deadlines, history, reference_data
-from .services import maintenance
+from .services import auth, deadlines, history, reference_data, stats
 from .services import abuse, retention
+from .services import maintenance
 from .services.worker import run_worker
 
 
 def init_app(app):
     for command in (init_db, load_categories, load_demo, import_grid, create_user, create_token,
-                    set_calendar_day, worker, gc_media, block, anonymise_reporters):
+                    set_calendar_day, worker, block, anonymise_reporters, gc_media):
         app.cli.add_command(command)
 
 
@@ -94,7 +94,7 @@ def create_user(name, role, unit_code, password, token_days):
 @click.option("--interval", type=float, help="Seconds between rounds (default WORKER_INTERVAL).")
 def worker(once, interval):
     """Deliver notifications with retries and raise warning/overdue events on deadlines."""
-    jobs = (deadlines.scan, maintenance.PeriodicMediaGc())
+    jobs = (deadlines.scan, stats.settle_closed_months, maintenance.PeriodicMediaGc())
     counts = run_worker(once=once, interval=interval, jobs=jobs)
     if once:
         click.echo(" ".join(f"{key}={value}" for key, value in counts.items()))
@@ -121,20 +121,6 @@ def set_calendar_day(day, kind, name):
     """Mark a date as holiday or 调休 workday (overrides the package); ``official`` removes the override."""
     reference_data.set_calendar_day(day.date(), kind, name)
     click.echo(f"{day:%Y-%m-%d}: {kind}")
-
-
-@click.command("gc-media")
-@click.option("--older-than-hours", type=click.FloatRange(min=0),
-              help="Spare objects written or touched more recently (default MEDIA_GC_AGE_HOURS).")
-@click.option("--dry-run", is_flag=True, help="Count the orphans; delete nothing.")
-def gc_media(older_than_hours, dry_run):
-    """Remove stored photo objects no media row references (left behind by failed requests)."""
-    hours = current_app.config["MEDIA_GC_AGE_HOURS"] if older_than_hours is None else older_than_hours
-    try:
-        result = maintenance.collect_media_garbage(hours, dry_run=dry_run)
-    except AppError as err:
-        _fail(err)
-    click.echo(result.summary(dry_run))
 
 
 @click.group("block")
@@ -185,3 +171,17 @@ def anonymise_reporters(older_than_days):
     summary = retention.anonymise_reporters(days)
     cleared = " ".join(f"{name}={count}" for name, count in summary.cleared.items())
     click.echo(f"anonymised {summary.cases} cases closed more than {days} days ago: {cleared}")
+
+
+@click.command("gc-media")
+@click.option("--older-than-hours", type=click.FloatRange(min=0),
+              help="Spare objects written or touched more recently (default MEDIA_GC_AGE_HOURS).")
+@click.option("--dry-run", is_flag=True, help="Count the orphans; delete nothing.")
+def gc_media(older_than_hours, dry_run):
+    """Remove stored photo objects no media row references (left behind by failed requests)."""
+    hours = current_app.config["MEDIA_GC_AGE_HOURS"] if older_than_hours is None else older_than_hours
+    try:
+        result = maintenance.collect_media_garbage(hours, dry_run=dry_run)
+    except AppError as err:
+        _fail(err)
+    click.echo(result.summary(dry_run))

@@ -191,9 +191,9 @@ def test_cli_loads_the_demo_then_history_and_intake_numbers_on(app, ctx, client)
     assert result.exit_code == 0, result.output
     assert "120 条历史案件" in result.output
     today_counter = db.session.get(DailyCounter, datetime.now(ZONE).date())
+    expected = (today_counter.value if today_counter else 0) + 1  # read now: the submit's commit refreshes it
     response = post_report(client, [photo_bytes(gps=(29.0318, 106.6420))], category="06010", description="垃圾")
     assert response.status_code == 201, response.get_json()
-    expected = (today_counter.value if today_counter else 0) + 1
     assert response.get_json()["id"].endswith(f"-{expected:04d}")
     assert db.session.scalar(select(func.count()).select_from(User).where(User.role == "monitor")) >= 5
     assert db.session.scalar(select(func.count()).select_from(Report)) == 121

@@ -14,11 +14,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from shapely.geometry import box
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from civicreport.extensions import db
 from civicreport.geo.geojson import to_geojson_text
-from civicreport.models import Community, GridCellArea, Report, ReportEvent, Street, Unit
+from civicreport.models import (
+    Community, GridCellArea, Report, ReportEvent, StatsCaseMonth, StatsMonth, Street, Unit,
+)
 from civicreport.models.types import utcnow
 from civicreport.services import stats
 from civicreport.services.deadlines import work_calendar
@@ -64,7 +66,8 @@ def insert_report(steps, *, cell=CELL_A, by=None, deadline=None):
     """A report whose timeline is ``steps``: (action, aware datetime[, event data]), oldest first.
 
     Rows are only inserted (events are append-only); the report row caches the last status,
-    the last dispatched unit and ``deadline``.
+    the last dispatched unit and ``deadline``. Back-dated events change settled months, so their
+    stored rows are dropped, as the history loader does.
     """
     status, unit = None, None
     report = Report(
@@ -87,6 +90,7 @@ def insert_report(steps, *, cell=CELL_A, by=None, deadline=None):
         db.session.flush()
     report.status = status
     report.unit_id = db.session.scalar(select(Unit.id).where(Unit.code == unit)) if unit else None
+    stats.forget_settled()
     db.session.commit()
     return report
 
@@ -383,17 +387,65 @@ def test_statistics_take_a_fixed_number_of_queries(october):
     def record(*args):
         statements.append(args[2])
 
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        stats.unit_stats(OCTOBER)
-        small = len(statements)
-        handled(october["cgj"], "10-20 09:00", "10-20 10:00")
-        handled(october["hw"], "10-21 09:00", "10-21 10:00")
+    def queries(period, now=None):
         statements.clear()
-        stats.unit_stats(OCTOBER)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    assert len(statements) == small <= 7  # PostgreSQL adds one set_config
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            stats.unit_stats(period, now)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        return len(statements)
+
+    stats.unit_stats(OCTOBER, NOVEMBER_FIRST)  # settles September, the previous month
+    live = queries(OCTOBER, NOVEMBER_FIRST)
+    stats.unit_stats(OCTOBER)  # settles October
+    small = queries(OCTOBER)
+    handled(october["cgj"], "10-20 09:00", "10-20 10:00")
+    handled(october["hw"], "10-21 09:00", "10-21 10:00")
+    stats.unit_stats(OCTOBER, NOVEMBER_FIRST)
+    stats.unit_stats(OCTOBER)
+    assert queries(OCTOBER) == small <= 8  # PostgreSQL adds one set_config
+    assert queries(OCTOBER, NOVEMBER_FIRST) == live <= 8
+
+
+# October has ended but not settled: figures come straight from the timeline.
+NOVEMBER_FIRST = at("11-01 00:30")
+
+
+def without_now(table):
+    return [{k: v for k, v in row.items() if k != "overdue_now"} for row in table.rows]
+
+
+@pytest.mark.parametrize("figures", [
+    stats.unit_stats, stats.monitor_stats,
+    lambda period, now=None: stats.area_stats(period, "community", now),
+    lambda period, now=None: stats.area_stats(period, "grid", now),
+], ids=["units", "monitors", "communities", "grid"])
+def test_a_settled_month_reads_the_same_figures_as_the_timeline(october, figures):
+    live = figures(OCTOBER, NOVEMBER_FIRST)
+    assert OCTOBER.start not in set(db.session.scalars(select(StatsMonth.month)))
+    stored = figures(OCTOBER)
+    assert OCTOBER.start in set(db.session.scalars(select(StatsMonth.month)))
+    assert db.session.scalar(select(StatsMonth.cases).where(StatsMonth.month == OCTOBER.start)) > 30
+    assert without_now(stored) == without_now(live)
+    assert (stored.red_list, stored.black_list) == (live.red_list, live.black_list)
+
+
+def test_the_worker_settles_the_last_two_months_once(october):
+    now = at("12-02 09:00")
+    assert stats.settle_closed_months(now) == [OCTOBER.end, OCTOBER.start]
+    assert stats.settle_closed_months(now) == []
+    # Just after midnight a month has ended but a late commit may still be stamped inside it.
+    assert stats.settle_closed_months(at("12-01 00:30")) == []
+    rows = db.session.scalar(select(func.count()).select_from(StatsCaseMonth).where(
+        StatsCaseMonth.month == OCTOBER.start))
+    assert rows == db.session.scalar(select(StatsMonth.cases).where(StatsMonth.month == OCTOBER.start))
+
+
+def test_a_month_in_progress_is_never_stored(loop):
+    today = utcnow().astimezone(ZONE).date()
+    stats.unit_stats(stats.Period.month(today.year, today.month))
+    assert today.replace(day=1) not in set(db.session.scalars(select(StatsMonth.month)))
 
 
 @pytest.mark.parametrize("start, end", [

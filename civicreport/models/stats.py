@@ -2,11 +2,13 @@
 
 Rows are a cache of what the timeline says: ``report_event`` is append-only and its events are
 stamped when they happen, so once a month has ended (and settled, see ``services.stats``) its
-per-case aggregates never change. Deleting both tables is always safe; they are rebuilt on demand.
+per-case aggregates never change. Deadline and area are taken from the report when the month
+settles, so the published figures of a month stay as published. Deleting both tables is always
+safe; they are rebuilt on demand.
 """
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Integer, SmallInteger, String
+from sqlalchemy import BigInteger, Date, Float, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -24,7 +26,9 @@ class StatsMonth(db.Model):
 
 
 class StatsCaseMonth(db.Model):
-    """What one case's events inside one month say (the columns of ``stats._per_case``)."""
+    """One case of one month: what its events inside the month say (the columns of ``stats._per_case``),
+    its deadline and area when the month settled, and its working hours from dispatch to resolve.
+    """
 
     __tablename__ = "stats_case_month"
 
@@ -44,3 +48,8 @@ class StatsCaseMonth(db.Model):
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rating: Mapped[int | None] = mapped_column(SmallInteger)
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    street_code: Mapped[str | None] = mapped_column(String(32))
+    community_code: Mapped[str | None] = mapped_column(String(32))
+    grid_code: Mapped[str | None] = mapped_column(String(32))
+    handling_hours: Mapped[float | None] = mapped_column(Float)

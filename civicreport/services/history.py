@@ -48,6 +48,7 @@ from .access import REPORTER
 from .backends import local_zone
 from .deadlines import CLOCK_RUNNING, work_calendar
 from .reference_data import demo_loaded, load_demo
+from . import stats
 from .routing import CategoryKey, route
 
 DEFAULT_SEED = 2026
@@ -844,6 +845,7 @@ def load_history(count, seed=DEFAULT_SEED, now=None, days=DEFAULT_DAYS):
                 _write(batch, summary, generator.now)
                 batch = []
         _write(batch, summary, generator.now)
+        stats.forget_settled()
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -9,8 +9,9 @@ Period and cut-off
     after its month does not change that month's figures. When things happened always comes
     from the timeline; the ``report`` row is read only for where a case is (area codes) and for
     its deadline. That deadline is the current one, because the timeline does not record every
-    deadline move (恢复办理 moves it silently): a deadline moved after the month can still move
-    that month's due / on-time counts. ``overdue_now`` is a figure of now (see below).
+    deadline move (恢复办理 moves it silently), until the month settles: a settled calendar month
+    keeps the deadlines and areas its cases had then, so a published 月通报 stays as published.
+    ``overdue_now`` is a figure of now (see below).
 
 Cases of a unit (处置单位)
     The reports with a ``dispatch`` event inside the period, each counted once, for the unit of
@@ -73,7 +74,13 @@ Ranking (排名)
 How it is computed
     Per unit or area table, three queries. Counts: the period's events, read through their time
     index, are grouped per report with conditional aggregates (one row per case), joined to the
-    reports for their deadlines and summed per key with conditional counts, all in SQL. Working
+    reports for their deadlines and areas and summed per key with conditional counts, all in SQL.
+    A calendar month that has settled (ended ``SETTLE_AFTER`` ago) keeps those per-case rows in
+    ``stats_case_month``, with each case's working hours: computed once, by the worker at the
+    start of the next month or by the first request that needs them, and read from then on.
+    Events are append-only and stamped when they happen, so nothing changes them (a loader that
+    backfills the past calls ``forget_settled``); a month's figures are then a GROUP BY over its
+    own rows, without the timeline or the reports. Working
     hours: a narrow query gives each resolved case's dispatch and resolve instants, measured in
     Python on a time line of the period's working days built once. The previous period: the
     counts that ranking and cards need. The current backlog is a small GROUP BY on ``report``.
@@ -85,17 +92,21 @@ from functools import partial
 from statistics import fmean
 
 from flask import current_app
-from sqlalchemy import BigInteger, String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import BigInteger, String, and_, case, cast, delete, func, insert, literal, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..models import Community, GridCellArea, Report, ReportEvent, Street, Unit, User
+from ..models import (Community, GridCellArea, Report, ReportEvent, StatsCaseMonth, StatsMonth, Street, Unit,
+                      User)
 from ..models.types import utcnow
 from .backends import local_zone
 from .deadlines import CLOCK_RUNNING, work_calendar
 
 LEVELS = ("street", "community", "grid")
 _AREA_COLUMNS = {"street": Report.street_code, "community": Report.community_code, "grid": Report.grid_code}
+# What a case row takes from its report: when the month settles, these are stored with it.
+_REPORT_COLUMNS = ("deadline_at", "street_code", "community_code", "grid_code")
 _ID_WIDTH = 10 ** 12
 # The count fields of a unit's and of an area's row.
 _UNIT_COUNTS = ("received", "claimed", "resolved", "closed", "suspended", "due", "on_time", "reworked", "rated",
@@ -104,6 +115,10 @@ _AREA_COUNTS = ("received", "accepted", "dispatched", "resolved", "closed", "sus
                 "rated", "satisfied")
 _TRACKED = ("submit", "accept", "reject", "mark_duplicate", "dispatch", "claim", "suspend", "resume",
             "resolve", "verify_fail", "close", "rate")
+_STORED_COLUMNS = tuple(c.name for c in StatsCaseMonth.__table__.columns if c.name != "month")
+# A request that began before midnight may commit its event a little after: wait before settling.
+SETTLE_AFTER = timedelta(hours=1)
+_STORE_BATCH = 5000
 
 
 @dataclass(frozen=True)
@@ -151,9 +166,10 @@ class Table:
 
 def unit_stats(period, now=None):
     """Figures per unit (every active unit, and any unit with cases), ranked and carded."""
+    now = now or utcnow()
+    _settle(period, period.previous(), now=now)
     _reporting_session()
     units = {u.code: u for u in db.session.scalars(select(Unit))}
-    now = now or utcnow()
     current, previous = _case_figures(_by_unit, period, now, _UNIT_COUNTS)
     overdue = _overdue_now(Unit.code, now, join=Unit)
     codes = {code for code, unit in units.items() if unit.active} | set(current) | set(overdue)
@@ -165,11 +181,11 @@ def area_stats(period, level, now=None):
     """Figures per street, community or grid cell (all of the level); ValueError for another level."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
-    _reporting_session()
-    column = _AREA_COLUMNS[level]
     now = now or utcnow()
-    current, previous = _case_figures(partial(_by_area, column), period, now, _AREA_COUNTS)
-    overdue = _overdue_now(column, now)
+    _settle(period, period.previous(), now=now)
+    _reporting_session()
+    current, previous = _case_figures(partial(_by_area, level), period, now, _AREA_COUNTS)
+    overdue = _overdue_now(_AREA_COLUMNS[level], now)
     names = _area_names(level)
     names.update({code: code for code in set(current) | set(overdue) if code not in names})
     return _case_table(f"areas:{level}", period, names, (current, previous), overdue, _AREA_COUNTS)
@@ -177,8 +193,10 @@ def area_stats(period, level, now=None):
 
 def monitor_stats(period, now=None):
     """Reports filed and valid-report rate per monitor (every active monitor, and any who filed)."""
+    now = now or utcnow()
+    _settle(period, now=now)
     _reporting_session()
-    cases = _per_case(*_span(period, now or utcnow()))
+    cases = _cases(period, now)
     c = cases.c
     valid = and_(c.accepted == 1, c.merged == 0)
     stmt = (select(c.monitor_id, func.count().label("filed"), _count(valid).label("valid"),
@@ -199,6 +217,82 @@ def _monitor_row(user, figures):
     row.update({key: figures.get(key, 0) for key in ("valid", "rejected", "duplicate")})
     row.update(valid_rate=_rate(row["valid"], filed), rank=None, card=None)
     return row
+
+
+def settle_closed_months(now=None):
+    """Store the per-case rows of the last two months once they have settled (a worker job).
+
+    The month before last is what 红黄牌 compare with. Returns the months stored now.
+    """
+    now = now or utcnow()
+    today = now.astimezone(local_zone()).date()
+    last = Period.month(today.year, today.month).previous()
+    return _settle(last, last.previous(), now=now)
+
+
+def forget_settled():
+    """Drop every stored month (after backfilling past events); they are rebuilt when next needed."""
+    db.session.execute(delete(StatsCaseMonth))
+    db.session.execute(delete(StatsMonth))
+
+
+def _settle(*periods, now):
+    """Store the per-case rows of each settled calendar month in ``periods`` not stored yet; commits.
+
+    Two processes settling the same month race on ``stats_month``'s key: the loser rolls back and
+    reads the winner's rows.
+    """
+    due = {period.start: period for period in periods if _settled(period, now)}
+    if due:
+        for month in db.session.scalars(select(StatsMonth.month).where(StatsMonth.month.in_(list(due)))):
+            del due[month]
+    stored = []
+    for period in due.values():
+        try:
+            _store_month(period)
+            db.session.commit()
+            stored.append(period.start)
+        except IntegrityError:
+            db.session.rollback()
+    return stored
+
+
+def _settled(period, now):
+    return period.is_month() and period.instants(local_zone())[1] + SETTLE_AFTER <= now
+
+
+def _store_month(period):
+    """Insert the month's case rows with their working hours (measured here, once) and its marker."""
+    start, end = period.instants(local_zone())
+    db.session.add(StatsMonth(month=period.start, settled_at=utcnow()))
+    db.session.flush()
+    rows = [dict(row._mapping, month=period.start) for row in db.session.execute(select(_live_cases(start, end)))]
+    line = WorkingTimeLine(work_calendar(), start, end)
+    for row in rows:
+        measured = row["dispatched_at"] is not None and row["resolved_at"] is not None
+        row["handling_hours"] = line.hours(row["dispatched_at"], row["resolved_at"]) if measured else None
+    for first in range(0, len(rows), _STORE_BATCH):
+        db.session.execute(insert(StatsCaseMonth.__table__), rows[first:first + _STORE_BATCH])
+    db.session.execute(update(StatsMonth).where(StatsMonth.month == period.start).values(cases=len(rows)))
+
+
+def _cases(period, now, actions=_TRACKED):
+    """One row per case of ``period``: the columns of ``_per_case`` and what it takes from its report.
+
+    A settled month's rows are read from storage (they also hold ``handling_hours``); call
+    ``_settle`` for the period first.
+    """
+    if _settled(period, now):
+        table = StatsCaseMonth.__table__
+        return select(*(table.c[name] for name in _STORED_COLUMNS)).where(table.c.month == period.start) \
+            .subquery("cases")
+    return _live_cases(*_span(period, now), actions)
+
+
+def _live_cases(start, cut_off, actions=_TRACKED):
+    per_case = _per_case(start, cut_off, actions)
+    return (select(*per_case.c, *(Report.__table__.c[name] for name in _REPORT_COLUMNS))
+            .join_from(per_case, Report, Report.id == per_case.c.report_id).subquery("cases"))
 
 
 def _reporting_session():
@@ -254,33 +348,27 @@ def _per_case(start, cut_off, actions=_TRACKED):
         last(event.action == "resolve", event.created_at).label("resolved_at"),
         last(event.action == "rate", event.data["rating"].as_integer()).label("rating"),
     ).where(event.created_at >= start, event.created_at < cut_off, event.action.in_(actions))
-        .group_by(event.report_id).subquery("cases"))
+        .group_by(event.report_id).subquery("per_case"))
 
 
-def _by_unit(cases, start, cut_off):
-    """(key, cohort condition, reads report): cases dispatched in the window, by the unit of their last dispatch."""
-    return func.substr(cases.c.tagged_unit, len(str(_ID_WIDTH)) + 1), cases.c.tagged_unit.is_not(None), False
+def _by_unit(cases):
+    """(key, cohort condition): cases dispatched in the window, by the unit of their last dispatch."""
+    return func.substr(cases.c.tagged_unit, len(str(_ID_WIDTH)) + 1), cases.c.tagged_unit.is_not(None)
 
 
-def _by_area(column, cases, start, cut_off):
-    """(key, cohort condition, reads report): reports submitted in the window, by area code at ``column``'s level.
-
-    The submit event decides; the bound on ``report.created_at`` (set just before the submit event,
-    in the same request) only lets the database read the window's reports by index.
-    """
-    created = and_(Report.created_at >= start - timedelta(days=1), Report.created_at < cut_off)
-    return column, and_(cases.c.submit_id.is_not(None), created), True
+def _by_area(level, cases):
+    """(key, cohort condition): reports submitted in the window, by their area code at ``level``."""
+    return cases.c[f"{level}_code"], cases.c.submit_id.is_not(None)
 
 
 def _case_figures(grouping_for, period, now, counts):
     """The ``counts`` per group key for ``period`` (with mean working hours), and for the period before it
     what ranking and cards need. Three queries.
     """
-    start, cut_off = _span(period, now)
-    current = _counts(grouping_for, start, cut_off, counts[1:])
-    for key, hours in _handling_hours(grouping_for, start, cut_off).items():
+    current = _counts(grouping_for, period, now, counts[1:])
+    for key, hours in _handling_hours(grouping_for, period, now).items():
         current[key]["avg_handling_hours"] = hours
-    return current, _counts(grouping_for, *_span(period.previous(), now), ("accepted", "due", "on_time"))
+    return current, _counts(grouping_for, period.previous(), now, ("accepted", "due", "on_time"))
 
 
 def _case_flags(c, cut_off):
@@ -294,24 +382,24 @@ def _case_flags(c, cut_off):
         "resolved": resolved,
         "closed": c.closed == 1,
         "suspended": ~live,
-        "due": and_(live, or_(resolved, Report.deadline_at < cut_off)),
-        "on_time": and_(live, resolved, c.resolved_at <= Report.deadline_at),
+        "due": and_(live, or_(resolved, c.deadline_at < cut_off)),
+        "on_time": and_(live, resolved, c.resolved_at <= c.deadline_at),
         "reworked": c.reworked == 1,
         "rated": c.rating.is_not(None),
         "satisfied": c.rating >= 4,
     }
 
 
-def _counts(grouping_for, start, cut_off, names):
+def _counts(grouping_for, period, now, names):
     """``received`` and the counts ``names`` per key: one GROUP BY over the window's cases and their reports.
 
     PostgreSQL computes only the per-case aggregates that ``names`` use.
     """
-    cases = _per_case(start, cut_off)
-    key, cohort, _ = grouping_for(cases, start, cut_off)
-    flags = _case_flags(cases.c, cut_off)
+    cases = _cases(period, now)
+    key, cohort = grouping_for(cases)
+    flags = _case_flags(cases.c, _span(period, now)[1])
     stmt = (select(key.label("key"), func.count().label("received"), *(_count(flags[n]).label(n) for n in names))
-            .select_from(cases).join(Report, Report.id == cases.c.report_id).where(cohort).group_by(key))
+            .select_from(cases).where(cohort).group_by(key))
     return {row.key: row._asdict() for row in db.session.execute(stmt)}
 
 
@@ -319,21 +407,21 @@ def _count(condition):
     return func.sum(case((condition, 1), else_=0))
 
 
-def _handling_hours(grouping_for, start, cut_off):
-    """Mean working hours dispatch → resolve per key, to 0.01 h: one narrow query, then Python.
-
-    Reads only the submit, dispatch and resolve events, and the report only where the key needs it.
+def _handling_hours(grouping_for, period, now):
+    """Mean working hours dispatch → resolve per key, to 0.01 h: one query, measured in SQL for a settled
+    month (each case's hours are stored), else in Python over the submit, dispatch and resolve events.
     """
-    cases = _per_case(start, cut_off, ("submit", "dispatch", "resolve"))
-    key, cohort, reads_report = grouping_for(cases, start, cut_off)
+    cases = _cases(period, now, ("submit", "dispatch", "resolve"))
+    key, cohort = grouping_for(cases)
+    if _settled(period, now):
+        stmt = select(key, func.avg(cases.c.handling_hours)).where(cohort, cases.c.handling_hours.is_not(None))
+        return {group: round(hours, 2) for group, hours in db.session.execute(stmt.group_by(key))}
     stmt = (select(key, cases.c.dispatched_at, cases.c.resolved_at).select_from(cases)
             .where(cohort, cases.c.resolved_at.is_not(None), cases.c.dispatched_at.is_not(None)))
-    if reads_report:
-        stmt = stmt.join(Report, Report.id == cases.c.report_id)
     spans = db.session.execute(stmt).all()
     if not spans:
         return {}
-    line = WorkingTimeLine(work_calendar(), start, cut_off)
+    line = WorkingTimeLine(work_calendar(), *_span(period, now))
     hours = {}
     for group, dispatched_at, resolved_at in spans:
         hours.setdefault(group, []).append(line.hours(dispatched_at, resolved_at))

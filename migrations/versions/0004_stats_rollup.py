@@ -43,6 +43,11 @@ def upgrade():
         sa.Column('dispatched_at', civicreport.models.types.UTCDateTime(), nullable=True),
         sa.Column('resolved_at', civicreport.models.types.UTCDateTime(), nullable=True),
         sa.Column('rating', sa.SmallInteger(), nullable=True),
+        sa.Column('deadline_at', civicreport.models.types.UTCDateTime(), nullable=True),
+        sa.Column('street_code', sa.String(length=32), nullable=True),
+        sa.Column('community_code', sa.String(length=32), nullable=True),
+        sa.Column('grid_code', sa.String(length=32), nullable=True),
+        sa.Column('handling_hours', sa.Float(), nullable=True),
         sa.PrimaryKeyConstraint('month', 'report_id', name=op.f('pk_stats_case_month')),
     )
 
