@@ -30,7 +30,7 @@ PREFIX = "/api/v1"
 ONE, MANY = "one", "many"  # how many files a multipart field takes
 
 ERRORS = {
-    400: ("BadRequest", "请求格式错误（JSON 无法解析、缺少上传字段、内容类型不对）"),
+    400: ("BadRequest", "请求格式错误（JSON 无法解析、缺少上传字段、内容类型不对、含空字符）"),
     401: ("Unauthorized", "需要登录，或令牌无效、已过期"),
     403: ("Forbidden", "当前角色无权执行此操作"),
     404: ("NotFound", "资源不存在"),
@@ -52,6 +52,8 @@ TAGS = {
     "auth": "登录与令牌",
     "units": "处置单位",
     "stats": "统计考评",
+    "receipts": "我的上报（凭回执）",
+    "admin": "系统管理：禁止名单",
     "docs": "接口文档",
 }
 
@@ -110,6 +112,7 @@ class Operation:
 def doc(summary, **details):
     """Describe a view for the OpenAPI document; place it under ``@allow``.
 
+    ``description``: more Chinese text for API users (docstrings stay for developers).
     ``query``: schema of the query string. ``body``: schema of a JSON body. ``form`` and
     ``files`` (``{"photo": ONE | MANY}``): a multipart body. ``headers``/``path``: name →
     description. ``response``/``status``/``media``: the success answer. ``errors``: further
@@ -249,9 +252,8 @@ def _operation(rule, view, method, shared_view):
         "security": _security(roles, doc_.receipt),
         "x-roles": list(roles),
     }
-    description = doc_.description or _docstring(view)
-    if description:
-        operation["description"] = description
+    if doc_.description:
+        operation["description"] = doc_.description
     body = _request_body(doc_)
     if body:
         operation["requestBody"] = body
@@ -282,11 +284,6 @@ def _tag_order(tag):
 def _tag(rule):
     rest = rule.rule[len(PREFIX):].strip("/")
     return rest.split("/")[0] or "api"
-
-
-def _docstring(view):
-    text = (view.__doc__ or "").strip()
-    return text.split("\n\n")[0].replace("\n", " ") if text else None
 
 
 def _parameters(rule, doc_):

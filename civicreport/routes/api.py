@@ -72,7 +72,9 @@ def upload_media():
 @allow(PUBLIC)
 @doc("提交上报：multipart 带照片，或 JSON 带 media_ids", form=ReportSubmitSchema, files={"photo": MANY},
      body=ReportSubmitSchema, headers=SUBMIT_HEADERS, response=SubmittedReportSchema, status=201,
-     errors=(403, 409, 429, 503))
+     errors=(403, 409, 429, 503),
+     description="不带 lat/lon 时取照片 EXIF 中的位置；坐标可为 wgs84、gcj02 或 bd09。匿名上报返回 receipt_token，"
+                 "凭它查看和评价这件上报。同一 Idempotency-Key 重试返回同一件上报。")
 def submit_report():
     user = _user()
     if request.is_json:

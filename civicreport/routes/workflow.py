@@ -17,6 +17,9 @@ pages = Blueprint("pages", __name__)
 
 RECEIPT_HEADER = "X-Receipt-Token"
 CASE_READERS = ("unit_staff", "supervisor", "leader", "admin")
+ACTIONS_TEXT = "action 取值：" + "；".join(
+    f"{t.action}（{t.label}{'，须带 ' + '、'.join(t.needs) if t.needs else ''}）" for t in workflow.TRANSITIONS.values()
+)
 
 
 def _json():
@@ -53,7 +56,7 @@ def me():
 @bp.post("/reports/<public_id>/transitions")
 @allow(PER_ACTION)
 @doc("案件流转：受理、派遣、接单、处置、核查、结案、评价……（角色和状态见 README）", body=TransitionSchema,
-     response=ReportViewSchema, receipt=True, errors=(409,))
+     response=ReportViewSchema, receipt=True, errors=(409,), description=ACTIONS_TEXT)
 def transition(public_id):
     user = _user()
     data = load_or_422(TransitionSchema(), _json())
