@@ -7,10 +7,10 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from civicreport.extensions import db
-from civicreport.models import Category, DailyCounter, Report, ReportEvent, Unit, User
+from civicreport.models import Category, DailyCounter, Report, ReportEvent, RoutingRule, Unit, User
 from civicreport.models.category import PRIORITY
 from civicreport.services import deadlines, history
 from civicreport.services.grid import grid_index
@@ -233,3 +233,17 @@ def test_working_line_matches_the_work_calendar():
         assert line.between(start, end) == calendar.between(start, end), (start, end)
     with pytest.raises(ValueError):
         line.add(origin - timedelta(days=2), 10)
+
+
+def test_loading_the_demo_again_keeps_reports_and_the_rules_that_routed_them(loaded):
+    routed = dict(db.session.execute(select(Report.id, Report.routing_rule_id)
+                                     .where(Report.routing_rule_id.is_not(None))).all())
+    rules_before = db.session.scalar(select(func.count()).select_from(RoutingRule))
+    db.session.execute(update(RoutingRule).values(active=False))
+    db.session.commit()
+    load_demo()
+    assert dict(db.session.execute(select(Report.id, Report.routing_rule_id)
+                                   .where(Report.routing_rule_id.is_not(None))).all()) == routed
+    assert db.session.scalar(select(func.count()).select_from(RoutingRule)) == rules_before
+    assert db.session.scalar(select(func.count()).select_from(RoutingRule).where(RoutingRule.active.is_(False))) == 0
+    assert len(routed) > 100

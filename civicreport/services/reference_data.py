@@ -4,7 +4,7 @@ import json
 from importlib import resources
 
 from shapely.ops import unary_union
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from ..errors import ValidationFailed
 from ..extensions import db
@@ -94,13 +94,26 @@ def _load_units(specs, district_code):
 
 
 def _load_rules(specs, units):
-    db.session.execute(delete(RoutingRule))
+    """Upsert the demo's rules by what they match; deactivate the others.
+
+    Rules are updated in place, never deleted: reports keep a link to the rule that routed them.
+    """
+    existing = {_rule_match(rule): rule for rule in db.session.scalars(select(RoutingRule))}
+    wanted = set()
     for spec in specs:
-        db.session.add(RoutingRule(
-            category_code=spec.get("category"), category_major=spec.get("major"),
-            category_group=spec.get("group"), area_level=spec["area_level"],
-            area_code=spec["area"], unit_id=units[spec["unit"]].id, note=spec.get("note"),
-        ))
+        match = (spec.get("category"), spec.get("major"), spec.get("group"), spec["area_level"], spec["area"])
+        wanted.add(match)
+        rule = existing.get(match) or RoutingRule(
+            category_code=match[0], category_major=match[1], category_group=match[2],
+            area_level=match[3], area_code=match[4])
+        rule.unit_id, rule.note, rule.active = units[spec["unit"]].id, spec.get("note"), True
+        db.session.add(rule)
+    for match, rule in existing.items():
+        rule.active = rule.active and match in wanted
+
+
+def _rule_match(rule):
+    return rule.category_code, rule.category_major, rule.category_group, rule.area_level, rule.area_code
 
 
 def _demo_cells(communities, grid):
