@@ -4,7 +4,7 @@ import re
 from flask import Blueprint, Flask
 from openapi_spec_validator import validate
 
-from civicreport.openapi import ONE, api_rules, build_spec, doc, documented_operations
+from civicreport.openapi import api_rules, build_spec, doc, documented_operations
 from civicreport.routes import PUBLIC, allow
 from civicreport.schemas.reference import LocateQuerySchema, LocateSchema
 
@@ -55,8 +55,9 @@ def test_an_undocumented_view_is_named_and_a_documented_one_described():
     app = Flask(__name__)
     app.register_blueprint(bp)
     spec = build_spec(app)
-    missing = set(api_rules(app)) - {(m, p, e) for m, p, e in api_rules(app) if (m, p) in documented_operations(spec)}
-    assert missing == {("DELETE", "/api/v1/things/{thing_id}", "extra.forget")}
+    documented = documented_operations(spec)
+    missing = [(m, p, e) for m, p, e in api_rules(app) if (m, p) not in documented]
+    assert missing == [("DELETE", "/api/v1/things/{thing_id}", "extra.forget")]
     operation = spec["paths"]["/api/v1/things/{thing_id}"]["get"]
     assert operation["parameters"][0] == {
         "in": "path", "name": "thing_id", "required": True, "description": "thing_id", "schema": {"type": "integer"},
