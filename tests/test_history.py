@@ -17,7 +17,7 @@ from civicreport.services.grid import grid_index
 from civicreport.services.reference_data import load_demo
 from civicreport.services.routing import CategoryKey, route
 from civicreport.services.workflow import TRANSITIONS
-from civicreport.worktime import OfficeHours, WorkCalendar
+from civicreport.worktime import OfficeHours, WorkCalendar, WorkingLine
 from tests.factories import photo_bytes
 from tests.test_intake import post_report
 
@@ -221,7 +221,7 @@ def test_proportions_are_plausible_and_units_differ(ctx):
 def test_working_line_matches_the_work_calendar():
     calendar = WorkCalendar(OfficeHours.parse("08:30-12:00,14:00-17:30"), ZONE,
                             {datetime(2026, 10, 12).date(): "holiday", datetime(2026, 10, 11).date(): "workday"})
-    line = history.WorkingLine(calendar, datetime(2026, 9, 1).date())
+    line = WorkingLine(calendar, datetime(2026, 9, 1).date())
     rng = random.Random(1)
     origin = datetime(2026, 9, 1, tzinfo=ZONE)
     for _ in range(3000):

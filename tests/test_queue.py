@@ -2,7 +2,7 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import text, update
 
 from civicreport.extensions import db
 from civicreport.models import Report, User

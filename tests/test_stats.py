@@ -25,6 +25,7 @@ from civicreport.models.types import utcnow
 from civicreport.services import stats
 from civicreport.services.deadlines import work_calendar
 from civicreport.services.grid import invalidate_grid_index
+from civicreport.worktime import WorkingLine
 from tests.factories import (
     COMMUNITY, INSIDE, STREET, make_geography, make_rule, make_unit, make_user, photo_bytes,
 )
@@ -457,7 +458,7 @@ def test_a_month_in_progress_is_never_stored(loop):
 ])
 def test_working_time_line_agrees_with_the_calendar(ctx, start, end):
     calendar = work_calendar()
-    line = stats.WorkingTimeLine(calendar, min(at(start), at(end)), max(at(start), at(end)))
+    line = WorkingLine(calendar, min(at(start), at(end)).date())
     assert line.hours(at(start), at(end)) * 60 == pytest.approx(calendar.between(at(start), at(end)))
 
 

@@ -212,7 +212,7 @@ def test_every_path_of_the_loop(loop, client):
 
 
 def test_events_are_append_only(loop):
-    rid = loop.to_state("accepted")
+    loop.to_state("accepted")
     event = db.session.scalars(select(ReportEvent)).first()
     event.note = "tampered"
     with pytest.raises(RuntimeError):

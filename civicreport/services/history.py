@@ -24,7 +24,6 @@ Public ids follow intake's ``QJ<yyyymmdd>-<nnnn>``: each day's numbers are reser
 second run continues the numbering.
 """
 import random
-from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
@@ -44,6 +43,7 @@ from ..models import (
 )
 from ..models.category import PRIORITY
 from ..models.types import utcnow
+from ..worktime import WorkingLine
 from .access import REPORTER
 from .backends import local_zone
 from .deadlines import CLOCK_RUNNING, work_calendar
@@ -257,63 +257,6 @@ class Context:
         if urgent:
             return max(0, int((end - start).total_seconds() // 60))
         return self.line.between(start, end)
-
-
-class WorkingLine:
-    """``WorkCalendar.add`` and ``between`` with the same results (as UTC instants), made for
-    hundreds of thousands of calls.
-
-    The calendar walks day by day on every call; this lays the working periods from
-    ``first_day`` on end to end once (extended a year at a time as needed) and answers with
-    bisections. Raises ValueError for an instant before ``first_day`` (local).
-    """
-
-    def __init__(self, calendar, first_day):
-        self.calendar = calendar
-        self.start = datetime.combine(first_day, time.min, calendar.tz).astimezone(timezone.utc)
-        self.next_day = first_day
-        self.opens, self.closes = [], []  # UTC instants of each working period
-        self.before, self.after = [], []  # working time before and after each period
-        self._extend()
-
-    def _extend(self):
-        tz, worked = self.calendar.tz, self.after[-1] if self.after else timedelta()
-        for _ in range(366):
-            if self.calendar.is_working_day(self.next_day):
-                for opening, closing in self.calendar.office_hours.periods:
-                    self.opens.append(datetime.combine(self.next_day, opening, tz).astimezone(timezone.utc))
-                    self.closes.append(datetime.combine(self.next_day, closing, tz).astimezone(timezone.utc))
-                    self.before.append(worked)
-                    worked += self.closes[-1] - self.opens[-1]
-                    self.after.append(worked)
-            self.next_day += timedelta(days=1)
-
-    def _period(self, moment):
-        """Index of the first working period that closes after ``moment``."""
-        if moment < self.start:
-            raise ValueError(f"{moment} is before the working line starts ({self.start})")
-        while self.closes[-1] <= moment:
-            self._extend()
-        return bisect_right(self.closes, moment)
-
-    def _position(self, moment):
-        i = self._period(moment)
-        return i, self.before[i] + max(timedelta(), moment - self.opens[i])
-
-    def add(self, start, minutes):
-        i, position = self._position(start)
-        if minutes == 0:
-            return max(start, self.opens[i])
-        target = position + timedelta(minutes=minutes)
-        while self.after[-1] < target:
-            self._extend()
-        j = bisect_left(self.after, target)
-        return self.opens[j] + (target - self.before[j])
-
-    def between(self, start, end):
-        if end <= start:
-            return 0
-        return (self._position(end)[1] - self._position(start)[1]) // timedelta(minutes=1)
 
 
 def _places():

@@ -100,6 +100,7 @@ from ..extensions import db
 from ..models import (Community, GridCellArea, Report, ReportEvent, StatsCaseMonth, StatsMonth, Street, Unit,
                       User)
 from ..models.types import utcnow
+from ..worktime import WorkingLine
 from .backends import local_zone
 from .deadlines import CLOCK_RUNNING, work_calendar
 
@@ -267,7 +268,7 @@ def _store_month(period):
     db.session.add(StatsMonth(month=period.start, settled_at=utcnow()))
     db.session.flush()
     rows = [dict(row._mapping, month=period.start) for row in db.session.execute(select(_live_cases(start, end)))]
-    line = WorkingTimeLine(work_calendar(), start, end)
+    line = WorkingLine(work_calendar(), start.astimezone(local_zone()).date())
     for row in rows:
         measured = row["dispatched_at"] is not None and row["resolved_at"] is not None
         row["handling_hours"] = line.hours(row["dispatched_at"], row["resolved_at"]) if measured else None
@@ -421,7 +422,7 @@ def _handling_hours(grouping_for, period, now):
     spans = db.session.execute(stmt).all()
     if not spans:
         return {}
-    line = WorkingTimeLine(work_calendar(), *_span(period, now))
+    line = WorkingLine(work_calendar(), _span(period, now)[0].astimezone(local_zone()).date())
     hours = {}
     for group, dispatched_at, resolved_at in spans:
         hours.setdefault(group, []).append(line.hours(dispatched_at, resolved_at))
@@ -525,42 +526,3 @@ def _table(kind, period, rows, ranked):
 
 def _entry(row):
     return {"rank": row["rank"], "code": row["code"], "name": row["name"]}
-
-
-class WorkingTimeLine:
-    """Working hours between many pairs of instants within [first, last], without walking the calendar per pair.
-
-    Lays the office periods of every day from ``first`` to ``last`` end to end once, using the
-    calendar's working days (official calendar, 调休, admin overrides) and office hours; an
-    instant's place on that line is its day's offset plus the worked part of its own day. Works
-    in POSIX seconds, exact to well under a millisecond (``WorkCalendar.between`` gives the same
-    figure in whole minutes). Instants must be aware; ``hours`` raises KeyError for one outside
-    the days from ``first`` to ``last``.
-    """
-
-    def __init__(self, calendar, first, last):
-        self.zone = calendar.tz
-        self.days = {}  # local date -> (working seconds before it, its office periods in POSIX seconds)
-        worked = 0.0
-        day, end = first.astimezone(self.zone).date(), last.astimezone(self.zone).date()
-        while day <= end:
-            periods = [
-                tuple(datetime.combine(day, moment, self.zone).timestamp() for moment in period)
-                for period in calendar.office_hours.periods
-            ] if calendar.is_working_day(day) else []
-            self.days[day] = (worked, periods)
-            worked += sum(closing - opening for opening, closing in periods)
-            day += timedelta(days=1)
-
-    def _position(self, moment):
-        """Working seconds from the start of the first day to ``moment``."""
-        worked, periods = self.days[moment.astimezone(self.zone).date()]
-        at = moment.timestamp()
-        for opening, closing in periods:
-            if at > opening:
-                worked += min(at, closing) - opening
-        return worked
-
-    def hours(self, start, end):
-        """Working hours in [start, end); 0 when end <= start."""
-        return max(0.0, self._position(end) - self._position(start)) / 3600
