@@ -21,7 +21,7 @@ ROLE_LABELS = {
     "citizen": "群众", "reporter": "上报人", "monitor": "文明监督员", "supervisor": "值班长",
     "unit_staff": "处置单位", "leader": "领导", "admin": "管理员", "system": "系统",
 }
-EVENT_LABELS = {"submit": "上报", "support": "附议", "warning": "临期预警", "overdue": "超期"}
+EVENT_LABELS = {"submit": "上报", "support": "附议", "warning": "临期预警", "overdue": "超期", "redact": "照片遮挡"}
 
 
 def _map_center(raw):
