@@ -16,7 +16,7 @@ class SuggestQuerySchema(Schema):
 class SuggestionSchema(Schema):
     code = fields.String()
     name = fields.String()
-    group = fields.String(metadata={"description": "市容环境、道路设施、交通文明 … (citizen groups)"})
+    group = fields.String(metadata={"description": "群众习惯的大类：市容环境、道路设施、交通文明、市场秩序、文明行为 …"})
     score = fields.Float()
 
 

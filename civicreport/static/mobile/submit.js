@@ -239,6 +239,7 @@ function lock(locked) {
 function onOutbox({ type, item, attempt, delay, body, error }) {
   if (!current || item.key !== current.key) {
     if (type === "sent") announceEarlier(body);
+    if (type === "failed") showBanner(`之前保存在手机上的一条上报未能提交：${error.message}`);
     return;
   }
   if (type === "sending") {
