@@ -27,7 +27,8 @@ DEFAULTS = {
     "MEDIA_GC_AGE_HOURS": 1.0,  # unreferenced objects younger than this are never collected
     "MEDIA_GC_EVERY_HOURS": 6.0,  # the worker runs gc-media this often; 0 = only by hand
     "MAX_PHOTO_BYTES": 15 * 1024 * 1024,
-    "MAX_PHOTO_PIXELS": 64_000_000,
+    "MAX_PHOTO_PIXELS": 64_000_000,  # also Pillow's Image.MAX_IMAGE_PIXELS in the app's processes
+    "PHOTO_DECODES_PER_PROCESS": 1,  # photos decoded at once per process: bounds a worker's memory
     "MAX_PHOTOS_PER_REPORT": 6,
     "MAX_REQUEST_BYTES": 100 * 1024 * 1024,
     "DISPLAY_MAX_PX": 1280,

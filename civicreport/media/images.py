@@ -181,20 +181,22 @@ def _check_bytes(data: bytes, limits: Limits) -> None:
 def _open(data: bytes, fmt: str, limits: Limits) -> Image.Image:
     """Read the header only; raises ValidationFailed(image_too_many_pixels / image_unreadable).
 
-    Pillow's own bomb check (a warning above ~89 MP, an error above ~179 MP) counts too.
+    Pillow's own bomb check counts too: a warning above ``Image.MAX_IMAGE_PIXELS`` (the
+    app sets it to MAX_PHOTO_PIXELS; Pillow's default is ~89 MP), an error above twice that.
     """
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[fmt]])
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except Image.DecompressionBombError as exc:
         raise _too_many_pixels(limits, None) from exc
     except _DECODE_ERRORS as exc:
         raise _unreadable() from exc
     width, height = im.size
     if width < 1 or height < 1:
         raise _unreadable()
-    if width * height > limits.max_pixels:
+    bomb = any(issubclass(w.category, Image.DecompressionBombWarning) for w in caught)
+    if bomb or width * height > limits.max_pixels:
         raise _too_many_pixels(limits, im.size)
     return im
 

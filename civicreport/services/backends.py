@@ -3,6 +3,7 @@ import threading
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from PIL import Image
 
 from ..media.images import Limits
 from ..media.privacy import build_detector
@@ -16,6 +17,7 @@ GRID = "civicreport.grid"
 LIMITS = "civicreport.photo_limits"
 SENDERS = "civicreport.senders"
 DETECTOR = "civicreport.privacy_detector"
+DECODE_GATE = "civicreport.decode_gate"
 
 
 class GridIndexSlot:
@@ -42,6 +44,10 @@ def init_app(app):
         thumb_px=cfg["THUMB_MAX_PX"],
         jpeg_quality=cfg["JPEG_QUALITY"],
     )
+    # Pillow's own bomb guard (a warning above this, an error above twice this) at our limit,
+    # so every Image.open in the process refuses what intake refuses. Process-wide, like Pillow.
+    Image.MAX_IMAGE_PIXELS = cfg["MAX_PHOTO_PIXELS"]
+    app.extensions[DECODE_GATE] = threading.BoundedSemaphore(cfg["PHOTO_DECODES_PER_PROCESS"])
     ZoneInfo(cfg["TIMEZONE"])
 
 
@@ -65,6 +71,11 @@ def senders():
 def privacy_detector():
     """Finds faces and plates to blur in public derivatives (``PRIVACY_DETECTOR``)."""
     return current_app.extensions[DETECTOR]
+
+
+def decode_gate():
+    """Held while a photo is decoded: bounds how many full-size pixel buffers a process holds."""
+    return current_app.extensions[DECODE_GATE]
 
 
 def photo_limits():

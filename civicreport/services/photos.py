@@ -10,7 +10,7 @@ from ..media.images import process_photo
 from ..media.privacy import regions_digest
 from ..media.storage import object_keys
 from ..models import Media
-from .backends import local_zone, photo_limits, privacy_detector, storage
+from .backends import decode_gate, local_zone, photo_limits, privacy_detector, storage
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +65,13 @@ def process(data, index=None, manual=()):
     """Run the image pipeline, blurring what the privacy detector finds and ``manual`` regions;
     errors carry the photo's position for multi-photo requests."""
     try:
-        return process_photo(
-            data, photo_limits(), default_tz=local_zone(), detector=privacy_detector(), manual=manual
-        )
+        # One decode at a time per process (PHOTO_DECODES_PER_PROCESS): a 16 MP HEIC needs
+        # ~140 MB while it is decoded, and the other threads of a gunicorn worker mostly
+        # wait on uploads, the database or the store. Worker processes give the parallelism.
+        with decode_gate():
+            return process_photo(
+                data, photo_limits(), default_tz=local_zone(), detector=privacy_detector(), manual=manual
+            )
     except AppError as err:
         if index is not None:
             err.details = {**err.details, "photo_index": index}
