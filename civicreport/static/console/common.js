@@ -1,5 +1,6 @@
 // Shared by every console page: settings, login/logout, API calls, small DOM helpers.
 
+import { el } from "../shared/dom.js";
 export const settings = JSON.parse(document.getElementById("console-settings").textContent);
 
 const TOKEN_KEY = "civicreport.token";
@@ -47,18 +48,7 @@ export function query(params) {
   return new URLSearchParams(pairs).toString();
 }
 
-// Element builder: el("td", {class: "x", dataset: {id: 1}}, "text", child) — text is never parsed as HTML.
-export function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value == null || value === false) continue;
-    if (name === "dataset") Object.assign(node.dataset, value);
-    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, value === true ? "" : value);
-  }
-  node.append(...children.flat(Infinity).filter((child) => child != null && child !== false));
-  return node;
-}
+export { el };
 
 const timeFormat = new Intl.DateTimeFormat("zh-CN", {
   timeZone: settings.timezone, year: "numeric", month: "2-digit", day: "2-digit",

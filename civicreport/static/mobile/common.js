@@ -1,5 +1,6 @@
 // Shared by the citizen pages: settings, this phone's device id, API calls, small DOM helpers.
 
+import { el } from "../shared/dom.js";
 export const settings = JSON.parse(document.getElementById("page-settings").textContent);
 
 const DEVICE_KEY = "civicreport.device";
@@ -60,18 +61,7 @@ export async function api(path, { method = "GET", json, headers = {}, timeout = 
   return body;
 }
 
-// Element builder: el("li", {class: "x", dataset: {id: 1}}, "text", child) — text is never parsed as HTML.
-export function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value == null || value === false) continue;
-    if (name === "dataset") Object.assign(node.dataset, value);
-    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, value === true ? "" : value);
-  }
-  node.append(...children.flat(Infinity).filter((child) => child != null && child !== false));
-  return node;
-}
+export { el };
 
 const timeFormat = new Intl.DateTimeFormat("zh-CN", {
   timeZone: settings.timezone, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false,
