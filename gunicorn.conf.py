@@ -22,8 +22,8 @@ bind = [part.strip() for part in os.environ.get("CIVICREPORT_BIND", "127.0.0.1:8
 workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * _cpus() + 1, MAX_WORKERS))
 
 # Threads keep a process serving while one of its requests waits on a slow phone's upload,
-# the database or the object store; Pillow releases the GIL while it decodes and resizes.
-# Each thread may hold one decoded photo (bounded by CIVICREPORT_MAX_PHOTO_PIXELS).
+# the database or the object store. Photo decoding is limited per process
+# (CIVICREPORT_PHOTO_DECODES_PER_PROCESS), so threads do not multiply decode memory.
 threads = int(os.environ.get("CIVICREPORT_WEB_THREADS") or 4)
 worker_class = "gthread"
 
