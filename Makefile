@@ -7,6 +7,7 @@ PORT ?= 5000
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.bench-installed
 BENCH_CASES ?= 1000000
+BENCH_SUBMISSIONS ?= 300
 
 .PHONY: run test install migrate demo bench clean serve-prod
 
@@ -41,7 +42,7 @@ test: install
 
 # Every benchmark and one table against the targets; BENCH_CASES=100000 for a shorter queue run.
 bench: $(BENCH_STAMP)
-	$(PY) bench/summary.py --cases $(BENCH_CASES)
+	$(PY) bench/summary.py --cases $(BENCH_CASES) --submissions $(BENCH_SUBMISSIONS)
 
 $(BENCH_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test,bench]' 2>&1 | grep -v '^WARNING: Location' || true

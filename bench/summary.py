@@ -1,6 +1,6 @@
 """All benchmarks and one table of figures against the issues' targets (``make bench``).
 
-    .venv/bin/python bench/summary.py [--cases 1000000] [--out DIR]
+    .venv/bin/python bench/summary.py [--cases 1000000] [--submissions 300] [--out DIR]
     .venv/bin/python bench/summary.py --from DIR      # the table of an earlier run only
 
 Runs bench/ingest.py, bench/queue.py (on a fresh PostgreSQL database with ``--cases``
@@ -26,7 +26,7 @@ import _common as common  # noqa: E402
 BENCH = Path(__file__).resolve().parent
 
 
-def run_all(out, cases):
+def run_all(out, cases, submissions):
     """Run the four benches; returns {name: (exit status, seconds)}."""
     runs = {}
 
@@ -42,7 +42,7 @@ def run_all(out, cases):
     run("ingest")
     with common.postgres_database("queue") as url:
         run("queue", "--database-url", url, "--cases", str(cases))
-    run("load", "--quick")
+    run("load", "--quick", "--submissions", str(submissions))
     run("memory")
     return runs
 
@@ -111,13 +111,14 @@ def print_table(table, runs=None):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=1_000_000, help="cases for bench/queue.py")
+    parser.add_argument("--submissions", type=int, default=300, help="for bench/load.py --quick (at most 300)")
     parser.add_argument("--out", type=Path, default=common.CACHE / "results", help="where the JSON figures go")
     parser.add_argument("--from", dest="source", type=Path, help="only print the table of an earlier run")
     args = parser.parse_args()
     runs = None
     if args.source is None:
         args.out.mkdir(parents=True, exist_ok=True)
-        runs = run_all(args.out, args.cases)
+        runs = run_all(args.out, args.cases, args.submissions)
     table = rows(args.source or args.out)
     print_table(table, runs)
     sys.exit(0 if all(met is not False for *_, met in table) else 1)
