@@ -55,7 +55,7 @@ STATS_TARGET_MS = 1000
 CHUNK = 20_000  # cases generated and copied per round
 REPORT_COLUMNS = [c.name for c in Report.__table__.columns]
 EVENT_COLUMNS = [c.name for c in ReportEvent.__table__.columns if c.name != "id"]
-REPORT_ROW, EVENT_ROW = itemgetter(*REPORT_COLUMNS), itemgetter(*EVENT_COLUMNS)
+EVENT_ROW = itemgetter(*EVENT_COLUMNS)
 REPORT_TIMES = [c.name for c in Report.__table__.columns if isinstance(c.type, UTCDateTime)]
 EVENT_TIMES = [c.name for c in ReportEvent.__table__.columns if isinstance(c.type, UTCDateTime)]
 
@@ -222,10 +222,13 @@ def copy_cases(conn, cases, first_id):
     for offset, case in enumerate(cases):
         case.id = first_id + offset
     events = 0
+    # Columns the generator leaves out (added by later migrations) take their server defaults.
+    columns = [name for name in REPORT_COLUMNS if name in cases[0].row or name in ("id", "duplicate_of_id")]
+    report_row = itemgetter(*columns)
     with conn.cursor() as cursor:
-        with cursor.copy(f"COPY report ({', '.join(REPORT_COLUMNS)}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY report ({', '.join(columns)}) FROM STDIN") as copy:
             for case in cases:
-                copy.write_row(_report_values(case))
+                copy.write_row(report_row(_report_values(case)))
         with cursor.copy(f"COPY report_event ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy:
             for case in cases:
                 for event in case.events:
@@ -241,7 +244,7 @@ def _report_values(case):
     row.update(id=case.id, duplicate_of_id=case.duplicate_of.id if case.duplicate_of else None,
                suggested_categories=_json(row["suggested_categories"]))
     _naive(row, REPORT_TIMES)
-    return REPORT_ROW(row)
+    return row
 
 
 def _event_values(report_id, event):
@@ -258,7 +261,7 @@ def _json(value):
 def _naive(row, names):
     """The generator's aware UTC datetimes as the naive UTC values UTCDateTime columns hold."""
     for name in names:
-        if row[name] is not None:
+        if row.get(name) is not None:
             row[name] = row[name].replace(tzinfo=None)
 
 
