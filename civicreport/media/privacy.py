@@ -24,7 +24,7 @@ _CELLS = 6
 _DIGEST_DECIMALS = 4
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Region:
     """A rectangle to blur, as fractions of the upright image (0 = left/top, 1 = right/bottom)."""
 
