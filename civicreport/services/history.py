@@ -507,6 +507,8 @@ class HistoryGenerator:
             "rating_comment": None, "channel": "monitor" if monitor else "citizen",
             "reporter_user_id": monitor.user_id if monitor else None, "receipt_token_hash": None, "contact": None,
             "created_at": created_at, "updated_at": created_at, "closed_at": None, "version": 1,
+            "photo_age_s": None, "evidence_flags": None, "evidence_flagged": False, "device_id": None,
+            "reporter_anonymised_at": None,
         }
 
     def _point(self, place):
