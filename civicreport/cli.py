@@ -9,7 +9,7 @@ from flask_migrate import upgrade
 from .errors import AppError
 from .services import auth, deadlines, history, reference_data, stats
 from .services import abuse, retention
-from .services import maintenance
+from .services import maintenance, privacy_pass
 from .services.worker import run_worker
 
 
@@ -93,8 +93,9 @@ def create_user(name, role, unit_code, password, token_days):
 @click.option("--once", is_flag=True, help="Run one round and exit.")
 @click.option("--interval", type=float, help="Seconds between rounds (default WORKER_INTERVAL).")
 def worker(once, interval):
-    """Deliver notifications with retries and raise warning/overdue events on deadlines."""
-    jobs = (deadlines.scan, stats.settle_closed_months, maintenance.PeriodicMediaGc())
+    """Deliver notifications with retries, raise warning/overdue events on deadlines, blur photos
+    uploaded in PRIVACY_MODE=worker."""
+    jobs = (deadlines.scan, stats.settle_closed_months, maintenance.PeriodicMediaGc(), privacy_pass.clear_pending)
     counts = run_worker(once=once, interval=interval, jobs=jobs)
     if once:
         click.echo(" ".join(f"{key}={value}" for key, value in counts.items()))

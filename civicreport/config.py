@@ -36,6 +36,10 @@ DEFAULTS = {
     "JPEG_QUALITY": 82,
     "PRIVACY_DETECTOR": "opencv",  # faces and plates blurred in public derivatives; "none" to switch off
     "PRIVACY_DETECT_PX": 640,  # long side of the copy the detector scans (larger finds smaller faces, slower)
+    # "inline": detect while the upload is processed; "worker": the worker's privacy pass does it
+    # later, and public views show no URL for a photo until then.
+    "PRIVACY_MODE": "inline",
+    "PRIVACY_PASS_BATCH": 50,  # photos the worker's privacy pass checks per round
     "PHOTO_GPS_MISMATCH_M": 200.0,
     "TIMEZONE": "Asia/Shanghai",
     "PUBLIC_ID_PREFIX": "QJ",

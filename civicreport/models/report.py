@@ -2,7 +2,7 @@
 from datetime import date, datetime
 
 from sqlalchemy import (
-    JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, event,
+    JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, event, false, text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -139,6 +139,13 @@ class Media(db.Model):
     """One uploaded photo; objects are shared by content hash, rows are per upload."""
 
     __tablename__ = "media"
+    # Partial: the worker's privacy pass looks for the few pending rows among all photos. Each
+    # predicate is spelled the way SQLAlchemy renders ``WHERE privacy_pending`` for that
+    # database, or its planner ignores the index.
+    __table_args__ = (
+        Index("ix_media_privacy_pending", "created_at",
+              postgresql_where=text("privacy_pending"), sqlite_where=text("privacy_pending = 1")),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
@@ -163,6 +170,9 @@ class Media(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     uploader_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # True while the derivatives are unchecked for faces and plates (PRIVACY_MODE=worker):
+    # they live under pending/ keys and public views show no URL for them.
+    privacy_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     report: Mapped[Report | None] = relationship(back_populates="media")
 

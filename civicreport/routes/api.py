@@ -123,7 +123,8 @@ def queue_list():
         until=params["until"], text=params["q"], sort=params["sort"],
         limit=queue.page_limit(params["limit"]), cursor=params["cursor"],
     )
-    return queue_page(queue.search(filters, _user()), params["format"])
+    user = _user()
+    return queue_page(queue.search(filters, user), params["format"], actor_for(user))
 
 
 def _single(args):

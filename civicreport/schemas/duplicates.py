@@ -1,7 +1,7 @@
 """Views of duplicate candidates and photo matches."""
 from marshmallow import RAISE, Schema, fields, validate
 
-from ..services.media_urls import object_url
+from ..services.media_urls import object_url, public_photos
 
 
 class DuplicateQuerySchema(Schema):
@@ -15,6 +15,7 @@ class DuplicateQuerySchema(Schema):
 
 
 def _brief(report):
+    photos = public_photos(report.media)  # the reporter sees these candidates too
     return {
         "id": report.public_id,
         "status": report.status,
@@ -22,7 +23,7 @@ def _brief(report):
         "description": report.description,
         "created_at": report.created_at.isoformat(),
         "support_count": report.support_count,
-        "thumb_url": object_url(report.media[0].thumb_key) if report.media else None,
+        "thumb_url": object_url(photos[0].thumb_key) if photos else None,
     }
 
 

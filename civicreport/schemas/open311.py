@@ -12,7 +12,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from ..models.category import CATEGORY_GROUPS
 from ..services.backends import local_zone
-from ..services.media_urls import object_url
+from ..services.media_urls import object_url, public_photos
 from ..services.workflow import OPEN_STATES
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -166,7 +166,7 @@ def definition_view(category):
 
 def request_view(report):
     """The public view of a report as a service request: derivative photo only, no contact."""
-    evidence = [m for m in report.media if m.kind == "evidence"]
+    evidence = [m for m in public_photos(report.media) if m.kind == "evidence"]
     notes = STATUS_NOTES.get(report.status, report.status)
     if report.status == "duplicate" and report.duplicate_of is not None:
         notes = f"与 {report.duplicate_of.public_id} 为同一问题，已合并"

@@ -3,7 +3,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, valid
 
 from ..models.report import STATUSES
 from ..services.deadlines import is_overdue, is_warning
-from ..services.media_urls import object_url
+from ..services.media_urls import object_url, public_photos
 
 
 class CommaList(fields.Field):
@@ -61,8 +61,10 @@ class QueueQuerySchema(Schema):
         return data
 
 
-def queue_item(report, now):
-    thumb = report.media[0].thumb_key if report.media else None
+def queue_item(report, now, private=False):
+    """One case; ``private``: the viewer may see originals, so unchecked photos count too."""
+    photos = report.media if private else public_photos(report.media)
+    thumb = photos[0].thumb_key if photos else None
     return {
         "id": report.public_id,
         "status": report.status,
@@ -86,8 +88,8 @@ def queue_item(report, now):
     }
 
 
-def queue_page(page, fmt):
-    items = [queue_item(r, page.now) for r in page.reports]
+def queue_page(page, fmt, actor):
+    items = [queue_item(r, page.now, actor.sees_private(r)) for r in page.reports]
     next_cursor = page.next_cursor
     if fmt == "json":
         return {"items": items, "next_cursor": next_cursor}

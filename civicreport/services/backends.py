@@ -18,6 +18,7 @@ LIMITS = "civicreport.photo_limits"
 SENDERS = "civicreport.senders"
 DETECTOR = "civicreport.privacy_detector"
 DECODE_GATE = "civicreport.decode_gate"
+PRIVACY_MODES = ("inline", "worker")  # where faces and plates are found: in the upload or the worker
 
 
 class GridIndexSlot:
@@ -37,6 +38,8 @@ def init_app(app):
     app.extensions[GRID] = GridIndexSlot()
     app.extensions[SENDERS] = build_senders(cfg)
     app.extensions[DETECTOR] = build_detector(cfg["PRIVACY_DETECTOR"], cfg["PRIVACY_DETECT_PX"])
+    if cfg["PRIVACY_MODE"] not in PRIVACY_MODES:
+        raise ValueError(f"unknown PRIVACY_MODE {cfg['PRIVACY_MODE']!r}; expected one of {PRIVACY_MODES}")
     app.extensions[LIMITS] = Limits(
         max_bytes=cfg["MAX_PHOTO_BYTES"],
         max_pixels=cfg["MAX_PHOTO_PIXELS"],

@@ -53,10 +53,11 @@ def upload_media(data, user, idempotency_key=None):
 
 
 def _store_media(data, user, remember):
-    photo = photos.process(data)
+    pending = photos.privacy_deferred()
+    photo = photos.process(data, detect=not pending)
     batch = photos.new_batch()
     try:
-        media = photos.store(batch, data, photo, uploader=user)
+        media = photos.store(batch, data, photo, uploader=user, pending=pending)
         db.session.add(media)
         body = UploadedPhotoSchema().dump(media)
         remember(201, "media", media.id)
@@ -101,7 +102,8 @@ def _create(data, uploads, user, remember, nonce, channel=None, client_data=None
     _check_photo_count(len(uploads) + len(data["media_ids"]), required=channel not in PHOTO_OPTIONAL_CHANNELS)
     category = _category(data["category"])
     attached = _unattached_media(data["media_ids"])
-    processed = [photos.process(raw, index) for index, raw in enumerate(uploads)]
+    pending = photos.privacy_deferred()
+    processed = [photos.process(raw, index, detect=not pending) for index, raw in enumerate(uploads)]
     facts = [evidence.PhotoFacts(m.gps_lat, m.gps_lon, m.taken_at) for m in attached]
     facts += [evidence.PhotoFacts(p.meta.gps_lat, p.meta.gps_lon, p.meta.taken_at) for p in processed]
     location = _location(data, facts)
@@ -113,7 +115,7 @@ def _create(data, uploads, user, remember, nonce, channel=None, client_data=None
     batch = photos.new_batch()
     try:
         new_media = [
-            photos.store(batch, raw, photo, uploader=user, position=len(attached) + i)
+            photos.store(batch, raw, photo, uploader=user, position=len(attached) + i, pending=pending)
             for i, (raw, photo) in enumerate(zip(uploads, processed))
         ]
         report = _new_report(data, location, cell, routed, category, user, channel)

@@ -7,3 +7,8 @@ from .backends import storage
 def object_url(key):
     """A URL a client can fetch; callers put originals only into staff views."""
     return storage().public_url(key) or url_for("media_files.object", key=key, _external=True)
+
+
+def public_photos(media):
+    """The photos public views may show: all but those awaiting the privacy pass."""
+    return [m for m in media if not m.privacy_pending]

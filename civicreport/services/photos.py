@@ -1,13 +1,15 @@
 """Storing processed photos: objects first, rows second; what a failed request stored goes to gc-media."""
+import hashlib
 import logging
 import uuid
 
+from flask import current_app
 from sqlalchemy import select
 
-from ..errors import AppError
+from ..errors import AppError, NotFound
 from ..extensions import db
 from ..media.images import process_photo
-from ..media.privacy import regions_digest
+from ..media.privacy import NullDetector, regions_digest
 from ..media.storage import object_keys
 from ..models import Media
 from .backends import decode_gate, local_zone, photo_limits, privacy_detector, storage
@@ -61,16 +63,22 @@ def delete_unreferenced(keys):
         log.exception("could not delete replaced objects %s", sorted(keys))
 
 
-def process(data, index=None, manual=()):
-    """Run the image pipeline, blurring what the privacy detector finds and ``manual`` regions;
-    errors carry the photo's position for multi-photo requests."""
+def privacy_deferred():
+    """Whether uploads leave face/plate detection to the worker's privacy pass (PRIVACY_MODE=worker)."""
+    return current_app.config["PRIVACY_MODE"] == "worker"
+
+
+def process(data, index=None, manual=(), detect=True):
+    """Run the image pipeline, blurring ``manual`` regions and, with ``detect``, what the
+    privacy detector finds; errors carry the photo's position for multi-photo requests."""
+    detector = privacy_detector() if detect else NullDetector()
     try:
         # One decode at a time per process (PHOTO_DECODES_PER_PROCESS): a 16 MP HEIC needs
         # ~140 MB while it is decoded, and the other threads of a gunicorn worker mostly
         # wait on uploads, the database or the store. Worker processes give the parallelism.
         with decode_gate():
             return process_photo(
-                data, photo_limits(), default_tz=local_zone(), detector=privacy_detector(), manual=manual
+                data, photo_limits(), default_tz=local_zone(), detector=detector, manual=manual
             )
     except AppError as err:
         if index is not None:
@@ -78,14 +86,34 @@ def process(data, index=None, manual=()):
         raise
 
 
-def derivative_keys(photo):
-    """Keys of the original and of the derivatives with exactly these blurred regions."""
-    return object_keys(photo.sha256, photo.format, regions_digest(photo.regions))
+def derivative_keys(photo, pending=False):
+    """Keys of the original and of the derivatives with exactly these blurred regions
+    (under pending/ for derivatives the privacy pass has yet to check)."""
+    return object_keys(photo.sha256, photo.format, regions_digest(photo.regions), pending=pending)
 
 
-def store(batch, data, photo, *, kind="evidence", uploader=None, position=0):
-    """Put the original and both derivatives, and return an unsaved ``Media`` row."""
-    keys = derivative_keys(photo)
+def original_bytes(media):
+    """The original bytes of a photo, checked against the sha256 recorded at upload.
+
+    Raises NotFound(original_missing), AppError(original_mismatch) or ServiceUnavailable.
+    """
+    try:
+        data = storage().get(media.original_key)
+    except KeyError:
+        raise NotFound("原图不存在，无法重新生成", code="original_missing") from None
+    if hashlib.sha256(data).hexdigest() != media.sha256:
+        log.error("original %s does not match its recorded sha256", media.original_key)
+        raise AppError("原图校验失败", code="original_mismatch")
+    return data
+
+
+def store(batch, data, photo, *, kind="evidence", uploader=None, position=0, pending=False):
+    """Put the original and both derivatives, and return an unsaved ``Media`` row.
+
+    ``pending``: nothing was detected yet (PRIVACY_MODE=worker); the derivatives go under
+    pending/ keys and the row waits for the worker's privacy pass.
+    """
+    keys = derivative_keys(photo, pending)
     batch.put(keys["original"], data, photo.content_type)
     batch.put(keys["display"], photo.display, "image/jpeg")
     batch.put(keys["thumb"], photo.thumb, "image/jpeg")
@@ -113,6 +141,7 @@ def store(batch, data, photo, *, kind="evidence", uploader=None, position=0):
         kind=kind,
         uploader_user_id=uploader.id if uploader else None,
         position=position,
+        privacy_pending=pending,
     )
 
 

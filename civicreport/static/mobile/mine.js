@@ -78,8 +78,9 @@ function card(view) {
 function thumbs(title, photos, kind) {
   if (!photos.length) return null;
   return el("section", { class: `photos-${kind}` }, el("h3", {}, title), el("div", { class: "thumbs" },
-    photos.map((p) => el("a", { href: p.display_url, target: "_blank", rel: "noopener" },
-      el("img", { src: p.thumb_url, alt: title, loading: "lazy", width: p.thumb_size[0], height: p.thumb_size[1] })))));
+    photos.map((p) => p.pending ? el("span", { class: "thumb-pending" }, "人脸车牌遮挡中")
+      : el("a", { href: p.display_url, target: "_blank", rel: "noopener" },
+        el("img", { src: p.thumb_url, alt: title, loading: "lazy", width: p.thumb_size[0], height: p.thumb_size[1] })))));
 }
 
 function timeline(events) {

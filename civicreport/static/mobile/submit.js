@@ -135,7 +135,8 @@ async function upload(photo) {
     }
   }
   if (photo.removed) return;
-  photo.node.querySelector("img").src = photo.media.thumb_url; // upright, and HEIC shows too
+  // Upright, and HEIC shows too; a photo still awaiting the privacy pass has no URL: keep the local preview.
+  if (photo.media.thumb_url) photo.node.querySelector("img").src = photo.media.thumb_url;
   show(photo, "done", photo.media.gps ? "已上传·含位置" : "已上传");
   location.setPhotoPoint(firstPhotoPoint());
 }

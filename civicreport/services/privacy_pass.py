@@ -1,0 +1,130 @@
+"""The worker's privacy pass (PRIVACY_MODE=worker): faces and plates found after the upload.
+
+In worker mode an upload stores its derivatives unchecked under pending/ keys (never
+served to the public) and marks the row ``privacy_pending``; public views show no URL for
+it. The pass runs the detector on the stored display derivative (an upright ≤1280 px
+JPEG, far cheaper to decode than the original; the regions are fractions of the upright
+picture, so they fit the original as they are), renders the public derivatives from the
+original through the same pipeline as an inline upload, with those regions, stores them
+under the keys inline mode gives, and switches the row's keys and clears the flag in one
+UPDATE. Like redaction, it then deletes the replaced pending objects once no row refers
+to them.
+
+Nothing is half-done: until that UPDATE commits the row keeps its pending keys and flag,
+so a pass that fails or dies is simply repeated in a later round; objects it stored
+meanwhile are left for gc-media (the retry stores the same keys again).
+"""
+import io
+import logging
+
+from flask import current_app
+from PIL import Image
+from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..errors import ServiceUnavailable
+from ..extensions import db
+from ..models import Media
+from . import photos
+from .backends import privacy_detector, storage
+
+log = logging.getLogger(__name__)
+
+
+def clear_pending(limit=None):
+    """Worker job: clear up to ``limit`` (PRIVACY_PASS_BATCH) pending photos, oldest first.
+
+    Each photo is claimed, checked and committed on its own; on PostgreSQL the claim is
+    ``FOR UPDATE SKIP LOCKED``, so several workers share a backlog and never check one
+    photo twice at once (SQLite has no row locks: run one worker there). A photo that
+    fails (original missing or unreadable, a detector error) stays pending, is logged and
+    skipped for the rest of the round. Returns the number cleared. Raises
+    ServiceUnavailable and database errors after rolling back; photos cleared before
+    stay cleared.
+    """
+    limit = current_app.config["PRIVACY_PASS_BATCH"] if limit is None else limit
+    cleared, skipped = 0, set()
+    while cleared < limit:
+        media = _claim_next(skipped)
+        if media is None:
+            break
+        media_id = media.id
+        try:
+            cleared += clear(media)
+        except (ServiceUnavailable, SQLAlchemyError):
+            db.session.rollback()
+            raise
+        except Exception:  # one photo the pipeline cannot handle must not hold up the others
+            db.session.rollback()
+            skipped.add(media_id)
+            log.exception("privacy pass: photo %s stays pending", media_id)
+    if cleared:
+        log.info("privacy pass: %d photo(s) cleared for public views", cleared)
+    return cleared
+
+
+def _claim_next(skipped):
+    query = (
+        select(Media)
+        .where(Media.privacy_pending, Media.id.not_in(list(skipped)))
+        .order_by(Media.created_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)  # SQLAlchemy leaves this out on SQLite
+    )
+    return db.session.scalars(query).first()
+
+
+def clear(media):
+    """Blur what the detector finds in a claimed pending photo and commit it as cleared.
+
+    Returns 1, or 0 when someone else (a redaction) cleared the photo meanwhile, whose
+    derivatives then stay. Raises NotFound(original_missing), AppError(original_mismatch),
+    ValidationFailed (original unreadable) or ServiceUnavailable, committing nothing.
+    """
+    regions = _detected(media)
+    original = photos.original_bytes(media)
+    if regions is None:  # the pending display is gone: detect on the original, as inline mode does
+        photo = photos.process(original)
+    else:
+        photo = photos.process(original, manual=regions, detect=False)
+    keys = photos.derivative_keys(photo)
+    old_keys = {media.display_key, media.thumb_key}
+    batch = photos.new_batch()
+    try:
+        batch.put(keys["display"], photo.display, "image/jpeg")
+        batch.put(keys["thumb"], photo.thumb, "image/jpeg")
+        switched = _switch(media, keys)
+        db.session.commit()
+    except BaseException:
+        batch.discard()
+        raise
+    if not switched:
+        batch.discard()
+        return 0
+    photos.delete_unreferenced(old_keys - {keys["display"], keys["thumb"]})
+    if photo.regions:
+        log.info("photo %s: %d area(s) blurred by the privacy pass", media.id, len(photo.regions))
+    return 1
+
+
+def _detected(media):
+    """Regions the detector finds on the stored display derivative; None if it is missing."""
+    try:
+        data = storage().get(media.display_key)
+    except KeyError:
+        log.warning("photo %s: pending display %s missing; detecting on the original", media.id, media.display_key)
+        return None
+    with Image.open(io.BytesIO(data)) as display:
+        return tuple(privacy_detector().detect(display))
+
+
+def _switch(media, keys):
+    """Point the row at the public derivatives if it is still pending with the keys we read
+    (without row locks, on SQLite, a redaction may have cleared it meanwhile); True if so."""
+    result = db.session.execute(
+        update(Media)
+        .where(Media.id == media.id, Media.privacy_pending, Media.display_key == media.display_key)
+        .values(display_key=keys["display"], thumb_key=keys["thumb"], privacy_pending=False)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1

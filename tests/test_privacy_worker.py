@@ -1,0 +1,269 @@
+"""PRIVACY_MODE=worker: uploads skip face/plate detection, public views show no URL for the
+photo until the worker's privacy pass has blurred it, and the pass renders exactly what an
+inline upload would have stored. Runs on SQLite + local storage and PostgreSQL + S3."""
+import hashlib
+import io
+import json
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from civicreport import create_app
+from civicreport.errors import ServiceUnavailable
+from civicreport.extensions import db
+from civicreport.media.images import process_photo
+from civicreport.media.privacy import OpenCVDetector, Region
+from civicreport.media.storage import object_keys
+from civicreport.models import Media
+from civicreport.services.privacy_pass import clear_pending
+from tests.faces import BACKGROUND, FACE, SIZE, edge_energy, face_photo, open_image, scaled, street_scene
+from tests.factories import INSIDE, make_geography, make_rule, make_unit, make_user
+from tests.test_failures import FailingOnPut
+from tests.test_intake import fetch, post_report
+
+DETECTOR = "civicreport.privacy_detector"
+STORAGE = "civicreport.storage"
+INNER_FACE = (FACE[0] + FACE[2] * 15 // 100, FACE[1] + FACE[3] * 30 // 100, FACE[2] * 70 // 100, FACE[3] * 55 // 100)
+
+
+class CountingDetector:
+    """Our ``Detector`` interface around a real detector, counting how often it runs."""
+
+    name = "counting"
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.calls = 0
+
+    def detect(self, image):
+        self.calls += 1
+        return self.inner.detect(image)
+
+
+class FixedDetector:
+    """Always "finds" the drawn face's box: inline and worker runs see the same regions."""
+
+    name = "fixed"
+
+    def detect(self, image):
+        return [Region.from_pixels(*FACE, SIZE, kind="face")]
+
+
+@pytest.fixture(scope="module")
+def opencv():
+    return OpenCVDetector()
+
+
+@pytest.fixture
+def worker_mode(app, monkeypatch, opencv):
+    """The app in worker mode with a counting OpenCV detector; both restored afterwards."""
+    counting = CountingDetector(opencv)
+    monkeypatch.setitem(app.config, "PRIVACY_MODE", "worker")
+    monkeypatch.setitem(app.extensions, DETECTOR, counting)
+    return counting
+
+
+@pytest.fixture
+def grid(ctx):
+    make_geography()
+    make_rule(make_unit("cgj", "urban_management", "区城市管理局"), major="06")
+    _, supervisor = make_user("sup", "supervisor")
+    _, monitor = make_user("mon", "monitor")
+    return {"supervisor": supervisor, "monitor": monitor}
+
+
+def submit(client, raw):
+    response = post_report(client, [raw], lat=INSIDE[0], lon=INSIDE[1], category="06010")
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def public_photo(client, report_id, headers=None):
+    return client.get(f"/api/v1/reports/{report_id}", headers=headers or {}).get_json()["photos"][0]
+
+
+def media_row():
+    db.session.rollback()  # see what the requests and the pass committed
+    return db.session.scalar(select(Media))
+
+
+def run_worker_once(app):
+    result = app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+
+
+def face_detail(client, url, raw, headers=None):
+    """Detail left in the face box of the derivative at ``url``, as a share of the unblurred one."""
+    status, data = fetch(client, url, headers)
+    assert status == 200, url
+    shown, reference = open_image(data), open_image(process_photo(raw).display)
+    face, background = scaled(INNER_FACE, SIZE, shown.size), scaled(BACKGROUND, SIZE, shown.size)
+    assert edge_energy(shown, background) == pytest.approx(edge_energy(reference, background), rel=0.05)
+    return edge_energy(shown, face) / edge_energy(reference, face)
+
+
+def test_upload_skips_detection_and_the_pass_blurs_the_face(app, client, grid, storage, worker_mode):
+    raw = face_photo()
+    body = submit(client, raw)
+    assert worker_mode.calls == 0  # nothing was detected inside the request
+    assert body["photos"][0]["pending"] is True
+    assert body["photos"][0]["display_url"] is None and body["photos"][0]["thumb_url"] is None
+
+    shown = public_photo(client, body["id"])
+    assert shown["pending"] is True and shown["display_url"] is None and shown["thumb_url"] is None
+    receipt = client.post("/api/v1/receipts/lookup", json={"receipts": [
+        {"id": body["id"], "receipt_token": body["receipt_token"]}]}).get_json()
+    assert receipt["reports"][0]["photos"][0]["display_url"] is None
+
+    media = media_row()
+    pending_keys = {media.display_key, media.thumb_key}
+    assert media.privacy_pending and all(key.startswith("pending/") for key in pending_keys)
+    plain = object_keys(media.sha256, "jpeg")  # the keys a photo's public sha256 gives away
+    assert not storage.exists(plain["display"]) and not storage.exists(plain["thumb"])
+    if app.config["STORAGE"] == "local":
+        assert client.get(f"/media/{media.display_key}").status_code == 403
+    staff = public_photo(client, body["id"], grid["supervisor"])  # staff views are unchanged
+    assert staff["pending"] is True
+    assert face_detail(client, staff["display_url"], raw, grid["supervisor"]) > 0.9  # not blurred yet
+
+    run_worker_once(app)
+    assert worker_mode.calls == 1
+    shown = public_photo(client, body["id"])
+    assert shown["pending"] is False
+    assert face_detail(client, shown["display_url"], raw) < 0.2
+    thumb = open_image(fetch(client, shown["thumb_url"])[1])
+    reference_thumb = open_image(process_photo(raw).thumb)
+    small_face = scaled(INNER_FACE, SIZE, thumb.size)
+    assert edge_energy(thumb, small_face) < 0.3 * edge_energy(reference_thumb, small_face)
+
+    staff = public_photo(client, body["id"], grid["supervisor"])
+    status, original = fetch(client, staff["original_url"], grid["supervisor"])
+    assert status == 200 and original == raw and hashlib.sha256(original).hexdigest() == staff["sha256"]
+    assert not any(storage.exists(key) for key in pending_keys)  # deleted, as redaction does
+
+
+def test_the_pass_stores_what_an_inline_upload_stores(app, client, grid, storage, monkeypatch):
+    """Same regions, same pipeline: the worker's public derivatives are the inline ones, key and bytes."""
+    monkeypatch.setitem(app.extensions, DETECTOR, FixedDetector())
+    raw = face_photo()
+    submit(client, raw)
+    inline = media_row()
+    inline_keys = inline.display_key, inline.thumb_key
+    inline_bytes = [storage.get(key) for key in inline_keys]
+
+    monkeypatch.setitem(app.config, "PRIVACY_MODE", "worker")
+    later = submit(client, raw)
+    assert public_photo(client, later["id"])["display_url"] is None
+    assert clear_pending() == 1
+    db.session.expire_all()
+    worker = db.session.get(Media, later["photos"][0]["id"])
+    assert (worker.display_key, worker.thumb_key) == inline_keys
+    assert [storage.get(key) for key in inline_keys] == inline_bytes
+    assert not worker.privacy_pending
+
+
+def test_regions_found_on_the_display_fit_a_sideways_original(app, client, grid, worker_mode):
+    """A phone's sideways JPEG (EXIF orientation 6): the display derivative is upright, and
+    the face found there is blurred where it is in the upright original."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    street_scene().transpose(Image.Transpose.ROTATE_90).save(out, "JPEG", quality=92, exif=exif.tobytes())
+    raw = out.getvalue()
+    body = submit(client, raw)
+    assert clear_pending() == 1 and worker_mode.calls == 1
+    shown = public_photo(client, body["id"])
+    assert shown["display_size"] == [1280, 960]
+    assert face_detail(client, shown["display_url"], raw) < 0.2
+
+
+def test_queue_open311_and_duplicates_hide_pending_photos(app, client, grid, worker_mode):
+    body = submit(client, face_photo())
+    request_id = body["id"]
+
+    def views():
+        geojson = {who: client.get("/api/v1/queue?format=geojson", headers=grid[who]).get_json()
+                   for who in ("supervisor", "monitor")}
+        return {
+            "queue (supervisor)": geojson["supervisor"]["features"][0]["properties"]["thumb_url"],
+            "queue (monitor)": geojson["monitor"]["features"][0]["properties"]["thumb_url"],
+            "open311": client.get(f"/open311/v2/requests/{request_id}.json").get_json()[0]["media_url"],
+            "duplicates": client.get(f"/api/v1/duplicates?lat={INSIDE[0]}&lon={INSIDE[1]}")
+                                .get_json()["candidates"][0]["thumb_url"],
+        }
+
+    before = views()
+    assert before.pop("queue (supervisor)").split("?")[0].split("/pending/")[1].startswith("thumb/")
+    assert before == {"queue (monitor)": None, "open311": None, "duplicates": None}
+    assert clear_pending() == 1
+    after = views()
+    assert all(url and "pending/" not in url for url in after.values()), after
+
+
+def test_open311_and_media_first_uploads_wait_for_the_pass(app, client, grid, worker_mode):
+    _, hotline = make_user("hotline", "citizen")
+    key = hotline["Authorization"].split()[1]
+    response = client.post(f"/open311/v2/requests.json?api_key={key}", content_type="multipart/form-data",
+                           data={"service_code": "06010", "lat": INSIDE[0], "long": INSIDE[1],
+                                 "media": (io.BytesIO(face_photo()), "p.jpg")})
+    assert response.status_code == 201, response.data.decode()
+    uploaded = client.post("/api/v1/media", data={"photo": (io.BytesIO(face_photo(seed=7)), "q.jpg")},
+                           content_type="multipart/form-data")
+    assert uploaded.status_code == 201
+    photo = uploaded.get_json()
+    assert photo["pending"] is True and photo["display_url"] is None and photo["thumb_url"] is None
+    assert worker_mode.calls == 0
+    db.session.rollback()
+    assert db.session.scalar(select(Media).where(Media.privacy_pending.is_(False))) is None
+    assert clear_pending() == 2 and worker_mode.calls == 2
+
+
+def test_the_pass_is_idempotent_and_a_failed_pass_leaves_the_photo_pending(
+        app, client, grid, storage, worker_mode, monkeypatch):
+    body = submit(client, face_photo())
+    monkeypatch.setitem(app.extensions, STORAGE, FailingOnPut(storage, 2))  # dies after the new display
+    with pytest.raises(ServiceUnavailable):
+        clear_pending()
+    media = media_row()
+    assert media.privacy_pending and media.display_key.startswith("pending/")
+    assert public_photo(client, body["id"])["display_url"] is None
+
+    monkeypatch.setitem(app.extensions, STORAGE, storage)
+    assert clear_pending() == 1
+    media = media_row()
+    keys = media.display_key, media.thumb_key
+    assert clear_pending() == 0
+    run_worker_once(app)
+    media = media_row()
+    assert (media.display_key, media.thumb_key) == keys and not media.privacy_pending
+    assert worker_mode.calls == 2  # the failed pass and the one that finished; none after
+
+
+def test_redacting_a_pending_photo_runs_the_detector_too(app, client, grid, storage, worker_mode):
+    raw = face_photo()
+    body = submit(client, raw)
+    media_id = body["photos"][0]["id"]
+    pending_keys = {media_row().display_key, media_row().thumb_key}
+    response = client.post(f"/api/v1/reports/{body['id']}/media/{media_id}/redactions",
+                           json={"boxes": [{"x": 1100, "y": 820, "width": 300, "height": 200}]},
+                           headers=grid["supervisor"])
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["event"]["data"]["detected"] == 1
+    shown = public_photo(client, body["id"])
+    assert shown["pending"] is False and face_detail(client, shown["display_url"], raw) < 0.2
+    assert clear_pending() == 0  # nothing left for the pass
+    assert not any(storage.exists(key) for key in pending_keys)
+
+
+def test_public_outputs_carry_no_pending_key(app, client, grid, worker_mode):
+    body = submit(client, face_photo())
+    texts = [json.dumps(body), client.get(f"/api/v1/reports/{body['id']}").get_data(as_text=True),
+             client.get(f"/open311/v2/requests/{body['id']}.xml").get_data(as_text=True)]
+    assert all("pending/" not in text for text in texts)
+
+
+def test_unknown_privacy_mode_is_refused_at_start(tmp_path):
+    with pytest.raises(ValueError, match="PRIVACY_MODE"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "MEDIA_ROOT": str(tmp_path),
+                    "STORAGE": "local", "PRIVACY_MODE": "later"})
