@@ -89,7 +89,7 @@ def modes() -> None:
                     app.config["PRIVACY_MODE"] = mode
                     data = noisy_photo()
                     with app.test_request_context():
-                        upload[mode].append(timed(lambda: intake.upload_media(data, None)))
+                        upload[mode].append(timed(lambda data=data: intake.upload_media(data, None)))
             wall, cpu = timed(lambda: privacy_pass.clear_pending(limit=ROUNDS))
     inline, worker = ([statistics.median(t[i] for t in upload[m]) * 1000 for i in (0, 1)] for m in upload)
     print(f"\nPRIVACY_MODE, generated 4000x3000 JPEG per upload ({ROUNDS} uploads each, medians):")

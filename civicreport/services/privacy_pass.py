@@ -81,6 +81,7 @@ def clear(media):
     derivatives then stay. Raises NotFound(original_missing), AppError(original_mismatch),
     ValidationFailed (original unreadable) or ServiceUnavailable, committing nothing.
     """
+    media_id = media.id
     regions = _detected(media)
     original = photos.original_bytes(media)
     if regions is None:  # the pending display is gone: detect on the original, as inline mode does
@@ -99,11 +100,12 @@ def clear(media):
         batch.discard()
         raise
     if not switched:
+        log.info("photo %s was cleared meanwhile (redacted); the pass changed nothing", media_id)
         batch.discard()
         return 0
     photos.delete_unreferenced(old_keys - {keys["display"], keys["thumb"]})
     if photo.regions:
-        log.info("photo %s: %d area(s) blurred by the privacy pass", media.id, len(photo.regions))
+        log.info("photo %s: %d area(s) blurred by the privacy pass", media_id, len(photo.regions))
     return 1
 
 
