@@ -171,6 +171,7 @@ QUERIES = {
     "grid": "SELECT id FROM report WHERE grid_code = '500110001001001' ORDER BY created_at DESC LIMIT 50",
     "bbox": "SELECT id FROM report WHERE lat BETWEEN 29.03 AND 29.031 AND lon BETWEEN 106.64 AND 106.641",
     "priority": "SELECT id FROM report ORDER BY priority DESC, created_at DESC LIMIT 50",
+    "text": "SELECT id FROM report WHERE description ILIKE '%斑马线%' ORDER BY created_at DESC LIMIT 50",
 }
 
 
