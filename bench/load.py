@@ -50,8 +50,6 @@ import _common as common  # noqa: E402
 
 TARGET_RATE = 15.0  # submissions/s of 8 MP photos on this 2-core machine (issue 7)
 CATEGORIES = ("01001", "02001", "03001", "06001", "07001", "09001", "L90001")
-# The bench clients all come from 127.0.0.1; these settings keep per-IP limits out of the figures.
-BENCH_SETTINGS = {"CIVICREPORT_RATELIMIT_ENABLED": "false"}
 
 
 @dataclass
@@ -312,7 +310,7 @@ def summarise(plan, reads, retried, checked, cpu):
                                           "replay with another report"))
     lost += sum(1 for a in retried if a.status != 201)
     return {
-        "submissions": len(attempts), "answered": len(answered), "created_201": len(created),
+        "planned": plan.total, "submissions": len(attempts), "answered": len(answered), "created_201": len(created),
         "seconds": round(wall, 1),
         "submissions_per_s": round(len(created) / wall, 2) if wall else 0.0,
         "submissions_8mp_share": round(len(eight) / len(created), 2) if created else 0.0,
@@ -343,6 +341,8 @@ def _rounded(figures):
 def print_figures(f, args):
     print(f"\nload: {f['submissions']:,} submissions in {f['seconds']} s with {args.users} submitting "
           f"and {args.readers} queue-reading clients")
+    if f["submissions"] < f["planned"]:
+        print(f"  stopped by --max-seconds {args.max_seconds:g} after {f['submissions']:,} of {f['planned']:,}")
     print(f"  submissions/s (201 answers): {f['submissions_per_s']:.2f}   (target >= {TARGET_RATE:g} for 8 MP; "
           f"{f['submissions_8mp_share']:.0%} of them 8 MP)")
     line = "  {:24s} {:>6s} {:>8s} {:>8s} {:>8s} {:>8s}"
@@ -361,7 +361,11 @@ def print_figures(f, args):
     for k, v in i["examples"].items():
         print(f"    e.g. {k}: {v}")
     print(f"  integrity check: {'PASSED' if f['integrity_ok'] else 'FAILED'}")
-    print("  CPU seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in f["cpu_seconds"].items()))
+    print("  CPU seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in f["cpu_seconds"].items())
+          + f"; gunicorn workers per 201: {f['web_cpu_per_201_s']:.3f} s")
+    if f["privacy_mode"] == "worker":
+        print(f"  privacy pass backlog at the end: {f['privacy_pending_at_end']:,} photos not yet checked "
+              "(public views show them without URLs until then)")
 
 
 class Profiler:
@@ -450,25 +454,31 @@ def main():
     args = _arguments()
     with common.run_dir("load", keep=args.keep_logs) as logs, common.postgres_database("load") as url, \
             common.moto_s3(logs) as (endpoint, bucket, moto):
-        env = common.app_env(url, endpoint, bucket, {**BENCH_SETTINGS, **common.settings_env(args.setting)})
+        env = common.app_env(url, endpoint, bucket, {**common.BENCH_SETTINGS, **common.settings_env(args.setting)})
         tokens = common.prepare(env)
         points = common.grid_points(url)
         plan = Plan(args, points, tokens)
-        with common.gunicorn(env, logs, workers=args.workers, threads=args.threads) as (base, master):
+        with common.gunicorn(env, logs, workers=args.workers, threads=args.threads) as (base, master), \
+                common.flask_worker(env, logs) as worker:
             server = [psutil.Process(pid) for pid in common.worker_pids(master.pid)]
-            watched = {"gunicorn workers": server, "moto": [psutil.Process(moto.pid)],
-                       "load client": [psutil.Process()]}
+            watched = {"gunicorn workers": server, "flask worker": [psutil.Process(worker.pid)],
+                       "moto": [psutil.Process(moto.pid)], "load client": [psutil.Process()]}
             before = cpu_seconds(watched)
             profiler = Profiler([p.pid for p in server], logs) if args.profile else None
-            print(f"driving {plan.total:,} submissions at {base} ({len(server)} gunicorn workers) …", flush=True)
+            mode = env["CIVICREPORT_PRIVACY_MODE"]
+            print(f"driving {plan.total:,} submissions at {base} ({len(server)} gunicorn workers, "
+                  f"privacy detection {'in the worker' if mode == 'worker' else 'inline'}) …", flush=True)
             reads = drive(base, plan, args, tokens, points)
             after = cpu_seconds(watched)
             if profiler:
                 profiler.report()
             retried = retry_unanswered(base, plan)
+        pending = common.pending_photos(url)  # the worker has stopped: nothing moves under the check
         checked = integrity(url, endpoint, bucket, plan.attempts + retried)
         figures = summarise(plan, reads, retried, checked, {k: after[k] - before[k] for k in after})
-    figures["workers"] = len(server)
+    figures.update(workers=len(server), privacy_mode=mode, privacy_pending_at_end=pending,
+                   web_cpu_per_201_s=round(figures["cpu_seconds"]["gunicorn workers"]
+                                           / max(1, figures["created_201"]), 3))
     print_figures(figures, args)
     common.write_json(args.json, figures)
     met = figures["integrity_ok"] and figures["five_xx"] == 0 and figures["submissions_per_s"] >= TARGET_RATE
