@@ -68,6 +68,10 @@ def rows(out):
             ("load: 5xx answers", str(load["five_xx"]), "0", load["five_xx"] == 0),
             ("load: integrity (rows, objects, error shape)", "passed" if load["integrity_ok"] else "FAILED",
              "passed", load["integrity_ok"]),
+            (f"load: gunicorn CPU per submission ({load['workers']} workers)",
+             f"{load['web_cpu_per_201_s'] * 1000:.0f} ms", "", None),
+            (f"load: privacy pass backlog at the end (PRIVACY_MODE={load['privacy_mode']})",
+             f"{load['privacy_pending_at_end']:,}", "", None),
         ]
     else:
         table.append(("load test", "no figure", "≥ 15/s, 0 lost, 0 5xx", False))
@@ -85,7 +89,11 @@ def rows(out):
         table.append(("queue and monthly stats", "no figure", "< 100 ms, < 1 s", False))
     if memory:
         peak = memory["peak_rss_mb"]
-        table.append(("worker peak RSS, 16 MP HEIC + 12 MP JPEG", f"{peak:.0f} MB", "< 300 MB", peak < 300))
+        table.append(("gunicorn worker peak RSS, 16 MP HEIC + 12 MP JPEG", f"{peak:.0f} MB", "< 300 MB", peak < 300))
+        if memory.get("privacy_mode") == "worker":
+            peak = memory["worker_peak_rss_mb"]
+            table.append(("flask worker peak RSS, privacy pass of the same", f"{peak:.0f} MB", "< 300 MB",
+                          peak < 300 and not memory["privacy_pending"]))
     else:
         table.append(("worker peak RSS", "no figure", "< 300 MB", False))
     return table
