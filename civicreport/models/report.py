@@ -28,6 +28,9 @@ class Report(db.Model):
         Index("ix_report_created_at_id", "created_at", "id"),
         Index("ix_report_unit_id_created_at", "unit_id", "created_at"),
         Index("ix_report_priority_created_at", "priority", "created_at"),
+        # For ILIKE '%…%' in the queue's text search: trigrams on PostgreSQL (a plain index elsewhere).
+        Index("ix_report_description_trgm", "description",
+              postgresql_using="gin", postgresql_ops={"description": "gin_trgm_ops"}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
