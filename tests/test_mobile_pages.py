@@ -77,7 +77,7 @@ def test_pages_load_nothing_from_other_hosts_and_stay_small(ctx, client, path):
     page = client.get(path).get_data(as_text=True)
     urls = re.findall(r'(?:src|href)="([^"]+)"', page)
     assert urls and all(url.startswith("/") and not url.startswith("//") for url in urls)
-    scripts = ["shared/dom.js", "mobile/common.js", "mobile/store.js", "mobile/outbox.js", "mobile/mobile.css",
+    scripts = ["shared/common.js", "mobile/common.js", "mobile/store.js", "mobile/outbox.js", "mobile/mobile.css",
                f"mobile/{'submit' if path == '/m/' else 'mine'}.js"]
     if path == "/m/":
         scripts += ["mobile/location.js", "console/crs.js"]  # Leaflet loads only if the map opens

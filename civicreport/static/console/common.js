@@ -1,19 +1,11 @@
 // Shared by every console page: settings, login/logout, API calls, small DOM helpers.
 
-import { el } from "../shared/dom.js";
+import { ApiError, el } from "../shared/common.js";
 export const settings = JSON.parse(document.getElementById("console-settings").textContent);
 
 const TOKEN_KEY = "civicreport.token";
 
-export class ApiError extends Error {
-  constructor(status, body) {
-    const error = (body && body.error) || {};
-    super(error.message || `请求失败（HTTP ${status}）`);
-    this.status = status;
-    this.code = error.code;
-    this.details = error.details;
-  }
-}
+export { ApiError };
 
 function authHeaders() {
   const token = localStorage.getItem(TOKEN_KEY);

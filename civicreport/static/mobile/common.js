@@ -1,6 +1,6 @@
 // Shared by the citizen pages: settings, this phone's device id, API calls, small DOM helpers.
 
-import { el } from "../shared/dom.js";
+import { ApiError, el } from "../shared/common.js";
 export const settings = JSON.parse(document.getElementById("page-settings").textContent);
 
 const DEVICE_KEY = "civicreport.device";
@@ -31,15 +31,7 @@ export function deviceId() {
   }
 }
 
-export class ApiError extends Error {
-  constructor(status, body) {
-    const error = (body && body.error) || {};
-    super(error.message || `请求失败（HTTP ${status}）`);
-    this.status = status;
-    this.code = error.code;
-    this.details = error.details;
-  }
-}
+export { ApiError };
 
 // Server trouble or rate limits pass; anything else (422, 409 …) needs the citizen to change something.
 export function isTransient(status) {
