@@ -20,7 +20,7 @@ def pillow_limit():
 
 
 def test_pillow_bomb_guard_follows_max_photo_pixels(tmp_path, pillow_limit):
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "MEDIA_ROOT": str(tmp_path),
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "MEDIA_ROOT": str(tmp_path), "STORAGE": "local",
                       "MAX_PHOTO_PIXELS": 1000})
     assert Image.MAX_IMAGE_PIXELS == 1000
     with app.app_context(), pytest.raises(ValidationFailed) as err:
