@@ -414,10 +414,12 @@ class Profiler:
 
 
 def cpu_seconds(processes):
+    """CPU seconds per name, each process's own plus its reaped children's: gunicorn recycles
+    workers (max_requests), and a recycled worker's time lands in the master's children."""
     total = {}
     for name, procs in processes.items():
         seconds = 0.0
-        for proc in procs:
+        for proc in procs() if callable(procs) else procs:
             try:
                 times = proc.cpu_times()
                 seconds += times.user + times.system + times.children_user + times.children_system
@@ -461,7 +463,9 @@ def main():
         with common.gunicorn(env, logs, workers=args.workers, threads=args.threads) as (base, master), \
                 common.flask_worker(env, logs) as worker:
             server = [psutil.Process(pid) for pid in common.worker_pids(master.pid)]
-            watched = {"gunicorn workers": server, "flask worker": [psutil.Process(worker.pid)],
+            gunicorn = psutil.Process(master.pid)
+            watched = {"gunicorn workers": lambda: [gunicorn, *gunicorn.children()],
+                       "flask worker": [psutil.Process(worker.pid)],
                        "moto": [psutil.Process(moto.pid)], "load client": [psutil.Process()]}
             before = cpu_seconds(watched)
             profiler = Profiler([p.pid for p in server], logs) if args.profile else None
