@@ -55,6 +55,9 @@ DEFAULTS = {
     "SMTP_HOST": "",
     "SMTP_PORT": 25,
     "SMTP_FROM": "civicreport@localhost",
+    "SMTP_SECURITY": "starttls",  # "starttls" when the server offers it, "ssl" (port 465), or "none"
+    "SMTP_USERNAME": "",  # blank: no login
+    "SMTP_PASSWORD": "",
     "WORKER_INTERVAL": 5.0,
     "MAP_TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",  # blank: no tile layer
     "MAP_TILE_CRS": "wgs84",  # "gcj02" for 高德/腾讯 tiles: markers are shifted in the browser

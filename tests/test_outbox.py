@@ -3,6 +3,7 @@
 Time is driven by ``deliver_due(now=...)``; the network is real: a
 ThreadingHTTPServer on 127.0.0.1 that fails, stalls or accepts as scripted.
 """
+import base64
 import hashlib
 import hmac
 import json
@@ -82,13 +83,16 @@ class Receiver:
 
 
 class SmtpSink(socketserver.ThreadingTCPServer):
-    """Just enough SMTP for smtplib: accepts every message and keeps its raw text."""
+    """Just enough SMTP for smtplib: accepts every message and keeps its raw text.
+
+    It offers AUTH PLAIN (and keeps the decoded credentials) but never STARTTLS.
+    """
 
     daemon_threads = True
     allow_reuse_address = True
 
     def __init__(self):
-        self.messages = []
+        self.messages, self.logins = [], []
         super().__init__(("127.0.0.1", 0), self._Handler)
 
     class _Handler(socketserver.StreamRequestHandler):
@@ -98,8 +102,15 @@ class SmtpSink(socketserver.ThreadingTCPServer):
         def handle(self):
             self.reply("220 sink")
             for raw in self.rfile:
-                verb = raw.decode().strip().upper()
-                if verb.startswith("DATA"):
+                line = raw.decode().strip()
+                verb = line.upper()
+                if verb.startswith("EHLO"):
+                    self.reply("250-sink")
+                    self.reply("250 AUTH PLAIN")
+                elif verb.startswith("AUTH PLAIN "):
+                    self.server.logins.append(base64.b64decode(line.split()[2]).split(b"\0")[1:])
+                    self.reply("235 welcome")
+                elif verb.startswith("DATA"):
                     self.reply("354 go on")
                     self.server.messages.append(self._read_data())
                     self.reply("250 queued")
@@ -339,6 +350,37 @@ def test_email_goes_out_through_smtp_in_chinese(district, configure):
     assert body.startswith("返工通知\n\n案件 QJ20261123-0042（井盖缺失）派遣\n")
     assert "案件编号：QJ20261123-0042" in body and "备注：核查未通过，请返工" in body
     assert "处置时限" not in body and "event" not in body
+
+
+@pytest.fixture
+def smtp_sink():
+    sink = SmtpSink()
+    threading.Thread(target=sink.serve_forever, args=(0.05,), daemon=True).start()
+    yield sink
+    sink.shutdown()
+    sink.server_close()
+
+
+def test_smtp_login_goes_out_only_where_asked(district, configure, smtp_sink):
+    configure(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_sink.server_address[1], SMTP_SECURITY="none",
+              SMTP_USERNAME="notice@qj.example", SMTP_PASSWORD="s3cret-1")
+    queue("rework", email_unit(), note="核查未通过，请返工", deadline_at=None)
+    assert deliver_due(now=T0)["sent"] == 1
+    assert smtp_sink.logins == [[b"notice@qj.example", b"s3cret-1"]] and len(smtp_sink.messages) == 1
+
+
+def test_starttls_mode_never_sends_a_password_in_clear(district, configure, smtp_sink):
+    configure(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_sink.server_address[1], SMTP_SECURITY="starttls",
+              SMTP_USERNAME="notice@qj.example", SMTP_PASSWORD="secret")
+    message_id = queue("rework", email_unit(), note="核查未通过，请返工", deadline_at=None)
+    assert deliver_due(now=T0)["retried"] == 1
+    assert "no STARTTLS" in reload(message_id).last_error
+    assert smtp_sink.logins == [] and smtp_sink.messages == []
+
+
+def test_unknown_smtp_security_is_refused_at_start(app):
+    with pytest.raises(ValueError, match="SMTP_SECURITY"):
+        build_senders(app.config | {"SMTP_SECURITY": "tls1.0"})
 
 
 def test_enqueue_never_waits_for_the_receiver(district, configure):

@@ -9,6 +9,7 @@ import hmac
 import json
 import logging
 import smtplib
+import ssl
 import time
 import urllib.request
 from email.message import EmailMessage
@@ -127,15 +128,24 @@ def _unit_secret(message):
     return unit.delivery_secret if unit else None
 
 
+SMTP_SECURITY = ("starttls", "ssl", "none")
+
+
 class EmailSender:
     """Sends a plain-text Chinese e-mail to ``message.target`` through SMTP.
 
-    Raises ``DeliveryFailed("smtp not configured")`` when no host is set, and
-    ``DeliveryFailed`` for a missing address or any SMTP or network error.
+    ``security`` "ssl" connects with TLS (port 465); "starttls" upgrades the connection when
+    the server offers STARTTLS, and must upgrade before it logs in; "none" never encrypts.
+    Raises ValueError for another ``security``. ``send`` raises ``DeliveryFailed("smtp not
+    configured")`` when no host is set, and ``DeliveryFailed`` for a missing address, a login
+    the server refuses or cannot protect, or any SMTP or network error.
     """
 
-    def __init__(self, host, port, sender, timeout=10.0):
+    def __init__(self, host, port, sender, timeout=10.0, *, security="starttls", username="", password=""):
+        if security not in SMTP_SECURITY:
+            raise ValueError(f"SMTP_SECURITY must be one of {SMTP_SECURITY}, got {security!r}")
         self.host, self.port, self.sender, self.timeout = host, port, sender, timeout
+        self.security, self.username, self.password = security, username, password
 
     def send(self, message):
         if not self.host:
@@ -143,10 +153,30 @@ class EmailSender:
         if not message.target:
             raise DeliveryFailed("no e-mail address")
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            with self._connect() as smtp:
+                self._secure_and_login(smtp)
                 smtp.send_message(self._compose(message))
-        except OSError as err:  # smtplib.SMTPException is an OSError
+        except (OSError, UnicodeError) as err:  # SMTPException is an OSError; smtplib logs in with ASCII only
             raise DeliveryFailed(f"{type(err).__name__}: {err}") from None
+
+    def _connect(self):
+        if self.security == "ssl":
+            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=ssl.create_default_context())
+        return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+
+    def _secure_and_login(self, smtp):
+        """STARTTLS when asked and offered; the password never crosses an unencrypted "starttls" link."""
+        smtp.ehlo()
+        encrypted = self.security == "ssl"
+        if self.security == "starttls" and smtp.has_extn("starttls"):
+            smtp.starttls(context=ssl.create_default_context())
+            smtp.ehlo()
+            encrypted = True
+        if not self.username:
+            return
+        if self.security == "starttls" and not encrypted:
+            raise DeliveryFailed("smtp server offers no STARTTLS: refusing to send the password in clear")
+        smtp.login(self.username, self.password)
 
     def _compose(self, message):
         mail = EmailMessage()
@@ -179,5 +209,7 @@ def build_senders(config):
     return {
         "log": LogSender(),
         "webhook": WebhookSender(timeout=config["WEBHOOK_TIMEOUT"]),
-        "email": EmailSender(config["SMTP_HOST"], config["SMTP_PORT"], config["SMTP_FROM"]),
+        "email": EmailSender(config["SMTP_HOST"], config["SMTP_PORT"], config["SMTP_FROM"],
+                             security=config["SMTP_SECURITY"], username=config["SMTP_USERNAME"],
+                             password=config["SMTP_PASSWORD"]),
     }
