@@ -109,7 +109,8 @@ def _load_rules(specs, units):
         rule.unit_id, rule.note, rule.active = units[spec["unit"]].id, spec.get("note"), True
         db.session.add(rule)
     for match, rule in existing.items():
-        rule.active = rule.active and match in wanted
+        if match not in wanted:
+            rule.active = False
 
 
 def _rule_match(rule):

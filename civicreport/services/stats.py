@@ -92,7 +92,7 @@ from functools import partial
 from statistics import fmean
 
 from flask import current_app
-from sqlalchemy import BigInteger, String, and_, case, cast, delete, func, insert, literal, or_, select, update
+from sqlalchemy import BigInteger, String, and_, case, cast, delete, func, insert, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -265,8 +265,9 @@ def _settled(period, now):
 def _store_month(period):
     """Insert the month's case rows with their working hours (measured here, once) and its marker."""
     start, end = period.instants(local_zone())
-    db.session.add(StatsMonth(month=period.start, settled_at=utcnow()))
-    db.session.flush()
+    marker = StatsMonth(month=period.start, settled_at=utcnow())
+    db.session.add(marker)
+    db.session.flush()  # claims the month before the long read: a second settler fails here, not after it
     rows = [dict(row._mapping, month=period.start) for row in db.session.execute(select(_live_cases(start, end)))]
     line = WorkingLine(work_calendar(), start.astimezone(local_zone()).date())
     for row in rows:
@@ -274,7 +275,7 @@ def _store_month(period):
         row["handling_hours"] = line.hours(row["dispatched_at"], row["resolved_at"]) if measured else None
     for first in range(0, len(rows), _STORE_BATCH):
         db.session.execute(insert(StatsCaseMonth.__table__), rows[first:first + _STORE_BATCH])
-    db.session.execute(update(StatsMonth).where(StatsMonth.month == period.start).values(cases=len(rows)))
+    marker.cases = len(rows)
 
 
 def _cases(period, now, actions=_TRACKED):
