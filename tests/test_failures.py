@@ -24,7 +24,7 @@ class FailingOnPut:
         self.puts += 1
         if self.puts >= self.fail_at:
             raise ServiceUnavailable("对象存储不可用", code="storage_unavailable")
-        return self.backend.put(key, data, content_type)
+        self.backend.put(key, data, content_type)
 
     def __getattr__(self, name):
         return getattr(self.backend, name)

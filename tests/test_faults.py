@@ -442,7 +442,7 @@ class OnFirstPut:
         action, self.action = self.action, None
         if action:
             action()
-        return self.backend.put(key, data, content_type)
+        self.backend.put(key, data, content_type)
 
     def __getattr__(self, name):
         return getattr(self.backend, name)

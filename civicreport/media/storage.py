@@ -7,7 +7,8 @@ a key is identical to the one being stored. Backend failures raise
 Several requests may rely on one object at the same time (same photo bytes), so nothing
 here deletes on a request's behalf: a failed request leaves its objects, and
 ``gc-media`` later removes those no row references once they are old enough. Storing
-an object that exists touches it, which keeps it young while its request is in flight.
+an object that exists renews its modification time, which keeps it young while its
+request is in flight.
 """
 from __future__ import annotations
 
@@ -82,11 +83,12 @@ class Storage(abc.ABC):
     """Where originals and derivatives live. Every method may raise ServiceUnavailable."""
 
     @abc.abstractmethod
-    def put(self, key: str, data: bytes, content_type: str) -> bool:
-        """Store ``data``; True if it created the object, False if the key already existed.
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        """Store ``data`` under ``key``.
 
-        An existing object is touched (its modification time becomes now) rather than
-        rewritten, so ``gc-media`` sees it as young while the caller is still using it.
+        An existing object (the same bytes: keys are content-addressed) gets a modification
+        time of now, whether the backend touches or rewrites it, so ``gc-media`` sees it as
+        young while the caller is still using it.
         """
 
     @abc.abstractmethod
@@ -136,18 +138,17 @@ class LocalStorage(Storage):
             raise ValueError(f"invalid storage key {key!r}")
         return os.path.join(self.root, *parts)
 
-    def put(self, key: str, data: bytes, content_type: str) -> bool:
+    def put(self, key: str, data: bytes, content_type: str) -> None:
         path = self._path(key)
         try:
             if os.path.isfile(path):
                 os.utime(path)
-                return False
+                return
             os.makedirs(os.path.dirname(path), exist_ok=True)
             _write_atomically(path, data)
         except OSError as exc:
             log.warning("local storage write failed for %s: %s", key, exc)
             raise _unavailable() from exc
-        return True
 
     def get(self, key: str) -> bytes:
         path = self._path(key)
@@ -260,25 +261,14 @@ class S3Storage(Storage):
         self._client = _s3_client(**endpoint, connect=connect_timeout, read=read_timeout, attempts=max_attempts)
         self._probe = _s3_client(**endpoint, connect=check_timeout, read=check_timeout, attempts=1)
 
-    def put(self, key: str, data: bytes, content_type: str) -> bool:
-        if self.exists(key):
-            self._touch(key, content_type)
-            return False
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        """One PUT whether or not the object exists: rewriting the same bytes renews
+        LastModified, and a HEAD first would cost every new photo a round trip."""
         md5 = base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
         with self._errors("put"):
             self._client.put_object(
                 Bucket=self.bucket, Key=self.prefix + key, Body=data,
                 ContentType=content_type, ContentMD5=md5,
-            )
-        return True
-
-    def _touch(self, key: str, content_type: str) -> None:
-        """Copy the object onto itself (server side, no bytes sent) to renew LastModified."""
-        with self._errors("touch"):
-            self._client.copy_object(
-                Bucket=self.bucket, Key=self.prefix + key,
-                CopySource={"Bucket": self.bucket, "Key": self.prefix + key},
-                MetadataDirective="REPLACE", ContentType=content_type,
             )
 
     def get(self, key: str) -> bytes:

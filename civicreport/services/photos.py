@@ -11,7 +11,7 @@ from ..extensions import db
 from ..media.images import process_photo
 from ..media.privacy import NullDetector, regions_digest
 from ..media.storage import object_keys
-from ..models import Media
+from ..models import Media, PhashBand
 from .backends import decode_gate, local_zone, photo_limits, privacy_detector, storage
 
 log = logging.getLogger(__name__)
@@ -24,22 +24,22 @@ class ObjectBatch:
     request that has not committed yet (the client's retry of the same photo, say) may
     rely on the very same object, and no committed row would show it. ``gc-media``
     removes objects no row references once they are older than MEDIA_GC_AGE_HOURS;
-    storing an existing object touches it, so one in use by a request stays young.
+    storing an existing object renews it, so one in use by a request stays young.
     """
 
     def __init__(self, backend):
         self.backend = backend
-        self.created = []
+        self.stored = []
 
     def put(self, key, data, content_type):
-        if self.backend.put(key, data, content_type):
-            self.created.append(key)
+        self.backend.put(key, data, content_type)
+        self.stored.append(key)
 
     def discard(self):
-        """Give the batch up after a failed request; its new objects wait for gc-media."""
-        if self.created:
-            log.info("failed request left %d new object(s) for gc-media: %s",
-                     len(self.created), " ".join(self.created))
+        """Give the batch up after a failed request; objects no row uses wait for gc-media."""
+        if self.stored:
+            log.info("failed request stored %d object(s), left for gc-media unless a row uses them: %s",
+                     len(self.stored), " ".join(self.stored))
 
 
 def delete_unreferenced(keys):
@@ -138,6 +138,7 @@ def store(batch, data, photo, *, kind="evidence", uploader=None, position=0, pen
         gps_lat=meta.gps_lat,
         gps_lon=meta.gps_lon,
         phash=photo.phash,
+        bands=PhashBand.of(photo.phash),
         kind=kind,
         uploader_user_id=uploader.id if uploader else None,
         position=position,
