@@ -90,6 +90,7 @@ DEFAULTS = {
 }
 
 ENV_PREFIX = "CIVICREPORT_"
+MAX_PHASH_DISTANCE = 6  # models.PhashBand: 8 one-byte bands, two of which must match
 
 
 def _cast(default, raw, key):
@@ -115,6 +116,9 @@ def load(instance_path, overrides=None, environ=None):
         if raw is not None and raw != "":
             settings[key] = _cast(default, raw, key)
     settings.update(overrides or {})
+    if not 0 <= settings["PHASH_MAX_DISTANCE"] <= MAX_PHASH_DISTANCE:
+        raise ValueError(f"{ENV_PREFIX}PHASH_MAX_DISTANCE must be 0..{MAX_PHASH_DISTANCE}: "
+                         "the dHash band index finds no photo further apart")
     if not settings["DATABASE_URL"]:
         settings["DATABASE_URL"] = "sqlite:///" + os.path.join(instance_path, "civicreport.sqlite3")
     if not settings["MEDIA_ROOT"]:

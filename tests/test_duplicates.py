@@ -1,13 +1,16 @@
 """Duplicate hints at submit and in triage, photo reuse, “me too” and merging."""
 import io
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from PIL import Image
 from sqlalchemy import select, update
 
+from civicreport import config as config_module
 from civicreport.extensions import db
-from civicreport.models import Report
+from civicreport.models import Media, PhashBand, Report
+from civicreport.services import duplicates
 from tests.factories import INSIDE, make_geography, make_rule, make_unit, make_user, photo_bytes
 from tests.test_intake import assert_error, post_report
 
@@ -83,6 +86,34 @@ def test_a_recompressed_copy_is_similar_and_nearby_is_not_suspicious(client, gri
     second = submit(client, north_of(INSIDE, 10), raw=copy.getvalue())
     match = client.get(f"/api/v1/reports/{second['id']}/duplicates", headers=grid).get_json()["photo_matches"][0]
     assert (match["id"], match["match"], match["suspicious"]) == (first["id"], "similar", False)
+
+
+def flip(phash, bits):
+    return f"{int(phash, 16) ^ sum(1 << b for b in bits):016x}"
+
+
+def test_similar_photos_are_found_through_the_band_index_up_to_the_limit(client, grid, app):
+    """Six flipped bits in six different bytes leave two bytes in place: still found."""
+    report = submit(client, INSIDE)
+    stored = "f0e1d2c3b4a59687"
+    media = db.session.scalars(select(Media).join(Report).where(Report.public_id == report["id"])).one()
+    media.phash, media.bands = stored, PhashBand.of(stored)
+    db.session.commit()
+
+    def found(phash):
+        probe = SimpleNamespace(sha256="0" * 64, phash=phash)
+        return [m.kind for m in duplicates.photo_matches([probe], *INSIDE)]
+
+    assert found(flip(stored, [0, 9, 18, 27, 36, 45])) == ["similar"]
+    assert found(flip(stored, [0, 1, 2, 3, 4, 5])) == ["similar"]
+    assert found(flip(stored, [0, 9, 18, 27, 36, 45, 54])) == []  # 7 bits: over PHASH_MAX_DISTANCE
+    assert found(flip(stored, [0, 1, 2, 3, 4, 5, 6])) == []  # same bytes differ, but too far apart
+    assert found("0f1e2d3c4b5a6978") == []
+
+
+def test_phash_distance_beyond_the_band_index_fails_at_start_up(tmp_path):
+    with pytest.raises(ValueError, match="PHASH_MAX_DISTANCE"):
+        config_module.load(str(tmp_path), environ={"CIVICREPORT_PHASH_MAX_DISTANCE": "7"})
 
 
 def test_me_too_and_merge_count_supporters(client, grid):

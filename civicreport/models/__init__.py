@@ -4,11 +4,11 @@ from .area import Community, District, GridCellArea, Street
 from .category import Category, RoutingRule
 from .org import ApiToken, Unit, User
 from .outbox import CalendarDay, OutboxMessage
-from .report import DailyCounter, IdempotencyRecord, Media, Report, ReportEvent
+from .report import DailyCounter, IdempotencyRecord, Media, PhashBand, Report, ReportEvent
 from .stats import StatsCaseMonth, StatsMonth
 
 __all__ = [
     "ApiToken", "Block", "CalendarDay", "Category", "Community", "DailyCounter", "District",
-    "GridCellArea", "IdempotencyRecord", "Media", "OutboxMessage", "Report",
+    "GridCellArea", "IdempotencyRecord", "Media", "OutboxMessage", "PhashBand", "Report",
     "ReportEvent", "RoutingRule", "StatsCaseMonth", "StatsMonth", "Street", "Unit", "User",
 ]

@@ -2,7 +2,8 @@
 from datetime import date, datetime
 
 from sqlalchemy import (
-    JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, event, false, text,
+    JSON, Boolean, Date, Float, ForeignKey, Index, Integer, SmallInteger, String, Text, event, false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -178,6 +179,27 @@ class Media(db.Model):
     privacy_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     report: Mapped[Report | None] = relationship(back_populates="media")
+    bands: Mapped[list["PhashBand"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
+class PhashBand(db.Model):
+    """One byte of a photo's 64-bit dHash, indexed so similar photos are found without a scan.
+
+    Two hashes at most 6 bits apart differ in at most 6 of the 8 bytes, so they share at
+    least two bytes in place: the photos sharing two (position, value) pairs with a hash
+    are a small superset of those within PHASH_MAX_DISTANCE (≤ 6) of it.
+    """
+
+    __tablename__ = "media_phash_band"
+    __table_args__ = (Index("ix_media_phash_band_band_value", "band", "value"),)
+
+    media_id: Mapped[str] = mapped_column(ForeignKey("media.id", ondelete="CASCADE"), primary_key=True)
+    band: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    value: Mapped[int] = mapped_column(SmallInteger)
+
+    @classmethod
+    def of(cls, phash):
+        """The eight bands of a 16-hex-digit hash; ValueError if it is not hex."""
+        return [cls(band=i, value=v) for i, v in enumerate(bytes.fromhex(phash))]
 
 
 class DailyCounter(db.Model):

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 
 from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..geo.distance import distance_m, metres_per_degree
 from ..media.images import hamming
-from ..models import Category, Media, Report, ReportEvent
+from ..models import Category, Media, PhashBand, Report, ReportEvent
 from ..models.types import utcnow
 
 OPEN = ("submitted", "accepted", "dispatched", "in_progress", "returned", "suspended",
@@ -63,8 +63,11 @@ def photo_matches(photos, lat, lon, *, exclude_id=None, now=None):
     now = now or utcnow()
     since = now - timedelta(days=cfg["PHOTO_REUSE_WINDOW_DAYS"])
     rows = db.session.execute(
-        select(Media.sha256, Media.phash, Media.report_id)
-        .where(Media.report_id.is_not(None), Media.created_at >= since)
+        select(Media.sha256, Media.phash, Media.report_id).where(
+            Media.report_id.is_not(None),
+            Media.created_at >= since,
+            Media.sha256.in_({p.sha256 for p in photos}) | Media.id.in_(_sharing_two_bands(photos)),
+        )
     ).all()
     kinds = {}
     for sha, phash, report_id in rows:
@@ -77,6 +80,18 @@ def photo_matches(photos, lat, lon, *, exclude_id=None, now=None):
                 kinds.setdefault(report_id, "similar")
     reports = db.session.scalars(select(Report).where(Report.id.in_(kinds))).all() if kinds else []
     return [_match(r, kinds[r.id], lat, lon, now) for r in reports]
+
+
+def _sharing_two_bands(photos):
+    """Ids of photos sharing at least two dHash bytes in place with one of ``photos``: every
+    photo within PHASH_MAX_DISTANCE (≤ 6 bits) of it, and a few more that the caller weeds out."""
+    pairs = {(band.band, band.value) for p in photos for band in PhashBand.of(p.phash)}
+    return (
+        select(PhashBand.media_id)
+        .where(or_(*(and_(PhashBand.band == b, PhashBand.value == v) for b, v in sorted(pairs))))
+        .group_by(PhashBand.media_id)
+        .having(func.count() >= 2)
+    )
 
 
 def _match(report, kind, lat, lon, now):
