@@ -176,6 +176,23 @@ def test_reduced_jpeg_decode_is_used(monkeypatch):
     assert photo.display_size == (1280, 960)
 
 
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_thumb_only_decodes_at_thumb_scale_and_makes_no_display(monkeypatch, orientation):
+    seen = []
+    flatten = images._flatten
+    monkeypatch.setattr(images, "_flatten", lambda im: seen.append(im.size) or flatten(im))
+    upright = scene((4000, 3000))
+    stored = upright.transpose(STORED[orientation]) if STORED[orientation] is not None else upright
+    data = encode(stored, exif=exif_bytes(orientation), quality=80)
+    full, quick = process_photo(data), process_photo(data, thumb_only=True)
+    assert seen == [stored.reduce(2).size, stored.reduce(8).size]  # 1/8 still covers the 320 px thumb
+    assert (quick.display, quick.display_size) == (None, None)
+    assert quick.thumb_size == full.thumb_size == (320, 240)
+    assert (quick.width, quick.height, quick.meta, quick.sha256) == (full.width, full.height, full.meta, full.sha256)
+    assert hamming(quick.phash, full.phash) <= 3
+    assert all(close(c, want) for c, want in zip(corners(reopen(quick.thumb)), (RED, GREEN, BLUE)))
+
+
 def test_png_alpha_is_composited_on_white():
     im = Image.new("RGBA", (200, 100), (0, 0, 0, 0))
     im.paste((255, 0, 0, 255), (0, 0, 100, 100))
@@ -341,11 +358,12 @@ def test_pixel_cap_boundary():
     assert err.value.details == {"max_pixels": 1000, "width": 51, "height": 20}
 
 
+@pytest.mark.parametrize("thumb_only", [False, True], ids=["full", "thumb_only"])
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "HEIF"])
-def test_truncated_image_is_unreadable(fmt):
-    data = encode(Image.frombytes("RGB", (256, 256), os.urandom(256 * 256 * 3)), fmt)
+def test_truncated_image_is_unreadable(fmt, thumb_only):
+    data = encode(Image.frombytes("RGB", (1024, 1024), os.urandom(1024 * 1024 * 3)), fmt)
     with pytest.raises(ValidationFailed) as err:
-        process_photo(data[: len(data) * 2 // 3])
+        process_photo(data[: len(data) * 2 // 3], thumb_only=thumb_only)
     assert err.value.code == "image_unreadable"
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
 

@@ -94,11 +94,14 @@ def run_worker_once(app):
     assert result.exit_code == 0, result.output
 
 
-def face_detail(client, url, raw, headers=None):
-    """Detail left in the face box of the derivative at ``url``, as a share of the unblurred one."""
+def face_detail(client, url, raw, headers=None, pending=False):
+    """Detail left in the face box of the derivative at ``url``, as a share of the unblurred
+    one (``pending``: of the thumb an upload in worker mode makes)."""
     status, data = fetch(client, url, headers)
     assert status == 200, url
-    shown, reference = open_image(data), open_image(process_photo(raw).display)
+    unblurred = process_photo(raw, thumb_only=True).thumb if pending else process_photo(raw).display
+    shown, reference = open_image(data), open_image(unblurred)
+    assert shown.size == reference.size
     face, background = scaled(INNER_FACE, SIZE, shown.size), scaled(BACKGROUND, SIZE, shown.size)
     assert edge_energy(shown, background) == pytest.approx(edge_energy(reference, background), rel=0.05)
     return edge_energy(shown, face) / edge_energy(reference, face)
@@ -124,14 +127,15 @@ def test_upload_skips_detection_and_the_pass_blurs_the_face(app, client, grid, s
     assert not storage.exists(plain["display"]) and not storage.exists(plain["thumb"])
     if app.config["STORAGE"] == "local":
         assert client.get(f"/media/{media.display_key}").status_code == 403
-    staff = public_photo(client, body["id"], grid["supervisor"])  # staff views are unchanged
-    assert staff["pending"] is True
-    assert face_detail(client, staff["display_url"], raw, grid["supervisor"]) > 0.9  # not blurred yet
+    staff = public_photo(client, body["id"], grid["supervisor"])  # staff see the thumb meanwhile
+    assert staff["pending"] is True and staff["display_url"] == staff["thumb_url"]
+    assert staff["display_size"] == staff["thumb_size"] == [320, 240]
+    assert face_detail(client, staff["display_url"], raw, grid["supervisor"], pending=True) > 0.9  # not blurred yet
 
     run_worker_once(app)
     assert worker_mode.calls == 1
     shown = public_photo(client, body["id"])
-    assert shown["pending"] is False
+    assert shown["pending"] is False and shown["display_size"] == [1280, 960]
     assert face_detail(client, shown["display_url"], raw) < 0.2
     thumb = open_image(fetch(client, shown["thumb_url"])[1])
     reference_thumb = open_image(process_photo(raw).thumb)
@@ -241,10 +245,10 @@ def test_the_pass_is_idempotent_and_a_failed_pass_leaves_the_photo_pending(
     assert worker_mode.calls == 2  # the failed pass and the one that finished; none after
 
 
-def test_a_missing_pending_display_is_detected_on_the_original(app, client, grid, storage, worker_mode):
+def test_the_pass_needs_only_the_original(app, client, grid, storage, worker_mode):
     raw = face_photo()
     body = submit(client, raw)
-    storage.delete(media_row().display_key)
+    storage.delete(media_row().thumb_key)
     assert clear_pending() == 1 and worker_mode.calls == 1
     assert face_detail(client, public_photo(client, body["id"])["display_url"], raw) < 0.2
 

@@ -81,8 +81,8 @@ class ProcessedPhoto:
     width: int  # upright size of the full original
     height: int
     meta: PhotoMeta
-    display: bytes
-    display_size: tuple[int, int]
+    display: bytes | None  # None when made with ``thumb_only``
+    display_size: tuple[int, int] | None
     thumb: bytes
     thumb_size: tuple[int, int]
     phash: str  # of the unblurred picture, so duplicate checks do not depend on the detector
@@ -124,9 +124,15 @@ def process_photo(
     default_tz: tzinfo = ZoneInfo("Asia/Shanghai"),
     detector: Detector = NullDetector(),
     manual: tuple[Region, ...] = (),
+    *,
+    thumb_only: bool = False,
 ) -> ProcessedPhoto:
     """Check, decode once and derive the upright, metadata-free display and thumb JPEGs,
     with what ``detector`` finds on the display image and the ``manual`` regions blurred.
+
+    ``thumb_only`` (for a display made later from the original): a JPEG is decoded at the
+    smallest DCT scale that covers the thumb, every byte of it still checked, and no
+    display is made; ``detector`` then sees only the thumb.
 
     Raises PayloadTooLarge(photo_too_large), ValidationFailed(unsupported_image_type,
     image_too_many_pixels or image_unreadable); bad EXIF is ignored, never raised.
@@ -135,10 +141,11 @@ def process_photo(
     fmt = sniff_format(data)
     im = _open(data, fmt, limits)
     full_size = im.size
-    _decode(im, fmt, limits.display_px)
+    largest_px = limits.thumb_px if thumb_only else limits.display_px
+    _decode(im, fmt, largest_px)
     meta = _read_meta(im, fmt, default_tz)
     upright = _upright_size(full_size, meta.orientation)
-    display, thumb = _derivatives(im, meta.orientation, _fit(upright, limits.display_px), limits.thumb_px)
+    display, thumb = _derivatives(im, meta.orientation, _fit(upright, largest_px), limits.thumb_px)
     phash = _dhash(thumb)
     regions = (*detector.detect(display), *manual)
     display, thumb = redact(display, regions), redact(thumb, regions)
@@ -151,8 +158,8 @@ def process_photo(
         width=upright[0],
         height=upright[1],
         meta=meta,
-        display=_encode_jpeg(display, limits.jpeg_quality, icc),
-        display_size=display.size,
+        display=None if thumb_only else _encode_jpeg(display, limits.jpeg_quality, icc),
+        display_size=None if thumb_only else display.size,
         thumb=_encode_jpeg(thumb, limits.jpeg_quality, icc),
         thumb_size=thumb.size,
         phash=phash,
@@ -201,14 +208,14 @@ def _open(data: bytes, fmt: str, limits: Limits) -> Image.Image:
     return im
 
 
-def _decode(im: Image.Image, fmt: str, display_px: int) -> None:
-    """Load the pixels once (JPEG at the smallest DCT scale that still covers ``display_px``).
+def _decode(im: Image.Image, fmt: str, long_px: int) -> None:
+    """Load the pixels once (JPEG at the smallest DCT scale that still covers ``long_px``).
 
     Raises ValidationFailed(image_unreadable) for truncated or corrupt data.
     """
     try:
         if fmt == "jpeg":
-            im.draft("RGB", _draft_request(im.size, display_px))
+            im.draft("RGB", _draft_request(im.size, long_px))
         im.load()
     except _DECODE_ERRORS as exc:
         raise _unreadable() from exc

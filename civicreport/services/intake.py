@@ -53,11 +53,10 @@ def upload_media(data, user, idempotency_key=None):
 
 
 def _store_media(data, user, remember):
-    pending = photos.privacy_deferred()
-    photo = photos.process(data, detect=not pending)
+    photo = photos.process(data, pending=photos.privacy_deferred())
     batch = photos.new_batch()
     try:
-        media = photos.store(batch, data, photo, uploader=user, pending=pending)
+        media = photos.store(batch, data, photo, uploader=user)
         db.session.add(media)
         body = UploadedPhotoSchema().dump(media)
         remember(201, "media", media.id)
@@ -103,7 +102,7 @@ def _create(data, uploads, user, remember, nonce, channel=None, client_data=None
     category = _category(data["category"])
     attached = _unattached_media(data["media_ids"])
     pending = photos.privacy_deferred()
-    processed = [photos.process(raw, index, detect=not pending) for index, raw in enumerate(uploads)]
+    processed = [photos.process(raw, index, pending=pending) for index, raw in enumerate(uploads)]
     facts = [evidence.PhotoFacts(m.gps_lat, m.gps_lon, m.taken_at) for m in attached]
     facts += [evidence.PhotoFacts(p.meta.gps_lat, p.meta.gps_lon, p.meta.taken_at) for p in processed]
     location = _location(data, facts)
@@ -115,7 +114,7 @@ def _create(data, uploads, user, remember, nonce, channel=None, client_data=None
     batch = photos.new_batch()
     try:
         new_media = [
-            photos.store(batch, raw, photo, uploader=user, position=len(attached) + i, pending=pending)
+            photos.store(batch, raw, photo, uploader=user, position=len(attached) + i)
             for i, (raw, photo) in enumerate(zip(uploads, processed))
         ]
         report = _new_report(data, location, cell, routed, category, user, channel)

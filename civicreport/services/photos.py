@@ -68,17 +68,22 @@ def privacy_deferred():
     return current_app.config["PRIVACY_MODE"] == "worker"
 
 
-def process(data, index=None, manual=(), detect=True):
-    """Run the image pipeline, blurring ``manual`` regions and, with ``detect``, what the
-    privacy detector finds; errors carry the photo's position for multi-photo requests."""
-    detector = privacy_detector() if detect else NullDetector()
+def process(data, index=None, manual=(), pending=False):
+    """Run the image pipeline, blurring ``manual`` regions and what the privacy detector
+    finds; errors carry the photo's position for multi-photo requests.
+
+    ``pending`` (PRIVACY_MODE=worker): no detection and only the thumb, from a cheap
+    decode at thumb scale; the privacy pass renders the display from the original later.
+    """
+    detector = NullDetector() if pending else privacy_detector()
     try:
         # One decode at a time per process (PHOTO_DECODES_PER_PROCESS): a 16 MP HEIC needs
         # ~140 MB while it is decoded, and the other threads of a gunicorn worker mostly
         # wait on uploads, the database or the store. Worker processes give the parallelism.
         with decode_gate():
             return process_photo(
-                data, photo_limits(), default_tz=local_zone(), detector=detector, manual=manual
+                data, photo_limits(), default_tz=local_zone(), detector=detector, manual=manual,
+                thumb_only=pending,
             )
     except AppError as err:
         if index is not None:
@@ -90,6 +95,18 @@ def derivative_keys(photo, pending=False):
     """Keys of the original and of the derivatives with exactly these blurred regions
     (under pending/ for derivatives the privacy pass has yet to check)."""
     return object_keys(photo.sha256, photo.format, regions_digest(photo.regions), pending=pending)
+
+
+def store_derivatives(batch, photo):
+    """Put ``photo``'s public derivatives; returns the Media column values pointing at them."""
+    keys = derivative_keys(photo)
+    batch.put(keys["display"], photo.display, "image/jpeg")
+    batch.put(keys["thumb"], photo.thumb, "image/jpeg")
+    return {
+        "display_key": keys["display"], "thumb_key": keys["thumb"],
+        "display_width": photo.display_size[0], "display_height": photo.display_size[1],
+        "thumb_width": photo.thumb_size[0], "thumb_height": photo.thumb_size[1],
+    }
 
 
 def original_bytes(media):
@@ -107,15 +124,20 @@ def original_bytes(media):
     return data
 
 
-def store(batch, data, photo, *, kind="evidence", uploader=None, position=0, pending=False):
-    """Put the original and both derivatives, and return an unsaved ``Media`` row.
+def store(batch, data, photo, *, kind="evidence", uploader=None, position=0):
+    """Put the original and the derivatives, and return an unsaved ``Media`` row.
 
-    ``pending``: nothing was detected yet (PRIVACY_MODE=worker); the derivatives go under
-    pending/ keys and the row waits for the worker's privacy pass.
+    A photo processed ``pending`` (PRIVACY_MODE=worker, nothing detected yet) has only a
+    thumb, under a pending/ key, which stands in as its display until the worker's
+    privacy pass renders both from the original.
     """
+    pending = photo.display is None
     keys = derivative_keys(photo, pending)
     batch.put(keys["original"], data, photo.content_type)
-    batch.put(keys["display"], photo.display, "image/jpeg")
+    if pending:
+        keys["display"] = keys["thumb"]
+    else:
+        batch.put(keys["display"], photo.display, "image/jpeg")
     batch.put(keys["thumb"], photo.thumb, "image/jpeg")
     if photo.regions:
         log.info("photo %s: %d area(s) blurred in public derivatives", photo.sha256[:12], len(photo.regions))
@@ -130,8 +152,8 @@ def store(batch, data, photo, *, kind="evidence", uploader=None, position=0, pen
         byte_size=photo.byte_size,
         width=photo.width,
         height=photo.height,
-        display_width=photo.display_size[0],
-        display_height=photo.display_size[1],
+        display_width=(photo.display_size or photo.thumb_size)[0],
+        display_height=(photo.display_size or photo.thumb_size)[1],
         thumb_width=photo.thumb_size[0],
         thumb_height=photo.thumb_size[1],
         taken_at=meta.taken_at,

@@ -1,24 +1,21 @@
 """The worker's privacy pass (PRIVACY_MODE=worker): faces and plates found after the upload.
 
-In worker mode an upload stores its derivatives unchecked under pending/ keys (never
-served to the public) and marks the row ``privacy_pending``; public views show no URL for
-it. The pass runs the detector on the stored display derivative (an upright ≤1280 px
-JPEG, far cheaper to decode than the original; the regions are fractions of the upright
-picture, so they fit the original as they are), renders the public derivatives from the
-original through the same pipeline as an inline upload, with those regions, stores them
-under the keys inline mode gives, and switches the row's keys and clears the flag in one
-UPDATE. Like redaction, it then deletes the replaced pending objects once no row refers
-to them.
+In worker mode an upload decodes its photo only at thumb scale (every byte still checked),
+stores the original and an unchecked thumb under a pending/ key (never served to the
+public; staff see it as the display meanwhile), marks the row ``privacy_pending`` and
+answers; public views show no URL for it. The pass renders the public derivatives from
+the original through the same pipeline as an inline upload — detector included, on the
+upright display image — stores them under the keys inline mode gives, and switches the
+row's keys and sizes and clears the flag in one UPDATE. Like redaction, it then deletes
+the replaced pending objects once no row refers to them.
 
 Nothing is half-done: until that UPDATE commits the row keeps its pending keys and flag,
 so a pass that fails or dies is simply repeated in a later round; objects it stored
 meanwhile are left for gc-media (the retry stores the same keys again).
 """
-import io
 import logging
 
 from flask import current_app
-from PIL import Image
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -26,7 +23,6 @@ from ..errors import ServiceUnavailable
 from ..extensions import db
 from ..models import Media
 from . import photos
-from .backends import privacy_detector, storage
 
 log = logging.getLogger(__name__)
 
@@ -82,19 +78,12 @@ def clear(media):
     ValidationFailed (original unreadable) or ServiceUnavailable, committing nothing.
     """
     media_id = media.id
-    regions = _detected(media)
-    original = photos.original_bytes(media)
-    if regions is None:  # the pending display is gone: detect on the original, as inline mode does
-        photo = photos.process(original)
-    else:
-        photo = photos.process(original, manual=regions, detect=False)
-    keys = photos.derivative_keys(photo)
+    photo = photos.process(photos.original_bytes(media))
     old_keys = {media.display_key, media.thumb_key}
     batch = photos.new_batch()
     try:
-        batch.put(keys["display"], photo.display, "image/jpeg")
-        batch.put(keys["thumb"], photo.thumb, "image/jpeg")
-        switched = _switch(media, keys)
+        columns = photos.store_derivatives(batch, photo)
+        switched = _switch(media, columns)
         db.session.commit()
     except BaseException:
         batch.discard()
@@ -103,30 +92,19 @@ def clear(media):
         log.info("photo %s was cleared meanwhile (redacted); the pass changed nothing", media_id)
         batch.discard()
         return 0
-    photos.delete_unreferenced(old_keys - {keys["display"], keys["thumb"]})
+    photos.delete_unreferenced(old_keys - {columns["display_key"], columns["thumb_key"]})
     if photo.regions:
         log.info("photo %s: %d area(s) blurred by the privacy pass", media_id, len(photo.regions))
     return 1
 
 
-def _detected(media):
-    """Regions the detector finds on the stored display derivative; None if it is missing."""
-    try:
-        data = storage().get(media.display_key)
-    except KeyError:
-        log.warning("photo %s: pending display %s missing; detecting on the original", media.id, media.display_key)
-        return None
-    with Image.open(io.BytesIO(data)) as display:
-        return tuple(privacy_detector().detect(display))
-
-
-def _switch(media, keys):
+def _switch(media, columns):
     """Point the row at the public derivatives if it is still pending with the keys we read
     (without row locks, on SQLite, a redaction may have cleared it meanwhile); True if so."""
     result = db.session.execute(
         update(Media)
         .where(Media.id == media.id, Media.privacy_pending, Media.display_key == media.display_key)
-        .values(display_key=keys["display"], thumb_key=keys["thumb"], privacy_pending=False)
+        .values(**columns, privacy_pending=False)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1

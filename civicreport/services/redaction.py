@@ -40,13 +40,11 @@ def redact(public_id, media_id, request, user):
     manual = (*_earlier_regions(report.id, media.id), *added)
     photo = photos.process(photos.original_bytes(media), manual=manual)
     old_keys = {media.display_key, media.thumb_key}
-    keys = photos.derivative_keys(photo)
     now = utcnow()
     batch = photos.new_batch()
     try:
-        batch.put(keys["display"], photo.display, "image/jpeg")
-        batch.put(keys["thumb"], photo.thumb, "image/jpeg")
-        media.display_key, media.thumb_key = keys["display"], keys["thumb"]
+        for column, value in photos.store_derivatives(batch, photo).items():
+            setattr(media, column, value)
         media.privacy_pending = False  # the detector ran just now: the privacy pass is done too
         report.updated_at = now  # bumps the version: a concurrent change of the case loses
         event = ReportEvent(
@@ -64,7 +62,7 @@ def redact(public_id, media_id, request, user):
     except BaseException:
         batch.discard()
         raise
-    photos.delete_unreferenced(old_keys - {keys["display"], keys["thumb"]})
+    photos.delete_unreferenced(old_keys - {media.display_key, media.thumb_key})
     log.info("report %s photo %s: %d area(s) redacted by %s", report.public_id, media.id, len(added), user.name)
     return media, event
 
