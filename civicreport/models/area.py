@@ -37,7 +37,7 @@ class Community(db.Model):
     code: Mapped[str] = mapped_column(String(12), primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
     street_code: Mapped[str] = mapped_column(ForeignKey("street.code"), index=True)
-    boundary: Mapped[str | None] = mapped_column(Text)
+    boundary: Mapped[str | None] = mapped_column(Text, deferred=True)  # large; no view reads it
 
     street: Mapped[Street] = relationship(back_populates="communities")
     cells: Mapped[list["GridCellArea"]] = relationship(back_populates="community")

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from ..errors import Conflict, NotFound
 from ..extensions import db
@@ -53,6 +54,7 @@ def nearby_open(lat, lon, category=None, *, exclude_id=None, now=None):
     if category is not None:
         query = query.where(Report.category_code.in_(
             select(Category.code).where(Category.major_code == category.major_code)))
+    query = query.options(selectinload(Report.media))  # candidate views show their photos
     found = [Nearby(r, distance_m(lat, lon, r.lat, r.lon)) for r in db.session.scalars(query)]
     return sorted((n for n in found if n.distance_m <= radius), key=lambda n: n.distance_m)
 

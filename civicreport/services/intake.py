@@ -128,18 +128,16 @@ def _create(data, uploads, user, remember, nonce, channel=None, client_data=None
         _attach(report, attached, new_media)
         db.session.add(_submitted_event(report, user, client_data))
         db.session.flush()
-        db.session.refresh(report)
+        db.session.expire(report, ["media"])  # _attach claimed photos with a bulk UPDATE
         body = report_view(report, staff=bool(user and user.is_staff))
         body["duplicate_candidates"] = [candidate_view(n) for n in nearby]
         remember(201, "report", report.id)
+        unit_code = routed.unit.code if routed.unit else None  # read before commit expires it
         db.session.commit()
     except BaseException:
         batch.discard()
         raise
-    log.info(
-        "report %s submitted in grid %s, routed to %s",
-        report.public_id, cell.code, routed.unit.code if routed.unit else None,
-    )
+    log.info("report %s submitted in grid %s, routed to %s", body["id"], cell.code, unit_code)
     return Outcome(201, body)
 
 
@@ -158,6 +156,8 @@ def _category(code):
 
 
 def _unattached_media(media_ids):
+    if not media_ids:
+        return []
     if len(set(media_ids)) != len(media_ids):
         raise ValidationFailed("照片重复", code="duplicate_media_ids")
     found = {m.id: m for m in db.session.scalars(select(Media).where(Media.id.in_(media_ids)))}
