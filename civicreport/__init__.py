@@ -27,9 +27,12 @@ def create_app(config=None):
     from .routes import redaction as redaction_routes
     from .routes import refuse_nul_characters
     from .routes import stats as stats_routes
+    from .bodies import InMemoryUploads, WholeBody
     from .services import abuse, backends
 
     app = Flask(__name__, instance_relative_config=True)
+    app.request_class = InMemoryUploads
+    app.wsgi_app = WholeBody(app.wsgi_app)
     app.json.ensure_ascii = False
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(config_module.load(app.instance_path, config))
