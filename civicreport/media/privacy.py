@@ -8,13 +8,13 @@ Originals are never touched here: only derivatives are redacted.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import math
 import os
 import threading
 from dataclasses import dataclass
 from typing import Protocol
 
-import cv2
 import numpy as np
 from PIL import Image, ImageFilter
 
@@ -121,7 +121,7 @@ class OpenCVDetector:
         """Raises ValueError when ``detect_px`` is too small or a cascade file is missing."""
         if detect_px < 64:
             raise ValueError("detect_px must be at least 64")
-        directory = directory or cv2.data.haarcascades
+        directory = directory or _bundled_cascades()
         self.detect_px = detect_px
         self.cascades = tuple(cascades)
         self.paths = [os.path.join(directory, c.filename) for c in self.cascades]
@@ -138,7 +138,7 @@ class OpenCVDetector:
         for cascade, classifier in zip(self.cascades, self._classifiers()):
             found += _boxes(classifier, gray, cascade, width, height, flipped=False)
             if cascade.mirrored:
-                mirror = cv2.flip(gray, 1) if mirror is None else mirror
+                mirror = _opencv().flip(gray, 1) if mirror is None else mirror
                 found += _boxes(classifier, mirror, cascade, width, height, flipped=True)
         return found
 
@@ -146,11 +146,27 @@ class OpenCVDetector:
         """This thread's classifiers; RuntimeError if OpenCV cannot parse a cascade file."""
         loaded = getattr(self._local, "classifiers", None)
         if loaded is None:
-            loaded = [cv2.CascadeClassifier(path) for path in self.paths]
+            loaded = [_opencv().CascadeClassifier(path) for path in self.paths]
             if any(c.empty() for c in loaded):
                 raise RuntimeError(f"OpenCV could not load the cascades {self.paths}")
             self._local.classifiers = loaded
         return loaded
+
+
+def _opencv():
+    """OpenCV, imported on first detection: 17 MB that the web workers of PRIVACY_MODE=worker
+    (which leave detection to the worker) would otherwise carry for nothing."""
+    import cv2
+
+    return cv2
+
+
+def _bundled_cascades() -> str:
+    """opencv-python-headless's cascade folder (cv2/data), found without importing cv2."""
+    spec = importlib.util.find_spec("cv2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ValueError("opencv-python-headless is not installed")
+    return os.path.join(spec.submodule_search_locations[0], "data")
 
 
 def _gray_for_detection(image: Image.Image, detect_px: int) -> np.ndarray:
@@ -161,7 +177,7 @@ def _gray_for_detection(image: Image.Image, detect_px: int) -> np.ndarray:
     if scale < 1:
         size = (max(1, round(gray.width * scale)), max(1, round(gray.height * scale)))
         gray = gray.resize(size, Image.Resampling.BOX)
-    return cv2.equalizeHist(np.asarray(gray))
+    return _opencv().equalizeHist(np.asarray(gray))
 
 
 def _boxes(classifier, gray, cascade, width, height, flipped):
