@@ -53,3 +53,29 @@ def test_flask_db_upgrade_on_an_empty_sqlite_database(tmp_path):
     with fresh.app_context():
         tables = set(db.inspect(db.engine).get_table_names())
     assert {"report", "report_event", "media", "grid_cell", "routing_rule", "outbox", "api_token"} <= tables
+
+
+def test_migration_0008_gives_existing_photos_their_dhash_bands(tmp_path):
+    from sqlalchemy import text
+
+    from civicreport import create_app
+
+    fresh = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'old.sqlite3'}",
+                        "MEDIA_ROOT": str(tmp_path / "media"), "STORAGE": "local"})
+    runner = fresh.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "9d4a6c1f2b73"]).exit_code == 0  # 0007, before the bands
+    columns = ("id, sha256, original_key, display_key, thumb_key, content_type, byte_size, width, height, "
+               "display_width, display_height, thumb_width, thumb_height, phash, kind, position, created_at")
+    with fresh.app_context(), db.engine.begin() as conn:
+        for media_id, phash in (("a" * 32, "0123456789abcdef"), ("b" * 32, "ff00ff00ff00ff00")):
+            conn.execute(text(f"INSERT INTO media ({columns}) VALUES (:id, :sha, 'o', 'd', 't', 'image/jpeg', "
+                              "1, 1, 1, 1, 1, 1, 1, :phash, 'evidence', 0, '2026-11-01 00:00:00')"),
+                         {"id": media_id, "sha": media_id * 2, "phash": phash})
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with fresh.app_context(), db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT media_id, band, value FROM media_phash_band ORDER BY media_id, band")).all()
+    assert [tuple(r) for r in rows] == (
+        [("a" * 32, i, v) for i, v in enumerate(bytes.fromhex("0123456789abcdef"))]
+        + [("b" * 32, i, v) for i, v in enumerate(bytes.fromhex("ff00ff00ff00ff00"))]
+    )
