@@ -98,13 +98,23 @@ def derivative_keys(photo, pending=False):
 
 
 def store_derivatives(batch, photo):
-    """Put ``photo``'s public derivatives; returns the Media column values pointing at them."""
-    keys = derivative_keys(photo)
-    batch.put(keys["display"], photo.display, "image/jpeg")
+    """Put ``photo``'s derivatives; returns the Media column values pointing at them.
+
+    A photo processed ``pending`` (PRIVACY_MODE=worker, nothing detected yet) has only a
+    thumb, under a pending/ key, which stands in as its display until the worker's
+    privacy pass renders both from the original.
+    """
+    pending = photo.display is None
+    keys = derivative_keys(photo, pending)
+    if pending:
+        keys["display"], display_size = keys["thumb"], photo.thumb_size
+    else:
+        batch.put(keys["display"], photo.display, "image/jpeg")
+        display_size = photo.display_size
     batch.put(keys["thumb"], photo.thumb, "image/jpeg")
     return {
         "display_key": keys["display"], "thumb_key": keys["thumb"],
-        "display_width": photo.display_size[0], "display_height": photo.display_size[1],
+        "display_width": display_size[0], "display_height": display_size[1],
         "thumb_width": photo.thumb_size[0], "thumb_height": photo.thumb_size[1],
     }
 
@@ -125,37 +135,23 @@ def original_bytes(media):
 
 
 def store(batch, data, photo, *, kind="evidence", uploader=None, position=0):
-    """Put the original and the derivatives, and return an unsaved ``Media`` row.
-
-    A photo processed ``pending`` (PRIVACY_MODE=worker, nothing detected yet) has only a
-    thumb, under a pending/ key, which stands in as its display until the worker's
-    privacy pass renders both from the original.
-    """
-    pending = photo.display is None
-    keys = derivative_keys(photo, pending)
-    batch.put(keys["original"], data, photo.content_type)
-    if pending:
-        keys["display"] = keys["thumb"]
-    else:
-        batch.put(keys["display"], photo.display, "image/jpeg")
-    batch.put(keys["thumb"], photo.thumb, "image/jpeg")
+    """Put the original and the derivatives (see ``store_derivatives``), and return an
+    unsaved ``Media`` row."""
+    original_key = derivative_keys(photo)["original"]
+    batch.put(original_key, data, photo.content_type)
+    derivatives = store_derivatives(batch, photo)
     if photo.regions:
         log.info("photo %s: %d area(s) blurred in public derivatives", photo.sha256[:12], len(photo.regions))
     meta = photo.meta
     return Media(
         id=uuid.uuid4().hex,
         sha256=photo.sha256,
-        original_key=keys["original"],
-        display_key=keys["display"],
-        thumb_key=keys["thumb"],
+        original_key=original_key,
+        **derivatives,
         content_type=photo.content_type,
         byte_size=photo.byte_size,
         width=photo.width,
         height=photo.height,
-        display_width=(photo.display_size or photo.thumb_size)[0],
-        display_height=(photo.display_size or photo.thumb_size)[1],
-        thumb_width=photo.thumb_size[0],
-        thumb_height=photo.thumb_size[1],
         taken_at=meta.taken_at,
         gps_lat=meta.gps_lat,
         gps_lon=meta.gps_lon,
@@ -164,7 +160,7 @@ def store(batch, data, photo, *, kind="evidence", uploader=None, position=0):
         kind=kind,
         uploader_user_id=uploader.id if uploader else None,
         position=position,
-        privacy_pending=pending,
+        privacy_pending=photo.display is None,
     )
 
 

@@ -43,7 +43,8 @@ def redact(public_id, media_id, request, user):
     now = utcnow()
     batch = photos.new_batch()
     try:
-        for column, value in photos.store_derivatives(batch, photo).items():
+        columns = photos.store_derivatives(batch, photo)
+        for column, value in columns.items():
             setattr(media, column, value)
         media.privacy_pending = False  # the detector ran just now: the privacy pass is done too
         report.updated_at = now  # bumps the version: a concurrent change of the case loses
@@ -62,7 +63,7 @@ def redact(public_id, media_id, request, user):
     except BaseException:
         batch.discard()
         raise
-    photos.delete_unreferenced(old_keys - {media.display_key, media.thumb_key})
+    photos.delete_unreferenced(old_keys - {columns["display_key"], columns["thumb_key"]})
     log.info("report %s photo %s: %d area(s) redacted by %s", report.public_id, media.id, len(added), user.name)
     return media, event
 
