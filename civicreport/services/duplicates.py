@@ -61,6 +61,8 @@ def nearby_open(lat, lon, category=None, *, exclude_id=None, now=None):
 
 def photo_matches(photos, lat, lon, *, exclude_id=None, now=None):
     """Reports whose photos equal or resemble ``photos`` (objects with sha256 and phash)."""
+    if not photos:
+        return []
     cfg = current_app.config
     now = now or utcnow()
     since = now - timedelta(days=cfg["PHOTO_REUSE_WINDOW_DAYS"])

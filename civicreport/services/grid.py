@@ -49,6 +49,16 @@ def _load_cells():
     ]
 
 
+def areas_of(cell):
+    """(community, street, district) rows of ``cell``, in one query."""
+    return db.session.execute(
+        select(Community, Street, District)
+        .join(Street, Community.street_code == Street.code)
+        .join(District, Street.district_code == District.code)
+        .where(Community.code == cell.community_code)
+    ).one()
+
+
 def normalise_point(lat, lon, crs):
     """Convert a client point to WGS-84; 422 for an unknown CRS or impossible coordinates."""
     crs = (crs or "wgs84").lower()

@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from ..errors import AppError, Conflict, ServiceUnavailable, ValidationFailed
@@ -23,7 +24,7 @@ from ..schemas.duplicates import candidate_view
 from . import duplicates, evidence, photos
 from .auth import receipt_token, token_hash
 from .backends import classifier, local_zone
-from .grid import locate, normalise_point
+from .grid import areas_of, locate, normalise_point
 from .reports import category_or_422
 from .routing import CategoryKey, route
 
@@ -128,7 +129,7 @@ def _create(data, uploads, user, remember, nonce, channel=None, client_data=None
         _attach(report, attached, new_media)
         db.session.add(_submitted_event(report, user, client_data))
         db.session.flush()
-        db.session.expire(report, ["media"])  # _attach claimed photos with a bulk UPDATE
+        set_committed_value(report, "media", [*attached, *new_media])  # what _attach wrote
         body = report_view(report, staff=bool(user and user.is_staff))
         body["duplicate_candidates"] = [candidate_view(n) for n in nearby]
         remember(201, "report", report.id)
@@ -190,6 +191,7 @@ def _new_report(data, location, cell, routed, category, user, channel=None):
     if category is None:
         active = db.session.scalars(select(Category).where(Category.active.is_(True))).all()
         suggestions = [s.__dict__ for s in classifier().suggest(data["description"], active)]
+    community, street, district = areas_of(cell)  # the view shows their names: one query, not three
     return Report(
         public_id=_next_public_id(),
         category=category,
@@ -203,9 +205,9 @@ def _new_report(data, location, cell, routed, category, user, channel=None):
         location_source=location["source"],
         accuracy_m=data["accuracy"],
         grid_code=cell.code,
-        community_code=cell.community_code,
-        street_code=cell.street_code,
-        district_code=cell.district_code,
+        community=community,
+        street=street,
+        district=district,
         unit=routed.unit,
         routing_rule=routed.rule,
         routed_by=routed.routed_by,

@@ -2,6 +2,7 @@
 from dataclasses import dataclass
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
 from ..models import RoutingRule, Street, Unit
@@ -59,6 +60,7 @@ def _rules_at(cell):
         select(RoutingRule)
         .join(Unit, RoutingRule.unit_id == Unit.id)
         .where(RoutingRule.active.is_(True), Unit.active.is_(True), area_match)
+        .options(contains_eager(RoutingRule.unit))  # the winner's unit comes with it
     )
     return db.session.scalars(query).all()
 
