@@ -174,6 +174,19 @@ def test_s3_presigned_url_serves_the_bytes(s3):
         assert response.headers["Content-Type"] == "image/jpeg"
 
 
+def test_s3_presigned_url_stays_the_same_for_half_its_life(moto_endpoint, bucket):
+    store = S3Storage(bucket, endpoint_url=moto_endpoint, region="us-east-1", presign_seconds=2)
+    store.put("a.jpg", DATA, "image/jpeg")
+    first = store.public_url("a.jpg")
+    assert store.public_url("a.jpg") == first
+    assert store.public_url("b.jpg").split("?")[0].endswith("/b.jpg")
+    time.sleep(1.1)  # into the next one-second window: signed afresh
+    again = store.public_url("a.jpg")
+    assert again != first
+    with urllib.request.urlopen(again, timeout=5) as response:
+        assert response.read() == DATA
+
+
 def test_s3_missing_bucket_is_unavailable(moto_endpoint):
     store = S3Storage("no-such-bucket", endpoint_url=moto_endpoint, region="us-east-1", max_attempts=1)
     with pytest.raises(ServiceUnavailable):
