@@ -65,6 +65,7 @@ DEFAULTS = {
     "MAP_CENTER": "29.0285,106.6515",  # lat,lon (WGS-84) shown before any case is loaded
     "DUPLICATE_RADIUS_M": 50.0,
     "DUPLICATE_WINDOW_DAYS": 7,
+    "DUPLICATE_CANDIDATES_MAX": 5,
     "PHASH_MAX_DISTANCE": 6,
     "PHOTO_REUSE_WINDOW_DAYS": 30,
     "PHOTO_REUSE_DISTANCE_M": 200.0,
@@ -119,6 +120,8 @@ def load(instance_path, overrides=None, environ=None):
     if not 0 <= settings["PHASH_MAX_DISTANCE"] <= MAX_PHASH_DISTANCE:
         raise ValueError(f"{ENV_PREFIX}PHASH_MAX_DISTANCE must be 0..{MAX_PHASH_DISTANCE}: "
                          "the dHash band index finds no photo further apart")
+    if settings["DUPLICATE_CANDIDATES_MAX"] < 1:
+        raise ValueError(f"{ENV_PREFIX}DUPLICATE_CANDIDATES_MAX must be at least 1")
     if not settings["DATABASE_URL"]:
         settings["DATABASE_URL"] = "sqlite:///" + os.path.join(instance_path, "civicreport.sqlite3")
     if not settings["MEDIA_ROOT"]:

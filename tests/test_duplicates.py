@@ -57,6 +57,22 @@ def test_closed_and_old_reports_are_not_candidates(client, grid):
     assert submit(client, north_of(INSIDE, 10), description="z")["duplicate_candidates"] == []
 
 
+def test_only_the_nearest_candidates_are_listed(client, app, grid):
+    by_distance = {m: submit(client, north_of(INSIDE, m), description=f"{m} 米")["id"]
+                   for m in (40, 5, 30, 60, 10, 45, 20)}
+    query = {"lat": INSIDE[0], "lon": INSIDE[1], "category": "06010"}
+    candidates = client.get("/api/v1/duplicates", query_string=query).get_json()["candidates"]
+    assert [c["id"] for c in candidates] == [by_distance[m] for m in (5, 10, 20, 30, 40)]
+    app.config["DUPLICATE_CANDIDATES_MAX"] = 2
+    candidates = client.get("/api/v1/duplicates", query_string=query).get_json()["candidates"]
+    assert [c["id"] for c in candidates] == [by_distance[5], by_distance[10]]
+
+
+def test_candidates_max_below_one_fails_at_start_up(tmp_path):
+    with pytest.raises(ValueError, match="DUPLICATE_CANDIDATES_MAX"):
+        config_module.load(str(tmp_path), environ={"CIVICREPORT_DUPLICATE_CANDIDATES_MAX": "0"})
+
+
 def test_candidates_before_submitting(client, grid):
     first = submit(client, INSIDE)
     body = client.get("/api/v1/duplicates", query_string={"lat": INSIDE[0], "lon": INSIDE[1], "category": "06012"})

@@ -138,7 +138,7 @@ class ReportViewSchema(ReportStaffSchema):
 class SubmittedReportSchema(ReportViewSchema):
     receipt_token = fields.String(metadata={"description": "匿名上报时给出：凭它查看和评价这件上报"})
     duplicate_candidates = fields.List(fields.Dict(), metadata={
-        "description": "附近同类未办结上报（这个问题已有人上报）"})
+        "description": "附近同类未办结上报（这个问题已有人上报），最近的至多 DUPLICATE_CANDIDATES_MAX（默认 5）件"})
 
 
 class EventListSchema(Schema):

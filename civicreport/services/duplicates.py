@@ -1,9 +1,9 @@
 """Duplicate hints: open reports of the same kind nearby, and photos seen before.
 
-Place: open reports of the same major class (any class when the category is unknown)
-within DUPLICATE_RADIUS_M and DUPLICATE_WINDOW_DAYS, nearest first. Photo: identical
-bytes (sha256) or a dHash within PHASH_MAX_DISTANCE bits, among photos of the last
-PHOTO_REUSE_WINDOW_DAYS; a match far away (PHOTO_REUSE_DISTANCE_M) or far apart in time
+Place: the DUPLICATE_CANDIDATES_MAX nearest open reports of the same major class (any
+class when the category is unknown) within DUPLICATE_RADIUS_M and DUPLICATE_WINDOW_DAYS.
+Photo: identical bytes (sha256) or a dHash within PHASH_MAX_DISTANCE bits, among photos
+of the last PHOTO_REUSE_WINDOW_DAYS; a match far away (PHOTO_REUSE_DISTANCE_M) or far apart in time
 (PHOTO_REUSE_DAYS) is suspicious — the same picture sent for another place or day.
 """
 from dataclasses import dataclass
@@ -39,7 +39,8 @@ class PhotoMatch:
 
 
 def nearby_open(lat, lon, category=None, *, exclude_id=None, now=None):
-    """Open reports like this one close by, nearest first."""
+    """The DUPLICATE_CANDIDATES_MAX open reports like this one nearest to the point, nearest
+    first: at a hotspot, a phone gets the few that matter, not every case within the radius."""
     cfg = current_app.config
     radius = cfg["DUPLICATE_RADIUS_M"]
     m_lat, m_lon = metres_per_degree(lat)
@@ -54,6 +55,11 @@ def nearby_open(lat, lon, category=None, *, exclude_id=None, now=None):
     if category is not None:
         query = query.where(Report.category_code.in_(
             select(Category.code).where(Category.major_code == category.major_code)))
+    # Planar distance within the box orders as the great-circle one does at this scale;
+    # the box's corners lie beyond the radius, so they can only fill the tail of the list.
+    planar = ((Report.lat - lat) * m_lat) * ((Report.lat - lat) * m_lat) \
+        + ((Report.lon - lon) * m_lon) * ((Report.lon - lon) * m_lon)
+    query = query.order_by(planar, Report.id).limit(cfg["DUPLICATE_CANDIDATES_MAX"])
     query = query.options(selectinload(Report.media))  # candidate views show their photos
     found = [Nearby(r, distance_m(lat, lon, r.lat, r.lon)) for r in db.session.scalars(query)]
     return sorted((n for n in found if n.distance_m <= radius), key=lambda n: n.distance_m)
