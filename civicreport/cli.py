@@ -9,13 +9,13 @@ from flask_migrate import upgrade
 from .errors import AppError
 from .services import auth, deadlines, history, reference_data, stats
 from .services import abuse, retention
-from .services import maintenance, privacy_pass
+from .services import maintenance, outbox, privacy_pass
 from .services.worker import run_worker
 
 
 def init_app(app):
     for command in (init_db, load_categories, load_demo, import_grid, create_user, create_token,
-                    set_calendar_day, worker, block, anonymise_reporters, gc_media):
+                    set_calendar_day, worker, block, outbox_group, anonymise_reporters, gc_media):
         app.cli.add_command(command)
 
 
@@ -161,6 +161,38 @@ def block_list():
     for entry in abuse.list_blocks():
         expiry = f"{entry.expires_at:%Y-%m-%d %H:%M}" if entry.expires_at else "-"
         click.echo(f"{entry.id}\t{entry.kind}\t{entry.value}\t{expiry}\t{entry.reason or ''}")
+
+
+@click.group("outbox")
+def outbox_group():
+    """Notifications to units: those that used up their delivery attempts."""
+
+
+@outbox_group.command("dead")
+@click.option("--unit", "unit_code", help="Only this unit's messages (unit code).")
+def outbox_dead(unit_code):
+    """Print every dead message: id, topic, unit, attempts, last error."""
+    try:
+        messages = outbox.dead_messages(unit_code)
+    except AppError as err:
+        _fail(err)
+    for message, unit_code in messages:
+        click.echo(f"{message.id}\t{message.topic}\t{unit_code or '-'}\t{message.attempts}\t{message.last_error or ''}")
+
+
+@outbox_group.command("requeue")
+@click.option("--id", "ids", type=int, multiple=True, help="This message (repeatable).")
+@click.option("--unit", "unit_code", help="This unit's dead messages (unit code).")
+@click.option("--all", "everything", is_flag=True, help="Every dead message.")
+def outbox_requeue(ids, unit_code, everything):
+    """Deliver dead messages again, with a fresh set of attempts (after fixing a unit's address)."""
+    if not (ids or unit_code or everything):
+        raise click.UsageError("name the messages: --id N, --unit CODE or --all")
+    try:
+        count = outbox.requeue_dead(ids, unit_code)
+    except AppError as err:
+        _fail(err)
+    click.echo(f"{count} dead message(s) requeued")
 
 
 @click.command("anonymise-reporters")

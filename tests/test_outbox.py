@@ -462,3 +462,34 @@ def test_two_workers_never_send_the_same_message(app, district, configure):
     delivered = [r["headers"]["X-Civicreport-Delivery"] for r in receiver.requests]
     assert sorted(delivered) == sorted(str(i) for i in ids)
     assert sum(r["sent"] for r in results) == 8
+
+
+def test_dead_messages_are_listed_and_requeued_by_unit(district, configure, app):
+    configure(OUTBOX_MAX_ATTEMPTS=2)
+    runner = app.test_cli_runner()
+    with Receiver(plan=["fail"] * 4) as receiver:
+        unit = webhook_unit("cgj", receiver.url)
+        cgj = [queue("overdue", unit), queue("rework", unit)]
+        other = queue("closed", webhook_unit("hw", closed_port_url()))
+        for day in range(3):
+            deliver_due(now=T0 + timedelta(days=day))
+        listed = runner.invoke(args=["outbox", "dead"])
+        assert listed.exit_code == 0, listed.output
+        lines = [line.split("\t") for line in listed.output.splitlines()]
+        assert [(int(i), unit, attempts) for i, _, unit, attempts, _ in lines] == \
+            [(cgj[0], "cgj", "2"), (cgj[1], "cgj", "2"), (other, "hw", "2")]
+        assert lines[0][4] == "HTTP 500"
+
+        assert runner.invoke(args=["outbox", "requeue"]).exit_code == 2  # must name what
+        unknown = runner.invoke(args=["outbox", "requeue", "--unit", "nope"])
+        assert unknown.exit_code == 1 and "unit_not_found" in unknown.output
+        requeued = runner.invoke(args=["outbox", "requeue", "--unit", "cgj"])
+        assert requeued.output.strip() == "2 dead message(s) requeued"
+        assert [(reload(i).status, reload(i).attempts) for i in (*cgj, other)] == \
+            [("pending", 0), ("pending", 0), ("dead", 2)]
+        assert deliver_due() == {"sent": 2, "retried": 0, "dead": 0}
+    assert len(receiver.requests) == 6
+    assert [reload(i).status for i in cgj] == ["sent", "sent"]
+    requeued = runner.invoke(args=["outbox", "requeue", "--id", str(other), "--id", str(cgj[0])])
+    assert requeued.output.strip() == "1 dead message(s) requeued"
+    assert reload(other).status == "pending"

@@ -15,10 +15,11 @@ import logging
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from ..errors import NotFound
 from ..extensions import db
-from ..models import OutboxMessage
+from ..models import OutboxMessage, Unit
 from ..models.types import utcnow
 from .backends import senders
 from .senders import DeliveryFailed
@@ -137,6 +138,46 @@ def _record_failure(message, now, reason):
     log.warning("outbox #%s %s attempt %s failed (%s); next at %s",
                 message.id, message.topic, message.attempts, reason, message.next_attempt_at)
     return "retried"
+
+
+def dead_messages(unit_code=None):
+    """[(message, unit code or None)] of the messages that used up their attempts, oldest
+    first; only ``unit_code``'s when given. Raises NotFound(unit_not_found)."""
+    query = (
+        select(OutboxMessage, Unit.code)
+        .outerjoin(Unit, OutboxMessage.unit_id == Unit.id)
+        .where(OutboxMessage.status == "dead")
+        .order_by(OutboxMessage.id)
+    )
+    if unit_code is not None:
+        query = query.where(OutboxMessage.unit_id == _unit_id(unit_code))
+    return db.session.execute(query).all()
+
+
+def requeue_dead(ids=(), unit_code=None, now=None):
+    """Make dead messages pending again with a fresh set of attempts, due at ``now``;
+    returns how many. Narrowed to ``ids`` and to ``unit_code``'s messages when given;
+    ``last_error`` stays until the next attempt. Raises NotFound(unit_not_found).
+    """
+    query = update(OutboxMessage).where(OutboxMessage.status == "dead")
+    if ids:
+        query = query.where(OutboxMessage.id.in_(ids))
+    if unit_code is not None:
+        query = query.where(OutboxMessage.unit_id == _unit_id(unit_code))
+    count = db.session.execute(
+        query.values(status="pending", attempts=0, next_attempt_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    log.info("outbox: %d dead message(s) requeued", count)
+    return count
+
+
+def _unit_id(code):
+    unit_id = db.session.scalar(select(Unit.id).where(Unit.code == code))
+    if unit_id is None:
+        raise NotFound("处置单位不存在", code="unit_not_found", details={"unit": code})
+    return unit_id
 
 
 def backoff(attempts, config):
