@@ -2,7 +2,8 @@
 
 ``CIVICREPORT_DATABASE_URL=postgresql+psycopg://…`` sets the database;
 every other key is overridden by ``CIVICREPORT_<KEY>`` and cast to the type of
-its default. A malformed value raises ``ValueError`` at start-up, not later.
+its default. A malformed value raises ``ValueError`` at start-up, not later; a blank
+one switches off the settings in ``BLANK_MEANS_OFF`` and is ignored for the rest.
 """
 import os
 
@@ -91,6 +92,14 @@ DEFAULTS = {
 }
 
 ENV_PREFIX = "CIVICREPORT_"
+# Settings whose blank value means "off"; a blank variable sets them blank. Any other
+# blank CIVICREPORT_* variable is ignored, as if unset (an env file's empty placeholder).
+BLANK_MEANS_OFF = frozenset({
+    "MAP_TILE_URL", "MAP_TILE_ATTRIBUTION", "SMTP_HOST", "SMTP_USERNAME", "S3_ADDRESSING_STYLE",
+    "SUBMIT_LIMIT_PER_DEVICE", "SUBMIT_LIMIT_PER_IP", "SUBMIT_LIMIT_PER_ACCOUNT",
+    "UPLOAD_LIMIT_PER_DEVICE", "UPLOAD_LIMIT_PER_IP", "UPLOAD_LIMIT_PER_ACCOUNT",
+    "RATELIMIT_EXEMPT_ACCOUNTS",
+})
 MAX_PHASH_DISTANCE = 6  # models.PhashBand: 8 one-byte bands, two of which must match
 
 
@@ -114,7 +123,9 @@ def load(instance_path, overrides=None, environ=None):
     settings = dict(DEFAULTS)
     for key, default in DEFAULTS.items():
         raw = environ.get(ENV_PREFIX + key)
-        if raw is not None and raw != "":
+        if raw == "" and key in BLANK_MEANS_OFF:
+            settings[key] = ""
+        elif raw is not None and raw != "":
             settings[key] = _cast(default, raw, key)
     settings.update(overrides or {})
     if not 0 <= settings["PHASH_MAX_DISTANCE"] <= MAX_PHASH_DISTANCE:

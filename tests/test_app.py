@@ -23,6 +23,18 @@ def test_environment_overrides_defaults_with_types(tmp_path):
     assert defaults["MEDIA_ROOT"] == str(tmp_path / "media")
 
 
+def test_a_blank_variable_switches_off_what_blank_means_off_and_leaves_the_rest(tmp_path):
+    settings = config_module.load(str(tmp_path), environ={
+        "CIVICREPORT_MAP_TILE_URL": "",
+        "CIVICREPORT_SUBMIT_LIMIT_PER_IP": "",
+        "CIVICREPORT_TIMEZONE": "",
+        "CIVICREPORT_MAX_PHOTOS_PER_REPORT": "",
+    })
+    assert (settings["MAP_TILE_URL"], settings["SUBMIT_LIMIT_PER_IP"]) == ("", "")
+    assert settings["TIMEZONE"] == "Asia/Shanghai"
+    assert settings["MAX_PHOTOS_PER_REPORT"] == 6
+
+
 def test_health_checks_database_and_storage(client):
     body = client.get("/api/v1/health").get_json()
     assert body == {"status": "ok", "checks": {"database": "ok", "storage": "ok"}}
