@@ -56,9 +56,26 @@ def test_newest_first_with_all_item_fields(client, queue):
     assert item["thumb_url"] and item["community"] == "长乐社区" and body["next_cursor"] is None
 
 
-def test_unit_staff_see_only_their_unit_and_citizens_none(client, queue):
-    assert set(ids_of(get(client, queue["people"]["cop"]))) == {queue["ids"][1], queue["ids"][5]}
-    assert len(ids_of(get(client, queue["people"]["staff"]))) == 4  # three 06010 + one 06013 (major 06)
+def dispatch(client, people, report_id, unit=None):
+    for action, fields in (("accept", {}), ("dispatch", {"unit": unit} if unit else {})):
+        response = client.post(f"/api/v1/reports/{report_id}/transitions", json={"action": action, **fields},
+                               headers=people["sup"])
+        assert response.status_code == 200, response.get_json()
+
+
+def test_unit_staff_see_only_cases_dispatched_to_their_unit_and_citizens_none(client, queue):
+    people, ids = queue["people"], queue["ids"]
+    assert ids_of(get(client, people["cop"])) == []  # routed to 交巡警, not dispatched yet
+    detail = client.get(f"/api/v1/reports/{ids[1]}", headers=people["cop"]).get_json()
+    assert "contact" not in detail
+    dispatch(client, people, ids[1])
+    dispatch(client, people, ids[5], unit="cgj")  # the centre sends it elsewhere than routing said
+    assert ids_of(get(client, people["cop"])) == [ids[1]]
+    assert ids_of(get(client, people["staff"])) == [ids[5]]
+    assert "contact" in client.get(f"/api/v1/reports/{ids[1]}", headers=people["cop"]).get_json()
+    for i in (0, 2, 4, 6):  # three 06010 + one 06013 (major 06) routed to 城管
+        dispatch(client, people, ids[i])
+    assert len(ids_of(get(client, people["staff"]))) == 5
     assert_error(get(client, queue["people"]["citizen"]), 403, "forbidden")
     assert_error(get(client, {}), 401, "unauthorized")
 

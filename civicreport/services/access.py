@@ -33,10 +33,13 @@ class Actor:
         return bool(self.user and self.user.unit_id == unit_id)
 
     def sees_private(self, report):
-        """Contact details and originals: the centre's staff, and the unit handling the case."""
+        """Contact details and originals: the centre's staff, and the unit the case was
+        dispatched to (a unit that routing merely suggests may never get it)."""
         if self.user is None:
             return False
-        return self.user.role in PRIVATE_READERS or (self.user.role == "unit_staff" and self.in_unit(report.unit_id))
+        if self.user.role == "unit_staff":
+            return report.dispatched_at is not None and self.in_unit(report.unit_id)
+        return self.user.role in PRIVATE_READERS
 
 
 def actor_for(user, report=None, receipt=None):

@@ -61,8 +61,8 @@ def search(filters, user, now=None):
 
 
 def _visible(user):
-    if user.role == "unit_staff":
-        return [Report.unit_id == user.unit_id]
+    if user.role == "unit_staff":  # the unit's cases from 派遣 on, not those routing merely suggests
+        return [Report.unit_id == user.unit_id, Report.dispatched_at.is_not(None)]
     if user.role not in ALL_CASES:
         raise Forbidden("当前角色无权查看案件队列", code="role_not_allowed")
     area = user.patrol_area_code
