@@ -3,8 +3,9 @@
 Place: the DUPLICATE_CANDIDATES_MAX nearest open reports of the same major class (any
 class when the category is unknown) within DUPLICATE_RADIUS_M and DUPLICATE_WINDOW_DAYS.
 Photo: identical bytes (sha256) or a dHash within PHASH_MAX_DISTANCE bits, among photos
-of the last PHOTO_REUSE_WINDOW_DAYS; a match far away (PHOTO_REUSE_DISTANCE_M) or far apart in time
-(PHOTO_REUSE_DAYS) is suspicious — the same picture sent for another place or day.
+of the last PHOTO_REUSE_WINDOW_DAYS; a match far away (PHOTO_REUSE_DISTANCE_M) or far
+apart in time (PHOTO_REUSE_DAYS) is suspicious — the same picture sent for another place
+or day.
 """
 from dataclasses import dataclass
 from datetime import timedelta

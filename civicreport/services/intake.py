@@ -9,8 +9,8 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..errors import AppError, Conflict, ServiceUnavailable, ValidationFailed
 from ..extensions import db
