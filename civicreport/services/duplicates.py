@@ -58,9 +58,8 @@ def nearby_open(lat, lon, category=None, *, exclude_id=None, now=None):
             select(Category.code).where(Category.major_code == category.major_code)))
     # Planar distance within the box orders as the great-circle one does at this scale;
     # the box's corners lie beyond the radius, so they can only fill the tail of the list.
-    planar = ((Report.lat - lat) * m_lat) * ((Report.lat - lat) * m_lat) \
-        + ((Report.lon - lon) * m_lon) * ((Report.lon - lon) * m_lon)
-    query = query.order_by(planar, Report.id).limit(cfg["DUPLICATE_CANDIDATES_MAX"])
+    north, east = (Report.lat - lat) * m_lat, (Report.lon - lon) * m_lon
+    query = query.order_by(north * north + east * east, Report.id).limit(cfg["DUPLICATE_CANDIDATES_MAX"])
     query = query.options(selectinload(Report.media))  # candidate views show their photos
     found = [Nearby(r, distance_m(lat, lon, r.lat, r.lon)) for r in db.session.scalars(query)]
     return sorted((n for n in found if n.distance_m <= radius), key=lambda n: n.distance_m)

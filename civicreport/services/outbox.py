@@ -17,11 +17,11 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
-from ..errors import NotFound
 from ..extensions import db
 from ..models import OutboxMessage, Unit
 from ..models.types import utcnow
 from .backends import senders
+from .reports import unit_or_404
 from .senders import DeliveryFailed
 
 log = logging.getLogger(__name__)
@@ -150,7 +150,7 @@ def dead_messages(unit_code=None):
         .order_by(OutboxMessage.id)
     )
     if unit_code is not None:
-        query = query.where(OutboxMessage.unit_id == _unit_id(unit_code))
+        query = query.where(OutboxMessage.unit_id == unit_or_404(unit_code).id)
     return db.session.execute(query).all()
 
 
@@ -163,7 +163,7 @@ def requeue_dead(ids=(), unit_code=None, now=None):
     if ids:
         query = query.where(OutboxMessage.id.in_(ids))
     if unit_code is not None:
-        query = query.where(OutboxMessage.unit_id == _unit_id(unit_code))
+        query = query.where(OutboxMessage.unit_id == unit_or_404(unit_code).id)
     count = db.session.execute(
         query.values(status="pending", attempts=0, next_attempt_at=now or utcnow())
         .execution_options(synchronize_session=False)
@@ -171,13 +171,6 @@ def requeue_dead(ids=(), unit_code=None, now=None):
     db.session.commit()
     log.info("outbox: %d dead message(s) requeued", count)
     return count
-
-
-def _unit_id(code):
-    unit_id = db.session.scalar(select(Unit.id).where(Unit.code == code))
-    if unit_id is None:
-        raise NotFound("处置单位不存在", code="unit_not_found", details={"unit": code})
-    return unit_id
 
 
 def backoff(attempts, config):

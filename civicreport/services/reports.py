@@ -3,7 +3,7 @@ from sqlalchemy import select, text
 
 from ..errors import AppError, NotFound, ServiceUnavailable, ValidationFailed
 from ..extensions import db
-from ..models import Category, Report
+from ..models import Category, Report, Unit
 from .backends import storage
 from .grid import locate, normalise_point
 from .routing import CategoryKey, route
@@ -16,6 +16,14 @@ def get_report(public_id):
     if report is None:
         raise NotFound("上报不存在", code="report_not_found", details={"id": public_id})
     return report
+
+
+def unit_or_404(code):
+    """The unit with this code; 404 ``unit_not_found`` otherwise."""
+    unit = db.session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None:
+        raise NotFound("单位不存在", code="unit_not_found", details={"unit": code})
+    return unit
 
 
 def category_or_422(code):

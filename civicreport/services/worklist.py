@@ -1,22 +1,20 @@
 """问题清单 (a unit's open cases, oldest overdue first) and 督办通知书."""
 from sqlalchemy import select
 
-from ..errors import Conflict, Forbidden, NotFound
+from ..errors import Conflict, Forbidden
 from ..extensions import db
-from ..models import Report, Unit
+from ..models import Report
 from ..models.types import utcnow
 from .backends import local_zone
 from .deadlines import is_overdue, is_warning
 from .media_urls import object_url
-from .reports import get_report
+from .reports import get_report, unit_or_404
 
 WORKLIST_STATES = ("dispatched", "in_progress", "rework", "suspended")
 
 
 def _unit_for(code, user):
-    unit = db.session.scalar(select(Unit).where(Unit.code == code))
-    if unit is None:
-        raise NotFound("单位不存在", code="unit_not_found", details={"unit": code})
+    unit = unit_or_404(code)
     if user.role == "unit_staff" and user.unit_id != unit.id:
         raise Forbidden("只能查看本单位的问题清单", code="not_your_unit")
     return unit
