@@ -82,6 +82,15 @@ def pg_port():
     raise RuntimeError("PostgreSQL did not become ready")
 
 
+def postmaster_pid():
+    """Pid of the local cluster's postmaster (its children are the backends), or None."""
+    pid_file = Path(f"/var/run/postgresql/{PG_VERSION}-main.pid")
+    try:
+        return int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 @contextmanager
 def postgres_database(label):
     """A fresh database owned by the ``civicreport`` role; yields its URL and drops it afterwards."""

@@ -32,6 +32,7 @@ import argparse  # noqa: E402
 import itertools  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
+import os  # noqa: E402
 import random  # noqa: E402
 import signal  # noqa: E402
 import statistics  # noqa: E402
@@ -365,6 +366,9 @@ def print_figures(f, args):
     print(f"  integrity check: {'PASSED' if f['integrity_ok'] else 'FAILED'}")
     print("  CPU seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in f["cpu_seconds"].items())
           + f"; gunicorn workers per 201: {f['web_cpu_per_201_s']:.3f} s")
+    h = f["host_cpu"]
+    print(f"  the {os.cpu_count()} CPUs during the run: {h['busy']:.0%} busy, {h['idle']:.0%} idle, "
+          f"{h['steal']:.0%} stolen by the hypervisor (time this VM was ready to run but another guest ran)")
     if f["privacy_mode"] == "worker":
         print(f"  privacy pass backlog at the end: {f['privacy_pending_at_end']:,} photos not yet checked "
               "(public views show them without URLs until then)")
@@ -431,6 +435,32 @@ def cpu_seconds(processes):
     return total
 
 
+def _postgres_processes():
+    """The postmaster and its backends; exited backends' time is in its children's times."""
+    pid = common.postmaster_pid()
+    if pid is None:
+        return []
+    try:
+        postmaster = psutil.Process(pid)
+        return [postmaster, *postmaster.children()]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def host_cpu():
+    """Jiffies of all CPUs since boot from /proc/stat: {busy, idle, steal}."""
+    fields = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    user, nice, system, idle, iowait, irq, softirq, steal = fields
+    return {"busy": user + nice + system + irq + softirq, "idle": idle + iowait, "steal": steal}
+
+
+def host_shares(before, after):
+    """Shares of the CPUs' time during the run: busy, idle, and stolen by the hypervisor for other guests."""
+    spent = {k: after[k] - before[k] for k in after}
+    total = sum(spent.values()) or 1
+    return {k: round(v / total, 3) for k, v in spent.items()}
+
+
 def _arguments():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--submissions", type=int, default=10_000)
@@ -470,14 +500,15 @@ def main():
             gunicorn = psutil.Process(master.pid)
             watched = {"gunicorn workers": lambda: [gunicorn, *gunicorn.children()],
                        "flask worker": [psutil.Process(worker.pid)],
-                       "moto": [psutil.Process(moto.pid)], "load client": [psutil.Process()]}
-            before = cpu_seconds(watched)
+                       "moto": [psutil.Process(moto.pid)], "load client": [psutil.Process()],
+                       "postgres": _postgres_processes}
+            before, host_before = cpu_seconds(watched), host_cpu()
             profiler = Profiler([p.pid for p in server], logs) if args.profile else None
             mode = env["CIVICREPORT_PRIVACY_MODE"]
             print(f"driving {plan.total:,} submissions at {base} ({len(server)} gunicorn workers, "
                   f"privacy detection {'in the worker' if mode == 'worker' else 'inline'}) …", flush=True)
             reads = drive(base, plan, args, tokens, points)
-            after = cpu_seconds(watched)
+            after, host_after = cpu_seconds(watched), host_cpu()
             if profiler:
                 profiler.report()
             retried = retry_unanswered(base, plan)
@@ -486,7 +517,8 @@ def main():
         figures = summarise(plan, reads, retried, checked, {k: after[k] - before[k] for k in after})
     figures.update(mix=args.mix, workers=len(server), privacy_mode=mode, privacy_pending_at_end=pending,
                    web_cpu_per_201_s=round(figures["cpu_seconds"]["gunicorn workers"]
-                                           / max(1, figures["created_201"]), 3))
+                                           / max(1, figures["created_201"]), 3),
+                   host_cpu=host_shares(host_before, host_after))
     print_figures(figures, args)
     common.write_json(args.json, figures)
     fast_enough = args.mix == "real" or figures["submissions_per_s"] >= TARGET_RATE

@@ -67,6 +67,7 @@ def rows(out):
              rate >= 15 and load_8mp["integrity_ok"] and load_8mp["five_xx"] == 0),
             ("load, 8 MP only: lost / 5xx", f"{load_8mp['lost']} / {load_8mp['five_xx']}", "0 / 0",
              load_8mp["lost"] == 0 and load_8mp["five_xx"] == 0),
+            *_cpu_rows(load_8mp),
         ]
     else:
         table.append(("load: submissions/s, 8 MP photos only", "no figure", "≥ 15", False))
@@ -111,6 +112,18 @@ def rows(out):
     else:
         table.append(("worker peak RSS", "no figure", "< 300 MB", False))
     return table
+
+
+def _cpu_rows(load):
+    """Where the machine's CPU went per created report, and how much the hypervisor took."""
+    created = max(1, load["created_201"])
+    spent = {k: v * 1000 / created for k, v in load["cpu_seconds"].items() if k != "flask worker"}
+    parts = " + ".join(f"{name} {ms:.0f}" for name, ms in spent.items())
+    host = load.get("host_cpu", {})
+    return [
+        ("load, 8 MP only: CPU ms per submission", f"{sum(spent.values()):.0f} ({parts})", "", None),
+        ("load, 8 MP only: CPU stolen by the hypervisor", f"{host.get('steal', 0):.0%}", "", None),
+    ]
 
 
 def _read(path):
