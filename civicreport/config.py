@@ -41,6 +41,8 @@ DEFAULTS = {
     # later, and public views show no URL for a photo until then.
     "PRIVACY_MODE": "inline",
     "PRIVACY_PASS_BATCH": 50,  # photos the worker's privacy pass checks per round
+    "PRIVACY_PASS_RETRY_SECONDS": 60,  # a photo the pass failed on waits this long, doubling per failure,
+    "PRIVACY_PASS_RETRY_MAX_SECONDS": 6 * 3600,  # up to this
     "PHOTO_GPS_MISMATCH_M": 200.0,
     "TIMEZONE": "Asia/Shanghai",
     "PUBLIC_ID_PREFIX": "QJ",

@@ -24,7 +24,8 @@ from sqlalchemy import func, select
 from civicreport.extensions import db
 from civicreport.models import District, OutboxMessage, Unit
 from civicreport.services.backends import SENDERS
-from civicreport.services.outbox import backoff, deliver_due, enqueue
+from civicreport.services.outbox import deliver_due, enqueue
+from civicreport.services.retry import backoff
 from civicreport.services.senders import build_senders
 from civicreport.services.worker import run_worker
 from tests.factories import make_unit
@@ -218,9 +219,8 @@ def test_webhook_retries_with_backoff_then_is_sent_once_and_signed(district, con
     assert {r["headers"]["X-Civicreport-Delivery"] for r in receiver.requests} == {str(message_id)}
 
 
-def test_backoff_doubles_and_is_capped(app):
-    config = {"OUTBOX_BACKOFF_SECONDS": 30, "OUTBOX_BACKOFF_MAX_SECONDS": 3600}
-    waits = [backoff(n, config).total_seconds() for n in range(1, 10)]
+def test_backoff_doubles_and_is_capped():
+    waits = [backoff(n, 30, 3600).total_seconds() for n in range(1, 10)]
     assert waits == [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]
 
 

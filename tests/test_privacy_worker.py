@@ -4,6 +4,7 @@ inline upload would have stored. Runs on SQLite + local storage and PostgreSQL +
 import hashlib
 import io
 import json
+from datetime import timedelta
 
 import pytest
 from PIL import Image
@@ -16,6 +17,7 @@ from civicreport.media.images import process_photo
 from civicreport.media.privacy import OpenCVDetector, Region
 from civicreport.media.storage import object_keys
 from civicreport.models import Media
+from civicreport.models.types import utcnow
 from civicreport.services.privacy_pass import clear_pending
 from tests.faces import BACKGROUND, FACE, SIZE, edge_energy, face_photo, open_image, scaled, street_scene
 from tests.factories import INSIDE, make_geography, make_rule, make_unit, make_user
@@ -251,6 +253,37 @@ def test_the_pass_needs_only_the_original(app, client, grid, storage, worker_mod
     storage.delete(media_row().thumb_key)
     assert clear_pending() == 1 and worker_mode.calls == 1
     assert face_detail(client, public_photo(client, body["id"])["display_url"], raw) < 0.2
+
+
+def test_a_photo_whose_original_is_missing_waits_longer_before_each_try(
+        app, client, grid, storage, worker_mode, monkeypatch):
+    monkeypatch.setitem(app.config, "PRIVACY_PASS_RETRY_SECONDS", 60)
+    raw = face_photo()
+    body = submit(client, raw)
+    original_key = media_row().original_key
+    storage.delete(original_key)
+
+    assert clear_pending() == 0
+    media = media_row()
+    first_wait = media.privacy_retry_at - utcnow()
+    assert media.privacy_failures == 1 and timedelta(seconds=55) < first_wait <= timedelta(seconds=60)
+    assert clear_pending() == 0 and media_row().privacy_failures == 1  # not due: not even downloaded
+
+    _make_due()
+    assert clear_pending() == 0
+    media = media_row()
+    assert media.privacy_failures == 2 and media.privacy_retry_at - utcnow() > timedelta(seconds=115)
+    assert media.privacy_pending and public_photo(client, body["id"])["display_url"] is None
+
+    storage.put(original_key, raw, "image/jpeg")  # restored from a backup
+    _make_due()
+    assert clear_pending() == 1 and worker_mode.calls == 1
+    assert face_detail(client, public_photo(client, body["id"])["display_url"], raw) < 0.2
+
+
+def _make_due():
+    db.session.execute(update(Media).values(privacy_retry_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
 
 
 def test_a_photo_redacted_while_the_pass_works_keeps_the_redaction(app, client, grid, monkeypatch, opencv):

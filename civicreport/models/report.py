@@ -177,6 +177,10 @@ class Media(db.Model):
     # True while the derivatives are unchecked for faces and plates (PRIVACY_MODE=worker):
     # they live under pending/ keys and public views show no URL for them.
     privacy_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Failed privacy passes of this photo (original missing or unreadable, detector error):
+    # the pass tries again after doubling waits; the photo stays pending, never public, meanwhile.
+    privacy_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    privacy_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     report: Mapped[Report | None] = relationship(back_populates="media")
     bands: Mapped[list["PhashBand"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)

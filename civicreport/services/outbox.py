@@ -12,7 +12,7 @@ again later. Receivers de-duplicate on the message id, which webhooks carry in
 """
 import json
 import logging
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -22,6 +22,7 @@ from ..models import OutboxMessage, Unit
 from ..models.types import utcnow
 from .backends import senders
 from .reports import unit_or_404
+from .retry import backoff
 from .senders import DeliveryFailed
 
 log = logging.getLogger(__name__)
@@ -134,7 +135,8 @@ def _record_failure(message, now, reason):
         log.error("outbox #%s %s dead after %s attempts: %s",
                   message.id, message.topic, message.attempts, reason)
         return "dead"
-    message.next_attempt_at = now + backoff(message.attempts, config)
+    message.next_attempt_at = now + backoff(
+        message.attempts, config["OUTBOX_BACKOFF_SECONDS"], config["OUTBOX_BACKOFF_MAX_SECONDS"])
     log.warning("outbox #%s %s attempt %s failed (%s); next at %s",
                 message.id, message.topic, message.attempts, reason, message.next_attempt_at)
     return "retried"
@@ -173,7 +175,3 @@ def requeue_dead(ids=(), unit_code=None, now=None):
     return count
 
 
-def backoff(attempts, config):
-    """Wait after the ``attempts``-th failure: base × 2^(attempts-1), capped."""
-    seconds = config["OUTBOX_BACKOFF_SECONDS"] * 2 ** (attempts - 1)
-    return timedelta(seconds=min(seconds, config["OUTBOX_BACKOFF_MAX_SECONDS"]))

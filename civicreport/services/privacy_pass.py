@@ -11,18 +11,23 @@ the replaced pending objects once no row refers to them.
 
 Nothing is half-done: until that UPDATE commits the row keeps its pending keys and flag,
 so a pass that fails or dies is simply repeated in a later round; objects it stored
-meanwhile are left for gc-media (the retry stores the same keys again).
+meanwhile are left for gc-media (the retry stores the same keys again). A photo the pass
+itself fails on (its original missing or unreadable, the detector raising) is tried again
+after doubling waits (PRIVACY_PASS_RETRY_SECONDS up to PRIVACY_PASS_RETRY_MAX_SECONDS),
+so one broken photo neither costs every round a download nor floods the log.
 """
 import logging
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import ServiceUnavailable
 from ..extensions import db
 from ..models import Media
+from ..models.types import utcnow
 from . import photos
+from .retry import backoff
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +39,14 @@ def clear_pending(limit=None):
     ``FOR UPDATE SKIP LOCKED``, so several workers share a backlog and never check one
     photo twice at once (SQLite has no row locks: run one worker there). A photo that
     fails (original missing or unreadable, a detector error) stays pending, is logged and
-    skipped for the rest of the round. Returns the number cleared. Raises
+    put off until its next try (see ``_put_off``). Returns the number cleared. Raises
     ServiceUnavailable and database errors after rolling back; photos cleared before
     stay cleared.
     """
     limit = current_app.config["PRIVACY_PASS_BATCH"] if limit is None else limit
-    cleared, skipped = 0, set()
+    cleared, skipped, now = 0, set(), utcnow()
     while cleared < limit:
-        media = _claim_next(skipped)
+        media = _claim_next(skipped, now)
         if media is None:
             break
         media_id = media.id
@@ -54,20 +59,44 @@ def clear_pending(limit=None):
             db.session.rollback()
             skipped.add(media_id)
             log.exception("privacy pass: photo %s stays pending", media_id)
+            _put_off(media_id, now)
     if cleared:
         log.info("privacy pass: %d photo(s) cleared for public views", cleared)
     return cleared
 
 
-def _claim_next(skipped):
+def _claim_next(skipped, now):
     query = (
         select(Media)
-        .where(Media.privacy_pending, Media.id.not_in(list(skipped)))
+        .where(Media.privacy_pending, Media.id.not_in(list(skipped)),
+               or_(Media.privacy_retry_at.is_(None), Media.privacy_retry_at <= now))
         .order_by(Media.created_at)
         .limit(1)
         .with_for_update(skip_locked=True)  # SQLAlchemy leaves this out on SQLite
     )
     return db.session.scalars(query).first()
+
+
+def _put_off(media_id, now):
+    """Count a failed pass of the photo and set when it is tried again (doubling waits).
+
+    A database error here is logged, not raised: the photo is then tried next round.
+    """
+    config = current_app.config
+    try:
+        media = db.session.get(Media, media_id)
+        if media is None or not media.privacy_pending:
+            return
+        media.privacy_failures += 1
+        media.privacy_retry_at = now + backoff(
+            media.privacy_failures, config["PRIVACY_PASS_RETRY_SECONDS"], config["PRIVACY_PASS_RETRY_MAX_SECONDS"])
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("privacy pass: could not put photo %s off", media_id)
+        return
+    log.warning("privacy pass: photo %s failed %d time(s); next try at %s",
+                media_id, media.privacy_failures, media.privacy_retry_at)
 
 
 def clear(media):
