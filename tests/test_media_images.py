@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pillow_heif
 import pytest
-from PIL import Image, ImageCms, ImageFile, ImageOps, TiffImagePlugin
+from PIL import Image, ImageChops, ImageCms, ImageFile, ImageOps, ImageStat, TiffImagePlugin
 
 from civicreport.errors import AppError, PayloadTooLarge, ValidationFailed
 from civicreport.media import images
@@ -255,6 +255,30 @@ def test_heic_rotation_is_applied_once():
     assert photo.meta.gps_lat == pytest.approx(29.028083, abs=1e-5)
     assert_clean_jpeg(photo.display)
     assert all(close(c, w) for c, w in zip(corners(reopen(photo.display)), (RED, GREEN, BLUE)))
+
+
+@pytest.mark.parametrize("thumb_only", [False, True], ids=["display", "thumb_only"])
+def test_large_heic_is_shrunk_while_read_upright_and_true_to_a_whole_decode(thumb_only):
+    # 2700 x 1800 upright, stored sideways with an irot box: at least halved while read.
+    data = encode(scene((2700, 1800)).transpose(STORED[6]), "HEIF", exif=exif_bytes(6), quality=90)
+    photo = process_photo(data, thumb_only=thumb_only)
+    assert (photo.width, photo.height) == (2700, 1800)
+    shown = reopen(photo.thumb if thumb_only else photo.display)
+    assert shown.size == ((320, 213) if thumb_only else (1280, 853))
+    assert all(close(c, w) for c, w in zip(corners(shown), (RED, GREEN, BLUE)))
+    whole = reopen(data).convert("RGB").resize(shown.size, Image.Resampling.LANCZOS)
+    assert max(ImageStat.Stat(ImageChops.difference(shown.convert("RGB"), whole)).mean) < 2
+
+
+def test_large_heic_with_alpha_is_flattened_onto_white():
+    im = scene((2600, 1400)).convert("RGBA")
+    im.putalpha(Image.new("L", im.size, 255))
+    im.paste((0, 0, 0, 0), (1300, 700, 2600, 1400))  # bottom-right quarter transparent
+    photo = process_photo(encode(im, "HEIF", quality=90))
+    shown = reopen(photo.display)
+    assert shown.size == (1280, 689) and shown.mode == "RGB"
+    assert close(shown.getpixel((1200, 650)), (255, 255, 255))
+    assert all(close(c, w) for c, w in zip(corners(shown), (RED, GREEN, BLUE)))
 
 
 def test_icc_profile_is_kept_but_comment_and_xmp_are_not():
