@@ -55,27 +55,11 @@ errorlog = "-"
 control_socket_disable = True  # one fixed path in $HOME would clash between instances on a host
 
 
-# glibc malloc in the workers (parameter numbers from <malloc.h>). Decoding a photo takes
-# buffers of tens of MB; by default glibc raises its mmap threshold after the first one is
-# freed and keeps later ones in per-thread arenas, so a worker's RSS creeps up towards
-# threads × the largest photo. A fixed threshold sends them to mmap (returned when freed)
-# and two arenas serve all threads. Measured by bench/memory.py: no creep after this.
-# The threshold sits above an upload's body (2–4 MB, copied a few times per request):
-# at 128 KiB each copy was a fresh mmap and page faults, ~10 ms of CPU per 8 MP upload.
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8
-_MALLOC = ((_M_ARENA_MAX, 2), (_M_MMAP_THRESHOLD, 4 * 1024 * 1024), (_M_TRIM_THRESHOLD, 128 * 1024))
-
-
 def post_fork(server, worker):
-    """Tune malloc in each worker; skipped where the C library is not glibc."""
-    import ctypes
+    """Tune malloc in each worker (see civicreport.memory)."""
+    from civicreport.memory import tune_malloc
 
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return
-    for param, value in _MALLOC:
-        mallopt(param, value)
+    tune_malloc()
 
 
 def on_starting(server):

@@ -7,6 +7,7 @@ from flask import current_app
 from flask_migrate import upgrade
 
 from .errors import AppError
+from .memory import tune_malloc
 from .services import auth, deadlines, history, reference_data, stats
 from .services import abuse, retention
 from .services import maintenance, outbox, privacy_pass
@@ -95,6 +96,7 @@ def create_user(name, role, unit_code, password, token_days):
 def worker(once, interval):
     """Deliver notifications with retries, raise warning/overdue events on deadlines, blur photos
     uploaded in PRIVACY_MODE=worker."""
+    tune_malloc()  # the privacy pass decodes photos and runs OpenCV: see civicreport.memory
     jobs = (deadlines.scan, stats.settle_closed_months, maintenance.PeriodicMediaGc(), privacy_pass.clear_pending)
     counts = run_worker(once=once, interval=interval, jobs=jobs)
     if once:
