@@ -78,8 +78,9 @@ def process(data, index=None, manual=(), pending=False):
     detector = NullDetector() if pending else privacy_detector()
     try:
         # One decode at a time per process (PHOTO_DECODES_PER_PROCESS): a 16 MP HEIC needs
-        # ~140 MB while it is decoded, and the other threads of a gunicorn worker mostly
-        # wait on uploads, the database or the store. Worker processes give the parallelism.
+        # ~90 MB while it is decoded (libheif's planes and buffer), and the other threads of
+        # a gunicorn worker mostly wait on uploads, the database or the store. Worker
+        # processes give the parallelism.
         with decode_gate():
             return process_photo(
                 data, photo_limits(), default_tz=local_zone(), detector=detector, manual=manual,
