@@ -59,7 +59,7 @@ def clear_pending(limit=None):
             db.session.rollback()
             skipped.add(media_id)
             log.exception("privacy pass: photo %s stays pending", media_id)
-            _put_off(media_id, now)
+            _put_off(media_id)
     if cleared:
         log.info("privacy pass: %d photo(s) cleared for public views", cleared)
     return cleared
@@ -77,8 +77,9 @@ def _claim_next(skipped, now):
     return db.session.scalars(query).first()
 
 
-def _put_off(media_id, now):
-    """Count a failed pass of the photo and set when it is tried again (doubling waits).
+def _put_off(media_id):
+    """Count a failed pass of the photo and set when it is tried again (doubling waits,
+    from now: a round of many photos may outlast the first wait).
 
     A database error here is logged, not raised: the photo is then tried next round.
     """
@@ -88,7 +89,7 @@ def _put_off(media_id, now):
         if media is None or not media.privacy_pending:
             return
         media.privacy_failures += 1
-        media.privacy_retry_at = now + backoff(
+        media.privacy_retry_at = utcnow() + backoff(
             media.privacy_failures, config["PRIVACY_PASS_RETRY_SECONDS"], config["PRIVACY_PASS_RETRY_MAX_SECONDS"])
         db.session.commit()
     except SQLAlchemyError:
