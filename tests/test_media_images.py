@@ -13,7 +13,7 @@ from PIL import Image, ImageChops, ImageCms, ImageFile, ImageOps, ImageStat, Tif
 
 from civicreport.errors import AppError, PayloadTooLarge, ValidationFailed
 from civicreport.media import images
-from civicreport.media.images import Limits, hamming, process_photo, sniff_format
+from civicreport.media.images import Limits, hamming, inspect_photo, process_photo, sniff_format
 
 T = Image.Transpose
 # Stored pixels for each EXIF orientation, given the upright scene.
@@ -177,20 +177,19 @@ def test_reduced_jpeg_decode_is_used(monkeypatch):
 
 
 @pytest.mark.parametrize("orientation", [1, 6])
-def test_thumb_only_decodes_at_thumb_scale_and_makes_no_display(monkeypatch, orientation):
-    seen = []
-    flatten = images._flatten
-    monkeypatch.setattr(images, "_flatten", lambda im: seen.append(im.size) or flatten(im))
-    upright = scene((4000, 3000))
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "HEIF"])
+def test_inspect_reads_what_processing_reads_without_decoding_a_pixel(monkeypatch, fmt, orientation):
+    upright = scene((1200, 900))
     stored = upright.transpose(STORED[orientation]) if STORED[orientation] is not None else upright
-    data = encode(stored, exif=exif_bytes(orientation), quality=80)
-    full, quick = process_photo(data), process_photo(data, thumb_only=True)
-    assert seen == [stored.reduce(2).size, stored.reduce(8).size]  # 1/8 still covers the 320 px thumb
-    assert (quick.display, quick.display_size) == (None, None)
-    assert quick.thumb_size == full.thumb_size == (320, 240)
-    assert (quick.width, quick.height, quick.meta, quick.sha256) == (full.width, full.height, full.meta, full.sha256)
-    assert hamming(quick.phash, full.phash) <= 3
-    assert all(close(c, want) for c, want in zip(corners(reopen(quick.thumb)), (RED, GREEN, BLUE)))
+    data = encode(stored, fmt, exif=exif_bytes(orientation), quality=80)
+    full = process_photo(data)
+    monkeypatch.setattr(Image.Image, "load", lambda im: pytest.fail("inspect decoded pixels"))
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda im: pytest.fail("inspect decoded pixels"))
+    seen = inspect_photo(data)
+    facts = ("sha256", "format", "content_type", "byte_size", "width", "height", "meta")
+    assert [getattr(seen, f) for f in facts] == [getattr(full, f) for f in facts]
+    assert (seen.display, seen.display_size, seen.thumb, seen.thumb_size, seen.phash) == (None,) * 5
+    assert seen.regions == ()
 
 
 def test_png_alpha_is_composited_on_white():
@@ -257,14 +256,14 @@ def test_heic_rotation_is_applied_once():
     assert all(close(c, w) for c, w in zip(corners(reopen(photo.display)), (RED, GREEN, BLUE)))
 
 
-@pytest.mark.parametrize("thumb_only", [False, True], ids=["display", "thumb_only"])
-def test_large_heic_is_shrunk_while_read_upright_and_true_to_a_whole_decode(thumb_only):
+@pytest.mark.parametrize("derivative", ["display", "thumb"])
+def test_large_heic_is_shrunk_while_read_upright_and_true_to_a_whole_decode(derivative):
     # 2700 x 1800 upright, stored sideways with an irot box: at least halved while read.
     data = encode(scene((2700, 1800)).transpose(STORED[6]), "HEIF", exif=exif_bytes(6), quality=90)
-    photo = process_photo(data, thumb_only=thumb_only)
+    photo = process_photo(data)
     assert (photo.width, photo.height) == (2700, 1800)
-    shown = reopen(photo.thumb if thumb_only else photo.display)
-    assert shown.size == ((320, 213) if thumb_only else (1280, 853))
+    shown = reopen(getattr(photo, derivative))
+    assert shown.size == {"display": (1280, 853), "thumb": (320, 213)}[derivative]
     assert all(close(c, w) for c, w in zip(corners(shown), (RED, GREEN, BLUE)))
     whole = reopen(data).convert("RGB").resize(shown.size, Image.Resampling.LANCZOS)
     assert max(ImageStat.Stat(ImageChops.difference(shown.convert("RGB"), whole)).mean) < 2
@@ -382,14 +381,33 @@ def test_pixel_cap_boundary():
     assert err.value.details == {"max_pixels": 1000, "width": 51, "height": 20}
 
 
-@pytest.mark.parametrize("thumb_only", [False, True], ids=["full", "thumb_only"])
+@pytest.mark.parametrize("check", [process_photo, inspect_photo], ids=["process", "inspect"])
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "HEIF"])
-def test_truncated_image_is_unreadable(fmt, thumb_only):
+def test_truncated_image_is_unreadable(fmt, check):
     data = encode(Image.frombytes("RGB", (1024, 1024), os.urandom(1024 * 1024 * 3)), fmt)
-    with pytest.raises(ValidationFailed) as err:
-        process_photo(data[: len(data) * 2 // 3], thumb_only=thumb_only)
-    assert err.value.code == "image_unreadable"
+    # Decoders stop at the last pixel; a file missing only its end marker is refused by inspect alone.
+    for cut in (len(data) * 2 // 3, *([len(data) - 2] if check is inspect_photo else [])):
+        with pytest.raises(ValidationFailed) as err:
+            check(data[:cut])
+        assert err.value.code == "image_unreadable"
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+
+
+@pytest.mark.parametrize("options", [
+    {"progressive": True}, {"restart_marker_rows": 1}, {"subsampling": 0, "quality": 95},
+], ids=["progressive", "restart markers", "4:4:4"])
+def test_inspect_accepts_complete_jpegs_of_every_kind_and_data_after_the_end(options):
+    data = encode(Image.frombytes("RGB", (640, 480), os.urandom(640 * 480 * 3)), **options)
+    assert inspect_photo(data).width == 640
+    assert inspect_photo(data + b"\x00\x00\x00\x18ftypmp42" + os.urandom(4000)).width == 640  # motion photo
+    with pytest.raises(ValidationFailed):
+        inspect_photo(data[:-2])
+
+
+def test_inspect_skips_fill_bytes_before_a_marker():
+    data = encode(scene((64, 48)))
+    filled = data[:2] + b"\xff\xff\xff" + data[2:-2] + b"\xff\xff\xd9"
+    assert inspect_photo(filled).width == 64
 
 
 def test_garbage_after_magic_bytes_is_unreadable():

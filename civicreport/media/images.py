@@ -40,6 +40,8 @@ _TRANSPOSE = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
+_JPEG_SOS, _JPEG_EOI = 0xDA, 0xD9
+_JPEG_SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7]")
 _HEIF_STRIPE_MODES = frozenset({"RGB", "RGBA", "L"})
 _HEIF_STRIPE_ROWS = 256  # a stripe of a 16 MP photo: ~5 MB in Pillow's layout
 _TAG_ORIENTATION = 0x0112
@@ -83,11 +85,12 @@ class ProcessedPhoto:
     width: int  # upright size of the full original
     height: int
     meta: PhotoMeta
-    display: bytes | None  # None when made with ``thumb_only``
+    # The derivatives and the hash are None from ``inspect_photo``, which decodes nothing.
+    display: bytes | None
     display_size: tuple[int, int] | None
-    thumb: bytes
-    thumb_size: tuple[int, int]
-    phash: str  # of the unblurred picture, so duplicate checks do not depend on the detector
+    thumb: bytes | None
+    thumb_size: tuple[int, int] | None
+    phash: str | None  # of the unblurred picture, so duplicate checks do not depend on the detector
     regions: tuple[Region, ...] = ()  # blurred in both derivatives: detected, then manual
 
 
@@ -126,15 +129,9 @@ def process_photo(
     default_tz: tzinfo = ZoneInfo("Asia/Shanghai"),
     detector: Detector = NullDetector(),
     manual: tuple[Region, ...] = (),
-    *,
-    thumb_only: bool = False,
 ) -> ProcessedPhoto:
     """Check, decode once and derive the upright, metadata-free display and thumb JPEGs,
     with what ``detector`` finds on the display image and the ``manual`` regions blurred.
-
-    ``thumb_only`` (for a display made later from the original): a JPEG is decoded at the
-    smallest DCT scale that covers the thumb, every byte of it still checked, and no
-    display is made; ``detector`` then sees only the thumb.
 
     Raises PayloadTooLarge(photo_too_large), ValidationFailed(unsupported_image_type,
     image_too_many_pixels or image_unreadable); bad EXIF is ignored, never raised.
@@ -143,30 +140,53 @@ def process_photo(
     fmt = sniff_format(data)
     im = _open(data, fmt, limits)
     full_size = im.size
-    largest_px = limits.thumb_px if thumb_only else limits.display_px
-    pixels = _decode(data, im, fmt, largest_px)
+    pixels = _decode(data, im, fmt, limits.display_px)
     meta = _read_meta(im, fmt, default_tz)
     upright = _upright_size(full_size, meta.orientation)
-    display, thumb = _derivatives(pixels, meta.orientation, _fit(upright, largest_px), limits.thumb_px)
+    display, thumb = _derivatives(pixels, meta.orientation, _fit(upright, limits.display_px), limits.thumb_px)
     phash = _dhash(thumb)
     regions = (*detector.detect(display), *manual)
     display, thumb = redact(display, regions), redact(thumb, regions)
     icc = _icc_profile(im.info.get("icc_profile"), display.mode)
     return ProcessedPhoto(
-        sha256=hashlib.sha256(data).hexdigest(),
-        format=fmt,
-        content_type=_content_type(im, fmt),
-        byte_size=len(data),
-        width=upright[0],
-        height=upright[1],
-        meta=meta,
-        display=None if thumb_only else _encode_jpeg(display, limits.jpeg_quality, icc),
-        display_size=None if thumb_only else display.size,
+        **_facts(data, fmt, im, upright, meta),
+        display=_encode_jpeg(display, limits.jpeg_quality, icc),
+        display_size=display.size,
         thumb=_encode_jpeg(thumb, limits.jpeg_quality, icc),
         thumb_size=thumb.size,
         phash=phash,
         regions=regions,
     )
+
+
+def inspect_photo(
+    data: bytes,
+    limits: Limits = Limits(),
+    default_tz: tzinfo = ZoneInfo("Asia/Shanghai"),
+) -> ProcessedPhoto:
+    """What ``process_photo`` checks and reads without decoding a pixel: type, byte and
+    pixel limits, a complete file (``_check_complete``) and the metadata. No derivatives
+    and no hash: the privacy pass makes them from the original later.
+
+    Corrupt compressed data inside a complete file is found only then. Raises what
+    ``process_photo`` raises.
+    """
+    _check_bytes(data, limits)
+    fmt = sniff_format(data)
+    im = _open(data, fmt, limits)
+    _check_complete(data, fmt)
+    meta = _read_meta(im, fmt, default_tz)
+    return ProcessedPhoto(
+        **_facts(data, fmt, im, _upright_size(im.size, meta.orientation), meta),
+        display=None, display_size=None, thumb=None, thumb_size=None, phash=None,
+    )
+
+
+def _facts(data: bytes, fmt: str, im: Image.Image, upright: tuple[int, int], meta: PhotoMeta) -> dict:
+    return {
+        "sha256": hashlib.sha256(data).hexdigest(), "format": fmt, "content_type": _content_type(im, fmt),
+        "byte_size": len(data), "width": upright[0], "height": upright[1], "meta": meta,
+    }
 
 
 def hamming(a_hex: str, b_hex: str) -> int:
@@ -265,6 +285,73 @@ def _draft_request(size: tuple[int, int], long_px: int) -> tuple[int, int]:
     """Box for ``draft`` whose long side is ``long_px``, so the decoded long side stays >= it."""
     scale = min(1.0, long_px / max(size))
     return max(1, math.floor(size[0] * scale)), max(1, math.floor(size[1] * scale))
+
+
+def _check_complete(data: bytes, fmt: str) -> None:
+    """Raise ValidationFailed(image_unreadable) unless the file's structure runs to its end
+    marker: what an upload cut off by a bad network lacks. Reads no compressed data."""
+    complete = {"jpeg": _jpeg_complete, "png": _png_complete, "webp": _webp_complete,
+                "heif": _heif_complete}[fmt]
+    if not complete(memoryview(data)):
+        raise _unreadable()
+
+
+def _jpeg_complete(data) -> bool:
+    """Segments from SOI up to EOI; each scan's entropy-coded data ends at the first 0xFF
+    that is neither stuffing (FF 00) nor a restart marker (FF D0-D7)."""
+    pos = 2
+    while pos + 1 < len(data):
+        if data[pos] != 0xFF:
+            return False
+        while pos + 1 < len(data) and data[pos + 1] == 0xFF:  # fill bytes before a marker
+            pos += 1
+        marker = data[pos + 1] if pos + 1 < len(data) else None
+        if marker == _JPEG_EOI:
+            return True
+        if marker is None or pos + 4 > len(data):
+            return False
+        end = pos + 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
+        if marker != _JPEG_SOS:
+            pos = end
+            continue
+        found = _JPEG_SCAN_END.search(data, end)
+        if found is None:
+            return False
+        pos = found.start()
+    return False
+
+
+def _png_complete(data) -> bool:
+    """Chunks (length, type, data, CRC) from the signature up to IEND."""
+    pos = 8
+    while pos + 8 <= len(data):
+        length, kind = int.from_bytes(data[pos:pos + 4], "big"), bytes(data[pos + 4:pos + 8])
+        pos += 12 + length
+        if kind == b"IEND":
+            return pos <= len(data)
+    return False
+
+
+def _webp_complete(data) -> bool:
+    """The RIFF header's size covers the file."""
+    return len(data) >= 12 and 8 + int.from_bytes(data[4:8], "little") <= len(data)
+
+
+def _heif_complete(data) -> bool:
+    """Top-level ISO-BMFF boxes fit the file one after another, an ``mdat`` among them (a
+    cut-off upload loses the end of the image data, which comes last)."""
+    pos, has_media = 0, False
+    while pos + 8 <= len(data):
+        size, kind = int.from_bytes(data[pos:pos + 4], "big"), bytes(data[pos + 4:pos + 8])
+        if size == 1:
+            size = int.from_bytes(data[pos + 8:pos + 16], "big") if pos + 16 <= len(data) else 0
+        elif size == 0:  # the box runs to the end of the file
+            size = len(data) - pos
+        if size < 8 or pos + size > len(data):
+            return False
+        has_media = has_media or kind == b"mdat"
+        pos += size
+    return pos == len(data) and has_media
 
 
 def _too_many_pixels(limits: Limits, size: tuple[int, int] | None) -> ValidationFailed:

@@ -41,20 +41,17 @@ PRESIGNED_URLS_KEPT = 4096  # per process: a few queue pages of every supervisor
 _MEDIA_KEY_RE = re.compile(
     r"(?:originals|(?:pending/)?(?:display|thumb))/[0-9a-f]{2}/[0-9a-f]{2}/([0-9a-f]{64})(?:-[0-9a-f]+)?\.[a-z]+"
 )
+# pending/ held unchecked thumbs of photos awaiting the privacy pass before migration 0010;
+# gc-media removes what is left there once no row refers to it.
 MEDIA_PREFIXES = ("originals/", "display/", "thumb/", "pending/")
-# Derivatives nobody has checked for faces and plates yet (PRIVACY_MODE=worker) live under
-# this prefix: never served to the public, and apart from display/ and thumb/, which an
-# operator may open to a CDN. Anyone who reads a photo's sha256 can work out its keys.
-PENDING_PREFIX = "pending/"
 
 
-def object_keys(sha256: str, fmt: str, variant: str = "", *, pending: bool = False) -> dict:
+def object_keys(sha256: str, fmt: str, variant: str = "") -> dict:
     """Keys of the original and both derivatives; ValueError for a bad hash, unknown format
     or a ``variant`` that is not lowercase hex.
 
     ``variant`` names what is blurred in the derivatives (``privacy.regions_digest``), so
-    derivatives with different redactions never share a key. ``pending`` derivatives
-    (not yet checked by the privacy pass) go under ``PENDING_PREFIX``.
+    derivatives with different redactions never share a key.
     """
     if not _SHA256_RE.fullmatch(sha256 or "") or fmt not in _EXTENSIONS:
         raise ValueError(f"need a lowercase hex sha256 and one of {sorted(_EXTENSIONS)}")
@@ -62,11 +59,10 @@ def object_keys(sha256: str, fmt: str, variant: str = "", *, pending: bool = Fal
         raise ValueError("variant must be lowercase hex")
     shard = f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
     suffix = f"-{variant}" if variant else ""
-    derived = PENDING_PREFIX if pending else ""
     return {
         "original": f"originals/{shard}.{_EXTENSIONS[fmt]}",
-        "display": f"{derived}display/{shard}{suffix}.jpg",
-        "thumb": f"{derived}thumb/{shard}{suffix}.jpg",
+        "display": f"display/{shard}{suffix}.jpg",
+        "thumb": f"thumb/{shard}{suffix}.jpg",
     }
 
 

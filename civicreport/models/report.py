@@ -154,30 +154,32 @@ class Media(db.Model):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     original_key: Mapped[str] = mapped_column(String(256))
-    display_key: Mapped[str] = mapped_column(String(256))
-    thumb_key: Mapped[str] = mapped_column(String(256))
+    display_key: Mapped[str | None] = mapped_column(String(256))
+    thumb_key: Mapped[str | None] = mapped_column(String(256))
     content_type: Mapped[str] = mapped_column(String(32))
     byte_size: Mapped[int] = mapped_column(Integer)
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
-    display_width: Mapped[int] = mapped_column(Integer)
-    display_height: Mapped[int] = mapped_column(Integer)
-    thumb_width: Mapped[int] = mapped_column(Integer)
-    thumb_height: Mapped[int] = mapped_column(Integer)
+    display_width: Mapped[int | None] = mapped_column(Integer)
+    display_height: Mapped[int | None] = mapped_column(Integer)
+    thumb_width: Mapped[int | None] = mapped_column(Integer)
+    thumb_height: Mapped[int | None] = mapped_column(Integer)
     taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     gps_lat: Mapped[float | None] = mapped_column(Float)
     gps_lon: Mapped[float | None] = mapped_column(Float)
-    phash: Mapped[str] = mapped_column(String(16), index=True)
+    phash: Mapped[str | None] = mapped_column(String(16), index=True)
     kind: Mapped[str] = mapped_column(String(16), default="evidence")
     report_id: Mapped[int | None] = mapped_column(ForeignKey("report.id"), index=True)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("report_event.id"))
     position: Mapped[int] = mapped_column(Integer, default=0)
     uploader_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # True while the derivatives are unchecked for faces and plates (PRIVACY_MODE=worker):
-    # they live under pending/ keys and public views show no URL for them.
+    # True from a worker-mode upload until the privacy pass has made the derivatives (keys,
+    # sizes and phash are NULL until then): views show no derivative URL for the photo.
     privacy_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # Failed privacy passes of this photo (original missing or unreadable, detector error):
+    # The pass found the pixels undecodable although the upload was complete: never public.
+    unreadable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Failed privacy passes of this photo (original missing or mismatched, detector error):
     # the pass tries again after doubling waits; the photo stays pending, never public, meanwhile.
     privacy_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     privacy_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -124,7 +124,7 @@ def queue_list():
         limit=queue.page_limit(params["limit"]), cursor=params["cursor"],
     )
     user = _user()
-    return queue_page(queue.search(filters, user), params["format"], actor_for(user))
+    return queue_page(queue.search(filters, user), params["format"])
 
 
 def _single(args):

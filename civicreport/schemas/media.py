@@ -1,8 +1,8 @@
 """Photo views: public ones carry derivative URLs only; staff ones add the original.
 
-A photo the privacy pass has not checked yet (PRIVACY_MODE=worker) has ``pending: true``;
-its derivatives may still show faces and plates, so public views give it no URLs (null)
-and only the viewers who may see originals get them.
+A photo the privacy pass has not rendered yet (PRIVACY_MODE=worker) has ``pending: true``
+and no derivatives: display and thumb URLs and sizes are null; staff views still carry
+the original's URL.
 """
 from marshmallow import Schema, fields
 
@@ -10,8 +10,6 @@ from ..services.media_urls import object_url
 
 
 class PhotoPublicSchema(Schema):
-    shows_pending = False  # URLs of derivatives the privacy pass has yet to check
-
     id = fields.String()
     kind = fields.String()
     sha256 = fields.String()
@@ -23,8 +21,8 @@ class PhotoPublicSchema(Schema):
         "description": "隐私处理（人脸、车牌遮挡）尚未完成：公开视图中此时没有图片地址"})
     display_url = fields.Method("_display_url")
     thumb_url = fields.Method("_thumb_url")
-    display_size = fields.Function(lambda m: [m.display_width, m.display_height])
-    thumb_size = fields.Function(lambda m: [m.thumb_width, m.thumb_height])
+    display_size = fields.Function(lambda m: None if m.display_key is None else [m.display_width, m.display_height])
+    thumb_size = fields.Function(lambda m: None if m.thumb_key is None else [m.thumb_width, m.thumb_height])
 
     def _display_url(self, media):
         return self._derivative_url(media, media.display_key)
@@ -33,12 +31,11 @@ class PhotoPublicSchema(Schema):
         return self._derivative_url(media, media.thumb_key)
 
     def _derivative_url(self, media, key):
-        return None if media.privacy_pending and not self.shows_pending else object_url(key)
+        return None if media.privacy_pending or key is None else object_url(key)
 
 
 class PhotoStaffSchema(PhotoPublicSchema):
-    shows_pending = True
-
+    unreadable = fields.Boolean(metadata={"description": "隐私处理时发现图像数据损坏，无法生成公开图片"})
     byte_size = fields.Integer()
     phash = fields.String()
     gps = fields.Function(
@@ -48,10 +45,7 @@ class PhotoStaffSchema(PhotoPublicSchema):
 
 
 class UploadedPhotoSchema(PhotoStaffSchema):
-    """What the uploader sees: its own photo including what was read from it (as a citizen
-    may be the uploader, no URLs while the privacy pass is pending)."""
-
-    shows_pending = False
+    """What the uploader sees: its own photo including what was read from it."""
 
     class Meta:
         exclude = ("original_url",)

@@ -61,9 +61,9 @@ class QueueQuerySchema(Schema):
         return data
 
 
-def queue_item(report, now, private=False):
-    """One case; ``private``: the viewer may see originals, so unchecked photos count too."""
-    photos = report.media if private else public_photos(report.media)
+def queue_item(report, now):
+    """One case, with the thumb of its first photo the privacy pass has rendered."""
+    photos = public_photos(report.media)
     thumb = photos[0].thumb_key if photos else None
     return {
         "id": report.public_id,
@@ -88,8 +88,8 @@ def queue_item(report, now, private=False):
     }
 
 
-def queue_page(page, fmt, actor):
-    items = [queue_item(r, page.now, actor.sees_private(r)) for r in page.reports]
+def queue_page(page, fmt):
+    items = [queue_item(r, page.now) for r in page.reports]
     next_cursor = page.next_cursor
     if fmt == "json":
         return {"items": items, "next_cursor": next_cursor}

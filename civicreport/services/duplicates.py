@@ -66,17 +66,23 @@ def nearby_open(lat, lon, category=None, *, exclude_id=None, now=None):
 
 
 def photo_matches(photos, lat, lon, *, exclude_id=None, now=None):
-    """Reports whose photos equal or resemble ``photos`` (objects with sha256 and phash)."""
+    """Reports whose photos equal or resemble ``photos`` (objects with sha256 and phash).
+
+    A photo without a hash yet (uploaded in worker mode, before the privacy pass) matches
+    bytes-identical ones only; the pass compares its hash later (``privacy_pass``).
+    """
     if not photos:
         return []
     cfg = current_app.config
     now = now or utcnow()
     since = now - timedelta(days=cfg["PHOTO_REUSE_WINDOW_DAYS"])
+    same = Media.sha256.in_({p.sha256 for p in photos})
+    similar = _sharing_two_bands(photos)
     rows = db.session.execute(
         select(Media.sha256, Media.phash, Media.report_id).where(
             Media.report_id.is_not(None),
             Media.created_at >= since,
-            Media.sha256.in_({p.sha256 for p in photos}) | Media.id.in_(_sharing_two_bands(photos)),
+            same if similar is None else same | Media.id.in_(similar),
         )
     ).all()
     kinds = {}
@@ -86,7 +92,7 @@ def photo_matches(photos, lat, lon, *, exclude_id=None, now=None):
         for photo in photos:
             if sha == photo.sha256:
                 kinds[report_id] = "identical"
-            elif hamming(phash, photo.phash) <= cfg["PHASH_MAX_DISTANCE"]:
+            elif phash and photo.phash and hamming(phash, photo.phash) <= cfg["PHASH_MAX_DISTANCE"]:
                 kinds.setdefault(report_id, "similar")
     reports = db.session.scalars(select(Report).where(Report.id.in_(kinds))).all() if kinds else []
     return [_match(r, kinds[r.id], lat, lon, now) for r in reports]
@@ -94,8 +100,11 @@ def photo_matches(photos, lat, lon, *, exclude_id=None, now=None):
 
 def _sharing_two_bands(photos):
     """Ids of photos sharing at least two dHash bytes in place with one of ``photos``: every
-    photo within PHASH_MAX_DISTANCE (≤ 6 bits) of it, and a few more that the caller weeds out."""
-    pairs = {(band.band, band.value) for p in photos for band in PhashBand.of(p.phash)}
+    photo within PHASH_MAX_DISTANCE (≤ 6 bits) of it, and a few more that the caller weeds out.
+    None when none of ``photos`` has a hash yet."""
+    pairs = {(band.band, band.value) for p in photos if p.phash for band in PhashBand.of(p.phash)}
+    if not pairs:
+        return None
     return (
         select(PhashBand.media_id)
         .where(or_(*(and_(PhashBand.band == b, PhashBand.value == v) for b, v in sorted(pairs))))

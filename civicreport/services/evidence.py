@@ -14,7 +14,9 @@ from ..geo.distance import distance_m
 PHOTO_FAR = "photo_far"  # photo GPS further than PHOTO_GPS_MISMATCH_M from the report location
 PHOTO_OLD = "photo_old"  # taken more than PHOTO_MAX_AGE_HOURS before the submit
 PHOTO_AHEAD = "photo_time_ahead"  # dated more than PHOTO_MAX_AGE_HOURS after it: the clock is wrong
-FLAGS = (PHOTO_FAR, PHOTO_OLD, PHOTO_AHEAD)
+# Set later by the worker's privacy pass: a complete upload whose pixels cannot be decoded.
+PHOTO_UNREADABLE = "photo_unreadable"
+FLAGS = (PHOTO_FAR, PHOTO_OLD, PHOTO_AHEAD, PHOTO_UNREADABLE)
 
 
 @dataclass(frozen=True)

@@ -10,5 +10,6 @@ def object_url(key):
 
 
 def public_photos(media):
-    """The photos public views may show: all but those awaiting the privacy pass."""
+    """The photos with derivatives to show: all but those awaiting the privacy pass (or
+    found unreadable by it)."""
     return [m for m in media if not m.privacy_pending]

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from ..errors import AppError, NotFound
 from ..extensions import db
-from ..media.images import process_photo
-from ..media.privacy import NullDetector, regions_digest
+from ..media.images import inspect_photo, process_photo
+from ..media.privacy import regions_digest
 from ..media.storage import object_keys
 from ..models import Media, PhashBand
 from .backends import decode_gate, local_zone, photo_limits, privacy_detector, storage
@@ -72,19 +72,20 @@ def process(data, index=None, manual=(), pending=False):
     """Run the image pipeline, blurring ``manual`` regions and what the privacy detector
     finds; errors carry the photo's position for multi-photo requests.
 
-    ``pending`` (PRIVACY_MODE=worker): no detection and only the thumb, from a cheap
-    decode at thumb scale; the privacy pass renders the display from the original later.
+    ``pending`` (PRIVACY_MODE=worker): the photo is only inspected (``inspect_photo``:
+    limits, a complete file, metadata; no pixel decoded); the privacy pass renders the
+    derivatives and the hash from the original later.
     """
-    detector = NullDetector() if pending else privacy_detector()
     try:
+        if pending:
+            return inspect_photo(data, photo_limits(), default_tz=local_zone())
         # One decode at a time per process (PHOTO_DECODES_PER_PROCESS): a 16 MP HEIC needs
         # ~90 MB while it is decoded (libheif's planes and buffer), and the other threads of
         # a gunicorn worker mostly wait on uploads, the database or the store. Worker
         # processes give the parallelism.
         with decode_gate():
             return process_photo(
-                data, photo_limits(), default_tz=local_zone(), detector=detector, manual=manual,
-                thumb_only=pending,
+                data, photo_limits(), default_tz=local_zone(), detector=privacy_detector(), manual=manual,
             )
     except AppError as err:
         if index is not None:
@@ -92,32 +93,38 @@ def process(data, index=None, manual=(), pending=False):
         raise
 
 
-def derivative_keys(photo, pending=False):
-    """Keys of the original and of the derivatives with exactly these blurred regions
-    (under pending/ for derivatives the privacy pass has yet to check)."""
-    return object_keys(photo.sha256, photo.format, regions_digest(photo.regions), pending=pending)
+def derivative_keys(photo):
+    """Keys of the original and of the derivatives with exactly these blurred regions."""
+    return object_keys(photo.sha256, photo.format, regions_digest(photo.regions))
 
 
 def store_derivatives(batch, photo):
-    """Put ``photo``'s derivatives; returns the Media column values pointing at them.
-
-    A photo processed ``pending`` (PRIVACY_MODE=worker, nothing detected yet) has only a
-    thumb, under a pending/ key, which stands in as its display until the worker's
-    privacy pass renders both from the original.
-    """
-    pending = photo.display is None
-    keys = derivative_keys(photo, pending)
-    if pending:
-        keys["display"], display_size = keys["thumb"], photo.thumb_size
-    else:
-        batch.put(keys["display"], photo.display, "image/jpeg")
-        display_size = photo.display_size
+    """Put ``photo``'s derivatives; returns the Media column values pointing at them and
+    its hash (all None for a photo only inspected, which has neither yet)."""
+    if photo.display is None:
+        return dict.fromkeys(_DERIVED_COLUMNS)
+    keys = derivative_keys(photo)
+    batch.put(keys["display"], photo.display, "image/jpeg")
     batch.put(keys["thumb"], photo.thumb, "image/jpeg")
     return {
         "display_key": keys["display"], "thumb_key": keys["thumb"],
-        "display_width": display_size[0], "display_height": display_size[1],
+        "display_width": photo.display_size[0], "display_height": photo.display_size[1],
         "thumb_width": photo.thumb_size[0], "thumb_height": photo.thumb_size[1],
+        "phash": photo.phash,
     }
+
+
+_DERIVED_COLUMNS = ("display_key", "thumb_key", "display_width", "display_height", "thumb_width",
+                    "thumb_height", "phash")
+
+
+def set_derivatives(media, columns):
+    """Point a loaded row at freshly stored derivatives (``store_derivatives``), giving it
+    the hash's bands if it had no hash yet (an upload in worker mode)."""
+    if media.phash is None:
+        media.bands = PhashBand.of(columns["phash"])
+    for column, value in columns.items():
+        setattr(media, column, value)
 
 
 def original_bytes(media):
@@ -156,8 +163,7 @@ def store(batch, data, photo, *, kind="evidence", uploader=None, position=0):
         taken_at=meta.taken_at,
         gps_lat=meta.gps_lat,
         gps_lon=meta.gps_lon,
-        phash=photo.phash,
-        bands=PhashBand.of(photo.phash),
+        bands=PhashBand.of(photo.phash) if photo.phash else [],
         kind=kind,
         uploader_user_id=uploader.id if uploader else None,
         position=position,

@@ -1,20 +1,22 @@
 """The worker's privacy pass (PRIVACY_MODE=worker): faces and plates found after the upload.
 
-In worker mode an upload decodes its photo only at thumb scale (every byte still checked),
-stores the original and an unchecked thumb under a pending/ key (never served to the
-public; staff see it as the display meanwhile), marks the row ``privacy_pending`` and
-answers; public views show no URL for it. The pass renders the public derivatives from
-the original through the same pipeline as an inline upload — detector included, on the
-upright display image — stores them under the keys inline mode gives, and switches the
-row's keys and sizes and clears the flag in one UPDATE. Like redaction, it then deletes
-the replaced pending objects once no row refers to them.
+In worker mode an upload decodes no pixel: it checks the photo's type, limits, that the
+file is complete, and reads its metadata (``images.inspect_photo``), stores the original,
+marks the row ``privacy_pending`` with no derivatives and no hash, and answers; views show
+the photo without derivative URLs (staff have the original). The pass decodes the
+original once, through the same pipeline as an inline upload — detector included, on the
+upright display image — stores the derivatives under the keys inline mode gives, and sets
+the row's keys, sizes and hash and clears the flag in one UPDATE, with the hash's bands and
+the report's photo-reuse flag (``_flag_reuse``) in the same transaction.
 
-Nothing is half-done: until that UPDATE commits the row keeps its pending keys and flag,
-so a pass that fails or dies is simply repeated in a later round; objects it stored
-meanwhile are left for gc-media (the retry stores the same keys again). A photo the pass
-itself fails on (its original missing or unreadable, the detector raising) is tried again
-after doubling waits (PRIVACY_PASS_RETRY_SECONDS up to PRIVACY_PASS_RETRY_MAX_SECONDS),
-so one broken photo neither costs every round a download nor floods the log.
+Nothing is half-done: until that transaction commits the row keeps its flag, so a pass
+that fails or dies is simply repeated in a later round; objects it stored meanwhile are
+left for gc-media (the retry stores the same keys again). A photo whose pixels cannot be
+decoded is marked ``unreadable`` and its report's evidence flagged (``photo_unreadable``);
+it stays out of public views and is not tried again. A photo the pass fails on otherwise
+(its original missing, the detector raising) is tried again after doubling waits
+(PRIVACY_PASS_RETRY_SECONDS up to PRIVACY_PASS_RETRY_MAX_SECONDS), so one broken photo
+neither costs every round a download nor floods the log.
 """
 import logging
 
@@ -22,11 +24,11 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..errors import ServiceUnavailable
+from ..errors import ServiceUnavailable, ValidationFailed
 from ..extensions import db
-from ..models import Media
+from ..models import Media, PhashBand, Report
 from ..models.types import utcnow
-from . import photos
+from . import duplicates, evidence, photos
 from .retry import backoff
 
 log = logging.getLogger(__name__)
@@ -37,9 +39,9 @@ def clear_pending(limit=None):
 
     Each photo is claimed, checked and committed on its own; on PostgreSQL the claim is
     ``FOR UPDATE SKIP LOCKED``, so several workers share a backlog and never check one
-    photo twice at once (SQLite has no row locks: run one worker there). A photo that
-    fails (original missing or unreadable, a detector error) stays pending, is logged and
-    put off until its next try (see ``_put_off``). Returns the number cleared. Raises
+    photo twice at once (SQLite has no row locks: run one worker there). An unreadable
+    photo is marked so (``_mark_unreadable``); one that fails otherwise (original missing,
+    a detector error) stays pending, is logged and put off until its next try (``_put_off``). Returns the number cleared. Raises
     ServiceUnavailable and database errors after rolling back; photos cleared before
     stay cleared.
     """
@@ -55,6 +57,10 @@ def clear_pending(limit=None):
         except (ServiceUnavailable, SQLAlchemyError):
             db.session.rollback()
             raise
+        except ValidationFailed as err:  # the pixels, not the pass: trying again cannot help
+            db.session.rollback()
+            skipped.add(media_id)
+            _mark_unreadable(media_id, err)
         except Exception:  # one photo the pipeline cannot handle must not hold up the others
             db.session.rollback()
             skipped.add(media_id)
@@ -68,7 +74,7 @@ def clear_pending(limit=None):
 def _claim_next(skipped, now):
     query = (
         select(Media)
-        .where(Media.privacy_pending, Media.id.not_in(list(skipped)),
+        .where(Media.privacy_pending, Media.unreadable.is_(False), Media.id.not_in(list(skipped)),
                or_(Media.privacy_retry_at.is_(None), Media.privacy_retry_at <= now))
         .order_by(Media.created_at)
         .limit(1)
@@ -101,19 +107,24 @@ def _put_off(media_id):
 
 
 def clear(media):
-    """Blur what the detector finds in a claimed pending photo and commit it as cleared.
+    """Render a claimed pending photo's public derivatives, blurring what the detector
+    finds, and commit it as cleared; a photo uploaded in worker mode also gets its hash
+    now, and its report the photo-reuse flag if the hash matches another report's photo.
 
     Returns 1, or 0 when someone else (a redaction) cleared the photo meanwhile, whose
     derivatives then stay. Raises NotFound(original_missing), AppError(original_mismatch),
     ValidationFailed (original unreadable) or ServiceUnavailable, committing nothing.
     """
-    media_id = media.id
+    media_id, hashed = media.id, media.phash is not None
     photo = photos.process(photos.original_bytes(media))
-    old_keys = {media.display_key, media.thumb_key}
+    old_keys = {media.display_key, media.thumb_key} - {None}
     batch = photos.new_batch()
     try:
         columns = photos.store_derivatives(batch, photo)
         switched = _switch(media, columns)
+        if switched and not hashed:
+            media.bands = PhashBand.of(photo.phash)
+            _flag_reuse(media.report_id, photo)
         db.session.commit()
     except BaseException:
         batch.discard()
@@ -126,6 +137,41 @@ def clear(media):
     if photo.regions:
         log.info("photo %s: %d area(s) blurred by the privacy pass", media_id, len(photo.regions))
     return 1
+
+
+def _flag_reuse(report_id, photo):
+    """Flag the report as an upload would have, had the hash been known at submit: the
+    photo resembles one of another report far away or long ago (``duplicates``)."""
+    report = db.session.get(Report, report_id) if report_id is not None else None
+    if report is None:
+        return  # uploaded ahead of its report: the submit compares the hash
+    matches = duplicates.photo_matches([photo], report.lat, report.lon, exclude_id=report.id,
+                                       now=report.created_at)
+    if any(match.suspicious for match in matches):
+        # Not through the ORM: the flag must not bump the version staff actions are checked against.
+        db.session.execute(update(Report).where(Report.id == report.id).values(photo_reuse_flagged=True))
+        log.info("report %s: photo %s resembles an earlier report's, flagged", report.public_id, photo.sha256[:12])
+
+
+def _mark_unreadable(media_id, error):
+    """The original's pixels cannot be decoded although the upload looked complete: keep
+    the photo out of public views for good, stop trying, and flag its report's evidence."""
+    media = db.session.get(Media, media_id)
+    if media is None or not media.privacy_pending:
+        return
+    media.unreadable = True
+    if media.report_id is not None:
+        db.session.execute(
+            update(Report).where(Report.id == media.report_id)
+            .values(evidence_flagged=True, evidence_flags=_with_flag(media.report, evidence.PHOTO_UNREADABLE))
+        )
+    db.session.commit()
+    log.warning("privacy pass: photo %s is unreadable (%s); kept out of public views", media_id, error.code)
+
+
+def _with_flag(report, flag):
+    flags = list(report.evidence_flags or [])
+    return flags if flag in flags else [*flags, flag]
 
 
 def _switch(media, columns):

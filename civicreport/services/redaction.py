@@ -39,13 +39,12 @@ def redact(public_id, media_id, request, user):
     added = [_region(box, request["units"], media) for box in request["boxes"]]
     manual = (*_earlier_regions(report.id, media.id), *added)
     photo = photos.process(photos.original_bytes(media), manual=manual)
-    old_keys = {media.display_key, media.thumb_key}
+    old_keys = {media.display_key, media.thumb_key} - {None}
     now = utcnow()
     batch = photos.new_batch()
     try:
         columns = photos.store_derivatives(batch, photo)
-        for column, value in columns.items():
-            setattr(media, column, value)
+        photos.set_derivatives(media, columns)
         media.privacy_pending = False  # the detector ran just now: the privacy pass is done too
         report.updated_at = now  # bumps the version: a concurrent change of the case loses
         event = ReportEvent(

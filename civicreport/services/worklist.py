@@ -7,7 +7,7 @@ from ..models import Report
 from ..models.types import utcnow
 from .backends import local_zone
 from .deadlines import is_overdue, is_warning
-from .media_urls import object_url
+from .media_urls import object_url, public_photos
 from .reports import get_report, unit_or_404
 
 WORKLIST_STATES = ("dispatched", "in_progress", "rework", "suspended")
@@ -50,7 +50,7 @@ def _line(report, now):
         "warning": is_warning(report, now),
         "escalation_count": report.escalation_count,
         "rework_count": report.rework_count,
-        "thumb_url": object_url(report.media[0].thumb_key) if report.media else None,
+        "thumb_url": next((object_url(m.thumb_key) for m in public_photos(report.media)), None),
     }
 
 
@@ -65,7 +65,7 @@ def notice(public_id, user):
     return {
         "report": report,
         "unit": report.unit,
-        "photos": [object_url(m.display_key) for m in report.media if m.kind == "evidence"],
+        "photos": [object_url(m.display_key) for m in public_photos(report.media) if m.kind == "evidence"],
         "deadline": report.deadline_at.astimezone(zone) if report.deadline_at else None,
         "overdue": is_overdue(report),
         "escalations": [(e.created_at.astimezone(zone), e.note) for e in escalations],

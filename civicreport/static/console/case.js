@@ -74,10 +74,21 @@ function details(report) {
   return el("dl", { class: "details" }, rows.map(([term, value]) => [el("dt", {}, term), el("dd", {}, value)]));
 }
 
+// A photo the privacy pass has not rendered yet has no thumb: staff get its original.
+function photoLink(title, p) {
+  if (p.thumb_url) {
+    return el("a", { href: p.display_url, target: "_blank", rel: "noopener" },
+      el("img", { src: p.thumb_url, alt: `${title}照片`, loading: "lazy" }));
+  }
+  const text = p.unreadable ? "照片无法读取" : "照片处理中";
+  return p.original_url
+    ? el("a", { class: "processing", href: p.original_url, target: "_blank", rel: "noopener" }, `${text}（看原图）`)
+    : el("span", { class: "processing" }, text);
+}
+
 function photoSection(title, photos) {
   const body = photos.length
-    ? photos.map((p) => el("a", { href: p.display_url, target: "_blank", rel: "noopener" },
-      el("img", { src: p.thumb_url, alt: `${title}照片`, loading: "lazy" })))
+    ? photos.map((p) => photoLink(title, p))
     : [el("span", { class: "muted" }, "暂无照片")];
   return el("section", { class: "photos" }, el("h3", {}, title), el("div", { class: "thumbs" }, body));
 }
