@@ -16,11 +16,12 @@ from civicreport.extensions import db
 from civicreport.media.images import process_photo
 from civicreport.media.privacy import OpenCVDetector, Region
 from civicreport.media.storage import object_keys
-from civicreport.models import Media
+from civicreport.models import Media, Report
 from civicreport.models.types import utcnow
 from civicreport.services.privacy_pass import clear_pending
 from tests.faces import BACKGROUND, FACE, SIZE, edge_energy, face_photo, open_image, scaled, street_scene
 from tests.factories import INSIDE, make_geography, make_rule, make_unit, make_user
+from tests.test_duplicates import NE_CORNER, SW_CORNER
 from tests.test_failures import FailingOnPut
 from tests.test_intake import fetch, post_report
 from tests.test_privacy import _public_gets as public_gets
@@ -96,12 +97,11 @@ def run_worker_once(app):
     assert result.exit_code == 0, result.output
 
 
-def face_detail(client, url, raw, headers=None, pending=False):
-    """Detail left in the face box of the derivative at ``url``, as a share of the unblurred
-    one (``pending``: of the thumb an upload in worker mode makes)."""
+def face_detail(client, url, raw, headers=None):
+    """Detail left in the face box of the display at ``url``, as a share of the unblurred one."""
     status, data = fetch(client, url, headers)
     assert status == 200, url
-    unblurred = process_photo(raw, thumb_only=True).thumb if pending else process_photo(raw).display
+    unblurred = process_photo(raw).display
     shown, reference = open_image(data), open_image(unblurred)
     assert shown.size == reference.size
     face, background = scaled(INNER_FACE, SIZE, shown.size), scaled(BACKGROUND, SIZE, shown.size)
@@ -122,17 +122,17 @@ def test_upload_skips_detection_and_the_pass_blurs_the_face(app, client, grid, s
         {"id": body["id"], "receipt_token": body["receipt_token"]}]}).get_json()
     assert receipt["reports"][0]["photos"][0]["display_url"] is None
 
-    media = media_row()
-    pending_keys = {media.display_key, media.thumb_key}
-    assert media.privacy_pending and all(key.startswith("pending/") for key in pending_keys)
-    plain = object_keys(media.sha256, "jpeg")  # the keys a photo's public sha256 gives away
+    media = media_row()  # only inspected: no derivative, no hash, nothing but the original stored
+    assert media.privacy_pending and not media.unreadable
+    assert (media.display_key, media.thumb_key, media.phash, media.bands) == (None, None, None, [])
+    assert (media.width, media.height, media.gps_lat is None) == (*SIZE, True)
+    plain = object_keys(media.sha256, "jpeg")
+    assert storage.exists(plain["original"])
     assert not storage.exists(plain["display"]) and not storage.exists(plain["thumb"])
-    if app.config["STORAGE"] == "local":
-        assert client.get(f"/media/{media.display_key}").status_code == 403
-    staff = public_photo(client, body["id"], grid["supervisor"])  # staff see the thumb meanwhile
-    assert staff["pending"] is True and staff["display_url"] == staff["thumb_url"]
-    assert staff["display_size"] == staff["thumb_size"] == [320, 240]
-    assert face_detail(client, staff["display_url"], raw, grid["supervisor"], pending=True) > 0.9  # not blurred yet
+    staff = public_photo(client, body["id"], grid["supervisor"])  # staff have the original meanwhile
+    assert staff["pending"] is True and staff["display_url"] is None and staff["thumb_url"] is None
+    assert staff["display_size"] is None and staff["thumb_size"] is None
+    assert fetch(client, staff["original_url"], grid["supervisor"]) == (200, raw)
 
     run_worker_once(app)
     assert worker_mode.calls == 1
@@ -145,9 +145,7 @@ def test_upload_skips_detection_and_the_pass_blurs_the_face(app, client, grid, s
     assert edge_energy(thumb, small_face) < 0.3 * edge_energy(reference_thumb, small_face)
 
     staff = public_photo(client, body["id"], grid["supervisor"])
-    status, original = fetch(client, staff["original_url"], grid["supervisor"])
-    assert status == 200 and original == raw and hashlib.sha256(original).hexdigest() == staff["sha256"]
-    assert not any(storage.exists(key) for key in pending_keys)  # deleted, as redaction does
+    assert staff["phash"] == process_photo(raw).phash and len(media_row().bands) == 8
 
 
 def test_the_pass_stores_what_an_inline_upload_stores(app, client, grid, storage, monkeypatch):
@@ -185,7 +183,7 @@ def test_regions_found_on_the_display_fit_a_sideways_original(app, client, grid,
     assert face_detail(client, shown["display_url"], raw) < 0.2
 
 
-def test_queue_open311_and_duplicates_hide_pending_photos(app, client, grid, worker_mode):
+def test_queue_open311_and_duplicates_show_the_photo_once_the_pass_has_run(app, client, grid, worker_mode):
     body = submit(client, face_photo())
     request_id = body["id"]
 
@@ -200,12 +198,10 @@ def test_queue_open311_and_duplicates_hide_pending_photos(app, client, grid, wor
                                 .get_json()["candidates"][0]["thumb_url"],
         }
 
-    before = views()
-    assert before.pop("queue (supervisor)").split("?")[0].split("/pending/")[1].startswith("thumb/")
-    assert before == {"queue (monitor)": None, "open311": None, "duplicates": None}
+    assert set(views().values()) == {None}
     assert clear_pending() == 1
     after = views()
-    assert all(url and "pending/" not in url for url in after.values()), after
+    assert all(url and "/originals/" not in url for url in after.values()), after
 
 
 def test_open311_and_media_first_uploads_wait_for_the_pass(app, client, grid, worker_mode):
@@ -233,7 +229,7 @@ def test_the_pass_is_idempotent_and_a_failed_pass_leaves_the_photo_pending(
     with pytest.raises(ServiceUnavailable):
         clear_pending()
     media = media_row()
-    assert media.privacy_pending and media.display_key.startswith("pending/")
+    assert media.privacy_pending and (media.display_key, media.phash, media.bands) == (None, None, [])
     assert public_photo(client, body["id"])["display_url"] is None
 
     monkeypatch.setitem(app.extensions, STORAGE, storage)
@@ -245,14 +241,6 @@ def test_the_pass_is_idempotent_and_a_failed_pass_leaves_the_photo_pending(
     media = media_row()
     assert (media.display_key, media.thumb_key) == keys and not media.privacy_pending
     assert worker_mode.calls == 2  # the failed pass and the one that finished; none after
-
-
-def test_the_pass_needs_only_the_original(app, client, grid, storage, worker_mode):
-    raw = face_photo()
-    body = submit(client, raw)
-    storage.delete(media_row().thumb_key)
-    assert clear_pending() == 1 and worker_mode.calls == 1
-    assert face_detail(client, public_photo(client, body["id"])["display_url"], raw) < 0.2
 
 
 def test_a_photo_whose_original_is_missing_waits_longer_before_each_try(
@@ -314,7 +302,6 @@ def test_redacting_a_pending_photo_runs_the_detector_too(app, client, grid, stor
     raw = face_photo()
     body = submit(client, raw)
     media_id = body["photos"][0]["id"]
-    pending_keys = {media_row().display_key, media_row().thumb_key}
     response = client.post(f"/api/v1/reports/{body['id']}/media/{media_id}/redactions",
                            json={"boxes": [{"x": 1100, "y": 820, "width": 300, "height": 200}]},
                            headers=grid["supervisor"])
@@ -323,14 +310,16 @@ def test_redacting_a_pending_photo_runs_the_detector_too(app, client, grid, stor
     shown = public_photo(client, body["id"])
     assert shown["pending"] is False and face_detail(client, shown["display_url"], raw) < 0.2
     assert clear_pending() == 0  # nothing left for the pass
-    assert not any(storage.exists(key) for key in pending_keys)
+    assert media_row().phash == process_photo(raw).phash and len(media_row().bands) == 8
 
 
-def test_no_public_output_names_a_pending_object(app, client, grid, worker_mode):
+def test_no_public_output_names_a_pending_photo(app, client, grid, worker_mode):
     """The audit of tests/test_privacy.py, for pending photos: every GET route a caller
-    without access to originals can reach, and the submit answer, carry no pending/ key."""
+    without access to originals can reach, and the submit answer, carry none of its keys."""
     body = submit(client, face_photo())
-    assert "pending/" not in json.dumps(body)
+    keys = object_keys(media_row().sha256, "jpeg")
+    named = [keys["original"], *(key.rsplit(".", 1)[0] for key in (keys["display"], keys["thumb"]))]
+    assert not any(key in json.dumps(body) for key in named)
     make_unit("other", "sanitation")
     _, stranger = make_user("u2", "unit_staff", unit_code="other")
     callers = {"anonymous": {}, "receipt": {"X-Receipt-Token": body["receipt_token"]},
@@ -343,9 +332,75 @@ def test_no_public_output_names_a_pending_object(app, client, grid, worker_mode)
             if response.mimetype.startswith("image/"):
                 continue
             assert response.status_code < 500, f"{who} GET {path}"
-            assert "pending/" not in response.get_data(as_text=True), f"{who} GET {path}"
+            text = response.get_data(as_text=True)
+            assert not any(key in text for key in named), f"{who} GET {path}"
             checked += 1
     assert checked > 20
+
+
+def broken_pixels(raw):
+    """``raw`` with a Huffman table no decoder accepts: every marker in place, so the file
+    looks complete, yet its pixels cannot be decoded."""
+    at = raw.index(b"\xff\xc4") + 5  # the 16 code-length counts of the first DHT
+    return raw[:at] + b"\xff" * 16 + raw[at + 16:]
+
+
+def test_a_complete_photo_whose_pixels_cannot_be_decoded_is_flagged_by_the_pass(
+        app, client, grid, storage, worker_mode):
+    raw = broken_pixels(face_photo())
+    body = submit(client, raw)  # inspected only: looks complete
+    assert clear_pending() == 0 and worker_mode.calls == 0
+    media = media_row()
+    assert media.unreadable and media.privacy_pending and media.display_key is None
+    staff = client.get(f"/api/v1/reports/{body['id']}", headers=grid["supervisor"]).get_json()
+    assert staff["evidence_flagged"] is True and staff["evidence_flags"] == ["photo_unreadable"]
+    assert staff["photos"][0]["unreadable"] is True and staff["photos"][0]["display_url"] is None
+    assert fetch(client, staff["photos"][0]["original_url"], grid["supervisor"]) == (200, raw)
+    assert public_photo(client, body["id"])["display_url"] is None
+
+    _make_due()
+    assert clear_pending() == 0 and media_row().privacy_failures == 0  # never tried again
+    assert list(storage.iter_keys()) == [media.original_key]  # kept as evidence
+
+
+def test_inline_mode_refuses_the_same_photo_at_once(app, client, grid):
+    response = post_report(client, [broken_pixels(face_photo())], lat=INSIDE[0], lon=INSIDE[1], category="06010")
+    assert response.status_code == 422 and response.get_json()["error"]["code"] == "image_unreadable"
+
+
+def test_a_cut_off_photo_is_refused_at_upload_in_worker_mode_too(app, client, grid, storage, worker_mode):
+    raw = face_photo()
+    response = post_report(client, [raw[:-2]], lat=INSIDE[0], lon=INSIDE[1], category="06010")
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "image_unreadable"
+    assert response.get_json()["error"]["details"] == {"photo_index": 0}
+    db.session.rollback()
+    assert db.session.scalar(select(Media)) is None and list(storage.iter_keys()) == []
+
+
+def test_the_pass_flags_a_reused_photo_the_submit_could_not_compare(app, client, grid, worker_mode):
+    raw = face_photo()
+    copy = io.BytesIO()
+    Image.open(io.BytesIO(raw)).save(copy, "JPEG", quality=40)  # not bytes-identical: needs the hash
+    first, second = (post_report(client, [photo], lat=lat, lon=lon, category="06010").get_json()
+                     for photo, (lat, lon) in ((raw, SW_CORNER), (copy.getvalue(), NE_CORNER)))  # ~490 m apart
+
+    def flagged(report):
+        return client.get(f"/api/v1/reports/{report['id']}", headers=grid["supervisor"]).get_json()
+
+    def version(report):
+        db.session.rollback()
+        return db.session.scalar(select(Report.version).where(Report.public_id == report["id"]))
+
+    before = version(second), flagged(second)["updated_at"]
+    assert flagged(second)["photo_reuse_flagged"] is False
+    assert clear_pending() == 2
+    assert flagged(first)["photo_reuse_flagged"] is False  # the earlier report is the one reused
+    assert flagged(second)["photo_reuse_flagged"] is True
+    assert (version(second), flagged(second)["updated_at"]) == before  # no staff action is made stale
+    matches = client.get(f"/api/v1/reports/{second['id']}/duplicates", headers=grid["supervisor"]).get_json()
+    assert [(m["id"], m["match"], m["suspicious"]) for m in matches["photo_matches"]] == [
+        (first["id"], "similar", True)]
 
 
 def test_unknown_privacy_mode_is_refused_at_start(tmp_path):

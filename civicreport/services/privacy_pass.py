@@ -148,8 +148,7 @@ def _flag_reuse(report_id, photo):
     matches = duplicates.photo_matches([photo], report.lat, report.lon, exclude_id=report.id,
                                        now=report.created_at)
     if any(match.suspicious for match in matches):
-        # Not through the ORM: the flag must not bump the version staff actions are checked against.
-        db.session.execute(update(Report).where(Report.id == report.id).values(photo_reuse_flagged=True))
+        _set_flags(report.id, photo_reuse_flagged=True)
         log.info("report %s: photo %s resembles an earlier report's, flagged", report.public_id, photo.sha256[:12])
 
 
@@ -161,12 +160,16 @@ def _mark_unreadable(media_id, error):
         return
     media.unreadable = True
     if media.report_id is not None:
-        db.session.execute(
-            update(Report).where(Report.id == media.report_id)
-            .values(evidence_flagged=True, evidence_flags=_with_flag(media.report, evidence.PHOTO_UNREADABLE))
-        )
+        _set_flags(media.report_id, evidence_flagged=True,
+                   evidence_flags=_with_flag(media.report, evidence.PHOTO_UNREADABLE))
     db.session.commit()
     log.warning("privacy pass: photo %s is unreadable (%s); kept out of public views", media_id, error.code)
+
+
+def _set_flags(report_id, **values):
+    """Not through the ORM, and keeping ``updated_at``: a flag the worker sets must neither
+    bump the version staff actions are checked against nor pass for a change of the case."""
+    db.session.execute(update(Report).where(Report.id == report_id).values(**values, updated_at=Report.updated_at))
 
 
 def _with_flag(report, flag):
