@@ -6,8 +6,9 @@ Runs the production path on 127.0.0.1 (a fresh PostgreSQL database, a moto S3 se
 gunicorn with one worker and gunicorn.conf.py's threads, and ``flask worker``), warms
 the web worker up with four small photos at once, then submits the 16 MP HEIC, the
 12 MP JPEG, both at once (two threads of the same worker) and both in one report. With
-PRIVACY_MODE=worker (as bench/load.py runs) the worker's privacy pass then decodes them
-again and runs the face/plate detector; the bench waits for it. The figures are each
+PRIVACY_MODE=worker (as bench/load.py runs) the web worker decodes nothing and the
+worker's privacy pass then decodes them and runs the face/plate detector; the bench waits
+for it. With PRIVACY_MODE=inline the web worker does that itself. The figures are each
 process's VmHWM from /proc (its peak resident set since it started), target < 300 MB.
 Exits 1 when a target is missed or a submission fails.
 """

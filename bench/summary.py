@@ -5,7 +5,8 @@
 
 Runs bench/ingest.py, bench/queue.py (on a fresh PostgreSQL database with ``--cases``
 cases, dropped afterwards), bench/load.py --quick (the real mix of photos, then 8 MP
-JPEGs only for the rate target) and bench/memory.py one after the other, each writing
+JPEGs only for the rate target) and bench/memory.py (worker mode, then inline, where the
+web worker itself decodes) one after the other, each writing
 its figures as JSON into ``--out``, then prints the table with met/missed per row. A
 bench that crashes leaves its rows "no figure" and the others still run. Exits 1
 unless every row is met.
@@ -25,7 +26,7 @@ import time  # noqa: E402
 import _common as common  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
-RESULTS = ("ingest", "queue", "load", "load-8mp", "memory")
+RESULTS = ("ingest", "queue", "load", "load-8mp", "memory", "memory-inline")
 
 
 def run_all(out, cases, submissions):
@@ -48,12 +49,13 @@ def run_all(out, cases, submissions):
     run("load", "--quick", "--submissions", str(submissions))
     run("load-8mp", "--quick", "--submissions", str(submissions), "--mix", "8mp", script="load")
     run("memory")
+    run("memory-inline", "--setting", "PRIVACY_MODE=inline", script="memory")  # the web worker decodes and detects
     return runs
 
 
 def rows(out):
     """[(figure, value text, target text, met: True/False/None)] from the JSON files in ``out``."""
-    ingest, queue, load, load_8mp, memory = (_read(out / f"{n}.json") for n in RESULTS)
+    ingest, queue, load, load_8mp, memory, memory_inline = (_read(out / f"{n}.json") for n in RESULTS)
     table = []
     if ingest:
         ratio = ingest["naive_over_ours"]
@@ -102,15 +104,25 @@ def rows(out):
             table.append((f"{q['name']} p95 ({cases})", f"{q['p95_ms']:.0f} ms", "< 1 s", q["p95_ms"] < 1000))
     else:
         table.append(("queue and monthly stats", "no figure", "< 100 ms, < 1 s", False))
-    if memory:
-        peak = memory["peak_rss_mb"]
-        table.append(("gunicorn worker peak RSS, 16 MP HEIC + 12 MP JPEG", f"{peak:.0f} MB", "< 300 MB", peak < 300))
-        if memory.get("privacy_mode") == "worker":
-            peak = memory["worker_peak_rss_mb"]
+    table += _memory_rows(memory, memory_inline)
+    return table
+
+
+def _memory_rows(memory, memory_inline):
+    """Peak RSS of each process that decodes the 16 MP HEIC and the 12 MP JPEG: the web
+    worker in inline mode, the flask worker's privacy pass in worker mode."""
+    table = []
+    for run, mode in ((memory_inline, "inline"), (memory, "worker")):
+        if not run or run.get("privacy_mode") != mode:
+            table.append((f"peak RSS, PRIVACY_MODE={mode}", "no figure", "< 300 MB", False))
+            continue
+        peak = run["peak_rss_mb"]
+        table.append((f"gunicorn worker peak RSS, 16 MP HEIC + 12 MP JPEG ({mode})", f"{peak:.0f} MB", "< 300 MB",
+                      peak < 300))
+        if mode == "worker":
+            peak = run["worker_peak_rss_mb"]
             table.append(("flask worker peak RSS, privacy pass of the same", f"{peak:.0f} MB", "< 300 MB",
-                          peak < 300 and not memory["privacy_pending"]))
-    else:
-        table.append(("worker peak RSS", "no figure", "< 300 MB", False))
+                          peak < 300 and not run["privacy_pending"]))
     return table
 
 

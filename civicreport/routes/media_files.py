@@ -1,5 +1,5 @@
-"""Serves locally stored objects: derivatives to anyone; originals, and derivatives the privacy
-pass has yet to check (under pending/), to staff only."""
+"""Serves locally stored objects: derivatives to anyone; everything else (originals, and
+unchecked thumbs left under pending/ from before migration 0010) to staff only."""
 from flask import Blueprint, current_app
 
 from ..errors import Forbidden, NotFound
@@ -9,7 +9,7 @@ from . import PUBLIC, allow, current_user
 bp = Blueprint("media_files", __name__, url_prefix="/media")
 
 _TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "heic": "image/heic"}
-_PUBLIC_PREFIXES = ("display/", "thumb/")  # not pending/display/…: faces may still show there
+_PUBLIC_PREFIXES = ("display/", "thumb/")  # not pending/thumb/…: faces may still show there
 
 
 @bp.get("/<path:key>", endpoint="object")
