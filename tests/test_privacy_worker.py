@@ -1,7 +1,6 @@
 """PRIVACY_MODE=worker: uploads skip face/plate detection, public views show no URL for the
 photo until the worker's privacy pass has blurred it, and the pass renders exactly what an
 inline upload would have stored. Runs on SQLite + local storage and PostgreSQL + S3."""
-import hashlib
 import io
 import json
 from datetime import timedelta
@@ -401,6 +400,27 @@ def test_the_pass_flags_a_reused_photo_the_submit_could_not_compare(app, client,
     matches = client.get(f"/api/v1/reports/{second['id']}/duplicates", headers=grid["supervisor"]).get_json()
     assert [(m["id"], m["match"], m["suspicious"]) for m in matches["photo_matches"]] == [
         (first["id"], "similar", True)]
+
+
+def test_redacting_a_pending_photo_flags_its_reuse_as_the_pass_would(app, client, grid, worker_mode):
+    raw = face_photo()
+    copy = io.BytesIO()
+    Image.open(io.BytesIO(raw)).save(copy, "JPEG", quality=40)
+    post_report(client, [raw], lat=SW_CORNER[0], lon=SW_CORNER[1], category="06010")
+    assert clear_pending() == 1
+    second = post_report(client, [copy.getvalue()], lat=NE_CORNER[0], lon=NE_CORNER[1], category="06010").get_json()
+    response = client.post(f"/api/v1/reports/{second['id']}/media/{second['photos'][0]['id']}/redactions",
+                           json={"boxes": [{"x": 10, "y": 10, "width": 50, "height": 50}]}, headers=grid["supervisor"])
+    assert response.status_code == 201, response.get_json()
+    assert clear_pending() == 0  # the redaction cleared it
+    staff = client.get(f"/api/v1/reports/{second['id']}", headers=grid["supervisor"]).get_json()
+    assert staff["photo_reuse_flagged"] is True and staff["photos"][0]["phash"] is not None
+    assert len(media_row_of(second["photos"][0]["id"]).bands) == 8
+
+
+def media_row_of(media_id):
+    db.session.rollback()
+    return db.session.get(Media, media_id)
 
 
 def test_unknown_privacy_mode_is_refused_at_start(tmp_path):

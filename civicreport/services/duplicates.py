@@ -7,6 +7,7 @@ of the last PHOTO_REUSE_WINDOW_DAYS; a match far away (PHOTO_REUSE_DISTANCE_M) o
 apart in time (PHOTO_REUSE_DAYS) is suspicious — the same picture sent for another place
 or day.
 """
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,6 +21,9 @@ from ..geo.distance import distance_m, metres_per_degree
 from ..media.images import hamming
 from ..models import Category, Media, PhashBand, Report, ReportEvent
 from ..models.types import utcnow
+from .reports import set_flags
+
+log = logging.getLogger(__name__)
 
 OPEN = ("submitted", "accepted", "dispatched", "in_progress", "returned", "suspended",
         "resolved", "rework", "verified")
@@ -96,6 +100,20 @@ def photo_matches(photos, lat, lon, *, exclude_id=None, now=None):
                 kinds.setdefault(report_id, "similar")
     reports = db.session.scalars(select(Report).where(Report.id.in_(kinds))).all() if kinds else []
     return [_match(r, kinds[r.id], lat, lon, now) for r in reports]
+
+
+def hashed_late(media, photo):
+    """Give a photo uploaded in worker mode the hash ``photo`` found (``media`` has none
+    yet), with its bands, and flag its report's photo reuse as the submit would have, had
+    the hash been known then. A photo not yet attached is compared at its submit."""
+    media.bands = PhashBand.of(photo.phash)
+    report = media.report
+    if report is None:
+        return
+    matches = photo_matches([photo], report.lat, report.lon, exclude_id=report.id, now=report.created_at)
+    if any(match.suspicious for match in matches):
+        set_flags(report.id, photo_reuse_flagged=True)
+        log.info("report %s: photo %s resembles an earlier report's, flagged", report.public_id, photo.sha256[:12])
 
 
 def _sharing_two_bands(photos):

@@ -98,6 +98,10 @@ def derivative_keys(photo):
     return object_keys(photo.sha256, photo.format, regions_digest(photo.regions))
 
 
+_DERIVED_COLUMNS = ("display_key", "thumb_key", "display_width", "display_height", "thumb_width",
+                    "thumb_height", "phash")
+
+
 def store_derivatives(batch, photo):
     """Put ``photo``'s derivatives; returns the Media column values pointing at them and
     its hash (all None for a photo only inspected, which has neither yet)."""
@@ -112,19 +116,6 @@ def store_derivatives(batch, photo):
         "thumb_width": photo.thumb_size[0], "thumb_height": photo.thumb_size[1],
         "phash": photo.phash,
     }
-
-
-_DERIVED_COLUMNS = ("display_key", "thumb_key", "display_width", "display_height", "thumb_width",
-                    "thumb_height", "phash")
-
-
-def set_derivatives(media, columns):
-    """Point a loaded row at freshly stored derivatives (``store_derivatives``), giving it
-    the hash's bands if it had no hash yet (an upload in worker mode)."""
-    if media.phash is None:
-        media.bands = PhashBand.of(columns["phash"])
-    for column, value in columns.items():
-        setattr(media, column, value)
 
 
 def original_bytes(media):

@@ -7,7 +7,7 @@ the photo without derivative URLs (staff have the original). The pass decodes th
 original once, through the same pipeline as an inline upload — detector included, on the
 upright display image — stores the derivatives under the keys inline mode gives, and sets
 the row's keys, sizes and hash and clears the flag in one UPDATE, with the hash's bands and
-the report's photo-reuse flag (``_flag_reuse``) in the same transaction.
+the report's photo-reuse flag (``duplicates.hashed_late``) in the same transaction.
 
 Nothing is half-done: until that transaction commits the row keeps its flag, so a pass
 that fails or dies is simply repeated in a later round; objects it stored meanwhile are
@@ -26,9 +26,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import ServiceUnavailable, ValidationFailed
 from ..extensions import db
-from ..models import Media, PhashBand, Report
+from ..models import Media
 from ..models.types import utcnow
 from . import duplicates, evidence, photos
+from .reports import set_flags
 from .retry import backoff
 
 log = logging.getLogger(__name__)
@@ -41,9 +42,9 @@ def clear_pending(limit=None):
     ``FOR UPDATE SKIP LOCKED``, so several workers share a backlog and never check one
     photo twice at once (SQLite has no row locks: run one worker there). An unreadable
     photo is marked so (``_mark_unreadable``); one that fails otherwise (original missing,
-    a detector error) stays pending, is logged and put off until its next try (``_put_off``). Returns the number cleared. Raises
-    ServiceUnavailable and database errors after rolling back; photos cleared before
-    stay cleared.
+    a detector error) stays pending, is logged and put off until its next try
+    (``_put_off``). Returns the number cleared. Raises ServiceUnavailable and database
+    errors after rolling back; photos cleared before stay cleared.
     """
     limit = current_app.config["PRIVACY_PASS_BATCH"] if limit is None else limit
     cleared, skipped, now = 0, set(), utcnow()
@@ -123,8 +124,7 @@ def clear(media):
         columns = photos.store_derivatives(batch, photo)
         switched = _switch(media, columns)
         if switched and not hashed:
-            media.bands = PhashBand.of(photo.phash)
-            _flag_reuse(media.report_id, photo)
+            duplicates.hashed_late(media, photo)
         db.session.commit()
     except BaseException:
         batch.discard()
@@ -139,19 +139,6 @@ def clear(media):
     return 1
 
 
-def _flag_reuse(report_id, photo):
-    """Flag the report as an upload would have, had the hash been known at submit: the
-    photo resembles one of another report far away or long ago (``duplicates``)."""
-    report = db.session.get(Report, report_id) if report_id is not None else None
-    if report is None:
-        return  # uploaded ahead of its report: the submit compares the hash
-    matches = duplicates.photo_matches([photo], report.lat, report.lon, exclude_id=report.id,
-                                       now=report.created_at)
-    if any(match.suspicious for match in matches):
-        _set_flags(report.id, photo_reuse_flagged=True)
-        log.info("report %s: photo %s resembles an earlier report's, flagged", report.public_id, photo.sha256[:12])
-
-
 def _mark_unreadable(media_id, error):
     """The original's pixels cannot be decoded although the upload looked complete: keep
     the photo out of public views for good, stop trying, and flag its report's evidence."""
@@ -160,16 +147,10 @@ def _mark_unreadable(media_id, error):
         return
     media.unreadable = True
     if media.report_id is not None:
-        _set_flags(media.report_id, evidence_flagged=True,
-                   evidence_flags=_with_flag(media.report, evidence.PHOTO_UNREADABLE))
+        set_flags(media.report_id, evidence_flagged=True,
+                  evidence_flags=_with_flag(media.report, evidence.PHOTO_UNREADABLE))
     db.session.commit()
     log.warning("privacy pass: photo %s is unreadable (%s); kept out of public views", media_id, error.code)
-
-
-def _set_flags(report_id, **values):
-    """Not through the ORM, and keeping ``updated_at``: a flag the worker sets must neither
-    bump the version staff actions are checked against nor pass for a change of the case."""
-    db.session.execute(update(Report).where(Report.id == report_id).values(**values, updated_at=Report.updated_at))
 
 
 def _with_flag(report, flag):

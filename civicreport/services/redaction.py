@@ -17,7 +17,7 @@ from ..extensions import db
 from ..media.privacy import Region
 from ..models import Media, ReportEvent
 from ..models.types import utcnow
-from . import photos
+from . import duplicates, photos
 from .workflow import load_for_update
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,10 @@ def redact(public_id, media_id, request, user):
     batch = photos.new_batch()
     try:
         columns = photos.store_derivatives(batch, photo)
-        photos.set_derivatives(media, columns)
+        if media.phash is None:  # uploaded in worker mode: the pass would have hashed it
+            duplicates.hashed_late(media, photo)
+        for column, value in columns.items():
+            setattr(media, column, value)
         media.privacy_pending = False  # the detector ran just now: the privacy pass is done too
         report.updated_at = now  # bumps the version: a concurrent change of the case loses
         event = ReportEvent(
