@@ -53,8 +53,16 @@ def cases(ctx, client):
     seeded = {"submitted": loop.new_report(), "dispatched": loop.to_state("dispatched"),
               "escalated": loop.to_state("in_progress"), "closed": loop.to_state("closed")}
     loop.ok(seeded["escalated"], "supervisor", "escalate", note="请今日内整改到位")
+    _flag(seeded["submitted"], evidence_flags=["photo_far"], evidence_flagged=True, photo_distance_m=842.4,
+          photo_reuse_flagged=True)
     db.session.remove()  # no open read transaction while the live server writes (SQLite)
     return seeded
+
+
+def _flag(public_id, **flags):
+    """What the evidence checks and the privacy pass's reuse check would have set on the report."""
+    db.session.execute(db.update(Report).where(Report.public_id == public_id).values(**flags))
+    db.session.commit()
 
 
 def _person(name, role, display_name, unit_code=None):
@@ -109,6 +117,8 @@ def test_supervisor_filters_opens_accepts_and_dispatches_a_case(live_server, bro
     drawer_status(browser, "submitted")
     drawer = text_of(browser, "#drawer")
     assert cases["submitted"] in drawer and "区城市管理局" in drawer and "古南街道长乐社区" in drawer
+    notes = text_of(browser, "#drawer .details dd.flagged")
+    assert "照片拍摄位置与上报地点相距较远（约 842 米）" in notes and "照片与其他地点或较早案件的照片雷同" in notes
     wait(browser, lambda d: "上报" in text_of(d, "#drawer .timeline"), "no timeline")
     wait(browser, lambda d: d.execute_script("return document.querySelector('#drawer .photos img').naturalWidth") > 0,
          "the before photo did not load")

@@ -6,7 +6,8 @@ import pytest
 
 from civicreport import create_app
 from civicreport.models.report import STATUSES
-from civicreport.routes.console import STATUS_LABELS
+from civicreport.routes.console import EVIDENCE_LABELS, STATUS_LABELS
+from civicreport.services import evidence
 from civicreport.services.workflow import TRANSITIONS
 
 
@@ -27,6 +28,11 @@ def test_pages_are_public_shells_with_their_settings(client, path):
 def test_every_status_has_a_label():
     assert set(STATUS_LABELS) == set(STATUSES)
     assert all(t.target is None or t.target in STATUS_LABELS for t in TRANSITIONS.values())
+
+
+def test_every_evidence_flag_has_a_label(client):
+    settings = settings_of(client.get("/console").get_data(as_text=True))
+    assert set(settings["evidence"]) == set(EVIDENCE_LABELS) == {*evidence.FLAGS, "photo_reuse"}
 
 
 def test_a_blank_tile_url_means_no_tiles(app, client, monkeypatch):

@@ -6,6 +6,7 @@ in localStorage and every API call carries it, so the API does the access checks
 from flask import Blueprint, current_app, render_template
 
 from ..models.category import CATEGORY_GROUPS
+from ..services import evidence
 from ..services.workflow import OPEN_STATES, TRANSITIONS
 from . import PUBLIC, allow
 
@@ -20,6 +21,14 @@ STATUS_LABELS = {
 ROLE_LABELS = {
     "citizen": "群众", "reporter": "上报人", "monitor": "文明监督员", "supervisor": "值班长",
     "unit_staff": "处置单位", "leader": "领导", "admin": "管理员", "system": "系统",
+}
+# Why a case asks the supervisor to look twice before accepting it (the drawer's 核实提示).
+EVIDENCE_LABELS = {
+    evidence.PHOTO_FAR: "照片拍摄位置与上报地点相距较远",
+    evidence.PHOTO_OLD: "照片拍摄时间比上报早很多",
+    evidence.PHOTO_AHEAD: "照片时间晚于上报时间，手机时钟可能不准",
+    evidence.PHOTO_UNREADABLE: "照片无法读取，请看原图",
+    "photo_reuse": "照片与其他地点或较早案件的照片雷同",
 }
 EVENT_LABELS = {"submit": "上报", "support": "附议", "warning": "临期预警", "overdue": "超期", "redact": "照片遮挡"}
 
@@ -51,6 +60,7 @@ def _settings():
         "groups": CATEGORY_GROUPS,
         "actions": {name: {"label": t.label, "needs": list(t.needs)} for name, t in TRANSITIONS.items()},
         "events": EVENT_LABELS,
+        "evidence": EVIDENCE_LABELS,
         "timezone": config["TIMEZONE"],
         "map": map_settings(config),
     }

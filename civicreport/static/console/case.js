@@ -71,7 +71,25 @@ function details(report) {
   if (pending) rows.push(["延期申请", `${pending} 小时，待审批`]);
   if (report.rework_count) rows.push(["返工次数", String(report.rework_count)]);
   if (report.escalation_count) rows.push(["督办次数", String(report.escalation_count)]);
-  return el("dl", { class: "details" }, rows.map(([term, value]) => [el("dt", {}, term), el("dd", {}, value)]));
+  const notes = evidenceNotes(report);
+  if (notes.length) rows.push(["核实提示", notes.join("；"), "flagged"]);
+  return el("dl", { class: "details" }, rows.map(([term, value, mark]) => [
+    el("dt", {}, term), el("dd", mark ? { class: mark } : {}, value),
+  ]));
+}
+
+// The figure behind a flag, where the report carries one.
+const FLAG_FIGURES = {
+  photo_far: (r) => r.photo_distance_m == null ? "" : `（约 ${Math.round(r.photo_distance_m)} 米）`,
+  photo_old: (r) => r.photo_age_hours == null ? "" : `（${r.photo_age_hours} 小时）`,
+};
+
+// The evidence checks' flags and the photo reuse check, in the staff's words.
+function evidenceNotes(report) {
+  const notes = (report.evidence_flags || []).map((flag) =>
+    (settings.evidence[flag] || flag) + (FLAG_FIGURES[flag] ? FLAG_FIGURES[flag](report) : ""));
+  if (report.photo_reuse_flagged) notes.push(settings.evidence.photo_reuse);
+  return notes;
 }
 
 // A photo the privacy pass has not rendered yet has no thumb: staff get its original.
