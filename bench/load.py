@@ -374,6 +374,13 @@ def print_figures(f, args):
     if f["privacy_mode"] == "worker":
         print(f"  privacy pass backlog at the end: {f['privacy_pending_at_end']:,} photos not yet checked "
               "(public views show them without URLs until then)")
+    d = f["drain"]
+    if d:
+        print(f"  privacy pass alone afterwards: {d['cleared']:,} photos in {d['seconds']} s = "
+              f"{d['photos_per_s']:.2f} photos/s, {d['cpu_per_photo_s'] or 0:.2f} CPU s per photo (all processes)")
+        if d["sustained_per_s"]:
+            print(f"  sustained estimate with the pass keeping up: {d['sustained_per_s']} submissions/s "
+                  f"({os.cpu_count()} CPUs, {d['photos_per_submission']} photos per submission)")
 
 
 class Profiler:
@@ -437,6 +444,34 @@ def cpu_seconds(processes):
     return total
 
 
+def drain(database_url, watched, seconds):
+    """Leave the privacy pass the machine alone after the load, up to ``seconds`` or until its
+    backlog is empty: photos cleared per second and the CPU (every process) each one took."""
+    pending = first = common.pending_photos(database_url)
+    before, started = cpu_seconds(watched), time.monotonic()
+    print(f"draining the privacy pass backlog ({first:,} photos) for up to {seconds:g} s …", flush=True)
+    while pending and time.monotonic() - started < seconds:
+        time.sleep(1)
+        pending = common.pending_photos(database_url)
+    elapsed, cleared = time.monotonic() - started, first - pending
+    cpu = sum(cpu_seconds(watched).values()) - sum(before.values())
+    return {"seconds": round(elapsed, 1), "cleared": cleared, "photos_per_s": round(cleared / elapsed, 2),
+            "cpu_per_photo_s": round(cpu / cleared, 3) if cleared else None}
+
+
+def sustained(figures, drained):
+    """Submissions/s the machine could keep up with the pass clearing every photo: all its CPUs
+    over the CPU one submission costs at upload plus its photos' share of the pass (an estimate)."""
+    created = max(1, figures["created_201"])
+    photos_per_submission = figures["integrity"]["media"] / max(1, figures["integrity"]["reports"])
+    upload_cpu = sum(v for k, v in figures["cpu_seconds"].items() if k != "load client") / created
+    if not drained["cpu_per_photo_s"]:
+        return {"sustained_per_s": None}
+    per_submission = upload_cpu + drained["cpu_per_photo_s"] * photos_per_submission
+    return {"sustained_per_s": round(os.cpu_count() / per_submission, 1),
+            "photos_per_submission": round(photos_per_submission, 2)}
+
+
 def _postgres_processes():
     """The postmaster and its backends; exited backends' time is in its children's times."""
     pid = common.postmaster_pid()
@@ -477,6 +512,8 @@ def _arguments():
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE",
                         help="app setting for this run, e.g. PRIVACY_DETECTOR=none (as CIVICREPORT_KEY)")
+    parser.add_argument("--drain", type=float, default=0, metavar="SECONDS",
+                        help="afterwards, time the privacy pass clearing its backlog alone for up to this long")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--keep-logs", action="store_true", help="keep instance/bench/runs/load-PID")
     parser.add_argument("--profile", action="store_true", help="sample the workers with py-spy and print the top")
@@ -514,10 +551,13 @@ def main():
             if profiler:
                 profiler.report()
             retried = retry_unanswered(base, plan)
+            backlog = common.pending_photos(url)
+            drained = drain(url, watched, args.drain) if args.drain and mode == "worker" else None
         pending = common.pending_photos(url)  # the worker has stopped: nothing moves under the check
         checked = integrity(url, endpoint, bucket, plan.attempts + retried)
         figures = summarise(plan, reads, retried, checked, {k: after[k] - before[k] for k in after})
-    figures.update(mix=args.mix, workers=len(server), privacy_mode=mode, privacy_pending_at_end=pending,
+    figures.update(mix=args.mix, workers=len(server), privacy_mode=mode, privacy_pending_at_end=backlog,
+                   drain=drained and {**drained, **sustained(figures, drained)},
                    web_cpu_per_201_s=round(figures["cpu_seconds"]["gunicorn workers"]
                                            / max(1, figures["created_201"]), 3),
                    host_cpu=host_shares(host_before, host_after))
