@@ -3,6 +3,7 @@ photo until the worker's privacy pass has blurred it, and the pass renders exact
 inline upload would have stored. Runs on SQLite + local storage and PostgreSQL + S3."""
 import io
 import json
+import threading
 from datetime import timedelta
 
 import pytest
@@ -416,6 +417,44 @@ def test_redacting_a_pending_photo_flags_its_reuse_as_the_pass_would(app, client
     staff = client.get(f"/api/v1/reports/{second['id']}", headers=grid["supervisor"]).get_json()
     assert staff["photo_reuse_flagged"] is True and staff["photos"][0]["phash"] is not None
     assert len(media_row_of(second["photos"][0]["id"]).bands) == 8
+
+
+def test_a_photo_attached_while_the_pass_hashes_it_still_has_its_reuse_flagged(app, client, grid, opencv,
+                                                                                monkeypatch):
+    """An uploaded-first photo attached to a report while the pass renders it: the submit
+    waits for the pass's row lock, then compares the hash the pass has just committed."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks: SQLite serialises the pass and the submit as a whole")
+    monkeypatch.setitem(app.config, "PRIVACY_MODE", "worker")
+    raw = face_photo()
+    post_report(client, [raw], lat=SW_CORNER[0], lon=SW_CORNER[1], category="06010")
+    assert clear_pending() == 1
+    copy = io.BytesIO()
+    Image.open(io.BytesIO(raw)).save(copy, "JPEG", quality=40)
+    media_id = client.post("/api/v1/media", data={"photo": (io.BytesIO(copy.getvalue()), "q.jpg")},
+                           content_type="multipart/form-data").get_json()["id"]
+    answers = []
+
+    def submit_meanwhile():
+        with app.app_context():
+            answers.append(app.test_client().post("/api/v1/reports", json={
+                "media_ids": [media_id], "lat": NE_CORNER[0], "lon": NE_CORNER[1], "category": "06010"}))
+
+    class SubmittedMeanwhile:
+        name = "meanwhile"
+
+        def detect(self, image):
+            submitter.start()
+            submitter.join(timeout=2)  # it waits on the row lock this pass holds
+            return opencv.detect(image)
+
+    submitter = threading.Thread(target=submit_meanwhile)
+    monkeypatch.setitem(app.extensions, DETECTOR, SubmittedMeanwhile())
+    assert clear_pending() == 1
+    submitter.join(timeout=30)
+    assert answers and answers[0].status_code == 201, answers and answers[0].get_json()
+    report = client.get(f"/api/v1/reports/{answers[0].get_json()['id']}", headers=grid["supervisor"]).get_json()
+    assert report["photo_reuse_flagged"] is True
 
 
 def media_row_of(media_id):

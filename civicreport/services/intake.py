@@ -161,7 +161,11 @@ def _unattached_media(media_ids):
         return []
     if len(set(media_ids)) != len(media_ids):
         raise ValidationFailed("照片重复", code="duplicate_media_ids")
-    found = {m.id: m for m in db.session.scalars(select(Media).where(Media.id.in_(media_ids)))}
+    # Locked (PostgreSQL) so the hash is read after a privacy pass that is rendering the
+    # photo has committed it, or the pass skips the row until this report owns it: either
+    # way one of the two compares the hash with other reports' photos.
+    query = select(Media).where(Media.id.in_(media_ids)).order_by(Media.id).with_for_update()
+    found = {m.id: m for m in db.session.scalars(query)}
     missing = [i for i in media_ids if i not in found]
     if missing:
         raise ValidationFailed("照片不存在", code="unknown_media", details={"media_ids": missing})
