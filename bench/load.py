@@ -462,11 +462,11 @@ def drain(database_url, watched, seconds):
 def sustained(figures, drained):
     """Submissions/s the machine could keep up with the pass clearing every photo: all its CPUs
     over the CPU one submission costs at upload plus its photos' share of the pass (an estimate)."""
+    if not drained["cpu_per_photo_s"]:
+        return {"sustained_per_s": None}
     created = max(1, figures["created_201"])
     photos_per_submission = figures["integrity"]["media"] / max(1, figures["integrity"]["reports"])
     upload_cpu = sum(v for k, v in figures["cpu_seconds"].items() if k != "load client") / created
-    if not drained["cpu_per_photo_s"]:
-        return {"sustained_per_s": None}
     per_submission = upload_cpu + drained["cpu_per_photo_s"] * photos_per_submission
     return {"sustained_per_s": round(os.cpu_count() / per_submission, 1),
             "photos_per_submission": round(photos_per_submission, 2)}
@@ -553,8 +553,7 @@ def main():
             retried = retry_unanswered(base, plan)
             backlog = common.pending_photos(url)
             drained = drain(url, watched, args.drain) if args.drain and mode == "worker" else None
-        pending = common.pending_photos(url)  # the worker has stopped: nothing moves under the check
-        checked = integrity(url, endpoint, bucket, plan.attempts + retried)
+        checked = integrity(url, endpoint, bucket, plan.attempts + retried)  # the worker has stopped
         figures = summarise(plan, reads, retried, checked, {k: after[k] - before[k] for k in after})
     figures.update(mix=args.mix, workers=len(server), privacy_mode=mode, privacy_pending_at_end=backlog,
                    drain=drained and {**drained, **sustained(figures, drained)},
