@@ -2,6 +2,7 @@
 from .abuse import Block
 from .area import Community, District, GridCellArea, Street
 from .category import Category, RoutingRule
+from .open311 import Open311Client
 from .org import ApiToken, Unit, User
 from .outbox import CalendarDay, OutboxMessage
 from .report import DailyCounter, IdempotencyRecord, Media, PhashBand, Report, ReportEvent
@@ -9,6 +10,6 @@ from .stats import StatsCaseMonth, StatsMonth
 
 __all__ = [
     "ApiToken", "Block", "CalendarDay", "Category", "Community", "DailyCounter", "District",
-    "GridCellArea", "IdempotencyRecord", "Media", "OutboxMessage", "PhashBand", "Report",
+    "GridCellArea", "IdempotencyRecord", "Media", "Open311Client", "OutboxMessage", "PhashBand", "Report",
     "ReportEvent", "RoutingRule", "StatsCaseMonth", "StatsMonth", "Street", "Unit", "User",
 ]

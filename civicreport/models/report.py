@@ -89,6 +89,7 @@ class Report(db.Model):
     receipt_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     contact: Mapped[str | None] = mapped_column(String(128))
     device_id: Mapped[str | None] = mapped_column(String(64))  # the X-Device-Id header
+    open311_client_id: Mapped[int | None] = mapped_column(ForeignKey("open311_client.id"))  # who filed it
     reporter_anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
