@@ -167,4 +167,4 @@ def test_a_photo_with_nothing_detected_moves_off_its_plain_keys(client, case, st
     assert response.status_code == 201
     assert response.get_json()["event"]["data"]["detected"] == 0
     assert not storage.exists(keys["display"]) and not storage.exists(keys["thumb"])
-    assert storage.get(keys["original"]) == raw
+    assert storage.get(db.session.get(Media, body["photos"][0]["id"]).original_key) == raw

@@ -53,16 +53,32 @@ class User(db.Model):
     display_name: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16), index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
-    patrol_area_code: Mapped[str | None] = mapped_column(String(15))
     password_hash: Mapped[str | None] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     unit: Mapped[Unit | None] = relationship()
+    areas: Mapped[list["UserArea"]] = relationship(
+        cascade="all, delete-orphan", order_by="UserArea.code", lazy="selectin")
 
     @property
     def is_staff(self):
         return self.role in STAFF_ROLES
+
+    @property
+    def area_codes(self):
+        """Codes of the streets, communities or grid cells this user patrols; empty: district-wide."""
+        return [area.code for area in self.areas]
+
+
+class UserArea(db.Model):
+    """One area a supervisor or monitor answers for: a 6-digit district, 9-digit street,
+    12-digit community or 15-digit grid code (the level is the code's length)."""
+
+    __tablename__ = "user_area"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(15), primary_key=True)
 
 
 class ApiToken(db.Model):

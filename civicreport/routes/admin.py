@@ -1,11 +1,13 @@
-"""Administration API: the block list of devices, accounts and networks that may not submit."""
+"""Administration API: staff accounts (role, unit, areas, deactivation) and the block list of
+devices, accounts and networks that may not submit."""
 from flask import Blueprint, request
 
 from ..errors import BadRequest
 from ..openapi import doc
 from ..schemas import load_or_422
 from ..schemas.abuse import BlockCreateSchema, BlockListSchema, BlockQuerySchema, BlockSchema
-from ..services import abuse
+from ..schemas.users import UserAccountSchema, UserChangeSchema, UserListSchema, UserQuerySchema
+from ..services import abuse, users
 from . import allow, current_user
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
@@ -38,3 +40,25 @@ def create_block():
 def delete_block(block_id):
     abuse.remove_block(block_id)
     return "", 204
+
+
+@bp.get("/users")
+@allow("admin")
+@doc("账号列表：角色、单位、负责片区、是否停用", query=UserQuerySchema, response=UserListSchema)
+def list_users():
+    """Every account, by login name."""
+    query = load_or_422(UserQuerySchema(), request.args.to_dict())
+    return {"users": UserAccountSchema(many=True).dump(users.list_users(query["role"], query["active"]))}
+
+
+@bp.patch("/users/<name>")
+@allow("admin")
+@doc("修改账号：角色、单位、负责片区（完整列表）、停用/启用", path={"name": "登录名"}, body=UserChangeSchema,
+     response=UserAccountSchema, errors=(404, 409))
+def change_user(name):
+    """Change one account; deactivating it revokes its tokens."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("请求体须为 JSON 对象", code="malformed_json")
+    changes = load_or_422(UserChangeSchema(), body)
+    return UserAccountSchema().dump(users.update_user(name, changes, by=current_user()))

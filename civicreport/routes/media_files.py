@@ -1,32 +1,41 @@
-"""Serves locally stored objects: derivatives to anyone; everything else (originals, and
-unchecked thumbs left under pending/ from before migration 0010) to staff only."""
+"""Serves locally stored objects: derivatives to anyone; originals (and unchecked thumbs left
+under pending/ from before migration 0010) only to who may see the case's private side."""
 from flask import Blueprint, current_app
 
-from ..errors import Forbidden, NotFound
+from ..errors import NotFound
+from ..media.storage import CONTENT_TYPES
+from ..services import private_media
 from ..services.backends import storage
 from . import PUBLIC, allow, current_user
 
 bp = Blueprint("media_files", __name__, url_prefix="/media")
 
-_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "heic": "image/heic"}
 _PUBLIC_PREFIXES = ("display/", "thumb/")  # not pending/thumb/…: faces may still show there
+# An original is the uploaded bytes, untouched: a JPEG may carry an HTML tail. Never let a
+# browser treat it as anything but the image type it was accepted as, nor run what it holds.
+_PRIVATE_HEADERS = {
+    "Cache-Control": "private, no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+}
 
 
 @bp.get("/<path:key>", endpoint="object")
-@allow(PUBLIC)  # derivatives; originals are checked below, staff only
+@allow(PUBLIC)  # derivatives; private objects are checked per case below
 def serve(key):
+    """One stored photo object."""
     public = key.startswith(_PUBLIC_PREFIXES)
     if not public:
-        user = current_user()
-        if user is None or not user.is_staff:
-            raise Forbidden("原图仅供工作人员查看", code="original_staff_only")
+        private_media.check_readable(key, current_user())
     try:
         data = storage().get(key)
     except (KeyError, ValueError):
         raise NotFound("文件不存在", code="media_not_found")
-    mimetype = _TYPES.get(key.rsplit(".", 1)[-1], "application/octet-stream")
-    response = current_app.response_class(data, mimetype=mimetype)
-    response.headers["Cache-Control"] = (
-        "public, max-age=31536000, immutable" if public else "private, no-store"
-    )
+    extension = key.rsplit(".", 1)[-1]
+    response = current_app.response_class(data, mimetype=CONTENT_TYPES.get(extension, "application/octet-stream"))
+    if public:
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    else:
+        response.headers.update(_PRIVATE_HEADERS)
+        response.headers["Content-Disposition"] = f'inline; filename="original.{extension}"'
     return response

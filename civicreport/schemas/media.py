@@ -6,7 +6,7 @@ the original's URL.
 """
 from marshmallow import Schema, fields
 
-from ..services.media_urls import object_url
+from ..services.media_urls import object_url, original_url
 
 
 class PhotoPublicSchema(Schema):
@@ -41,7 +41,7 @@ class PhotoStaffSchema(PhotoPublicSchema):
     gps = fields.Function(
         lambda m: None if m.gps_lat is None else {"lat": m.gps_lat, "lon": m.gps_lon}
     )
-    original_url = fields.Function(lambda m: object_url(m.original_key))
+    original_url = fields.Function(lambda m: original_url(m.original_key))
 
 
 class UploadedPhotoSchema(PhotoStaffSchema):

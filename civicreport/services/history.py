@@ -40,6 +40,7 @@ from ..geo.geojson import parse_geometry
 from ..geo.grid import GridCell
 from ..models import (
     Category, Community, DailyCounter, GridCellArea, Report, ReportEvent, RoutingRule, Street, Unit, User,
+    UserArea,
 )
 from ..models.category import PRIORITY
 from ..models.types import utcnow
@@ -305,7 +306,7 @@ def _people(units, communities):
     every = []
     for i, name in enumerate(MONITORS):
         area = communities[i % len(communities)]
-        user = _user(f"demo-monitor-{i + 1}", "monitor", f"文明监督员 {name}", patrol_area_code=area)
+        user = _user(f"demo-monitor-{i + 1}", "monitor", f"文明监督员 {name}", areas=[UserArea(code=area)])
         monitors[area].append(user)
         every.append(user)
     staff = {unit_id: _user(f"demo-staff-{unit.code}", "unit_staff", f"{unit.name}值班员", unit_id=unit_id)

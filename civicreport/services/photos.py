@@ -1,5 +1,6 @@
 """Storing processed photos: objects first, rows second; what a failed request stored goes to gc-media."""
 import hashlib
+import hmac
 import logging
 import uuid
 
@@ -95,7 +96,14 @@ def process(data, index=None, manual=(), pending=False):
 
 def derivative_keys(photo):
     """Keys of the original and of the derivatives with exactly these blurred regions."""
-    return object_keys(photo.sha256, photo.format, regions_digest(photo.regions))
+    return object_keys(photo.sha256, photo.format, regions_digest(photo.regions), original_tag(photo.sha256))
+
+
+def original_tag(sha256):
+    """32 hex digits keyed by SECRET_KEY: the same bytes still share one original object,
+    but nobody who only knows the public sha256 can name it."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"original:{sha256}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 _DERIVED_COLUMNS = ("display_key", "thumb_key", "display_width", "display_height", "thumb_width",

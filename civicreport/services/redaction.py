@@ -18,6 +18,7 @@ from ..media.privacy import Region
 from ..models import Media, ReportEvent
 from ..models.types import utcnow
 from . import duplicates, photos
+from .access import Actor, require_in_area
 from .workflow import load_for_update
 
 log = logging.getLogger(__name__)
@@ -32,9 +33,11 @@ def redact(public_id, media_id, request, user):
     original_missing), ValidationFailed(box_outside_image), Conflict(concurrent_update)
     when the case changed meanwhile, AppError(original_mismatch) when the stored original
     is not the uploaded one, and ServiceUnavailable when storage fails; on failure no event
-    remains, and derivatives it stored are left for gc-media.
+    remains, and derivatives it stored are left for gc-media. Forbidden(outside_area) for a
+    supervisor whose areas leave the case out.
     """
     report = load_for_update(public_id)
+    require_in_area(Actor(user), report)
     media = _photo_of(report, media_id)
     added = [_region(box, request["units"], media) for box in request["boxes"]]
     manual = (*_earlier_regions(report.id, media.id), *added)

@@ -16,13 +16,14 @@ from ..models import Media, Report, ReportEvent, Unit
 from ..models.category import PRIORITY
 from ..models.types import utcnow
 from . import deadlines, outbox
-from .access import REPORTER
+from .access import REPORTER, require_in_area
 from .backends import local_zone
 from .grid import grid_index
 from .reports import category_or_422
 from .routing import CategoryKey, route
 
 SUPERVISORS = frozenset({"supervisor", "admin"})
+MAX_PHOTOS_PER_STEP = 6  # photos one transition (处置、核查、补充证据) may attach
 UNIT = frozenset({"unit_staff"})
 CHECKERS = frozenset({"monitor", "supervisor", "admin"})
 OPEN_STATES = frozenset({"submitted", "accepted", "dispatched", "in_progress", "returned",
@@ -176,6 +177,9 @@ def _add_evidence(step):
 def _claim_media(step, kind):
     """Attach uploaded photos (``media_ids``) to the report as ``kind``; 422/409 when unusable."""
     ids = step.data.get("media_ids") or []
+    if isinstance(ids, list) and len(ids) > MAX_PHOTOS_PER_STEP:  # before hashing or querying the ids
+        raise ValidationFailed(f"每次最多 {MAX_PHOTOS_PER_STEP} 张照片", code="too_many_photos",
+                               details={"max": MAX_PHOTOS_PER_STEP, "count": len(ids)})
     if not ids or not isinstance(ids, list) or len(set(ids)) != len(ids):
         raise ValidationFailed("请上传照片", code="photo_required", details={"kind": kind})
     position = len(step.report.media)
@@ -292,6 +296,7 @@ def _authorise(transition, report, actor):
     if actor.user is None and actor.receipt_report_id is None:
         raise Unauthorized("请登录后操作", code="login_required", details={"action": transition.action})
     if not actor.roles_for(report) & transition.roles:
+        require_in_area(actor, report)
         raise Forbidden("当前角色无权执行此操作", code="role_not_allowed",
                         details={"action": transition.action, "allowed_roles": sorted(transition.roles)})
     if transition.unit_bound and not actor.in_unit(report.unit_id):

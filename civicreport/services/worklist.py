@@ -5,6 +5,7 @@ from ..errors import Conflict, Forbidden
 from ..extensions import db
 from ..models import Report
 from ..models.types import utcnow
+from .access import Actor, case_scope, require_in_area
 from .backends import local_zone
 from .deadlines import is_overdue, is_warning
 from .media_urls import object_url, public_photos
@@ -21,11 +22,11 @@ def _unit_for(code, user):
 
 
 def for_unit(code, user):
-    """The unit's open cases: overdue first (earliest deadline first), then by deadline."""
+    """The unit's open cases within ``user``'s areas: overdue first (earliest deadline first), then by deadline."""
     unit = _unit_for(code, user)
     now = utcnow()
     cases = db.session.scalars(
-        select(Report).where(Report.unit_id == unit.id, Report.status.in_(WORKLIST_STATES))
+        select(Report).where(Report.unit_id == unit.id, Report.status.in_(WORKLIST_STATES), *case_scope(user))
     ).all()
     far = now.replace(year=now.year + 100)
     cases.sort(key=lambda r: (not is_overdue(r, now), r.deadline_at or far, r.created_at))
@@ -60,6 +61,7 @@ def notice(public_id, user):
     if report.unit is None or not report.escalation_count:
         raise Conflict("该案件未被督办", code="not_escalated", details={"id": public_id})
     _unit_for(report.unit.code, user)
+    require_in_area(Actor(user), report)
     zone = local_zone()
     escalations = [e for e in report.events if e.action == "escalate"]
     return {
