@@ -8,6 +8,10 @@ Migrations run once, in the master, before any worker starts.
 """
 import os
 
+from gunicorn.glogging import Logger
+
+from civicreport.access_log import scrub
+
 MAX_WORKERS = 12  # each worker holds a database pool and decodes photos: memory, not CPU, bounds it
 
 
@@ -53,6 +57,19 @@ if os.path.isdir("/dev/shm"):
 accesslog = "-"
 errorlog = "-"
 control_socket_disable = True  # one fixed path in $HOME would clash between instances on a host
+
+
+class ScrubbingLogger(Logger):
+    """Access lines without Open311's ``api_key`` or token-like query values: every text atom
+    (request line, query string, referrer, headers, environ) passes through
+    ``civicreport.access_log.scrub``, whatever ``access_log_format`` picks."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        return {name: scrub(value) if isinstance(value, str) else value for name, value in atoms.items()}
+
+
+logger_class = ScrubbingLogger
 
 
 def post_fork(server, worker):

@@ -27,9 +27,11 @@ def create_app(config=None):
     from .routes import redaction as redaction_routes
     from .routes import refuse_nul_characters
     from .routes import stats as stats_routes
+    from .access_log import scrub_werkzeug_log
     from .bodies import InMemoryUploads, WholeBody
     from .services import abuse, backends
 
+    scrub_werkzeug_log()  # the dev server's request lines would keep Open311's api_key
     app = Flask(__name__, instance_relative_config=True)
     app.request_class = InMemoryUploads
     app.wsgi_app = WholeBody(app.wsgi_app)

@@ -10,13 +10,15 @@ from .errors import AppError
 from .memory import tune_malloc
 from .services import auth, deadlines, history, reference_data, stats
 from .services import abuse, retention
+from .services import open311_clients
 from .services import maintenance, outbox, privacy_pass
 from .services.worker import run_worker
 
 
 def init_app(app):
     for command in (init_db, load_categories, load_demo, import_grid, create_user, create_token,
-                    set_calendar_day, worker, block, outbox_group, anonymise_reporters, gc_media):
+                    set_calendar_day, worker, block, outbox_group, anonymise_reporters, gc_media,
+                    open311_key_group):
         app.cli.add_command(command)
 
 
@@ -220,3 +222,46 @@ def gc_media(older_than_hours, dry_run):
     except AppError as err:
         _fail(err)
     click.echo(result.summary(dry_run))
+
+
+@click.group("open311-key")
+def open311_key_group():
+    """Open311 client keys: the only thing accepted as ``api_key`` (never a login's token)."""
+
+
+@open311_key_group.command("create")
+@click.argument("name")
+@click.option("--jurisdiction", help="The jurisdiction_id it may post to (default: DISTRICT_CODE).")
+@click.option("--limit", "rate_limit", help="Its own rate limit, e.g. 600/hour;5000/day (default: OPEN311_CLIENT_LIMIT).")
+def open311_key_create(name, jurisdiction, rate_limit):
+    """Register client NAME and print its api_key last (shown once; only its hash is kept)."""
+    try:
+        client, key = open311_clients.create(name, jurisdiction=jurisdiction, rate_limit=rate_limit)
+    except AppError as err:
+        _fail(err)
+    click.echo(f"Open311 client {client.name} (jurisdiction {client.jurisdiction}, "
+               f"limit {open311_clients.limit_of(client)}); api_key, shown once: {key}")
+
+
+@open311_key_group.command("list")
+def open311_key_list():
+    """Print every client: name, jurisdiction, limit, created, last used, revoked (UTC; never the key)."""
+    click.echo("name\tjurisdiction\tlimit\tcreated\tlast used\trevoked")
+    for client in open311_clients.clients():
+        times = (_minute(client.created_at), _minute(client.last_used_at), _minute(client.revoked_at))
+        click.echo("\t".join((client.name, client.jurisdiction, open311_clients.limit_of(client), *times)))
+
+
+def _minute(moment):
+    return f"{moment:%Y-%m-%d %H:%M}" if moment else "-"
+
+
+@open311_key_group.command("revoke")
+@click.argument("name")
+def open311_key_revoke(name):
+    """Refuse client NAME's api_key from now on."""
+    try:
+        client = open311_clients.revoke(name)
+    except AppError as err:
+        _fail(err)
+    click.echo(f"revoked Open311 client {client.name}")

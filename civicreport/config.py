@@ -87,7 +87,9 @@ DEFAULTS = {
     "UPLOAD_LIMIT_PER_DEVICE": "120/minute;1200/day",  # photos come ahead of reports, up to 6 each
     "UPLOAD_LIMIT_PER_IP": "360/minute;6000/day",
     "UPLOAD_LIMIT_PER_ACCOUNT": "600/day",
-    "RATELIMIT_EXEMPT_ACCOUNTS": "",  # login names, comma-separated: e.g. the 12345 hotline's Open311 key
+    # Each Open311 client key's own limit unless `open311-key create --limit` gave it one; its
+    # requests skip the per-address and per-account limits (one hotline forwards many citizens).
+    "OPEN311_CLIENT_LIMIT": "600/hour;5000/day",
     "TRUSTED_PROXIES": 0,  # reverse proxies in front of the app whose X-Forwarded-For is trusted
     "PHOTO_MAX_AGE_HOURS": 24.0,  # older (or later-dated) photos flag the report for the supervisor
     "RETENTION_DAYS": 365,  # reporter data of cases closed longer ago is anonymised
@@ -100,7 +102,7 @@ BLANK_MEANS_OFF = frozenset({
     "MAP_TILE_URL", "MAP_TILE_ATTRIBUTION", "SMTP_HOST", "SMTP_USERNAME", "S3_ADDRESSING_STYLE",
     "SUBMIT_LIMIT_PER_DEVICE", "SUBMIT_LIMIT_PER_IP", "SUBMIT_LIMIT_PER_ACCOUNT",
     "UPLOAD_LIMIT_PER_DEVICE", "UPLOAD_LIMIT_PER_IP", "UPLOAD_LIMIT_PER_ACCOUNT",
-    "RATELIMIT_EXEMPT_ACCOUNTS",
+    "OPEN311_CLIENT_LIMIT",
 })
 MAX_PHASH_DISTANCE = 6  # models.PhashBand: 8 one-byte bands, two of which must match
 

@@ -14,7 +14,7 @@ from civicreport.geo.geojson import to_geojson_text
 from civicreport.geo.grid import lattice
 from civicreport.models import Community, GridCellArea, Report, ReportEvent, Street
 from civicreport.models.types import utcnow
-from civicreport.services import auth
+from civicreport.services import auth, open311_clients
 from civicreport.services.grid import invalidate_grid_index
 from tests.factories import FAR_AWAY, INSIDE, make_geography, make_rule, make_unit, make_user, photo_bytes
 from tests.open311_xml import parse, rows
@@ -28,9 +28,8 @@ def city(ctx):
     make_geography()
     cgj = make_unit("cgj", "urban_management", "区城市管理局")
     make_rule(cgj, major="06")
-    hotline = auth.create_user("hotline-12345", "citizen")
     _, supervisor = make_user("sup", "supervisor")
-    return {"key": auth.issue_token(hotline, days=365), "supervisor": supervisor, "unit": cgj}
+    return {"key": open311_clients.create("hotline-12345")[1], "supervisor": supervisor, "unit": cgj}
 
 
 def post(client, fmt="json", query=None, headers=None, **form):
@@ -176,6 +175,7 @@ def test_api_key_missing_or_invalid_is_403(client, city, fmt):
     assert "api_key_required" in spec_errors(post(client, fmt, **fields), 403, fmt)[0]
     assert "invalid_api_key" in spec_errors(post(client, fmt, api_key="not-a-token", **fields), 403, fmt)[0]
     supervisor_token = city["supervisor"]["Authorization"].split()[1]
+    assert "invalid_api_key" in spec_errors(post(client, fmt, api_key=supervisor_token, **fields), 403, fmt)[0]
     auth.logout(f"Bearer {supervisor_token}")
     assert "invalid_api_key" in spec_errors(post(client, fmt, api_key=supervisor_token, **fields), 403, fmt)[0]
     assert db.session.scalar(select(Report)) is None
@@ -202,7 +202,7 @@ def test_bad_input_is_400_with_one_error_per_field(client, city, fmt):
                              "invalid_attribute: attribute[crs]: 取值不在列表中"]
     wrong = post(client, fmt, api_key=key, service_code="06010", lat=INSIDE[0], long=INSIDE[1],
                  jurisdiction_id="other")
-    assert "jurisdiction_not_found" in spec_errors(wrong, 404, fmt)[0]
+    assert "jurisdiction_not_allowed" in spec_errors(wrong, 403, fmt)[0]
     assert db.session.scalar(select(Report)) is None
 
 

@@ -12,7 +12,7 @@ from civicbot.http import RateLimiter
 from georeport import GeoReport
 from werkzeug.serving import make_server
 
-from civicreport.services import auth
+from civicreport.services import open311_clients
 from tests.factories import INSIDE, make_geography, make_rule, make_unit
 
 
@@ -21,7 +21,7 @@ def live(app, ctx):
     """The same app on 127.0.0.1 (a free port) in a thread; yields its Open311 root and an api_key."""
     make_geography()
     make_rule(make_unit("cgj", "urban_management", "区城市管理局"), major="06")
-    key = auth.issue_token(auth.create_user("hotline-12345", "citizen"), days=365)
+    _, key = open311_clients.create("hotline-12345")
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

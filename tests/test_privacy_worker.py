@@ -18,6 +18,7 @@ from civicreport.media.privacy import OpenCVDetector, Region
 from civicreport.media.storage import object_keys
 from civicreport.models import Media, Report
 from civicreport.models.types import utcnow
+from civicreport.services.open311_clients import create as create_open311_client
 from civicreport.services.privacy_pass import clear_pending
 from tests.faces import BACKGROUND, FACE, SIZE, edge_energy, face_photo, open_image, scaled, street_scene
 from tests.factories import INSIDE, make_geography, make_rule, make_unit, make_user
@@ -205,8 +206,7 @@ def test_queue_open311_and_duplicates_show_the_photo_once_the_pass_has_run(app, 
 
 
 def test_open311_and_media_first_uploads_wait_for_the_pass(app, client, grid, worker_mode):
-    _, hotline = make_user("hotline", "citizen")
-    key = hotline["Authorization"].split()[1]
+    _, key = create_open311_client("hotline")
     response = client.post(f"/open311/v2/requests.json?api_key={key}", content_type="multipart/form-data",
                            data={"service_code": "06010", "lat": INSIDE[0], "long": INSIDE[1],
                                  "media": (io.BytesIO(face_photo()), "p.jpg")})

@@ -63,8 +63,8 @@ def service_definition(service_code, fmt):
 
 
 @bp.post(f"/requests.{FMT}")
-@limited("submit")  # shares the counters of POST /api/v1/reports
-@allow(PUBLIC)  # the api_key (an API token, in the query or the body) is checked by the service
+@limited("submit", by_client=True)  # shares the counters of POST /api/v1/reports; a client key has its own
+@allow(PUBLIC)  # the api_key (an Open311 client key, in the body or the query) is checked by the service
 def create_request(fmt):
     form = request.form
     uploads = [f.read() for f in request.files.getlist("media")]

@@ -8,12 +8,14 @@ A submission is counted three ways, each with its own configurable limits
   with every request; requests without it are counted by address only;
 - ip: the client address (behind a reverse proxy only right when ``TRUSTED_PROXIES``
   is set, so that ProxyFix puts the real client address into ``remote_addr``);
-- account: a logged-in citizen (bearer token, or an Open311 ``api_key``).
+- account: a logged-in citizen (bearer token);
+- client: on Open311, the client whose ``api_key`` the request carries, by its own limit
+  (``OPEN311_CLIENT_LIMIT`` unless the key was given one). A live key replaces the address
+  and account counts — a 12345 hotline forwards many citizens from one server — while a
+  device id it passes on is still counted; a bad key is counted by address like anyone.
 
 Logged-in staff (monitor, supervisor, unit staff, leader, admin) are exempt from limits
 and blocks: they file many reports on patrol; a misbehaving staff account is deactivated.
-Accounts named in ``RATELIMIT_EXEMPT_ACCOUNTS`` (a hotline forwarding many citizens'
-reports through one Open311 key) skip the limits but not the block list.
 Retries count too (a client learns when to come back from ``Retry-After``): counting
 only what succeeded would let parallel requests slip through between check and count.
 """
@@ -35,7 +37,8 @@ from ..extensions import db, limiter
 from ..models import Block, User
 from ..models.abuse import BLOCK_KINDS
 from ..models.types import utcnow
-from .auth import user_for_bearer, user_for_token
+from . import open311_clients
+from .auth import user_for_bearer
 
 log = logging.getLogger(__name__)
 
@@ -43,23 +46,23 @@ DEVICE_HEADER = "X-Device-Id"
 _DEVICE_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 KINDS = ("submit", "upload")  # reports (also via Open311) / photos uploaded ahead of a report
 DIMENSIONS = ("device", "ip", "account")
+CLIENT_LIMIT = "OPEN311_CLIENT_LIMIT"
 _MESSAGES = {
     "device": "本设备提交过于频繁，请稍后再试",
     "ip": "当前网络提交过于频繁，请稍后再试",
     "account": "本账号提交次数已达上限，请稍后再试",
+    "client": "该 Open311 客户端提交过于频繁，请稍后再试",
 }
 
 
 def init_app(app):
     """Check the limit settings and attach the limiter; raises ValueError for a malformed limit."""
-    for kind in KINDS:
-        for dimension in DIMENSIONS:
-            setting = _setting(kind, dimension)
-            if app.config[setting]:
-                try:
-                    parse_many(app.config[setting])
-                except ValueError as err:
-                    raise ValueError(f"{setting}: {err}") from err
+    for setting in [_setting(kind, dimension) for kind in KINDS for dimension in DIMENSIONS] + [CLIENT_LIMIT]:
+        if app.config[setting]:
+            try:
+                parse_many(app.config[setting])
+            except ValueError as err:
+                raise ValueError(f"{setting}: {err}") from err
     app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URL"]
     limiter.init_app(app)
     app.register_error_handler(RateLimitExceeded, rate_limit_response)
@@ -69,12 +72,14 @@ def _setting(kind, dimension):
     return f"{kind.upper()}_LIMIT_PER_{dimension.upper()}"
 
 
-def limited(kind):
+def limited(kind, *, by_client=False):
     """Decorate a view that creates reports (``"submit"``) or uploads photos (``"upload"``).
 
     Before the view runs: 429 ``rate_limited`` with ``Retry-After`` over a limit, 403
     ``blocked`` for a blocked device/account/address, 422 ``invalid_device_id`` for a
     malformed ``X-Device-Id``. Counters are shared by every view of the same kind.
+    ``by_client`` (Open311 only): a live ``api_key`` is counted as its client instead of by
+    address and account; elsewhere an ``api_key`` means nothing and escapes no limit.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown submission kind {kind!r}")
@@ -84,8 +89,10 @@ def limited(kind):
         for dimension, key in (("device", _device_key), ("ip", _ip_key), ("account", _account_key)):
             guarded = limiter.shared_limit(
                 _limit_provider(_setting(kind, dimension)), scope=f"{kind}:{dimension}",
-                key_func=key, exempt_when=_exemption(key),
+                key_func=key, exempt_when=_exemption(key, by_client and dimension != "device"),
             )(guarded)
+        if by_client:
+            guarded = limiter.shared_limit(_client_limit, scope=f"{kind}:client", key_func=_client_key)(guarded)
         return guarded
 
     return decorate
@@ -129,28 +136,41 @@ def submitter():
 
 
 def _lookup_submitter():
+    # Only the Authorization header: an ``api_key`` is an Open311 client key, never a login.
     try:
-        user = user_for_bearer(request.headers.get("Authorization"))
-        api_key = request.values.get("api_key")
-        return user if user or not api_key else user_for_token(api_key)
+        return user_for_bearer(request.headers.get("Authorization"))
     except Unauthorized:
         return None
 
 
-def _exemption(key):
-    """Staff and RATELIMIT_EXEMPT_ACCOUNTS are exempt; so is a request the key cannot name."""
+def open311_client():
+    """The live Open311 client whose ``api_key`` this request carries, looked up once; else None."""
+    key = "civicreport.abuse_open311_client"
+    if key not in request.environ:
+        # The same precedence as the Open311 view: the form field, then the query string.
+        api_key = request.form.get("api_key") or request.args.get("api_key")
+        request.environ[key] = open311_clients.live_client(api_key)
+    return request.environ[key]
+
+
+def _exemption(key, client_counts=False):
+    """Staff are exempt; so is a request the key cannot name, and one its client is counted for."""
 
     def exempt():
-        return _trusted(submitter()) or not key()
+        user = submitter()
+        return bool(user and user.is_staff) or not key() or (client_counts and open311_client() is not None)
 
     return exempt
 
 
-def _trusted(user):
-    if user is None:
-        return False
-    names = {n.strip() for n in current_app.config["RATELIMIT_EXEMPT_ACCOUNTS"].split(",")}
-    return user.is_staff or user.name in names
+def _client_limit():
+    client = open311_client()
+    return open311_clients.limit_of(client) if client else ""
+
+
+def _client_key():
+    client = open311_client()
+    return f"client:{client.id}" if client else ""
 
 
 def _device_key():

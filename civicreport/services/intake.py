@@ -69,13 +69,15 @@ def _store_media(data, user, remember):
 
 
 def submit_report(fields, uploads, user, idempotency_key=None, *, channel=None, client_data=None,
-                  device_id=None):
+                  device_id=None, open311_client=None):
     """Validate, store photos, locate, route and save a report.
 
     ``uploads`` are the raw bytes of the multipart ``photo`` parts in order.
     ``channel`` overrides the one implied by the user's role (e.g. ``open311``);
     ``client_data`` (what a client sent beyond our fields) is kept on the submit event.
     ``device_id`` (the X-Device-Id header) is kept with the reporter data until retention.
+    ``open311_client`` (filing for citizens, with no account) is kept on the report and
+    scopes the ``Idempotency-Key``, so two clients' keys never meet.
     Raises AppError (422/409/413/503); on any failure no row remains, and objects it
     stored are left for gc-media (see ``photos.ObjectBatch``).
     Anonymous submitters get a receipt token, recomputed from the key on a replay.
@@ -85,12 +87,13 @@ def submit_report(fields, uploads, user, idempotency_key=None, *, channel=None, 
     fingerprint = _fingerprint(
         {**data, "photos": [hashlib.sha256(b).hexdigest() for b in uploads], "user": user and user.id, **extra}
     )
-    scoped_key = _scoped("report", user, idempotency_key)
+    scoped_key = _scoped("report", user, idempotency_key, open311_client)
     nonce = idempotency_key or secrets.token_urlsafe(16)
     staff = bool(user and user.is_staff)
     outcome = _once(
         scoped_key, fingerprint,
-        lambda remember: _create(data, uploads, user, remember, nonce, channel, client_data, device_id),
+        lambda remember: _create(data, uploads, user, remember, nonce, channel, client_data, device_id,
+                                 open311_client),
         lambda report_id: report_view(db.session.get(Report, int(report_id)), staff=staff),
     )
     if user is None:
@@ -98,7 +101,8 @@ def submit_report(fields, uploads, user, idempotency_key=None, *, channel=None, 
     return outcome
 
 
-def _create(data, uploads, user, remember, nonce, channel=None, client_data=None, device_id=None):
+def _create(data, uploads, user, remember, nonce, channel=None, client_data=None, device_id=None,
+            open311_client=None):
     _check_photo_count(len(uploads) + len(data["media_ids"]), required=channel not in PHOTO_OPTIONAL_CHANNELS)
     category = _category(data["category"])
     attached = _unattached_media(data["media_ids"])
@@ -121,6 +125,7 @@ def _create(data, uploads, user, remember, nonce, channel=None, client_data=None
         report = _new_report(data, location, cell, routed, category, user, channel)
         report.photo_reuse_flagged = any(match.suspicious for match in reused)
         report.device_id = device_id
+        report.open311_client_id = open311_client.id if open311_client else None
         evidence.check(facts, location["lat"], location["lon"], utcnow()).apply(report)
         if user is None:
             report.receipt_token_hash = token_hash(receipt_token(nonce, report.public_id))
@@ -325,12 +330,13 @@ def _replay(scoped_key, fingerprint, render):
     return Outcome(record.status_code, render(record.resource_id), replayed=True)
 
 
-def _scoped(kind, user, key):
+def _scoped(kind, user, key, client=None):
     if not key:
         return None
     if len(key) > 100 or not key.isprintable():
         raise ValidationFailed("Idempotency-Key 格式无效", code="invalid_idempotency_key")
-    return f"{kind}:{user.id if user else 'anon'}:{key}"
+    owner = f"open311-{client.id}" if client else (user.id if user else "anon")
+    return f"{kind}:{owner}:{key}"
 
 
 def _fingerprint(payload):

@@ -2,8 +2,9 @@
 
 Submissions go through the same intake as ``POST /api/v1/reports`` (channel ``open311``),
 so grid placement, routing, idempotency and the photo pipeline apply unchanged. The
-``api_key`` is an ordinary API token (``flask create-user … --token-days …``); the report
-is filed under that token's user. Reads are public and show public data only.
+``api_key`` is an Open311 client key (``flask open311-key create …``, see ``open311_clients``),
+never a login's token: the report is filed by no account and names the client that sent it.
+Reads are public and show public data only.
 """
 import re
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..errors import BadRequest, Forbidden, NotFound, Unauthorized
+from ..errors import BadRequest, NotFound
 from ..extensions import db
 from ..geo.distance import distance_m
 from ..models import Category, Community, GridCellArea, Report
@@ -22,8 +23,7 @@ from ..models.report import STATUSES
 from ..models.types import utcnow
 from ..schemas import load_or_422
 from ..schemas.open311 import ATTRIBUTES, PostRequestSchema
-from . import intake
-from .auth import user_for_token
+from . import intake, open311_clients
 from .reports import active_categories, get_report
 from .workflow import OPEN_STATES
 
@@ -59,26 +59,17 @@ def service(code):
     return category
 
 
-def client_for_key(api_key):
-    """The user an ``api_key`` belongs to; 403 ``invalid_api_key`` when missing or not a live token."""
-    if not api_key:
-        raise Forbidden("缺少 api_key", code="api_key_required")
-    try:
-        return user_for_token(api_key)
-    except Unauthorized:
-        raise Forbidden("api_key 无效或已过期", code="invalid_api_key")
-
-
 def submit(form, attributes, uploads, api_key, idempotency_key=None):
     """File a service request through intake; returns the report and whether it was a replay.
 
     ``form`` holds the plain form fields, ``attributes`` the ``attribute[...]`` values.
     Raises AppError: 403 for the key (checked first), 400/422 for input (an unknown
-    ``service_code`` is 400, as the spec says), 404 for another jurisdiction, and whatever
-    intake raises (422 ``outside_service_area``, 413/422 for photos, 503).
+    ``service_code`` is 400, as the spec says), 403 for a jurisdiction the key may not post
+    to, and whatever intake raises (422 ``outside_service_area``, 413/422 for photos, 503).
     """
-    user = client_for_key(api_key)
+    client = open311_clients.client_for_key(api_key)
     data = load_or_422(PostRequestSchema(), form)
+    open311_clients.check_may_post(client, data["jurisdiction_id"])
     check_jurisdiction(data["jurisdiction_id"])
     try:
         service(data["service_code"])
@@ -97,8 +88,8 @@ def submit(form, attributes, uploads, api_key, idempotency_key=None):
     contact = _contact(data)
     if contact:
         fields["contact"] = contact
-    outcome = intake.submit_report(fields, uploads, user, idempotency_key,
-                                   channel="open311", client_data=_client_data(data, attributes))
+    outcome = intake.submit_report(fields, uploads, None, idempotency_key, channel="open311",
+                                   client_data=_client_data(data, attributes), open311_client=client)
     return Submitted(get_report(outcome.body["id"]), outcome.replayed)
 
 
