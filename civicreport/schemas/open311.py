@@ -122,7 +122,8 @@ def discovery_view(endpoint_url):
     return {
         "changeset": DISCOVERY_CHANGESET,
         "contact": "綦江区数字城管监督指挥中心（随手拍）",
-        "key_service": "api_key 由管理员用 flask create-user 签发（见 README 的 Open311 一节）",
+        "key_service": "api_key 为 Open311 客户端专用密钥，由管理员用 flask open311-key create 签发；"
+                       "登录令牌不能用作 api_key（见 README 的 Open311 一节）",
         "endpoints": [{
             "specification": SPECIFICATION,
             "url": endpoint_url,
