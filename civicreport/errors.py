@@ -112,12 +112,18 @@ def init_app(app):
     def handle_http_error(err):
         code, message = _HTTP_CODES.get(err.code, (_snake(err.name), err.description))
         details = {"max_bytes": app.config["MAX_CONTENT_LENGTH"]} if err.code == 413 else None
-        return respond(err.code, error_body(code, message, details))
+        return respond(err.code, error_body(code, message, details), http_error_headers(err))
 
     @app.errorhandler(Exception)
     def handle_unexpected(err):
         log.exception("unhandled error")
         return respond(500, error_body(AppError.code, AppError.message))
+
+
+def http_error_headers(err):
+    """The headers a Werkzeug HTTP error carries besides its HTML body's type: ``Allow`` on a 405
+    (RFC 9110 requires it), ``WWW-Authenticate``, ``Retry-After``; the JSON body replaces the HTML."""
+    return [(name, value) for name, value in err.get_headers() if name.lower() != "content-type"]
 
 
 def _snake(name):

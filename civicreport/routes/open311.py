@@ -9,9 +9,9 @@ import logging
 
 from flask import Blueprint, current_app, request, url_for
 from flask_limiter import RateLimitExceeded
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from ..errors import AppError, NotFound
+from ..errors import AppError, NotFound, http_error_headers
 from ..schemas import load_or_422
 from ..schemas.open311 import (
     FORMATS, RequestsQuerySchema, definition_view, discovery_view, error_items,
@@ -28,6 +28,7 @@ bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 FMT = "<any(json, xml):fmt>"
 # Open311 has no 422 and answers a bad api_key with 403.
 _SPEC_STATUS = {422: 400, 401: 403}
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _HTTP_MESSAGES = {400: "请求格式错误", 404: "未找到", 405: "不支持该请求方法", 413: "上传内容过大"}
 
 
@@ -106,16 +107,20 @@ def get_token(token, fmt):
 @allow(PUBLIC)
 def unknown(anything):
     """Whatever no endpoint takes, answered in the spec's error shape (routing errors never reach
-    a blueprint's handlers): 405 when the path exists for another method, else 404."""
+    a blueprint's handlers): 405 with ``Allow`` when the path exists for other methods, else 404."""
     adapter = current_app.url_map.bind_to_environ(request.environ)
-    for method in {"GET", "POST"} - {request.method}:
-        try:
-            endpoint, _ = adapter.match(method=method)
-        except HTTPException:
-            continue
-        if endpoint != request.endpoint:
-            raise AppError("不支持该请求方法", code="method_not_allowed", status=405)
+    allowed = [method for method in _METHODS if _endpoint(adapter, method) not in (None, request.endpoint)]
+    if allowed:
+        raise MethodNotAllowed(valid_methods=allowed)
     raise NotFound("未知的 Open311 地址（需以 .json 或 .xml 结尾）", code="not_found")
+
+
+def _endpoint(adapter, method):
+    """The endpoint the path routes to for ``method``, None when it routes nowhere."""
+    try:
+        return adapter.match(method=method)[0]
+    except HTTPException:
+        return None
 
 
 def _errors(status, code, message, details=None):
@@ -135,7 +140,9 @@ def app_error(err):
 @bp.errorhandler(HTTPException)
 def http_error(err):
     code = err.name.lower().replace(" ", "_").replace("'", "")
-    return _errors(err.code, code, _HTTP_MESSAGES.get(err.code, err.description))
+    response = _errors(err.code, code, _HTTP_MESSAGES.get(err.code, err.description))
+    response.headers.extend(http_error_headers(err))
+    return response
 
 
 @bp.errorhandler(Exception)
