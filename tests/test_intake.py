@@ -238,7 +238,7 @@ def test_public_and_staff_views(client, grid):
     assert_error(client.get("/api/v1/reports/x", headers={"Authorization": "Bearer nope"}), 401, "invalid_token")
 
 
-def test_originals_are_served_to_staff_only(client, grid, app):
+def test_originals_are_served_to_case_staff_only(client, grid, app):
     if app.config["STORAGE"] != "local":
         pytest.skip("S3 originals are presigned URLs that only staff views carry")
     raw = photo_bytes(gps=INSIDE)
@@ -246,8 +246,10 @@ def test_originals_are_served_to_staff_only(client, grid, app):
     _, headers = make_user("sup", "supervisor")
     staff = client.get(f"/api/v1/reports/{body['id']}", headers=headers).get_json()
     path = staff["photos"][0]["original_url"].replace("http://localhost", "")
-    assert_error(client.get(path), 403, "original_staff_only")
-    assert client.get(path, headers=headers).data == raw
+    assert_error(client.get(path), 401, "login_required")
+    assert_error(client.get(path, headers=make_user("mon", "monitor")[1]), 403, "private_to_case_staff")
+    served = client.get(path, headers=headers)
+    assert served.data == raw and served.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_public_ids_count_up_per_day(client, grid):

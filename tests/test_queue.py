@@ -5,7 +5,8 @@ import pytest
 from sqlalchemy import text, update
 
 from civicreport.extensions import db
-from civicreport.models import Report, User
+from civicreport.models import Report, Street
+from civicreport.services import users
 from tests.factories import COMMUNITY, INSIDE, make_geography, make_rule, make_unit, make_user, photo_bytes
 from tests.test_intake import assert_error, post_report
 
@@ -81,8 +82,8 @@ def test_unit_staff_see_only_cases_dispatched_to_their_unit_and_citizens_none(cl
 
 
 def test_supervisor_limited_to_patrol_area(client, queue):
-    db.session.execute(update(User).where(User.name == "sup").values(patrol_area_code="500110002"))
-    db.session.commit()
+    db.session.add(Street(code="500110002", name="文龙街道", district_code="500110"))
+    users.update_user("sup", {"areas": ["500110002"]})
     assert ids_of(get(client, queue["people"]["sup"])) == []
     assert len(ids_of(get(client, queue["people"]["leader"]))) == 7
 
