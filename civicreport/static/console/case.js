@@ -1,5 +1,5 @@
 // The case drawer: details, before/after photos, the timeline, and the allowed actions as buttons.
-import { api, el, formatTime, settings, statusBadge, deadlineBadges } from "./common.js";
+import { api, el, formatTime, openPrivate, settings, showNotice, statusBadge, deadlineBadges } from "./common.js";
 
 const drawer = document.getElementById("drawer");
 const AFTER_KINDS = new Set(["after", "verification"]);
@@ -100,7 +100,8 @@ function photoLink(title, p) {
   }
   const text = p.unreadable ? "照片无法读取" : "照片处理中";
   return p.original_url
-    ? el("a", { class: "processing", href: p.original_url, target: "_blank", rel: "noopener" }, `${text}（看原图）`)
+    ? el("a", { class: "processing", href: p.original_url, target: "_blank", rel: "noopener",
+                onclick: (event) => openPrivate(event, p.original_url, showNotice) }, `${text}（看原图）`)
     : el("span", { class: "processing" }, text);
 }
 

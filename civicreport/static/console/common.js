@@ -31,6 +31,20 @@ export async function request(path, { method = "GET", json, form } = {}) {
   return response;
 }
 
+// A private document (督办通知书, an original photo) needs the bearer token: fetch it and show
+// it in a new window from a blob. A presigned URL of the photo store opens as it is.
+export async function openPrivate(event, url, onError) {
+  if (new URL(url, location.href).origin !== location.origin) return;
+  event.preventDefault();
+  const win = window.open("", "_blank");
+  try {
+    win.location.href = URL.createObjectURL(await (await request(url)).blob());
+  } catch (error) {
+    win.close();
+    onError(error.message);
+  }
+}
+
 export async function api(path, options) {
   return (await request(path, options)).json();
 }

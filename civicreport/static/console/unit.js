@@ -1,5 +1,5 @@
 // 问题清单: a unit's open cases, overdue first, with deadlines and the 督办通知书 of escalated cases.
-import { api, deadlineBadges, el, formatTime, request, showNotice, start, statusBadge } from "./common.js";
+import { api, deadlineBadges, el, formatTime, openPrivate, showNotice, start, statusBadge } from "./common.js";
 import { openCase } from "./case.js";
 
 const form = document.getElementById("unit-form");
@@ -41,21 +41,8 @@ function openLine(line) {
 
 function noticeLink(id) {
   const path = `/reports/${encodeURIComponent(id)}/notice`;
-  const show = (event) => showNoticeDocument(event, path);
-  return el("a", { href: path, class: "notice-link", onclick: show }, "督办通知书");
-}
-
-// The notice needs the bearer token, so fetch it and show it in a new window from a blob.
-async function showNoticeDocument(event, path) {
-  event.preventDefault();
-  const win = window.open("", "_blank");
-  try {
-    const html = await (await request(path)).text();
-    win.location.href = URL.createObjectURL(new Blob([html], { type: "text/html" }));
-  } catch (error) {
-    win.close();
-    showNotice(error.message);
-  }
+  return el("a", { href: path, class: "notice-link", onclick: (event) => openPrivate(event, path, showNotice) },
+    "督办通知书");
 }
 
 form.addEventListener("submit", (event) => {
