@@ -30,7 +30,7 @@ def create(name, *, jurisdiction=None, rate_limit=None):
         raise ValidationFailed("客户端名称应为 1 至 64 个字符", code="invalid_client_name")
     if db.session.scalar(select(Open311Client.id).where(Open311Client.name == name)) is not None:
         raise ValidationFailed("客户端名称已存在", code="client_exists", details={"name": name})
-    key = secrets.token_urlsafe(32)
+    key = secrets.token_hex(32)  # no "-" or "_": safe in URLs, forms and shell arguments alike
     client = Open311Client(name=name, key_hash=token_hash(key), rate_limit=_checked_limit(rate_limit),
                            jurisdiction=_checked_jurisdiction(jurisdiction))
     db.session.add(client)
@@ -80,10 +80,11 @@ def live_client(api_key):
 
 
 def client_for_key(api_key):
-    """The client an ``api_key`` belongs to, its use recorded; 403 as Open311 answers a bad key.
+    """The client an ``api_key`` belongs to; 403 as Open311 answers a bad key.
 
     ``api_key_required`` without one, ``invalid_api_key`` for one that is not a live client
-    key — a login's bearer token included, even an admin's.
+    key — a login's bearer token included, even an admin's. Sets ``last_used_at``, saved
+    with the report the key files.
     """
     if not api_key:
         raise Forbidden("缺少 api_key", code="api_key_required")
