@@ -232,7 +232,8 @@ def open311_key_group():
 @open311_key_group.command("create")
 @click.argument("name")
 @click.option("--jurisdiction", help="The jurisdiction_id it may post to (default: DISTRICT_CODE).")
-@click.option("--limit", "rate_limit", help="Its own rate limit, e.g. 600/hour;5000/day (default: OPEN311_CLIENT_LIMIT).")
+@click.option("--limit", "rate_limit",
+              help="Its own rate limit, e.g. 600/hour;5000/day (default: OPEN311_CLIENT_LIMIT).")
 def open311_key_create(name, jurisdiction, rate_limit):
     """Register client NAME and print its api_key last (shown once; only its hash is kept)."""
     try:

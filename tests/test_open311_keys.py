@@ -99,7 +99,8 @@ def test_a_report_filed_with_a_key_names_its_client(app, client, city):
     for in_query in (False, True):
         response = post(client, key, in_query=in_query)
         assert response.status_code == 201, response.data.decode()
-        report = db.session.scalar(select(Report).where(Report.public_id == response.get_json()[0]["service_request_id"]))
+        public_id = response.get_json()[0]["service_request_id"]
+        report = db.session.scalar(select(Report).where(Report.public_id == public_id))
         assert report.channel == "open311" and report.reporter_user_id is None
         assert report.open311_client_id == db.session.scalar(select(Open311Client.id))
 
