@@ -7,9 +7,12 @@ from .org import ApiToken, Unit, User
 from .outbox import CalendarDay, OutboxMessage
 from .report import DailyCounter, IdempotencyRecord, Media, PhashBand, Report, ReportEvent
 from .stats import StatsCaseMonth, StatsMonth
+from .support import Support
+from .throttle import Throttle
 
 __all__ = [
     "ApiToken", "Block", "CalendarDay", "Category", "Community", "DailyCounter", "District",
     "GridCellArea", "IdempotencyRecord", "Media", "Open311Client", "OutboxMessage", "PhashBand", "Report",
-    "ReportEvent", "RoutingRule", "StatsCaseMonth", "StatsMonth", "Street", "Unit", "User",
+    "ReportEvent", "RoutingRule", "StatsCaseMonth", "StatsMonth", "Street", "Support", "Throttle", "Unit",
+    "User",
 ]
