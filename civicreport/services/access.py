@@ -27,7 +27,7 @@ QUEUE_ROLES = ("supervisor", "monitor", "leader", "admin", "unit_staff")
 AREA_LEVELS = {6: "district_code", 9: "street_code", 12: "community_code", 15: "grid_code"}
 
 
-def areas_of(user):
+def bounding_areas(user):
     """The area codes that bound ``user``; empty when nothing does (district-wide)."""
     return user.area_codes if user is not None and user.role in AREA_BOUND else []
 
@@ -52,7 +52,7 @@ class Actor:
 
     def covers(self, report):
         """False when the user's areas leave ``report`` out."""
-        return in_areas(areas_of(self.user), report)
+        return in_areas(bounding_areas(self.user), report)
 
     def roles_for(self, report):
         """The actor's roles on ``report``: its own role where its areas reach the case,
@@ -96,7 +96,7 @@ def require_in_area(actor, report):
     """403 ``outside_area`` when the actor's areas leave the case out."""
     if not actor.covers(report):
         raise Forbidden("该案件不在您负责的片区内", code="outside_area",
-                        details={"id": report.public_id, "areas": areas_of(actor.user)})
+                        details={"id": report.public_id, "areas": bounding_areas(actor.user)})
 
 
 def require_private(actor, report):
@@ -118,7 +118,7 @@ def case_scope(user):
         return [Report.unit_id == user.unit_id, Report.dispatched_at.is_not(None)]
     if user.role not in QUEUE_ROLES:
         raise Forbidden("当前角色无权查看案件队列", code="role_not_allowed")
-    codes = areas_of(user)
+    codes = bounding_areas(user)
     if not codes:
         return []
     return [or_(false(), *(getattr(Report, AREA_LEVELS[len(code)]) == code for code in codes))]

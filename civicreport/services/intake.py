@@ -22,6 +22,7 @@ from ..schemas.media import UploadedPhotoSchema
 from ..schemas.report import ReportSubmitSchema, report_view
 from ..schemas.duplicates import candidate_view
 from . import duplicates, evidence, photos
+from .access import Actor
 from .auth import receipt_token, token_hash
 from .backends import classifier, local_zone
 from .grid import areas_of, locate, normalise_point
@@ -89,16 +90,20 @@ def submit_report(fields, uploads, user, idempotency_key=None, *, channel=None, 
     )
     scoped_key = _scoped("report", user, idempotency_key, open311_client)
     nonce = idempotency_key or secrets.token_urlsafe(16)
-    staff = bool(user and user.is_staff)
     outcome = _once(
         scoped_key, fingerprint,
         lambda remember: _create(data, uploads, user, remember, nonce, channel, client_data, device_id,
                                  open311_client),
-        lambda report_id: report_view(db.session.get(Report, int(report_id)), staff=staff),
+        lambda report_id: _view(db.session.get(Report, int(report_id)), user),
     )
     if user is None:
         outcome.body["receipt_token"] = receipt_token(nonce, outcome.body["id"])
     return outcome
+
+
+def _view(report, user):
+    """The submitter's view: the private side only for who may see it on any case (services.access)."""
+    return report_view(report, staff=Actor(user).sees_private(report))
 
 
 def _create(data, uploads, user, remember, nonce, channel=None, client_data=None, device_id=None,
@@ -135,7 +140,7 @@ def _create(data, uploads, user, remember, nonce, channel=None, client_data=None
         db.session.add(_submitted_event(report, user, client_data))
         db.session.flush()
         set_committed_value(report, "media", [*attached, *new_media])  # what _attach wrote
-        body = report_view(report, staff=bool(user and user.is_staff))
+        body = _view(report, user)
         body["duplicate_candidates"] = [candidate_view(n) for n in nearby]
         remember(201, "report", report.id)
         unit_code = routed.unit.code if routed.unit else None  # read before commit expires it

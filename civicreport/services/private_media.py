@@ -11,7 +11,7 @@ from ..errors import Forbidden, NotFound, Unauthorized
 from ..extensions import db
 from ..media.storage import media_key_sha256
 from ..models import Media
-from .access import PRIVATE_READERS, actor_for, areas_of, require_private
+from .access import PRIVATE_READERS, actor_for, bounding_areas, require_private
 
 PENDING_PREFIX = "pending/"
 
@@ -43,5 +43,5 @@ def _check(media, user):
     if user is None:
         raise Unauthorized("请登录后查看", code="login_required")
     own = media.uploader_user_id == user.id
-    if not own and (user.role not in PRIVATE_READERS or areas_of(user)):
+    if not own and (user.role not in PRIVATE_READERS or bounding_areas(user)):
         raise Forbidden("无权查看这张照片的原图", code="private_to_case_staff")
