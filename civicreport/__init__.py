@@ -16,7 +16,8 @@ def create_app(config=None):
     """
     from flask import Flask
 
-    from . import cli, errors, models  # noqa: F401  models registers the tables
+    from . import cli, errors, models, security_headers  # noqa: F401  models registers the tables
+    from .public_url import PublicUrl
     from . import config as config_module
     from .extensions import db, migrate
     from .routes import admin, api, media_files, workflow
@@ -42,6 +43,8 @@ def create_app(config=None):
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     errors.init_app(app)
+    security_headers.init_app(app)
+    app.wsgi_app = PublicUrl(app.wsgi_app, app.config)  # inside ProxyFix: PUBLIC_URL wins over X-Forwarded-Host
     app.before_request(refuse_nul_characters)
     backends.init_app(app)
     abuse.init_app(app)

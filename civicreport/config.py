@@ -6,6 +6,8 @@ its default. A malformed value raises ``ValueError`` at start-up, not later; a b
 one switches off the settings in ``BLANK_MEANS_OFF`` and is ignored for the rest.
 """
 import os
+import re
+from urllib.parse import urlsplit
 
 DEFAULTS = {
     "SECRET_KEY": "dev-only-change-me",
@@ -91,6 +93,9 @@ DEFAULTS = {
     # requests skip the per-address and per-account limits (one hotline forwards many citizens).
     "OPEN311_CLIENT_LIMIT": "600/hour;5000/day",
     "TRUSTED_PROXIES": 0,  # reverse proxies in front of the app whose X-Forwarded-For is trusted
+    # scheme://host[:port] every absolute URL the app hands out starts with (photo URLs, Open311
+    # discovery); blank: taken from the request's Host header, which a client can forge.
+    "PUBLIC_URL": "",
     "PHOTO_MAX_AGE_HOURS": 24.0,  # older (or later-dated) photos flag the report for the supervisor
     "RETENTION_DAYS": 365,  # reporter data of cases closed longer ago is anonymised
 }
@@ -104,6 +109,7 @@ BLANK_MEANS_OFF = frozenset({
     "UPLOAD_LIMIT_PER_DEVICE", "UPLOAD_LIMIT_PER_IP", "UPLOAD_LIMIT_PER_ACCOUNT",
     "OPEN311_CLIENT_LIMIT",
 })
+_HOST = re.compile(r"[a-z0-9.-]+|[0-9a-f:.]+")  # a DNS name (IDN as punycode), an IPv4 or IPv6 address
 MAX_PHASH_DISTANCE = 6  # models.PhashBand: 8 one-byte bands, two of which must match
 
 
@@ -137,6 +143,7 @@ def load(instance_path, overrides=None, environ=None):
                          "the dHash band index finds no photo further apart")
     if settings["DUPLICATE_CANDIDATES_MAX"] < 1:
         raise ValueError(f"{ENV_PREFIX}DUPLICATE_CANDIDATES_MAX must be at least 1")
+    settings["PUBLIC_URL"] = public_url(settings["PUBLIC_URL"])
     if not settings["DATABASE_URL"]:
         settings["DATABASE_URL"] = "sqlite:///" + os.path.join(instance_path, "civicreport.sqlite3")
     if not settings["MEDIA_ROOT"]:
@@ -145,6 +152,23 @@ def load(instance_path, overrides=None, environ=None):
     settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(settings))
     settings["MAX_CONTENT_LENGTH"] = settings["MAX_REQUEST_BYTES"]
     return settings
+
+
+def public_url(value):
+    """``PUBLIC_URL`` as ``scheme://host[:port]`` (lower-case, no trailing slash), or "" when blank;
+    ValueError for anything else: a path prefix, a query or a user name would be silently lost."""
+    if not value:
+        return ""
+    parts = urlsplit(value.strip())
+    try:
+        parts.port  # noqa: B018  raises ValueError for a port that is not a number in range
+    except ValueError:
+        raise ValueError(f"{ENV_PREFIX}PUBLIC_URL has a bad port: {value!r}") from None
+    if (parts.scheme.lower() not in ("http", "https") or not _HOST.fullmatch(parts.hostname or "")
+            or parts.username is not None or parts.path not in ("", "/") or parts.query or parts.fragment):
+        raise ValueError(f"{ENV_PREFIX}PUBLIC_URL must be scheme://host[:port] "
+                         f"(e.g. https://report.example.gov.cn), got {value!r}")
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
 def _engine_options(settings):

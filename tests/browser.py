@@ -48,6 +48,7 @@ def chromium(profile_dir, *flags, mobile=None):
         options.add_argument(flag)
     if mobile:
         options.add_experimental_option("mobileEmulation", mobile)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # for csp_violations
     return webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
 
 
@@ -66,3 +67,10 @@ def text_of(driver, css):
 
 def status_of(driver, css):
     return driver.execute_script("const n = document.querySelector(arguments[0]); return n && n.dataset.status;", css)
+
+
+def csp_violations(driver):
+    """What the pages' Content-Security-Policy refused since the last call, from the console log
+    (Chromium logs every refused script, style, image or connection there)."""
+    return [entry["message"] for entry in driver.get_log("browser")
+            if "Content Security Policy" in entry["message"] or "Refused to" in entry["message"]]

@@ -5,7 +5,7 @@ The tile URL is blank here, so the map draws no tiles and the browser needs no n
 """
 import pytest
 
-from tests.browser import chromium, serve, skip_without_chromium, status_of, text_of, wait
+from tests.browser import chromium, csp_violations, serve, skip_without_chromium, status_of, text_of, wait
 
 skip_without_chromium()
 
@@ -33,7 +33,9 @@ def live_server(app, monkeypatch):
 def browser(tmp_path):
     driver = chromium(tmp_path / "profile", "--window-size=1400,900")
     yield driver
+    refused = csp_violations(driver)
     driver.quit()
+    assert refused == [], "the Content-Security-Policy refused part of a page"
 
 
 @pytest.fixture
@@ -161,6 +163,8 @@ def test_unit_staff_sees_their_worklist_and_the_escalation_notice(live_server, b
     browser.switch_to.window(browser.window_handles[1])
     wait(browser, lambda d: "督办通知书" in text_of(d, "h1"), "the notice did not render")
     assert "请今日内整改到位" in text_of(browser, "body")
+    # its stylesheet passed the console's policy, which a blob: document inherits
+    assert browser.execute_script("return getComputedStyle(document.querySelector('h1')).textAlign") == "center"
     browser.close()
     browser.switch_to.window(browser.window_handles[0])
 
@@ -177,6 +181,7 @@ def test_leader_sees_the_monthly_ranking_and_unit_staff_do_not(live_server, brow
     bar = "#bars .bar-row[data-unit='cgj']"
     wait(browser, lambda d: text_of(d, bar), "no on-time bar for the unit")
     assert "区城市管理局" in text_of(browser, bar) and "100.0%" in text_of(browser, bar)  # closed in time
+    assert browser.execute_script("return document.querySelector(arguments[0]).style.width", f"{bar} .bar") == "100%"
     assert "区城市管理局" in text_of(browser, "#ranking tr[data-unit='cgj']")
     assert text_of(browser, "#red-list") and not browser.find_element(By.ID, "notice").is_displayed()
     browser.save_screenshot(str(tmp_path / "console-leader.png"))
@@ -198,3 +203,21 @@ def test_the_browser_gcj02_shift_matches_the_python_one(live_server, browser):
     for (lat, lon), (js_lat, js_lon) in zip(points, shifted):
         py_lat, py_lon = wgs84_to_gcj02(lat, lon)
         assert abs(js_lat - py_lat) < 1e-9 and abs(js_lon - py_lon) < 1e-9
+
+
+def test_the_map_draws_tiles_from_the_tile_host_and_the_page_runs_nothing_injected(app, live_server, browser, cases):
+    """localhost is another origin than the page's 127.0.0.1: the tile host has to be in img-src."""
+    tiles = live_server.replace("127.0.0.1", "localhost") + "/static/vendor/leaflet/images/layers.png?{z}/{x}/{y}"
+    app.config["MAP_TILE_URL"] = tiles  # live_server's monkeypatch puts the blank back afterwards
+    login(browser, live_server, "/console", "zhiban")
+    wait(browser, lambda d: d.execute_script(
+        "return [...document.querySelectorAll('img.leaflet-tile')].some((t) => t.naturalWidth > 0)"), "no tile drawn")
+    assert csp_violations(browser) == []
+
+    browser.execute_script(
+        "document.body.insertAdjacentHTML('beforeend', '<img src=/x onerror=\"window.injected = 1\">');"
+        "const s = document.createElement('script'); s.textContent = 'window.injected = 2'; document.body.append(s);")
+    refused = []
+    wait(browser, lambda d: refused.extend(csp_violations(d)) or len(refused) >= 2, "the injected code was not refused")
+    assert any("inline event handler" in line for line in refused) and any("inline script" in line for line in refused)
+    assert browser.execute_script("return window.injected") is None

@@ -10,7 +10,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from tests.browser import chromium, serve, skip_without_chromium, status_of, text_of, wait
+from tests.browser import chromium, csp_violations, serve, skip_without_chromium, status_of, text_of, wait
 
 skip_without_chromium()
 
@@ -134,7 +134,9 @@ def relay(app, monkeypatch):
 def phone(tmp_path):
     driver = chromium(tmp_path / "profile", mobile=PHONE)
     yield driver
+    refused = csp_violations(driver)
     driver.quit()
+    assert refused == [], "the Content-Security-Policy refused part of a page"
 
 
 def base_of(relay):

@@ -23,8 +23,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
+from urllib.parse import urlsplit
 
 import boto3
+from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -103,6 +105,12 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def public_url(self, key: str) -> str | None:
         """A URL clients can fetch directly, or None: serve it through the app."""
+
+    @property
+    def url_origin(self) -> str | None:
+        """``scheme://host[:port]`` the URLs of ``public_url`` point at, for the pages'
+        Content-Security-Policy; None: the app serves the objects itself."""
+        return None
 
     @abc.abstractmethod
     def check(self) -> None:
@@ -255,6 +263,7 @@ class S3Storage(Storage):
             "region": region or None,
             "addressing_style": addressing_style or ("path" if endpoint_url else "auto"),
         }
+        self._endpoint = endpoint
         self._client = _s3_client(**endpoint, connect=connect_timeout, read=read_timeout, attempts=max_attempts)
         self._probe = _s3_client(**endpoint, connect=check_timeout, read=check_timeout, attempts=1)
         self._presigned = functools.lru_cache(maxsize=PRESIGNED_URLS_KEPT)(self._presign)
@@ -308,6 +317,14 @@ class S3Storage(Storage):
                 ExpiresIn=self.presign_seconds,
             )
 
+    @functools.cached_property
+    def url_origin(self) -> str:
+        """Built by an unsigned client the way boto3 builds the presigned URLs (the bucket in the
+        host under virtual addressing), so it needs neither credentials nor the network."""
+        client = _s3_client(**self._endpoint, connect=1, read=1, attempts=1, unsigned=True)
+        url = urlsplit(client.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": "origin"}))
+        return f"{url.scheme}://{url.netloc}"
+
     def check(self) -> None:
         with self._errors("check"):
             self._probe.head_bucket(Bucket=self.bucket)
@@ -340,12 +357,12 @@ class S3Storage(Storage):
             raise _unavailable() from exc
 
 
-def _s3_client(*, endpoint_url, region, addressing_style, connect, read, attempts):
+def _s3_client(*, endpoint_url, region, addressing_style, connect, read, attempts, unsigned=False):
     config = Config(
         connect_timeout=connect,
         read_timeout=read,
         retries={"total_max_attempts": attempts, "mode": "standard"},
-        signature_version="s3v4",
+        signature_version=UNSIGNED if unsigned else "s3v4",
         # The signature covers the body's SHA-256, over HTTP and HTTPS alike: the store
         # refuses a body that changed on the way, so no Content-MD5 (a second, slower hash).
         s3={"addressing_style": addressing_style, "payload_signing_enabled": True},
