@@ -25,6 +25,14 @@ def free_port():
 # --- keys and factory --------------------------------------------------------------------
 
 
+def test_original_keys_carry_their_tag():
+    tagged = object_keys(SHA, "jpeg", original_tag="0f" * 16)
+    assert tagged["original"] == f"originals/ab/cd/{SHA}-{'0f' * 16}.jpg"
+    assert tagged["display"] == object_keys(SHA, "jpeg")["display"]
+    with pytest.raises(ValueError):
+        object_keys(SHA, "jpeg", original_tag="../x")
+
+
 def test_object_keys_are_content_addressed():
     assert object_keys(SHA, "heif") == {
         "original": f"originals/ab/cd/{SHA}.heic",
@@ -172,6 +180,18 @@ def test_s3_presigned_url_serves_the_bytes(s3):
     with urllib.request.urlopen(url, timeout=5) as response:
         assert response.read() == DATA
         assert response.headers["Content-Type"] == "image/jpeg"
+
+
+def test_s3_original_urls_are_short_lived_downloads_of_their_image_type(moto_endpoint, bucket):
+    store = S3Storage(bucket, endpoint_url=moto_endpoint, region="us-east-1", private_presign_seconds=120)
+    key = object_keys(SHA, "jpeg", original_tag="0f" * 16)["original"]
+    store.put(key, DATA + b"<html><script>alert(1)</script>", "text/html")  # as if stored with a wrong type
+    url = store.private_url(key)
+    assert "X-Amz-Expires=120" in url and url != store.public_url(key)
+    with urllib.request.urlopen(url, timeout=5) as response:
+        assert response.headers["Content-Type"] == "image/jpeg"
+        assert response.headers["Content-Disposition"] == 'attachment; filename="original.jpg"'
+    assert LocalStorage("/nonexistent").private_url(key) is None  # the app serves it after its own check
 
 
 def test_s3_presigned_url_stays_the_same_for_half_its_life(moto_endpoint, bucket):
