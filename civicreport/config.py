@@ -19,6 +19,7 @@ DEFAULTS = {
     "S3_REGION": "",
     "S3_PREFIX": "",
     "S3_PRESIGN_SECONDS": 3600,
+    "S3_ORIGINAL_PRESIGN_SECONDS": 300,  # originals: handed only to who may see them, short-lived
     # Seconds per socket operation and tries per call: a dead or stalled store fails a
     # request with 503 storage_unavailable after about attempts × (connect + read).
     "S3_CONNECT_TIMEOUT": 3.0,

@@ -35,6 +35,7 @@ from civicreport.errors import ServiceUnavailable
 log = logging.getLogger(__name__)
 
 _EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "heif": "heic"}
+CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "heic": "image/heic"}  # by extension
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 _VARIANT_RE = re.compile(r"[0-9a-f]{0,64}")
 _TEMP_PREFIX = ".tmp-"
@@ -48,21 +49,24 @@ _MEDIA_KEY_RE = re.compile(
 MEDIA_PREFIXES = ("originals/", "display/", "thumb/", "pending/")
 
 
-def object_keys(sha256: str, fmt: str, variant: str = "") -> dict:
+def object_keys(sha256: str, fmt: str, variant: str = "", original_tag: str = "") -> dict:
     """Keys of the original and both derivatives; ValueError for a bad hash, unknown format
-    or a ``variant`` that is not lowercase hex.
+    or a ``variant`` or ``original_tag`` that is not lowercase hex.
 
     ``variant`` names what is blurred in the derivatives (``privacy.regions_digest``), so
-    derivatives with different redactions never share a key.
+    derivatives with different redactions never share a key. ``original_tag`` is a keyed
+    digest of the hash (``photos.original_tag``): the sha256 is public evidence, and the
+    original's key must not follow from it alone.
     """
     if not _SHA256_RE.fullmatch(sha256 or "") or fmt not in _EXTENSIONS:
         raise ValueError(f"need a lowercase hex sha256 and one of {sorted(_EXTENSIONS)}")
-    if not _VARIANT_RE.fullmatch(variant):
-        raise ValueError("variant must be lowercase hex")
+    if not _VARIANT_RE.fullmatch(variant) or not _VARIANT_RE.fullmatch(original_tag):
+        raise ValueError("variant and original_tag must be lowercase hex")
     shard = f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
     suffix = f"-{variant}" if variant else ""
+    tag = f"-{original_tag}" if original_tag else ""
     return {
-        "original": f"originals/{shard}.{_EXTENSIONS[fmt]}",
+        "original": f"originals/{shard}{tag}.{_EXTENSIONS[fmt]}",
         "display": f"display/{shard}{suffix}.jpg",
         "thumb": f"thumb/{shard}{suffix}.jpg",
     }
@@ -111,6 +115,11 @@ class Storage(abc.ABC):
         """``scheme://host[:port]`` the URLs of ``public_url`` point at, for the pages'
         Content-Security-Policy; None: the app serves the objects itself."""
         return None
+
+    @abc.abstractmethod
+    def private_url(self, key: str) -> str | None:
+        """A short-lived URL for a private object (an original), to hand only to callers who
+        may see it, or None: serve it through the app, which checks the caller."""
 
     @abc.abstractmethod
     def check(self) -> None:
@@ -179,6 +188,9 @@ class LocalStorage(Storage):
     def public_url(self, key: str) -> str | None:
         return None
 
+    def private_url(self, key: str) -> str | None:
+        return None
+
     def check(self) -> None:
         try:
             os.makedirs(self.root, exist_ok=True)
@@ -245,6 +257,7 @@ class S3Storage(Storage):
         region: str | None = None,
         prefix: str = "",
         presign_seconds: int = 3600,
+        private_presign_seconds: int = 300,
         connect_timeout: float = 3,
         read_timeout: float = 10,
         max_attempts: int = 3,
@@ -258,6 +271,7 @@ class S3Storage(Storage):
         self.bucket = bucket
         self.prefix = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
         self.presign_seconds = presign_seconds
+        self.private_presign_seconds = private_presign_seconds
         endpoint = {
             "endpoint_url": endpoint_url or None,
             "region": region or None,
@@ -267,6 +281,7 @@ class S3Storage(Storage):
         self._client = _s3_client(**endpoint, connect=connect_timeout, read=read_timeout, attempts=max_attempts)
         self._probe = _s3_client(**endpoint, connect=check_timeout, read=check_timeout, attempts=1)
         self._presigned = functools.lru_cache(maxsize=PRESIGNED_URLS_KEPT)(self._presign)
+        self._presigned_private = functools.lru_cache(maxsize=PRESIGNED_URLS_KEPT)(self._presign_private)
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         """One PUT whether or not the object exists: rewriting the same bytes renews
@@ -315,6 +330,24 @@ class S3Storage(Storage):
                 "get_object",
                 Params={"Bucket": self.bucket, "Key": self.prefix + key},
                 ExpiresIn=self.presign_seconds,
+            )
+
+    def private_url(self, key: str) -> str | None:
+        """A presigned GET URL living ``private_presign_seconds`` (at least half of it left),
+        which makes the browser save the object under its image type: the bucket cannot add
+        ``nosniff``, so an original whose bytes also parse as HTML is never rendered as a page."""
+        window = int(time.time() // max(1, self.private_presign_seconds // 2))
+        return self._presigned_private(key, window)
+
+    def _presign_private(self, key: str, window: int) -> str:
+        extension = key.rsplit(".", 1)[-1]
+        with self._errors("presign"):
+            return self._client.generate_presigned_url(
+                "get_object",
+                Params={"Bucket": self.bucket, "Key": self.prefix + key,
+                        "ResponseContentType": CONTENT_TYPES.get(extension, "application/octet-stream"),
+                        "ResponseContentDisposition": f'attachment; filename="original.{extension}"'},
+                ExpiresIn=self.private_presign_seconds,
             )
 
     @functools.cached_property
@@ -394,6 +427,7 @@ def build_storage(settings) -> Storage:
             region=settings.get("S3_REGION") or None,
             prefix=settings.get("S3_PREFIX") or "",
             presign_seconds=int(settings.get("S3_PRESIGN_SECONDS") or 3600),
+            private_presign_seconds=int(settings.get("S3_ORIGINAL_PRESIGN_SECONDS") or 300),
             connect_timeout=float(settings.get("S3_CONNECT_TIMEOUT") or 3),
             read_timeout=float(settings.get("S3_READ_TIMEOUT") or 10),
             max_attempts=int(settings.get("S3_MAX_ATTEMPTS") or 3),
