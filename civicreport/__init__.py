@@ -30,7 +30,7 @@ def create_app(config=None):
     from .routes import stats as stats_routes
     from .access_log import scrub_werkzeug_log
     from .bodies import InMemoryUploads, WholeBody
-    from .services import abuse, backends
+    from .services import abuse, backends, throttle
 
     scrub_werkzeug_log()  # the dev server's request lines would keep Open311's api_key
     app = Flask(__name__, instance_relative_config=True)
@@ -48,6 +48,7 @@ def create_app(config=None):
     app.before_request(refuse_nul_characters)
     backends.init_app(app)
     abuse.init_app(app)
+    throttle.init_app(app)
     if app.config["TRUSTED_PROXIES"]:
         # Per-IP limits and blocks must see the client, not the proxy in front of us.
         from werkzeug.middleware.proxy_fix import ProxyFix

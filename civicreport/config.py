@@ -99,6 +99,13 @@ DEFAULTS = {
     "PUBLIC_URL": "",
     "PHOTO_MAX_AGE_HOURS": 24.0,  # older (or later-dated) photos flag the report for the supervisor
     "RETENTION_DAYS": 365,  # reporter data of cases closed longer ago is anonymised
+    # Wrong passwords and receipt tokens (services.throttle), counted per account and per
+    # address: this many failures within the window lock the key for THROTTLE_LOCK_SECONDS,
+    # doubled by each further lockout in a row, up to THROTTLE_LOCK_MAX_SECONDS.
+    "THROTTLE_FAILURES": 10,
+    "THROTTLE_WINDOW_SECONDS": 900,
+    "THROTTLE_LOCK_SECONDS": 900,
+    "THROTTLE_LOCK_MAX_SECONDS": 6 * 3600,
 }
 
 ENV_PREFIX = "CIVICREPORT_"

@@ -73,6 +73,14 @@ class RateLimited(AppError):
     message = "提交过于频繁，请稍后再试"
 
 
+class TooManyAttempts(RateLimited):
+    """429: too many wrong passwords or receipts; ``details.retry_after`` becomes ``Retry-After``
+    (services.throttle)."""
+
+    code = "too_many_attempts"
+    message = "尝试次数过多，请稍后再试"
+
+
 class ServiceUnavailable(AppError):
     status = 503
     code = "service_unavailable"

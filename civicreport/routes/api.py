@@ -13,10 +13,9 @@ from ..schemas.duplicates import (
     CandidateListSchema, DuplicateQuerySchema, ReportDuplicatesSchema, SupportSchema, candidate_view,
     photo_match_view,
 )
-from ..services import abuse, duplicates, intake, queue, reports, workflow
+from ..services import abuse, citizen, duplicates, intake, queue, reports, workflow
 from ..services.abuse import limited
 from ..services.grid import normalise_point
-from ..services.access import actor_for
 from . import PUBLIC, allow, current_user as _user
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -101,11 +100,11 @@ def _form_fields():
 
 @bp.get("/reports/<public_id>")
 @allow(PUBLIC)
-@doc("查看案件：公开视图；工作人员和上报人看到更多", response=ReportViewSchema, receipt=True)
+@doc("查看案件：公开视图；工作人员和上报人看到更多", response=ReportViewSchema, receipt=True, errors=(429,))
 def get_report(public_id):
     user = _user()
     report = reports.get_report(public_id)
-    actor = actor_for(user, report, request.headers.get("X-Receipt-Token"))
+    actor = citizen.receipt_actor(user, report, request.headers.get("X-Receipt-Token"), request.remote_addr)
     allowed = workflow.allowed_actions(report, actor) if actor.user or actor.receipt_report_id else None
     return report_view(report, staff=actor.sees_private(report), allowed_actions=allowed)
 

@@ -61,7 +61,7 @@ def suggest_categories():
 @api.post("/receipts/lookup")
 @allow(PUBLIC)  # each report is shown only to the holder of its receipt token
 @doc("我的上报：凭回执码一次查询多件上报（进度、处置单位、前后照片、可评价）", body=ReceiptLookupSchema,
-     response=ReceiptLookupResultSchema, tag="reports")
+     response=ReceiptLookupResultSchema, tag="reports", errors=(429,))
 def lookup_receipts():
     """我的上报: several reports at once by ``{"receipts": [{"id", "receipt_token"}, …]}``.
 
@@ -72,7 +72,7 @@ def lookup_receipts():
     if not isinstance(body, dict):
         raise BadRequest("请求体须为 JSON 对象", code="malformed_json")
     data = load_or_422(ReceiptLookupSchema(), body)
-    found, unknown = citizen.reports_for_receipts(data["receipts"])
+    found, unknown = citizen.reports_for_receipts(data["receipts"], request.remote_addr)
     return {
         "reports": [receipt_view(report, workflow.allowed_actions(report, actor)) for report, actor in found],
         "unknown": unknown,

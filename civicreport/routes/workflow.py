@@ -8,8 +8,8 @@ from ..schemas.report import EventListSchema, EventSchema, EventStaffSchema, Rep
 from ..schemas.workflow import (
     LoginResultSchema, LoginSchema, MeSchema, StatusSchema, TransitionSchema, UserSchema, WorklistSchema,
 )
-from ..services import auth, reports, workflow, worklist
-from ..services.access import REPORTER, actor_for
+from ..services import auth, citizen, reports, workflow, worklist
+from ..services.access import REPORTER
 from . import PER_ACTION, PUBLIC, allow, current_user as _user
 
 bp = Blueprint("workflow", __name__, url_prefix="/api/v1")
@@ -31,10 +31,11 @@ def _json():
 
 @bp.post("/auth/login")
 @allow(PUBLIC)
-@doc("登录：用户名或手机号加密码，换取令牌", body=LoginSchema, response=LoginResultSchema)
+@doc("登录：用户名或手机号加密码，换取令牌", body=LoginSchema, response=LoginResultSchema, errors=(429,),
+     description="同一账号或同一网络地址连续输错密码过多时暂时锁定，返回 429 too_many_attempts 和 Retry-After。")
 def login():
     data = load_or_422(LoginSchema(), _json())
-    user, token, expires_at = auth.login(data["login"], data["password"])
+    user, token, expires_at = auth.login(data["login"], data["password"], request.remote_addr)
     return {"token": token, "expires_at": expires_at.isoformat(), "user": UserSchema().dump(user)}
 
 
@@ -56,23 +57,23 @@ def me():
 @bp.post("/reports/<public_id>/transitions")
 @allow(PER_ACTION)
 @doc("案件流转：受理、派遣、接单、处置、核查、结案、评价……（角色和状态见 README）", body=TransitionSchema,
-     response=ReportViewSchema, receipt=True, errors=(409,), description=ACTIONS_TEXT)
+     response=ReportViewSchema, receipt=True, errors=(409, 429), description=ACTIONS_TEXT)
 def transition(public_id):
     user = _user()
     data = load_or_422(TransitionSchema(), _json())
     report = workflow.load_for_update(public_id)
-    actor = actor_for(user, report, request.headers.get(RECEIPT_HEADER))
+    actor = citizen.receipt_actor(user, report, request.headers.get(RECEIPT_HEADER), request.remote_addr)
     workflow.apply(report, actor, data)
     return report_view(report, staff=actor.sees_private(report), allowed_actions=workflow.allowed_actions(report, actor))
 
 
 @bp.get("/reports/<public_id>/events")
 @allow(PUBLIC)
-@doc("案件时间线；工作人员和上报人看到备注和操作人", response=EventListSchema, receipt=True)
+@doc("案件时间线；工作人员和上报人看到备注和操作人", response=EventListSchema, receipt=True, errors=(429,))
 def events(public_id):
     user = _user()
     report = reports.get_report(public_id)
-    actor = actor_for(user, report, request.headers.get(RECEIPT_HEADER))
+    actor = citizen.receipt_actor(user, report, request.headers.get(RECEIPT_HEADER), request.remote_addr)
     full = actor.sees_private(report) or REPORTER in actor.roles_for(report)
     schema = EventStaffSchema(many=True) if full else EventSchema(many=True)
     return {"report": report.public_id, "events": schema.dump(report.events)}

@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import ApiToken, Unit, User
 from ..models.org import ROLES
 from ..models.types import utcnow
+from . import throttle
 
 
 def token_hash(token):
@@ -52,15 +53,25 @@ def user_for_bearer(header):
     return None if token is None else _live_token(token).user
 
 
-def login(identifier, password):
-    """Name or phone + password → (user, token, expires_at); 401 ``invalid_credentials`` otherwise."""
+def login(identifier, password, address=None):
+    """Name or phone + password → (user, token, expires_at); 401 ``invalid_credentials`` otherwise.
+
+    Failures are counted per account and per client ``address`` (services.throttle); while
+    either is locked the answer is 429 ``too_many_attempts``, given before any hashing.
+    """
     user = db.session.scalar(
         select(User).where((User.name == identifier) | (User.phone == identifier))
     )
+    # A known user counts once whether tried by name or by phone.
+    account = throttle.keys(login_account=f"user:{user.id}" if user else f"name:{identifier}")
+    counted = account + throttle.keys(login_ip=throttle.address_key(address))
+    throttle.refuse_locked(counted)
     stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
     if not check_password_hash(stored, password or "") or user is None or not user.active \
             or not user.password_hash:
+        throttle.record_failures(counted)
         raise Unauthorized("用户名或密码错误", code="invalid_credentials")
+    throttle.forget(account)
     days = current_app.config["TOKEN_DAYS"]
     token = issue_token(user, days=days, label="login")
     return user, token, utcnow() + timedelta(days=days)

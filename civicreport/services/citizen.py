@@ -4,6 +4,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Report
+from . import throttle
 from .access import actor_for
 from .backends import classifier
 from .reports import active_categories
@@ -53,13 +54,16 @@ def suggest_categories(text, limit=3):
     ]
 
 
-def reports_for_receipts(receipts):
+def reports_for_receipts(receipts, address=None):
     """Reports whose receipt token matches, in the order asked, each with its receipt actor.
 
     ``receipts`` is a list of ``{"id", "receipt_token"}``; repeated ids count once. Returns
     ``(found, unknown_ids)``: an id that does not exist and one whose token does not match
-    are both unknown, so the answer never tells which. Never raises for bad tokens.
+    are both unknown, so the answer never tells which. Never raises for bad tokens, but each
+    wrong one counts against ``address`` (see ``receipt_actor``): 429 while it is locked.
     """
+    counted = throttle.keys(receipt_ip=throttle.address_key(address))
+    throttle.refuse_locked(counted)
     wanted = {}
     for item in receipts:
         wanted.setdefault(item["id"], item["receipt_token"])
@@ -79,4 +83,28 @@ def reports_for_receipts(receipts):
             found.append((report, actor))
         else:
             unknown.append(public_id)
+    wrong = sum(1 for public_id in unknown if _guessable(by_id.get(public_id)))
+    if wrong:
+        throttle.record_failures(counted, count=wrong)
     return found, unknown
+
+
+def receipt_actor(user, report, receipt, address):
+    """``actor_for`` with the receipt a bearer secret that cannot be guessed at: while the client
+    ``address`` is locked (services.throttle) a request with a receipt is 429 ``too_many_attempts``;
+    a wrong receipt for a report that has one counts a failure. No receipt: nothing counted.
+    """
+    if not receipt:
+        return actor_for(user, report)
+    counted = throttle.keys(receipt_ip=throttle.address_key(address))
+    throttle.refuse_locked(counted)
+    actor = actor_for(user, report, receipt)
+    if actor.receipt_report_id is None and _guessable(report):
+        throttle.record_failures(counted)
+    return actor
+
+
+def _guessable(report):
+    # Only a report that holds a receipt can be guessed at: a missing id, a staff-filed case or
+    # one anonymised by retention matches no receipt, so a phone keeping an old one is not locked.
+    return report is not None and report.receipt_token_hash is not None
