@@ -90,6 +90,10 @@ DEFAULTS = {
     "UPLOAD_LIMIT_PER_DEVICE": "120/minute;1200/day",  # photos come ahead of reports, up to 6 each
     "UPLOAD_LIMIT_PER_IP": "360/minute;6000/day",
     "UPLOAD_LIMIT_PER_ACCOUNT": "600/day",
+    # “我也遇到了”: each person counts once per case anyway; these stop one client scripting it.
+    "SUPPORT_LIMIT_PER_DEVICE": "10/minute;100/day",
+    "SUPPORT_LIMIT_PER_IP": "60/minute;1000/day",
+    "SUPPORT_LIMIT_PER_ACCOUNT": "100/day",
     # Each Open311 client key's own limit unless `open311-key create --limit` gave it one; its
     # requests skip the per-address and per-account limits (one hotline forwards many citizens).
     "OPEN311_CLIENT_LIMIT": "600/hour;5000/day",
@@ -115,6 +119,7 @@ BLANK_MEANS_OFF = frozenset({
     "MAP_TILE_URL", "MAP_TILE_ATTRIBUTION", "SMTP_HOST", "SMTP_USERNAME", "S3_ADDRESSING_STYLE",
     "SUBMIT_LIMIT_PER_DEVICE", "SUBMIT_LIMIT_PER_IP", "SUBMIT_LIMIT_PER_ACCOUNT",
     "UPLOAD_LIMIT_PER_DEVICE", "UPLOAD_LIMIT_PER_IP", "UPLOAD_LIMIT_PER_ACCOUNT",
+    "SUPPORT_LIMIT_PER_DEVICE", "SUPPORT_LIMIT_PER_IP", "SUPPORT_LIMIT_PER_ACCOUNT",
     "OPEN311_CLIENT_LIMIT",
 })
 _HOST = re.compile(r"[a-z0-9.-]+|[0-9a-f:.]+")  # a DNS name (IDN as punycode), an IPv4 or IPv6 address

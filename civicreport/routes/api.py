@@ -152,10 +152,12 @@ def report_duplicates(public_id):
 
 
 @bp.post("/reports/<public_id>/support")
+@limited("support")
 @allow(PUBLIC)
-@doc("我也遇到了：为未办结的上报附议", response=SupportSchema, errors=(409,))
+@doc("我也遇到了：为未办结的上报附议（每人每件一次，重复附议人数不变）", response=SupportSchema,
+     headers={abuse.DEVICE_HEADER: SUBMIT_HEADERS[abuse.DEVICE_HEADER]}, errors=(403, 409, 429))
 def support(public_id):
-    """“我也遇到了”: one more person reports the same problem."""
-    user = _user()
-    report = duplicates.support(public_id, user.role if user else "citizen")
-    return {"id": report.public_id, "support_count": report.support_count}
+    """“我也遇到了”: one more person reports the same problem; the same person again changes nothing."""
+    supporter = duplicates.supporter(_user(), abuse.device_id(), request.remote_addr)
+    report, repeated = duplicates.support(public_id, supporter)
+    return {"id": report.public_id, "support_count": report.support_count, "already_supported": repeated}

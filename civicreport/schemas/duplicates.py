@@ -65,3 +65,5 @@ class ReportDuplicatesSchema(CandidateListSchema):
 class SupportSchema(Schema):
     id = fields.String(required=True)
     support_count = fields.Integer(required=True)
+    already_supported = fields.Boolean(required=True, metadata={
+        "description": "此前已附议过（每人每件只计一次：登录账号、设备标识或网络地址），人数不变"})

@@ -1,7 +1,8 @@
 """Abuse limits and the block list for everything that creates reports or uploads photos.
 
 A submission is counted three ways, each with its own configurable limits
-(``SUBMIT_LIMIT_PER_*`` for reports, ``UPLOAD_LIMIT_PER_*`` for photos sent ahead):
+(``SUBMIT_LIMIT_PER_*`` for reports, ``UPLOAD_LIMIT_PER_*`` for photos sent ahead,
+``SUPPORT_LIMIT_PER_*`` for “我也遇到了”):
 
 - device: the ``X-Device-Id`` header — an opaque id the phone page or app makes once per
   install (8–64 characters of ``A–Z a–z 0–9 . _ : -``, e.g. a random UUID) and sends
@@ -44,7 +45,7 @@ log = logging.getLogger(__name__)
 
 DEVICE_HEADER = "X-Device-Id"
 _DEVICE_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
-KINDS = ("submit", "upload")  # reports (also via Open311) / photos uploaded ahead of a report
+KINDS = ("submit", "upload", "support")  # reports (also via Open311) / photos ahead of a report / 我也遇到了
 DIMENSIONS = ("device", "ip", "account")
 CLIENT_LIMIT = "OPEN311_CLIENT_LIMIT"
 _MESSAGES = {
@@ -73,7 +74,8 @@ def _setting(kind, dimension):
 
 
 def limited(kind, *, by_client=False):
-    """Decorate a view that creates reports (``"submit"``) or uploads photos (``"upload"``).
+    """Decorate a view that creates reports (``"submit"``), uploads photos (``"upload"``) or
+    supports a case (``"support"``).
 
     Before the view runs: 429 ``rate_limited`` with ``Retry-After`` over a limit, 403
     ``blocked`` for a blocked device/account/address, 422 ``invalid_device_id`` for a

@@ -13,18 +13,21 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm import selectinload
 
 from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..geo.distance import distance_m, metres_per_degree
 from ..media.images import hamming
-from ..models import Category, Media, PhashBand, Report, ReportEvent
+from ..models import Category, Media, PhashBand, Report, Support
 from ..models.types import utcnow
 from .reports import set_flags
 
 log = logging.getLogger(__name__)
 
+SUPPORT_TRIES = 3  # a support that lost a race with another change of the case is tried again
 OPEN = ("submitted", "accepted", "dispatched", "in_progress", "returned", "suspended",
         "resolved", "rework", "verified")
 
@@ -146,16 +149,40 @@ def for_report(report):
     return nearby, matches
 
 
-def support(public_id, actor_role):
-    """“我也遇到了”: count one more citizen for an open report; 409 when it is no longer open."""
+def supporter(user, device, address):
+    """Who supports: the account when logged in, else the phone (``X-Device-Id``), else the address."""
+    if user is not None:
+        return f"account:{user.id}"
+    return f"device:{device}" if device else f"ip:{address}"
+
+
+def support(public_id, supporter):
+    """“我也遇到了”: count ``supporter`` once for an open report; 409 when it is no longer open.
+
+    Returns ``(report, already_supported)``; a repeat changes nothing. No timeline event: the
+    count is on the case and ``report_support`` keeps who and when, while an event per support
+    let one script bury the steps staff read in the timeline.
+    """
+    for _ in range(SUPPORT_TRIES - 1):
+        try:
+            return _support_once(public_id, supporter)
+        except (IntegrityError, StaleDataError):
+            # A parallel request changed the case first (SQLite takes no row lock): the same
+            # supporter's is then seen as a repeat on the next try, anyone else's is counted on.
+            db.session.rollback()
+    return _support_once(public_id, supporter)
+
+
+def _support_once(public_id, supporter):
     report = db.session.scalar(select(Report).where(Report.public_id == public_id).with_for_update())
     if report is None:
         raise NotFound("上报不存在", code="report_not_found", details={"id": public_id})
     if report.status not in OPEN:
         raise Conflict("该案件已办结，无需附议", code="report_not_open", details={"status": report.status})
+    if db.session.scalar(select(Support.id).where(Support.report_id == report.id, Support.supporter == supporter)):
+        db.session.commit()  # nothing changed; ends the transaction and its row lock
+        return report, True
+    db.session.add(Support(report_id=report.id, supporter=supporter))
     report.support_count += 1
-    db.session.add(ReportEvent(report_id=report.id, actor_role=actor_role, action="support",
-                               from_status=report.status, to_status=report.status,
-                               data={"support_count": report.support_count}))
     db.session.commit()
-    return report
+    return report, False

@@ -1,0 +1,98 @@
+"""“我也遇到了”: one support per person per case, rate-limited, without flooding the timeline."""
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select, update
+
+from civicreport.extensions import db
+from civicreport.models import Report, Support
+from tests.factories import INSIDE, make_user
+from tests.test_duplicates import grid, submit  # noqa: F401  the grid fixture: city, rule, supervisor
+from tests.test_intake import assert_error
+
+DEVICES = [f"phone-{n}-0b7e6c1a" for n in range(3)]
+
+
+@pytest.fixture
+def unlimited(app, monkeypatch):
+    for dimension in ("DEVICE", "IP", "ACCOUNT"):
+        monkeypatch.setitem(app.config, f"SUPPORT_LIMIT_PER_{dimension}", "")
+
+
+def support(client, rid, device=None, headers=None, address="10.1.0.1"):
+    sent = {**({"X-Device-Id": device} if device else {}), **(headers or {})}
+    return client.post(f"/api/v1/reports/{rid}/support", headers=sent, environ_base={"REMOTE_ADDR": address})
+
+
+def timeline(client, rid):
+    return [e["action"] for e in client.get(f"/api/v1/reports/{rid}/events").get_json()["events"]]
+
+
+def test_the_same_phone_fifty_times_counts_once_and_adds_no_event(client, grid, unlimited):  # noqa: F811
+    rid = submit(client, INSIDE)["id"]
+    answers = [support(client, rid, DEVICES[0]) for _ in range(50)]
+    assert {a.status_code for a in answers} == {200}
+    assert answers[0].get_json() == {"id": rid, "support_count": 1, "already_supported": False}
+    assert {(a.get_json()["support_count"], a.get_json()["already_supported"]) for a in answers[1:]} == {(1, True)}
+    assert timeline(client, rid) == ["submit"]
+    assert db.session.scalar(select(func.count()).select_from(Support)) == 1
+
+
+def test_each_phone_counts(client, grid, unlimited):  # noqa: F811
+    rid = submit(client, INSIDE)["id"]
+    counts = [support(client, rid, device).get_json()["support_count"] for device in DEVICES]
+    assert counts == [1, 2, 3]
+
+
+def test_an_account_counts_once_whatever_phone_it_uses(client, grid, unlimited):  # noqa: F811
+    rid = submit(client, INSIDE)["id"]
+    _, headers = make_user("resident", "citizen")
+    first, second = (support(client, rid, device, headers, f"10.1.1.{n}").get_json() for n, device in enumerate(DEVICES[:2]))
+    assert (first["support_count"], first["already_supported"]) == (1, False)
+    assert (second["support_count"], second["already_supported"]) == (1, True)
+    assert support(client, rid, DEVICES[0]).get_json()["support_count"] == 2  # the phone without the account
+
+
+def test_without_a_device_id_the_address_counts(client, grid, unlimited):  # noqa: F811
+    rid = submit(client, INSIDE)["id"]
+    assert [support(client, rid, address=a).get_json()["support_count"]
+            for a in ["10.1.2.1", "10.1.2.1", "10.1.2.2"]] == [1, 1, 2]
+
+
+def test_supports_are_rate_limited_per_phone(client, grid, app, monkeypatch):  # noqa: F811
+    monkeypatch.setitem(app.config, "SUPPORT_LIMIT_PER_DEVICE", "2/minute")
+    rids = [submit(client, INSIDE, description=f"第{n}处")["id"] for n in range(3)]
+    assert [support(client, rid, DEVICES[0]).status_code for rid in rids[:2]] == [200, 200]
+    refused = support(client, rids[2], DEVICES[0])
+    assert_error(refused, 429, "rate_limited")
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert support(client, rids[2], DEVICES[1]).status_code == 200
+
+
+def test_a_malformed_device_id_is_refused(client, grid):  # noqa: F811
+    rid = submit(client, INSIDE)["id"]
+    assert_error(support(client, rid, "bad id!"), 422, "invalid_device_id")
+
+
+@pytest.mark.parametrize("status", ["rejected", "duplicate", "closed", "rated"])
+def test_a_case_no_longer_open_is_still_409(client, grid, status):  # noqa: F811
+    rid = submit(client, INSIDE)["id"]
+    db.session.execute(update(Report).where(Report.public_id == rid).values(status=status))
+    db.session.commit()
+    assert_error(support(client, rid, DEVICES[0]), 409, "report_not_open")
+
+
+def test_two_supports_at_once_from_one_phone_count_once(app, client, grid, unlimited):  # noqa: F811
+    rid = submit(client, INSIDE)["id"]
+    barrier = threading.Barrier(2)
+
+    def attempt(_):
+        own = app.test_client()
+        barrier.wait()
+        return support(own, rid, DEVICES[0]).get_json()
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(attempt, range(2)))
+    assert sorted(a["already_supported"] for a in answers) == [False, True]
+    assert {a["support_count"] for a in answers} == {1}
