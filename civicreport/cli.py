@@ -1,4 +1,5 @@
 """``flask --app civicreport …`` commands: data loading and user management."""
+import sys
 import time
 from pathlib import Path
 
@@ -81,15 +82,32 @@ def import_grid(path, crs):
 @click.argument("name")
 @click.option("--role", required=True, help="citizen, monitor, supervisor, unit_staff, leader or admin")
 @click.option("--unit", "unit_code", help="Unit code, for unit staff.")
-@click.option("--password", help="Optional password for later logins.")
+@click.option("--password-prompt", is_flag=True, help="Ask for a password for later logins (hidden, typed twice).")
+@click.option("--password-stdin", is_flag=True, help="Read a password for later logins from the first line of stdin.")
 @click.option("--token-days", default=30, show_default=True, help="Lifetime of the printed API token.")
-def create_user(name, role, unit_code, password, token_days):
-    """Create a user and print a bearer token for it (shown once)."""
+def create_user(name, role, unit_code, password_prompt, password_stdin, token_days):
+    """Create a user and print a bearer token for it (shown once).
+
+    A password is never an argument (shell history, ``ps``): it is typed at a hidden prompt or
+    piped in; too weak a one (services.auth.check_password) creates nothing.
+    """
+    password = _password(password_prompt, password_stdin)
     try:
         user = auth.create_user(name, role, unit_code=unit_code, password=password)
     except AppError as err:
         _fail(err)
     click.echo(auth.issue_token(user, days=token_days, label="cli"))
+
+
+def _password(prompt, stdin):
+    """The password asked for by ``--password-prompt`` or ``--password-stdin``; None for neither."""
+    if prompt and stdin:
+        raise click.UsageError("use either --password-prompt or --password-stdin")
+    if prompt:
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return None
 
 
 @click.command("worker")

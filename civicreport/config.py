@@ -110,6 +110,7 @@ DEFAULTS = {
     "THROTTLE_WINDOW_SECONDS": 900,
     "THROTTLE_LOCK_SECONDS": 900,
     "THROTTLE_LOCK_MAX_SECONDS": 6 * 3600,
+    "PASSWORD_MIN_LENGTH": 10,  # plus: not a common password, not containing the login name or phone
 }
 
 ENV_PREFIX = "CIVICREPORT_"

@@ -2,8 +2,12 @@
 import base64
 import hashlib
 import hmac
+import re
 import secrets
+import string
 from datetime import timedelta
+from functools import cache
+from importlib import resources
 
 from flask import current_app
 from sqlalchemy import select
@@ -105,6 +109,8 @@ def create_user(name, role, *, display_name=None, password=None, unit_code=None,
             raise ValidationFailed("未知单位", code="unknown_unit", details={"unit": unit_code})
     if db.session.scalar(select(User).where(User.name == name)):
         raise ValidationFailed("用户名已存在", code="user_exists", details={"name": name})
+    if password is not None:
+        check_password(password, name=name, phone=phone)
     user = User(
         name=name,
         role=role,
@@ -116,6 +122,56 @@ def create_user(name, role, *, display_name=None, password=None, unit_code=None,
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def check_password(password, *, name=None, phone=None):
+    """422 ``weak_password`` for a password that is easily guessed; the one place the rules live
+    (``create_user``, and any password change to come). ``details.reason`` says which rule:
+    ``too_short`` (under PASSWORD_MIN_LENGTH), ``contains_name`` (the login name or phone in it),
+    ``common`` (listed in data/common_passwords.txt, or a keyboard or number pattern).
+    """
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password) < minimum:
+        raise _weak("too_short", f"密码至少需要 {minimum} 位", min_length=minimum)
+    lowered = password.lower()
+    if any(_names_in(lowered, value.lower()) for value in (name, phone) if value):
+        raise _weak("contains_name", "密码不能与用户名或手机号相同，也不能包含它们")
+    if _guessable(lowered):
+        raise _weak("common", "密码过于常见或有规律（如 woaini1314、1qaz2wsx、连续数字），容易被猜中")
+
+
+def _weak(reason, message, **details):
+    return ValidationFailed(message, code="weak_password", details={"reason": reason, **details})
+
+
+def _names_in(lowered, name):
+    # A name of one or two letters (e.g. "li") is in many good passwords: only equality counts.
+    return lowered == name or (len(name) >= 3 and name in lowered)
+
+
+_PADDING = string.digits + string.punctuation + " "
+
+
+def _guessable(lowered):
+    """Listed as common (itself, or its core between digits and punctuation: liu19900101),
+    under 4 distinct characters (8888888888), or a run (0123456789, qq123456789)."""
+    core = lowered.strip(_PADDING)
+    bare = re.sub(r"^[a-z]{1,2}(?=\d)|(?<=\d)[a-z]{1,2}$", "", lowered)
+    common = common_passwords()
+    return lowered in common or core in common or len(set(lowered)) < 4 or _run(lowered) or _run(bare)
+
+
+def _run(text):
+    """Each character one after the previous, up or down: 123456789, 9876543210, abcdefghij."""
+    steps = {ord(b) - ord(a) for a, b in zip(text, text[1:])}
+    return len(text) >= 6 and steps in ({1}, {-1})
+
+
+@cache
+def common_passwords():
+    """The shipped list of common passwords, lower case."""
+    text = (resources.files("civicreport") / "data" / "common_passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
 def issue_token(user, *, days=30, label=None):
