@@ -1,12 +1,15 @@
 """“我也遇到了”: one support per person per case, rate-limited, without flooding the timeline."""
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
 
 from civicreport.extensions import db
 from civicreport.models import Report, Support
+from civicreport.models.types import utcnow
+from civicreport.services.retention import anonymise_reporters
 from tests.factories import INSIDE, make_user
 from tests.test_duplicates import grid, submit  # noqa: F401  the grid fixture: city, rule, supervisor
 from tests.test_intake import assert_error
@@ -96,3 +99,16 @@ def test_two_supports_at_once_from_one_phone_count_once(app, client, grid, unlim
         answers = list(pool.map(attempt, range(2)))
     assert sorted(a["already_supported"] for a in answers) == [False, True]
     assert {a["support_count"] for a in answers} == {1}
+
+
+def test_retention_forgets_who_supported_a_case_and_keeps_the_count(client, grid, unlimited):  # noqa: F811
+    old, recent = (submit(client, INSIDE, description=text)["id"] for text in ("旧案", "新案"))
+    for rid in (old, recent):
+        support(client, rid, DEVICES[0])
+    db.session.execute(update(Report).where(Report.public_id == old)
+                       .values(status="closed", closed_at=utcnow() - timedelta(days=400)))
+    db.session.commit()
+    anonymise_reporters(365)
+    kept = db.session.scalars(select(Support.report_id)).all()
+    assert kept == [db.session.scalar(select(Report.id).where(Report.public_id == recent))]
+    assert db.session.scalar(select(Report.support_count).where(Report.public_id == old)) == 1

@@ -3,7 +3,8 @@
 What goes: the contact, the link to the reporter's account (on the report and on the
 evidence photos they uploaded), the device id, the receipt (its hash and the idempotency
 records that could re-issue it or map a reporter's key to the case) and the rating
-comment, which is the reporter's own free text. What stays: the description, place,
+comment (the reporter's own free text); also who supported the case (我也遇到了: accounts,
+device ids, addresses — the count stays). What stays: the description, place,
 photos, timeline, rating and every date — the stats and the case record need them.
 Timeline rows are append-only and are not rewritten (so a registered reporter's own
 submit/rate rows keep naming the account); each anonymised case gets one more row.
@@ -14,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 
 from ..extensions import db
-from ..models import IdempotencyRecord, Media, Report, ReportEvent
+from ..models import IdempotencyRecord, Media, Report, ReportEvent, Support
 from ..models.types import utcnow
 
 CLOSED_STATES = ("closed", "rated", "rejected", "duplicate")
@@ -61,6 +62,7 @@ def _anonymise(report, now, summary):
         ("photo_uploader", uploaded),
     ) if present]
     _forget_idempotency(report)
+    db.session.execute(delete(Support).where(Support.report_id == report.id))
     if uploaded:
         db.session.execute(update(Media).where(Media.id.in_(uploaded)).values(uploader_user_id=None)
                            .execution_options(synchronize_session=False))
