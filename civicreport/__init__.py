@@ -26,7 +26,7 @@ def create_app(config=None):
     from .routes import docs as docs_routes
     from .routes import open311 as open311_routes
     from .routes import redaction as redaction_routes
-    from .routes import refuse_nul_characters
+    from .routes import guards
     from .routes import stats as stats_routes
     from .access_log import scrub_werkzeug_log
     from .bodies import InMemoryUploads, WholeBody
@@ -36,6 +36,7 @@ def create_app(config=None):
     app = Flask(__name__, instance_relative_config=True)
     app.request_class = InMemoryUploads
     app.wsgi_app = WholeBody(app.wsgi_app)
+    guards.init_app(app)  # body size, JSON depth and NUL guards, before every other hook
     app.json.ensure_ascii = False
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(config_module.load(app.instance_path, config))
@@ -45,7 +46,6 @@ def create_app(config=None):
     errors.init_app(app)
     security_headers.init_app(app)
     app.wsgi_app = PublicUrl(app.wsgi_app, app.config)  # inside ProxyFix: PUBLIC_URL wins over X-Forwarded-Host
-    app.before_request(refuse_nul_characters)
     backends.init_app(app)
     abuse.init_app(app)
     throttle.init_app(app)

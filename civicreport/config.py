@@ -35,6 +35,9 @@ DEFAULTS = {
     "PHOTO_DECODES_PER_PROCESS": 1,  # photos decoded at once per process: bounds a worker's memory
     "MAX_PHOTOS_PER_REPORT": 6,
     "MAX_REQUEST_BYTES": 100 * 1024 * 1024,
+    # Any body but a multipart photo upload: the largest legitimate one (an Open311 form with a
+    # 2000-character Chinese description, percent-encoded) is about 25 KiB.
+    "MAX_JSON_BYTES": 64 * 1024,
     "DISPLAY_MAX_PX": 1280,
     "THUMB_MAX_PX": 320,
     "JPEG_QUALITY": 82,

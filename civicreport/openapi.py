@@ -231,12 +231,13 @@ def _dumped_may_be_null(converter, field, ret, **kwargs):
 
 def _comma_list(converter, field, ret, **kwargs):
     """``a,b`` or a repeated parameter: documented as a string (its empty-tuple default is no string)."""
-    from .schemas.queue import CommaList
+    from .schemas import CommaList
 
     if not isinstance(field, CommaList):
         return {}
-    ret.pop("default", None)
-    return {"type": "string", "description": "逗号分隔，也可重复此参数"}
+    for key in ("default", "items", "minItems", "maxItems"):
+        ret.pop(key, None)
+    return {"type": "string", "description": f"逗号分隔，也可重复此参数；最多 {field.bounds.max} 项"}
 
 
 def _operation(rule, view, method, shared_view):

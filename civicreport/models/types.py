@@ -4,6 +4,13 @@ from datetime import datetime, timezone
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+# The instants a client may name (query filters, cursors, statistics periods): far outside
+# any real report and far inside what datetime holds, so a window or a previous period computed
+# from one (a year either way at most) and its conversion to UTC never overflow into a 500.
+EARLIEST = datetime(1000, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
+INTEGER_RANGE = range(-2 ** 31, 2 ** 31)  # what an Integer column holds on every backend
+
 
 class UTCDateTime(TypeDecorator):
     """Aware UTC datetimes on every backend (SQLite keeps no time zone)."""

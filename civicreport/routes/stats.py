@@ -13,7 +13,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, request
 
 from ..errors import ValidationFailed
-from ..models.types import utcnow
+from ..models.types import EARLIEST, LATEST, utcnow
 from ..openapi import doc
 from ..schemas.stats import AreaStatsQuerySchema, StatsQuerySchema, StatsTableSchema
 from ..services import stats
@@ -83,19 +83,26 @@ def _period(month, start, end):
 
 
 def _month(text):
+    """The month ``YYYY-MM`` names, in years ``EARLIEST``–``LATEST`` (year 9999 failed as a 500)."""
     match = _MONTH.match(text)
-    if not match or not 1 <= int(match[2]) <= 12 or int(match[1]) < 1:
-        raise ValidationFailed("月份格式须为 YYYY-MM", code="invalid_month", details={"month": text})
+    if not match or not 1 <= int(match[2]) <= 12 or int(match[1]) not in range(EARLIEST.year, LATEST.year):
+        raise ValidationFailed(f"月份须为 YYYY-MM（{EARLIEST.year}–{LATEST.year - 1} 年）", code="invalid_month",
+                               details={"month": text, "years": [EARLIEST.year, LATEST.year - 1]})
     return stats.Period.month(int(match[1]), int(match[2]))
 
 
 def _day(text, name):
+    """The date ``YYYY-MM-DD`` names, from ``EARLIEST`` to before ``LATEST``."""
     try:
         if not _DAY.match(text):
             raise ValueError(text)
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
+        if not EARLIEST.date() <= day < LATEST.date():
+            raise ValueError(text)
+        return day
     except ValueError:
-        raise ValidationFailed("日期格式须为 YYYY-MM-DD", code="invalid_date", details={name: text}) from None
+        raise ValidationFailed(f"日期须为 YYYY-MM-DD（{EARLIEST.year}–{LATEST.year - 1} 年）", code="invalid_date",
+                               details={name: text, "years": [EARLIEST.year, LATEST.year - 1]}) from None
 
 
 def _current_month():

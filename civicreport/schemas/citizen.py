@@ -1,6 +1,7 @@
 """The citizen pages' own API: category suggestions and 我的上报 by receipt tokens."""
 from marshmallow import RAISE, Schema, fields, validate
 
+from . import BoundedList
 from .report import EventSchema, ReportPublicSchema, report_view
 
 MAX_RECEIPTS = 50
@@ -36,8 +37,7 @@ class ReceiptLookupSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    receipts = fields.List(fields.Nested(ReceiptSchema), required=True,
-                           validate=validate.Length(min=1, max=MAX_RECEIPTS))
+    receipts = BoundedList(fields.Nested(ReceiptSchema), required=True, min_items=1, max_items=MAX_RECEIPTS)
 
 
 class ReceiptEventSchema(EventSchema):

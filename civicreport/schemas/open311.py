@@ -14,9 +14,11 @@ from ..models.category import CATEGORY_GROUPS
 from ..services.backends import local_zone
 from ..services.media_urls import object_url, public_photos
 from ..services.workflow import OPEN_STATES
+from . import CommaList, utc_instant
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 DISCOVERY_CHANGESET = "2026-12-02T00:00:00+08:00"  # bump when this document's shape changes
+MAX_IDS = 1000  # service_request_id (and service_code) values one GET requests may name
 FORMATS = {"json": "application/json", "xml": "text/xml"}
 
 STATUS_NOTES = {
@@ -51,21 +53,14 @@ _XML_ITEMS = {"attributes": "attribute", "values": "value", "endpoints": "endpoi
 
 
 class W3CDateTime(fields.Field):
-    """``2026-11-01T00:00:00Z``, with an offset, or a plain date; no offset means local time."""
+    """``2026-11-01T00:00:00Z``, with an offset, or a plain date; no offset means local time. As UTC."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:
             parsed = datetime.fromisoformat(str(value).strip())
         except ValueError:
             raise ValidationError("应为 W3C 日期时间，如 2026-11-01T00:00:00+08:00")
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=local_zone())
-
-
-class CommaList(fields.Field):
-    """``a,b,c`` → ["a", "b", "c"] (blank items dropped)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return [item.strip() for item in str(value).split(",") if item.strip()]
+        return utc_instant(parsed if parsed.tzinfo else parsed.replace(tzinfo=local_zone()))
 
 
 class PostRequestSchema(Schema):
@@ -102,9 +97,9 @@ class RequestsQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    service_request_id = CommaList(load_default=list)
-    service_code = CommaList(load_default=list)
-    status = CommaList(load_default=list)
+    service_request_id = CommaList(max_items=MAX_IDS, load_default=tuple)
+    service_code = CommaList(max_items=MAX_IDS, load_default=tuple)
+    status = CommaList(max_items=2, load_default=tuple)
     start_date = W3CDateTime(load_default=None)
     end_date = W3CDateTime(load_default=None)
     jurisdiction_id = fields.String(load_default=None)
@@ -114,8 +109,6 @@ class RequestsQuerySchema(Schema):
         unknown = sorted(set(data["status"]) - {"open", "closed"})
         if unknown:
             raise ValidationError(f"status 只能是 open 或 closed：{','.join(unknown)}", field_name="status")
-        if len(data["service_request_id"]) > 1000:
-            raise ValidationError("一次最多查询 1000 个 service_request_id", field_name="service_request_id")
 
 
 def discovery_view(endpoint_url):

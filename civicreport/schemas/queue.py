@@ -4,21 +4,14 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, valid
 from ..models.report import STATUSES
 from ..services.deadlines import is_overdue, is_warning
 from ..services.media_urls import object_url, public_photos
-
-
-class CommaList(fields.Field):
-    """``a,b`` or repeated parameters, as a tuple of non-empty strings."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        parts = value if isinstance(value, list) else [value]
-        return tuple(p.strip() for part in parts for p in str(part).split(",") if p.strip())
+from . import CommaList, Instant
 
 
 class QueueQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    status = CommaList(load_default=())
+    status = CommaList(max_items=len(STATUSES), load_default=())
     category = fields.String(load_default=None, validate=validate.Length(max=8))
     group = fields.String(load_default=None, validate=validate.OneOf(["component", "event", "behaviour"]))
     grid = fields.String(load_default=None, validate=validate.Length(equal=15))
@@ -28,9 +21,9 @@ class QueueQuerySchema(Schema):
     overdue = fields.Boolean(load_default=None)
     warning = fields.Boolean(load_default=None)
     evidence_flag = fields.Boolean(load_default=None)
-    bbox = CommaList(load_default=None)
-    since = fields.AwareDateTime(load_default=None, default_timezone=None)
-    until = fields.AwareDateTime(load_default=None, default_timezone=None)
+    bbox = CommaList(max_items=4, load_default=None)
+    since = Instant(load_default=None)
+    until = Instant(load_default=None)
     q = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
     sort = fields.String(load_default="created", validate=validate.OneOf(["created", "deadline", "priority"]))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=1000))

@@ -1,6 +1,7 @@
 """Hand-drawn redactions: boxes to blur in a photo's public derivatives."""
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from . import BoundedList
 from .media import PhotoStaffSchema
 from .report import EventStaffSchema
 
@@ -25,8 +26,7 @@ class RedactionSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    boxes = fields.List(fields.Nested(BoxSchema), required=True,
-                        validate=validate.Length(min=1, max=MAX_BOXES))
+    boxes = BoundedList(fields.Nested(BoxSchema), required=True, min_items=1, max_items=MAX_BOXES)
     units = fields.String(load_default="px", validate=validate.OneOf(["px", "fraction"]))
     note = fields.String(load_default=None, validate=validate.Length(max=500))
 

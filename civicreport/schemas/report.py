@@ -4,7 +4,11 @@ import math
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from ..services.deadlines import is_overdue, is_warning
+from . import BoundedList
 from .media import PhotoPublicSchema, PhotoStaffSchema
+
+
+MEDIA_IDS_MAX = 64
 
 
 class ReportSubmitSchema(Schema):
@@ -21,7 +25,9 @@ class ReportSubmitSchema(Schema):
         load_default="device", validate=validate.OneOf(["device", "manual"])
     )
     contact = fields.String(load_default=None, validate=validate.Length(max=128))
-    media_ids = fields.List(fields.String(validate=validate.Length(max=32)), load_default=list)
+    # A ceiling read before the ids are: intake then holds the count to MAX_PHOTOS_PER_REPORT.
+    media_ids = BoundedList(fields.String(validate=validate.Length(max=32)), max_items=MEDIA_IDS_MAX,
+                            load_default=list)
 
     @validates_schema
     def lat_and_lon_together(self, data, **kwargs):

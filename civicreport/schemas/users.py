@@ -2,6 +2,7 @@
 from marshmallow import RAISE, Schema, fields, validate
 
 from ..models.org import ROLES
+from . import BoundedList
 from .workflow import UserSchema
 
 AREA_CODE = fields.String(validate=validate.Regexp(r"^(\d{6}|\d{9}|\d{12}|\d{15})$", error="片区编码须为 6、9、12 或 15 位数字"))
@@ -14,7 +15,7 @@ class UserChangeSchema(Schema):
     role = fields.String(validate=validate.OneOf(ROLES))
     unit = fields.String(allow_none=True, validate=validate.Length(min=1, max=32),
                          metadata={"description": "单位编码；null 取消所属单位"})
-    areas = fields.List(AREA_CODE, validate=validate.Length(max=200),
+    areas = BoundedList(AREA_CODE, max_items=200,
                         metadata={"description": "负责片区的完整列表（替换原有片区）；[] 为全区"})
     active = fields.Boolean(metadata={"description": "false 停用账号：其全部令牌立即失效"})
     display_name = fields.String(validate=validate.Length(min=1, max=64))

@@ -1,6 +1,9 @@
 """Transition requests, login and the unit worklist."""
 from marshmallow import RAISE, Schema, fields, validate
 
+from ..services.workflow import MAX_PHOTOS_PER_STEP
+from . import BoundedList
+
 
 class TransitionSchema(Schema):
     class Meta:
@@ -14,8 +17,8 @@ class TransitionSchema(Schema):
     hours = fields.Integer(load_default=None, strict=True)
     rating = fields.Integer(load_default=None, strict=True)
     comment = fields.String(load_default=None, validate=validate.Length(max=500))
-    media_ids = fields.List(fields.String(validate=validate.Length(max=32)), load_default=None,
-                            validate=validate.Length(max=6))
+    media_ids = BoundedList(fields.String(validate=validate.Length(max=32)), max_items=MAX_PHOTOS_PER_STEP,
+                            load_default=None)
 
 
 class LoginSchema(Schema):

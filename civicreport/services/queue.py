@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from ..errors import Forbidden, ValidationFailed
 from ..extensions import db
 from ..models import Category, Report, Unit
-from ..models.types import utcnow
+from ..models.types import EARLIEST, INTEGER_RANGE, LATEST, UTCDateTime, utcnow
 from .deadlines import CLOCK_RUNNING
 
 SORTS = ("created", "deadline", "priority")
@@ -176,25 +176,37 @@ def _encode_cursor(sort, phase, report):
 
 
 def _decode_cursor(cursor, sort):
-    """(phase, key values) from an opaque cursor; 422 ``invalid_cursor`` when it does not fit."""
+    """(phase, key values) from an opaque cursor; 422 ``invalid_cursor`` when it does not fit.
+
+    The client holds the cursor, so each value is checked against its column here: a naive or
+    far-off time, or an integer the column cannot hold, failed at the database as a 500.
+    """
     if not cursor:
         return None
     try:
         plain = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         name, phase, *values = plain
-        if name != sort or phase not in range(len(_segments(sort))) or len(values) != len(_segments(sort)[phase].keys):
+        segments = _segments(sort)
+        if name != sort or type(phase) is not int or phase not in range(len(segments)):
             raise ValueError("cursor belongs to another sort")
-        return phase, [_revive(v) for v in values]
+        keys = segments[phase].keys
+        if len(values) != len(keys):
+            raise ValueError("cursor does not fit its sort")
+        return phase, [_revive(value, key) for value, key in zip(values, keys)]
     except (ValueError, TypeError):
-        raise ValidationFailed("分页游标无效", code="invalid_cursor")
+        raise ValidationFailed("分页游标无效", code="invalid_cursor") from None
 
 
-def _revive(value):
-    if isinstance(value, str):
-        return datetime.fromisoformat(value)
-    if isinstance(value, int):
-        return value
-    raise ValueError("unexpected cursor value")
+def _revive(value, column):
+    """A cursor value as ``column`` holds it; ValueError/TypeError when it cannot be one."""
+    if isinstance(column.type, UTCDateTime):
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None or not EARLIEST <= moment < LATEST:
+            raise ValueError("cursor time must be aware and in range")
+        return moment
+    if type(value) is not int or value not in INTEGER_RANGE:
+        raise ValueError("cursor integer out of range")
+    return value
 
 
 def page_limit(requested):
