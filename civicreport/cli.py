@@ -12,7 +12,7 @@ from .memory import tune_malloc
 from .services import auth, deadlines, history, reference_data, stats
 from .services import abuse, retention
 from .services import open311_clients
-from .services import maintenance, outbox, privacy_pass
+from .services import maintenance, outbox, privacy_pass, users
 from .services.worker import run_worker
 
 
@@ -82,10 +82,12 @@ def import_grid(path, crs):
 @click.argument("name")
 @click.option("--role", required=True, help="citizen, monitor, supervisor, unit_staff, leader or admin")
 @click.option("--unit", "unit_code", help="Unit code, for unit staff.")
+@click.option("--area", "areas", multiple=True, help="Area a supervisor or monitor answers for: a street (9 digits), "
+              "community (12) or grid (15) code; repeat it or separate codes by commas. None: district-wide.")
 @click.option("--password-prompt", is_flag=True, help="Ask for a password for later logins (hidden, typed twice).")
 @click.option("--password-stdin", is_flag=True, help="Read a password for later logins from the first line of stdin.")
 @click.option("--token-days", default=30, show_default=True, help="Lifetime of the printed API token.")
-def create_user(name, role, unit_code, password_prompt, password_stdin, token_days):
+def create_user(name, role, unit_code, areas, password_prompt, password_stdin, token_days):
     """Create a user and print a bearer token for it (shown once).
 
     A password is never an argument (shell history, ``ps``): it is typed at a hidden prompt or
@@ -93,7 +95,10 @@ def create_user(name, role, unit_code, password_prompt, password_stdin, token_da
     """
     password = _password(password_prompt, password_stdin)
     try:
+        codes = users.known_area_codes(users.split_area_codes(areas))
         user = auth.create_user(name, role, unit_code=unit_code, password=password)
+        if codes:
+            users.update_user(name, {"areas": codes})
     except AppError as err:
         _fail(err)
     click.echo(auth.issue_token(user, days=token_days, label="cli"))

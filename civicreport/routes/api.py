@@ -16,6 +16,7 @@ from ..schemas.duplicates import (
 from ..services import abuse, citizen, duplicates, intake, queue, reports, workflow
 from ..services.abuse import limited
 from ..services.grid import normalise_point
+from ..services.access import actor_for
 from . import PUBLIC, allow, current_user as _user
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -146,7 +147,7 @@ def duplicate_candidates():
 @allow("supervisor", "monitor", "leader", "admin")
 @doc("分诊时的重复线索：附近同类上报与相同/相似照片", response=ReportDuplicatesSchema)
 def report_duplicates(public_id):
-    nearby, matches = duplicates.for_report(reports.get_report(public_id))
+    nearby, matches = duplicates.for_report(reports.get_report(public_id), actor_for(_user()))
     return {"candidates": [candidate_view(n) for n in nearby],
             "photo_matches": [photo_match_view(m) for m in matches]}
 

@@ -35,6 +35,8 @@ class UserSchema(Schema):
     display_name = fields.String()
     role = fields.String()
     unit = fields.Function(lambda u: u.unit.code if u.unit else None)
+    areas = fields.Function(lambda u: u.area_codes, metadata={
+        "description": "负责片区（区、街道、社区或网格编码）；督查员、监督员只能查看和办理片区内的案件，为空则全区"})
 
 
 class LoginResultSchema(Schema):

@@ -23,6 +23,7 @@ from ..geo.distance import distance_m, metres_per_degree
 from ..media.images import hamming
 from ..models import Category, Media, PhashBand, Report, Support
 from ..models.types import utcnow
+from .access import require_in_area
 from .reports import set_flags
 
 log = logging.getLogger(__name__)
@@ -142,8 +143,10 @@ def _match(report, kind, lat, lon, now):
     return PhotoMatch(report, kind, round(gap, 1), suspicious)
 
 
-def for_report(report):
-    """Triage view for a report already filed: nearby candidates and photo matches."""
+def for_report(report, actor):
+    """Triage view for a report already filed: nearby candidates and photo matches; 403
+    ``outside_area`` for staff whose areas leave the case out."""
+    require_in_area(actor, report)
     nearby = nearby_open(report.lat, report.lon, report.category, exclude_id=report.id, now=report.created_at)
     matches = photo_matches(report.media, report.lat, report.lon, exclude_id=report.id, now=report.created_at)
     return nearby, matches

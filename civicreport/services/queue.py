@@ -12,14 +12,14 @@ from flask import current_app
 from sqlalchemy import and_, literal, select, tuple_
 from sqlalchemy.orm import selectinload
 
-from ..errors import Forbidden, ValidationFailed
+from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import Category, Report, Unit
 from ..models.types import EARLIEST, INTEGER_RANGE, LATEST, UTCDateTime, utcnow
+from .access import case_scope
 from .deadlines import CLOCK_RUNNING
 
 SORTS = ("created", "deadline", "priority")
-ALL_CASES = ("supervisor", "monitor", "leader", "admin")
 
 
 @dataclass
@@ -56,20 +56,8 @@ def search(filters, user, now=None):
     Raises Forbidden for roles without a queue and ValidationFailed for a bad cursor.
     """
     now = now or utcnow()
-    reports, cursor = _page(select(Report).where(*_visible(user), *_conditions(filters, now)), filters)
+    reports, cursor = _page(select(Report).where(*case_scope(user), *_conditions(filters, now)), filters)
     return Page(reports, cursor, now)
-
-
-def _visible(user):
-    if user.role == "unit_staff":  # the unit's cases from 派遣 on, not those routing merely suggests
-        return [Report.unit_id == user.unit_id, Report.dispatched_at.is_not(None)]
-    if user.role not in ALL_CASES:
-        raise Forbidden("当前角色无权查看案件队列", code="role_not_allowed")
-    area = user.patrol_area_code
-    if not area or user.role in ("leader", "admin"):
-        return []
-    column = {6: Report.district_code, 9: Report.street_code, 12: Report.community_code}.get(len(area), Report.grid_code)
-    return [column == area]
 
 
 def _conditions(f, now):
