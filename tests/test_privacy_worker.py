@@ -128,7 +128,7 @@ def test_upload_skips_detection_and_the_pass_blurs_the_face(app, client, grid, s
     assert (media.display_key, media.thumb_key, media.phash, media.bands) == (None, None, None, [])
     assert (media.width, media.height, media.gps_lat is None) == (*SIZE, True)
     plain = object_keys(media.sha256, "jpeg")
-    assert storage.exists(plain["original"])
+    assert storage.exists(media.original_key)
     assert not storage.exists(plain["display"]) and not storage.exists(plain["thumb"])
     staff = public_photo(client, body["id"], grid["supervisor"])  # staff have the original meanwhile
     assert staff["pending"] is True and staff["display_url"] is None and staff["thumb_url"] is None
@@ -318,7 +318,7 @@ def test_no_public_output_names_a_pending_photo(app, client, grid, worker_mode):
     without access to originals can reach, and the submit answer, carry none of its keys."""
     body = submit(client, face_photo())
     keys = object_keys(media_row().sha256, "jpeg")
-    named = [keys["original"], *(key.rsplit(".", 1)[0] for key in (keys["display"], keys["thumb"]))]
+    named = [media_row().original_key, *(key.rsplit(".", 1)[0] for key in (keys["display"], keys["thumb"]))]
     assert not any(key in json.dumps(body) for key in named)
     make_unit("other", "sanitation")
     _, stranger = make_user("u2", "unit_staff", unit_code="other")
