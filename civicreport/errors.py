@@ -102,6 +102,7 @@ _HTTP_CODES = {
 
 def init_app(app):
     """Render every error raised inside a request in the one JSON shape."""
+    from flask import request
     from werkzeug.exceptions import HTTPException
 
     def respond(status, body, headers=None):
@@ -119,7 +120,8 @@ def init_app(app):
     @app.errorhandler(HTTPException)
     def handle_http_error(err):
         code, message = _HTTP_CODES.get(err.code, (_snake(err.name), err.description))
-        details = {"max_bytes": app.config["MAX_CONTENT_LENGTH"]} if err.code == 413 else None
+        # the cap this request had: MAX_JSON_BYTES for a chunked JSON body, not the photo limit
+        details = {"max_bytes": request.max_content_length} if err.code == 413 else None
         return respond(err.code, error_body(code, message, details), http_error_headers(err))
 
     @app.errorhandler(Exception)

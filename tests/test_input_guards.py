@@ -93,6 +93,7 @@ def test_a_chunked_body_is_cut_off_at_max_json_bytes(app, client):
                            environ_overrides={"wsgi.input_terminated": True})
     assert response.status_code == 413
     assert error_code(response) == "payload_too_large"
+    assert response.get_json()["error"]["details"]["max_bytes"] == app.config["MAX_JSON_BYTES"]
 
 
 def test_a_body_at_max_json_bytes_is_read(app, client):
