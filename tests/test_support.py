@@ -51,7 +51,8 @@ def test_each_phone_counts(client, grid, unlimited):  # noqa: F811
 def test_an_account_counts_once_whatever_phone_it_uses(client, grid, unlimited):  # noqa: F811
     rid = submit(client, INSIDE)["id"]
     _, headers = make_user("resident", "citizen")
-    first, second = (support(client, rid, device, headers, f"10.1.1.{n}").get_json() for n, device in enumerate(DEVICES[:2]))
+    first, second = (support(client, rid, device, headers, f"10.1.1.{n}").get_json()
+                     for n, device in enumerate(DEVICES[:2]))
     assert (first["support_count"], first["already_supported"]) == (1, False)
     assert (second["support_count"], second["already_supported"]) == (1, True)
     assert support(client, rid, DEVICES[0]).get_json()["support_count"] == 2  # the phone without the account

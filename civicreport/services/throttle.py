@@ -58,11 +58,11 @@ def address_key(address):
         parsed = ipaddress.ip_address(address or "")
     except ValueError:
         return address or None
-    return f"{ipaddress.ip_network(f'{parsed}/64', strict=False)}" if parsed.version == 6 else str(parsed)
+    return str(ipaddress.ip_network(f"{parsed}/64", strict=False) if parsed.version == 6 else parsed)
 
 
 def keys(**named):
-    """``keys(login_account="wang", login_ip="10.0.0.7")`` → the (scope, key) pairs that have a key."""
+    """``keys(login_account="user:7", login_ip="10.0.0.7")`` → the (scope, key) pairs that have a key."""
     return [(scope, str(key)[:128]) for scope, key in named.items() if key]
 
 
