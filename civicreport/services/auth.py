@@ -46,11 +46,6 @@ def _live_token(token):
     return row
 
 
-def user_for_token(token):
-    """The user behind a raw API token (e.g. Open311's ``api_key``); 401 ``invalid_token`` otherwise."""
-    return _live_token(token).user
-
-
 def user_for_bearer(header):
     """The user behind ``Authorization: Bearer …``; None without the header, 401 when invalid."""
     token = bearer_token(header)
