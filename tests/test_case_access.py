@@ -9,8 +9,8 @@ from civicreport.extensions import db
 from civicreport.models import Media, Street
 from civicreport.services import users
 from civicreport.services.workflow import TRANSITIONS
-from tests.factories import COMMUNITY, STREET, make_user, photo_bytes
-from tests.test_intake import assert_error, fetch
+from tests.factories import COMMUNITY, INSIDE, STREET, make_user, photo_bytes
+from tests.test_intake import assert_error, fetch, post_report
 from tests.test_workflow import NOTE, SOURCE_STATE, full_fields, loop  # noqa: F401  (fixture)
 
 OTHER_STREET = "500110002"
@@ -156,9 +156,11 @@ def test_original_keys_do_not_follow_from_the_public_sha256(area_loop, client):
 def test_served_originals_cannot_be_taken_for_a_page(area_loop, client, app):
     if app.config["STORAGE"] != "local":
         pytest.skip("S3 originals are presigned downloads: tests/test_storage.py")
-    rid = area_loop.new_report()
-    key = db.session.get(Media, client.get(f"/api/v1/reports/{rid}").get_json()["photos"][0]["id"]).original_key
+    polyglot = photo_bytes(gps=INSIDE) + b"<html><body><script>alert(document.domain)</script></body></html>"
+    body = post_report(client, [polyglot], category="06010").get_json()
+    key = db.session.get(Media, body["photos"][0]["id"]).original_key
     response = client.get(f"/media/{key}", headers=area_loop.people["supervisor"])
+    assert response.data == polyglot  # the evidence stays byte for byte
     assert response.mimetype == "image/jpeg" and response.headers["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in response.headers["Content-Security-Policy"]
     assert response.headers["Cache-Control"] == "private, no-store"
