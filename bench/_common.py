@@ -250,6 +250,17 @@ def pending_photos(database_url):
     return count
 
 
+def public_photos(database_url):
+    """Photos whose public derivatives exist (the privacy pass is done with them)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        count = conn.execute(text("SELECT count(*) FROM media WHERE display_key IS NOT NULL")).scalar_one()
+    engine.dispose()
+    return count
+
+
 def worker_pids(master_pid):
     """Pids of the gunicorn workers (the master's children)."""
     children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()

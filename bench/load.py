@@ -49,6 +49,7 @@ import requests  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 import _common as common  # noqa: E402
+from ingest import naive  # noqa: E402
 
 TARGET_RATE = 15.0  # submissions/s of 8 MP photos on this 2-core machine (issue 7)
 CATEGORIES = ("01001", "02001", "03001", "06001", "07001", "09001", "L90001")
@@ -374,6 +375,9 @@ def print_figures(f, args):
     if f["privacy_mode"] == "worker":
         print(f"  privacy pass backlog at the end: {f['privacy_pending_at_end']:,} photos not yet checked "
               "(public views show them without URLs until then)")
+    print(f"  public photos/s (derivatives stored, first submission to end of drain): "
+          f"{f['public_photos_per_s']:.2f} = {f['public_photos_per_s'] / f['naive_photos_per_core_s']:.2f}x the naive "
+          f"pipeline on one core ({f['naive_photos_per_core_s']:.2f}/s; target >= 2x)")
     d = f["drain"]
     if d:
         print(f"  privacy pass alone afterwards: {d['cleared']:,} photos in {d['seconds']} s = "
@@ -472,6 +476,27 @@ def sustained(figures, drained):
             "photos_per_submission": round(photos_per_submission, 2)}
 
 
+def naive_baseline(rounds=8):
+    """Photos/s of the naive Pillow pipeline (bench/ingest.py: open, exif_transpose, two LANCZOS
+    thumbnails, two JPEG saves) on one core, over 8 MP photos of the burst's own factory: the
+    yardstick of issue 19 (the whole server must make public photos at twice this rate)."""
+    factory, rng = common.PhotoFactory(common.MP8), random.Random(99)
+    photos = [factory.make(rng, 29.03, 106.65, datetime(2026, 11, 20, 8, i)) for i in range(rounds + 1)]
+    naive(photos.pop())  # warm-up
+    started = time.process_time()
+    for photo in photos:
+        naive(photo)
+    return round(rounds / (time.process_time() - started), 2)
+
+
+def public_rate(figures, drained, database_url):
+    """Photos/s made public (derivatives stored) from the first submission to the end of the
+    drain: a photo counts only once its blurred derivatives exist, whatever the mode."""
+    public = common.public_photos(database_url)
+    seconds = figures["seconds"] + (drained["seconds"] if drained else 0)
+    return {"public_photos": public, "public_photos_per_s": round(public / seconds, 2) if seconds else 0.0}
+
+
 def _postgres_processes():
     """The postmaster and its backends; exited backends' time is in its children's times."""
     pid = common.postmaster_pid()
@@ -527,6 +552,8 @@ def _arguments():
 
 def main():
     args = _arguments()
+    naive_per_core = naive_baseline()
+    print(f"naive Pillow pipeline, 8 MP, one core: {naive_per_core} photos/s", flush=True)
     with common.run_dir("load", keep=args.keep_logs) as logs, common.postgres_database("load") as url, \
             common.moto_s3(logs) as (endpoint, bucket, moto):
         env = common.app_env(url, endpoint, bucket, {**common.BENCH_SETTINGS, **common.settings_env(args.setting)})
@@ -555,6 +582,7 @@ def main():
             drained = drain(url, watched, args.drain) if args.drain and mode == "worker" else None
         checked = integrity(url, endpoint, bucket, plan.attempts + retried)  # the worker has stopped
         figures = summarise(plan, reads, retried, checked, {k: after[k] - before[k] for k in after})
+        figures.update(public_rate(figures, drained, url), naive_photos_per_core_s=naive_per_core)
     figures.update(mix=args.mix, workers=len(server), privacy_mode=mode, privacy_pending_at_end=backlog,
                    drain=drained and {**drained, **sustained(figures, drained)},
                    web_cpu_per_201_s=round(figures["cpu_seconds"]["gunicorn workers"]
