@@ -194,9 +194,15 @@ def _boxes(classifier, gray, cascade, width, height, flipped):
 
 
 def build_detector(name: str, detect_px: int = 640) -> Detector:
-    """The detector named by config: "opencv" or "none"; ValueError for anything else."""
+    """The detector named by config: "opencv", "yunet" (faces, civicreport/media/faces.py;
+    ``detect_px`` is its scan size: at 1280, the whole display image, it finds most faces
+    1/40 of the short side tall) or "none"; ValueError for anything else."""
     if name == "opencv":
         return OpenCVDetector(detect_px)
+    if name == "yunet":
+        from .faces import YuNetDetector  # faces.py builds on this module's Region
+
+        return YuNetDetector(detect_px)
     if name == "none":
         return NullDetector()
     raise ValueError(f"unknown PRIVACY_DETECTOR {name!r}; expected 'opencv' or 'none'")
