@@ -161,6 +161,7 @@ def load(instance_path, overrides=None, environ=None):
     if settings["DUPLICATE_CANDIDATES_MAX"] < 1:
         raise ValueError(f"{ENV_PREFIX}DUPLICATE_CANDIDATES_MAX must be at least 1")
     settings["PUBLIC_URL"] = public_url(settings["PUBLIC_URL"])
+    _refuse_default_secret(settings)
     if not settings["DATABASE_URL"]:
         settings["DATABASE_URL"] = "sqlite:///" + os.path.join(instance_path, "civicreport.sqlite3")
     if not settings["MEDIA_ROOT"]:
@@ -186,6 +187,16 @@ def public_url(value):
         raise ValueError(f"{ENV_PREFIX}PUBLIC_URL must be scheme://host[:port] "
                          f"(e.g. https://report.example.gov.cn), got {value!r}")
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def _refuse_default_secret(settings):
+    """The secret signs receipts and Open311 tokens and keys the originals' object names: a
+    deployment (PostgreSQL or S3) must not run with the published default."""
+    deployed = (settings["DATABASE_URL"] or "sqlite").split(":")[0].split("+")[0] != "sqlite" \
+        or settings["STORAGE"] != "local"
+    if deployed and settings["SECRET_KEY"] == DEFAULTS["SECRET_KEY"]:
+        raise ValueError(f"{ENV_PREFIX}SECRET_KEY must be set to a long random value (the same on every host) "
+                         "before civicreport runs on PostgreSQL or S3")
 
 
 def _engine_options(settings):

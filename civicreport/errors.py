@@ -120,8 +120,10 @@ def init_app(app):
     @app.errorhandler(HTTPException)
     def handle_http_error(err):
         code, message = _HTTP_CODES.get(err.code, (_snake(err.name), err.description))
-        # the cap this request had: MAX_JSON_BYTES for a chunked JSON body, not the photo limit
-        details = {"max_bytes": request.max_content_length} if err.code == 413 else None
+        # the caps this request had: MAX_JSON_BYTES for a chunked JSON body, not the photo
+        # limit, and the size of one non-file form field
+        details = {"max_bytes": request.max_content_length, "max_field_bytes": request.max_form_memory_size} \
+            if err.code == 413 else None
         return respond(err.code, error_body(code, message, details), http_error_headers(err))
 
     @app.errorhandler(Exception)

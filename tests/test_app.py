@@ -1,6 +1,7 @@
 """App skeleton: configuration, health, the one error shape, migrations."""
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+import pytest
 
 from civicreport import config as config_module
 from civicreport.extensions import db
@@ -13,6 +14,7 @@ def test_environment_overrides_defaults_with_types(tmp_path):
         "CIVICREPORT_PHOTO_GPS_MISMATCH_M": "150.5",
         "CIVICREPORT_DATABASE_URL": "postgresql+psycopg://u:p@h/db",
         "CIVICREPORT_STORAGE": "s3",
+        "CIVICREPORT_SECRET_KEY": "a-long-random-value",
     })
     assert settings["MAX_PHOTOS_PER_REPORT"] == 9
     assert settings["PHOTO_GPS_MISMATCH_M"] == 150.5
@@ -91,3 +93,13 @@ def test_migration_0008_gives_existing_photos_their_dhash_bands(tmp_path):
         [("a" * 32, i, v) for i, v in enumerate(bytes.fromhex("0123456789abcdef"))]
         + [("b" * 32, i, v) for i, v in enumerate(bytes.fromhex("ff00ff00ff00ff00"))]
     )
+
+
+@pytest.mark.parametrize("deployed", [{"DATABASE_URL": "postgresql+psycopg://u:p@127.0.0.1:1/x"},
+                                      {"STORAGE": "s3", "S3_BUCKET": "photos"}])
+def test_a_deployment_refuses_the_published_secret(tmp_path, deployed):
+    local = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "STORAGE": "local"}
+    with pytest.raises(ValueError, match="SECRET_KEY"):
+        config_module.load(str(tmp_path), local | deployed, environ={})
+    assert config_module.load(str(tmp_path), local | deployed | {"SECRET_KEY": "k" * 40}, environ={})["SECRET_KEY"]
+    assert config_module.load(str(tmp_path), local, environ={})["SECRET_KEY"] == config_module.DEFAULTS["SECRET_KEY"]

@@ -4,9 +4,10 @@ deactivated user (services.access is the one place that decides)."""
 import io
 
 import pytest
+from sqlalchemy import update
 
 from civicreport.extensions import db
-from civicreport.models import Media, Street
+from civicreport.models import Media, Report, Street
 from civicreport.services import users
 from civicreport.services.workflow import TRANSITIONS
 from tests.factories import COMMUNITY, INSIDE, STREET, make_user, photo_bytes
@@ -157,6 +158,25 @@ def test_original_keys_do_not_follow_from_the_public_sha256(area_loop, client):
         assert client.get(path, headers=area_loop.people["admin"]).status_code == 404
 
 
+@pytest.mark.parametrize("key", [
+    "display/" + "a" * 300 + ".jpg",  # longer than a file name may be: it was a 503 storage_unavailable
+    f"display/ab/cd/{'ab' * 32}-{'0' * 65}.jpg", f"thumb/ab/cd/{'ab' * 32}.jpeg.html", "originals/x", "README",
+])
+def test_keys_the_app_never_makes_are_404_without_asking_storage(area_loop, client, key):
+    assert_error(client.get(f"/media/{key}", headers=area_loop.people["admin"]), 404, "media_not_found")
+
+
+def test_merging_into_a_case_outside_the_area_is_refused(area_loop, client):
+    outside = area_loop.new_report()
+    db.session.execute(update(Report).where(Report.public_id == outside).values(street_code=OTHER_STREET))
+    db.session.commit()
+    inside = area_loop.new_report()
+    response = area_loop.act(inside, "area_supervisor", "mark_duplicate", duplicate_of=outside)
+    assert_error(response, 403, "outside_area")
+    assert client.get(f"/api/v1/reports/{outside}").get_json()["support_count"] == 0
+    assert area_loop.ok(inside, "supervisor", "mark_duplicate", duplicate_of=outside)["status"] == "duplicate"
+
+
 def test_served_originals_cannot_be_taken_for_a_page(area_loop, client, app):
     if app.config["STORAGE"] != "local":
         pytest.skip("S3 originals are presigned downloads: tests/test_storage.py")
@@ -206,6 +226,11 @@ def test_admin_changes_areas_role_and_unit(client, admin, area_loop):
 def test_admin_changes_are_checked(client, admin, body, status, code):
     assert_error(_change(client, admin, "area_supervisor", **body), status, code)
     assert users.user_named("area_supervisor").area_codes == [STREET]
+
+
+@pytest.mark.parametrize("block_id", ["99999999999999999999999", "9223372036854775808"])
+def test_an_id_beyond_any_row_is_404(client, admin, block_id):
+    assert client.delete(f"/api/v1/admin/blocks/{block_id}", headers=admin).status_code == 404
 
 
 def test_deactivation_stops_tokens_at_once_and_keeps_one_admin(client, admin, area_loop):

@@ -176,3 +176,33 @@ def test_nul_in_nested_json_is_still_a_400(client, method, url, document):
 def test_an_escaped_backslash_before_u0000_is_no_nul(client):
     body = json.dumps({"login": "a\\u0000", "password": "x"})  # the text \u0000, not U+0000
     assert post_json(client, "/api/v1/auth/login", body).status_code == 401
+
+
+@pytest.mark.parametrize("method, url", ROUTES)
+@pytest.mark.parametrize("text", [
+    '{"login": "\\ud800", "password": "x"}',  # a lone high surrogate
+    '{"note": ["ok", {"deep": "a\\udfffb"}]}',  # a lone low one, nested
+    '{"\\udbff": 1}',  # in a key
+])
+def test_lone_surrogates_are_a_400_not_a_500(client, method, url, text):
+    # json.loads accepts them; neither UTF-8 nor PostgreSQL's driver can encode them.
+    response = post_json(client, url, text, method)
+    assert response.status_code == 400
+    assert error_code(response) == "invalid_unicode"
+
+
+def test_a_surrogate_pair_is_one_character_and_fine(client):
+    body = '{"login": "\\ud83d\\ude00", "password": "x"}'  # 😀
+    assert post_json(client, "/api/v1/auth/login", body).status_code == 401
+
+
+PHOTO_ROUTES = {"/api/v1/reports", "/open311/v2/requests.json", "/api/v1/media"}
+
+
+@pytest.mark.parametrize("method, url", [route for route in ROUTES if route[1] not in PHOTO_ROUTES]
+                         + [("post", f"{CASE}/support"), ("get", "/open311/v2/discovery.json")])
+def test_multipart_bodies_keep_the_small_cap_off_the_photo_routes(app, client, method, url):
+    big = io.BytesIO(b"\xff" * (app.config["MAX_JSON_BYTES"] * 4))
+    response = getattr(client, method)(url, data={"x": (big, "x.bin")}, content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert error_code(response) == "payload_too_large"

@@ -42,7 +42,7 @@ _TEMP_PREFIX = ".tmp-"
 _MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
 PRESIGNED_URLS_KEPT = 4096  # per process: a few queue pages of every supervisor on shift
 _MEDIA_KEY_RE = re.compile(
-    r"(?:originals|(?:pending/)?(?:display|thumb))/[0-9a-f]{2}/[0-9a-f]{2}/([0-9a-f]{64})(?:-[0-9a-f]+)?\.[a-z]+"
+    r"(?:originals|(?:pending/)?(?:display|thumb))/[0-9a-f]{2}/[0-9a-f]{2}/([0-9a-f]{64})(?:-[0-9a-f]{1,64})?\.[a-z]{3,4}"
 )
 # pending/ held unchecked thumbs of photos awaiting the privacy pass before migration 0010;
 # gc-media removes what is left there once no row refers to it.

@@ -34,7 +34,7 @@ def create_block():
     return BlockSchema().dump(block), 201
 
 
-@bp.delete("/blocks/<int:block_id>")
+@bp.delete("/blocks/<int(max=9223372036854775807):block_id>")  # a larger id is no row: 404, not a 500
 @allow("admin")
 @doc("移出禁止名单", path={"block_id": "禁止记录 id"}, status=204)
 def delete_block(block_id):

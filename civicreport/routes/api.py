@@ -18,6 +18,7 @@ from ..services.abuse import limited
 from ..services.grid import normalise_point
 from ..services.access import actor_for
 from . import PUBLIC, allow, current_user as _user
+from .guards import takes_photos
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # What a phone sends with each submission; the device id feeds the abuse limits and the block list.
@@ -59,6 +60,7 @@ def grid_locate():
 @allow(PUBLIC)
 @doc("先上传一张照片（弱网下的手机端），得到照片 id", files={"photo": ONE}, headers=SUBMIT_HEADERS,
      response=UploadedPhotoSchema, status=201, errors=(403, 429, 503))
+@takes_photos
 def upload_media():
     user = _user()
     files = request.files.getlist("photo")
@@ -75,6 +77,7 @@ def upload_media():
      errors=(403, 409, 429, 503),
      description="不带 lat/lon 时取照片 EXIF 中的位置；坐标可为 wgs84、gcj02 或 bd09。匿名上报返回 receipt_token，"
                  "凭它查看和评价这件上报。同一 Idempotency-Key 重试返回同一件上报。")
+@takes_photos
 def submit_report():
     user = _user()
     if request.is_json:

@@ -3,7 +3,7 @@
 A request may make the app work only in proportion to what it is allowed to send: a body
 that is not a photo upload is capped at ``MAX_JSON_BYTES`` (photos keep ``MAX_REQUEST_BYTES``),
 JSON nested deeper than ``MAX_JSON_DEPTH`` is refused before Python's recursive parser sees it
-(it raised RecursionError, a 500, on every route), and no string may hold U+0000.
+(it raised RecursionError, a 500, on every route), and no string may hold U+0000 or a lone surrogate.
 """
 import json
 import re
@@ -23,7 +23,7 @@ def init_app(app):
     """Install the depth-checking JSON parser and the body guards, ahead of every other hook."""
     app.json = DepthLimitedJSON(app)
     app.before_request(cap_body)
-    app.before_request(refuse_nul_characters)
+    app.before_request(refuse_unstorable_text)
 
 
 class DepthLimitedJSON(DefaultJSONProvider):
@@ -51,13 +51,22 @@ def _depth_exceeds(text, limit):
     return False
 
 
+def takes_photos(view):
+    """Mark a view whose multipart body carries photos: it alone keeps ``MAX_REQUEST_BYTES``.
+    Put it next to ``def``: the decorators above copy the mark with ``functools.wraps``."""
+    view.takes_photos = True
+    return view
+
+
 def cap_body():
-    """``before_request``: 413 for a body other than a multipart upload over ``MAX_JSON_BYTES``.
+    """``before_request``: 413 for a body over ``MAX_JSON_BYTES``, unless it is the multipart
+    body of a view that takes photos (any other route parsed a 95 MiB form before refusing it).
 
     A declared length is refused at once; a chunked body is cut off at the same size by
     Werkzeug when it is read (``request.max_content_length`` applies to this request only).
     """
-    if request.mimetype == "multipart/form-data":
+    view = current_app.view_functions.get(request.endpoint)
+    if request.mimetype == "multipart/form-data" and getattr(view, "takes_photos", False):
         return
     limit = current_app.config["MAX_JSON_BYTES"]
     if (request.content_length or 0) > limit:
@@ -65,30 +74,46 @@ def cap_body():
     request.max_content_length = limit
 
 
-def refuse_nul_characters():
-    """``before_request``: 400 ``nul_character`` when the path, query, headers, form or a JSON
-    string holds U+0000, which PostgreSQL can neither store nor compare (it failed as a 500)."""
+def refuse_unstorable_text():
+    """``before_request``: 400 when the path, query, headers, form or a JSON string holds what
+    PostgreSQL can neither store nor compare (it failed as a 500): U+0000 (``nul_character``),
+    or a lone surrogate that JSON's ``\\ud800`` escapes make and UTF-8 cannot encode
+    (``invalid_unicode``)."""
     parts = [request.path, request.args.to_dict(flat=False), dict(request.headers)]
     if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
         parts.append(request.form.to_dict(flat=False))
     if request.is_json:
         parts.append(request.get_json(silent=True))
-    if _has_nul(parts):
+    bad = _first_unstorable(parts)
+    if bad == "nul":
         raise BadRequest("请求中不能含有空字符（U+0000）", code="nul_character")
+    if bad == "surrogate":
+        raise BadRequest("请求中含有无效的 Unicode 字符（单独的代理项）", code="invalid_unicode")
 
 
-def _has_nul(value):
-    """Whether any string in ``value`` (dicts and lists, keys included) holds U+0000; walked
-    with a stack, not recursion, so no document is too deep for it."""
+def _first_unstorable(value):
+    """"nul" or "surrogate" for the first string in ``value`` (dicts and lists, keys included)
+    that holds U+0000 or cannot be encoded as UTF-8; None when all are fine. Walked with a
+    stack, not recursion, so no document is too deep for it."""
     pending = [value]
     while pending:
         item = pending.pop()
         if isinstance(item, str):
             if "\x00" in item:
-                return True
+                return "nul"
+            if not item.isascii() and not _encodes(item):
+                return "surrogate"
         elif isinstance(item, dict):
             pending.extend(item)
             pending.extend(item.values())
         elif isinstance(item, list):
             pending.extend(item)
-    return False
+    return None
+
+
+def _encodes(text):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -3,7 +3,7 @@ under pending/ from before migration 0010) only to who may see the case's privat
 from flask import Blueprint, current_app
 
 from ..errors import NotFound
-from ..media.storage import CONTENT_TYPES
+from ..media.storage import CONTENT_TYPES, media_key_sha256
 from ..services import private_media
 from ..services.backends import storage
 from . import PUBLIC, allow, current_user
@@ -24,6 +24,8 @@ _PRIVATE_HEADERS = {
 @allow(PUBLIC)  # derivatives; private objects are checked per case below
 def serve(key):
     """One stored photo object."""
+    if media_key_sha256(key) is None:  # not a key the app makes: no storage call, whatever its length
+        raise NotFound("文件不存在", code="media_not_found")
     public = key.startswith(_PUBLIC_PREFIXES)
     if not public:
         private_media.check_readable(key, current_user())

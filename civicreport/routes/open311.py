@@ -20,6 +20,7 @@ from ..schemas.open311 import (
 from ..services import open311
 from ..services.abuse import limited, rate_limit_response
 from . import PUBLIC, allow
+from .guards import takes_photos
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ def service_definition(service_code, fmt):
 @bp.post(f"/requests.{FMT}")
 @limited("submit", by_client=True)  # shares the counters of POST /api/v1/reports; a client key has its own
 @allow(PUBLIC)  # the api_key (an Open311 client key, in the body or the query) is checked by the service
+@takes_photos
 def create_request(fmt):
     form = request.form
     uploads = [f.read() for f in request.files.getlist("media")]

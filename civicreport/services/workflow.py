@@ -79,6 +79,7 @@ def _mark_duplicate(step):
     if original is None or original.id == step.report.id or original.status in ("duplicate", "rejected"):
         raise ValidationFailed("重复案件的原案件无效", code="invalid_duplicate_of",
                                details={"duplicate_of": step.data["duplicate_of"]})
+    require_in_area(step.actor, original)  # merging changes the original too: its support count
     step.report.duplicate_of_id = original.id
     original.support_count += 1 + step.report.support_count
     step.report.closed_at = step.now
