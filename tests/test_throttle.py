@@ -1,14 +1,17 @@
 """Wrong passwords and wrong receipts are throttled per account and per address (services.throttle)."""
+import threading
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from civicreport.extensions import db
 from civicreport.models import Throttle
 from civicreport.models.types import utcnow
-from civicreport.services import auth
+from civicreport.services import access, auth
 from tests.test_intake import assert_error
 from tests.test_workflow import loop  # noqa: F401  the loop fixture: grid, units, staff
 
@@ -117,6 +120,84 @@ def test_failures_older_than_the_window_are_forgotten(client, wang, app, monkeyp
     time.sleep(1.1)
     login(client, "wang", "wrong-guess")
     assert login(client, "wang", GOOD).status_code == 200
+
+
+# ---- in parallel: an attempt is counted before the password is hashed, in one atomic UPDATE ------
+
+def at_once(app, sends):
+    """Each of ``sends`` (client → response) from its own thread and test client, released together."""
+    barrier = threading.Barrier(len(sends))
+
+    def run(send):
+        client = app.test_client()
+        barrier.wait()
+        return send(client).status_code
+
+    with ThreadPoolExecutor(len(sends)) as pool:
+        return list(pool.map(run, sends))
+
+
+@pytest.fixture
+def hashed(monkeypatch):
+    """The calls to the real check_password_hash."""
+    calls, real = [], auth.check_password_hash
+    monkeypatch.setattr(auth, "check_password_hash", lambda *args: calls.append(1) or real(*args))
+    return calls
+
+
+def failures(scope, key):
+    return db.session.scalar(select(Throttle.failures).where(Throttle.scope == scope, Throttle.key == key))
+
+
+def one_account_many_addresses(n):
+    return "wang", f"10.0.10.{n}"
+
+
+def many_accounts_one_address(n):
+    return f"guess{n}", "10.0.11.1"
+
+
+@pytest.mark.parametrize("who", [one_account_many_addresses, many_accounts_one_address])
+def test_parallel_wrong_logins_hash_no_more_than_the_limit(app, wang, hashed, monkeypatch, who):
+    """Four rounds of six at once against a limit of ten: ten hashed, fourteen refused unhashed."""
+    monkeypatch.setitem(app.config, "THROTTLE_FAILURES", 10)
+    statuses = []
+    for round_ in range(4):
+        statuses += at_once(app, [lambda c, n=round_ * 6 + n: login(c, who(n)[0], "wrong-guess", who(n)[1])
+                                  for n in range(6)])
+    assert len(hashed) == 10
+    assert Counter(statuses) == {401: 10, 429: 14}
+
+
+def test_parallel_failures_are_all_counted_and_successes_give_their_attempt_back(app, wang, hashed, monkeypatch):
+    monkeypatch.setitem(app.config, "THROTTLE_FAILURES", 100)
+    wrong = [lambda c, n=n: login(c, "wang", "wrong-guess", f"10.0.12.{n}") for n in range(14)]
+    assert at_once(app, wrong) == [401] * 14
+    assert failures("login_account", f"user:{wang.id}") == 14
+    mixed = [lambda c, n=n: login(c, f"guess{n}", "wrong-guess", "10.0.13.1") for n in range(7)] \
+        + [lambda c: login(c, "wang", GOOD, "10.0.13.1")] * 7
+    assert sorted(at_once(app, mixed)) == [200] * 7 + [401] * 7
+    assert failures("login_ip", "10.0.13.1") == 7  # the seven wrong ones, none of the seven right
+    assert failures("login_account", f"user:{wang.id}") == 0
+    assert len(hashed) == 28
+
+
+def test_forty_logins_at_once_are_answered_without_a_server_error(app, wang, hashed, monkeypatch):
+    """Each login used to hold two pooled connections at once: forty at once emptied the pool (500s)."""
+    monkeypatch.setitem(app.config, "THROTTLE_FAILURES", 100)
+    sends = [lambda c, n=n: login(c, "wang", GOOD if n % 2 else "wrong-guess", f"10.0.14.{n}") for n in range(40)]
+    assert Counter(at_once(app, sends)) == {200: 20, 401: 20}
+    assert len(hashed) == 40
+
+
+def test_parallel_wrong_receipts_compare_no_more_than_the_limit(loop, app, monkeypatch):  # noqa: F811
+    rid = loop.new_report()
+    compared, real = [], access.receipt_matches
+    monkeypatch.setattr(access, "receipt_matches", lambda *args: compared.append(1) or real(*args))
+    sends = [lambda c, how=how: wrong_receipt(c, how, rid, "10.0.15.1") for how in READS * 3]
+    statuses = at_once(app, sends)
+    assert len(compared) == LIMIT
+    assert len(statuses) - statuses.count(429) == LIMIT
 
 
 # ---- receipts: a receipt token is a bearer secret too -----------------------------------------

@@ -55,8 +55,9 @@ def user_for_bearer(header):
 def login(identifier, password, address=None):
     """Name or phone + password → (user, token, expires_at); 401 ``invalid_credentials`` otherwise.
 
-    Failures are counted per account and per client ``address`` (services.throttle); while
-    either is locked the answer is 429 ``too_many_attempts``, given before any hashing.
+    Attempts are counted per account and per client ``address`` (services.throttle) before the
+    password is hashed; while either is locked the answer is 429 ``too_many_attempts``, given
+    without hashing. A success starts the account's count over and is no failure of the address.
     """
     user = db.session.scalar(
         select(User).where((User.name == identifier) | (User.phone == identifier))
@@ -64,13 +65,13 @@ def login(identifier, password, address=None):
     # A known user counts once whether tried by name or by phone.
     account = throttle.keys(login_account=f"user:{user.id}" if user else f"name:{identifier}")
     counted = account + throttle.keys(login_ip=throttle.address_key(address))
-    throttle.refuse_locked(counted)
     stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
-    if not check_password_hash(stored, password or "") or user is None or not user.active \
-            or not user.password_hash:
-        throttle.record_failures(counted)
+    usable = bool(user and user.active and user.password_hash)
+    db.session.commit()  # ends the read: no pooled connection is held through the hashing
+    held = throttle.reserve(counted)
+    if not check_password_hash(stored, password or "") or not usable:
         raise Unauthorized("用户名或密码错误", code="invalid_credentials")
-    throttle.forget(account)
+    throttle.succeeded(held, reset=account)
     days = current_app.config["TOKEN_DAYS"]
     token = issue_token(user, days=days, label="login")
     return user, token, utcnow() + timedelta(days=days)

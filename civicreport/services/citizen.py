@@ -60,10 +60,9 @@ def reports_for_receipts(receipts, address=None):
     ``receipts`` is a list of ``{"id", "receipt_token"}``; repeated ids count once. Returns
     ``(found, unknown_ids)``: an id that does not exist and one whose token does not match
     are both unknown, so the answer never tells which. Never raises for bad tokens, but each
-    wrong one counts against ``address`` (see ``receipt_actor``): 429 while it is locked.
+    wrong one counts against ``address`` (see ``receipt_actor``): 429 once it is locked.
     """
     counted = throttle.keys(receipt_ip=throttle.address_key(address))
-    throttle.refuse_locked(counted)
     wanted = {}
     for item in receipts:
         wanted.setdefault(item["id"], item["receipt_token"])
@@ -78,29 +77,33 @@ def reports_for_receipts(receipts, address=None):
     found, unknown = [], []
     for public_id, token in wanted.items():
         report = by_id.get(public_id)
-        actor = actor_for(None, report, token) if report else None
+        actor = _counted_actor(None, report, token, counted) if report else None
         if actor and actor.receipt_report_id == report.id:
             found.append((report, actor))
         else:
             unknown.append(public_id)
-    wrong = sum(1 for public_id in unknown if _guessable(by_id.get(public_id)))
-    if wrong:
-        throttle.record_failures(counted, count=wrong)
     return found, unknown
 
 
 def receipt_actor(user, report, receipt, address):
     """``actor_for`` with the receipt a bearer secret that cannot be guessed at: while the client
-    ``address`` is locked (services.throttle) a request with a receipt is 429 ``too_many_attempts``;
-    a wrong receipt for a report that has one counts a failure. No receipt: nothing counted.
+    ``address`` is locked (services.throttle) a receipt for a report that has one is 429
+    ``too_many_attempts``, and a wrong one counts a failure. No receipt: nothing counted.
     """
     if not receipt:
         return actor_for(user, report)
-    counted = throttle.keys(receipt_ip=throttle.address_key(address))
-    throttle.refuse_locked(counted)
+    return _counted_actor(user, report, receipt, throttle.keys(receipt_ip=throttle.address_key(address)))
+
+
+def _counted_actor(user, report, receipt, counted):
+    # The attempt is counted before the receipt is compared and given back when it matched:
+    # parallel guesses cannot slip in between a comparison and its count.
+    if not _guessable(report):
+        return actor_for(user, report, receipt)
+    held = throttle.reserve(counted)
     actor = actor_for(user, report, receipt)
-    if actor.receipt_report_id is None and _guessable(report):
-        throttle.record_failures(counted)
+    if actor.receipt_report_id == report.id:
+        throttle.succeeded(held)
     return actor
 
 

@@ -1,30 +1,39 @@
-"""Failed attempts at guessable secrets (passwords, receipt tokens), per account and per address.
+"""Attempts at guessable secrets (passwords, receipt tokens), per account and per address.
 
-The policy: ``THROTTLE_FAILURES`` failures of one key within ``THROTTLE_WINDOW_SECONDS``
+The policy: ``THROTTLE_FAILURES`` attempts of one key within ``THROTTLE_WINDOW_SECONDS``
 lock that key for ``THROTTLE_LOCK_SECONDS``; each further lockout in a row doubles the lock,
 up to ``THROTTLE_LOCK_MAX_SECONDS`` (a row of lockouts is forgotten once a new window starts
 that long after the last lock ended). A locked key is refused with 429 ``too_many_attempts``
 and ``Retry-After`` before any password is hashed, so a guesser neither guesses nor burns CPU.
 
+An attempt is counted (``reserve``) BEFORE the secret is checked, by one atomic
+``UPDATE … SET failures = failures + 1 … RETURNING``: checking first and counting after let
+parallel guesses through between the two. A right secret then gives its attempt back
+(``succeeded``): only failures stay counted. Every change is one conditional UPDATE, so
+parallel requests can neither lose counts nor lock a key twice, on SQLite and PostgreSQL.
+
 Counters live in the ``throttle`` table, not in a process, so that every gunicorn worker
-counts the same failures. They are read and written in a session of their own: a failure
-stays counted when the request then fails, and counting one never commits the request's work
-or releases its row locks. Services get the client address from the route (``remote_addr``,
-behind ``TRUSTED_PROXIES`` made right by ProxyFix); an IPv6 address counts by its /64,
-which one subscriber usually holds whole.
+counts the same failures. They are written through an engine of their own: a failure stays
+counted when the request then fails, counting never commits the request's work or releases
+its row locks, and a request that holds a pooled connection never waits for a second one
+from the same pool (40 parallel logins used to exhaust it). Services get the client address
+from the route (``remote_addr``, behind ``TRUSTED_PROXIES`` made right by ProxyFix); an
+IPv6 address counts by its /64, which one subscriber usually holds whole.
 """
 import ipaddress
 import logging
 import math
-from datetime import timedelta
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, or_, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import case, create_engine, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from ..errors import RateLimited, TooManyAttempts
-from ..extensions import db
+from ..errors import RateLimited, ServiceUnavailable, TooManyAttempts
 from ..models import Throttle
 from ..models.types import utcnow
 
@@ -38,11 +47,21 @@ MESSAGES = {
     LOGIN_ADDRESS: "当前网络登录失败次数过多，请稍后再试",
     RECEIPT_ADDRESS: "回执码错误次数过多，请稍后再试",
 }
+# The counters' own pool: a few connections suffice, each held for one short transaction.
+POOL = {"pool_size": 2, "max_overflow": 6, "pool_timeout": 10}
+_ENGINE = "civicreport.throttle_engine"
+_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def init_app(app):
-    """Answer ``TooManyAttempts`` in the one error shape, plus ``Retry-After``."""
+    """Answer ``TooManyAttempts`` in the one error shape, plus ``Retry-After``; make the counters' engine."""
     app.register_error_handler(TooManyAttempts, _with_retry_after)
+    url, options = app.config["SQLALCHEMY_DATABASE_URI"], {**app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), **POOL}
+    if url.startswith("sqlite"):
+        # SQLite lets one writer at a time: under a burst, wait for the write lock as long as for
+        # a pooled connection (5 s by default made 1 of 40 parallel logins a 503).
+        options["connect_args"] = {"timeout": POOL["pool_timeout"]}
+    app.extensions[_ENGINE] = create_engine(url, **options)
 
 
 def _with_retry_after(err):
@@ -66,67 +85,114 @@ def keys(**named):
     return [(scope, str(key)[:128]) for scope, key in named.items() if key]
 
 
-def refuse_locked(pairs):
-    """429 ``too_many_attempts`` with ``retry_after`` when any of the (scope, key) ``pairs`` is locked."""
-    if not pairs:
-        return
+@dataclass(frozen=True)
+class Held:
+    """One attempt counted on one key, and what giving it back restores."""
+
+    scope: str
+    key: str
+    window_start: datetime  # the window it was counted in
+    locked_until: datetime | None = None  # the lock this attempt set, if it was the last one allowed
+    before: dict = field(default_factory=dict)  # the counter as it was before that lock
+
+
+def reserve(pairs):
+    """Count one attempt on each (scope, key) pair before the secret is checked; returns the
+    attempts held, for ``succeeded``. 429 ``too_many_attempts`` when any pair is locked or has no
+    attempt left in its window: then nothing is counted and nothing must be checked.
+    """
     now = utcnow()
-    with Session(db.engine) as session:
-        locked = [row for row in session.scalars(select(Throttle).where(_any_of(pairs)))
-                  if row.locked_until and row.locked_until > now]
-    if locked:
-        row = max(locked, key=lambda r: r.locked_until)
-        retry_after = max(1, math.ceil((row.locked_until - now).total_seconds()))
-        log.warning("throttled %s %s: locked for %s s more", row.scope, row.key, retry_after)
-        raise TooManyAttempts(MESSAGES[row.scope], details={"scope": row.scope, "retry_after": retry_after})
+    with _transaction() as conn:
+        return [_take(conn, scope, key, now) for scope, key in sorted(set(pairs))]
 
 
-def record_failures(pairs, count=1):
-    """Count ``count`` failures on each (scope, key) pair, locking those that reach the limit."""
-    for scope, key in pairs:
-        _record(scope, key, count)
+def succeeded(held, reset=()):
+    """The secret was right: the counters of the ``reset`` pairs start over (lockouts included),
+    every other key held gets its attempt back, so a success never counts as a failure."""
+    reset, now = set(reset), utcnow()
+    with _transaction() as conn:
+        if reset:
+            # Zeroed, not deleted: a parallel reservation that found the row keeps finding it.
+            conn.execute(update(Throttle).where(_any_of(reset)).values(
+                failures=0, window_start=now, lockouts=0, locked_until=None))
+        for attempt in held:
+            if (attempt.scope, attempt.key) not in reset:
+                _give_back(conn, attempt)
 
 
-def forget(pairs):
-    """A success: the counters of these pairs start over (lockouts included)."""
-    if pairs:
-        with Session(db.engine) as session, session.begin():
-            session.execute(delete(Throttle).where(_any_of(pairs)))
+@contextmanager
+def _transaction():
+    # A pool or database that cannot answer in time is a 503, never a 500 or an uncounted guess.
+    try:
+        with current_app.extensions[_ENGINE].begin() as conn:
+            yield conn
+    except (PoolTimeout, OperationalError) as err:
+        log.warning("throttle counters unavailable: %s", err)
+        raise ServiceUnavailable("服务繁忙，请稍后重试", code="throttle_unavailable") from err
 
 
 def _any_of(pairs):
-    return or_(*((Throttle.scope == scope) & (Throttle.key == key) for scope, key in pairs))
+    return or_(*(_row(scope, key) for scope, key in pairs))
 
 
-def _record(scope, key, count):
-    # The first failure of a key inserts its row; when another process inserted it first,
-    # the unique constraint refuses ours and the second try updates theirs (locked FOR UPDATE).
-    for _ in range(2):
-        try:
-            with Session(db.engine) as session, session.begin():
-                row = session.scalar(select(Throttle).where(_any_of([(scope, key)])).with_for_update())
-                if row is None:
-                    row = Throttle(scope=scope, key=key, failures=0, lockouts=0, window_start=utcnow())
-                    session.add(row)
-                _fail(row, count)
-            return
-        except IntegrityError:
-            continue
+def _row(scope, key):
+    return (Throttle.scope == scope) & (Throttle.key == key)
 
 
-def _fail(row, count):
-    config, now = current_app.config, utcnow()
-    if now - row.window_start >= timedelta(seconds=config["THROTTLE_WINDOW_SECONDS"]):
-        if row.locked_until is None or now - row.locked_until >= timedelta(seconds=config["THROTTLE_LOCK_MAX_SECONDS"]):
-            row.lockouts = 0
-        row.failures, row.window_start = 0, now
-    row.failures += count
-    if row.failures >= config["THROTTLE_FAILURES"]:
-        row.lockouts += 1
-        row.locked_until = now + timedelta(seconds=lock_seconds(row.lockouts))
-        row.failures, row.window_start = 0, now
-        log.warning("locked %s %s for %s s (lockout %s in a row)", row.scope, row.key,
-                    lock_seconds(row.lockouts), row.lockouts)
+def _take(conn, scope, key, now):
+    config, row = current_app.config, _row(scope, key)
+    unlocked = or_(Throttle.locked_until.is_(None), Throttle.locked_until <= now)
+    conn.execute(_INSERT[conn.dialect.name](Throttle.__table__).values(
+        scope=scope, key=key, failures=0, lockouts=0, window_start=now).on_conflict_do_nothing())
+    conn.execute(update(Throttle).where(
+        row, unlocked, Throttle.window_start <= now - timedelta(seconds=config["THROTTLE_WINDOW_SECONDS"])
+    ).values(failures=0, window_start=now, lockouts=case(
+        (or_(Throttle.locked_until.is_(None),
+             Throttle.locked_until <= now - timedelta(seconds=config["THROTTLE_LOCK_MAX_SECONDS"])), 0),
+        else_=Throttle.lockouts)))
+    counted = conn.execute(
+        update(Throttle).where(row, unlocked, Throttle.failures < config["THROTTLE_FAILURES"])
+        .values(failures=Throttle.failures + 1)
+        .returning(Throttle.failures, Throttle.window_start, Throttle.lockouts, Throttle.locked_until)
+    ).one_or_none()
+    if counted is None:
+        raise _refusal(conn, scope, key, now)
+    if counted.failures < config["THROTTLE_FAILURES"]:
+        return Held(scope, key, counted.window_start)
+    return _lock(conn, scope, key, now, counted)
+
+
+def _lock(conn, scope, key, now, counted):
+    # The last attempt the window allows: it goes ahead, and the key is locked behind it.
+    until = now + timedelta(seconds=lock_seconds(counted.lockouts + 1))
+    conn.execute(update(Throttle).where(_row(scope, key)).values(
+        failures=0, window_start=now, lockouts=Throttle.lockouts + 1, locked_until=until))
+    log.warning("locked %s %s for %s s (lockout %s in a row)", scope, key,
+                lock_seconds(counted.lockouts + 1), counted.lockouts + 1)
+    return Held(scope, key, now, until, {"failures": counted.failures - 1, "window_start": counted.window_start,
+                                         "lockouts": counted.lockouts, "locked_until": counted.locked_until})
+
+
+def _give_back(conn, attempt):
+    # Only into the window (or lock) it was taken from: a counter started over keeps its count.
+    if attempt.locked_until is None:
+        conn.execute(update(Throttle).where(
+            _row(attempt.scope, attempt.key), Throttle.window_start == attempt.window_start,
+            Throttle.failures > 0).values(failures=Throttle.failures - 1))
+    else:
+        conn.execute(update(Throttle).where(
+            _row(attempt.scope, attempt.key), Throttle.locked_until == attempt.locked_until).values(**attempt.before))
+
+
+def _refusal(conn, scope, key, now):
+    config = current_app.config
+    row = conn.execute(select(Throttle.locked_until, Throttle.window_start).where(_row(scope, key))).one()
+    # Not locked but out of attempts only when THROTTLE_FAILURES was lowered: the window's end.
+    until = row.locked_until if row.locked_until and row.locked_until > now \
+        else row.window_start + timedelta(seconds=config["THROTTLE_WINDOW_SECONDS"])
+    retry_after = max(1, math.ceil((until - now).total_seconds()))
+    log.warning("throttled %s %s: locked for %s s more", scope, key, retry_after)
+    return TooManyAttempts(MESSAGES[scope], details={"scope": scope, "retry_after": retry_after})
 
 
 def lock_seconds(lockouts):
