@@ -205,6 +205,10 @@ def build_detector(name: str, detect_px: int = 640) -> Detector:
         return YuNetDetector(detect_px)
     if name == "none":
         return NullDetector()
+    if name == "plates":
+        from .plates import PlateDetector  # plates.py builds on this module's Region
+
+        return PlateDetector()
     raise ValueError(f"unknown PRIVACY_DETECTOR {name!r}; expected 'opencv' or 'none'")
 
 

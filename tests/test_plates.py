@@ -1,0 +1,128 @@
+"""The Chinese plate detector on rendered plates of every colour and size, on plate-free
+street scenes, through process_photo, and on the five real CCPD photos of ../shared.
+
+Scenes come from tests/plates.py with seeds neither the training (below 10^6) nor
+bench/plates.py (10^6 up) uses. The bars below are the issue's targets (recall ≥ 95 % from
+60 px wide, precision ≥ 90 %); bench/plates.py prints the full table.
+"""
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from civicreport.media.images import process_photo
+from civicreport.media.plates import PlateDetector
+from civicreport.media.privacy import build_detector
+from tests.faces import edge_energy, open_image
+from tests.plates import COLOURS, cjk_font_path, covers, on_a_plate, plate_free_scene, plate_scene
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SEED = 5_000_000
+PER_COLOUR = 6  # scenes per colour and width bucket
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return PlateDetector()
+
+
+def scenes(colour, widths, count, font=cjk_font_path()):
+    """``count`` scenes with a ``colour`` plate whose width is drawn from ``widths``; every
+    third is double-row, every fourth at night."""
+    for index in range(count):
+        seed = SEED + COLOURS.index(colour) * 1000 + widths[0] * 10 + index
+        width = int(np.random.default_rng(seed).uniform(*widths))
+        yield plate_scene(seed, colour, width, index % 3 == 2, index % 4 == 3, font_path=font)
+
+
+def tally(detector, scenes_):
+    """(plates found, plates, true hits, hits) over ``scenes_``."""
+    found = plates = true_hits = hits = 0
+    for scene in scenes_:
+        regions = detector.detect(scene.image)
+        assert all(r.kind == "plate" for r in regions)
+        plates += len(scene.boxes)
+        found += sum(any(covers(r, box, scene.image.size) for r in regions) for box in scene.boxes)
+        hits += len(regions)
+        true_hits += sum(on_a_plate(r, scene.boxes, scene.image.size) for r in regions)
+    return found, plates, true_hits, hits
+
+
+def test_plates_from_60_px_wide_are_found_and_little_else(detector):
+    """The targets over all colours (95 % found, 90 % of regions on a plate) and no colour
+    far behind (white and black plates have no colour to find them by)."""
+    per_colour = {colour: tally(detector, [*scenes(colour, (60, 120), PER_COLOUR),
+                                           *scenes(colour, (120, 300), PER_COLOUR)]) for colour in COLOURS}
+    found, plates, true_hits, hits = (sum(column) for column in zip(*per_colour.values()))
+    assert found >= 0.95 * plates, per_colour
+    assert true_hits >= 0.9 * hits, per_colour
+    for colour, (hit, total, _, _) in per_colour.items():
+        assert hit >= total - 2, f"{colour}: {hit}/{total} found"
+
+
+def test_most_small_plates_are_found(detector):
+    """30–60 px wide (below the target size): characters are 4–8 px wide there."""
+    found, plates, _, _ = tally(detector, [s for colour in COLOURS for s in scenes(colour, (30, 60), 3)])
+    assert found >= 0.6 * plates, f"{found}/{plates}"
+
+
+def test_plates_drawn_without_a_cjk_font_are_found(detector):
+    """Pillow's built-in font (Latin stand-ins): the suite means the same without fonts."""
+    found, plates, _, _ = tally(detector, scenes("blue", (80, 200), 5, font=None))
+    assert found >= plates - 1
+
+
+FREE_KINDS = ("paving", "shop", "street", "notice", "foliage")
+
+
+@pytest.mark.parametrize("kind", FREE_KINDS)
+def test_no_plate_on_plate_free_scenes(detector, kind):
+    """Paving, red and blue shop signs (blue is the classic false plate), blue street-name
+    signs and white notice boards with text, each with a car that has no plate, and trees
+    and flower beds. Signs need a CJK font (.ci/run installs fonts-wqy-microhei): Latin
+    stand-ins in a row on a white board are a white plate, and are found as one."""
+    if kind in ("shop", "street", "notice") and cjk_font_path() is None:
+        pytest.skip("signs of Chinese characters need a CJK font (apt-get install fonts-wqy-microhei)")
+    for index in range(4):
+        scene = plate_free_scene(SEED + 900 + index * 10 + FREE_KINDS.index(kind), kind, cjk_font_path())
+        assert detector.detect(scene.image) == [], f"{kind} #{index}"
+
+
+def test_plates_are_blurred_in_the_display_derivative(detector):
+    scene = plate_scene(SEED + 77, "green", 180, font_path=cjk_font_path())
+    data = io.BytesIO()
+    scene.image.save(data, "JPEG", quality=92)
+    photo = process_photo(data.getvalue(), detector=detector)
+    plain = open_image(process_photo(data.getvalue()).display)
+    display = open_image(photo.display)
+    assert display.size == scene.image.size
+    assert [r.kind for r in photo.regions] == ["plate"]
+    box = scene.boxes[0]
+    assert edge_energy(display, box) < 0.35 * edge_energy(plain, box)
+    sky = (0, 0, display.width, 40)
+    assert edge_energy(display, sky) == pytest.approx(edge_energy(plain, sky), rel=0.05)
+
+
+def test_build_detector_knows_plates():
+    detector = build_detector("plates")
+    assert isinstance(detector, PlateDetector) and detector.name == "plates"
+
+
+def test_a_grey_image_works(detector):
+    scene = plate_scene(SEED + 78, "yellow", 150, font_path=cjk_font_path())
+    assert any(covers(r, scene.boxes[0], scene.image.size) for r in detector.detect(scene.image.convert("L")))
+
+
+@pytest.mark.corpus
+def test_real_ccpd_plates_are_found(detector):
+    if not (SHARED / "manifest.json").is_file():
+        pytest.skip("shared corpus not available")
+    entries = [e for e in json.loads((SHARED / "manifest.json").read_text()) if "plate" in e]
+    assert len(entries) == 5
+    for entry in entries:
+        image = Image.open(SHARED / entry["dest"]).convert("RGB")
+        regions = detector.detect(image)
+        assert any(covers(r, entry["plate"]["box_xyxy"], image.size) for r in regions), entry["dest"]
