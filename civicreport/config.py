@@ -97,6 +97,9 @@ DEFAULTS = {
     "SUPPORT_LIMIT_PER_DEVICE": "10/minute;100/day",
     "SUPPORT_LIMIT_PER_IP": "60/minute;1000/day",
     "SUPPORT_LIMIT_PER_ACCOUNT": "100/day",
+    # Anonymous supports of one case counted from one address (an IPv6 /64): a carrier NAT puts
+    # many phones behind one, so not 1; beyond it a support from there changes nothing.
+    "SUPPORT_PER_ADDRESS_PER_CASE": 3,
     # Each Open311 client key's own limit unless `open311-key create --limit` gave it one; its
     # requests skip the per-address and per-account limits (one hotline forwards many citizens).
     "OPEN311_CLIENT_LIMIT": "600/hour;5000/day",

@@ -64,6 +64,66 @@ def test_without_a_device_id_the_address_counts(client, grid, unlimited):  # noq
             for a in ["10.1.2.1", "10.1.2.1", "10.1.2.2"]] == [1, 1, 2]
 
 
+@pytest.mark.parametrize("first, same_64, other", [
+    ("2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:fffe", "2001:db8:1:3::1"),
+    ("2001:db8:1:2::1", "2001:DB8:1:2:0:0:0:9", "2001:db8:2:2::1"),
+])
+def test_without_a_device_id_an_ipv6_address_counts_by_its_64(client, grid, unlimited, first, same_64, other):  # noqa: F811
+    rid = submit(client, INSIDE)["id"]
+    assert [support(client, rid, address=a).get_json()["support_count"] for a in [first, same_64, other]] == [1, 1, 2]
+
+
+def test_the_address_limit_counts_an_ipv6_64_as_one_address(client, grid, app, unlimited, monkeypatch):  # noqa: F811
+    monkeypatch.setitem(app.config, "SUPPORT_LIMIT_PER_IP", "2/minute")
+    rids = [submit(client, INSIDE, description=f"第{n}处")["id"] for n in range(3)]
+    assert [support(client, rid, address=f"2001:db8:5:6::{n + 1}").status_code for n, rid in enumerate(rids[:2])] \
+        == [200, 200]
+    assert_error(support(client, rids[2], address="2001:db8:5:6:abcd::1"), 429, "rate_limited")
+    assert support(client, rids[2], address="2001:db8:5:7::1").status_code == 200
+
+
+FRESH_PHONES = [f"fresh-phone-{n:02d}-5d2e" for n in range(15)]
+
+
+@pytest.mark.parametrize("addresses", [
+    ["10.1.5.1"] * 15,  # one IPv4 address, fifteen X-Device-Id values
+    [f"2001:db8:9:9::{n + 1:x}" for n in range(15)],  # fifteen addresses of one /64
+], ids=["ipv4", "ipv6-64"])
+def test_one_address_adds_at_most_its_share_of_anonymous_supports(client, grid, unlimited, addresses):  # noqa: F811
+    """Fresh device ids from one client: the first three count, the rest answer as repeats."""
+    rid = submit(client, INSIDE)["id"]
+    answers = [support(client, rid, device, address=address).get_json()
+               for device, address in zip(FRESH_PHONES, addresses)]
+    assert [a["support_count"] for a in answers] == [1, 2, 3] + [3] * 12
+    assert [a["already_supported"] for a in answers] == [False] * 3 + [True] * 12
+    assert support(client, rid, address=addresses[0]).get_json()["already_supported"] is True  # no device either
+    assert support(client, rid, "another-phone-77", address="10.1.5.2").get_json()["support_count"] == 4
+    assert db.session.scalar(select(func.count()).select_from(Support)) == 4
+
+
+def test_the_share_per_address_is_a_setting_and_accounts_are_not_capped(client, grid, unlimited, app, monkeypatch):  # noqa: F811
+    monkeypatch.setitem(app.config, "SUPPORT_PER_ADDRESS_PER_CASE", 1)
+    rid = submit(client, INSIDE)["id"]
+    assert [support(client, rid, device).get_json()["support_count"] for device in FRESH_PHONES[:3]] == [1, 1, 1]
+    accounts = [make_user(f"resident{n}", "citizen")[1] for n in range(3)]
+    assert [support(client, rid, headers=headers).get_json()["support_count"] for headers in accounts] == [2, 3, 4]
+
+
+def test_fresh_phones_at_once_from_one_address_still_add_only_its_share(app, client, grid, unlimited):  # noqa: F811
+    rid = submit(client, INSIDE)["id"]
+    barrier = threading.Barrier(10)
+
+    def attempt(device):
+        own = app.test_client()
+        barrier.wait()
+        return support(own, rid, device, address="10.1.6.1").get_json()
+
+    with ThreadPoolExecutor(10) as pool:
+        answers = list(pool.map(attempt, FRESH_PHONES[:10]))
+    assert sorted(a["already_supported"] for a in answers) == [False] * 3 + [True] * 7
+    assert db.session.scalar(select(Report.support_count).where(Report.public_id == rid)) == 3
+
+
 def test_supports_are_rate_limited_per_phone(client, grid, app, monkeypatch):  # noqa: F811
     monkeypatch.setitem(app.config, "SUPPORT_LIMIT_PER_DEVICE", "2/minute")
     rids = [submit(client, INSIDE, description=f"第{n}处")["id"] for n in range(3)]
@@ -110,6 +170,6 @@ def test_retention_forgets_who_supported_a_case_and_keeps_the_count(client, grid
                        .values(status="closed", closed_at=utcnow() - timedelta(days=400)))
     db.session.commit()
     anonymise_reporters(365)
-    kept = db.session.scalars(select(Support.report_id)).all()
-    assert kept == [db.session.scalar(select(Report.id).where(Report.public_id == recent))]
+    kept = db.session.execute(select(Support.report_id, Support.address)).all()
+    assert kept == [(db.session.scalar(select(Report.id).where(Report.public_id == recent)), "10.1.0.1")]
     assert db.session.scalar(select(Report.support_count).where(Report.public_id == old)) == 1

@@ -40,6 +40,7 @@ from ..models.abuse import BLOCK_KINDS
 from ..models.types import utcnow
 from . import open311_clients
 from .auth import user_for_bearer
+from .throttle import address_key
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +186,9 @@ def _device_key():
 
 
 def _ip_key():
-    return f"ip:{request.remote_addr}" if request.remote_addr else ""
+    # An IPv6 client usually holds a whole /64: counted per address, it could use a fresh one each time.
+    address = address_key(request.remote_addr)
+    return f"ip:{address}" if address else ""
 
 
 def _account_key():

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ..errors import Conflict, NotFound
@@ -25,10 +23,10 @@ from ..models import Category, Media, PhashBand, Report, Support
 from ..models.types import utcnow
 from .access import require_in_area
 from .reports import set_flags
+from .throttle import address_key
 
 log = logging.getLogger(__name__)
 
-SUPPORT_TRIES = 3  # a support that lost a race with another change of the case is tried again
 OPEN = ("submitted", "accepted", "dispatched", "in_progress", "returned", "suspended",
         "resolved", "rework", "verified")
 
@@ -152,40 +150,64 @@ def for_report(report, actor):
     return nearby, matches
 
 
+@dataclass(frozen=True)
+class Supporter:
+    """Who supports (``key``), and for an anonymous supporter the ``address`` it is capped by."""
+
+    key: str
+    address: str | None = None
+
+
 def supporter(user, device, address):
-    """Who supports: the account when logged in, else the phone (``X-Device-Id``), else the address."""
+    """Who supports: the account when logged in, else the phone (``X-Device-Id``), else the address
+    (an IPv6 address by its /64, as the limits count it)."""
     if user is not None:
-        return f"account:{user.id}"
-    return f"device:{device}" if device else f"ip:{address}"
+        return Supporter(f"account:{user.id}")
+    address = (address_key(address) or "")[:64] or None
+    return Supporter(f"device:{device}" if device else f"ip:{address}", address)
 
 
 def support(public_id, supporter):
     """“我也遇到了”: count ``supporter`` once for an open report; 409 when it is no longer open.
 
-    Returns ``(report, already_supported)``; a repeat changes nothing. No timeline event: the
+    Returns ``(report, already_supported)``; a repeat changes nothing, and neither does an
+    anonymous support from an address that has already added SUPPORT_PER_ADDRESS_PER_CASE
+    to this case (fresh X-Device-Id values from one client). No timeline event: the
     count is on the case and ``report_support`` keeps who and when, while an event per support
     let one script bury the steps staff read in the timeline.
     """
-    for _ in range(SUPPORT_TRIES - 1):
-        try:
-            return _support_once(public_id, supporter)
-        except (IntegrityError, StaleDataError):
-            # A parallel request changed the case first (SQLite takes no row lock): the same
-            # supporter's is then seen as a repeat on the next try, anyone else's is counted on.
-            db.session.rollback()
-    return _support_once(public_id, supporter)
+    # The count goes up first, in one UPDATE: that write takes the case's row lock (PostgreSQL)
+    # or the database's write lock (SQLite) before anything is read, so parallel supports are
+    # decided one after the other; a support that turns out to count nothing is rolled back.
+    counted = db.session.execute(
+        update(Report).where(Report.public_id == public_id, Report.status.in_(OPEN))
+        .values(support_count=Report.support_count + 1, version=Report.version + 1).returning(Report.id)
+    ).scalar()
+    if counted is None:
+        db.session.rollback()
+        raise _not_supportable(public_id)
+    repeated = _counted_already(counted, supporter)
+    if repeated:
+        db.session.rollback()
+    else:
+        db.session.add(Support(report_id=counted, supporter=supporter.key, address=supporter.address))
+        db.session.commit()
+    return db.session.get(Report, counted), repeated
 
 
-def _support_once(public_id, supporter):
-    report = db.session.scalar(select(Report).where(Report.public_id == public_id).with_for_update())
-    if report is None:
-        raise NotFound("上报不存在", code="report_not_found", details={"id": public_id})
-    if report.status not in OPEN:
-        raise Conflict("该案件已办结，无需附议", code="report_not_open", details={"status": report.status})
-    if db.session.scalar(select(Support.id).where(Support.report_id == report.id, Support.supporter == supporter)):
-        db.session.commit()  # nothing changed; ends the transaction and its row lock
-        return report, True
-    db.session.add(Support(report_id=report.id, supporter=supporter))
-    report.support_count += 1
-    db.session.commit()
-    return report, False
+def _not_supportable(public_id):
+    status = db.session.scalar(select(Report.status).where(Report.public_id == public_id))
+    if status is None:
+        return NotFound("上报不存在", code="report_not_found", details={"id": public_id})
+    return Conflict("该案件已办结，无需附议", code="report_not_open", details={"status": status})
+
+
+def _counted_already(report_id, supporter):
+    # The same supporter again, or an address that has added its share of anonymous supporters.
+    if db.session.scalar(select(Support.id).where(Support.report_id == report_id, Support.supporter == supporter.key)):
+        return True
+    if supporter.address is None:
+        return False
+    from_address = db.session.scalar(select(func.count()).select_from(Support).where(
+        Support.report_id == report_id, Support.address == supporter.address))
+    return from_address >= current_app.config["SUPPORT_PER_ADDRESS_PER_CASE"]

@@ -6,7 +6,8 @@ Create Date: 2026-12-07 02:00:00
 
 ``throttle`` counts failed logins and wrong receipt tokens per account and per address in
 the database, so every worker process sees the same counts. ``report_support`` holds one
-row per supporter of a case: “我也遇到了” counts each person once.
+row per supporter of a case: “我也遇到了” counts each person once, and keeps an anonymous
+supporter's address (IPv6 by its /64) so that one address adds only a few supports to a case.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -38,14 +39,17 @@ def upgrade():
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('report_id', sa.Integer(), nullable=False),
         sa.Column('supporter', sa.String(length=80), nullable=False),
+        sa.Column('address', sa.String(length=64), nullable=True),
         sa.Column('created_at', civicreport.models.types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(['report_id'], ['report.id'], name=op.f('fk_report_support_report_id_report'),
                                 ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_report_support')),
         sa.UniqueConstraint('report_id', 'supporter', name='uq_report_support_report_id_supporter'),
     )
+    op.create_index('ix_report_support_report_id_address', 'report_support', ['report_id', 'address'])
 
 
 def downgrade():
+    op.drop_index('ix_report_support_report_id_address', table_name='report_support')
     op.drop_table('report_support')
     op.drop_table('throttle')
