@@ -4,9 +4,11 @@ extra installs it): read as files, without importing skimage.
 ``astronaut.png`` is NASA's portrait of Eileen Collins (public domain), ``camera.png`` the
 cameraman (3/4 profile, scikit-image's licence: BSD-3-Clause).
 """
+import ctypes
 import importlib.util
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 # Face boxes (x, y, w, h), eyebrows to chin, on the shipped photos.
@@ -17,6 +19,23 @@ HEADS = {
 # Photos and textures from the same folder, none showing a face (not motorcycle_left.png:
 # YuNet scores its round headlight 0.75, a false positive the threshold keeps).
 NO_FACES = ("brick.png", "gravel.png", "grass.png", "coffee.png", "rocket.jpg")
+
+
+# libfacedetection's C++ entry point: int* facedetect_cnn(unsigned char* result_buffer,
+#     unsigned char* bgr_pixels, int width, int height, int step); 0x20000 bytes of results:
+# a count, then 16 shorts per face (score x 100, x, y, w, h, landmarks, padding).
+LIBRARY_ENTRY = "_Z14facedetect_cnnPhS_iii"
+
+
+def library_faces(library, bgr):
+    """(n, 5) ints from the library's own C code: score x 100, x, y, w, h — what
+    civicreport/media/faces.py's cv2.dnn port must reproduce."""
+    function = getattr(ctypes.CDLL(library), LIBRARY_ENTRY)
+    function.restype = ctypes.POINTER(ctypes.c_int)
+    function.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int]
+    results = ctypes.create_string_buffer(0x20000)
+    count = function(results, bgr.ctypes.data, bgr.shape[1], bgr.shape[0], bgr.strides[0])[0]
+    return np.frombuffer(results, np.int16, count * 16, 4).reshape(count, 16)[:, :5].astype(int)
 
 
 def shipped(filename):

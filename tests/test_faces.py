@@ -1,16 +1,19 @@
-"""The YuNet face detector (civicreport/media/faces.py): real faces pasted into generated
-street scenes at display size, from 1/40 of the short side up; nothing found where there
-is no face; the face blurred in the public derivatives; failures raise."""
+"""The YuNet face detector (civicreport/media/faces.py): the cv2.dnn port finds what
+libfacedetection's own code finds; real faces pasted into generated street scenes at
+display size, from 1/40 of the short side up; nothing found where there is no face; the
+face blurred in the public derivatives; failures raise."""
 import threading
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 from PIL import Image
 
 from civicreport.media.faces import YuNetDetector
 from civicreport.media.images import process_photo
 from civicreport.media.privacy import build_detector
-from tests.face_images import NO_FACES, covers, shipped, with_faces
+from tests.face_images import NO_FACES, covers, library_faces, shipped, with_faces
 from tests.faces import edge_energy, jpeg, open_image, scaled, street_scene
 
 DISPLAY = (1280, 720)  # a 16:9 photo's display image: 1/40 of its short side is 18 px
@@ -26,6 +29,33 @@ def detector():
 @pytest.fixture(scope="module")
 def scene():
     return street_scene(size=DISPLAY, face=None, seed=3)
+
+
+def parity_image(case, scene):
+    """Small and turned faces, a 512-px portrait, a headlight YuNet takes for a face (0.75),
+    and a size off the 32-px grid with faces in the padded band at its right and bottom."""
+    if case == "small":
+        return with_faces(scene, "astronaut", 18, PLACES)[0]
+    if case == "turned":
+        return with_faces(scene, "cameraman", 36, PLACES, mirrored=True)[0]
+    if case == "off-grid":
+        return with_faces(scene.resize((1003, 571)), "astronaut", 40, [(960, 200), (500, 530)])[0]
+    return shipped(case)
+
+
+@pytest.mark.parametrize("case", ["small", "turned", "off-grid", "astronaut.png", "motorcycle_left.png"])
+def test_the_dnn_port_finds_what_the_library_finds(scene, case):
+    """Same faces, boxes within a pixel (the library truncates to ints), scores within 0.015."""
+    detector = YuNetDetector(threshold=0.3)
+    bgr = np.ascontiguousarray(np.asarray(parity_image(case, scene))[:, :, ::-1])
+    expected = library_faces(detector.library, bgr)
+    expected = expected[expected[:, 0] >= 30]
+    ours = detector.faces(bgr)
+    ported = np.column_stack([ours[:, 14] * 100, ours[:, :4]]) if len(ours) else np.zeros((0, 5))
+    assert len(expected) > 0 and len(ported) == len(expected)
+    for face in expected:
+        nearest = ported[np.abs(ported[:, 1:] - face[1:]).sum(axis=1).argmin()]
+        assert np.abs(nearest[1:] - face[1:]).max() < 1 and abs(nearest[0] - face[0]) < 1.5, (face, nearest)
 
 
 def found(detector, image, boxes):
@@ -105,6 +135,14 @@ def test_a_larger_image_is_scanned_at_detect_px(scene):
     assert all(found(YuNetDetector(detect_px=1280), image, boxes))
 
 
+def test_a_smaller_photo_is_enlarged_to_detect_px():
+    """Faces 1/30 of a 640×360 photo's short side (12 px) are found at 24 px on the
+    enlarged copy; scanned as they are, 1 of the 5 is."""
+    small = street_scene(size=(640, 360), face=None, seed=3)
+    image, boxes = with_faces(small, "astronaut", 12, [(x // 2, y // 2) for x, y in PLACES])
+    assert all(found(YuNetDetector(detect_px=1280), image, boxes))
+
+
 def test_threads_get_the_same_regions(detector, scene):
     image, _ = with_faces(scene, "astronaut", 24, PLACES)
     expected = detector.detect(image)
@@ -145,13 +183,21 @@ def test_missing_library_is_refused_at_build(tmp_path):
         YuNetDetector(detect_px=10)
 
 
-def test_a_corrupt_library_raises_so_the_photo_stays_pending(tmp_path, scene):
-    """process_photo raises with it: inline the upload fails, the worker keeps the photo
-    pending and retries (tests/test_privacy_worker.py covers what follows a raise)."""
+def test_a_corrupt_library_or_one_without_weights_is_refused_at_build(tmp_path):
     broken = tmp_path / "libfacedetection.so"
     broken.write_bytes(b"\x7fELF" + b"\0" * 100)
-    detector = YuNetDetector(library=str(broken))
-    with pytest.raises(RuntimeError, match="could not load"):
+    with pytest.raises(ValueError, match="could not read"):
+        YuNetDetector(library=str(broken))
+    with pytest.raises(ValueError, match="lacks backbone"):
+        YuNetDetector(library=str(next(Path(cv2.__file__).parent.glob("cv2*.so"))))  # not YuNet's
+
+
+def test_a_network_cv2_cannot_run_raises_so_the_photo_stays_pending(scene):
+    """process_photo raises with it: inline the upload fails, the worker keeps the photo
+    pending and retries (tests/test_privacy_worker.py covers what follows a raise)."""
+    detector = YuNetDetector()
+    detector.model = detector.model[: len(detector.model) // 2]
+    with pytest.raises(RuntimeError, match="face detector failed"):
         detector.detect(scene)
     with pytest.raises(RuntimeError):
         process_photo(jpeg(scene), detector=detector)
