@@ -117,6 +117,7 @@ DEFAULTS = {
     "THROTTLE_LOCK_SECONDS": 900,
     "THROTTLE_LOCK_MAX_SECONDS": 6 * 3600,
     "PASSWORD_MIN_LENGTH": 10,  # plus: not a common password, not containing the login name or phone
+    "PASSWORD_MIN_DIGITS": 12,  # a password of digits only: a 10-digit one is guessed in hours
 }
 
 ENV_PREFIX = "CIVICREPORT_"

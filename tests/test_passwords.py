@@ -28,6 +28,18 @@ WEAK = [
     ("my-13812345678", "contains_name"),
 ]
 GOOD = ["Qijiang-river-2026", "路灯杆倒了请赶紧修好吧", "tb7#Kq2x!mWz"]
+# Accepted by the earlier rules for the login name wangwei (the attack review's list).
+PATTERNED = ["1234512345", "12341234123", "abcd1234ab", "aa112233aa", "1357924680", "2468013579", "13800138000",
+             "supervisor1", "civicreport1", "dev-only-change-me", "!QAZ2wsx3edc", "zaq12wsxcde", "1 2 3 4 5 6 7"]
+# The same classes, other members: repeats, steps, walks (shifted too), birthdays and mobile numbers
+# with little beside them, app words and role names plus digits, interleaved runs, spaced digits.
+VARIANTS = ["6789067890", "123123123123", "abcabcabcabc", "qwerqwerqwer", "111222333444", "acegikmoqs",
+            "a1b2c3d4e5f6", "@WSX3edc4rfv", "xsw2zaq1cde3", "poiuytrewq", "zhang19880512", "wang-1988.05.12",
+            "18612345678a", "Admin@2026", "monitor12345", "QiJiang_2025", "綦江区12345678", "unit_staff01",
+            "0 0 0 1 1 1 2 2 2"]
+REASONABLE = ["Tea-kettle-on-Nanshan-9", "xq7#Lm2pV9rT", "correct horse battery", "Gunan-street-lamp-42",
+              "my cat eats noodles", "Blue-heron-at-dawn", "R3d!Lantern_Bridge", "plum rain in june 7",
+              "v8Nq-2mXr-Lp4w", "Sanjiang-ferry-1987x", "wenlong#river#bend", "738294651023"]
 
 
 @pytest.fixture
@@ -45,6 +57,37 @@ def test_a_weak_password_is_refused_by_the_service(ctx, password, reason):
         auth.create_user(NAME, "admin", password=password, phone="13812345678")
     assert (refused.value.code, refused.value.details["reason"]) == ("weak_password", reason)
     assert users() == 0
+
+
+@pytest.mark.parametrize("password", PATTERNED + VARIANTS)
+def test_a_patterned_password_is_refused_whatever_its_shape(ctx, password):
+    with pytest.raises(ValidationFailed) as refused:
+        auth.create_user("wangwei", "supervisor", password=password)
+    assert refused.value.code == "weak_password"
+    assert refused.value.details["reason"] in {"common", "too_short", "digits_only"}
+    assert users() == 0
+
+
+@pytest.mark.parametrize("password", REASONABLE + GOOD)
+def test_a_reasonable_password_is_accepted(ctx, password):
+    assert auth.create_user("wangwei", "supervisor", password=password).password_hash
+
+
+@pytest.mark.parametrize("password", ["1 2 3 4 5 6 7", "12 34 56 78 9"])
+def test_whitespace_is_not_counted_in_the_length(ctx, password):
+    with pytest.raises(ValidationFailed) as refused:
+        auth.check_password(password)
+    assert refused.value.details["reason"] == "too_short"
+
+
+def test_digits_only_need_their_own_length_which_is_a_setting(ctx, app, monkeypatch):
+    with pytest.raises(ValidationFailed) as refused:
+        auth.check_password("73829465102")
+    assert refused.value.details == {"reason": "digits_only", "min_length": 12}
+    auth.check_password("738294651023")
+    monkeypatch.setitem(app.config, "PASSWORD_MIN_DIGITS", 13)
+    with pytest.raises(ValidationFailed):
+        auth.check_password("738294651023")
 
 
 @pytest.mark.parametrize("password, reason", WEAK[:3] + WEAK[14:15])

@@ -2,6 +2,7 @@
 import base64
 import hashlib
 import hmac
+import itertools
 import re
 import secrets
 import string
@@ -123,17 +124,23 @@ def create_user(name, role, *, display_name=None, password=None, unit_code=None,
 def check_password(password, *, name=None, phone=None):
     """422 ``weak_password`` for a password that is easily guessed; the one place the rules live
     (``create_user``, and any password change to come). ``details.reason`` says which rule:
-    ``too_short`` (under PASSWORD_MIN_LENGTH), ``contains_name`` (the login name or phone in it),
-    ``common`` (listed in data/common_passwords.txt, or a keyboard or number pattern).
+    ``too_short`` (under PASSWORD_MIN_LENGTH once whitespace is taken out), ``contains_name``
+    (the login name or phone in it), ``common`` (listed in data/common_passwords.txt, or a
+    pattern: see ``_patterned``), ``digits_only`` (only digits, under PASSWORD_MIN_DIGITS).
     """
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-    if len(password) < minimum:
-        raise _weak("too_short", f"密码至少需要 {minimum} 位", min_length=minimum)
-    lowered = password.lower()
+    squeezed = _WHITESPACE.sub("", password)  # "1 2 3 4 5 6 7" is as easily guessed as "1234567"
+    if len(squeezed) < minimum:
+        raise _weak("too_short", f"密码至少需要 {minimum} 位（不计空格）", min_length=minimum)
+    lowered = squeezed.lower()
     if any(_names_in(lowered, value.lower()) for value in (name, phone) if value):
         raise _weak("contains_name", "密码不能与用户名或手机号相同，也不能包含它们")
-    if _guessable(lowered):
-        raise _weak("common", "密码过于常见或有规律（如 woaini1314、1qaz2wsx、连续数字），容易被猜中")
+    if _patterned(lowered, minimum) or _patterned(lowered.translate(_UNSHIFTED), minimum):
+        raise _weak("common", "密码过于常见或有规律（如 woaini1314、1qaz2wsx、连续或重复的数字、生日、手机号、"
+                              "角色名加数字），容易被猜中")
+    digits = current_app.config["PASSWORD_MIN_DIGITS"]
+    if lowered.isdigit() and len(lowered) < digits:
+        raise _weak("digits_only", f"纯数字密码至少需要 {digits} 位", min_length=digits)
 
 
 def _weak(reason, message, **details):
@@ -145,22 +152,103 @@ def _names_in(lowered, name):
     return lowered == name or (len(name) >= 3 and name in lowered)
 
 
-_PADDING = string.digits + string.punctuation + " "
+_WHITESPACE = re.compile(r"\s+")
+_PADDING = string.digits + string.punctuation
+_NOT_LETTERS = re.compile(r"[\d\W_]+")  # what is left is letters, Chinese characters included
+# The app's own words: its name, the district (綦江, Qijiang, in Chongqing), the roles.
+_APP_WORDS = re.compile("(?:" + "|".join(sorted(
+    {role.replace("_", "") for role in ROLES} | {"staff", "unit", "administrator", "user", "civicreport",
+     "civic", "report", "qijiang", "qijiangqu", "qj", "chongqing", "cq", "suishoupai", "綦江", "綦江区",
+     "重庆", "随手拍"}, key=len, reverse=True)) + ")+")
+# A shifted key is the same key: !QAZ@WSX is the walk 1qaz2wsx.
+_UNSHIFTED = str.maketrans('!@#$%^&*()_+{}|:"<>?~', "1234567890-=[]\\;',./`")
+_KEY_ROWS = ("1234567890-=", "qwertyuiop[]\\", "asdfghjkl;'", "zxcvbnm,./")
+_KEY_AT = {key: (row, column) for row, keys in enumerate(_KEY_ROWS) for column, key in enumerate(keys)}
+# A birthday or a mobile number inside a password is guessed from who its owner is; one
+# standing alone, not a stretch of a longer number (a random 12-digit one holds many).
+_PERSONAL = re.compile(
+    r"(?<!\d)(?:(?:19|20)\d\d[-./]?(?:0[1-9]|1[0-2])[-./]?(?:0[1-9]|[12]\d|3[01])"
+    r"|(?:0[1-9]|[12]\d|3[01])[-./]?(?:0[1-9]|1[0-2])[-./]?(?:19|20)\d\d"
+    r"|(?:0[1-9]|1[0-2])[-./]?(?:0[1-9]|[12]\d|3[01])[-./]?(?:19|20)\d\d"
+    r"|1[3-9]\d{9})(?!\d)")
+_PERSONAL_REST = 6  # what is left beside a birthday or mobile number must be this long
 
 
-def _guessable(lowered):
-    """Listed as common (itself, or its core between digits and punctuation: liu19900101),
-    under 4 distinct characters (8888888888), or a run (0123456789, qq123456789)."""
-    core = lowered.strip(_PADDING)
-    bare = re.sub(r"^[a-z]{1,2}(?=\d)|(?<=\d)[a-z]{1,2}$", "", lowered)
-    common = common_passwords()
-    return lowered in common or core in common or len(set(lowered)) < 4 or _run(lowered) or _run(bare)
+def _patterned(text, minimum):
+    """Guessable from a rule rather than found by chance: listed as common (itself, its core
+    between digits and punctuation, or its letters alone), an app word or role name plus digits,
+    under 4 distinct characters, made of a few runs with a constant step (123456, 13579,
+    abcd1234, 9012345678) or of two such interleaved (a1b2c3d4e5), a keyboard walk (qwerty, 1qaz2wsx, zaq12wsx), a shorter unit repeated
+    (1234512345, 12341234123), every character doubled (aa112233aa), or a birthday or mobile
+    number with little beside it. A repeat or doubling is judged by what it repeats.
+    """
+    common, letters = common_passwords(), _NOT_LETTERS.sub("", text)
+    if {text, text.strip(_PADDING), letters} & common or _APP_WORDS.fullmatch(letters):
+        return True
+    if len(set(text)) < 4 or _few_runs(text) or _few_runs(text[::2]) and _few_runs(text[1::2]) or _walk(text):
+        return True
+    return any(len(shorter) < minimum or _patterned(shorter, minimum)
+               for shorter in (_unit(text), _undoubled(text)) if shorter != text) or _personal(text, minimum)
 
 
-def _run(text):
-    """Each character one after the previous, up or down: 123456789, 9876543210, abcdefghij."""
-    steps = {ord(b) - ord(a) for a, b in zip(text, text[1:])}
-    return len(text) >= 6 and steps in ({1}, {-1})
+def _step(a, b):
+    # Digits step round the dial: 7890 and 8642 are runs too.
+    step = ord(b) - ord(a)
+    return step % 10 if a.isdigit() and b.isdigit() else step
+
+
+def _few_runs(text):
+    # Three characters a run on average: 123abc789x is, a chance password has runs of about two.
+    return _runs(text) * 3 <= len(text)
+
+
+def _runs(text):
+    """How many runs with a constant step ``text`` splits into, longest first from the left."""
+    runs, step = 1, None
+    for a, b in itertools.pairwise(text):
+        if step is None:
+            step = _step(a, b)
+        elif _step(a, b) != step:
+            runs, step = runs + 1, None
+    return runs
+
+
+def _walk(text):
+    """Only walks along the keyboard of three keys or more, each key next to the one before."""
+    lengths, length = [], 1
+    for a, b in itertools.pairwise(text):
+        if _adjacent(a, b):
+            length += 1
+        else:
+            lengths, length = lengths + [length], 1
+    return min(lengths + [length]) >= 3
+
+
+def _adjacent(a, b):
+    if a not in _KEY_AT or b not in _KEY_AT:
+        return False
+    (row_a, col_a), (row_b, col_b) = _KEY_AT[a], _KEY_AT[b]
+    # Rows are staggered: a key touches its row neighbours, the two above and the two below.
+    return (row_b - row_a, col_b - col_a) in {(0, 0), (0, 1), (0, -1), (-1, 0), (-1, 1), (1, 0), (1, -1)}
+
+
+def _unit(text):
+    """The shortest unit ``text`` repeats, the last repeat possibly cut short: 1234512345 → 12345."""
+    for size in range(1, len(text) // 2 + 1):
+        if all(char == text[i % size] for i, char in enumerate(text)):
+            return text[:size]
+    return text
+
+
+def _undoubled(text):
+    """``text`` with every character written twice or more written once: aa112233aa → a123a."""
+    groups = [len(list(group)) for _, group in itertools.groupby(text)]
+    return "".join(char for char, _ in itertools.groupby(text)) if min(groups) >= 2 else text
+
+
+def _personal(text, minimum):
+    rest = _PERSONAL.sub("", text)
+    return rest != text and (len(rest.strip(_PADDING)) < _PERSONAL_REST or _patterned(rest, minimum))
 
 
 @cache

@@ -28,12 +28,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import case, create_engine, or_, select, update
+from sqlalchemy import case, create_engine, make_url, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ..errors import RateLimited, ServiceUnavailable, TooManyAttempts
+from ..extensions import db
 from ..models import Throttle
 from ..models.types import utcnow
 
@@ -56,10 +57,13 @@ _INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 def init_app(app):
     """Answer ``TooManyAttempts`` in the one error shape, plus ``Retry-After``; make the counters' engine."""
     app.register_error_handler(TooManyAttempts, _with_retry_after)
-    url, options = app.config["SQLALCHEMY_DATABASE_URI"], {**app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), **POOL}
-    if url.startswith("sqlite"):
-        # SQLite lets one writer at a time: under a burst, wait for the write lock as long as for
-        # a pooled connection (5 s by default made 1 of 40 parallel logins a 503).
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    options = {**app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), **POOL}
+    if url.get_backend_name() == "sqlite":
+        if url.database in (None, "", ":memory:"):
+            return  # an in-memory database lives in one engine: the counters share the app's
+        # One writer at a time: under a burst, wait for the write lock as long as for a pooled
+        # connection (SQLite's 5 s made 1 of 40 parallel logins a 503).
         options["connect_args"] = {"timeout": POOL["pool_timeout"]}
     app.extensions[_ENGINE] = create_engine(url, **options)
 
@@ -124,7 +128,7 @@ def succeeded(held, reset=()):
 def _transaction():
     # A pool or database that cannot answer in time is a 503, never a 500 or an uncounted guess.
     try:
-        with current_app.extensions[_ENGINE].begin() as conn:
+        with current_app.extensions.get(_ENGINE, db.engine).begin() as conn:
             yield conn
     except (PoolTimeout, OperationalError) as err:
         log.warning("throttle counters unavailable: %s", err)
