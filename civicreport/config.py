@@ -41,8 +41,10 @@ DEFAULTS = {
     "DISPLAY_MAX_PX": 1280,
     "THUMB_MAX_PX": 320,
     "JPEG_QUALITY": 82,
-    "PRIVACY_DETECTOR": "opencv",  # faces and plates blurred in public derivatives; "none" to switch off
-    "PRIVACY_DETECT_PX": 640,  # long side of the copy the detector scans (larger finds smaller faces, slower)
+    # faces (YuNet) and Chinese plates blurred in public derivatives; "opencv" the old Haar cascades;
+    # "none" to switch off (media/privacy.build_detector)
+    "PRIVACY_DETECTOR": "yunet+plates",
+    "PRIVACY_DETECT_PX": 1280,  # long side the face detector scans: the display image (smaller misses small faces)
     # "inline": detect while the upload is processed; "worker": the worker's privacy pass does it
     # later, and public views show no URL for a photo until then.
     "PRIVACY_MODE": "inline",

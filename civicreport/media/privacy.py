@@ -193,23 +193,41 @@ def _boxes(classifier, gray, cascade, width, height, flipped):
     return regions
 
 
-def build_detector(name: str, detect_px: int = 640) -> Detector:
-    """The detector named by config: "opencv", "yunet" (faces, civicreport/media/faces.py;
-    ``detect_px`` is its scan size: at 1280, the whole display image, it finds most faces
-    1/40 of the short side tall) or "none"; ValueError for anything else."""
+class CombinedDetector:
+    """Several detectors over one image (faces and plates): whatever any of them finds is blurred."""
+
+    def __init__(self, detectors):
+        self.detectors = tuple(detectors)
+        self.name = "+".join(detector.name for detector in self.detectors)
+
+    def detect(self, image: Image.Image) -> list[Region]:
+        return [region for detector in self.detectors for region in detector.detect(image)]
+
+
+def build_detector(name: str, detect_px: int = 1280) -> Detector:
+    """The detector named by config; ValueError for an unknown name or a bad setting.
+
+    "yunet": faces (civicreport/media/faces.py; ``detect_px`` is its scan size: at 1280, the
+    whole display image). "plates": Chinese licence plates (civicreport/media/plates.py).
+    "opencv": the Haar cascades of before, on a ``detect_px`` copy. "none". Names joined by
+    "+" run together: the default "yunet+plates".
+    """
+    if "+" in name:
+        return CombinedDetector(build_detector(part, detect_px) for part in name.split("+"))
     if name == "opencv":
         return OpenCVDetector(detect_px)
     if name == "yunet":
         from .faces import YuNetDetector  # faces.py builds on this module's Region
 
         return YuNetDetector(detect_px)
-    if name == "none":
-        return NullDetector()
     if name == "plates":
         from .plates import PlateDetector  # plates.py builds on this module's Region
 
         return PlateDetector()
-    raise ValueError(f"unknown PRIVACY_DETECTOR {name!r}; expected 'opencv' or 'none'")
+    if name == "none":
+        return NullDetector()
+    raise ValueError(f"unknown PRIVACY_DETECTOR {name!r}; expected yunet, plates, opencv or none, "
+                     "or several joined by '+'")
 
 
 def redact(image: Image.Image, regions) -> Image.Image:
