@@ -134,3 +134,8 @@ def test_real_ccpd_plates_are_found(detector):
         image = Image.open(SHARED / entry["dest"]).convert("RGB")
         regions = detector.detect(image)
         assert any(covers(r, entry["plate"]["box_xyxy"], image.size) for r in regions), entry["dest"]
+
+
+@pytest.mark.parametrize("size", [(1, 1), (23, 100), (100, 7), (24, 8), (31, 17)])
+def test_images_too_small_for_a_plate_give_nothing_and_no_error(detector, size):
+    assert detector.detect(Image.new("RGB", size, (20, 60, 190))) == []

@@ -466,3 +466,32 @@ def test_unknown_privacy_mode_is_refused_at_start(tmp_path):
     with pytest.raises(ValueError, match="PRIVACY_MODE"):
         create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "MEDIA_ROOT": str(tmp_path),
                     "STORAGE": "local", "PRIVACY_MODE": "later"})
+
+
+class BrokenDetector:
+    """A detector that fails the way a model can (an exception that is not an AppError)."""
+
+    name = "broken"
+
+    def detect(self, image):
+        raise RuntimeError("the face network could not run")
+
+
+@pytest.mark.parametrize("route", ["report", "media"])
+def test_a_detector_failure_inline_queues_the_photo_never_publishes_it(app, client, grid, monkeypatch, opencv,
+                                                                       route):
+    monkeypatch.setitem(app.extensions, DETECTOR, BrokenDetector())
+    raw = face_photo()
+    if route == "report":
+        photo = submit(client, raw)["photos"][0]
+    else:
+        response = client.post("/api/v1/media", data={"photo": (io.BytesIO(raw), "p.jpg")},
+                               content_type="multipart/form-data")
+        assert response.status_code == 201, response.get_json()
+        photo = response.get_json()
+    assert photo["pending"] is True and photo["display_url"] is None and photo["thumb_url"] is None
+    assert media_row().privacy_pending and media_row().display_key is None
+    monkeypatch.setitem(app.extensions, DETECTOR, opencv)  # the model is back: the pass blurs it
+    assert clear_pending() == 1
+    media = media_row()
+    assert not media.privacy_pending and media.display_key is not None

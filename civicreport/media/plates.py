@@ -60,6 +60,8 @@ class PlateDetector:
         self.model = _model()
 
     def detect(self, image: Image.Image) -> list[Region]:
+        if image.width < MIN_SIZE[0] or image.height < MIN_SIZE[1]:
+            return []  # no plate fits (and a 1-px image has no half-size copy to scan)
         rgb = np.asarray(image.convert("RGB"))
         height, width = rgb.shape[:2]
         boxes, scores = self.scored_boxes(rgb)

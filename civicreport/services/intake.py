@@ -55,7 +55,7 @@ def upload_media(data, user, idempotency_key=None):
 
 
 def _store_media(data, user, remember):
-    photo = photos.process(data, pending=photos.privacy_deferred())
+    photo = photos.process_upload(data, pending=photos.privacy_deferred())
     batch = photos.new_batch()
     try:
         media = photos.store(batch, data, photo, uploader=user)
@@ -112,7 +112,7 @@ def _create(data, uploads, user, remember, nonce, channel=None, client_data=None
     category = _category(data["category"])
     attached = _unattached_media(data["media_ids"])
     pending = photos.privacy_deferred()
-    processed = [photos.process(raw, index, pending=pending) for index, raw in enumerate(uploads)]
+    processed = [photos.process_upload(raw, index, pending=pending) for index, raw in enumerate(uploads)]
     facts = [evidence.PhotoFacts(m.gps_lat, m.gps_lon, m.taken_at) for m in attached]
     facts += [evidence.PhotoFacts(p.meta.gps_lat, p.meta.gps_lon, p.meta.taken_at) for p in processed]
     location = _location(data, facts)

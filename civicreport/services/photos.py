@@ -94,6 +94,20 @@ def process(data, index=None, manual=(), pending=False):
         raise
 
 
+def process_upload(data, index=None, pending=False):
+    """An upload's photo: processed now, or only inspected when ``pending`` (worker mode) —
+    and also when the privacy detector fails on it inline (a model error, a case it cannot
+    handle): the photo then waits, never public, for the worker's privacy pass to try again,
+    instead of failing the upload with a 500 or being published unblurred."""
+    try:
+        return process(data, index, pending=pending)
+    except AppError:
+        raise
+    except Exception:
+        log.exception("privacy detection failed on an upload; it waits for the privacy pass")
+        return process(data, index, pending=True)
+
+
 def derivative_keys(photo):
     """Keys of the original and of the derivatives with exactly these blurred regions."""
     return object_keys(photo.sha256, photo.format, regions_digest(photo.regions), original_tag(photo.sha256))
