@@ -241,22 +241,20 @@ def flask_worker(env, log_dir):
 
 def pending_photos(database_url):
     """Photos still waiting for the worker's privacy pass (PRIVACY_MODE=worker)."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(database_url)
-    with engine.connect() as conn:
-        count = conn.execute(text("SELECT count(*) FROM media WHERE privacy_pending")).scalar_one()
-    engine.dispose()
-    return count
+    return _count_media(database_url, "privacy_pending")
 
 
 def public_photos(database_url):
     """Photos whose public derivatives exist (the privacy pass is done with them)."""
+    return _count_media(database_url, "display_key IS NOT NULL")
+
+
+def _count_media(database_url, condition):
     from sqlalchemy import create_engine, text
 
     engine = create_engine(database_url)
     with engine.connect() as conn:
-        count = conn.execute(text("SELECT count(*) FROM media WHERE display_key IS NOT NULL")).scalar_one()
+        count = conn.execute(text(f"SELECT count(*) FROM media WHERE {condition}")).scalar_one()
     engine.dispose()
     return count
 
