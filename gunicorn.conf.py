@@ -13,6 +13,11 @@ from gunicorn.glogging import Logger
 from civicreport.access_log import scrub
 
 MAX_WORKERS = 12  # each worker holds a database pool and decodes photos: memory, not CPU, bounds it
+# 2 × CPUs + 1 workers already share the cores: OpenCV's own thread pool in each (the face and
+# plate detectors of inline uploads) only oversubscribes them. One thread each: an 8 MP burst
+# (bench/load.py --mix 8mp, inline) went from 4.24 to 5.36 photos/s, 378 → 322 ms of worker CPU each.
+# Set before the master's create_app imports OpenCV, so the forked workers inherit it.
+os.environ.setdefault("OPENCV_FOR_THREADS_NUM", "1")
 
 
 def _cpus():
