@@ -133,8 +133,9 @@ def face_scenes(per_cell, backgrounds):
                           else plates.street_background(rng))
             height = plates.SCENE_SIZE[1] / share
             name = ("astronaut", "cameraman")[index % 2]
-            places = [(float(rng.uniform(20, plates.SCENE_SIZE[0] - 3 * height)),
-                       float(rng.uniform(20, plates.SCENE_SIZE[1] - 3 * height))) for _ in range(2)]
+            half = plates.SCENE_SIZE[0] / 2  # one face in each half: a pasted head never hides the other
+            places = [(float(rng.uniform(left + 20, left + half - 2 * height)),
+                       float(rng.uniform(20, plates.SCENE_SIZE[1] - 3 * height))) for left in (0, half)]
             image, boxes = face_images.with_faces(background, name, height, places, mirrored=index % 4 >= 2)
             yield Scene(image, {("face", f"1/{share} ({height:.0f} px)"): [(x, y, x + w, y + h) for x, y, w, h in boxes]})
 
