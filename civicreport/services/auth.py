@@ -95,15 +95,8 @@ def receipt_matches(report, token):
 
 def create_user(name, role, *, display_name=None, password=None, unit_code=None, phone=None):
     """Create a user; raises ValidationFailed for an unknown role/unit or a taken name."""
-    if role not in ROLES:
-        raise ValidationFailed("未知角色", code="unknown_role", details={"roles": list(ROLES)})
-    unit = None
-    if role == "unit_staff" and not unit_code:
-        raise ValidationFailed("处置单位人员必须指定单位", code="unit_required")
-    if unit_code:
-        unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
-        if unit is None:
-            raise ValidationFailed("未知单位", code="unknown_unit", details={"unit": unit_code})
+    unit = known_unit(unit_code)
+    check_role(role, unit)
     if db.session.scalar(select(User).where(User.name == name)):
         raise ValidationFailed("用户名已存在", code="user_exists", details={"name": name})
     if password is not None:
@@ -119,6 +112,24 @@ def create_user(name, role, *, display_name=None, password=None, unit_code=None,
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def known_unit(code):
+    """The unit with this code, None without one; 422 ``unknown_unit`` for a code no unit has."""
+    if not code:
+        return None
+    unit = db.session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None:
+        raise ValidationFailed("未知单位", code="unknown_unit", details={"unit": code})
+    return unit
+
+
+def check_role(role, unit):
+    """422 ``unknown_role``, or ``unit_required`` for unit staff without a unit (creating or changing a user)."""
+    if role not in ROLES:
+        raise ValidationFailed("未知角色", code="unknown_role", details={"roles": list(ROLES)})
+    if role == "unit_staff" and unit is None:
+        raise ValidationFailed("处置单位人员必须指定单位", code="unit_required")
 
 
 def check_password(password, *, name=None, phone=None):

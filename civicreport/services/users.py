@@ -5,10 +5,9 @@ from sqlalchemy import func, select, update
 
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
-from ..models import ApiToken, Community, District, GridCellArea, Street, Unit, User, UserArea
-from ..models.org import ROLES
+from ..models import ApiToken, Community, District, GridCellArea, Street, User, UserArea
 from ..models.types import utcnow
-from .auth import user_named
+from .auth import check_role, known_unit, user_named
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +58,9 @@ def update_user(name, changes, by=None):
     """
     user = user_named(name)
     role = changes.get("role", user.role)
-    if role not in ROLES:
-        raise ValidationFailed("未知角色", code="unknown_role", details={"roles": list(ROLES)})
     if "unit" in changes:
-        user.unit = _unit(changes["unit"])
-    if role == "unit_staff" and user.unit is None:
-        raise ValidationFailed("处置单位人员必须指定单位", code="unit_required")
+        user.unit = known_unit(changes["unit"])
+    check_role(role, user.unit)
     if "areas" in changes:
         set_areas(user, known_area_codes(changes["areas"]))
     _keep_an_admin(user, role, changes.get("active", user.active))
@@ -76,15 +72,6 @@ def update_user(name, changes, by=None):
     db.session.commit()
     log.info("user %s changed by %s: %s", name, by.name if by else "cli", sorted(changes))
     return user
-
-
-def _unit(code):
-    if code is None:
-        return None
-    unit = db.session.scalar(select(Unit).where(Unit.code == code))
-    if unit is None:
-        raise ValidationFailed("未知单位", code="unknown_unit", details={"unit": code})
-    return unit
 
 
 def _keep_an_admin(user, role, active):
