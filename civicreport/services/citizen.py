@@ -62,7 +62,7 @@ def reports_for_receipts(receipts, address=None):
     are both unknown, so the answer never tells which. Never raises for bad tokens, but each
     wrong one counts against ``address`` (see ``receipt_actor``): 429 once it is locked.
     """
-    counted = throttle.keys(receipt_ip=throttle.address_key(address))
+    counted = _receipt_keys(address)
     wanted = {}
     for item in receipts:
         wanted.setdefault(item["id"], item["receipt_token"])
@@ -92,7 +92,13 @@ def receipt_actor(user, report, receipt, address):
     """
     if not receipt:
         return actor_for(user, report)
-    return _counted_actor(user, report, receipt, throttle.keys(receipt_ip=throttle.address_key(address)))
+    return _counted_actor(user, report, receipt, _receipt_keys(address))
+
+
+def _receipt_keys(address):
+    # Receipts are counted per address only: a per-report lock would let anyone lock a
+    # citizen out of their own case, and a 256-bit receipt cannot be guessed per report.
+    return throttle.keys(receipt_ip=throttle.address_key(address))
 
 
 def _counted_actor(user, report, receipt, counted):
