@@ -31,7 +31,7 @@ from importlib import resources
 import numpy as np
 from PIL import Image
 
-from .privacy import Region
+from .privacy import Region, opencv
 
 PATCH = (96, 32)  # width, height of the upright grey patch the classifier sees
 ASPECTS = (1.3, 7.0)  # width / height of a plausible plate candidate
@@ -71,7 +71,7 @@ class PlateDetector:
 
     def scored_boxes(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every candidate's axis-aligned box (x0, y0, x1, y1) and its plate probability."""
-        cv2 = _cv2()
+        cv2 = opencv()
         hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         masks = colour_masks(hsv)
@@ -86,7 +86,7 @@ class PlateDetector:
 
 def colour_masks(hsv: np.ndarray) -> dict[str, np.ndarray]:
     """Where each plate ground colour is (uint8 0/255 masks)."""
-    cv2 = _cv2()
+    cv2 = opencv()
     return {name: cv2.inRange(hsv, (low, MIN_SATURATION[name], MIN_VALUE), (high, 255, 255))
             for name, (low, high) in HUES.items()}
 
@@ -97,7 +97,7 @@ def candidates(gray: np.ndarray, masks: dict[str, np.ndarray]) -> list:
     from ~30 to ~300 px wide) on a contrast-levelled copy (CLAHE: a box around a rendered
     plate 60–300 px wide was among the candidates for 96.5 % of plates instead of 94 %,
     the misses being night and double-row plates)."""
-    cv2 = _cv2()
+    cv2 = opencv()
     rects = []
     for mask in masks.values():
         rects += _blobs(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)), 1.0)
@@ -109,7 +109,7 @@ def candidates(gray: np.ndarray, masks: dict[str, np.ndarray]) -> list:
 
 def _strokes(gray: np.ndarray) -> np.ndarray:
     """Strong horizontal gradients (character strokes are vertical), joined sideways."""
-    cv2 = _cv2()
+    cv2 = opencv()
     edges = np.abs(cv2.Sobel(gray, cv2.CV_16S, 1, 0, ksize=3))
     edges = cv2.convertScaleAbs(edges, alpha=0.25)
     _, binary = cv2.threshold(edges, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -120,7 +120,7 @@ def _strokes(gray: np.ndarray) -> np.ndarray:
 def _blobs(mask: np.ndarray, scale: float) -> list:
     """The plate-shaped outer contours of ``mask`` as rotated rectangles, upright within
     ±30°, in the coordinates of a mask ``scale`` times larger."""
-    cv2 = _cv2()
+    cv2 = opencv()
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     rects = []
     for contour in contours:
@@ -139,7 +139,7 @@ def _blobs(mask: np.ndarray, scale: float) -> list:
 def features_of(gray: np.ndarray, masks: dict[str, np.ndarray], rect, hog) -> np.ndarray:
     """HOG of the upright 96×32 patch, the share of each plate colour in it, the aspect,
     the contrast and the two-tone measures."""
-    cv2 = _cv2()
+    cv2 = opencv()
     (cx, cy), (w, h), angle = rect
     pad_w, pad_h = w * 1.1 + 4, h * 1.2 + 4  # a little of the frame around the characters
     matrix = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
@@ -155,7 +155,7 @@ def _two_tone(patch: np.ndarray) -> list[float]:
     """What sets characters on a plate apart from foliage or gravel: two tones (the share
     of the grey variance an Otsu split explains), the minority tone's share, and how often
     the middle rows switch tone (about 14–16 times across 7 characters)."""
-    cv2 = _cv2()
+    cv2 = opencv()
     _, ink = cv2.threshold(patch, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     values = patch.astype(np.float32)
     spread = values.var() + 1e-6
@@ -166,7 +166,7 @@ def _two_tone(patch: np.ndarray) -> list[float]:
 
 
 def box_of(rect, shape) -> tuple[float, float, float, float]:
-    corners = _cv2().boxPoints(rect)
+    corners = opencv().boxPoints(rect)
     x0, y0 = corners.min(axis=0)
     x1, y1 = corners.max(axis=0)
     return max(0.0, x0), max(0.0, y0), min(float(shape[1]), x1), min(float(shape[0]), y1)
@@ -213,10 +213,5 @@ def _model() -> dict[str, np.ndarray]:
 def hog_descriptor():
     """HOG over the 96×32 patch: 16 px blocks of 8 px cells, 9 unsigned orientations (1188
     values). One per detection (a few microseconds to make), so no thread shares one."""
-    return _cv2().HOGDescriptor(PATCH, (16, 16), (8, 8), (8, 8), 9)
+    return opencv().HOGDescriptor(PATCH, (16, 16), (8, 8), (8, 8), 9)
 
-
-def _cv2():
-    import cv2
-
-    return cv2

@@ -140,22 +140,23 @@ class OpenCVDetector:
             classifier = _classifier(path)
             found += _boxes(classifier, gray, cascade, width, height, flipped=False)
             if cascade.mirrored:
-                mirror = _opencv().flip(gray, 1) if mirror is None else mirror
+                mirror = opencv().flip(gray, 1) if mirror is None else mirror
                 found += _boxes(classifier, mirror, cascade, width, height, flipped=True)
         return found
 
 
 def _classifier(path: str):
     """A fresh classifier; RuntimeError if OpenCV cannot parse the cascade file."""
-    classifier = _opencv().CascadeClassifier(path)
+    classifier = opencv().CascadeClassifier(path)
     if classifier.empty():
         raise RuntimeError(f"OpenCV could not load the cascade {path}")
     return classifier
 
 
-def _opencv():
+def opencv():
     """OpenCV, imported on first detection: 17 MB that the web workers of PRIVACY_MODE=worker
-    (which leave detection to the worker) would otherwise carry for nothing."""
+    (which leave detection to the worker) would otherwise carry for nothing. The detectors
+    built on this module (plates.py) import it through here for the same reason."""
     import cv2
 
     return cv2
@@ -177,7 +178,7 @@ def _gray_for_detection(image: Image.Image, detect_px: int) -> np.ndarray:
     if scale < 1:
         size = (max(1, round(gray.width * scale)), max(1, round(gray.height * scale)))
         gray = gray.resize(size, Image.Resampling.BOX)
-    return _opencv().equalizeHist(np.asarray(gray))
+    return opencv().equalizeHist(np.asarray(gray))
 
 
 def _boxes(classifier, gray, cascade, width, height, flipped):
