@@ -28,6 +28,19 @@ def support(client, rid, device=None, headers=None, address="10.1.0.1"):
     return client.post(f"/api/v1/reports/{rid}/support", headers=sent, environ_base={"REMOTE_ADDR": address})
 
 
+def supports_at_once(app, rid, devices, address="10.1.0.1"):
+    """One support per device, all sent together, each from a client of its own; their answers."""
+    barrier = threading.Barrier(len(devices))
+
+    def attempt(device):
+        own = app.test_client()
+        barrier.wait()
+        return support(own, rid, device, address=address).get_json()
+
+    with ThreadPoolExecutor(len(devices)) as pool:
+        return list(pool.map(attempt, devices))
+
+
 def timeline(client, rid):
     return [e["action"] for e in client.get(f"/api/v1/reports/{rid}/events").get_json()["events"]]
 
@@ -111,15 +124,7 @@ def test_the_share_per_address_is_a_setting_and_accounts_are_not_capped(client, 
 
 def test_fresh_phones_at_once_from_one_address_still_add_only_its_share(app, client, grid, unlimited):  # noqa: F811
     rid = submit(client, INSIDE)["id"]
-    barrier = threading.Barrier(10)
-
-    def attempt(device):
-        own = app.test_client()
-        barrier.wait()
-        return support(own, rid, device, address="10.1.6.1").get_json()
-
-    with ThreadPoolExecutor(10) as pool:
-        answers = list(pool.map(attempt, FRESH_PHONES[:10]))
+    answers = supports_at_once(app, rid, FRESH_PHONES[:10], address="10.1.6.1")
     assert sorted(a["already_supported"] for a in answers) == [False] * 3 + [True] * 7
     assert db.session.scalar(select(Report.support_count).where(Report.public_id == rid)) == 3
 
@@ -149,15 +154,7 @@ def test_a_case_no_longer_open_is_still_409(client, grid, status):  # noqa: F811
 
 def test_two_supports_at_once_from_one_phone_count_once(app, client, grid, unlimited):  # noqa: F811
     rid = submit(client, INSIDE)["id"]
-    barrier = threading.Barrier(2)
-
-    def attempt(_):
-        own = app.test_client()
-        barrier.wait()
-        return support(own, rid, DEVICES[0]).get_json()
-
-    with ThreadPoolExecutor(2) as pool:
-        answers = list(pool.map(attempt, range(2)))
+    answers = supports_at_once(app, rid, [DEVICES[0]] * 2)
     assert sorted(a["already_supported"] for a in answers) == [False, True]
     assert {a["support_count"] for a in answers} == {1}
 
