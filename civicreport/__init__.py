@@ -16,21 +16,21 @@ def create_app(config=None):
     """
     from flask import Flask
 
-    from . import cli, errors, models, security_headers  # noqa: F401  models registers the tables
-    from .public_url import PublicUrl
-    from . import config as config_module
-    from .extensions import db, migrate
-    from .routes import admin, api, media_files, workflow
-    from .routes import console
-    from .routes import mobile
-    from .routes import docs as docs_routes
-    from .routes import open311 as open311_routes
-    from .routes import redaction as redaction_routes
-    from .routes import guards
-    from .routes import stats as stats_routes
-    from .access_log import scrub_werkzeug_log
-    from .bodies import InMemoryUploads, WholeBody
-    from .services import abuse, backends, throttle
+    from civicreport import cli, errors, models, security_headers  # noqa: F401  models registers the tables
+    from civicreport.public_url import PublicUrl
+    from civicreport import config as config_module
+    from civicreport.extensions import db, migrate
+    from civicreport.routes import admin, api, media_files, workflow
+    from civicreport.routes import console
+    from civicreport.routes import mobile
+    from civicreport.routes import docs as docs_routes
+    from civicreport.routes import open311 as open311_routes
+    from civicreport.routes import redaction as redaction_routes
+    from civicreport.routes import guards
+    from civicreport.routes import stats as stats_routes
+    from civicreport.access_log import scrub_werkzeug_log
+    from civicreport.bodies import InMemoryUploads, WholeBody
+    from civicreport.services import abuse, backends, throttle
 
     scrub_werkzeug_log()  # the dev server's request lines would keep Open311's api_key
     app = Flask(__name__, instance_relative_config=True)

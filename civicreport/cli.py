@@ -7,13 +7,13 @@ import click
 from flask import current_app
 from flask_migrate import upgrade
 
-from .errors import AppError
-from .memory import tune_malloc
-from .services import auth, deadlines, history, reference_data, stats
-from .services import abuse, retention
-from .services import open311_clients
-from .services import maintenance, outbox, privacy_pass, users
-from .services.worker import run_worker
+from civicreport.errors import AppError
+from civicreport.memory import tune_malloc
+from civicreport.services import auth, deadlines, history, reference_data, stats
+from civicreport.services import abuse, retention
+from civicreport.services import open311_clients
+from civicreport.services import maintenance, outbox, privacy_pass, users
+from civicreport.services.worker import run_worker
 
 
 def init_app(app):

@@ -23,8 +23,8 @@ from apispec.ext.marshmallow.common import resolve_schema_cls
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from marshmallow import RAISE, Schema, fields, missing
 
-from .routes import PER_ACTION, PUBLIC
-from .schemas.errors import ErrorSchema
+from civicreport.routes import PER_ACTION, PUBLIC
+from civicreport.schemas.errors import ErrorSchema
 
 PREFIX = "/api/v1"
 ONE, MANY = "one", "many"  # how many files a multipart field takes
@@ -231,7 +231,7 @@ def _dumped_may_be_null(converter, field, ret, **kwargs):
 
 def _comma_list(converter, field, ret, **kwargs):
     """``a,b`` or a repeated parameter: documented as a string (its empty-tuple default is no string)."""
-    from .schemas import CommaList
+    from civicreport.schemas import CommaList
 
     if not isinstance(field, CommaList):
         return {}

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
-from .services.backends import storage
+from civicreport.services.backends import storage
 
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 HEADERS = {

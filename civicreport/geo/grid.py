@@ -7,7 +7,7 @@ import shapely
 from shapely.geometry import Point, box
 from shapely.ops import nearest_points
 
-from .distance import distance_m, metres_per_degree
+from civicreport.geo.distance import distance_m, metres_per_degree
 
 
 @dataclass(frozen=True)

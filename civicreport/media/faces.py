@@ -25,7 +25,7 @@ import numpy as np
 from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
-from .privacy import Region
+from civicreport.media.privacy import Region
 
 _LIBRARY = "libfacedetection.so"
 # The library's detection_output: candidates kept before NMS, and NMS's overlap threshold.

@@ -22,7 +22,7 @@ import pillow_heif
 from PIL import Image
 
 from civicreport.errors import PayloadTooLarge, ValidationFailed
-from .privacy import Detector, NullDetector, Region, redact
+from civicreport.media.privacy import Detector, NullDetector, Region, redact
 
 pillow_heif.register_heif_opener()
 

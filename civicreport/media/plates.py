@@ -31,7 +31,7 @@ from importlib import resources
 import numpy as np
 from PIL import Image
 
-from .privacy import Region, opencv
+from civicreport.media.privacy import Region, opencv
 
 PATCH = (96, 32)  # width, height of the upright grey patch the classifier sees
 ASPECTS = (1.3, 7.0)  # width / height of a plausible plate candidate

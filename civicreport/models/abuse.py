@@ -4,8 +4,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .types import UTCDateTime, utcnow
+from civicreport.extensions import db
+from civicreport.models.types import UTCDateTime, utcnow
 
 BLOCK_KINDS = ("device", "account", "ip")
 

@@ -2,7 +2,7 @@
 from sqlalchemy import Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from civicreport.extensions import db
 
 
 class District(db.Model):

@@ -2,7 +2,7 @@
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from civicreport.extensions import db
 
 CATEGORY_GROUPS = {"component": "部件", "event": "事件", "behaviour": "文明行为"}
 URGENCIES = ("urgent", "pressing", "normal")

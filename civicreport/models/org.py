@@ -4,8 +4,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .types import UTCDateTime, utcnow
+from civicreport.extensions import db
+from civicreport.models.types import UTCDateTime, utcnow
 
 ROLES = ("citizen", "monitor", "supervisor", "unit_staff", "leader", "admin")
 STAFF_ROLES = ("monitor", "supervisor", "unit_staff", "leader", "admin")

@@ -4,8 +4,8 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .types import UTCDateTime, utcnow
+from civicreport.extensions import db
+from civicreport.models.types import UTCDateTime, utcnow
 
 OUTBOX_STATUSES = ("pending", "sent", "dead")
 

@@ -7,8 +7,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .types import UTCDateTime, utcnow
+from civicreport.extensions import db
+from civicreport.models.types import UTCDateTime, utcnow
 
 STATUSES = (
     "submitted", "accepted", "rejected", "duplicate", "dispatched", "in_progress",

@@ -11,8 +11,8 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Date, Float, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .types import UTCDateTime, utcnow
+from civicreport.extensions import db
+from civicreport.models.types import UTCDateTime, utcnow
 
 
 class StatsMonth(db.Model):

@@ -4,8 +4,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .types import UTCDateTime, utcnow
+from civicreport.extensions import db
+from civicreport.models.types import UTCDateTime, utcnow
 
 
 class Support(db.Model):

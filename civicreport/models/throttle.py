@@ -4,8 +4,8 @@ from datetime import datetime
 from sqlalchemy import Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .types import UTCDateTime
+from civicreport.extensions import db
+from civicreport.models.types import UTCDateTime
 
 
 class Throttle(db.Model):

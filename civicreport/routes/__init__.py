@@ -8,8 +8,8 @@ from functools import wraps
 
 from flask import request
 
-from ..services.access import require_roles
-from ..services.auth import user_for_bearer
+from civicreport.services.access import require_roles
+from civicreport.services.auth import user_for_bearer
 
 PUBLIC = "public"
 PER_ACTION = "per_action"

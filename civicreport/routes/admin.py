@@ -2,13 +2,13 @@
 devices, accounts and networks that may not submit."""
 from flask import Blueprint, request
 
-from ..errors import BadRequest
-from ..openapi import doc
-from ..schemas import load_or_422
-from ..schemas.abuse import BlockCreateSchema, BlockListSchema, BlockQuerySchema, BlockSchema
-from ..schemas.users import UserAccountSchema, UserChangeSchema, UserListSchema, UserQuerySchema
-from ..services import abuse, users
-from . import allow, current_user
+from civicreport.errors import BadRequest
+from civicreport.openapi import doc
+from civicreport.schemas import load_or_422
+from civicreport.schemas.abuse import BlockCreateSchema, BlockListSchema, BlockQuerySchema, BlockSchema
+from civicreport.schemas.users import UserAccountSchema, UserChangeSchema, UserListSchema, UserQuerySchema
+from civicreport.services import abuse, users
+from civicreport.routes import allow, current_user
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
 

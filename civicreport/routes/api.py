@@ -1,24 +1,21 @@
 """The JSON API under /api/v1 (intake part)."""
 from flask import Blueprint, jsonify, request
 
-from ..errors import BadRequest
-from ..openapi import IDEMPOTENCY_KEY, MANY, ONE, doc
-from ..schemas import load_or_422
-from ..schemas.health import HealthSchema
-from ..schemas.media import UploadedPhotoSchema
-from ..schemas.reference import CategoryListSchema, CategorySchema, LocateQuerySchema, LocateSchema, locate_view
-from ..schemas.report import ReportSubmitSchema, ReportViewSchema, SubmittedReportSchema, report_view
-from ..schemas.queue import QueuePageSchema, QueueQuerySchema, queue_page
-from ..schemas.duplicates import (
-    CandidateListSchema, DuplicateQuerySchema, ReportDuplicatesSchema, SupportSchema, candidate_view,
-    photo_match_view,
-)
-from ..services import abuse, citizen, duplicates, intake, queue, reports, workflow
-from ..services.abuse import limited
-from ..services.grid import normalise_point
-from ..services.access import actor_for
-from . import PUBLIC, allow, current_user as _user
-from .guards import takes_photos
+from civicreport.errors import BadRequest
+from civicreport.openapi import IDEMPOTENCY_KEY, MANY, ONE, doc
+from civicreport.schemas import load_or_422
+from civicreport.schemas.health import HealthSchema
+from civicreport.schemas.media import UploadedPhotoSchema
+from civicreport.schemas.reference import CategoryListSchema, CategorySchema, LocateQuerySchema, LocateSchema, locate_view
+from civicreport.schemas.report import ReportSubmitSchema, ReportViewSchema, SubmittedReportSchema, report_view
+from civicreport.schemas.queue import QueuePageSchema, QueueQuerySchema, queue_page
+from civicreport.schemas.duplicates import CandidateListSchema, DuplicateQuerySchema, ReportDuplicatesSchema, SupportSchema, candidate_view, photo_match_view
+from civicreport.services import abuse, citizen, duplicates, intake, queue, reports, workflow
+from civicreport.services.abuse import limited
+from civicreport.services.grid import normalise_point
+from civicreport.services.access import actor_for
+from civicreport.routes import PUBLIC, allow, current_user as _user
+from civicreport.routes.guards import takes_photos
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # What a phone sends with each submission; the device id feeds the abuse limits and the block list.

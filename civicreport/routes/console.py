@@ -5,10 +5,10 @@ in localStorage and every API call carries it, so the API does the access checks
 """
 from flask import Blueprint, current_app, render_template
 
-from ..models.category import CATEGORY_GROUPS
-from ..services import evidence
-from ..services.workflow import OPEN_STATES, TRANSITIONS
-from . import PUBLIC, allow
+from civicreport.models.category import CATEGORY_GROUPS
+from civicreport.services import evidence
+from civicreport.services.workflow import OPEN_STATES, TRANSITIONS
+from civicreport.routes import PUBLIC, allow
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 

@@ -1,8 +1,8 @@
 """The API's own description: the OpenAPI document and a readable page rendered from it."""
 from flask import Blueprint, current_app, render_template
 
-from ..openapi import build_spec, doc, page_sections
-from . import PUBLIC, allow
+from civicreport.openapi import build_spec, doc, page_sections
+from civicreport.routes import PUBLIC, allow
 
 bp = Blueprint("docs", __name__, url_prefix="/api/v1")
 

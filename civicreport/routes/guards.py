@@ -11,7 +11,7 @@ import re
 from flask import current_app, request
 from flask.json.provider import DefaultJSONProvider
 
-from ..errors import BadRequest, PayloadTooLarge
+from civicreport.errors import BadRequest, PayloadTooLarge
 
 MAX_JSON_DEPTH = 32
 # A JSON string (possibly unterminated: the parser reports that) or a bracket. Strings are

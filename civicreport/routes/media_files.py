@@ -2,11 +2,11 @@
 under pending/ from before migration 0010) only to who may see the case's private side."""
 from flask import Blueprint, current_app
 
-from ..errors import NotFound
-from ..media.storage import CONTENT_TYPES, media_key_sha256
-from ..services import private_media
-from ..services.backends import storage
-from . import PUBLIC, allow, current_user
+from civicreport.errors import NotFound
+from civicreport.media.storage import CONTENT_TYPES, media_key_sha256
+from civicreport.services import private_media
+from civicreport.services.backends import storage
+from civicreport.routes import PUBLIC, allow, current_user
 
 bp = Blueprint("media_files", __name__, url_prefix="/media")
 

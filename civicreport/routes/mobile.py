@@ -6,16 +6,14 @@ the JSON API, including the two small endpoints below that only these pages need
 """
 from flask import Blueprint, current_app, render_template, request, url_for
 
-from ..errors import BadRequest
-from ..openapi import doc
-from ..schemas import load_or_422
-from ..schemas.citizen import (
-    ReceiptLookupResultSchema, ReceiptLookupSchema, SuggestionsSchema, SuggestQuerySchema, receipt_view,
-)
-from ..services import citizen, workflow
-from ..services.workflow import TRANSITIONS
-from . import PUBLIC, allow
-from .console import EVENT_LABELS, STATUS_LABELS, map_settings
+from civicreport.errors import BadRequest
+from civicreport.openapi import doc
+from civicreport.schemas import load_or_422
+from civicreport.schemas.citizen import ReceiptLookupResultSchema, ReceiptLookupSchema, SuggestionsSchema, SuggestQuerySchema, receipt_view
+from civicreport.services import citizen, workflow
+from civicreport.services.workflow import TRANSITIONS
+from civicreport.routes import PUBLIC, allow
+from civicreport.routes.console import EVENT_LABELS, STATUS_LABELS, map_settings
 
 bp = Blueprint("mobile", __name__, url_prefix="/m")
 api = Blueprint("citizen_api", __name__, url_prefix="/api/v1")

@@ -11,16 +11,13 @@ from flask import Blueprint, current_app, request, url_for
 from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from ..errors import AppError, NotFound, http_error_headers
-from ..schemas import load_or_422
-from ..schemas.open311 import (
-    FORMATS, RequestsQuerySchema, definition_view, discovery_view, error_items,
-    request_view, service_view, submitted_view, to_xml, token_view,
-)
-from ..services import open311
-from ..services.abuse import limited, rate_limit_response
-from . import PUBLIC, allow
-from .guards import takes_photos
+from civicreport.errors import AppError, NotFound, http_error_headers
+from civicreport.schemas import load_or_422
+from civicreport.schemas.open311 import FORMATS, RequestsQuerySchema, definition_view, discovery_view, error_items, request_view, service_view, submitted_view, to_xml, token_view
+from civicreport.services import open311
+from civicreport.services.abuse import limited, rate_limit_response
+from civicreport.routes import PUBLIC, allow
+from civicreport.routes.guards import takes_photos
 
 log = logging.getLogger(__name__)
 

@@ -1,14 +1,14 @@
 """Staff redaction of a case photo's public derivatives."""
 from flask import Blueprint, request
 
-from ..errors import BadRequest
-from ..openapi import doc
-from ..schemas import load_or_422
-from ..schemas.media import PhotoStaffSchema
-from ..schemas.redaction import RedactionResultSchema, RedactionSchema
-from ..schemas.report import EventStaffSchema
-from ..services import redaction
-from . import allow, current_user
+from civicreport.errors import BadRequest
+from civicreport.openapi import doc
+from civicreport.schemas import load_or_422
+from civicreport.schemas.media import PhotoStaffSchema
+from civicreport.schemas.redaction import RedactionResultSchema, RedactionSchema
+from civicreport.schemas.report import EventStaffSchema
+from civicreport.services import redaction
+from civicreport.routes import allow, current_user
 
 bp = Blueprint("redaction", __name__, url_prefix="/api/v1")
 

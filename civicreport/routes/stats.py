@@ -12,13 +12,13 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, request
 
-from ..errors import ValidationFailed
-from ..models.types import EARLIEST, LATEST, utcnow
-from ..openapi import doc
-from ..schemas.stats import AreaStatsQuerySchema, StatsQuerySchema, StatsTableSchema
-from ..services import stats
-from ..services.backends import local_zone
-from . import allow
+from civicreport.errors import ValidationFailed
+from civicreport.models.types import EARLIEST, LATEST, utcnow
+from civicreport.openapi import doc
+from civicreport.schemas.stats import AreaStatsQuerySchema, StatsQuerySchema, StatsTableSchema
+from civicreport.services import stats
+from civicreport.services.backends import local_zone
+from civicreport.routes import allow
 
 bp = Blueprint("stats", __name__, url_prefix="/api/v1")
 

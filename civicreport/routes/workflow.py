@@ -1,16 +1,14 @@
 """Login, case transitions, timelines, unit worklists and 督办通知书."""
 from flask import Blueprint, render_template, request
 
-from ..errors import BadRequest
-from ..openapi import doc
-from ..schemas import load_or_422
-from ..schemas.report import EventListSchema, EventSchema, EventStaffSchema, ReportViewSchema, report_view
-from ..schemas.workflow import (
-    LoginResultSchema, LoginSchema, MeSchema, StatusSchema, TransitionSchema, UserSchema, WorklistSchema,
-)
-from ..services import auth, citizen, reports, workflow, worklist
-from ..services.access import REPORTER
-from . import PER_ACTION, PUBLIC, allow, current_user as _user
+from civicreport.errors import BadRequest
+from civicreport.openapi import doc
+from civicreport.schemas import load_or_422
+from civicreport.schemas.report import EventListSchema, EventSchema, EventStaffSchema, ReportViewSchema, report_view
+from civicreport.schemas.workflow import LoginResultSchema, LoginSchema, MeSchema, StatusSchema, TransitionSchema, UserSchema, WorklistSchema
+from civicreport.services import auth, citizen, reports, workflow, worklist
+from civicreport.services.access import REPORTER
+from civicreport.routes import PER_ACTION, PUBLIC, allow, current_user as _user
 
 bp = Blueprint("workflow", __name__, url_prefix="/api/v1")
 pages = Blueprint("pages", __name__)

@@ -8,8 +8,8 @@ from datetime import timezone
 
 from marshmallow import ValidationError, fields, validate
 
-from ..errors import ValidationFailed
-from ..models.types import EARLIEST, LATEST
+from civicreport.errors import ValidationFailed
+from civicreport.models.types import EARLIEST, LATEST
 
 
 def load_or_422(schema, data):

@@ -1,8 +1,8 @@
 """Block-list input and view."""
 from marshmallow import RAISE, Schema, fields, validate
 
-from ..models.abuse import BLOCK_KINDS
-from ..models.types import utcnow
+from civicreport.models.abuse import BLOCK_KINDS
+from civicreport.models.types import utcnow
 
 
 class BlockCreateSchema(Schema):

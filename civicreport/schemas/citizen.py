@@ -1,8 +1,8 @@
 """The citizen pages' own API: category suggestions and 我的上报 by receipt tokens."""
 from marshmallow import RAISE, Schema, fields, validate
 
-from . import BoundedList
-from .report import EventSchema, ReportPublicSchema, report_view
+from civicreport.schemas import BoundedList
+from civicreport.schemas.report import EventSchema, ReportPublicSchema, report_view
 
 MAX_RECEIPTS = 50
 

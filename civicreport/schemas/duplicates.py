@@ -1,7 +1,7 @@
 """Views of duplicate candidates and photo matches."""
 from marshmallow import RAISE, Schema, fields, validate
 
-from ..services.media_urls import object_url, public_photos
+from civicreport.services.media_urls import object_url, public_photos
 
 
 class DuplicateQuerySchema(Schema):

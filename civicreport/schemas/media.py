@@ -6,7 +6,7 @@ the original's URL.
 """
 from marshmallow import Schema, fields
 
-from ..services.media_urls import object_url, original_url
+from civicreport.services.media_urls import object_url, original_url
 
 
 class PhotoPublicSchema(Schema):

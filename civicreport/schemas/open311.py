@@ -10,11 +10,11 @@ from datetime import datetime
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from ..models.category import CATEGORY_GROUPS
-from ..services.backends import local_zone
-from ..services.media_urls import object_url, public_photos
-from ..services.workflow import OPEN_STATES
-from . import CommaList, utc_instant
+from civicreport.models.category import CATEGORY_GROUPS
+from civicreport.services.backends import local_zone
+from civicreport.services.media_urls import object_url, public_photos
+from civicreport.services.workflow import OPEN_STATES
+from civicreport.schemas import CommaList, utc_instant
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 DISCOVERY_CHANGESET = "2026-12-02T00:00:00+08:00"  # bump when this document's shape changes

@@ -1,10 +1,10 @@
 """Queue query parameters and the list / GeoJSON views of queue items."""
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates
 
-from ..models.report import STATUSES
-from ..services.deadlines import is_overdue, is_warning
-from ..services.media_urls import object_url, public_photos
-from . import CommaList, Instant
+from civicreport.models.report import STATUSES
+from civicreport.services.deadlines import is_overdue, is_warning
+from civicreport.services.media_urls import object_url, public_photos
+from civicreport.schemas import CommaList, Instant
 
 
 class QueueQuerySchema(Schema):

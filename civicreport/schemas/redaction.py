@@ -1,9 +1,9 @@
 """Hand-drawn redactions: boxes to blur in a photo's public derivatives."""
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from . import BoundedList
-from .media import PhotoStaffSchema
-from .report import EventStaffSchema
+from civicreport.schemas import BoundedList
+from civicreport.schemas.media import PhotoStaffSchema
+from civicreport.schemas.report import EventStaffSchema
 
 MAX_BOXES = 20
 

@@ -3,9 +3,9 @@ import math
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from ..services.deadlines import is_overdue, is_warning
-from . import BoundedList
-from .media import PhotoPublicSchema, PhotoStaffSchema
+from civicreport.services.deadlines import is_overdue, is_warning
+from civicreport.schemas import BoundedList
+from civicreport.schemas.media import PhotoPublicSchema, PhotoStaffSchema
 
 
 MEDIA_IDS_MAX = 64

@@ -1,9 +1,9 @@
 """Staff account administration: the change request and the account view."""
 from marshmallow import RAISE, Schema, fields, validate
 
-from ..models.org import ROLES
-from . import BoundedList
-from .workflow import UserSchema
+from civicreport.models.org import ROLES
+from civicreport.schemas import BoundedList
+from civicreport.schemas.workflow import UserSchema
 
 AREA_CODE = fields.String(validate=validate.Regexp(r"^(\d{6}|\d{9}|\d{12}|\d{15})$", error="片区编码须为 6、9、12 或 15 位数字"))
 

@@ -1,8 +1,8 @@
 """Transition requests, login and the unit worklist."""
 from marshmallow import RAISE, Schema, fields, validate
 
-from ..services.workflow import MAX_PHOTOS_PER_STEP
-from . import BoundedList
+from civicreport.services.workflow import MAX_PHOTOS_PER_STEP
+from civicreport.schemas import BoundedList
 
 
 class TransitionSchema(Schema):

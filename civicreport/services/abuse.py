@@ -33,14 +33,14 @@ from flask_limiter import RateLimitExceeded
 from limits import parse_many
 from sqlalchemy import and_, or_, select
 
-from ..errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
-from ..extensions import db, limiter
-from ..models import Block, User
-from ..models.abuse import BLOCK_KINDS
-from ..models.types import utcnow
-from . import open311_clients
-from .auth import user_for_bearer
-from .throttle import address_key
+from civicreport.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
+from civicreport.extensions import db, limiter
+from civicreport.models import Block, User
+from civicreport.models.abuse import BLOCK_KINDS
+from civicreport.models.types import utcnow
+from civicreport.services import open311_clients
+from civicreport.services.auth import user_for_bearer
+from civicreport.services.throttle import address_key
 
 log = logging.getLogger(__name__)
 

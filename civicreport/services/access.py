@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import false, or_
 
-from ..errors import Forbidden, Unauthorized
-from ..models import Report, User
-from .auth import receipt_matches
+from civicreport.errors import Forbidden, Unauthorized
+from civicreport.models import Report, User
+from civicreport.services.auth import receipt_matches
 
 REPORTER = "reporter"  # pseudo-role: the citizen who filed this report
 PRIVATE_READERS = ("supervisor", "leader", "admin")

@@ -14,12 +14,12 @@ from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..errors import NotFound, Unauthorized, ValidationFailed
-from ..extensions import db
-from ..models import ApiToken, Unit, User
-from ..models.org import ROLES
-from ..models.types import utcnow
-from . import throttle
+from civicreport.errors import NotFound, Unauthorized, ValidationFailed
+from civicreport.extensions import db
+from civicreport.models import ApiToken, Unit, User
+from civicreport.models.org import ROLES
+from civicreport.models.types import utcnow
+from civicreport.services import throttle
 
 
 def token_hash(token):

@@ -5,11 +5,11 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from PIL import Image
 
-from ..media.images import Limits
-from ..media.privacy import build_detector
-from ..media.storage import build_storage
-from .classifier import build_classifier
-from .senders import build_senders
+from civicreport.media.images import Limits
+from civicreport.media.privacy import build_detector
+from civicreport.media.storage import build_storage
+from civicreport.services.classifier import build_classifier
+from civicreport.services.senders import build_senders
 
 STORAGE = "civicreport.storage"
 CLASSIFIER = "civicreport.classifier"

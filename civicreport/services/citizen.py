@@ -2,12 +2,12 @@
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..models import Report
-from . import throttle
-from .access import actor_for
-from .backends import classifier
-from .reports import active_categories
+from civicreport.extensions import db
+from civicreport.models import Report
+from civicreport.services import throttle
+from civicreport.services.access import actor_for
+from civicreport.services.backends import classifier
+from civicreport.services.reports import active_categories
 
 # The standard splits 部件 from 事件 by who owns the thing; a citizen thinks of what they see.
 # Major classes map to a citizen group, and a few items move to where people look for them.

@@ -4,12 +4,12 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import CalendarDay, Report, ReportEvent
-from ..models.types import utcnow
-from ..worktime import OfficeHours, WorkCalendar
-from . import outbox
-from .backends import local_zone
+from civicreport.extensions import db
+from civicreport.models import CalendarDay, Report, ReportEvent
+from civicreport.models.types import utcnow
+from civicreport.worktime import OfficeHours, WorkCalendar
+from civicreport.services import outbox
+from civicreport.services.backends import local_zone
 
 CLOCK_RUNNING = ("dispatched", "in_progress", "rework")
 

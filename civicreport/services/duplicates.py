@@ -15,15 +15,15 @@ from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from ..errors import Conflict, NotFound
-from ..extensions import db
-from ..geo.distance import distance_m, metres_per_degree
-from ..media.images import hamming
-from ..models import Category, Media, PhashBand, Report, Support
-from ..models.types import utcnow
-from .access import require_in_area
-from .reports import set_flags
-from .throttle import address_key
+from civicreport.errors import Conflict, NotFound
+from civicreport.extensions import db
+from civicreport.geo.distance import distance_m, metres_per_degree
+from civicreport.media.images import hamming
+from civicreport.models import Category, Media, PhashBand, Report, Support
+from civicreport.models.types import utcnow
+from civicreport.services.access import require_in_area
+from civicreport.services.reports import set_flags
+from civicreport.services.throttle import address_key
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from flask import current_app
 
-from ..geo.distance import distance_m
+from civicreport.geo.distance import distance_m
 
 PHOTO_FAR = "photo_far"  # photo GPS further than PHOTO_GPS_MISMATCH_M from the report location
 PHOTO_OLD = "photo_old"  # taken more than PHOTO_MAX_AGE_HOURS before the submit

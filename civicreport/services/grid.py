@@ -1,13 +1,13 @@
 """Point → grid cell → community → street → district, through the in-memory index."""
 from sqlalchemy import select
 
-from ..errors import ValidationFailed
-from ..extensions import db
-from ..geo.crs import SUPPORTED_CRS, to_wgs84
-from ..geo.geojson import parse_geometry
-from ..geo.grid import GridCell, GridIndex
-from ..models import Community, District, GridCellArea, Street
-from .backends import grid_slot
+from civicreport.errors import ValidationFailed
+from civicreport.extensions import db
+from civicreport.geo.crs import SUPPORTED_CRS, to_wgs84
+from civicreport.geo.geojson import parse_geometry
+from civicreport.geo.grid import GridCell, GridIndex
+from civicreport.models import Community, District, GridCellArea, Street
+from civicreport.services.backends import grid_slot
 
 
 def grid_index():

@@ -34,23 +34,20 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..extensions import db
-from ..geo.crs import wgs84_to_gcj02
-from ..geo.geojson import parse_geometry
-from ..geo.grid import GridCell
-from ..models import (
-    Category, Community, DailyCounter, GridCellArea, Report, ReportEvent, RoutingRule, Street, Unit, User,
-    UserArea,
-)
-from ..models.category import PRIORITY
-from ..models.types import utcnow
-from ..worktime import WorkingLine
-from .access import REPORTER
-from .backends import local_zone
-from .deadlines import CLOCK_RUNNING, work_calendar
-from .reference_data import demo_loaded, load_demo
-from . import stats
-from .routing import CategoryKey, route
+from civicreport.extensions import db
+from civicreport.geo.crs import wgs84_to_gcj02
+from civicreport.geo.geojson import parse_geometry
+from civicreport.geo.grid import GridCell
+from civicreport.models import Category, Community, DailyCounter, GridCellArea, Report, ReportEvent, RoutingRule, Street, Unit, User, UserArea
+from civicreport.models.category import PRIORITY
+from civicreport.models.types import utcnow
+from civicreport.worktime import WorkingLine
+from civicreport.services.access import REPORTER
+from civicreport.services.backends import local_zone
+from civicreport.services.deadlines import CLOCK_RUNNING, work_calendar
+from civicreport.services.reference_data import demo_loaded, load_demo
+from civicreport.services import stats
+from civicreport.services.routing import CategoryKey, route
 
 DEFAULT_SEED = 2026
 DEFAULT_DAYS = 120

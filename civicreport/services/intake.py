@@ -12,22 +12,22 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..errors import AppError, Conflict, ServiceUnavailable, ValidationFailed
-from ..extensions import db
-from ..models import Category, DailyCounter, IdempotencyRecord, Media, Report, ReportEvent
-from ..models.category import PRIORITY
-from ..models.types import utcnow
-from ..schemas import load_or_422
-from ..schemas.media import UploadedPhotoSchema
-from ..schemas.report import ReportSubmitSchema, report_view
-from ..schemas.duplicates import candidate_view
-from . import duplicates, evidence, photos
-from .access import Actor
-from .auth import receipt_token, token_hash
-from .backends import classifier, local_zone
-from .grid import areas_of, locate, normalise_point
-from .reports import category_or_422
-from .routing import CategoryKey, route
+from civicreport.errors import AppError, Conflict, ServiceUnavailable, ValidationFailed
+from civicreport.extensions import db
+from civicreport.models import Category, DailyCounter, IdempotencyRecord, Media, Report, ReportEvent
+from civicreport.models.category import PRIORITY
+from civicreport.models.types import utcnow
+from civicreport.schemas import load_or_422
+from civicreport.schemas.media import UploadedPhotoSchema
+from civicreport.schemas.report import ReportSubmitSchema, report_view
+from civicreport.schemas.duplicates import candidate_view
+from civicreport.services import duplicates, evidence, photos
+from civicreport.services.access import Actor
+from civicreport.services.auth import receipt_token, token_hash
+from civicreport.services.backends import classifier, local_zone
+from civicreport.services.grid import areas_of, locate, normalise_point
+from civicreport.services.reports import category_or_422
+from civicreport.services.routing import CategoryKey, route
 
 log = logging.getLogger(__name__)
 

@@ -16,11 +16,11 @@ from flask import current_app
 from flask_migrate import upgrade
 from sqlalchemy import select, text
 
-from ..extensions import db
-from ..media.storage import MEDIA_PREFIXES, media_key_sha256
-from ..models import Media
-from ..models.types import utcnow
-from .backends import storage
+from civicreport.extensions import db
+from civicreport.media.storage import MEDIA_PREFIXES, media_key_sha256
+from civicreport.models import Media
+from civicreport.models.types import utcnow
+from civicreport.services.backends import storage
 
 log = logging.getLogger(__name__)
 

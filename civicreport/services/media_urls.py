@@ -1,7 +1,7 @@
 """URLs of stored objects: presigned for S3, served by the app for local storage."""
 from flask import url_for
 
-from .backends import storage
+from civicreport.services.backends import storage
 
 
 def object_url(key):

@@ -15,17 +15,17 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..errors import BadRequest, NotFound
-from ..extensions import db
-from ..geo.distance import distance_m
-from ..models import Category, Community, GridCellArea, Report
-from ..models.report import STATUSES
-from ..models.types import utcnow
-from ..schemas import load_or_422
-from ..schemas.open311 import ATTRIBUTES, PostRequestSchema
-from . import intake, open311_clients
-from .reports import active_categories, get_report
-from .workflow import OPEN_STATES
+from civicreport.errors import BadRequest, NotFound
+from civicreport.extensions import db
+from civicreport.geo.distance import distance_m
+from civicreport.models import Category, Community, GridCellArea, Report
+from civicreport.models.report import STATUSES
+from civicreport.models.types import utcnow
+from civicreport.schemas import load_or_422
+from civicreport.schemas.open311 import ATTRIBUTES, PostRequestSchema
+from civicreport.services import intake, open311_clients
+from civicreport.services.reports import active_categories, get_report
+from civicreport.services.workflow import OPEN_STATES
 
 MAX_RESULTS = 1000
 WINDOW = timedelta(days=90)

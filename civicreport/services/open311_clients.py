@@ -12,11 +12,11 @@ from flask import current_app
 from limits import parse_many
 from sqlalchemy import select
 
-from ..errors import Forbidden, NotFound, ValidationFailed
-from ..extensions import db
-from ..models import Open311Client
-from ..models.types import utcnow
-from .auth import token_hash
+from civicreport.errors import Forbidden, NotFound, ValidationFailed
+from civicreport.extensions import db
+from civicreport.models import Open311Client
+from civicreport.models.types import utcnow
+from civicreport.services.auth import token_hash
 
 
 def create(name, *, jurisdiction=None, rate_limit=None):

@@ -17,13 +17,13 @@ from datetime import date, datetime
 from flask import current_app
 from sqlalchemy import select, update
 
-from ..extensions import db
-from ..models import OutboxMessage, Unit
-from ..models.types import utcnow
-from .backends import senders
-from .reports import unit_or_404
-from .retry import backoff
-from .senders import DeliveryFailed
+from civicreport.extensions import db
+from civicreport.models import OutboxMessage, Unit
+from civicreport.models.types import utcnow
+from civicreport.services.backends import senders
+from civicreport.services.reports import unit_or_404
+from civicreport.services.retry import backoff
+from civicreport.services.senders import DeliveryFailed
 
 log = logging.getLogger(__name__)
 

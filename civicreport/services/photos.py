@@ -7,13 +7,13 @@ import uuid
 from flask import current_app
 from sqlalchemy import select
 
-from ..errors import AppError, NotFound
-from ..extensions import db
-from ..media.images import inspect_photo, process_photo
-from ..media.privacy import regions_digest
-from ..media.storage import object_keys
-from ..models import Media, PhashBand
-from .backends import decode_gate, local_zone, photo_limits, privacy_detector, storage
+from civicreport.errors import AppError, NotFound
+from civicreport.extensions import db
+from civicreport.media.images import inspect_photo, process_photo
+from civicreport.media.privacy import regions_digest
+from civicreport.media.storage import object_keys
+from civicreport.models import Media, PhashBand
+from civicreport.services.backends import decode_gate, local_zone, photo_limits, privacy_detector, storage
 
 log = logging.getLogger(__name__)
 

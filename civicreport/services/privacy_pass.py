@@ -24,13 +24,13 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..errors import ServiceUnavailable, ValidationFailed
-from ..extensions import db
-from ..models import Media
-from ..models.types import utcnow
-from . import duplicates, evidence, photos
-from .reports import set_flags
-from .retry import backoff
+from civicreport.errors import ServiceUnavailable, ValidationFailed
+from civicreport.extensions import db
+from civicreport.models import Media
+from civicreport.models.types import utcnow
+from civicreport.services import duplicates, evidence, photos
+from civicreport.services.reports import set_flags
+from civicreport.services.retry import backoff
 
 log = logging.getLogger(__name__)
 

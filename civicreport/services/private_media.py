@@ -7,11 +7,11 @@ it, to the district-wide centre staff.
 """
 from sqlalchemy import select
 
-from ..errors import Forbidden, NotFound, Unauthorized
-from ..extensions import db
-from ..media.storage import media_key_sha256
-from ..models import Media
-from .access import PRIVATE_READERS, actor_for, bounding_areas, require_private
+from civicreport.errors import Forbidden, NotFound, Unauthorized
+from civicreport.extensions import db
+from civicreport.media.storage import media_key_sha256
+from civicreport.models import Media
+from civicreport.services.access import PRIVATE_READERS, actor_for, bounding_areas, require_private
 
 PENDING_PREFIX = "pending/"
 

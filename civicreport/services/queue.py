@@ -12,12 +12,12 @@ from flask import current_app
 from sqlalchemy import and_, literal, select, tuple_
 from sqlalchemy.orm import selectinload
 
-from ..errors import ValidationFailed
-from ..extensions import db
-from ..models import Category, Report, Unit
-from ..models.types import EARLIEST, INTEGER_RANGE, LATEST, UTCDateTime, utcnow
-from .access import case_scope
-from .deadlines import CLOCK_RUNNING
+from civicreport.errors import ValidationFailed
+from civicreport.extensions import db
+from civicreport.models import Category, Report, Unit
+from civicreport.models.types import EARLIEST, INTEGER_RANGE, LATEST, UTCDateTime, utcnow
+from civicreport.services.access import case_scope
+from civicreport.services.deadlines import CLOCK_RUNNING
 
 SORTS = ("created", "deadline", "priority")
 

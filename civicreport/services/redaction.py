@@ -12,14 +12,14 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..errors import Conflict, NotFound, ValidationFailed
-from ..extensions import db
-from ..media.privacy import Region
-from ..models import Media, ReportEvent
-from ..models.types import utcnow
-from . import duplicates, photos
-from .access import Actor, require_in_area
-from .workflow import load_for_update
+from civicreport.errors import Conflict, NotFound, ValidationFailed
+from civicreport.extensions import db
+from civicreport.media.privacy import Region
+from civicreport.models import Media, ReportEvent
+from civicreport.models.types import utcnow
+from civicreport.services import duplicates, photos
+from civicreport.services.access import Actor, require_in_area
+from civicreport.services.workflow import load_for_update
 
 log = logging.getLogger(__name__)
 

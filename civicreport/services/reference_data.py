@@ -6,16 +6,14 @@ from importlib import resources
 from shapely.ops import unary_union
 from sqlalchemy import func, select
 
-from ..errors import ValidationFailed
-from ..extensions import db
-from ..geo.crs import gcj02_to_wgs84
-from ..geo.distance import metres_per_degree
-from ..geo.geojson import parse_geometry, to_geojson_text, transform_geometry
-from ..geo.grid import lattice
-from ..models import (
-    CalendarDay, Category, Community, District, GridCellArea, RoutingRule, Street, Unit,
-)
-from .grid import invalidate_grid_index
+from civicreport.errors import ValidationFailed
+from civicreport.extensions import db
+from civicreport.geo.crs import gcj02_to_wgs84
+from civicreport.geo.distance import metres_per_degree
+from civicreport.geo.geojson import parse_geometry, to_geojson_text, transform_geometry
+from civicreport.geo.grid import lattice
+from civicreport.models import CalendarDay, Category, Community, District, GridCellArea, RoutingRule, Street, Unit
+from civicreport.services.grid import invalidate_grid_index
 
 
 def _data_file(name):

@@ -1,13 +1,13 @@
 """Reading reports and reference data."""
 from sqlalchemy import select, text, update
 
-from ..errors import AppError, NotFound, ServiceUnavailable, ValidationFailed
-from ..extensions import db
-from ..models import Category, Report, Unit
-from .backends import storage
-from .grid import locate, normalise_point
-from .routing import CategoryKey, route
-from ..models.category import CATEGORY_GROUPS
+from civicreport.errors import AppError, NotFound, ServiceUnavailable, ValidationFailed
+from civicreport.extensions import db
+from civicreport.models import Category, Report, Unit
+from civicreport.services.backends import storage
+from civicreport.services.grid import locate, normalise_point
+from civicreport.services.routing import CategoryKey, route
+from civicreport.models.category import CATEGORY_GROUPS
 
 
 def get_report(public_id):

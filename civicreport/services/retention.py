@@ -14,9 +14,9 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 
-from ..extensions import db
-from ..models import IdempotencyRecord, Media, Report, ReportEvent, Support
-from ..models.types import utcnow
+from civicreport.extensions import db
+from civicreport.models import IdempotencyRecord, Media, Report, ReportEvent, Support
+from civicreport.models.types import utcnow
 
 CLOSED_STATES = ("closed", "rated", "rejected", "duplicate")
 BATCH = 200  # cases per transaction: bounded memory and lock time on a large backlog

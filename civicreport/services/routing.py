@@ -4,8 +4,8 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import contains_eager
 
-from ..extensions import db
-from ..models import RoutingRule, Street, Unit
+from civicreport.extensions import db
+from civicreport.models import RoutingRule, Street, Unit
 
 _AREA_RANK = {"district": 1, "street": 2, "community": 3, "grid": 4}
 

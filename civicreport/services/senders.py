@@ -17,8 +17,8 @@ from http.client import HTTPException
 from urllib.error import HTTPError
 from urllib.parse import urlsplit
 
-from ..extensions import db
-from ..models import Unit
+from civicreport.extensions import db
+from civicreport.models import Unit
 
 log = logging.getLogger(__name__)
 

@@ -96,13 +96,12 @@ from sqlalchemy import BigInteger, String, and_, case, cast, delete, func, inser
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from ..extensions import db
-from ..models import (Community, GridCellArea, Report, ReportEvent, StatsCaseMonth, StatsMonth, Street, Unit,
-                      User)
-from ..models.types import utcnow
-from ..worktime import WorkingLine
-from .backends import local_zone
-from .deadlines import CLOCK_RUNNING, work_calendar
+from civicreport.extensions import db
+from civicreport.models import Community, GridCellArea, Report, ReportEvent, StatsCaseMonth, StatsMonth, Street, Unit, User
+from civicreport.models.types import utcnow
+from civicreport.worktime import WorkingLine
+from civicreport.services.backends import local_zone
+from civicreport.services.deadlines import CLOCK_RUNNING, work_calendar
 
 LEVELS = ("street", "community", "grid")
 _AREA_COLUMNS = {"street": Report.street_code, "community": Report.community_code, "grid": Report.grid_code}

@@ -33,10 +33,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from ..errors import RateLimited, ServiceUnavailable, TooManyAttempts
-from ..extensions import db
-from ..models import Throttle
-from ..models.types import utcnow
+from civicreport.errors import RateLimited, ServiceUnavailable, TooManyAttempts
+from civicreport.extensions import db
+from civicreport.models import Throttle
+from civicreport.models.types import utcnow
 
 log = logging.getLogger(__name__)
 

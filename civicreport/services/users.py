@@ -3,11 +3,11 @@ import logging
 
 from sqlalchemy import func, select, update
 
-from ..errors import Conflict, ValidationFailed
-from ..extensions import db
-from ..models import ApiToken, Community, District, GridCellArea, Street, User, UserArea
-from ..models.types import utcnow
-from .auth import check_role, known_unit, user_named
+from civicreport.errors import Conflict, ValidationFailed
+from civicreport.extensions import db
+from civicreport.models import ApiToken, Community, District, GridCellArea, Street, User, UserArea
+from civicreport.models.types import utcnow
+from civicreport.services.auth import check_role, known_unit, user_named
 
 log = logging.getLogger(__name__)
 

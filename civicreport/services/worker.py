@@ -6,8 +6,8 @@ from contextlib import contextmanager
 
 from flask import current_app
 
-from ..extensions import db
-from .outbox import deliver_due
+from civicreport.extensions import db
+from civicreport.services.outbox import deliver_due
 
 log = logging.getLogger(__name__)
 

@@ -10,17 +10,17 @@ from typing import Callable
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
-from ..extensions import db
-from ..models import Media, Report, ReportEvent, Unit
-from ..models.category import PRIORITY
-from ..models.types import utcnow
-from . import deadlines, outbox
-from .access import REPORTER, require_in_area
-from .backends import local_zone
-from .grid import grid_index
-from .reports import category_or_422
-from .routing import CategoryKey, route
+from civicreport.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from civicreport.extensions import db
+from civicreport.models import Media, Report, ReportEvent, Unit
+from civicreport.models.category import PRIORITY
+from civicreport.models.types import utcnow
+from civicreport.services import deadlines, outbox
+from civicreport.services.access import REPORTER, require_in_area
+from civicreport.services.backends import local_zone
+from civicreport.services.grid import grid_index
+from civicreport.services.reports import category_or_422
+from civicreport.services.routing import CategoryKey, route
 
 SUPERVISORS = frozenset({"supervisor", "admin"})
 MAX_PHOTOS_PER_STEP = 6  # photos one transition (处置、核查、补充证据) may attach

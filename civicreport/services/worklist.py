@@ -1,15 +1,15 @@
 """问题清单 (a unit's open cases, oldest overdue first) and 督办通知书."""
 from sqlalchemy import select
 
-from ..errors import Conflict, Forbidden
-from ..extensions import db
-from ..models import Report
-from ..models.types import utcnow
-from .access import Actor, case_scope, require_in_area
-from .backends import local_zone
-from .deadlines import is_overdue, is_warning
-from .media_urls import object_url, public_photos
-from .reports import get_report, unit_or_404
+from civicreport.errors import Conflict, Forbidden
+from civicreport.extensions import db
+from civicreport.models import Report
+from civicreport.models.types import utcnow
+from civicreport.services.access import Actor, case_scope, require_in_area
+from civicreport.services.backends import local_zone
+from civicreport.services.deadlines import is_overdue, is_warning
+from civicreport.services.media_urls import object_url, public_photos
+from civicreport.services.reports import get_report, unit_or_404
 
 WORKLIST_STATES = ("dispatched", "in_progress", "rework", "suspended")
 
