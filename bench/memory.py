@@ -26,10 +26,9 @@ import uuid  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from datetime import datetime  # noqa: E402
 
+import _common as common  # noqa: E402
 import requests  # noqa: E402
 from PIL import Image  # noqa: E402
-
-import _common as common  # noqa: E402
 
 TARGET_MB = 300
 

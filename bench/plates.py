@@ -25,7 +25,13 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from civicreport.media.plates import PlateDetector  # noqa: E402
 from tests.plates import (  # noqa: E402
-    COLOURS, cjk_font_path, corpus_backgrounds, covers, on_a_plate, plate_free_scene, plate_scene,
+    COLOURS,
+    cjk_font_path,
+    corpus_backgrounds,
+    covers,
+    on_a_plate,
+    plate_free_scene,
+    plate_scene,
 )
 
 BUCKETS = ((30, 60), (60, 120), (120, 300))

@@ -37,11 +37,11 @@ from ingest import noisy_photo  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from civicreport import create_app  # noqa: E402
+from civicreport.cases import intake, privacy_pass  # noqa: E402
 from civicreport.config import DEFAULTS  # noqa: E402
 from civicreport.media.images import Limits, process_photo  # noqa: E402
 from civicreport.media.privacy import NullDetector, OpenCVDetector, build_detector  # noqa: E402
-from civicreport.services import intake, privacy_pass  # noqa: E402
-from civicreport.services.maintenance import upgrade_schema  # noqa: E402
+from civicreport.ops.maintenance import upgrade_schema  # noqa: E402
 from tests import face_images, plates  # noqa: E402
 
 ROUNDS = 5

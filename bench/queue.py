@@ -8,7 +8,7 @@ Run it against an empty PostgreSQL database (the schema comes from the migration
     su postgres -c "psql -c 'DROP DATABASE civic_bench'"
 
 It loads the 綦江 demo, then ``--cases`` (1,000,000) seeded cases over the last ``--days``
-(365) from the history generator (``civicreport.services.history``): ``--workers`` forked
+(365) from the history generator (``civicreport.demo.history``): ``--workers`` forked
 processes (one per core) each build chunks of whole days and write them with COPY. As
 PostgreSQL's "Populating a Database" advises, the secondary indexes and foreign keys of ``report`` and ``report_event`` are
 dropped for the load and recreated after it (also when the load fails); then ANALYZE. Then it times each query ``--runs`` times (the monthly statistics
@@ -42,13 +42,15 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
 from civicreport import create_app  # noqa: E402
+from civicreport.accounts.models import Unit, User
+from civicreport.adapters import local_zone  # noqa: E402
+from civicreport.cases.models import Report, ReportEvent  # noqa: E402
+from civicreport.cases.workflow import OPEN_STATES  # noqa: E402
+from civicreport.db_types import UTCDateTime, utcnow  # noqa: E402
+from civicreport.demo import history  # noqa: E402
+from civicreport.demo.loader import demo_loaded, load_demo  # noqa: E402
 from civicreport.extensions import db  # noqa: E402
-from civicreport.models import Report, ReportEvent, Unit, User  # noqa: E402
-from civicreport.models.types import UTCDateTime, utcnow  # noqa: E402
-from civicreport.services import history, queue, stats  # noqa: E402
-from civicreport.services.backends import local_zone  # noqa: E402
-from civicreport.services.reference_data import demo_loaded, load_demo  # noqa: E402
-from civicreport.services.workflow import OPEN_STATES  # noqa: E402
+from civicreport.reporting import queue, stats
 
 QUEUE_TARGET_MS = 100
 STATS_TARGET_MS = 1000

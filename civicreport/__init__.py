@@ -16,21 +16,28 @@ def create_app(config=None):
     """
     from flask import Flask
 
+    from civicreport import adapters as backends
     from civicreport import cli, errors, models, security_headers  # noqa: F401  models registers the tables
-    from civicreport.public_url import PublicUrl
     from civicreport import config as config_module
+    from civicreport.abuse import throttle
     from civicreport.extensions import db, migrate
-    from civicreport.routes import admin, api, media_files, workflow
-    from civicreport.routes import console
-    from civicreport.routes import mobile
-    from civicreport.routes import docs as docs_routes
-    from civicreport.routes import open311 as open311_routes
-    from civicreport.routes import redaction as redaction_routes
-    from civicreport.routes import guards
-    from civicreport.routes import stats as stats_routes
-    from civicreport.access_log import scrub_werkzeug_log
-    from civicreport.bodies import InMemoryUploads, WholeBody
-    from civicreport.services import abuse, backends, throttle
+    from civicreport.web import (
+        admin,
+        api,
+        console,
+        guards,
+        media_files,
+        mobile,
+        workflow,
+    )
+    from civicreport.web import docs as docs_routes
+    from civicreport.web import open311 as open311_routes
+    from civicreport.web import rate_limits as abuse
+    from civicreport.web import redaction as redaction_routes
+    from civicreport.web import stats as stats_routes
+    from civicreport.web.access_log import scrub_werkzeug_log
+    from civicreport.web.public_url import PublicUrl
+    from civicreport.web.request_bodies import InMemoryUploads, WholeBody
 
     scrub_werkzeug_log()  # the dev server's request lines would keep Open311's api_key
     app = Flask(__name__, instance_relative_config=True)

@@ -7,13 +7,19 @@ import click
 from flask import current_app
 from flask_migrate import upgrade
 
+from civicreport.abuse import blocks
+from civicreport.accounts import auth, users
+from civicreport.cases import deadlines, privacy_pass, retention
+from civicreport.delivery import outbox
+from civicreport.delivery.worker import run_worker
+from civicreport.demo import history
+from civicreport.demo import loader as demo_loader
 from civicreport.errors import AppError
-from civicreport.memory import tune_malloc
-from civicreport.services import auth, deadlines, history, reference_data, stats
-from civicreport.services import abuse, retention
-from civicreport.services import open311_clients
-from civicreport.services import maintenance, outbox, privacy_pass, users
-from civicreport.services.worker import run_worker
+from civicreport.open311 import clients as open311_clients
+from civicreport.ops import maintenance
+from civicreport.ops.allocator import tune_malloc
+from civicreport.reference import loading as reference_data
+from civicreport.reporting import stats
 
 
 def init_app(app):
@@ -51,10 +57,10 @@ def load_demo(if_empty, history_count, seed):
     if history_count:
         _load_history(history_count, seed)
         return
-    if if_empty and reference_data.demo_loaded():
+    if if_empty and demo_loader.demo_loaded():
         click.echo("grid already loaded; demo data left as it is")
         return
-    click.echo(f"綦江 demo loaded: {reference_data.load_demo()} grid cells")
+    click.echo(f"綦江 demo loaded: {demo_loader.load_demo()} grid cells")
 
 
 def _load_history(count, seed):
@@ -121,7 +127,7 @@ def _password(prompt, stdin):
 def worker(once, interval):
     """Deliver notifications with retries, raise warning/overdue events on deadlines, blur photos
     uploaded in PRIVACY_MODE=worker."""
-    tune_malloc()  # the privacy pass decodes photos and runs OpenCV: see civicreport.memory
+    tune_malloc()  # the privacy pass decodes photos and runs OpenCV: see civicreport.ops.allocator
     jobs = (deadlines.scan, stats.settle_closed_months, maintenance.PeriodicMediaGc(), privacy_pass.clear_pending)
     counts = run_worker(once=once, interval=interval, jobs=jobs)
     if once:
@@ -164,7 +170,7 @@ def block():
 def block_add(kind, value, reason, days):
     """Stop KIND VALUE from submitting reports and photos."""
     try:
-        entry = abuse.add_block(kind, value, reason=reason, days=days)
+        entry = blocks.add_block(kind, value, reason=reason, days=days)
     except AppError as err:
         _fail(err)
     click.echo(f"blocked {entry.kind} {entry.value} (id {entry.id})")
@@ -176,7 +182,7 @@ def block_add(kind, value, reason, days):
 def block_remove(kind, value):
     """Lift the block on KIND VALUE."""
     try:
-        abuse.remove_block(abuse.block_named(kind, value).id)
+        blocks.remove_block(blocks.block_named(kind, value).id)
     except AppError as err:
         _fail(err)
     click.echo(f"unblocked {kind} {value}")
@@ -185,7 +191,7 @@ def block_remove(kind, value):
 @block.command("list")
 def block_list():
     """Print every block: id, kind, value, expiry, reason."""
-    for entry in abuse.list_blocks():
+    for entry in blocks.list_blocks():
         expiry = f"{entry.expires_at:%Y-%m-%d %H:%M}" if entry.expires_at else "-"
         click.echo(f"{entry.id}\t{entry.kind}\t{entry.value}\t{expiry}\t{entry.reason or ''}")
 

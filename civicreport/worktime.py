@@ -11,10 +11,10 @@ UTC with ``timedelta`` (exact to the microsecond), so results are exact to the
 minute and never drift.
 """
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from bisect import bisect_left, bisect_right
 from functools import lru_cache
 
 import chinese_calendar

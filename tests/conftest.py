@@ -13,8 +13,8 @@ from sqlalchemy import text
 
 from civicreport import create_app
 from civicreport.extensions import db, limiter
-from civicreport.services.grid import invalidate_grid_index
-from civicreport.services.reference_data import load_categories
+from civicreport.reference.grid import invalidate_grid_index
+from civicreport.reference.loading import load_categories
 
 KEEP_TABLES = {"alembic_version", "category"}
 

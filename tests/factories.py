@@ -4,14 +4,14 @@ from datetime import datetime
 
 from PIL import Image
 
+from civicreport.accounts import auth
+from civicreport.accounts.models import Unit
 from civicreport.extensions import db
 from civicreport.geo.geojson import to_geojson_text
 from civicreport.geo.grid import lattice
-from civicreport.models import (
-    Community, District, GridCellArea, RoutingRule, Street, Unit,
-)
-from civicreport.services import auth
-from civicreport.services.grid import invalidate_grid_index
+from civicreport.reference.areas import Community, District, GridCellArea, Street
+from civicreport.reference.categories import RoutingRule
+from civicreport.reference.grid import invalidate_grid_index
 
 # A 4×4 grid of ~100 m cells; its south-west corner is inside the 綦江 old town.
 GRID_BOX = (29.0300, 106.6400, 29.0336, 106.6441)

@@ -1,7 +1,7 @@
 """App skeleton: configuration, health, the one error shape, migrations."""
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-import pytest
 
 from civicreport import config as config_module
 from civicreport.extensions import db

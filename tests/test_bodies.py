@@ -4,9 +4,9 @@ import io
 from sqlalchemy import func, select
 from werkzeug.test import EnvironBuilder
 
-from civicreport.bodies import WHOLE_BODY_MAX, InMemoryUploads, WholeBody
+from civicreport.cases.models import Report
 from civicreport.extensions import db
-from civicreport.models import Report
+from civicreport.web.request_bodies import WHOLE_BODY_MAX, InMemoryUploads, WholeBody
 
 
 def multipart(size):

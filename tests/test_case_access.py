@@ -6,10 +6,11 @@ import io
 import pytest
 from sqlalchemy import update
 
+from civicreport.accounts import users
+from civicreport.cases.models import Media, Report
+from civicreport.cases.workflow import TRANSITIONS
 from civicreport.extensions import db
-from civicreport.models import Media, Report, Street
-from civicreport.services import users
-from civicreport.services.workflow import TRANSITIONS
+from civicreport.reference.areas import Street
 from tests.factories import COMMUNITY, INSIDE, STREET, make_user, photo_bytes
 from tests.test_intake import assert_error, fetch, post_report
 from tests.test_workflow import NOTE, SOURCE_STATE, full_fields, loop  # noqa: F401  (fixture)

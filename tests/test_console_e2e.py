@@ -5,17 +5,25 @@ The tile URL is blank here, so the map draws no tiles and the browser needs no n
 """
 import pytest
 
-from tests.browser import chromium, csp_violations, serve, skip_without_chromium, status_of, text_of, wait
+from tests.browser import (
+    chromium,
+    csp_violations,
+    serve,
+    skip_without_chromium,
+    status_of,
+    text_of,
+    wait,
+)
 
 skip_without_chromium()
 
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
+from civicreport.accounts import auth  # noqa: E402
+from civicreport.cases.models import Report  # noqa: E402
 from civicreport.extensions import db  # noqa: E402
 from civicreport.geo.crs import wgs84_to_gcj02  # noqa: E402
-from civicreport.models import Report  # noqa: E402
-from civicreport.services import auth  # noqa: E402
 from tests.factories import make_geography, make_rule, make_unit  # noqa: E402
 from tests.test_workflow import Loop  # noqa: E402
 

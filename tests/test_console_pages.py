@@ -5,10 +5,10 @@ import re
 import pytest
 
 from civicreport import create_app
-from civicreport.models.report import STATUSES
-from civicreport.routes.console import EVIDENCE_LABELS, STATUS_LABELS
-from civicreport.services import evidence
-from civicreport.services.workflow import TRANSITIONS
+from civicreport.cases import evidence
+from civicreport.cases.models import STATUSES
+from civicreport.cases.workflow import TRANSITIONS
+from civicreport.web.console import EVIDENCE_LABELS, STATUS_LABELS
 
 
 def settings_of(page):

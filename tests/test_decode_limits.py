@@ -5,9 +5,9 @@ import pytest
 from PIL import Image
 
 from civicreport import create_app
+from civicreport.adapters import decode_gate
+from civicreport.cases import photos
 from civicreport.errors import ValidationFailed
-from civicreport.services import photos
-from civicreport.services.backends import decode_gate
 from tests.factories import photo_bytes
 
 

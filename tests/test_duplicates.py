@@ -8,10 +8,17 @@ from PIL import Image
 from sqlalchemy import select, update
 
 from civicreport import config as config_module
+from civicreport.cases import duplicates
+from civicreport.cases.models import Media, PhashBand, Report
 from civicreport.extensions import db
-from civicreport.models import Media, PhashBand, Report
-from civicreport.services import duplicates
-from tests.factories import INSIDE, make_geography, make_rule, make_unit, make_user, photo_bytes
+from tests.factories import (
+    INSIDE,
+    make_geography,
+    make_rule,
+    make_unit,
+    make_user,
+    photo_bytes,
+)
 from tests.test_intake import assert_error, post_report
 
 SW_CORNER = (29.0302, 106.6402)

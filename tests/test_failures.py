@@ -4,10 +4,10 @@ import io
 import pytest
 from sqlalchemy import func, select, text
 
+from civicreport.cases.models import IdempotencyRecord, Media, Report, ReportEvent
 from civicreport.errors import ServiceUnavailable
 from civicreport.extensions import db
-from civicreport.models import IdempotencyRecord, Media, Report, ReportEvent
-from civicreport.services.maintenance import collect_media_garbage
+from civicreport.ops.maintenance import collect_media_garbage
 from tests.factories import INSIDE, make_geography, photo_bytes
 from tests.test_intake import assert_error, post_report
 

@@ -28,12 +28,14 @@ from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from civicreport.adapters import STORAGE
+from civicreport.cases.models import IdempotencyRecord, Media, Report, ReportEvent
+from civicreport.delivery.models import OutboxMessage
+from civicreport.delivery.outbox import enqueue
 from civicreport.extensions import db
 from civicreport.media.storage import S3Storage
-from civicreport.models import District, IdempotencyRecord, Media, OutboxMessage, Report, ReportEvent
-from civicreport.services.backends import STORAGE
-from civicreport.services.maintenance import collect_media_garbage
-from civicreport.services.outbox import enqueue
+from civicreport.ops.maintenance import collect_media_garbage
+from civicreport.reference.areas import District
 from tests.factories import INSIDE, make_geography, make_unit
 from tests.test_intake import assert_error, post_report
 

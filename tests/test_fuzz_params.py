@@ -10,10 +10,9 @@ import json
 from datetime import timedelta, timezone
 
 import pytest
+from factories import make_user
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-
-from factories import make_user
 
 FUZZ = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

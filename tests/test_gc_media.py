@@ -11,12 +11,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
+from civicreport.adapters import STORAGE
+from civicreport.cases.models import Media, Report
 from civicreport.errors import ServiceUnavailable
 from civicreport.extensions import db
 from civicreport.media.storage import LocalStorage, media_key_sha256, object_keys
-from civicreport.models import Media, Report
-from civicreport.services.backends import STORAGE
-from civicreport.services.maintenance import PeriodicMediaGc, collect_media_garbage
+from civicreport.ops.maintenance import PeriodicMediaGc, collect_media_garbage
 from tests.factories import INSIDE, make_geography, photo_bytes
 from tests.test_intake import assert_error, fetch, post_report
 

@@ -9,14 +9,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import delete, func, select, update
 
+from civicreport.accounts.models import Unit, User
+from civicreport.cases import deadlines
+from civicreport.cases.models import DailyCounter, Report, ReportEvent
+from civicreport.cases.routing import CategoryKey, route
+from civicreport.cases.workflow import TRANSITIONS
+from civicreport.demo import history
+from civicreport.demo.loader import load_demo
 from civicreport.extensions import db
-from civicreport.models import Category, DailyCounter, Report, ReportEvent, RoutingRule, Unit, User
-from civicreport.models.category import PRIORITY
-from civicreport.services import deadlines, history
-from civicreport.services.grid import grid_index
-from civicreport.services.reference_data import load_demo
-from civicreport.services.routing import CategoryKey, route
-from civicreport.services.workflow import TRANSITIONS
+from civicreport.reference.categories import PRIORITY, Category, RoutingRule
+from civicreport.reference.grid import grid_index
 from civicreport.worktime import OfficeHours, WorkCalendar, WorkingLine
 from tests.factories import photo_bytes
 from tests.test_intake import post_report

@@ -5,11 +5,11 @@ import json
 import time
 
 import pytest
+from factories import make_user
 from PIL import Image
 
-from civicreport.routes.guards import MAX_JSON_DEPTH
-from civicreport.schemas.citizen import MAX_RECEIPTS
-from factories import make_user
+from civicreport.cases.schemas.citizen import MAX_RECEIPTS
+from civicreport.web.guards import MAX_JSON_DEPTH
 
 CASE = "/api/v1/reports/QJ20260101-0001"
 ROUTES = [  # (method, url): the health check included, which reads no body at all

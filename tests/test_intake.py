@@ -2,20 +2,27 @@
 import hashlib
 import io
 import threading
-from concurrent.futures import ThreadPoolExecutor
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from civicreport.cases.models import Media, Report, ReportEvent
 from civicreport.extensions import db
 from civicreport.geo.crs import wgs84_to_gcj02
-from civicreport.models import Media, Report, ReportEvent
 from tests.factories import (
-    COMMUNITY, FAR_AWAY, INSIDE, make_geography, make_rule, make_unit, make_user, photo_bytes,
+    COMMUNITY,
+    FAR_AWAY,
+    INSIDE,
+    make_geography,
+    make_rule,
+    make_unit,
+    make_user,
+    photo_bytes,
 )
 
 

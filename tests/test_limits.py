@@ -7,10 +7,11 @@ from sqlalchemy import select
 
 from civicreport import config as config_module
 from civicreport import create_app
+from civicreport.abuse.models import Block
+from civicreport.cases.models import Report
+from civicreport.db_types import utcnow
 from civicreport.extensions import db
-from civicreport.models import Block, Report
-from civicreport.models.types import utcnow
-from civicreport.services import open311_clients
+from civicreport.open311 import clients as open311_clients
 from tests.factories import INSIDE, make_geography, make_user, photo_bytes
 from tests.test_intake import assert_error
 

@@ -10,7 +10,15 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from tests.browser import chromium, csp_violations, serve, skip_without_chromium, status_of, text_of, wait
+from tests.browser import (
+    chromium,
+    csp_violations,
+    serve,
+    skip_without_chromium,
+    status_of,
+    text_of,
+    wait,
+)
 
 skip_without_chromium()
 
@@ -18,9 +26,16 @@ from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
+from civicreport.cases.models import IdempotencyRecord, Report  # noqa: E402
 from civicreport.extensions import db  # noqa: E402
-from civicreport.models import IdempotencyRecord, Report  # noqa: E402
-from tests.factories import INSIDE, make_geography, make_rule, make_unit, make_user, photo_bytes  # noqa: E402
+from tests.factories import (  # noqa: E402
+    INSIDE,
+    make_geography,
+    make_rule,
+    make_unit,
+    make_user,
+    photo_bytes,
+)
 from tests.test_workflow import PATHS, Loop  # noqa: E402
 
 PHONE = {"deviceMetrics": {"width": 360, "height": 740, "pixelRatio": 2.0, "touch": True},

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 import civicreport
+from civicreport.cases.citizen import CITIZEN_GROUPS, citizen_group
+from civicreport.cases.models import Report
+from civicreport.cases.schemas.citizen import MAX_RECEIPTS
 from civicreport.extensions import db
-from civicreport.models import Report
-from civicreport.schemas.citizen import MAX_RECEIPTS
-from civicreport.services.citizen import CITIZEN_GROUPS, citizen_group
-from civicreport.services.reports import active_categories
+from civicreport.reference.lookup import active_categories
 from tests.factories import INSIDE, make_user, photo_bytes
 from tests.test_intake import assert_error
 from tests.test_workflow import PATHS, loop  # noqa: F401  the loop fixture: grid, units, staff

@@ -8,15 +8,25 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import insert, select
 
+from civicreport.accounts import auth
+from civicreport.cases.models import Report, ReportEvent
+from civicreport.db_types import utcnow
 from civicreport.extensions import db
 from civicreport.geo.crs import wgs84_to_gcj02
 from civicreport.geo.geojson import to_geojson_text
 from civicreport.geo.grid import lattice
-from civicreport.models import Community, GridCellArea, Report, ReportEvent, Street
-from civicreport.models.types import utcnow
-from civicreport.services import auth, open311_clients
-from civicreport.services.grid import invalidate_grid_index
-from tests.factories import FAR_AWAY, INSIDE, make_geography, make_rule, make_unit, make_user, photo_bytes
+from civicreport.open311 import clients as open311_clients
+from civicreport.reference.areas import Community, GridCellArea, Street
+from civicreport.reference.grid import invalidate_grid_index
+from tests.factories import (
+    FAR_AWAY,
+    INSIDE,
+    make_geography,
+    make_rule,
+    make_unit,
+    make_user,
+    photo_bytes,
+)
 from tests.open311_xml import parse, rows
 from tests.test_intake import fetch, post_report
 

@@ -12,7 +12,7 @@ from civicbot.http import RateLimiter
 from georeport import GeoReport
 from werkzeug.serving import make_server
 
-from civicreport.services import open311_clients
+from civicreport.open311 import clients as open311_clients
 from tests.factories import INSIDE, make_geography, make_rule, make_unit
 
 

@@ -20,9 +20,17 @@ from gunicorn.http.wsgi import create as gunicorn_wsgi
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from civicreport.cases.models import Report
 from civicreport.extensions import db
-from civicreport.models import Open311Client, Report
-from tests.factories import INSIDE, make_geography, make_rule, make_unit, make_user, photo_bytes
+from civicreport.open311.models import Open311Client
+from tests.factories import (
+    INSIDE,
+    make_geography,
+    make_rule,
+    make_unit,
+    make_user,
+    photo_bytes,
+)
 from tests.test_open311 import BASE, spec_errors
 
 FIELDS = {"service_code": "06010", "lat": INSIDE[0], "long": INSIDE[1], "description": "路边暴露垃圾"}

@@ -4,9 +4,9 @@ import re
 from flask import Blueprint, Flask
 from openapi_spec_validator import validate
 
-from civicreport.openapi import api_rules, build_spec, doc, documented_operations
-from civicreport.routes import PUBLIC, allow
-from civicreport.schemas.reference import LocateQuerySchema, LocateSchema
+from civicreport.reference.schemas import LocateQuerySchema, LocateSchema
+from civicreport.web import PUBLIC, allow
+from civicreport.web.openapi import api_rules, build_spec, doc, documented_operations
 
 
 def _spec(client):

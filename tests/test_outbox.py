@@ -21,13 +21,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import func, select
 
+from civicreport.accounts.models import Unit
+from civicreport.adapters import SENDERS
+from civicreport.delivery.models import OutboxMessage
+from civicreport.delivery.outbox import deliver_due, enqueue
+from civicreport.delivery.retry import backoff
+from civicreport.delivery.senders import build_senders
+from civicreport.delivery.worker import run_worker
 from civicreport.extensions import db
-from civicreport.models import District, OutboxMessage, Unit
-from civicreport.services.backends import SENDERS
-from civicreport.services.outbox import deliver_due, enqueue
-from civicreport.services.retry import backoff
-from civicreport.services.senders import build_senders
-from civicreport.services.worker import run_worker
+from civicreport.reference.areas import District
 from tests.factories import make_unit
 
 SECRET = "s3cret-密钥"
@@ -312,7 +314,7 @@ def test_limit_bounds_one_call(district, configure):
 
 def test_log_method_writes_a_line(district, configure, caplog):
     message_id = queue("resolved", status="resolved")
-    with caplog.at_level(logging.INFO, logger="civicreport.services.senders"):
+    with caplog.at_level(logging.INFO, logger="civicreport.delivery.senders"):
         assert deliver_due(now=T0)["sent"] == 1
     assert reload(message_id).method == "log"
     assert f"outbox #{message_id} resolved" in caplog.text and "井盖缺失" in caplog.text

@@ -2,10 +2,10 @@
 import pytest
 from sqlalchemy import func, select
 
+from civicreport.accounts import auth
+from civicreport.accounts.models import User
 from civicreport.errors import ValidationFailed
 from civicreport.extensions import db
-from civicreport.models import User
-from civicreport.services import auth
 
 NAME = "zhangwei88"
 WEAK = [

@@ -17,7 +17,14 @@ from civicreport.media.images import process_photo
 from civicreport.media.plates import PlateDetector
 from civicreport.media.privacy import build_detector
 from tests.faces import edge_energy, open_image
-from tests.plates import COLOURS, cjk_font_path, covers, on_a_plate, plate_free_scene, plate_scene
+from tests.plates import (
+    COLOURS,
+    cjk_font_path,
+    covers,
+    on_a_plate,
+    plate_free_scene,
+    plate_scene,
+)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 SEED = 5_000_000

@@ -13,15 +13,36 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from civicreport.cases.models import Media
 from civicreport.extensions import db
 from civicreport.media.images import process_photo
 from civicreport.media.privacy import (
-    NullDetector, OpenCVDetector, Region, build_detector, redact, regions_digest,
+    NullDetector,
+    OpenCVDetector,
+    Region,
+    build_detector,
+    redact,
+    regions_digest,
 )
 from civicreport.media.storage import object_keys
-from civicreport.models import Media
-from tests.faces import BACKGROUND, FACE, SIZE, edge_energy, face_photo, open_image, scaled, street_scene
-from tests.factories import INSIDE, make_geography, make_rule, make_unit, make_user, photo_bytes
+from tests.faces import (
+    BACKGROUND,
+    FACE,
+    SIZE,
+    edge_energy,
+    face_photo,
+    open_image,
+    scaled,
+    street_scene,
+)
+from tests.factories import (
+    INSIDE,
+    make_geography,
+    make_rule,
+    make_unit,
+    make_user,
+    photo_bytes,
+)
 from tests.test_intake import fetch, post_report
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos"

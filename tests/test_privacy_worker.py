@@ -11,16 +11,25 @@ from PIL import Image
 from sqlalchemy import select, update
 
 from civicreport import create_app
+from civicreport.cases.models import Media, Report
+from civicreport.cases.privacy_pass import clear_pending
+from civicreport.db_types import utcnow
 from civicreport.errors import ServiceUnavailable
 from civicreport.extensions import db
 from civicreport.media.images import process_photo
 from civicreport.media.privacy import OpenCVDetector, Region
 from civicreport.media.storage import object_keys
-from civicreport.models import Media, Report
-from civicreport.models.types import utcnow
-from civicreport.services.open311_clients import create as create_open311_client
-from civicreport.services.privacy_pass import clear_pending
-from tests.faces import BACKGROUND, FACE, SIZE, edge_energy, face_photo, open_image, scaled, street_scene
+from civicreport.open311.clients import create as create_open311_client
+from tests.faces import (
+    BACKGROUND,
+    FACE,
+    SIZE,
+    edge_energy,
+    face_photo,
+    open_image,
+    scaled,
+    street_scene,
+)
 from tests.factories import INSIDE, make_geography, make_rule, make_unit, make_user
 from tests.test_duplicates import NE_CORNER, SW_CORNER
 from tests.test_failures import FailingOnPut

@@ -4,10 +4,19 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import text, update
 
+from civicreport.accounts import users
+from civicreport.cases.models import Report
 from civicreport.extensions import db
-from civicreport.models import Report, Street
-from civicreport.services import users
-from tests.factories import COMMUNITY, INSIDE, make_geography, make_rule, make_unit, make_user, photo_bytes
+from civicreport.reference.areas import Street
+from tests.factories import (
+    COMMUNITY,
+    INSIDE,
+    make_geography,
+    make_rule,
+    make_unit,
+    make_user,
+    photo_bytes,
+)
 from tests.test_intake import assert_error, post_report
 
 T0 = datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)

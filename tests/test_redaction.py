@@ -5,12 +5,27 @@ import hashlib
 import pytest
 from sqlalchemy import select
 
+from civicreport.cases.models import Media, ReportEvent
 from civicreport.extensions import db
 from civicreport.media.images import process_photo
 from civicreport.media.storage import object_keys
-from civicreport.models import Media, ReportEvent
-from tests.faces import BACKGROUND, FACE, SIZE, edge_energy, face_photo, open_image, scaled
-from tests.factories import INSIDE, make_geography, make_rule, make_unit, make_user, photo_bytes
+from tests.faces import (
+    BACKGROUND,
+    FACE,
+    SIZE,
+    edge_energy,
+    face_photo,
+    open_image,
+    scaled,
+)
+from tests.factories import (
+    INSIDE,
+    make_geography,
+    make_rule,
+    make_unit,
+    make_user,
+    photo_bytes,
+)
 from tests.test_intake import assert_error, fetch, post_report
 
 INNER_FACE = (FACE[0] + FACE[2] * 15 // 100, FACE[1] + FACE[3] * 30 // 100, FACE[2] * 70 // 100, FACE[3] * 55 // 100)

@@ -7,8 +7,9 @@ from sqlalchemy import func, select
 from civicreport.extensions import db
 from civicreport.geo.crs import wgs84_to_gcj02
 from civicreport.geo.grid import lattice
-from civicreport.models import Community, GridCellArea, RoutingRule
-from civicreport.services.grid import locate
+from civicreport.reference.areas import Community, GridCellArea
+from civicreport.reference.categories import RoutingRule
+from civicreport.reference.grid import locate
 from tests.factories import make_geography, photo_bytes
 from tests.test_intake import assert_error, post_report
 

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from civicreport.cases.models import IdempotencyRecord, Media, Report, ReportEvent
+from civicreport.db_types import utcnow
 from civicreport.extensions import db
-from civicreport.models import IdempotencyRecord, Media, Report, ReportEvent
-from civicreport.models.types import utcnow
 from tests.factories import INSIDE, make_geography, make_user, photo_bytes
 
 PHONE = "phone-retention-0001"

@@ -10,14 +10,14 @@ import tempfile
 
 import pytest
 import schemathesis
+from factories import INSIDE, make_geography, make_rule, make_unit, photo_bytes
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from civicreport import create_app
-from civicreport.openapi import build_spec
-from civicreport.routes import PUBLIC
-from factories import INSIDE, make_geography, make_rule, make_unit, photo_bytes
+from civicreport.web import PUBLIC
+from civicreport.web.openapi import build_spec
 
 MAX_EXAMPLES = 40
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from civicreport import config as config_module
 from civicreport import create_app
+from civicreport.cases.models import Media
 from civicreport.extensions import db
-from civicreport.models import Media
 from tests.factories import INSIDE, make_geography, make_user, photo_bytes
 from tests.test_intake import post_report
 

@@ -16,18 +16,26 @@ import pytest
 from shapely.geometry import box
 from sqlalchemy import event, func, select
 
+from civicreport.accounts.models import Unit
+from civicreport.cases.deadlines import work_calendar
+from civicreport.cases.models import Report, ReportEvent
+from civicreport.db_types import utcnow
 from civicreport.extensions import db
 from civicreport.geo.geojson import to_geojson_text
-from civicreport.models import (
-    Community, GridCellArea, Report, ReportEvent, StatsCaseMonth, StatsMonth, Street, Unit,
-)
-from civicreport.models.types import utcnow
-from civicreport.services import stats
-from civicreport.services.deadlines import work_calendar
-from civicreport.services.grid import invalidate_grid_index
+from civicreport.reference.areas import Community, GridCellArea, Street
+from civicreport.reference.grid import invalidate_grid_index
+from civicreport.reporting import stats
+from civicreport.reporting.models import StatsCaseMonth, StatsMonth
 from civicreport.worktime import WorkingLine
 from tests.factories import (
-    COMMUNITY, INSIDE, STREET, make_geography, make_rule, make_unit, make_user, photo_bytes,
+    COMMUNITY,
+    INSIDE,
+    STREET,
+    make_geography,
+    make_rule,
+    make_unit,
+    make_user,
+    photo_bytes,
 )
 from tests.test_intake import assert_error, post_report
 from tests.test_workflow import Loop

@@ -10,7 +10,12 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from civicreport.errors import ServiceUnavailable
-from civicreport.media.storage import LocalStorage, S3Storage, build_storage, object_keys
+from civicreport.media.storage import (
+    LocalStorage,
+    S3Storage,
+    build_storage,
+    object_keys,
+)
 
 SHA = "ab" + "cd" + "0" * 60
 DATA = b"\xff\xd8\xff evidence bytes"

@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from civicreport.cases.models import Report, Support
+from civicreport.cases.retention import anonymise_reporters
+from civicreport.db_types import utcnow
 from civicreport.extensions import db
-from civicreport.models import Report, Support
-from civicreport.models.types import utcnow
-from civicreport.services.retention import anonymise_reporters
 from tests.factories import INSIDE, make_user
 from tests.test_duplicates import grid, submit  # noqa: F401  the grid fixture: city, rule, supervisor
 from tests.test_intake import assert_error

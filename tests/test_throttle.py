@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from civicreport.abuse.models import Throttle
+from civicreport.accounts import access, auth
+from civicreport.db_types import utcnow
 from civicreport.extensions import db
-from civicreport.models import Throttle
-from civicreport.models.types import utcnow
-from civicreport.services import access, auth
 from tests.test_intake import assert_error
 from tests.test_workflow import loop  # noqa: F401  the loop fixture: grid, units, staff
 

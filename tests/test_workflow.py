@@ -8,11 +8,21 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from civicreport.cases import deadlines
+from civicreport.cases import lookup as reports
+from civicreport.cases.models import ReportEvent
+from civicreport.cases.workflow import TRANSITIONS
+from civicreport.delivery.models import OutboxMessage
 from civicreport.extensions import db
-from civicreport.models import Category, OutboxMessage, ReportEvent
-from civicreport.services import deadlines, reports
-from civicreport.services.workflow import TRANSITIONS
-from tests.factories import INSIDE, make_geography, make_rule, make_unit, make_user, photo_bytes
+from civicreport.reference.categories import Category
+from tests.factories import (
+    INSIDE,
+    make_geography,
+    make_rule,
+    make_unit,
+    make_user,
+    photo_bytes,
+)
 from tests.test_intake import assert_error, post_report
 
 ROLES = ("anonymous", "receipt", "citizen", "monitor", "supervisor", "own_staff", "other_staff", "leader", "admin")
@@ -254,7 +264,7 @@ def test_unit_worklist_and_escalation_notice(loop, client):
 
 
 def test_login_logout_and_me(loop, client, ctx):
-    from civicreport.services import auth
+    from civicreport.accounts import auth
 
     auth.create_user("wang", "supervisor", password="correct horse", phone="13812345678")
     assert_error(client.post("/api/v1/auth/login", json={"login": "wang", "password": "nope"}), 401,
@@ -266,7 +276,7 @@ def test_login_logout_and_me(loop, client, ctx):
     assert client.get("/api/v1/auth/me", headers=headers).get_json()["user"]["role"] == "supervisor"
     assert client.post("/api/v1/auth/logout", headers=headers).status_code == 200
     assert_error(client.get("/api/v1/auth/me", headers=headers), 401, "invalid_token")
-    from civicreport.models import User
+    from civicreport.accounts.models import User
     assert db.session.scalar(select(User).where(User.name == "wang")).password_hash.startswith(("scrypt", "pbkdf2"))
 
 

@@ -218,11 +218,15 @@ def build_detector(name: str, detect_px: int = 1280) -> Detector:
     if name == "opencv":
         return OpenCVDetector(detect_px)
     if name == "yunet":
-        from civicreport.media.faces import YuNetDetector  # faces.py builds on this module's Region
+        from civicreport.media.faces import (
+            YuNetDetector,  # faces.py builds on this module's Region
+        )
 
         return YuNetDetector(detect_px)
     if name == "plates":
-        from civicreport.media.plates import PlateDetector  # plates.py builds on this module's Region
+        from civicreport.media.plates import (
+            PlateDetector,  # plates.py builds on this module's Region
+        )
 
         return PlateDetector()
     if name == "none":

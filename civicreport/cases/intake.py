@@ -1,0 +1,355 @@
+"""Intake: a photo (or several) with a place becomes a routed report, exactly once."""
+import hashlib
+import json
+import logging
+import secrets
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.orm.attributes import set_committed_value
+
+from civicreport.accounts.access import Actor
+from civicreport.accounts.auth import receipt_token, token_hash
+from civicreport.adapters import classifier, local_zone
+from civicreport.cases import duplicates, evidence, photos
+from civicreport.cases.models import (
+    DailyCounter,
+    IdempotencyRecord,
+    Media,
+    Report,
+    ReportEvent,
+)
+from civicreport.cases.routing import CategoryKey, route
+from civicreport.cases.schemas.duplicates import candidate_view
+from civicreport.cases.schemas.media import UploadedPhotoSchema
+from civicreport.cases.schemas.report import ReportSubmitSchema, report_view
+from civicreport.db_types import utcnow
+from civicreport.errors import AppError, Conflict, ServiceUnavailable, ValidationFailed
+from civicreport.extensions import db
+from civicreport.reference.categories import PRIORITY, Category
+from civicreport.reference.grid import areas_of, locate, normalise_point
+from civicreport.reference.lookup import require_category
+from civicreport.schema_fields import load_or_422
+
+log = logging.getLogger(__name__)
+
+# Open311 clients (12345 hotlines, other city systems) often forward reports with no
+# photo; every other photo rule (type, size, pixels, count) still applies to them.
+PHOTO_OPTIONAL_CHANNELS = ("open311",)
+
+
+@dataclass
+class Outcome:
+    status: int
+    body: dict
+    replayed: bool = False
+
+
+def upload_media(data, user, idempotency_key=None):
+    """Store one photo ahead of its report (flaky mobile networks) and describe it."""
+    fingerprint = _fingerprint({"sha256": hashlib.sha256(data).hexdigest()})
+    scoped_key = _scoped("media", user, idempotency_key)
+    return _once(
+        scoped_key, fingerprint,
+        lambda remember: _store_media(data, user, remember),
+        lambda media_id: UploadedPhotoSchema().dump(db.session.get(Media, media_id)),
+    )
+
+
+def _store_media(data, user, remember):
+    photo = photos.process_upload(data, pending=photos.privacy_deferred())
+    batch = photos.new_batch()
+    try:
+        media = photos.store(batch, data, photo, uploader=user)
+        db.session.add(media)
+        body = UploadedPhotoSchema().dump(media)
+        remember(201, "media", media.id)
+        db.session.commit()
+    except BaseException:
+        batch.discard()
+        raise
+    return Outcome(201, body)
+
+
+def submit_report(fields, uploads, user, idempotency_key=None, *, channel=None, client_data=None,
+                  device_id=None, open311_client=None):
+    """Validate, store photos, locate, route and save a report.
+
+    ``uploads`` are the raw bytes of the multipart ``photo`` parts in order.
+    ``channel`` overrides the one implied by the user's role (e.g. ``open311``);
+    ``client_data`` (what a client sent beyond our fields) is kept on the submit event.
+    ``device_id`` (the X-Device-Id header) is kept with the reporter data until retention.
+    ``open311_client`` (filing for citizens, with no account) is kept on the report and
+    scopes the ``Idempotency-Key``, so two clients' keys never meet.
+    Raises AppError (422/409/413/503); on any failure no row remains, and objects it
+    stored are left for gc-media (see ``photos.ObjectBatch``).
+    Anonymous submitters get a receipt token, recomputed from the key on a replay.
+    """
+    data = load_or_422(ReportSubmitSchema(), fields)
+    extra = {"channel": channel, "client_data": client_data} if channel else {}
+    fingerprint = _fingerprint(
+        {**data, "photos": [hashlib.sha256(b).hexdigest() for b in uploads], "user": user and user.id, **extra}
+    )
+    scoped_key = _scoped("report", user, idempotency_key, open311_client)
+    nonce = idempotency_key or secrets.token_urlsafe(16)
+    outcome = _once(
+        scoped_key, fingerprint,
+        lambda remember: _create(data, uploads, user, remember, nonce, channel, client_data, device_id,
+                                 open311_client),
+        lambda report_id: _view(db.session.get(Report, int(report_id)), user),
+    )
+    if user is None:
+        outcome.body["receipt_token"] = receipt_token(nonce, outcome.body["id"])
+    return outcome
+
+
+def _view(report, user):
+    """The submitter's view: the private side only for who may see it on any case (services.access)."""
+    return report_view(report, staff=Actor(user).sees_private(report))
+
+
+def _create(data, uploads, user, remember, nonce, channel=None, client_data=None, device_id=None,
+            open311_client=None):
+    _check_photo_count(len(uploads) + len(data["media_ids"]), required=channel not in PHOTO_OPTIONAL_CHANNELS)
+    category = _category(data["category"])
+    attached = _unattached_media(data["media_ids"])
+    pending = photos.privacy_deferred()
+    processed = [photos.process_upload(raw, index, pending=pending) for index, raw in enumerate(uploads)]
+    facts = [evidence.PhotoFacts(m.gps_lat, m.gps_lon, m.taken_at) for m in attached]
+    facts += [evidence.PhotoFacts(p.meta.gps_lat, p.meta.gps_lon, p.meta.taken_at) for p in processed]
+    location = _location(data, facts)
+    cell = locate(location["lat"], location["lon"])
+    routed = route(CategoryKey.of(category), cell)
+    nearby = duplicates.nearby_open(location["lat"], location["lon"], category)
+    reused = duplicates.photo_matches(attached + processed, location["lat"], location["lon"])
+
+    batch = photos.new_batch()
+    try:
+        new_media = [
+            photos.store(batch, raw, photo, uploader=user, position=len(attached) + i)
+            for i, (raw, photo) in enumerate(zip(uploads, processed))
+        ]
+        report = _new_report(data, location, cell, routed, category, user, channel)
+        report.photo_reuse_flagged = any(match.suspicious for match in reused)
+        report.device_id = device_id
+        report.open311_client_id = open311_client.id if open311_client else None
+        evidence.check(facts, location["lat"], location["lon"], utcnow()).apply(report)
+        if user is None:
+            report.receipt_token_hash = token_hash(receipt_token(nonce, report.public_id))
+        db.session.add(report)
+        db.session.flush()
+        _attach(report, attached, new_media)
+        db.session.add(_submitted_event(report, user, client_data))
+        db.session.flush()
+        set_committed_value(report, "media", [*attached, *new_media])  # what _attach wrote
+        body = _view(report, user)
+        body["duplicate_candidates"] = [candidate_view(n) for n in nearby]
+        remember(201, "report", report.id)
+        unit_code = routed.unit.code if routed.unit else None  # read before commit expires it
+        db.session.commit()
+    except BaseException:
+        batch.discard()
+        raise
+    log.info("report %s submitted in grid %s, routed to %s", body["id"], cell.code, unit_code)
+    return Outcome(201, body)
+
+
+def _check_photo_count(count, required=True):
+    limit = current_app.config["MAX_PHOTOS_PER_REPORT"]
+    if count == 0 and required:
+        raise ValidationFailed("请至少上传一张照片", code="photo_required")
+    if count > limit:
+        raise ValidationFailed(
+            f"每个上报最多 {limit} 张照片", code="too_many_photos", details={"max": limit, "count": count}
+        )
+
+
+def _category(code):
+    return None if code is None else require_category(code)
+
+
+def _unattached_media(media_ids):
+    if not media_ids:
+        return []
+    if len(set(media_ids)) != len(media_ids):
+        raise ValidationFailed("照片重复", code="duplicate_media_ids")
+    # Locked (PostgreSQL) so the hash is read after a privacy pass that is rendering the
+    # photo has committed it, or the pass skips the row until this report owns it: either
+    # way one of the two compares the hash with other reports' photos.
+    query = select(Media).where(Media.id.in_(media_ids)).order_by(Media.id).with_for_update()
+    found = {m.id: m for m in db.session.scalars(query)}
+    missing = [i for i in media_ids if i not in found]
+    if missing:
+        raise ValidationFailed("照片不存在", code="unknown_media", details={"media_ids": missing})
+    taken = [i for i in media_ids if found[i].report_id is not None]
+    if taken:
+        raise Conflict("照片已属于其他上报", code="media_already_attached", details={"media_ids": taken})
+    return [found[i] for i in media_ids]
+
+
+def _location(data, facts):
+    """Client point (converted to WGS-84) or the first photo GPS; 422 when neither exists."""
+    photo_point = next(((p.gps_lat, p.gps_lon) for p in facts if p.gps_lat is not None), None)
+    if data["lat"] is None:
+        if photo_point is None:
+            raise ValidationFailed(
+                "无法确定位置：请开启定位或在地图上选点", code="location_required"
+            )
+        return {"lat": photo_point[0], "lon": photo_point[1], "source": "exif", "input": None}
+    lat, lon = normalise_point(data["lat"], data["lon"], data["crs"])
+    return {"lat": lat, "lon": lon, "source": data["location_source"],
+            "input": (data["crs"], data["lat"], data["lon"])}
+
+
+def _new_report(data, location, cell, routed, category, user, channel=None):
+    crs, input_lat, input_lon = location["input"] or (None, None, None)
+    suggestions = None
+    if category is None:
+        active = db.session.scalars(select(Category).where(Category.active.is_(True))).all()
+        suggestions = [s.__dict__ for s in classifier().suggest(data["description"], active)]
+    community, street, district = areas_of(cell)  # the view shows their names: one query, not three
+    return Report(
+        public_id=_next_public_id(),
+        category=category,
+        description=data["description"].strip(),
+        suggested_categories=suggestions,
+        lat=location["lat"],
+        lon=location["lon"],
+        input_crs=crs,
+        input_lat=input_lat,
+        input_lon=input_lon,
+        location_source=location["source"],
+        accuracy_m=data["accuracy"],
+        grid_code=cell.code,
+        community=community,
+        street=street,
+        district=district,
+        unit=routed.unit,
+        routing_rule=routed.rule,
+        routed_by=routed.routed_by,
+        status="submitted",
+        priority=PRIORITY[category.urgency] if category else PRIORITY["normal"],
+        channel=channel or ("monitor" if user and user.role == "monitor" else "citizen"),
+        reporter_user_id=user.id if user else None,
+        contact=data["contact"],
+    )
+
+
+def _attach(report, attached, new_media):
+    if attached:
+        ids = [m.id for m in attached]
+        claimed = db.session.execute(
+            update(Media)
+            .where(Media.id.in_(ids), Media.report_id.is_(None))
+            .values(report_id=report.id)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != len(ids):
+            raise Conflict("照片已属于其他上报", code="media_already_attached", details={"media_ids": ids})
+        for position, media in enumerate(attached):
+            media.position = position
+    for media in new_media:
+        media.report_id = report.id
+        db.session.add(media)
+
+
+def _submitted_event(report, user, client_data=None):
+    data = {"routed_by": report.routed_by, "rule_id": report.routing_rule_id,
+            "unit_id": report.unit_id, "location_source": report.location_source}
+    if client_data:
+        data["client"] = client_data
+    return ReportEvent(
+        report_id=report.id,
+        actor_user_id=user.id if user else None,
+        actor_role=user.role if user else "citizen",
+        action="submit",
+        from_status=None,
+        to_status="submitted",
+        data=data,
+    )
+
+
+def _next_public_id():
+    """``QJ20261123-0042``: prefix, local date, per-day sequence from an atomic upsert."""
+    today = utcnow().astimezone(local_zone()).date()
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(DailyCounter)
+        .values(day=today, value=1)
+        .on_conflict_do_update(index_elements=["day"], set_={"value": DailyCounter.value + 1})
+        .returning(DailyCounter.value)
+    )
+    value = db.session.execute(stmt).scalar_one()
+    return f"{current_app.config['PUBLIC_ID_PREFIX']}{today:%Y%m%d}-{value:04d}"
+
+
+class _Memory:
+    """Adds the idempotency record to the same transaction as the change it answers."""
+
+    def __init__(self, key, fingerprint):
+        self.key = key
+        self.fingerprint = fingerprint
+
+    def __call__(self, status, resource_type, resource_id):
+        if self.key:
+            db.session.add(IdempotencyRecord(
+                key=self.key, fingerprint=self.fingerprint, status_code=status,
+                resource_type=resource_type, resource_id=str(resource_id),
+            ))
+
+
+def _once(scoped_key, fingerprint, run, render):
+    """Run ``run`` once per key; a retry with the same request gets what the first created."""
+    replay = _replay(scoped_key, fingerprint, render)
+    if replay:
+        return replay
+    try:
+        return run(_Memory(scoped_key, fingerprint))
+    except IntegrityError as exc:
+        db.session.rollback()
+        replay = _replay(scoped_key, fingerprint, render)
+        if replay:
+            return replay
+        raise _database_failure(exc)
+    except DBAPIError as exc:
+        db.session.rollback()
+        raise _database_failure(exc)
+
+
+def _database_failure(exc):
+    log.error("database failure during intake: %s", exc)
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return ServiceUnavailable("数据库暂时不可用，请稍后重试", code="database_unavailable")
+    return AppError("数据保存失败，请稍后重试", code="database_error")
+
+
+def _replay(scoped_key, fingerprint, render):
+    if not scoped_key:
+        return None
+    record = db.session.get(IdempotencyRecord, scoped_key)
+    if record is None:
+        return None
+    if record.fingerprint != fingerprint:
+        raise ValidationFailed(
+            "Idempotency-Key 已用于另一个不同的请求", code="idempotency_key_reused"
+        )
+    return Outcome(record.status_code, render(record.resource_id), replayed=True)
+
+
+def _scoped(kind, user, key, client=None):
+    if not key:
+        return None
+    if len(key) > 100 or not key.isprintable():
+        raise ValidationFailed("Idempotency-Key 格式无效", code="invalid_idempotency_key")
+    owner = f"open311-{client.id}" if client else (user.id if user else "anon")
+    return f"{kind}:{owner}:{key}"
+
+
+def _fingerprint(payload):
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()

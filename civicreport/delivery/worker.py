@@ -1,0 +1,67 @@
+"""The background worker: deliver due outbox messages, run periodic jobs, sleep, repeat."""
+import logging
+import signal
+import threading
+from contextlib import contextmanager
+
+from flask import current_app
+
+from civicreport.delivery.outbox import deliver_due
+from civicreport.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def run_worker(*, once=False, interval=None, jobs=()):
+    """Run rounds of ``deliver_due()`` then each job in ``jobs`` (no-argument callables).
+
+    Needs an app context. ``once=True`` runs one round and returns its counts
+    (sent/retried/dead plus ``errors``, the number of steps that raised).
+    Otherwise it loops every ``interval`` seconds (default WORKER_INTERVAL)
+    until SIGTERM or SIGINT, finishing the current step first, and returns
+    None. A step that raises is logged and rolled back; the others still run.
+    """
+    if once:
+        return _run_round(jobs)
+    interval = current_app.config["WORKER_INTERVAL"] if interval is None else interval
+    stop = threading.Event()
+    with _stop_on_signals(stop):
+        log.info("worker started; round every %ss", interval)
+        while not stop.is_set():
+            _run_round(jobs, stop)
+            stop.wait(interval)
+    log.info("worker stopped")
+    return None
+
+
+def _run_round(jobs=(), stop=None):
+    """One round; returns deliver_due's counts and ``errors``. Never raises an Exception."""
+    counts = {"sent": 0, "retried": 0, "dead": 0, "errors": 0}
+    for step in (deliver_due, *jobs):
+        if stop is not None and stop.is_set():
+            break
+        try:
+            result = step()
+        except Exception:
+            log.exception("worker step %s failed", getattr(step, "__name__", step))
+            db.session.rollback()
+            counts["errors"] += 1
+            continue
+        if step is deliver_due:
+            counts.update(result)
+    return counts
+
+
+@contextmanager
+def _stop_on_signals(stop):
+    """Make SIGTERM/SIGINT set ``stop`` (main thread only); restore the old handlers after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    wanted = (signal.SIGTERM, signal.SIGINT)
+    previous = {signum: signal.signal(signum, lambda signum, frame: stop.set()) for signum in wanted}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -1,0 +1,104 @@
+"""The 綦江 demo: its streets, communities, units, routing rules and a ~100 m grid, loaded once."""
+import json
+
+from shapely.ops import unary_union
+from sqlalchemy import func, select
+
+from civicreport.accounts.models import Unit
+from civicreport.extensions import db
+from civicreport.geo.geojson import to_geojson_text
+from civicreport.geo.grid import lattice
+from civicreport.reference.areas import Community, District, GridCellArea, Street
+from civicreport.reference.categories import RoutingRule
+from civicreport.reference.grid import invalidate_grid_index
+from civicreport.reference.loading import data_file, grid_row, load_categories
+
+
+def demo_loaded():
+    return db.session.scalar(select(func.count()).select_from(GridCellArea)) > 0
+
+
+def load_demo():
+    """Load 綦江区: streets, communities, units, routing rules and a ~100 m grid."""
+    demo = json.loads(data_file("demo_qijiang.json").read_text(encoding="utf-8"))
+    load_categories()
+    district = District(**demo["district"])
+    db.session.merge(district)
+    units = _load_units(demo["units"], district.code)
+    for street in demo["streets"]:
+        db.session.merge(Street(
+            code=street["code"], name=street["name"], district_code=district.code,
+            territorial_unit_id=units[f"qj-st-{street['code']}"].id,
+        ))
+    cells = _demo_cells(demo["communities"], demo["grid"])
+    for community in demo["communities"]:
+        members = cells[community["code"]]
+        db.session.merge(Community(
+            code=community["code"], name=community["name"], street_code=community["street"],
+            boundary=to_geojson_text(unary_union([geom for _, geom in members])),
+        ))
+        for code, geom in members:
+            db.session.merge(grid_row(code, community["code"], geom))
+    _load_rules(demo["rules"], units)
+    db.session.commit()
+    invalidate_grid_index()
+    return sum(len(members) for members in cells.values())
+
+
+def _load_units(specs, district_code):
+    units = {}
+    for spec in specs:
+        unit = db.session.scalar(select(Unit).where(Unit.code == spec["code"])) or Unit(code=spec["code"])
+        unit.name = spec["name"]
+        unit.kind = spec["kind"]
+        unit.district_code = district_code
+        unit.contact_phone = spec.get("phone")
+        unit.delivery_method = "log"
+        unit.active = True
+        db.session.add(unit)
+        units[spec["code"]] = unit
+    db.session.flush()
+    return units
+
+
+def _load_rules(specs, units):
+    """Upsert the demo's rules by what they match; deactivate the others.
+
+    Rules are updated in place, never deleted: reports keep a link to the rule that routed them.
+    """
+    existing = {_rule_match(rule): rule for rule in db.session.scalars(select(RoutingRule))}
+    wanted = set()
+    for spec in specs:
+        match = (spec.get("category"), spec.get("major"), spec.get("group"), spec["area_level"], spec["area"])
+        wanted.add(match)
+        rule = existing.get(match) or RoutingRule(
+            category_code=match[0], category_major=match[1], category_group=match[2],
+            area_level=match[3], area_code=match[4])
+        rule.unit_id, rule.note, rule.active = units[spec["unit"]].id, spec.get("note"), True
+        db.session.add(rule)
+    for match, rule in existing.items():
+        if match not in wanted:
+            rule.active = False
+
+
+def _rule_match(rule):
+    return rule.category_code, rule.category_major, rule.category_group, rule.area_level, rule.area_code
+
+
+def _demo_cells(communities, grid):
+    """Assign lattice cells to the community box holding their centre; number them per community."""
+    cells = {c["code"]: [] for c in communities}
+    rows = lattice(grid["south"], grid["west"], grid["north"], grid["east"], grid["cell_m"])
+    for row in rows:  # north → south, each west → east, so numbering follows the standard order
+        for geom in row:
+            centre = geom.centroid
+            owner = next((c for c in communities if _in_box(c["box"], centre.y, centre.x)), None)
+            if owner is not None:
+                members = cells[owner["code"]]
+                members.append((f"{owner['code']}{len(members) + 1:03d}", geom))
+    return cells
+
+
+def _in_box(box, lat, lon):
+    south, west, north, east = box
+    return south <= lat < north and west <= lon < east

@@ -1,0 +1,25 @@
+"""SQLAlchemy models; importing this module registers every table."""
+from civicreport.abuse.models import Block, Throttle
+from civicreport.accounts.models import ApiToken, Unit, User, UserArea
+from civicreport.cases.models import (
+    DailyCounter,
+    IdempotencyRecord,
+    Media,
+    PhashBand,
+    Report,
+    ReportEvent,
+    Support,
+)
+from civicreport.delivery.models import OutboxMessage
+from civicreport.open311.models import Open311Client
+from civicreport.reference.areas import Community, District, GridCellArea, Street
+from civicreport.reference.calendar import CalendarDay
+from civicreport.reference.categories import Category, RoutingRule
+from civicreport.reporting.models import StatsCaseMonth, StatsMonth
+
+__all__ = [
+    "ApiToken", "Block", "CalendarDay", "Category", "Community", "DailyCounter", "District",
+    "GridCellArea", "IdempotencyRecord", "Media", "Open311Client", "OutboxMessage", "PhashBand", "Report",
+    "ReportEvent", "RoutingRule", "StatsCaseMonth", "StatsMonth", "Street", "Support", "Throttle", "Unit",
+    "User", "UserArea",
+]

@@ -1,0 +1,253 @@
+"""Open311 GeoReport v2 input, views, and their JSON/XML encodings.
+
+Views are plain dicts in the spec's field order; the XML encoder turns the same dicts
+into strict, UTF-8 documents. Nothing private (contact, reporter, originals) is ever
+put into a view.
+"""
+import re
+import xml.etree.ElementTree as ET
+from datetime import datetime
+
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates_schema,
+)
+
+from civicreport.adapters import local_zone
+from civicreport.cases.workflow import OPEN_STATES
+from civicreport.reference.categories import CATEGORY_GROUPS
+from civicreport.schema_fields import CommaList, utc_instant
+from civicreport.web.media_urls import object_url, public_photos
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+DISCOVERY_CHANGESET = "2026-12-02T00:00:00+08:00"  # bump when this document's shape changes
+MAX_IDS = 1000  # service_request_id (and service_code) values one GET requests may name
+FORMATS = {"json": "application/json", "xml": "text/xml"}
+
+STATUS_NOTES = {
+    "submitted": "已收到，等待受理",
+    "accepted": "已受理，等待派遣",
+    "dispatched": "已派遣，等待处置单位接单",
+    "in_progress": "处置单位正在处置",
+    "returned": "处置单位退回，等待重新派遣",
+    "suspended": "挂账缓办",
+    "resolved": "已处置，等待核查",
+    "rework": "核查未通过，返工中",
+    "verified": "核查通过，等待结案",
+    "closed": "已结案",
+    "rated": "已结案并完成回访评价",
+    "rejected": "不予受理",
+    "duplicate": "与其他上报为同一问题，已合并",
+}
+
+# Service-definition attributes every service shares: both feed fields intake already
+# understands, so Chinese map SDK clients can send GCJ-02/BD-09 points as they have them.
+ATTRIBUTES = (
+    {"code": "crs", "datatype": "singlevaluelist", "required": False, "order": 1,
+     "description": "坐标系（lat/long 的来源）", "datatype_description": "默认 wgs84",
+     "values": [("wgs84", "WGS-84（GPS）"), ("gcj02", "GCJ-02（高德、腾讯地图）"), ("bd09", "BD-09（百度地图）")]},
+    {"code": "accuracy", "datatype": "number", "required": False, "order": 2,
+     "description": "定位精度（米）", "datatype_description": "0 至 100000 的数字", "values": []},
+)
+# Characters XML 1.0 forbids even when escaped; a description carrying one must not
+# make the whole document ill-formed.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_XML_ITEMS = {"attributes": "attribute", "values": "value", "endpoints": "endpoint", "formats": "format"}
+
+
+class W3CDateTime(fields.Field):
+    """``2026-11-01T00:00:00Z``, with an offset, or a plain date; no offset means local time. As UTC."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            parsed = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ValidationError("应为 W3C 日期时间，如 2026-11-01T00:00:00+08:00")
+        return utc_instant(parsed if parsed.tzinfo else parsed.replace(tzinfo=local_zone()))
+
+
+class PostRequestSchema(Schema):
+    """``POST requests`` form fields; ``attribute[...]`` are read separately."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    service_code = fields.String(required=True, validate=validate.Length(min=1, max=8))
+    lat = fields.Float(load_default=None, allow_nan=False, validate=validate.Range(-90, 90))
+    long = fields.Float(load_default=None, allow_nan=False, validate=validate.Range(-180, 180))
+    address_string = fields.String(load_default=None, validate=validate.Length(max=256))
+    address_id = fields.String(load_default=None, validate=validate.Length(max=64))
+    description = fields.String(load_default="", validate=validate.Length(max=2000))
+    media_url = fields.Url(load_default=None, schemes={"http", "https"}, require_tld=False,
+                           validate=validate.Length(max=1024))
+    email = fields.String(load_default=None, validate=validate.Length(max=128))
+    first_name = fields.String(load_default=None, validate=validate.Length(max=64))
+    last_name = fields.String(load_default=None, validate=validate.Length(max=64))
+    phone = fields.String(load_default=None, validate=validate.Length(max=32))
+    device_id = fields.String(load_default=None, validate=validate.Length(max=128))
+    account_id = fields.String(load_default=None, validate=validate.Length(max=128))
+    jurisdiction_id = fields.String(load_default=None)
+
+    @validates_schema
+    def lat_and_long_together(self, data, **kwargs):
+        if (data["lat"] is None) != (data["long"] is None):
+            raise ValidationError("lat 和 long 必须同时提供", field_name="lat")
+
+
+class RequestsQuerySchema(Schema):
+    """``GET requests`` filters."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    service_request_id = CommaList(max_items=MAX_IDS, load_default=tuple)
+    service_code = CommaList(max_items=MAX_IDS, load_default=tuple)
+    status = CommaList(max_items=2, load_default=tuple)
+    start_date = W3CDateTime(load_default=None)
+    end_date = W3CDateTime(load_default=None)
+    jurisdiction_id = fields.String(load_default=None)
+
+    @validates_schema
+    def known_statuses(self, data, **kwargs):
+        unknown = sorted(set(data["status"]) - {"open", "closed"})
+        if unknown:
+            raise ValidationError(f"status 只能是 open 或 closed：{','.join(unknown)}", field_name="status")
+
+
+def discovery_view(endpoint_url):
+    return {
+        "changeset": DISCOVERY_CHANGESET,
+        "contact": "綦江区数字城管监督指挥中心（随手拍）",
+        "key_service": "api_key 为 Open311 客户端专用密钥，由管理员用 flask open311-key create 签发；"
+                       "登录令牌不能用作 api_key（见 README 的 Open311 一节）",
+        "endpoints": [{
+            "specification": SPECIFICATION,
+            "url": endpoint_url,
+            "changeset": DISCOVERY_CHANGESET,
+            "type": "production",
+            "formats": list(FORMATS.values()),
+        }],
+    }
+
+
+def service_view(category):
+    return {
+        "service_code": category.code,
+        "service_name": category.name,
+        "description": f"{category.major_name} · {category.name_en}",
+        "metadata": True,
+        "type": "realtime",
+        "keywords": ",".join(category.keywords.split()),
+        "group": CATEGORY_GROUPS.get(category.group, category.group),
+    }
+
+
+def definition_view(category):
+    return {
+        "service_code": category.code,
+        "attributes": [
+            {
+                "variable": True,
+                "code": spec["code"],
+                "datatype": spec["datatype"],
+                "required": spec["required"],
+                "datatype_description": spec["datatype_description"],
+                "order": spec["order"],
+                "description": spec["description"],
+                "values": [{"key": key, "name": name} for key, name in spec["values"]],
+            }
+            for spec in ATTRIBUTES
+        ],
+    }
+
+
+def request_view(report):
+    """The public view of a report as a service request: derivative photo only, no contact."""
+    evidence = [m for m in public_photos(report.media) if m.kind == "evidence"]
+    notes = STATUS_NOTES.get(report.status, report.status)
+    if report.status == "duplicate" and report.duplicate_of is not None:
+        notes = f"与 {report.duplicate_of.public_id} 为同一问题，已合并"
+    return {
+        "service_request_id": report.public_id,
+        "status": "open" if report.status in OPEN_STATES else "closed",
+        "status_notes": notes,
+        "service_name": report.category.name if report.category else None,
+        "service_code": report.category_code,
+        "description": report.description,
+        "agency_responsible": report.unit.name if report.unit else None,
+        "service_notice": None,
+        "requested_datetime": local_time(report.created_at),
+        "updated_datetime": local_time(report.updated_at),
+        "expected_datetime": local_time(report.deadline_at),
+        "address": f"{report.district.name}{report.street.name}{report.community.name}",
+        "address_id": None,
+        "zipcode": None,
+        "lat": report.lat,
+        "long": report.lon,
+        "media_url": object_url(evidence[0].display_key) if evidence else None,
+    }
+
+
+def local_time(value):
+    """Aware UTC datetime → local W3C datetime (``2026-11-23T09:30:00+08:00``)."""
+    return None if value is None else value.astimezone(local_zone()).isoformat(timespec="seconds")
+
+
+def submitted_view(report, token):
+    unit = report.unit.name if report.unit else "属地街道"
+    return {
+        "service_request_id": report.public_id,
+        "token": token,
+        "service_notice": f"已登记为案件 {report.public_id}，将由{unit}处理",
+    }
+
+
+def token_view(report, token):
+    return {"service_request_id": report.public_id, "token": token}
+
+
+def error_items(status, code, message, details):
+    """The spec's error list: one entry per invalid field, else one for the whole request."""
+    problems = (details or {}).get("fields")
+    if isinstance(problems, dict) and problems:
+        return [{"code": status, "description": f"{code}: {field}: {_flat(msg)}"} for field, msg in problems.items()]
+    text = f"{code}: {message}"
+    if details and details.get("nearest_area"):
+        text += f"（最近的服务区域：{details['nearest_area']}）"
+    return [{"code": status, "description": text}]
+
+
+def _flat(messages):
+    if isinstance(messages, dict):
+        return "; ".join(f"{key}: {_flat(value)}" for key, value in messages.items())
+    if isinstance(messages, (list, tuple)):
+        return "; ".join(_flat(m) for m in messages)
+    return str(messages)
+
+
+def to_xml(root_tag, item_tag, payload):
+    """UTF-8 XML bytes: a list becomes ``<root><item>…</item>…</root>``, a dict ``<root>…</root>``."""
+    root = ET.Element(root_tag)
+    if isinstance(payload, list):
+        for row in payload:
+            _fill(ET.SubElement(root, item_tag), row)
+    else:
+        _fill(root, payload)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def _fill(element, value):
+    if isinstance(value, dict):
+        for key, child in value.items():
+            _fill(ET.SubElement(element, key), child)
+    elif isinstance(value, list):
+        for child in value:
+            _fill(ET.SubElement(element, _XML_ITEMS[element.tag]), child)
+    elif isinstance(value, bool):
+        element.text = "true" if value else "false"
+    elif value is not None:
+        element.text = _XML_ILLEGAL.sub("", str(value))

@@ -1,0 +1,134 @@
+"""Queue query parameters and the list / GeoJSON views of queue items."""
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates,
+)
+
+from civicreport.cases.deadlines import is_overdue, is_warning
+from civicreport.cases.models import STATUSES
+from civicreport.schema_fields import CommaList, Instant
+from civicreport.web.media_urls import object_url, public_photos
+
+
+class QueueQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    status = CommaList(max_items=len(STATUSES), load_default=())
+    category = fields.String(load_default=None, validate=validate.Length(max=8))
+    group = fields.String(load_default=None, validate=validate.OneOf(["component", "event", "behaviour"]))
+    grid = fields.String(load_default=None, validate=validate.Length(equal=15))
+    community = fields.String(load_default=None, validate=validate.Length(equal=12))
+    street = fields.String(load_default=None, validate=validate.Length(equal=9))
+    unit = fields.String(load_default=None, validate=validate.Length(max=32))
+    overdue = fields.Boolean(load_default=None)
+    warning = fields.Boolean(load_default=None)
+    evidence_flag = fields.Boolean(load_default=None)
+    bbox = CommaList(max_items=4, load_default=None)
+    since = Instant(load_default=None)
+    until = Instant(load_default=None)
+    q = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    sort = fields.String(load_default="created", validate=validate.OneOf(["created", "deadline", "priority"]))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=1000))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=500))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "geojson"]))
+
+    @validates("status")
+    def known_statuses(self, value, **kwargs):
+        unknown = sorted(set(value) - set(STATUSES))
+        if unknown:
+            raise ValidationError(f"未知状态: {', '.join(unknown)}")
+
+    @validates("bbox")
+    def four_numbers(self, value, **kwargs):
+        if value is None:
+            return
+        try:
+            west, south, east, north = (float(v) for v in value)
+        except ValueError:
+            raise ValidationError("bbox 须为 最小经度,最小纬度,最大经度,最大纬度")
+        if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+            raise ValidationError("bbox 范围无效")
+
+    @post_load
+    def numbers(self, data, **kwargs):
+        if data["bbox"] is not None:
+            data["bbox"] = tuple(float(v) for v in data["bbox"])
+        return data
+
+
+def queue_item(report, now):
+    """One case, with the thumb of its first photo the privacy pass has rendered."""
+    photos = public_photos(report.media)
+    thumb = photos[0].thumb_key if photos else None
+    return {
+        "id": report.public_id,
+        "status": report.status,
+        "category": report.category and {"code": report.category.code, "name": report.category.name},
+        "description": report.description,
+        "lat": report.lat,
+        "lon": report.lon,
+        "grid": report.grid_code,
+        "community": report.community.name,
+        "street": report.street.name,
+        "unit": report.unit and {"code": report.unit.code, "name": report.unit.name},
+        "created_at": report.created_at.isoformat(),
+        "deadline_at": report.deadline_at and report.deadline_at.isoformat(),
+        "overdue": is_overdue(report, now),
+        "warning": is_warning(report, now),
+        "age_hours": round((now - report.created_at).total_seconds() / 3600, 1),
+        "priority": report.priority,
+        "support_count": report.support_count,
+        "evidence_flags": report.evidence_flags or [],
+        "thumb_url": thumb and object_url(thumb),
+    }
+
+
+def queue_page(page, fmt):
+    items = [queue_item(r, page.now) for r in page.reports]
+    next_cursor = page.next_cursor
+    if fmt == "json":
+        return {"items": items, "next_cursor": next_cursor}
+    features = []
+    for item in items:
+        lon, lat = item.pop("lon"), item.pop("lat")
+        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                         "properties": item})
+    return {"type": "FeatureCollection", "features": features, "next_cursor": next_cursor}
+
+
+class QueueItemSchema(Schema):
+    """What ``queue_item`` returns (in GeoJSON: the feature's properties, without lat/lon)."""
+
+    id = fields.String(required=True)
+    status = fields.String(required=True)
+    category = fields.Dict()
+    description = fields.String()
+    lat = fields.Float()
+    lon = fields.Float()
+    grid = fields.String()
+    community = fields.String()
+    street = fields.String()
+    unit = fields.Dict()
+    created_at = fields.String(metadata={"format": "date-time"})
+    deadline_at = fields.String(metadata={"format": "date-time"})
+    overdue = fields.Boolean()
+    warning = fields.Boolean()
+    age_hours = fields.Float()
+    priority = fields.Integer()
+    support_count = fields.Integer()
+    thumb_url = fields.String()
+
+
+class QueuePageSchema(Schema):
+    """``format=json``: items; ``format=geojson``: a FeatureCollection. Both carry next_cursor."""
+
+    items = fields.List(fields.Nested(QueueItemSchema))
+    type = fields.String(metadata={"description": "FeatureCollection"})
+    features = fields.List(fields.Dict())
+    next_cursor = fields.String(metadata={"description": "下一页的 cursor；没有更多时为 null"})

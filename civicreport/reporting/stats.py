@@ -1,0 +1,543 @@
+"""Statistics for 周督查 / 月通报 / 季考评: figures per unit, per area and per monitor, rankings
+(红黑榜) and 红黄牌 warnings.
+
+These definitions are what the city is judged by; change them only on purpose.
+
+Period and cut-off
+    A period is ``[from, to)`` in local dates (``TIMEZONE``), e.g. a month. Figures count the
+    timeline (``report_event``) up to the cut-off ``min(to, now)``, so what happens to a case
+    after its month does not change that month's figures. When things happened always comes
+    from the timeline; the ``report`` row is read only for where a case is (area codes) and for
+    its deadline. That deadline is the current one, because the timeline does not record every
+    deadline move (恢复办理 moves it silently), until the month settles: a settled calendar month
+    keeps the deadlines and areas its cases had then, so a published 月通报 stays as published.
+    ``overdue_now`` is a figure of now (see below).
+
+Cases of a unit (处置单位)
+    The reports with a ``dispatch`` event inside the period, each counted once, for the unit of
+    its last dispatch inside the period: a case returned as 派错 and re-dispatched within the
+    period counts for the unit that finally received it. Its figures come from its events inside
+    the period up to the cut-off; a claim counts only when it follows that last dispatch.
+
+Cases of an area (街道 / 社区 / 网格)
+    The reports whose ``submit`` event is inside the period and whose location lies in the area.
+    Their figures come from their events up to the cut-off.
+
+Figures of a case group (units and areas)
+    received        units: cases (派遣数); areas: reports filed in the area (上报数)
+    claimed         units only: cases the unit took (``claim`` after the dispatch, 接单数)
+    accepted        areas only: reports accepted (受理) and not later merged as duplicates
+    dispatched      areas only: reports with a ``dispatch``
+    resolved        cases with a ``resolve`` (处置完毕)
+    closed          cases with a ``close`` (结案)
+    closure_rate    结案率 = closed / received for units, closed / accepted for areas
+    suspended       cases in 挂账 at the cut-off (more ``suspend`` than ``resume`` events)
+    due             应结案数 = cases not suspended at the cut-off that are resolved, or whose
+                    deadline is before the cut-off
+    on_time         按期结案数 = cases not suspended whose last ``resolve`` is at or before
+                    their deadline
+    on_time_rate    按期结案率 = on_time / due (suspended cases are in neither)
+    reworked        cases with at least one ``verify_fail`` (返工)
+    rework_rate     返工率 = reworked / resolved
+    avg_handling_hours  mean over resolved cases of the WORKING hours (office hours on working
+                    days of the official calendar with 调休 and admin overrides) from the case's
+                    last dispatch to its last resolve; urgent categories are measured the same way
+    rated, satisfied    cases rated (``rate``), and those rated 4 or 5
+    satisfaction_rate   满意率 = satisfied / rated
+    overdue_now     open cases (派遣/处置中/返工) of the unit or area whose deadline has passed
+                    now, whatever period they come from: the current backlog, not a period figure
+    A rate whose denominator is 0 is ``None``.
+
+Figures of a monitor (文明监督员)
+    filed           reports the monitor submitted in the period (``submit`` by role monitor)
+    valid           of those, accepted (受理) by the cut-off and not merged as duplicates
+    rejected, duplicate  of those, rejected / merged as duplicates by the cut-off
+    valid_rate      有效上报率 = valid / filed (reports still awaiting triage count as not valid)
+
+Ranking (排名)
+    Units and areas with at least ``STATS_MIN_CASES`` cases (received for units, accepted for
+    areas) and a defined on-time rate are ranked; the others are listed with ``rank`` None.
+    Score, compared in order, higher is better: on-time rate, closure rate, satisfaction rate
+    (no ratings counts below any rating). Monitors with at least ``STATS_MIN_CASES`` reports
+    are ranked by valid rate, then reports filed. Equal scores share a rank (1, 2, 2, 4); rows
+    with equal scores are listed by code.
+    红榜 = the first ``k`` ranked rows, 黑榜 = the last ``k`` (worst first), where
+    ``k = min(STATS_RANK_SIZE, ranked rows // 2)`` so no row is on both lists.
+
+红黄牌 (units and areas, ranked rows only)
+    red     on-time rate < ``RED_CARD_RATE``, or < ``YELLOW_CARD_RATE`` in this period and in the
+            previous one (ranked there too): two yellows in a row make a red
+    yellow  on-time rate < ``YELLOW_CARD_RATE``
+    The previous period of a calendar month is the previous month; of any other range, the
+    range of the same length just before it.
+
+How it is computed
+    Per unit or area table, three queries. Counts: the period's events, read through their time
+    index, are grouped per report with conditional aggregates (one row per case), joined to the
+    reports for their deadlines and areas and summed per key with conditional counts, all in SQL.
+    A calendar month that has settled (ended ``SETTLE_AFTER`` ago) keeps those per-case rows in
+    ``stats_case_month``, with each case's working hours: computed once, by the worker at the
+    start of the next month or by the first request that needs them, and read from then on.
+    Events are append-only and stamped when they happen, so nothing changes them (a loader that
+    backfills the past calls ``forget_settled``); a month's figures are then a GROUP BY over its
+    own rows, without the timeline or the reports. Working
+    hours: a narrow query gives each resolved case's dispatch and resolve instants, measured in
+    Python on a time line of the period's working days built once. The previous period: the
+    counts that ranking and cards need. The current backlog is a small GROUP BY on ``report``.
+    No query per case or per unit.
+"""
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from functools import partial
+from statistics import fmean
+
+from flask import current_app
+from sqlalchemy import (
+    BigInteger,
+    String,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from civicreport.accounts.models import Unit, User
+from civicreport.adapters import local_zone
+from civicreport.cases.deadlines import CLOCK_RUNNING, work_calendar
+from civicreport.cases.models import Report, ReportEvent
+from civicreport.db_types import utcnow
+from civicreport.extensions import db
+from civicreport.reference.areas import Community, GridCellArea, Street
+from civicreport.reporting.models import StatsCaseMonth, StatsMonth
+from civicreport.worktime import WorkingLine
+
+LEVELS = ("street", "community", "grid")
+_AREA_COLUMNS = {"street": Report.street_code, "community": Report.community_code, "grid": Report.grid_code}
+# What a case row takes from its report: when the month settles, these are stored with it.
+_REPORT_COLUMNS = ("deadline_at", "street_code", "community_code", "grid_code")
+_ID_WIDTH = 10 ** 12
+# The count fields of a unit's and of an area's row.
+_UNIT_COUNTS = ("received", "claimed", "resolved", "closed", "suspended", "due", "on_time", "reworked", "rated",
+                "satisfied")
+_AREA_COUNTS = ("received", "accepted", "dispatched", "resolved", "closed", "suspended", "due", "on_time", "reworked",
+                "rated", "satisfied")
+_TRACKED = ("submit", "accept", "reject", "mark_duplicate", "dispatch", "claim", "suspend", "resume",
+            "resolve", "verify_fail", "close", "rate")
+_STORED_COLUMNS = tuple(c.name for c in StatsCaseMonth.__table__.columns if c.name != "month")
+# A request that began before midnight may commit its event a little after: wait before settling.
+SETTLE_AFTER = timedelta(hours=1)
+_STORE_BATCH = 5000
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local dates ``[start, end)``; ValueError when ``end`` is not after ``start``."""
+
+    start: date
+    end: date
+
+    def __post_init__(self):
+        if self.end <= self.start:
+            raise ValueError(f"period end {self.end} must be after its start {self.start}")
+
+    @classmethod
+    def month(cls, year, month):
+        """The calendar month; ValueError for a month outside 1–12 or a year outside 1–9998."""
+        return cls(date(year, month, 1), date(year + month // 12, month % 12 + 1, 1))
+
+    def is_month(self):
+        return self.start.day == 1 and self == Period.month(self.start.year, self.start.month)
+
+    def previous(self):
+        """The previous month for a month, else the range of the same length just before."""
+        if self.is_month():
+            last = self.start - timedelta(days=1)
+            return Period.month(last.year, last.month)
+        return Period(self.start - (self.end - self.start), self.start)
+
+    def instants(self, zone):
+        """The period's start and end as aware UTC datetimes."""
+        return tuple(datetime.combine(day, time.min, zone).astimezone(timezone.utc)
+                     for day in (self.start, self.end))
+
+
+@dataclass
+class Table:
+    """One statistics table: its rows (with ``rank`` and ``card``) and the two lists."""
+
+    kind: str
+    period: Period
+    rows: list
+    red_list: list
+    black_list: list
+
+
+def unit_stats(period, now=None):
+    """Figures per unit (every active unit, and any unit with cases), ranked and carded."""
+    now = now or utcnow()
+    _settle(period, period.previous(), now=now)
+    _reporting_session()
+    units = {u.code: u for u in db.session.scalars(select(Unit))}
+    current, previous = _case_figures(_by_unit, period, now, _UNIT_COUNTS)
+    overdue = _overdue_now(Unit.code, now, join=Unit)
+    codes = {code for code, unit in units.items() if unit.active} | set(current) | set(overdue)
+    names = {code: units[code].name if code in units else code for code in codes}
+    return _case_table("units", period, names, (current, previous), overdue, _UNIT_COUNTS)
+
+
+def area_stats(period, level, now=None):
+    """Figures per street, community or grid cell (all of the level); ValueError for another level."""
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+    now = now or utcnow()
+    _settle(period, period.previous(), now=now)
+    _reporting_session()
+    current, previous = _case_figures(partial(_by_area, level), period, now, _AREA_COUNTS)
+    overdue = _overdue_now(_AREA_COLUMNS[level], now)
+    names = _area_names(level)
+    names.update({code: code for code in set(current) | set(overdue) if code not in names})
+    return _case_table(f"areas:{level}", period, names, (current, previous), overdue, _AREA_COUNTS)
+
+
+def monitor_stats(period, now=None):
+    """Reports filed and valid-report rate per monitor (every active monitor, and any who filed)."""
+    now = now or utcnow()
+    _settle(period, now=now)
+    _reporting_session()
+    cases = _cases(period, now)
+    c = cases.c
+    valid = and_(c.accepted == 1, c.merged == 0)
+    stmt = (select(c.monitor_id, func.count().label("filed"), _count(valid).label("valid"),
+                   _count(c.rejected == 1).label("rejected"), _count(c.merged == 1).label("duplicate"))
+            .where(c.monitor_id.is_not(None)).group_by(c.monitor_id))
+    figures = {row.monitor_id: row._asdict() for row in db.session.execute(stmt)}
+    people = db.session.scalars(select(User).where(or_(
+        and_(User.role == "monitor", User.active.is_(True)), User.id.in_(list(figures))))).all()
+    rows = [_monitor_row(user, figures.get(user.id, {})) for user in people]
+    minimum = current_app.config["STATS_MIN_CASES"]
+    ranked = _rank(rows, lambda r: r["filed"] >= minimum, lambda r: (r["valid_rate"], r["filed"]))
+    return _table("monitors", period, rows, ranked)
+
+
+def _monitor_row(user, figures):
+    filed = figures.get("filed", 0)
+    row = {"code": user.name, "name": user.display_name, "filed": filed}
+    row.update({key: figures.get(key, 0) for key in ("valid", "rejected", "duplicate")})
+    row.update(valid_rate=_rate(row["valid"], filed), rank=None, card=None)
+    return row
+
+
+def settle_closed_months(now=None):
+    """Store the per-case rows of the last two months once they have settled (a worker job).
+
+    The month before last is what 红黄牌 compare with. Returns the months stored now.
+    """
+    now = now or utcnow()
+    today = now.astimezone(local_zone()).date()
+    last = Period.month(today.year, today.month).previous()
+    return _settle(last, last.previous(), now=now)
+
+
+def forget_settled():
+    """Drop every stored month (after backfilling past events); they are rebuilt when next needed."""
+    db.session.execute(delete(StatsCaseMonth))
+    db.session.execute(delete(StatsMonth))
+
+
+def _settle(*periods, now):
+    """Store the per-case rows of each settled calendar month in ``periods`` not stored yet; commits.
+
+    Two processes settling the same month race on ``stats_month``'s key: the loser rolls back and
+    reads the winner's rows.
+    """
+    due = {period.start: period for period in periods if _settled(period, now)}
+    if due:
+        for month in db.session.scalars(select(StatsMonth.month).where(StatsMonth.month.in_(list(due)))):
+            del due[month]
+    stored = []
+    for period in due.values():
+        try:
+            _store_month(period)
+            db.session.commit()
+            stored.append(period.start)
+        except IntegrityError:
+            db.session.rollback()
+    return stored
+
+
+def _settled(period, now):
+    return period.is_month() and period.instants(local_zone())[1] + SETTLE_AFTER <= now
+
+
+def _store_month(period):
+    """Insert the month's case rows with their working hours (measured here, once) and its marker."""
+    start, end = period.instants(local_zone())
+    marker = StatsMonth(month=period.start, settled_at=utcnow())
+    db.session.add(marker)
+    db.session.flush()  # claims the month before the long read: a second settler fails here, not after it
+    rows = [dict(row._mapping, month=period.start) for row in db.session.execute(select(_live_cases(start, end)))]
+    line = WorkingLine(work_calendar(), start.astimezone(local_zone()).date())
+    for row in rows:
+        measured = row["dispatched_at"] is not None and row["resolved_at"] is not None
+        row["handling_hours"] = line.hours(row["dispatched_at"], row["resolved_at"]) if measured else None
+    for first in range(0, len(rows), _STORE_BATCH):
+        db.session.execute(insert(StatsCaseMonth.__table__), rows[first:first + _STORE_BATCH])
+    marker.cases = len(rows)
+
+
+def _cases(period, now, actions=_TRACKED):
+    """One row per case of ``period``: the columns of ``_per_case`` and what it takes from its report.
+
+    A settled month's rows are read from storage (they also hold ``handling_hours``); call
+    ``_settle`` for the period first.
+    """
+    if _settled(period, now):
+        table = StatsCaseMonth.__table__
+        return select(*(table.c[name] for name in _STORED_COLUMNS)).where(table.c.month == period.start) \
+            .subquery("cases")
+    return _live_cases(*_span(period, now), actions)
+
+
+def _live_cases(start, cut_off, actions=_TRACKED):
+    per_case = _per_case(start, cut_off, actions)
+    return (select(*per_case.c, *(Report.__table__.c[name] for name in _REPORT_COLUMNS))
+            .join_from(per_case, Report, Report.id == per_case.c.report_id).subquery("cases"))
+
+
+def _reporting_session():
+    """On PostgreSQL, plan this transaction's statistics queries for one big aggregate; elsewhere nothing.
+
+    The default ``work_mem`` (4 MB) makes a month's per-case aggregate spill to disk; a parallel plan
+    rebuilds that aggregate in every worker; JIT compiles for longer than it saves. ``set_config(…,
+    true)`` is ``SET LOCAL``: the settings end with the transaction.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.set_config("work_mem", "64MB", True), func.set_config("jit", "off", True),
+                                  func.set_config("max_parallel_workers_per_gather", "0", True)))
+
+
+def _span(period, now):
+    """The period's start and its cut-off ``min(end, now)``, as UTC instants."""
+    start, end = period.instants(local_zone())
+    return start, min(end, now)
+
+
+def _per_case(start, cut_off, actions=_TRACKED):
+    """One row per report with ``actions`` events in [start, cut_off): what they say, in one GROUP BY.
+
+    Every event that matters for a period's cases lies in that window: a case starts there (its
+    submit, or the dispatch that puts it in a unit's cohort) and its later events follow it. A
+    case dispatched again after a return can have earlier events in the window, but only a claim
+    (compared by id with the last dispatch); suspensions before a dispatch were resumed.
+    """
+    event = aliased(ReportEvent, name="ev")
+
+    def last(condition, value):
+        return func.max(case((condition, value)))
+
+    def happened(action):
+        return func.max(case((event.action == action, 1), else_=0))
+
+    def times(action):
+        return func.sum(case((event.action == action, 1), else_=0))
+
+    # The unit of the last dispatch: the largest fixed-width "id + unit code" string (ids < 9e12).
+    tagged_unit = cast(event.id + literal(_ID_WIDTH, BigInteger), String) + event.data["unit"].as_string()
+    return (select(
+        event.report_id,
+        last(event.action == "submit", event.id).label("submit_id"),
+        last(event.action == "dispatch", tagged_unit).label("tagged_unit"),
+        last(and_(event.action == "submit", event.actor_role == "monitor"), event.actor_user_id).label("monitor_id"),
+        last(event.action == "dispatch", event.id).label("dispatch_id"),
+        last(event.action == "claim", event.id).label("claim_id"),
+        happened("accept").label("accepted"), happened("mark_duplicate").label("merged"),
+        happened("reject").label("rejected"), happened("close").label("closed"),
+        happened("verify_fail").label("reworked"), (times("suspend") - times("resume")).label("suspended"),
+        last(event.action == "dispatch", event.created_at).label("dispatched_at"),
+        last(event.action == "resolve", event.created_at).label("resolved_at"),
+        last(event.action == "rate", event.data["rating"].as_integer()).label("rating"),
+    ).where(event.created_at >= start, event.created_at < cut_off, event.action.in_(actions))
+        .group_by(event.report_id).subquery("per_case"))
+
+
+def _by_unit(cases):
+    """(key, cohort condition): cases dispatched in the window, by the unit of their last dispatch."""
+    return func.substr(cases.c.tagged_unit, len(str(_ID_WIDTH)) + 1), cases.c.tagged_unit.is_not(None)
+
+
+def _by_area(level, cases):
+    """(key, cohort condition): reports submitted in the window, by their area code at ``level``."""
+    return cases.c[f"{level}_code"], cases.c.submit_id.is_not(None)
+
+
+def _case_figures(grouping_for, period, now, counts):
+    """The ``counts`` per group key for ``period`` (with mean working hours), and for the period before it
+    what ranking and cards need. Three queries.
+    """
+    current = _counts(grouping_for, period, now, counts[1:])
+    for key, hours in _handling_hours(grouping_for, period, now).items():
+        current[key]["avg_handling_hours"] = hours
+    return current, _counts(grouping_for, period.previous(), now, ("accepted", "due", "on_time"))
+
+
+def _case_flags(c, cut_off):
+    """What a case counts towards, per figure, decided against its report's deadline."""
+    live = c.suspended <= 0
+    resolved = c.resolved_at.is_not(None)
+    return {
+        "claimed": c.claim_id > c.dispatch_id,
+        "accepted": and_(c.accepted == 1, c.merged == 0),
+        "dispatched": c.dispatch_id.is_not(None),
+        "resolved": resolved,
+        "closed": c.closed == 1,
+        "suspended": ~live,
+        "due": and_(live, or_(resolved, c.deadline_at < cut_off)),
+        "on_time": and_(live, resolved, c.resolved_at <= c.deadline_at),
+        "reworked": c.reworked == 1,
+        "rated": c.rating.is_not(None),
+        "satisfied": c.rating >= 4,
+    }
+
+
+def _counts(grouping_for, period, now, names):
+    """``received`` and the counts ``names`` per key: one GROUP BY over the window's cases and their reports.
+
+    PostgreSQL computes only the per-case aggregates that ``names`` use.
+    """
+    cases = _cases(period, now)
+    key, cohort = grouping_for(cases)
+    flags = _case_flags(cases.c, _span(period, now)[1])
+    stmt = (select(key.label("key"), func.count().label("received"), *(_count(flags[n]).label(n) for n in names))
+            .select_from(cases).where(cohort).group_by(key))
+    return {row.key: row._asdict() for row in db.session.execute(stmt)}
+
+
+def _count(condition):
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _handling_hours(grouping_for, period, now):
+    """Mean working hours dispatch → resolve per key, to 0.01 h: one query, measured in SQL for a settled
+    month (each case's hours are stored), else in Python over the submit, dispatch and resolve events.
+    """
+    cases = _cases(period, now, ("submit", "dispatch", "resolve"))
+    key, cohort = grouping_for(cases)
+    if _settled(period, now):
+        stmt = select(key, func.avg(cases.c.handling_hours)).where(cohort, cases.c.handling_hours.is_not(None))
+        return {group: round(hours, 2) for group, hours in db.session.execute(stmt.group_by(key))}
+    stmt = (select(key, cases.c.dispatched_at, cases.c.resolved_at).select_from(cases)
+            .where(cohort, cases.c.resolved_at.is_not(None), cases.c.dispatched_at.is_not(None)))
+    spans = db.session.execute(stmt).all()
+    if not spans:
+        return {}
+    line = WorkingLine(work_calendar(), _span(period, now)[0].astimezone(local_zone()).date())
+    hours = {}
+    for group, dispatched_at, resolved_at in spans:
+        hours.setdefault(group, []).append(line.hours(dispatched_at, resolved_at))
+    return {group: round(fmean(values), 2) for group, values in hours.items()}
+
+
+def _overdue_now(key, now, join=None):
+    """Open cases past their deadline now, per ``key`` (a Report column, or a column of ``join``)."""
+    stmt = (select(key, func.count()).select_from(Report)
+            .where(Report.status.in_(CLOCK_RUNNING), Report.deadline_at < now))
+    if join is not None:
+        stmt = stmt.join(join, join.id == Report.unit_id)
+    return dict(db.session.execute(stmt.group_by(key)).all())
+
+
+def _area_names(level):
+    """Code → name of every area of ``level``; grid cells are named after their community."""
+    if level == "street":
+        return dict(db.session.execute(select(Street.code, Street.name)).all())
+    if level == "community":
+        return dict(db.session.execute(select(Community.code, Community.name)).all())
+    rows = db.session.execute(select(GridCellArea.code, Community.name).join(Community)).all()
+    return {code: f"{community}{code[-3:]}号网格" for code, community in rows}
+
+
+def _case_table(kind, period, names, figures, overdue, counts):
+    """Rows for units or areas, ranked by the documented score and carded against the previous period.
+
+    ``figures`` is (this period, previous period), each key → counts; ``counts`` names the row's count
+    fields (``_UNIT_COUNTS`` or ``_AREA_COUNTS``). Areas measure closure and eligibility against
+    ``accepted``, units against ``received``.
+    """
+    cfg = current_app.config
+    current, previous = figures
+    basis = "accepted" if "accepted" in counts else "received"
+
+    def eligible(counted):
+        return counted.get(basis, 0) >= cfg["STATS_MIN_CASES"] and counted.get("due", 0) > 0
+
+    rows = [_case_row(code, names[code], current.get(code, {}), previous.get(code, {}), overdue.get(code, 0),
+                      counts, basis) for code in names]
+    ranked = _rank(rows, lambda r: eligible(current.get(r["code"], {})),
+                   lambda r: (r["on_time_rate"], r["closure_rate"], r["satisfaction_rate"]))
+    for row in ranked:
+        earlier = row["previous_on_time_rate"] if eligible(previous.get(row["code"], {})) else None
+        row["card"] = _card(row["on_time_rate"], earlier, cfg["YELLOW_CARD_RATE"], cfg["RED_CARD_RATE"])
+    return _table(kind, period, rows, ranked)
+
+
+def _case_row(code, name, figures, before, overdue_now, counts, basis):
+    """One unit's or area's row from its counts this period (``figures``) and last (``before``)."""
+    count = {key: figures.get(key, 0) for key in counts}
+    return {
+        "code": code, "name": name, **count,
+        "closure_rate": _rate(count["closed"], count[basis]),
+        "on_time_rate": _rate(count["on_time"], count["due"]),
+        "rework_rate": _rate(count["reworked"], count["resolved"]),
+        "avg_handling_hours": figures.get("avg_handling_hours"),
+        "satisfaction_rate": _rate(count["satisfied"], count["rated"]),
+        "overdue_now": overdue_now,
+        "previous_on_time_rate": _rate(before.get("on_time", 0), before.get("due", 0)),
+        "rank": None, "card": None,
+    }
+
+
+def _rate(part, whole):
+    """``part / whole`` to four places; None when ``whole`` is 0."""
+    return round(part / whole, 4) if whole else None
+
+
+def _rank(rows, eligible, score):
+    """Set ``rank`` on the eligible rows (best first, ties share a rank) and return them in order.
+
+    ``score`` returns a tuple compared element by element, higher is better; ``None`` sorts lowest.
+    """
+    def key(row):
+        return tuple(-1 if value is None else value for value in score(row))
+
+    ranked = sorted((r for r in rows if eligible(r)), key=lambda r: r["code"])
+    ranked.sort(key=key, reverse=True)
+    for position, row in enumerate(ranked):
+        tied = position and key(ranked[position - 1]) == key(row)
+        row["rank"] = ranked[position - 1]["rank"] if tied else position + 1
+    return ranked
+
+
+def _card(rate, previous_rate, yellow, red):
+    """"red", "yellow" or None for a ranked row (``previous_rate`` None: not ranked last period)."""
+    if rate < red or (rate < yellow and previous_rate is not None and previous_rate < yellow):
+        return "red"
+    return "yellow" if rate < yellow else None
+
+
+def _table(kind, period, rows, ranked):
+    """Rows ordered ranked first (by rank), then unranked by code; 红榜 and 黑榜 from ``ranked``."""
+    size = min(current_app.config["STATS_RANK_SIZE"], len(ranked) // 2)
+    unranked = sorted((r for r in rows if r["rank"] is None), key=lambda r: r["code"])
+    return Table(kind, period, ranked + unranked,
+                 [_entry(r) for r in ranked[:size]], [_entry(r) for r in ranked[::-1][:size]])
+
+
+def _entry(row):
+    return {"rank": row["rank"], "code": row["code"], "name": row["name"]}

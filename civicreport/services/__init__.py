@@ -1,1 +1,0 @@
-"""Use cases. Each public function either commits its change or leaves nothing behind."""

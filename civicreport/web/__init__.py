@@ -1,0 +1,37 @@
+"""Thin blueprints: parse the request, call a service, serialise the answer.
+
+Every view declares who may call it with ``@allow``: ``PUBLIC`` (anyone, anonymous
+included), ``PER_ACTION`` (the workflow table decides per transition), or role names,
+which the decorator enforces (401 without a token, 403 for another role).
+"""
+from functools import wraps
+
+from flask import request
+
+from civicreport.accounts.access import require_roles
+from civicreport.accounts.auth import user_for_bearer
+
+PUBLIC = "public"
+PER_ACTION = "per_action"
+
+
+def current_user():
+    """The bearer token's user for this request (cached); None when anonymous, 401 if invalid."""
+    key = "civicreport.user"
+    if key not in request.environ:
+        request.environ[key] = user_for_bearer(request.headers.get("Authorization"))
+    return request.environ[key]
+
+
+def allow(*roles):
+    def decorate(view):
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            if PUBLIC not in roles and PER_ACTION not in roles:
+                require_roles(current_user(), roles)
+            return view(*args, **kwargs)
+
+        guarded.allowed_roles = roles
+        return guarded
+
+    return decorate

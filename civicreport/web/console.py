@@ -1,0 +1,95 @@
+"""The staff console: server-rendered page shells whose data comes from the JSON API.
+
+The pages are public; the browser keeps the bearer token from ``/api/v1/auth/login``
+in localStorage and every API call carries it, so the API does the access checks.
+"""
+from flask import Blueprint, current_app, render_template
+
+from civicreport.cases import evidence
+from civicreport.cases.workflow import OPEN_STATES, TRANSITIONS
+from civicreport.reference.categories import CATEGORY_GROUPS
+from civicreport.web import PUBLIC, allow
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+
+TILE_CRS = ("wgs84", "gcj02")
+STATUS_LABELS = {
+    "submitted": "待受理", "accepted": "已受理", "rejected": "不予受理", "duplicate": "重复合并",
+    "dispatched": "已派遣", "in_progress": "处置中", "returned": "已回退", "suspended": "挂账",
+    "resolved": "已处置", "rework": "返工", "verified": "已核查", "closed": "已结案", "rated": "已评价",
+}
+ROLE_LABELS = {
+    "citizen": "群众", "reporter": "上报人", "monitor": "文明监督员", "supervisor": "值班长",
+    "unit_staff": "处置单位", "leader": "领导", "admin": "管理员", "system": "系统",
+}
+# Why a case asks the supervisor to look twice before accepting it (the drawer's 核实提示).
+EVIDENCE_LABELS = {
+    evidence.PHOTO_FAR: "照片拍摄位置与上报地点相距较远",
+    evidence.PHOTO_OLD: "照片拍摄时间比上报早很多",
+    evidence.PHOTO_AHEAD: "照片时间晚于上报时间，手机时钟可能不准",
+    evidence.PHOTO_UNREADABLE: "照片无法读取，请看原图",
+    "photo_reuse": "照片与其他地点或较早案件的照片雷同",
+}
+EVENT_LABELS = {"submit": "上报", "support": "附议", "warning": "临期预警", "overdue": "超期", "redact": "照片遮挡"}
+
+
+def _map_center(raw):
+    """``"lat,lon"`` → [lat, lon]; ValueError when malformed."""
+    try:
+        lat, lon = (float(part) for part in raw.split(","))
+    except ValueError:
+        raise ValueError(f"CIVICREPORT_MAP_CENTER must be 'lat,lon', got {raw!r}") from None
+    return [lat, lon]
+
+
+@bp.record_once
+def _check_settings(state):
+    """Malformed map settings fail at start-up, not on the first page view."""
+    crs = state.app.config["MAP_TILE_CRS"]
+    if crs not in TILE_CRS:
+        raise ValueError(f"CIVICREPORT_MAP_TILE_CRS must be one of {', '.join(TILE_CRS)}, got {crs!r}")
+    _map_center(state.app.config["MAP_CENTER"])
+
+
+def _settings():
+    """What the console scripts need: labels, the workflow table and the map tiles."""
+    config = current_app.config
+    return {
+        "statuses": STATUS_LABELS,
+        "roles": ROLE_LABELS,
+        "groups": CATEGORY_GROUPS,
+        "actions": {name: {"label": t.label, "needs": list(t.needs)} for name, t in TRANSITIONS.items()},
+        "events": EVENT_LABELS,
+        "evidence": EVIDENCE_LABELS,
+        "timezone": config["TIMEZONE"],
+        "map": map_settings(config),
+    }
+
+
+def map_settings(config):
+    """The tiles and start centre every page's map draws with (the citizen pages too)."""
+    return {"tile_url": config["MAP_TILE_URL"], "crs": config["MAP_TILE_CRS"],
+            "attribution": config["MAP_TILE_ATTRIBUTION"], "center": _map_center(config["MAP_CENTER"])}
+
+
+def _page(template, page, **extra):
+    return render_template(template, page=page, settings=_settings(), **extra)
+
+
+@bp.get("")
+@allow(PUBLIC)  # a shell: the queue comes from /api/v1/queue with the supervisor's token
+def supervisor():
+    open_states = ",".join(s for s in STATUS_LABELS if s in OPEN_STATES)
+    return _page("console/supervisor.html", "supervisor", open_states=open_states)
+
+
+@bp.get("/unit")
+@allow(PUBLIC)  # a shell: the worklist comes from /api/v1/units/<code>/worklist
+def unit():
+    return _page("console/unit.html", "unit")
+
+
+@bp.get("/leader")
+@allow(PUBLIC)  # a shell: the rankings come from /api/v1/stats/units
+def leader():
+    return _page("console/leader.html", "leader")

@@ -1,0 +1,161 @@
+"""Open311 GeoReport v2 under /open311/v2: every endpoint in ``.json`` and ``.xml``.
+
+Errors here take the spec's shape (a list of ``{code, description}``, or
+``<errors><error>…``) instead of the API's one JSON error shape, because Open311
+clients parse that; the description starts with our stable English error code.
+"""
+import json
+import logging
+
+from flask import Blueprint, current_app, request, url_for
+from flask_limiter import RateLimitExceeded
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from civicreport.errors import AppError, NotFound, http_error_headers
+from civicreport.open311 import service as open311
+from civicreport.open311.schemas import (
+    FORMATS,
+    RequestsQuerySchema,
+    definition_view,
+    discovery_view,
+    error_items,
+    request_view,
+    service_view,
+    submitted_view,
+    to_xml,
+    token_view,
+)
+from civicreport.schema_fields import load_or_422
+from civicreport.web import PUBLIC, allow
+from civicreport.web.guards import takes_photos
+from civicreport.web.rate_limits import limited, rate_limit_response
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
+
+FMT = "<any(json, xml):fmt>"
+# Open311 has no 422 and answers a bad api_key with 403.
+_SPEC_STATUS = {422: 400, 401: 403}
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+_HTTP_MESSAGES = {400: "请求格式错误", 404: "未找到", 405: "不支持该请求方法", 413: "上传内容过大"}
+
+
+def _respond(fmt, root, item, payload, status=200):
+    """Encode ``payload`` as XML, or as JSON keeping the spec's field order."""
+    body = to_xml(root, item, payload) if fmt == "xml" else json.dumps(payload, ensure_ascii=False)
+    return current_app.response_class(body, status=status, mimetype=FORMATS[fmt])
+
+
+def _requests(fmt, views, status=200):
+    return _respond(fmt, "service_requests", "request", views, status)
+
+
+@bp.get(f"/discovery.{FMT}")
+@allow(PUBLIC)
+def discovery(fmt):
+    endpoint = url_for("open311.discovery", fmt=fmt, _external=True).rsplit("/", 1)[0]
+    return _respond(fmt, "discovery", None, discovery_view(endpoint))
+
+
+@bp.get(f"/services.{FMT}")
+@allow(PUBLIC)
+def services(fmt):
+    open311.check_jurisdiction(request.args.get("jurisdiction_id"))
+    return _respond(fmt, "services", "service", [service_view(c) for c in open311.services()])
+
+
+@bp.get(f"/services/<service_code>.{FMT}")
+@allow(PUBLIC)
+def service_definition(service_code, fmt):
+    open311.check_jurisdiction(request.args.get("jurisdiction_id"))
+    return _respond(fmt, "service_definition", None, definition_view(open311.service(service_code)))
+
+
+@bp.post(f"/requests.{FMT}")
+@limited("submit", by_client=True)  # shares the counters of POST /api/v1/reports; a client key has its own
+@allow(PUBLIC)  # the api_key (an Open311 client key, in the body or the query) is checked by the service
+@takes_photos
+def create_request(fmt):
+    form = request.form
+    uploads = [f.read() for f in request.files.getlist("media")]
+    submitted = open311.submit(
+        form.to_dict(), open311.attributes_from(form), uploads,
+        form.get("api_key") or request.args.get("api_key"), request.headers.get("Idempotency-Key"),
+    )
+    response = _requests(fmt, [submitted_view(submitted.report, open311.token_for(submitted.report))], 201)
+    if submitted.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@bp.get(f"/requests.{FMT}")
+@allow(PUBLIC)
+def list_requests(fmt):
+    query = load_or_422(RequestsQuerySchema(), request.args.to_dict())
+    open311.check_jurisdiction(query["jurisdiction_id"])
+    found = open311.search(ids=query["service_request_id"], codes=query["service_code"],
+                           statuses=query["status"], start=query["start_date"], end=query["end_date"])
+    return _requests(fmt, [request_view(r) for r in found])
+
+
+@bp.get(f"/requests/<service_request_id>.{FMT}")
+@allow(PUBLIC)
+def get_request(service_request_id, fmt):
+    open311.check_jurisdiction(request.args.get("jurisdiction_id"))
+    return _requests(fmt, [request_view(open311.request(service_request_id))])
+
+
+@bp.get(f"/tokens/<token>.{FMT}")
+@allow(PUBLIC)
+def get_token(token, fmt):
+    open311.check_jurisdiction(request.args.get("jurisdiction_id"))
+    return _requests(fmt, [token_view(open311.report_for_token(token), token)])
+
+
+@bp.route("/<path:anything>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@allow(PUBLIC)
+def unknown(anything):
+    """Whatever no endpoint takes, answered in the spec's error shape (routing errors never reach
+    a blueprint's handlers): 405 with ``Allow`` when the path exists for other methods, else 404."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    allowed = [method for method in _METHODS if _endpoint(adapter, method) not in (None, request.endpoint)]
+    if allowed:
+        raise MethodNotAllowed(valid_methods=allowed)
+    raise NotFound("未知的 Open311 地址（需以 .json 或 .xml 结尾）", code="not_found")
+
+
+def _endpoint(adapter, method):
+    """The endpoint the path routes to for ``method``, None when it routes nowhere."""
+    try:
+        return adapter.match(method=method)[0]
+    except HTTPException:
+        return None
+
+
+def _errors(status, code, message, details=None):
+    status = _SPEC_STATUS.get(status, status)
+    fmt = (request.view_args or {}).get("fmt") or ("xml" if request.path.endswith(".xml") else "json")
+    return _respond(fmt, "errors", "error", error_items(status, code, message, details), status)
+
+
+bp.register_error_handler(RateLimitExceeded, rate_limit_response)  # 429 + Retry-After, not http_error
+
+
+@bp.errorhandler(AppError)
+def app_error(err):
+    return _errors(err.status, err.code, err.message, err.details)
+
+
+@bp.errorhandler(HTTPException)
+def http_error(err):
+    code = err.name.lower().replace(" ", "_").replace("'", "")
+    response = _errors(err.code, code, _HTTP_MESSAGES.get(err.code, err.description))
+    response.headers.extend(http_error_headers(err))
+    return response
+
+
+@bp.errorhandler(Exception)
+def unexpected_error(err):
+    log.exception("unhandled error in Open311")
+    return _errors(500, AppError.code, AppError.message)
