@@ -10,7 +10,7 @@ import os
 
 from gunicorn.glogging import Logger
 
-from civicreport.access_log import scrub
+from civicreport.web.access_log import scrub
 
 MAX_WORKERS = 12  # each worker holds a database pool and decodes photos: memory, not CPU, bounds it
 # 2 × CPUs + 1 workers already share the cores: OpenCV's own thread pool in each (the face and
@@ -67,7 +67,7 @@ control_socket_disable = True  # one fixed path in $HOME would clash between ins
 class ScrubbingLogger(Logger):
     """Access lines without Open311's ``api_key`` or token-like query values: every text atom
     (request line, query string, referrer, headers, environ) passes through
-    ``civicreport.access_log.scrub``, whatever ``access_log_format`` picks."""
+    ``civicreport.web.access_log.scrub``, whatever ``access_log_format`` picks."""
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
@@ -78,8 +78,8 @@ logger_class = ScrubbingLogger
 
 
 def post_fork(server, worker):
-    """Tune malloc in each worker (see civicreport.memory)."""
-    from civicreport.memory import tune_malloc
+    """Tune malloc in each worker (see civicreport.ops.allocator)."""
+    from civicreport.ops.allocator import tune_malloc
 
     tune_malloc()
 
@@ -88,7 +88,7 @@ def on_starting(server):
     """Migrate the database once, before forking (PostgreSQL: one host at a time)."""
     from civicreport import create_app
     from civicreport.extensions import db
-    from civicreport.services.maintenance import upgrade_schema
+    from civicreport.ops.maintenance import upgrade_schema
 
     app = create_app()
     with app.app_context():

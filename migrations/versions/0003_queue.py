@@ -5,11 +5,8 @@ Revises: f34c54278927
 Create Date: 2026-11-23 19:53:00.263147
 
 """
-from alembic import op
 import sqlalchemy as sa
-
-import civicreport.models.types
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '459afc67b5f5'

@@ -5,9 +5,8 @@ Revises: 3e8b61d0c4f7
 Create Date: 2026-12-05 09:00:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '5b2f9c81e4a6'
 down_revision = '3e8b61d0c4f7'

@@ -12,7 +12,6 @@ the schema matches the models on both.
 """
 from alembic import op
 
-
 revision = '9d4a6c1f2b73'
 down_revision = '5b2f9c81e4a6'
 branch_labels = None

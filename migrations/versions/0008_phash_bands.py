@@ -8,9 +8,8 @@ The photo-reuse check loaded every photo of the last 30 days and compared hashes
 Python at each submission: ~10 ms per thousand photos, growing with the city. Existing
 photos get their bands here, in batches.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '7c1e5a93d0b8'
 down_revision = '9d4a6c1f2b73'

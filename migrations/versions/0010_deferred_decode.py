@@ -10,9 +10,8 @@ only inspects the file and the pass makes the derivatives and the hash, so those
 are NULL while a photo is pending. Rows still pending lose their pending/ thumb (gc-media
 removes the objects) and keep their hash; ``unreadable`` marks photos the pass cannot decode.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '5b9c3e7d21f4'
 down_revision = '2f6d8e1a7c40'

@@ -8,9 +8,8 @@ Create Date: 2026-12-07 02:00:00
 live in ``user_area`` (one row per code) and bound every private read and change of a
 case; the single code of each user carries over.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '6e2a9c41d7b3'
 down_revision = '5b9c3e7d21f4'
