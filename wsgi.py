@@ -1,4 +1,5 @@
 """WSGI entry point: ``gunicorn wsgi:app``."""
+
 from civicreport import create_app
 
 app = create_app()

@@ -3,6 +3,7 @@
 Flask is imported inside ``create_app`` so that ``civicreport.media`` and
 ``civicreport.geo`` stay importable as plain Python.
 """
+
 import os
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")

@@ -1,4 +1,5 @@
 """Pluggable backends built from config in ``create_app`` and reached through the app."""
+
 import threading
 from zoneinfo import ZoneInfo
 

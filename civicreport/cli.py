@@ -1,4 +1,5 @@
 """``flask --app civicreport …`` commands: data loading and user management."""
+
 import sys
 import time
 from pathlib import Path
@@ -23,9 +24,21 @@ from civicreport.reporting import stats
 
 
 def init_app(app):
-    for command in (init_db, load_categories, load_demo, import_grid, create_user, create_token,
-                    set_calendar_day, worker, block, outbox_group, anonymise_reporters, gc_media,
-                    open311_key_group):
+    for command in (
+        init_db,
+        load_categories,
+        load_demo,
+        import_grid,
+        create_user,
+        create_token,
+        set_calendar_day,
+        worker,
+        block,
+        outbox_group,
+        anonymise_reporters,
+        gc_media,
+        open311_key_group,
+    ):
         app.cli.add_command(command)
 
 
@@ -49,8 +62,13 @@ def load_categories(path):
 
 @click.command("load-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when a grid is already loaded.")
-@click.option("--history", "history_count", type=click.IntRange(min=0), default=0,
-              help="Add N seeded past cases instead (the demo is loaded first only when no grid exists).")
+@click.option(
+    "--history",
+    "history_count",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Add N seeded past cases instead (the demo is loaded first only when no grid exists).",
+)
 @click.option("--seed", type=int, default=history.DEFAULT_SEED, show_default=True, help="Random seed for --history.")
 def load_demo(if_empty, history_count, seed):
     """Load 綦江区 streets, communities, units, routing rules and a ~100 m demo grid."""
@@ -67,14 +85,20 @@ def _load_history(count, seed):
     started = time.perf_counter()
     summary = history.load_history(count, seed=seed)
     states = "，".join(f"{status} {n}" for status, n in summary.statuses.most_common())
-    click.echo(f"{summary.count} 条历史案件（{summary.first_day} 至 {summary.last_day}，{summary.events} 条事件，"
-               f"{time.perf_counter() - started:.1f} 秒）：{states}；当前超期 {summary.overdue}")
+    click.echo(
+        f"{summary.count} 条历史案件（{summary.first_day} 至 {summary.last_day}，{summary.events} 条事件，"
+        f"{time.perf_counter() - started:.1f} 秒）：{states}；当前超期 {summary.overdue}"
+    )
 
 
 @click.command("import-grid")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--crs", type=click.Choice(["wgs84", "gcj02"]), required=True,
-              help="Coordinate system of the file; gcj02 is converted to WGS-84.")
+@click.option(
+    "--crs",
+    type=click.Choice(["wgs84", "gcj02"]),
+    required=True,
+    help="Coordinate system of the file; gcj02 is converted to WGS-84.",
+)
 def import_grid(path, crs):
     """Import community (12-digit ``code``) and grid (15-digit) polygons from GeoJSON."""
     try:
@@ -88,8 +112,13 @@ def import_grid(path, crs):
 @click.argument("name")
 @click.option("--role", required=True, help="citizen, monitor, supervisor, unit_staff, leader or admin")
 @click.option("--unit", "unit_code", help="Unit code, for unit staff.")
-@click.option("--area", "areas", multiple=True, help="Area a supervisor or monitor answers for: a street (9 digits), "
-              "community (12) or grid (15) code; repeat it or separate codes by commas. None: district-wide.")
+@click.option(
+    "--area",
+    "areas",
+    multiple=True,
+    help="Area a supervisor or monitor answers for: a street (9 digits), "
+    "community (12) or grid (15) code; repeat it or separate codes by commas. None: district-wide.",
+)
 @click.option("--password-prompt", is_flag=True, help="Ask for a password for later logins (hidden, typed twice).")
 @click.option("--password-stdin", is_flag=True, help="Read a password for later logins from the first line of stdin.")
 @click.option("--token-days", default=30, show_default=True, help="Lifetime of the printed API token.")
@@ -229,8 +258,9 @@ def outbox_requeue(ids, unit_code, everything):
 
 
 @click.command("anonymise-reporters")
-@click.option("--older-than-days", type=click.IntRange(min=0),
-              help="Cases closed longer ago than this (default RETENTION_DAYS).")
+@click.option(
+    "--older-than-days", type=click.IntRange(min=0), help="Cases closed longer ago than this (default RETENTION_DAYS)."
+)
 def anonymise_reporters(older_than_days):
     """Remove reporter data (contact, account link, device id, receipt) from long-closed cases."""
     days = current_app.config["RETENTION_DAYS"] if older_than_days is None else older_than_days
@@ -240,8 +270,11 @@ def anonymise_reporters(older_than_days):
 
 
 @click.command("gc-media")
-@click.option("--older-than-hours", type=click.FloatRange(min=0),
-              help="Spare objects written or touched more recently (default MEDIA_GC_AGE_HOURS).")
+@click.option(
+    "--older-than-hours",
+    type=click.FloatRange(min=0),
+    help="Spare objects written or touched more recently (default MEDIA_GC_AGE_HOURS).",
+)
 @click.option("--dry-run", is_flag=True, help="Count the orphans; delete nothing.")
 def gc_media(older_than_hours, dry_run):
     """Remove stored photo objects no media row references (left behind by failed requests)."""
@@ -261,16 +294,19 @@ def open311_key_group():
 @open311_key_group.command("create")
 @click.argument("name")
 @click.option("--jurisdiction", help="The jurisdiction_id it may post to (default: DISTRICT_CODE).")
-@click.option("--limit", "rate_limit",
-              help="Its own rate limit, e.g. 600/hour;5000/day (default: OPEN311_CLIENT_LIMIT).")
+@click.option(
+    "--limit", "rate_limit", help="Its own rate limit, e.g. 600/hour;5000/day (default: OPEN311_CLIENT_LIMIT)."
+)
 def open311_key_create(name, jurisdiction, rate_limit):
     """Register client NAME and print its api_key last (shown once; only its hash is kept)."""
     try:
         client, key = open311_clients.create(name, jurisdiction=jurisdiction, rate_limit=rate_limit)
     except AppError as err:
         _fail(err)
-    click.echo(f"Open311 client {client.name} (jurisdiction {client.jurisdiction}, "
-               f"limit {open311_clients.limit_of(client)}); api_key, shown once: {key}")
+    click.echo(
+        f"Open311 client {client.name} (jurisdiction {client.jurisdiction}, "
+        f"limit {open311_clients.limit_of(client)}); api_key, shown once: {key}"
+    )
 
 
 @open311_key_group.command("list")

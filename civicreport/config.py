@@ -5,6 +5,7 @@ every other key is overridden by ``CIVICREPORT_<KEY>`` and cast to the type of
 its default. A malformed value raises ``ValueError`` at start-up, not later; a blank
 one switches off the settings in ``BLANK_MEANS_OFF`` and is ignored for the rest.
 """
+
 import os
 import re
 from urllib.parse import urlsplit
@@ -125,13 +126,25 @@ DEFAULTS = {
 ENV_PREFIX = "CIVICREPORT_"
 # Settings whose blank value means "off"; a blank variable sets them blank. Any other
 # blank CIVICREPORT_* variable is ignored, as if unset (an env file's empty placeholder).
-BLANK_MEANS_OFF = frozenset({
-    "MAP_TILE_URL", "MAP_TILE_ATTRIBUTION", "SMTP_HOST", "SMTP_USERNAME", "S3_ADDRESSING_STYLE",
-    "SUBMIT_LIMIT_PER_DEVICE", "SUBMIT_LIMIT_PER_IP", "SUBMIT_LIMIT_PER_ACCOUNT",
-    "UPLOAD_LIMIT_PER_DEVICE", "UPLOAD_LIMIT_PER_IP", "UPLOAD_LIMIT_PER_ACCOUNT",
-    "SUPPORT_LIMIT_PER_DEVICE", "SUPPORT_LIMIT_PER_IP", "SUPPORT_LIMIT_PER_ACCOUNT",
-    "OPEN311_CLIENT_LIMIT",
-})
+BLANK_MEANS_OFF = frozenset(
+    {
+        "MAP_TILE_URL",
+        "MAP_TILE_ATTRIBUTION",
+        "SMTP_HOST",
+        "SMTP_USERNAME",
+        "S3_ADDRESSING_STYLE",
+        "SUBMIT_LIMIT_PER_DEVICE",
+        "SUBMIT_LIMIT_PER_IP",
+        "SUBMIT_LIMIT_PER_ACCOUNT",
+        "UPLOAD_LIMIT_PER_DEVICE",
+        "UPLOAD_LIMIT_PER_IP",
+        "UPLOAD_LIMIT_PER_ACCOUNT",
+        "SUPPORT_LIMIT_PER_DEVICE",
+        "SUPPORT_LIMIT_PER_IP",
+        "SUPPORT_LIMIT_PER_ACCOUNT",
+        "OPEN311_CLIENT_LIMIT",
+    }
+)
 _HOST = re.compile(r"[a-z0-9.-]+|[0-9a-f:.]+")  # a DNS name (IDN as punycode), an IPv4 or IPv6 address
 MAX_PHASH_DISTANCE = 6  # models.PhashBand: 8 one-byte bands, two of which must match
 
@@ -162,8 +175,10 @@ def load(instance_path, overrides=None, environ=None):
             settings[key] = _cast(default, raw, key)
     settings.update(overrides or {})
     if not 0 <= settings["PHASH_MAX_DISTANCE"] <= MAX_PHASH_DISTANCE:
-        raise ValueError(f"{ENV_PREFIX}PHASH_MAX_DISTANCE must be 0..{MAX_PHASH_DISTANCE}: "
-                         "the dHash band index finds no photo further apart")
+        raise ValueError(
+            f"{ENV_PREFIX}PHASH_MAX_DISTANCE must be 0..{MAX_PHASH_DISTANCE}: "
+            "the dHash band index finds no photo further apart"
+        )
     if settings["DUPLICATE_CANDIDATES_MAX"] < 1:
         raise ValueError(f"{ENV_PREFIX}DUPLICATE_CANDIDATES_MAX must be at least 1")
     settings["PUBLIC_URL"] = public_url(settings["PUBLIC_URL"])
@@ -188,21 +203,31 @@ def public_url(value):
         parts.port  # noqa: B018  raises ValueError for a port that is not a number in range
     except ValueError:
         raise ValueError(f"{ENV_PREFIX}PUBLIC_URL has a bad port: {value!r}") from None
-    if (parts.scheme.lower() not in ("http", "https") or not _HOST.fullmatch(parts.hostname or "")
-            or parts.username is not None or parts.path not in ("", "/") or parts.query or parts.fragment):
-        raise ValueError(f"{ENV_PREFIX}PUBLIC_URL must be scheme://host[:port] "
-                         f"(e.g. https://report.example.gov.cn), got {value!r}")
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or not _HOST.fullmatch(parts.hostname or "")
+        or parts.username is not None
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+    ):
+        raise ValueError(
+            f"{ENV_PREFIX}PUBLIC_URL must be scheme://host[:port] (e.g. https://report.example.gov.cn), got {value!r}"
+        )
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
 def _refuse_default_secret(settings):
     """The secret signs receipts and Open311 tokens and keys the originals' object names: a
     deployment (PostgreSQL or S3) must not run with the published default."""
-    deployed = (settings["DATABASE_URL"] or "sqlite").split(":")[0].split("+")[0] != "sqlite" \
-        or settings["STORAGE"] != "local"
+    deployed = (settings["DATABASE_URL"] or "sqlite").split(":")[0].split("+")[0] != "sqlite" or settings[
+        "STORAGE"
+    ] != "local"
     if deployed and settings["SECRET_KEY"] == DEFAULTS["SECRET_KEY"]:
-        raise ValueError(f"{ENV_PREFIX}SECRET_KEY must be set to a long random value (the same on every host) "
-                         "before civicreport runs on PostgreSQL or S3")
+        raise ValueError(
+            f"{ENV_PREFIX}SECRET_KEY must be set to a long random value (the same on every host) "
+            "before civicreport runs on PostgreSQL or S3"
+        )
 
 
 def _engine_options(settings):
@@ -214,6 +239,9 @@ def _engine_options(settings):
         options["connect_args"] = {
             "connect_timeout": settings["DB_CONNECT_TIMEOUT"],
             # notice a peer that vanished without closing (host down, network cut)
-            "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
         }
     return options

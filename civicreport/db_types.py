@@ -1,5 +1,6 @@
 """Column types shared by the models."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
@@ -7,9 +8,9 @@ from sqlalchemy.types import TypeDecorator
 # The instants a client may name (query filters, cursors, statistics periods): far outside
 # any real report and far inside what datetime holds, so a window or a previous period computed
 # from one (a year either way at most) and its conversion to UTC never overflow into a 500.
-EARLIEST = datetime(1000, 1, 1, tzinfo=timezone.utc)
-LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
-INTEGER_RANGE = range(-2 ** 31, 2 ** 31)  # what an Integer column holds on every backend
+EARLIEST = datetime(1000, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+INTEGER_RANGE = range(-(2**31), 2**31)  # what an Integer column holds on every backend
 
 
 class UTCDateTime(TypeDecorator):
@@ -23,11 +24,11 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value, dialect):
-        return None if value is None else value.replace(tzinfo=timezone.utc)
+        return None if value is None else value.replace(tzinfo=UTC)
 
 
 def utcnow():
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -4,6 +4,7 @@ Every failure a client can see is an ``AppError`` (or a Werkzeug HTTP error)
 rendered as ``{"error": {"code", "message", "details"}}``. This module imports
 no Flask at module level so that ``media/`` and ``geo/`` can raise these too.
 """
+
 import json
 import logging
 
@@ -122,8 +123,11 @@ def init_app(app):
         code, message = _HTTP_CODES.get(err.code, (_snake(err.name), err.description))
         # the caps this request had: MAX_JSON_BYTES for a chunked JSON body, not the photo
         # limit, and the size of one non-file form field
-        details = {"max_bytes": request.max_content_length, "max_field_bytes": request.max_form_memory_size} \
-            if err.code == 413 else None
+        details = (
+            {"max_bytes": request.max_content_length, "max_field_bytes": request.max_form_memory_size}
+            if err.code == 413
+            else None
+        )
         return respond(err.code, error_body(code, message, details), http_error_headers(err))
 
     @app.errorhandler(Exception)

@@ -1,4 +1,5 @@
 """SQLAlchemy models; importing this module registers every table."""
+
 from civicreport.abuse.models import Block, Throttle
 from civicreport.accounts.models import ApiToken, Unit, User, UserArea
 from civicreport.cases.models import (
@@ -18,8 +19,28 @@ from civicreport.reference.categories import Category, RoutingRule
 from civicreport.reporting.models import StatsCaseMonth, StatsMonth
 
 __all__ = [
-    "ApiToken", "Block", "CalendarDay", "Category", "Community", "DailyCounter", "District",
-    "GridCellArea", "IdempotencyRecord", "Media", "Open311Client", "OutboxMessage", "PhashBand", "Report",
-    "ReportEvent", "RoutingRule", "StatsCaseMonth", "StatsMonth", "Street", "Support", "Throttle", "Unit",
-    "User", "UserArea",
+    "ApiToken",
+    "Block",
+    "CalendarDay",
+    "Category",
+    "Community",
+    "DailyCounter",
+    "District",
+    "GridCellArea",
+    "IdempotencyRecord",
+    "Media",
+    "Open311Client",
+    "OutboxMessage",
+    "PhashBand",
+    "Report",
+    "ReportEvent",
+    "RoutingRule",
+    "StatsCaseMonth",
+    "StatsMonth",
+    "Street",
+    "Support",
+    "Throttle",
+    "Unit",
+    "User",
+    "UserArea",
 ]

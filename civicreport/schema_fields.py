@@ -4,7 +4,8 @@ The fields here are the ones every schema parses client input with, so each rule
 at one place: lists are refused by their length before their items are looked at, and
 instants are refused when UTC (every date-time column) cannot hold them.
 """
-from datetime import timezone
+
+from datetime import UTC
 
 from marshmallow import ValidationError, fields, validate
 
@@ -52,7 +53,7 @@ def utc_instant(moment):
     layer failed with a 500 on 0001-01-01T00:00+08:00, before year 1 in UTC)."""
     if not EARLIEST <= moment < LATEST:
         raise ValidationError(f"时间须在 {EARLIEST.year} 年至 {LATEST.year} 年之间")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 class Instant(fields.AwareDateTime):

@@ -10,11 +10,12 @@ Plain Python: no Flask, no models. All arithmetic is done on aware datetimes in
 UTC with ``timedelta`` (exact to the microsecond), so results are exact to the
 minute and never drift.
 """
+
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
 import chinese_calendar
@@ -81,8 +82,9 @@ class OfficeHours:
             if opening >= closing:
                 raise ValueError(f"office hours period {opening:%H:%M}-{closing:%H:%M} is empty or reversed")
             if previous_close is not None and opening < previous_close:
-                raise ValueError(f"office hours period starting {opening:%H:%M} overlaps the previous one "
-                                 "or is out of order")
+                raise ValueError(
+                    f"office hours period starting {opening:%H:%M} overlaps the previous one or is out of order"
+                )
             previous_close = closing
 
     @classmethod
@@ -170,7 +172,7 @@ class WorkCalendar:
         """
         _require_aware(start, "start")
         _require_aware(end, "end")
-        end = end.astimezone(timezone.utc)
+        end = end.astimezone(UTC)
         worked = timedelta()
         for opening, closing in self._intervals(start):
             if opening >= end:
@@ -180,7 +182,7 @@ class WorkCalendar:
 
     def _intervals(self, start: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Working intervals (UTC, [open, close)) from ``start`` on, the first clipped to it; endless."""
-        start = start.astimezone(timezone.utc)
+        start = start.astimezone(UTC)
         day = start.astimezone(self.tz).date()
         while True:
             if self.is_working_day(day):
@@ -193,8 +195,10 @@ class WorkCalendar:
     def _day_periods(self, day: date) -> Iterator[tuple[datetime, datetime]]:
         """The office periods of ``day`` as UTC instants."""
         for opening, closing in self.office_hours.periods:
-            yield (datetime.combine(day, opening, self.tz).astimezone(timezone.utc),
-                   datetime.combine(day, closing, self.tz).astimezone(timezone.utc))
+            yield (
+                datetime.combine(day, opening, self.tz).astimezone(UTC),
+                datetime.combine(day, closing, self.tz).astimezone(UTC),
+            )
 
 
 class WorkingLine:
@@ -208,7 +212,7 @@ class WorkingLine:
 
     def __init__(self, calendar, first_day):
         self.calendar = calendar
-        self.start = datetime.combine(first_day, time.min, calendar.tz).astimezone(timezone.utc)
+        self.start = datetime.combine(first_day, time.min, calendar.tz).astimezone(UTC)
         self.next_day = first_day
         self.opens, self.closes = [], []  # UTC instants of each working period
         self.before, self.after = [], []  # working time before and after each period
@@ -219,8 +223,8 @@ class WorkingLine:
         for _ in range(366):
             if self.calendar.is_working_day(self.next_day):
                 for opening, closing in self.calendar.office_hours.periods:
-                    self.opens.append(datetime.combine(self.next_day, opening, tz).astimezone(timezone.utc))
-                    self.closes.append(datetime.combine(self.next_day, closing, tz).astimezone(timezone.utc))
+                    self.opens.append(datetime.combine(self.next_day, opening, tz).astimezone(UTC))
+                    self.closes.append(datetime.combine(self.next_day, closing, tz).astimezone(UTC))
                     self.before.append(worked)
                     worked += self.closes[-1] - self.opens[-1]
                     self.after.append(worked)

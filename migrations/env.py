@@ -1,4 +1,5 @@
 """Alembic environment: runs migrations on the app's engine and metadata."""
+
 from alembic import context
 from flask import current_app
 

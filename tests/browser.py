@@ -3,6 +3,7 @@
 Browser test modules call ``skip_without_chromium()`` first: they skip when Debian's chromium /
 chromium-driver are not installed (.ci/run installs them).
 """
+
 import os
 import threading
 from contextlib import contextmanager
@@ -13,9 +14,18 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 WAIT_SECONDS = 15
 # The flags this machine needs (no sandbox as root, no background connections on a closed network).
-CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-dev-shm-usage", "--lang=zh-CN")
+CHROMIUM_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--lang=zh-CN",
+)
 
 
 def skip_without_chromium():
@@ -58,7 +68,8 @@ def wait(driver, condition, message="", seconds=WAIT_SECONDS):
     from selenium.webdriver.support.ui import WebDriverWait
 
     return WebDriverWait(driver, seconds, ignored_exceptions=(StaleElementReferenceException,)).until(
-        condition, message)
+        condition, message
+    )
 
 
 def text_of(driver, css):
@@ -72,5 +83,8 @@ def status_of(driver, css):
 def csp_violations(driver):
     """What the pages' Content-Security-Policy refused since the last call, from the console log
     (Chromium logs every refused script, style, image or connection there)."""
-    return [entry["message"] for entry in driver.get_log("browser")
-            if "Content Security Policy" in entry["message"] or "Refused to" in entry["message"]]
+    return [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if "Content Security Policy" in entry["message"] or "Refused to" in entry["message"]
+    ]

@@ -3,6 +3,7 @@
 Storage is local unless CIVICREPORT_STORAGE=s3 (CI points it at a moto server over HTTP).
 The schema comes from the migrations, so every run also proves they apply.
 """
+
 import os
 import uuid
 
@@ -42,8 +43,9 @@ def app(tmp_path_factory):
 
 
 def _s3_client(app):
-    return boto3.client("s3", endpoint_url=app.config["S3_ENDPOINT_URL"] or None,
-                        region_name=app.config["S3_REGION"] or "us-east-1")
+    return boto3.client(
+        "s3", endpoint_url=app.config["S3_ENDPOINT_URL"] or None, region_name=app.config["S3_REGION"] or "us-east-1"
+    )
 
 
 def _drop_everything():

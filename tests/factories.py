@@ -1,4 +1,5 @@
 """Small builders for test data: a 4×4 grid in 古南街道, units, rules, users, photos."""
+
 import io
 from datetime import datetime
 
@@ -39,10 +40,15 @@ def make_geography():
         for geom in row:
             number += 1
             centre = geom.centroid
-            db.session.add(GridCellArea(
-                code=f"{COMMUNITY}{number:03d}", community_code=COMMUNITY,
-                boundary=to_geojson_text(geom), centroid_lat=centre.y, centroid_lon=centre.x,
-            ))
+            db.session.add(
+                GridCellArea(
+                    code=f"{COMMUNITY}{number:03d}",
+                    community_code=COMMUNITY,
+                    boundary=to_geojson_text(geom),
+                    centroid_lat=centre.y,
+                    centroid_lon=centre.x,
+                )
+            )
     db.session.commit()
     invalidate_grid_index()
     return office
@@ -50,9 +56,13 @@ def make_geography():
 
 def make_rule(unit, area_level="district", area_code="500110", **category):
     rule = RoutingRule(
-        unit_id=unit.id, area_level=area_level, area_code=area_code,
-        category_code=category.get("code"), category_major=category.get("major"),
-        category_group=category.get("group"), priority=category.get("priority", 0),
+        unit_id=unit.id,
+        area_level=area_level,
+        area_code=area_code,
+        category_code=category.get("code"),
+        category_major=category.get("major"),
+        category_group=category.get("group"),
+        priority=category.get("priority", 0),
     )
     db.session.add(rule)
     db.session.commit()
@@ -74,8 +84,10 @@ def _gps_ifd(lat, lon):
         return (degrees, minutes, seconds)
 
     return {
-        1: "N" if lat >= 0 else "S", 2: dms(lat),
-        3: "E" if lon >= 0 else "W", 4: dms(lon),
+        1: "N" if lat >= 0 else "S",
+        2: dms(lat),
+        3: "E" if lon >= 0 else "W",
+        4: dms(lon),
     }
 
 

@@ -1,5 +1,6 @@
 """Strict XML checks for Open311 answers: lxml without recovery, UTF-8 declared, and a
 DTD per document type that pins element names, nesting and the spec's field order."""
+
 import io
 import re
 
@@ -14,9 +15,23 @@ def _text(*names):
 
 
 _REQUEST_FIELDS = (
-    "service_request_id", "status", "status_notes", "service_name", "service_code", "description",
-    "agency_responsible", "service_notice", "requested_datetime", "updated_datetime", "expected_datetime",
-    "address", "address_id", "zipcode", "lat", "long", "media_url",
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
 )
 
 DTDS = {
@@ -38,19 +53,25 @@ DTDS = {
         "<!ELEMENT attribute (variable, code, datatype, required, datatype_description, order, description, values)>\n"
         "<!ELEMENT values (value*)>\n"
         "<!ELEMENT value (key, name)>\n"
-        + _text("service_code", "variable", "code", "datatype", "required", "datatype_description", "order",
-                "description", "key", "name")
+        + _text(
+            "service_code",
+            "variable",
+            "code",
+            "datatype",
+            "required",
+            "datatype_description",
+            "order",
+            "description",
+            "key",
+            "name",
+        )
     ),
     "service_requests": (
         "<!ELEMENT service_requests (request*)>\n"
         f"<!ELEMENT request (service_request_id, (({', '.join(_REQUEST_FIELDS[1:])}) | (token, service_notice?)))>\n"
         + _text(*_REQUEST_FIELDS, "token")
     ),
-    "errors": (
-        "<!ELEMENT errors (error+)>\n"
-        "<!ELEMENT error (code, description)>\n"
-        + _text("code", "description")
-    ),
+    "errors": ("<!ELEMENT errors (error+)>\n<!ELEMENT error (code, description)>\n" + _text("code", "description")),
 }
 
 

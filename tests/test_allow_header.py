@@ -1,4 +1,5 @@
 """A 405 names the methods the resource takes in ``Allow`` (RFC 9110 §15.5.6), on every route."""
+
 import pytest
 
 # (method sent, path, methods the path takes)

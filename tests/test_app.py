@@ -1,4 +1,5 @@
 """App skeleton: configuration, health, the one error shape, migrations."""
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -9,13 +10,16 @@ from tests.test_intake import assert_error
 
 
 def test_environment_overrides_defaults_with_types(tmp_path):
-    settings = config_module.load(str(tmp_path), environ={
-        "CIVICREPORT_MAX_PHOTOS_PER_REPORT": "9",
-        "CIVICREPORT_PHOTO_GPS_MISMATCH_M": "150.5",
-        "CIVICREPORT_DATABASE_URL": "postgresql+psycopg://u:p@h/db",
-        "CIVICREPORT_STORAGE": "s3",
-        "CIVICREPORT_SECRET_KEY": "a-long-random-value",
-    })
+    settings = config_module.load(
+        str(tmp_path),
+        environ={
+            "CIVICREPORT_MAX_PHOTOS_PER_REPORT": "9",
+            "CIVICREPORT_PHOTO_GPS_MISMATCH_M": "150.5",
+            "CIVICREPORT_DATABASE_URL": "postgresql+psycopg://u:p@h/db",
+            "CIVICREPORT_STORAGE": "s3",
+            "CIVICREPORT_SECRET_KEY": "a-long-random-value",
+        },
+    )
     assert settings["MAX_PHOTOS_PER_REPORT"] == 9
     assert settings["PHOTO_GPS_MISMATCH_M"] == 150.5
     assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@h/db"
@@ -26,12 +30,15 @@ def test_environment_overrides_defaults_with_types(tmp_path):
 
 
 def test_a_blank_variable_switches_off_what_blank_means_off_and_leaves_the_rest(tmp_path):
-    settings = config_module.load(str(tmp_path), environ={
-        "CIVICREPORT_MAP_TILE_URL": "",
-        "CIVICREPORT_SUBMIT_LIMIT_PER_IP": "",
-        "CIVICREPORT_TIMEZONE": "",
-        "CIVICREPORT_MAX_PHOTOS_PER_REPORT": "",
-    })
+    settings = config_module.load(
+        str(tmp_path),
+        environ={
+            "CIVICREPORT_MAP_TILE_URL": "",
+            "CIVICREPORT_SUBMIT_LIMIT_PER_IP": "",
+            "CIVICREPORT_TIMEZONE": "",
+            "CIVICREPORT_MAX_PHOTOS_PER_REPORT": "",
+        },
+    )
     assert (settings["MAP_TILE_URL"], settings["SUBMIT_LIMIT_PER_IP"]) == ("", "")
     assert settings["TIMEZONE"] == "Asia/Shanghai"
     assert settings["MAX_PHOTOS_PER_REPORT"] == 6
@@ -45,10 +52,8 @@ def test_health_checks_database_and_storage(client):
 def test_unknown_route_and_method_use_the_error_shape(client):
     assert_error(client.get("/api/v1/nothing-here"), 404, "not_found")
     assert_error(client.delete("/api/v1/categories"), 405, "method_not_allowed")
-    assert_error(client.post("/api/v1/reports", data="x", content_type="text/plain"), 400,
-                 "unsupported_content_type")
-    assert_error(client.post("/api/v1/reports", data="{", content_type="application/json"), 400,
-                 "malformed_json")
+    assert_error(client.post("/api/v1/reports", data="x", content_type="text/plain"), 400, "unsupported_content_type")
+    assert_error(client.post("/api/v1/reports", data="{", content_type="application/json"), 400, "malformed_json")
 
 
 def test_migrations_match_the_models(app):
@@ -60,8 +65,13 @@ def test_migrations_match_the_models(app):
 def test_flask_db_upgrade_on_an_empty_sqlite_database(tmp_path):
     from civicreport import create_app
 
-    fresh = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
-                        "MEDIA_ROOT": str(tmp_path / "media"), "STORAGE": "local"})
+    fresh = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
+            "MEDIA_ROOT": str(tmp_path / "media"),
+            "STORAGE": "local",
+        }
+    )
     result = fresh.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
     with fresh.app_context():
@@ -74,17 +84,28 @@ def test_migration_0008_gives_existing_photos_their_dhash_bands(tmp_path):
 
     from civicreport import create_app
 
-    fresh = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'old.sqlite3'}",
-                        "MEDIA_ROOT": str(tmp_path / "media"), "STORAGE": "local"})
+    fresh = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'old.sqlite3'}",
+            "MEDIA_ROOT": str(tmp_path / "media"),
+            "STORAGE": "local",
+        }
+    )
     runner = fresh.test_cli_runner()
     assert runner.invoke(args=["db", "upgrade", "9d4a6c1f2b73"]).exit_code == 0  # 0007, before the bands
-    columns = ("id, sha256, original_key, display_key, thumb_key, content_type, byte_size, width, height, "
-               "display_width, display_height, thumb_width, thumb_height, phash, kind, position, created_at")
+    columns = (
+        "id, sha256, original_key, display_key, thumb_key, content_type, byte_size, width, height, "
+        "display_width, display_height, thumb_width, thumb_height, phash, kind, position, created_at"
+    )
     with fresh.app_context(), db.engine.begin() as conn:
         for media_id, phash in (("a" * 32, "0123456789abcdef"), ("b" * 32, "ff00ff00ff00ff00")):
-            conn.execute(text(f"INSERT INTO media ({columns}) VALUES (:id, :sha, 'o', 'd', 't', 'image/jpeg', "
-                              "1, 1, 1, 1, 1, 1, 1, :phash, 'evidence', 0, '2026-11-01 00:00:00')"),
-                         {"id": media_id, "sha": media_id * 2, "phash": phash})
+            conn.execute(
+                text(
+                    f"INSERT INTO media ({columns}) VALUES (:id, :sha, 'o', 'd', 't', 'image/jpeg', "
+                    "1, 1, 1, 1, 1, 1, 1, :phash, 'evidence', 0, '2026-11-01 00:00:00')"
+                ),
+                {"id": media_id, "sha": media_id * 2, "phash": phash},
+            )
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
     with fresh.app_context(), db.engine.connect() as conn:
@@ -95,8 +116,9 @@ def test_migration_0008_gives_existing_photos_their_dhash_bands(tmp_path):
     )
 
 
-@pytest.mark.parametrize("deployed", [{"DATABASE_URL": "postgresql+psycopg://u:p@127.0.0.1:1/x"},
-                                      {"STORAGE": "s3", "S3_BUCKET": "photos"}])
+@pytest.mark.parametrize(
+    "deployed", [{"DATABASE_URL": "postgresql+psycopg://u:p@127.0.0.1:1/x"}, {"STORAGE": "s3", "S3_BUCKET": "photos"}]
+)
 def test_a_deployment_refuses_the_published_secret(tmp_path, deployed):
     local = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "STORAGE": "local"}
     with pytest.raises(ValueError, match="SECRET_KEY"):

@@ -1,4 +1,5 @@
 """Request bodies of photo size are read in one go and parsed in memory."""
+
 import io
 
 from sqlalchemy import func, select
@@ -42,8 +43,9 @@ def parse_through_middleware(size):
         start_response("204 No Content", [])
         return []
 
-    environ = EnvironBuilder(method="POST", input_stream=source, content_type=content_type,
-                             content_length=len(body)).get_environ()
+    environ = EnvironBuilder(
+        method="POST", input_stream=source, content_type=content_type, content_length=len(body)
+    ).get_environ()
     WholeBody(parsing_app)(environ, lambda *args: None)
     return source.reads, seen
 
@@ -63,8 +65,12 @@ def test_a_body_over_the_limit_streams_to_a_temporary_file():
 def test_a_body_shorter_than_declared_is_a_clean_4xx(client, ctx):
     """The phone lost its link mid-upload: the truncated form stores nothing."""
     body, content_type = multipart(100_000)
-    response = client.post("/api/v1/reports", input_stream=io.BytesIO(body[: len(body) // 2]),
-                           content_type=content_type, headers={"Content-Length": str(len(body))})
+    response = client.post(
+        "/api/v1/reports",
+        input_stream=io.BytesIO(body[: len(body) // 2]),
+        content_type=content_type,
+        headers={"Content-Length": str(len(body))},
+    )
     assert response.status_code in (400, 422)
     assert set(response.get_json()["error"]) == {"code", "message", "details"}
     assert db.session.scalar(select(func.count()).select_from(Report)) == 0

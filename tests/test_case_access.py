@@ -1,6 +1,7 @@
 """Case access with areas and deactivated accounts: every private read and every transition,
 for in-area and out-of-area supervisors and monitors, own and other unit staff, and a
 deactivated user (services.access is the one place that decides)."""
+
 import io
 
 import pytest
@@ -59,9 +60,12 @@ def test_areas_bound_every_transition(area_loop, action):
 
 def test_out_of_area_staff_see_the_public_side_and_no_actions(area_loop, client):
     rid = area_loop.to_state("resolved")
-    for who, private, actions in [("area_supervisor", True, {"verify_pass"}),
-                                  ("far_supervisor", False, set()), ("area_monitor", False, {"verify_pass"}),
-                                  ("far_monitor", False, set())]:
+    for who, private, actions in [
+        ("area_supervisor", True, {"verify_pass"}),
+        ("far_supervisor", False, set()),
+        ("area_monitor", False, {"verify_pass"}),
+        ("far_monitor", False, set()),
+    ]:
         body = client.get(f"/api/v1/reports/{rid}", headers=area_loop.people[who]).get_json()
         assert ("contact" in body) is private and ("reporter" in body) is private, who
         assert ("original_url" in body["photos"][0]) is private, who
@@ -82,9 +86,19 @@ def escalated(area_loop, client):
 
 # who → may see the private side (contact, notes, original, worklist line, notice, triage)
 PRIVATE_READERS = {
-    "supervisor": True, "area_supervisor": True, "cell_supervisor": True, "far_supervisor": False,
-    "leader": True, "admin": True, "own_staff": True, "other_staff": False,
-    "monitor": False, "area_monitor": False, "far_monitor": False, "citizen": False, "anonymous": False,
+    "supervisor": True,
+    "area_supervisor": True,
+    "cell_supervisor": True,
+    "far_supervisor": False,
+    "leader": True,
+    "admin": True,
+    "own_staff": True,
+    "other_staff": False,
+    "monitor": False,
+    "area_monitor": False,
+    "far_monitor": False,
+    "citizen": False,
+    "anonymous": False,
 }
 
 
@@ -106,20 +120,34 @@ def test_private_reads_follow_one_rule(app, area_loop, client, escalated, who):
         assert notice.status_code == 200 and "请今日内处置" in notice.get_data(as_text=True)
         assert [c["id"] for c in worklist.get_json()["cases"]] == [rid]
     else:
-        assert notice.status_code in (401, 403) and worklist.status_code in (401, 403) or \
-            worklist.get_json()["cases"] == []
+        assert (
+            notice.status_code in (401, 403)
+            and worklist.status_code in (401, 403)
+            or worklist.get_json()["cases"] == []
+        )
 
 
-@pytest.mark.parametrize("who, status", [("area_supervisor", 200), ("area_monitor", 200), ("far_supervisor", 403),
-                                         ("far_monitor", 403), ("deactivated", 401)])
+@pytest.mark.parametrize(
+    "who, status",
+    [
+        ("area_supervisor", 200),
+        ("area_monitor", 200),
+        ("far_supervisor", 403),
+        ("far_monitor", 403),
+        ("deactivated", 401),
+    ],
+)
 def test_triage_and_redaction_are_bound_by_area(area_loop, client, who, status):
     rid = area_loop.new_report()
     response = client.get(f"/api/v1/reports/{rid}/duplicates", headers=area_loop.people[who])
     assert response.status_code == status, response.get_json()
     if _role_of(who) == "supervisor":
         media_id = client.get(f"/api/v1/reports/{rid}").get_json()["photos"][0]["id"]
-        redaction = client.post(f"/api/v1/reports/{rid}/media/{media_id}/redactions", headers=area_loop.people[who],
-                                json={"boxes": [{"x": 0, "y": 0, "width": 10, "height": 10}]})
+        redaction = client.post(
+            f"/api/v1/reports/{rid}/media/{media_id}/redactions",
+            headers=area_loop.people[who],
+            json={"boxes": [{"x": 0, "y": 0, "width": 10, "height": 10}]},
+        )
         assert redaction.status_code == (201 if status == 200 else status), redaction.get_json()
 
 
@@ -129,20 +157,38 @@ def _role_of(who):
 
 def test_queue_lists_only_cases_in_any_of_the_areas(area_loop, client):
     rid = area_loop.new_report()
-    for who, expected in [("area_supervisor", [rid]), ("cell_supervisor", [rid]), ("far_supervisor", []),
-                          ("area_monitor", [rid]), ("far_monitor", [])]:
+    for who, expected in [
+        ("area_supervisor", [rid]),
+        ("cell_supervisor", [rid]),
+        ("far_supervisor", []),
+        ("area_monitor", [rid]),
+        ("far_monitor", []),
+    ]:
         items = client.get("/api/v1/queue", headers=area_loop.people[who]).get_json()["items"]
         assert [item["id"] for item in items] == expected, who
 
 
-@pytest.mark.parametrize("uploader, reader, status", [
-    ("citizen", "citizen", 200), ("citizen", "supervisor", 200), ("citizen", "admin", 200),
-    ("citizen", "far_supervisor", 403), ("citizen", "monitor", 403), ("citizen", "other_staff", 403),
-    ("citizen", "anonymous", 401), ("monitor", "citizen", 403), ("monitor", "monitor", 200),
-])
+@pytest.mark.parametrize(
+    "uploader, reader, status",
+    [
+        ("citizen", "citizen", 200),
+        ("citizen", "supervisor", 200),
+        ("citizen", "admin", 200),
+        ("citizen", "far_supervisor", 403),
+        ("citizen", "monitor", 403),
+        ("citizen", "other_staff", 403),
+        ("citizen", "anonymous", 401),
+        ("monitor", "citizen", 403),
+        ("monitor", "monitor", 200),
+    ],
+)
 def test_a_photo_uploaded_ahead_belongs_to_its_uploader_and_the_centre(area_loop, client, uploader, reader, status):
-    response = client.post("/api/v1/media", headers=area_loop.people[uploader], content_type="multipart/form-data",
-                           data={"photo": (io.BytesIO(photo_bytes(color=(7, 99, 7))), "p.jpg")})
+    response = client.post(
+        "/api/v1/media",
+        headers=area_loop.people[uploader],
+        content_type="multipart/form-data",
+        data={"photo": (io.BytesIO(photo_bytes(color=(7, 99, 7))), "p.jpg")},
+    )
     key = db.session.get(Media, response.get_json()["id"]).original_key
     assert client.get(f"/media/{key}", headers=area_loop.people[reader]).status_code == status
 
@@ -159,10 +205,16 @@ def test_original_keys_do_not_follow_from_the_public_sha256(area_loop, client):
         assert client.get(path, headers=area_loop.people["admin"]).status_code == 404
 
 
-@pytest.mark.parametrize("key", [
-    "display/" + "a" * 300 + ".jpg",  # longer than a file name may be: it was a 503 storage_unavailable
-    f"display/ab/cd/{'ab' * 32}-{'0' * 65}.jpg", f"thumb/ab/cd/{'ab' * 32}.jpeg.html", "originals/x", "README",
-])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "display/" + "a" * 300 + ".jpg",  # longer than a file name may be: it was a 503 storage_unavailable
+        f"display/ab/cd/{'ab' * 32}-{'0' * 65}.jpg",
+        f"thumb/ab/cd/{'ab' * 32}.jpeg.html",
+        "originals/x",
+        "README",
+    ],
+)
 def test_keys_the_app_never_makes_are_404_without_asking_storage(area_loop, client, key):
     assert_error(client.get(f"/media/{key}", headers=area_loop.people["admin"]), 404, "media_not_found")
 
@@ -215,15 +267,18 @@ def test_admin_changes_areas_role_and_unit(client, admin, area_loop):
     assert {u["name"] for u in listed} == {"staff-cgj", "staff-jxj", "far_monitor"}
 
 
-@pytest.mark.parametrize("body, status, code", [
-    ({"areas": ["500110999"]}, 422, "unknown_area"),
-    ({"areas": ["5001"]}, 422, "validation_failed"),
-    ({"areas": "500110001"}, 422, "validation_failed"),
-    ({"role": "unit_staff"}, 422, "unit_required"),
-    ({"unit": "nope"}, 422, "unknown_unit"),
-    ({"role": "king"}, 422, "validation_failed"),
-    ({"password": "x"}, 422, "validation_failed"),
-])
+@pytest.mark.parametrize(
+    "body, status, code",
+    [
+        ({"areas": ["500110999"]}, 422, "unknown_area"),
+        ({"areas": ["5001"]}, 422, "validation_failed"),
+        ({"areas": "500110001"}, 422, "validation_failed"),
+        ({"role": "unit_staff"}, 422, "unit_required"),
+        ({"unit": "nope"}, 422, "unknown_unit"),
+        ({"role": "king"}, 422, "validation_failed"),
+        ({"password": "x"}, 422, "validation_failed"),
+    ],
+)
 def test_admin_changes_are_checked(client, admin, body, status, code):
     assert_error(_change(client, admin, "area_supervisor", **body), status, code)
     assert users.user_named("area_supervisor").area_codes == [STREET]
@@ -248,12 +303,15 @@ def test_deactivation_stops_tokens_at_once_and_keeps_one_admin(client, admin, ar
         assert _change(client, area_loop.people[who], "citizen", active=False).status_code in (401, 403)
 
 
-@pytest.mark.parametrize("options, expected", [
-    (["--area", STREET], [STREET]),
-    (["--area", f"{STREET},{COMMUNITY}"], [STREET, COMMUNITY]),
-    (["--area", STREET, "--area", f"{COMMUNITY}003"], [STREET, f"{COMMUNITY}003"]),
-    ([], []),
-])
+@pytest.mark.parametrize(
+    "options, expected",
+    [
+        (["--area", STREET], [STREET]),
+        (["--area", f"{STREET},{COMMUNITY}"], [STREET, COMMUNITY]),
+        (["--area", STREET, "--area", f"{COMMUNITY}003"], [STREET, f"{COMMUNITY}003"]),
+        ([], []),
+    ],
+)
 def test_create_user_with_areas(app, area_loop, options, expected):
     result = app.test_cli_runner().invoke(args=["create-user", "patrol", "--role", "monitor", *options])
     assert result.exit_code == 0, result.output

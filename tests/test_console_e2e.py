@@ -3,6 +3,7 @@
 Skipped when Debian's chromium / chromium-driver are not installed (.ci/run installs them).
 The tile URL is blank here, so the map draws no tiles and the browser needs no network.
 """
+
 import pytest
 
 from tests.browser import (
@@ -60,11 +61,20 @@ def cases(ctx, client):
         "leader": _person("lingdao", "leader", "张主任"),
     }
     loop = Loop(client, people)
-    seeded = {"submitted": loop.new_report(), "dispatched": loop.to_state("dispatched"),
-              "escalated": loop.to_state("in_progress"), "closed": loop.to_state("closed")}
+    seeded = {
+        "submitted": loop.new_report(),
+        "dispatched": loop.to_state("dispatched"),
+        "escalated": loop.to_state("in_progress"),
+        "closed": loop.to_state("closed"),
+    }
     loop.ok(seeded["escalated"], "supervisor", "escalate", note="请今日内整改到位")
-    _flag(seeded["submitted"], evidence_flags=["photo_far"], evidence_flagged=True, photo_distance_m=842.4,
-          photo_reuse_flagged=True)
+    _flag(
+        seeded["submitted"],
+        evidence_flags=["photo_far"],
+        evidence_flagged=True,
+        photo_distance_m=842.4,
+        photo_reuse_flagged=True,
+    )
     db.session.remove()  # no open read transaction while the live server writes (SQLite)
     return seeded
 
@@ -92,8 +102,9 @@ def login(driver, base, path, name):
 
 def rows(driver, css="#cases li.case"):
     """[(data-id, data-status, text)] of the rows, read in one script: rows are redrawn, so never held."""
-    script = ("return [...document.querySelectorAll(arguments[0])]"
-              ".map((r) => [r.dataset.id, r.dataset.status, r.innerText])")
+    script = (
+        "return [...document.querySelectorAll(arguments[0])].map((r) => [r.dataset.id, r.dataset.status, r.innerText])"
+    )
     return [tuple(row) for row in driver.execute_script(script, css)]
 
 
@@ -130,8 +141,11 @@ def test_supervisor_filters_opens_accepts_and_dispatches_a_case(live_server, bro
     notes = text_of(browser, "#drawer .details dd.flagged")
     assert "照片拍摄位置与上报地点相距较远（约 842 米）" in notes and "照片与其他地点或较早案件的照片雷同" in notes
     wait(browser, lambda d: "上报" in text_of(d, "#drawer .timeline"), "no timeline")
-    wait(browser, lambda d: d.execute_script("return document.querySelector('#drawer .photos img').naturalWidth") > 0,
-         "the before photo did not load")
+    wait(
+        browser,
+        lambda d: d.execute_script("return document.querySelector('#drawer .photos img').naturalWidth") > 0,
+        "the before photo did not load",
+    )
     marker = f".pin span[data-id='{cases['submitted']}']"
     assert status_of(browser, marker) == "submitted"
 
@@ -207,7 +221,8 @@ def test_the_browser_gcj02_shift_matches_the_python_one(live_server, browser):
     shifted = browser.execute_async_script(
         "const [points, done] = arguments;"
         "import('/static/console/crs.js').then((m) => done(points.map(([la, lo]) => m.wgs84ToGcj02(la, lo))));",
-        points)
+        points,
+    )
     for (lat, lon), (js_lat, js_lon) in zip(points, shifted):
         py_lat, py_lon = wgs84_to_gcj02(lat, lon)
         assert abs(js_lat - py_lat) < 1e-9 and abs(js_lon - py_lon) < 1e-9
@@ -218,13 +233,19 @@ def test_the_map_draws_tiles_from_the_tile_host_and_the_page_runs_nothing_inject
     tiles = live_server.replace("127.0.0.1", "localhost") + "/static/vendor/leaflet/images/layers.png?{z}/{x}/{y}"
     app.config["MAP_TILE_URL"] = tiles  # live_server's monkeypatch puts the blank back afterwards
     login(browser, live_server, "/console", "zhiban")
-    wait(browser, lambda d: d.execute_script(
-        "return [...document.querySelectorAll('img.leaflet-tile')].some((t) => t.naturalWidth > 0)"), "no tile drawn")
+    wait(
+        browser,
+        lambda d: d.execute_script(
+            "return [...document.querySelectorAll('img.leaflet-tile')].some((t) => t.naturalWidth > 0)"
+        ),
+        "no tile drawn",
+    )
     assert csp_violations(browser) == []
 
     browser.execute_script(
         "document.body.insertAdjacentHTML('beforeend', '<img src=/x onerror=\"window.injected = 1\">');"
-        "const s = document.createElement('script'); s.textContent = 'window.injected = 2'; document.body.append(s);")
+        "const s = document.createElement('script'); s.textContent = 'window.injected = 2'; document.body.append(s);"
+    )
     refused = []
     wait(browser, lambda d: refused.extend(csp_violations(d)) or len(refused) >= 2, "the injected code was not refused")
     assert any("inline event handler" in line for line in refused) and any("inline script" in line for line in refused)

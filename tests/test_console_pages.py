@@ -1,4 +1,5 @@
 """The console page shells (no browser): settings they carry, and map settings checked at start-up."""
+
 import json
 import re
 
@@ -43,4 +44,11 @@ def test_a_blank_tile_url_means_no_tiles(app, client, monkeypatch):
 @pytest.mark.parametrize("setting", [{"MAP_TILE_CRS": "bd09"}, {"MAP_CENTER": "29.03"}])
 def test_malformed_map_settings_fail_at_start_up(tmp_path, setting):
     with pytest.raises(ValueError, match=next(iter(setting))):
-        create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "MEDIA_ROOT": str(tmp_path), "STORAGE": "local", **setting})
+        create_app(
+            {
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
+                "MEDIA_ROOT": str(tmp_path),
+                "STORAGE": "local",
+                **setting,
+            }
+        )

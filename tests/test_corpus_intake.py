@@ -1,4 +1,5 @@
 """The shared phone-photo corpus through the HTTP API; skipped when ../shared is absent."""
+
 import hashlib
 import io
 import json

@@ -1,4 +1,5 @@
 """Decode limits: Pillow's bomb guard follows MAX_PHOTO_PIXELS, and a process decodes one photo at a time."""
+
 import threading
 
 import pytest
@@ -20,8 +21,14 @@ def pillow_limit():
 
 
 def test_pillow_bomb_guard_follows_max_photo_pixels(tmp_path, pillow_limit):
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "MEDIA_ROOT": str(tmp_path), "STORAGE": "local",
-                      "MAX_PHOTO_PIXELS": 1000})
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
+            "MEDIA_ROOT": str(tmp_path),
+            "STORAGE": "local",
+            "MAX_PHOTO_PIXELS": 1000,
+        }
+    )
     assert Image.MAX_IMAGE_PIXELS == 1000
     with app.app_context(), pytest.raises(ValidationFailed) as err:
         photos.process(photo_bytes((51, 20)))

@@ -1,4 +1,5 @@
 """Duplicate hints at submit and in triage, photo reuse, “me too” and merging."""
+
 import io
 from datetime import timedelta
 from types import SimpleNamespace
@@ -65,8 +66,9 @@ def test_closed_and_old_reports_are_not_candidates(client, grid):
 
 
 def test_only_the_nearest_candidates_are_listed(client, app, grid):
-    by_distance = {m: submit(client, north_of(INSIDE, m), description=f"{m} 米")["id"]
-                   for m in (40, 5, 30, 60, 10, 45, 20)}
+    by_distance = {
+        m: submit(client, north_of(INSIDE, m), description=f"{m} 米")["id"] for m in (40, 5, 30, 60, 10, 45, 20)
+    }
     query = {"lat": INSIDE[0], "lon": INSIDE[1], "category": "06010"}
     candidates = client.get("/api/v1/duplicates", query_string=query).get_json()["candidates"]
     assert [c["id"] for c in candidates] == [by_distance[m] for m in (5, 10, 20, 30, 40)]
@@ -144,8 +146,11 @@ def test_me_too_and_merge_count_supporters(client, grid):
     assert client.post(f"/api/v1/reports/{original['id']}/support").get_json()["support_count"] == 1
     copy = submit(client, north_of(INSIDE, 15))
     client.post(f"/api/v1/reports/{copy['id']}/support")
-    merged = client.post(f"/api/v1/reports/{copy['id']}/transitions", headers=grid,
-                         json={"action": "mark_duplicate", "duplicate_of": original["id"]})
+    merged = client.post(
+        f"/api/v1/reports/{copy['id']}/transitions",
+        headers=grid,
+        json={"action": "mark_duplicate", "duplicate_of": original["id"]},
+    )
     assert merged.status_code == 200
     assert client.get(f"/api/v1/reports/{original['id']}").get_json()["support_count"] == 3
     assert_error(client.post(f"/api/v1/reports/{copy['id']}/support"), 409, "report_not_open")

@@ -1,4 +1,5 @@
 """Evidence checks: photo GPS far from the sent point, old or later-dated photos flag (not reject) a report."""
+
 import io
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -63,8 +64,10 @@ def test_limits_come_from_the_configuration(client, staff, app, monkeypatch):
 
 
 def test_the_worst_photo_of_several_counts(client, staff):
-    photos = [photo_bytes(gps=NEAR, taken=local_time(hours=2)),
-              photo_bytes(gps=FAR, taken=local_time(days=2), color=(1, 2, 3))]
+    photos = [
+        photo_bytes(gps=NEAR, taken=local_time(hours=2)),
+        photo_bytes(gps=FAR, taken=local_time(days=2), color=(1, 2, 3)),
+    ]
     response = post_report(client, photos, staff, lat=INSIDE[0], lon=INSIDE[1])
     body = response.get_json()
     assert body["photo_distance_m"] == pytest.approx(333, abs=5)
@@ -80,11 +83,15 @@ def test_photo_without_exif_has_nothing_to_check(client, staff):
 
 def test_photo_uploaded_ahead_is_checked_from_its_stored_exif(client, staff):
     raw = photo_bytes(gps=FAR, taken=local_time(days=2))
-    uploaded = client.post("/api/v1/media", data={"photo": (io.BytesIO(raw), "a.jpg")},
-                           content_type="multipart/form-data")
+    uploaded = client.post(
+        "/api/v1/media", data={"photo": (io.BytesIO(raw), "a.jpg")}, content_type="multipart/form-data"
+    )
     assert uploaded.status_code == 201
-    response = client.post("/api/v1/reports", headers=staff, json={
-        "media_ids": [uploaded.get_json()["id"]], "lat": INSIDE[0], "lon": INSIDE[1]})
+    response = client.post(
+        "/api/v1/reports",
+        headers=staff,
+        json={"media_ids": [uploaded.get_json()["id"]], "lat": INSIDE[0], "lon": INSIDE[1]},
+    )
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["evidence_flags"] == ["photo_far", "photo_old"]
 

@@ -1,4 +1,5 @@
 """A failed store or commit leaves no report row, and only objects gc-media collects."""
+
 import io
 
 import pytest
@@ -61,8 +62,9 @@ def test_storage_failure_mid_request_rolls_everything_back(app, client, grid, st
 
 def test_media_upload_storage_failure_leaves_nothing(app, client, grid, storage, monkeypatch):
     monkeypatch.setitem(app.extensions, "civicreport.storage", FailingOnPut(storage, 2))
-    response = client.post("/api/v1/media", data={"photo": (io.BytesIO(photo_bytes()), "a.jpg")},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/api/v1/media", data={"photo": (io.BytesIO(photo_bytes()), "a.jpg")}, content_type="multipart/form-data"
+    )
     assert_error(response, 503, "storage_unavailable")
     assert_nothing_left(storage)
 
@@ -73,13 +75,24 @@ def failing_report_insert(app, grid):
     dialect = db.engine.dialect.name
     with db.engine.begin() as conn:
         if dialect == "postgresql":
-            conn.execute(text("CREATE FUNCTION refuse_report() RETURNS trigger AS $$ "
-                              "BEGIN RAISE EXCEPTION 'report table refuses writes'; END $$ LANGUAGE plpgsql"))
-            conn.execute(text("CREATE TRIGGER refuse_report BEFORE INSERT ON report "
-                              "FOR EACH ROW EXECUTE FUNCTION refuse_report()"))
+            conn.execute(
+                text(
+                    "CREATE FUNCTION refuse_report() RETURNS trigger AS $$ "
+                    "BEGIN RAISE EXCEPTION 'report table refuses writes'; END $$ LANGUAGE plpgsql"
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_report BEFORE INSERT ON report FOR EACH ROW EXECUTE FUNCTION refuse_report()"
+                )
+            )
         else:
-            conn.execute(text("CREATE TRIGGER refuse_report BEFORE INSERT ON report "
-                              "BEGIN SELECT RAISE(ABORT, 'report table refuses writes'); END"))
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_report BEFORE INSERT ON report "
+                    "BEGIN SELECT RAISE(ABORT, 'report table refuses writes'); END"
+                )
+            )
     yield
     db.session.rollback()
     with db.engine.begin() as conn:

@@ -6,6 +6,7 @@ restarts (PostgreSQL only), the worker is SIGKILLed while delivering the outbox.
 ends with no half report, no object that gc-media would not remove, and the client's
 retry with the same Idempotency-Key getting exactly one report.
 """
+
 import json
 import os
 import random
@@ -104,8 +105,12 @@ def grid(ctx):
 @pytest.fixture(scope="module")
 def aws_env():
     with pytest.MonkeyPatch.context() as mp:
-        for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                            "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}.items():
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }.items():
             mp.setenv(name, os.environ.get(name, value))
         yield
 
@@ -123,7 +128,8 @@ class MotoProcess:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)],
-                stdout=log, stderr=subprocess.STDOUT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         wait_until(self._answers, "moto_server to listen")
 
@@ -139,8 +145,9 @@ class MotoProcess:
         self.process.wait()
 
     def create_bucket(self, name):
-        boto3.client("s3", endpoint_url=f"http://127.0.0.1:{self.port}",
-                     region_name="us-east-1").create_bucket(Bucket=name)
+        boto3.client("s3", endpoint_url=f"http://127.0.0.1:{self.port}", region_name="us-east-1").create_bucket(
+            Bucket=name
+        )
 
 
 class FaultProxy:
@@ -272,8 +279,15 @@ def bucket(moto):
 @pytest.fixture
 def s3_behind_proxy(app, proxy, bucket, monkeypatch):
     """The app's storage is S3 through the proxy, with short timeouts and two tries."""
-    store = S3Storage(bucket, endpoint_url=proxy.url, region="us-east-1",
-                      connect_timeout=1, read_timeout=1, max_attempts=2, check_timeout=1)
+    store = S3Storage(
+        bucket,
+        endpoint_url=proxy.url,
+        region="us-east-1",
+        connect_timeout=1,
+        read_timeout=1,
+        max_attempts=2,
+        check_timeout=1,
+    )
     monkeypatch.setitem(app.extensions, STORAGE, store)
     return store
 
@@ -337,8 +351,10 @@ def encode_multipart(fields, files):
     for name, value in fields.items():
         parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
     for name, (filename, data) in files:
-        head = (f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-                "Content-Type: image/jpeg\r\n\r\n")
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n"
+        )
         parts.append(head.encode() + data + b"\r\n")
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
@@ -357,8 +373,10 @@ def http(method, url, body=None, headers=None):
 def app_environment(app, **settings):
     """The environment a subprocess needs to run this test app's database and storage."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("CIVICREPORT_")}
-    base = {key: app.config[key] for key in
-            ("DATABASE_URL", "SECRET_KEY", "STORAGE", "MEDIA_ROOT", "S3_BUCKET", "S3_ENDPOINT_URL", "S3_REGION")}
+    base = {
+        key: app.config[key]
+        for key in ("DATABASE_URL", "SECRET_KEY", "STORAGE", "MEDIA_ROOT", "S3_BUCKET", "S3_ENDPOINT_URL", "S3_REGION")
+    }
     base.update(settings)
     env.update({f"CIVICREPORT_{key}": str(value) for key, value in base.items()})
     return env
@@ -369,14 +387,27 @@ def gunicorn(app, proxy, bucket, tmp_path):
     """``make serve-prod``'s gunicorn (gunicorn.conf.py) with ONE worker of ONE thread."""
     port = free_port()
     env = app_environment(
-        app, STORAGE="s3", S3_BUCKET=bucket, S3_ENDPOINT_URL=proxy.url, S3_REGION="us-east-1",
-        S3_CONNECT_TIMEOUT=1, S3_READ_TIMEOUT=1, S3_MAX_ATTEMPTS=2, HEALTH_TIMEOUT=1,
-        BIND=f"127.0.0.1:{port}", WEB_THREADS=1,
+        app,
+        STORAGE="s3",
+        S3_BUCKET=bucket,
+        S3_ENDPOINT_URL=proxy.url,
+        S3_REGION="us-east-1",
+        S3_CONNECT_TIMEOUT=1,
+        S3_READ_TIMEOUT=1,
+        S3_MAX_ATTEMPTS=2,
+        HEALTH_TIMEOUT=1,
+        BIND=f"127.0.0.1:{port}",
+        WEB_THREADS=1,
     )
     env["WEB_CONCURRENCY"] = "1"
     with open(tmp_path / "gunicorn.log", "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],
-                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
 
     def answers():
@@ -406,8 +437,10 @@ def test_stalled_s3_is_a_clean_503_and_the_only_worker_serves_on(app, grid, prox
     assert rows(Report) == rows(Media) == 0
 
     proxy.delay = 0
-    assert http("GET", gunicorn + "/api/v1/health")[:2] == (200, {"status": "ok", "checks": {
-        "database": "ok", "storage": "ok"}})
+    assert http("GET", gunicorn + "/api/v1/health")[:2] == (
+        200,
+        {"status": "ok", "checks": {"database": "ok", "storage": "ok"}},
+    )
     first = http("POST", gunicorn + "/api/v1/reports", body, headers)
     again = http("POST", gunicorn + "/api/v1/reports", body, headers)
     assert (first[0], again[0]) == (201, 201), (first[1], again[1])
@@ -539,14 +572,19 @@ def start_worker(app, log_path):
     with open(log_path, "ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "civicreport", "worker", "--interval", "0.2"],
-            cwd=ROOT, env=app_environment(app, MEDIA_GC_EVERY_HOURS=0), stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=app_environment(app, MEDIA_GC_EVERY_HOURS=0),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
 
 
 def outbox_statuses(ids):
     db.session.expire_all()
-    found = {m.id: (m.status, m.attempts, m.sent_at is not None)
-             for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)))}
+    found = {
+        m.id: (m.status, m.attempts, m.sent_at is not None)
+        for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)))
+    }
     db.session.rollback()  # hold no read lock while the worker writes (SQLite)
     return [found[i] for i in ids]
 
@@ -557,8 +595,7 @@ def test_worker_killed_mid_delivery_delivers_again_and_marks_once(app, ctx, tmp_
         db.session.add(District(code="500110", name="綦江区"))
         unit = make_unit("cgj-faults", name="城管执法大队")
         unit.delivery_method, unit.delivery_target = "webhook", receiver.url
-        ids = [enqueue("dispatch", {"report": f"QJ20261202-000{i}", "message": "派遣"}, unit=unit)
-               for i in range(1, 4)]
+        ids = [enqueue("dispatch", {"report": f"QJ20261202-000{i}", "message": "派遣"}, unit=unit) for i in range(1, 4)]
         db.session.commit()
         ids = [message.id for message in ids]
 

@@ -3,10 +3,11 @@
 Also the race it makes safe: a failed request no longer deletes a content-addressed
 object that another request, not yet committed, is about to reference.
 """
+
 import os
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -37,8 +38,12 @@ def referenced_keys():
 def test_media_keys_are_recognised_and_nothing_else():
     keys = object_keys(SHA, "heif")
     assert {media_key_sha256(key) for key in keys.values()} == {SHA}
-    for foreign in ("exports/2026-11.csv", f"originals/{SHA}.jpg", f"originals/5e/5e/{SHA}.jpg.bak",
-                    "display/5e/5e/not-a-hash.jpg"):
+    for foreign in (
+        "exports/2026-11.csv",
+        f"originals/{SHA}.jpg",
+        f"originals/5e/5e/{SHA}.jpg.bak",
+        "display/5e/5e/not-a-hash.jpg",
+    ):
         assert media_key_sha256(foreign) is None
 
 
@@ -99,7 +104,7 @@ def test_storing_an_existing_object_makes_it_young_again(app, ctx, tmp_path, mon
     monkeypatch.setitem(app.extensions, STORAGE, local)
     key = object_keys(SHA, "jpeg")["original"]
     local.put(key, b"photo", "image/jpeg")
-    two_hours_ago = (datetime.now(timezone.utc) - timedelta(hours=2)).timestamp()
+    two_hours_ago = (datetime.now(UTC) - timedelta(hours=2)).timestamp()
     os.utime(os.path.join(local.root, *key.split("/")), (two_hours_ago, two_hours_ago))
     assert collect_media_garbage(1, dry_run=True).removed == 1
     local.put(key, b"photo", "image/jpeg")  # a request in flight stores it again
@@ -158,8 +163,11 @@ def test_failed_request_leaves_shared_objects_to_the_retry_still_using_them(app,
         b_stored.set()
         assert a_done.wait(30)
 
-    monkeypatch.setitem(app.extensions, STORAGE, Choreography(
-        storage, {("A", 3): a_fails_after_storing, ("B", 3): b_waits_for_a_to_fail}))
+    monkeypatch.setitem(
+        app.extensions,
+        STORAGE,
+        Choreography(storage, {("A", 3): a_fails_after_storing, ("B", 3): b_waits_for_a_to_fail}),
+    )
     raw = photo_bytes(gps=INSIDE)
     results = {}
 

@@ -1,8 +1,9 @@
 """Seeded history: timelines that the workflow could have written, exact deadlines, ids, places."""
+
 import random
 import re
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -23,7 +24,7 @@ from civicreport.worktime import OfficeHours, WorkCalendar, WorkingLine
 from tests.factories import photo_bytes
 from tests.test_intake import post_report
 
-NOW = datetime(2026, 11, 20, 8, 30, tzinfo=timezone.utc)  # a Friday, 16:30 in 綦江
+NOW = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)  # a Friday, 16:30 in 綦江
 ZONE = ZoneInfo("Asia/Shanghai")
 ENDED = {"rejected", "duplicate", "closed", "rated"}
 SCANS = {"warning", "overdue"}
@@ -94,7 +95,8 @@ def test_cached_columns_agree_with_the_timeline(loaded):
         assert report.resolved_at == (last["resolve"].created_at if resolved else None)
         assert report.priority == PRIORITY[db.session.get(Category, report.category_code).urgency]
         assert (report.extension_request_minutes is not None) == (
-            actions["request_extension"] > actions["approve_extension"] + actions["deny_extension"])
+            actions["request_extension"] > actions["approve_extension"] + actions["deny_extension"]
+        )
 
 
 def test_duplicates_point_at_a_valid_original_that_counts_them(loaded):
@@ -112,12 +114,20 @@ def test_deadlines_replay_exactly_on_the_working_calendar(loaded):
     """Re-run every clock change through the real ``deadlines`` module and compare."""
     checked = 0
     for report, events in reports_with_events():
-        clock = SimpleNamespace(category=db.session.get(Category, report.category_code), allowed_minutes=None,
-                                deadline_at=None, warning_at=None, suspended_at=None)
+        clock = SimpleNamespace(
+            category=db.session.get(Category, report.category_code),
+            allowed_minutes=None,
+            deadline_at=None,
+            warning_at=None,
+            suspended_at=None,
+        )
         for event in events:
             replay(clock, event)
         assert (report.deadline_at, report.warning_at, report.allowed_minutes) == (
-            clock.deadline_at, clock.warning_at, clock.allowed_minutes), report.public_id
+            clock.deadline_at,
+            clock.warning_at,
+            clock.allowed_minutes,
+        ), report.public_id
         checked += report.deadline_at is not None
     assert checked > 200
 
@@ -138,8 +148,10 @@ def replay(clock, event):
 
 def test_overdue_flags_match_the_worker_events(loaded):
     for report, events in reports_with_events():
-        since = max((i for i, e in enumerate(events) if e.action in (
-            "dispatch", "verify_fail", "approve_extension", "resume")), default=0)
+        since = max(
+            (i for i, e in enumerate(events) if e.action in ("dispatch", "verify_fail", "approve_extension", "resume")),
+            default=0,
+        )
         raised = {e.action for e in events[since:]}
         assert report.overdue_notified == ("overdue" in raised)
         if deadlines.is_overdue(report, NOW - history.SCAN_LAG):
@@ -152,7 +164,10 @@ def test_points_lie_in_their_cell_and_cases_go_to_the_routed_unit(loaded):
         cell = index.locate(report.lat, report.lon)
         assert cell is not None and cell.code == report.grid_code, report.public_id
         assert (cell.community_code, cell.street_code, cell.district_code) == (
-            report.community_code, report.street_code, report.district_code)
+            report.community_code,
+            report.street_code,
+            report.district_code,
+        )
         if report.return_count == 0:
             routed = route(CategoryKey.of(db.session.get(Category, report.category_code)), cell)
             assert report.unit_id == routed.unit.id and report.routing_rule_id == (routed.rule and routed.rule.id)
@@ -167,15 +182,26 @@ def test_public_ids_are_unique_numbered_by_day_and_counted(loaded):
         match = re.fullmatch(r"QJ(\d{8})-(\d{4})", public_id)
         assert match and match[1] == f"{created_at.astimezone(ZONE):%Y%m%d}"
         used[match[1]].append(int(match[2]))
-    counters = {f"{day:%Y%m%d}": value for day, value in db.session.execute(select(DailyCounter.day, DailyCounter.value))}
+    counters = {
+        f"{day:%Y%m%d}": value for day, value in db.session.execute(select(DailyCounter.day, DailyCounter.value))
+    }
     for day, numbers in used.items():
         assert sorted(numbers) == list(range(1, counters[day] + 1))
 
 
 def test_same_seed_gives_the_same_cases_on_a_fresh_database(loaded):
     def snapshot():
-        return db.session.execute(select(Report.public_id, Report.category_code, Report.status, Report.grid_code,
-                                         Report.created_at, Report.deadline_at).order_by(Report.public_id)).all()
+        return db.session.execute(
+            select(
+                Report.public_id,
+                Report.category_code,
+                Report.status,
+                Report.grid_code,
+                Report.created_at,
+                Report.deadline_at,
+            ).order_by(Report.public_id)
+        ).all()
+
     first = snapshot()
     for table in (ReportEvent, Report, DailyCounter):
         db.session.execute(delete(table))
@@ -221,8 +247,11 @@ def test_proportions_are_plausible_and_units_differ(ctx):
 
 
 def test_working_line_matches_the_work_calendar():
-    calendar = WorkCalendar(OfficeHours.parse("08:30-12:00,14:00-17:30"), ZONE,
-                            {datetime(2026, 10, 12).date(): "holiday", datetime(2026, 10, 11).date(): "workday"})
+    calendar = WorkCalendar(
+        OfficeHours.parse("08:30-12:00,14:00-17:30"),
+        ZONE,
+        {datetime(2026, 10, 12).date(): "holiday", datetime(2026, 10, 11).date(): "workday"},
+    )
     line = WorkingLine(calendar, datetime(2026, 9, 1).date())
     rng = random.Random(1)
     origin = datetime(2026, 9, 1, tzinfo=ZONE)
@@ -238,14 +267,21 @@ def test_working_line_matches_the_work_calendar():
 
 
 def test_loading_the_demo_again_keeps_reports_and_the_rules_that_routed_them(loaded):
-    routed = dict(db.session.execute(select(Report.id, Report.routing_rule_id)
-                                     .where(Report.routing_rule_id.is_not(None))).all())
+    routed = dict(
+        db.session.execute(select(Report.id, Report.routing_rule_id).where(Report.routing_rule_id.is_not(None))).all()
+    )
     rules_before = db.session.scalar(select(func.count()).select_from(RoutingRule))
     db.session.execute(update(RoutingRule).values(active=False))
     db.session.commit()
     load_demo()
-    assert dict(db.session.execute(select(Report.id, Report.routing_rule_id)
-                                   .where(Report.routing_rule_id.is_not(None))).all()) == routed
+    assert (
+        dict(
+            db.session.execute(
+                select(Report.id, Report.routing_rule_id).where(Report.routing_rule_id.is_not(None))
+            ).all()
+        )
+        == routed
+    )
     assert db.session.scalar(select(func.count()).select_from(RoutingRule)) == rules_before
     assert db.session.scalar(select(func.count()).select_from(RoutingRule).where(RoutingRule.active.is_(False))) == 0
     assert len(routed) > 100

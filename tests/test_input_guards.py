@@ -1,5 +1,6 @@
 """Work before limits: body size, JSON depth, NUL characters and list lengths are refused
 before anything works on them, on every route (the guards run ahead of the views)."""
+
 import io
 import json
 import time
@@ -89,8 +90,12 @@ def test_a_body_over_max_json_bytes_is_a_413_at_once(app, client, method, url, c
 def test_a_chunked_body_is_cut_off_at_max_json_bytes(app, client):
     # No Content-Length: Werkzeug stops reading at the request's own limit.
     body = json.dumps({"login": "x" * app.config["MAX_JSON_BYTES"], "password": "y"}).encode()
-    response = client.post("/api/v1/auth/login", input_stream=io.BytesIO(body), content_type="application/json",
-                           environ_overrides={"wsgi.input_terminated": True})
+    response = client.post(
+        "/api/v1/auth/login",
+        input_stream=io.BytesIO(body),
+        content_type="application/json",
+        environ_overrides={"wsgi.input_terminated": True},
+    )
     assert response.status_code == 413
     assert error_code(response) == "payload_too_large"
     assert response.get_json()["error"]["details"]["max_bytes"] == app.config["MAX_JSON_BYTES"]
@@ -118,14 +123,17 @@ def supervisor(ctx):
 HUGE = 200_000
 
 
-@pytest.mark.parametrize("url, field, body", [  # every item would be invalid too
-    ("/api/v1/reports", "media_ids", {"media_ids": [7] * HUGE}),
-    (f"{CASE}/transitions", "media_ids", {"action": "resolve", "media_ids": [7] * HUGE}),
-    ("/api/v1/receipts/lookup", "receipts", {"receipts": [{}] * HUGE}),
-    (f"{CASE}/media/m1/redactions", "boxes", {"boxes": [{}] * HUGE}),
-], ids=["report", "transition", "receipts", "redaction"])
-def test_a_huge_list_is_refused_by_its_length_before_its_items(app, client, supervisor, monkeypatch, url, field,
-                                                               body):
+@pytest.mark.parametrize(
+    "url, field, body",
+    [  # every item would be invalid too
+        ("/api/v1/reports", "media_ids", {"media_ids": [7] * HUGE}),
+        (f"{CASE}/transitions", "media_ids", {"action": "resolve", "media_ids": [7] * HUGE}),
+        ("/api/v1/receipts/lookup", "receipts", {"receipts": [{}] * HUGE}),
+        (f"{CASE}/media/m1/redactions", "boxes", {"boxes": [{}] * HUGE}),
+    ],
+    ids=["report", "transition", "receipts", "redaction"],
+)
+def test_a_huge_list_is_refused_by_its_length_before_its_items(app, client, supervisor, monkeypatch, url, field, body):
     monkeypatch.setitem(app.config, "MAX_JSON_BYTES", 8 * 1024 * 1024)  # let the body through to the schema
     started = time.perf_counter()
     response = post_json(client, url, json.dumps(body), headers=supervisor)
@@ -136,10 +144,13 @@ def test_a_huge_list_is_refused_by_its_length_before_its_items(app, client, supe
     assert elapsed < 2, elapsed
 
 
-@pytest.mark.parametrize("url, query", [
-    ("/api/v1/queue", {"status": ",".join(["submitted"] * 14)}),
-    ("/api/v1/queue", {"bbox": "1,2,3,4,5"}),
-])
+@pytest.mark.parametrize(
+    "url, query",
+    [
+        ("/api/v1/queue", {"status": ",".join(["submitted"] * 14)}),
+        ("/api/v1/queue", {"bbox": "1,2,3,4,5"}),
+    ],
+)
 def test_query_lists_are_bounded(client, supervisor, url, query):
     response = client.get(url, query_string=query, headers=supervisor)
     assert response.status_code == 422
@@ -162,11 +173,14 @@ def test_the_receipts_limit_itself_still_holds(client):
 
 
 @pytest.mark.parametrize("method, url", ROUTES)
-@pytest.mark.parametrize("document", [
-    {"a": [[{"b": ["ok", "x\x00y"]}]]},
-    {"a": {"k\x00": 1}},
-    json.loads(nested(MAX_JSON_DEPTH - 1, '"\\u0000"')),
-])
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"a": [[{"b": ["ok", "x\x00y"]}]]},
+        {"a": {"k\x00": 1}},
+        json.loads(nested(MAX_JSON_DEPTH - 1, '"\\u0000"')),
+    ],
+)
 def test_nul_in_nested_json_is_still_a_400(client, method, url, document):
     response = post_json(client, url, json.dumps(document), method)
     assert response.status_code == 400
@@ -179,11 +193,14 @@ def test_an_escaped_backslash_before_u0000_is_no_nul(client):
 
 
 @pytest.mark.parametrize("method, url", ROUTES)
-@pytest.mark.parametrize("text", [
-    '{"login": "\\ud800", "password": "x"}',  # a lone high surrogate
-    '{"note": ["ok", {"deep": "a\\udfffb"}]}',  # a lone low one, nested
-    '{"\\udbff": 1}',  # in a key
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"login": "\\ud800", "password": "x"}',  # a lone high surrogate
+        '{"note": ["ok", {"deep": "a\\udfffb"}]}',  # a lone low one, nested
+        '{"\\udbff": 1}',  # in a key
+    ],
+)
 def test_lone_surrogates_are_a_400_not_a_500(client, method, url, text):
     # json.loads accepts them; neither UTF-8 nor PostgreSQL's driver can encode them.
     response = post_json(client, url, text, method)
@@ -199,8 +216,11 @@ def test_a_surrogate_pair_is_one_character_and_fine(client):
 PHOTO_ROUTES = {"/api/v1/reports", "/open311/v2/requests.json", "/api/v1/media"}
 
 
-@pytest.mark.parametrize("method, url", [route for route in ROUTES if route[1] not in PHOTO_ROUTES]
-                         + [("post", f"{CASE}/support"), ("get", "/open311/v2/discovery.json")])
+@pytest.mark.parametrize(
+    "method, url",
+    [route for route in ROUTES if route[1] not in PHOTO_ROUTES]
+    + [("post", f"{CASE}/support"), ("get", "/open311/v2/discovery.json")],
+)
 def test_multipart_bodies_keep_the_small_cap_off_the_photo_routes(app, client, method, url):
     big = io.BytesIO(b"\xff" * (app.config["MAX_JSON_BYTES"] * 4))
     response = getattr(client, method)(url, data={"x": (big, "x.bin")}, content_type="multipart/form-data")

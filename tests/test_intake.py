@@ -1,4 +1,5 @@
 """Submitting reports over the Flask test client: photos, place, routing, idempotency."""
+
 import hashlib
 import io
 import threading
@@ -39,8 +40,7 @@ def grid(ctx):
 def post_report(client, photos=(), headers=None, **fields):
     data = {k: str(v) for k, v in fields.items()}
     data["photo"] = [(io.BytesIO(p), f"p{i}.jpg") for i, p in enumerate(photos)]
-    return client.post("/api/v1/reports", data=data, headers=headers or {},
-                        content_type="multipart/form-data")
+    return client.post("/api/v1/reports", data=data, headers=headers or {}, content_type="multipart/form-data")
 
 
 def fetch(client, url, headers=None):
@@ -104,8 +104,9 @@ def test_client_location_in_gcj02_is_stored_as_wgs84(client, grid):
     gcj = wgs84_to_gcj02(*INSIDE)
     raw = photo_bytes(gps=(INSIDE[0] + 0.003, INSIDE[1]))  # photo taken ~330 m away
     _, headers = make_user("sup", "supervisor")
-    response = post_report(client, [raw], headers, lat=gcj[0], lon=gcj[1], crs="gcj02",
-                           category="09009", contact="13800000000")
+    response = post_report(
+        client, [raw], headers, lat=gcj[0], lon=gcj[1], crs="gcj02", category="09009", contact="13800000000"
+    )
     body = response.get_json()
     assert response.status_code == 201, body
     assert body["location"]["lat"] == pytest.approx(INSIDE[0], abs=1e-7)
@@ -154,14 +155,17 @@ def test_no_location_anywhere_is_422(client, grid, storage):
     assert list(storage.iter_keys()) == []
 
 
-@pytest.mark.parametrize("fields, code", [
-    ({"category": "99999"}, "unknown_category"),
-    ({"lat": "29.03"}, "validation_failed"),
-    ({"lat": "north", "lon": "106.64"}, "validation_failed"),
-    ({"lat": "95", "lon": "106.64"}, "invalid_coordinates"),
-    ({"crs": "epsg3857"}, "validation_failed"),
-    ({"surprise": "x"}, "validation_failed"),
-])
+@pytest.mark.parametrize(
+    "fields, code",
+    [
+        ({"category": "99999"}, "unknown_category"),
+        ({"lat": "29.03"}, "validation_failed"),
+        ({"lat": "north", "lon": "106.64"}, "validation_failed"),
+        ({"lat": "95", "lon": "106.64"}, "invalid_coordinates"),
+        ({"crs": "epsg3857"}, "validation_failed"),
+        ({"surprise": "x"}, "validation_failed"),
+    ],
+)
 def test_bad_fields_are_422_with_details(client, grid, fields, code):
     error = assert_error(post_report(client, [photo_bytes(gps=INSIDE)], **fields), 422, code)
     if code == "validation_failed":
@@ -194,11 +198,14 @@ def test_whole_request_over_the_cap_is_413_json(client, grid, app):
     assert_error(response, 413, "payload_too_large")
 
 
-@pytest.mark.parametrize("payload, code", [
-    (b"GIF89a" + b"\0" * 100, "unsupported_image_type"),
-    (b"not an image at all", "unsupported_image_type"),
-    (photo_bytes((800, 600))[:3000], "image_unreadable"),
-])
+@pytest.mark.parametrize(
+    "payload, code",
+    [
+        (b"GIF89a" + b"\0" * 100, "unsupported_image_type"),
+        (b"not an image at all", "unsupported_image_type"),
+        (photo_bytes((800, 600))[:3000], "image_unreadable"),
+    ],
+)
 def test_bad_image_bytes_are_422(client, grid, storage, payload, code):
     assert_error(post_report(client, [payload], lat=INSIDE[0], lon=INSIDE[1]), 422, code)
     assert count(Report) == 0 and list(storage.iter_keys()) == []
@@ -219,8 +226,11 @@ def test_idempotency_key_replays_the_first_answer(client, grid):
 
 
 def test_media_first_then_json_report(client, grid):
-    upload = client.post("/api/v1/media", data={"photo": (io.BytesIO(photo_bytes(gps=INSIDE)), "a.jpg")},
-                         content_type="multipart/form-data")
+    upload = client.post(
+        "/api/v1/media",
+        data={"photo": (io.BytesIO(photo_bytes(gps=INSIDE)), "a.jpg")},
+        content_type="multipart/form-data",
+    )
     assert upload.status_code == 201, upload.get_json()
     media = upload.get_json()
     assert media["gps"]["lat"] == pytest.approx(INSIDE[0], abs=1e-5)

@@ -1,4 +1,5 @@
 """media/, geo/ and worktime are plain Python: importing them loads neither Flask nor the models."""
+
 import subprocess
 import sys
 

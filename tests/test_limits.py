@@ -1,4 +1,5 @@
 """Abuse limits (per device, address, account; staff exempt) and the admin block list, over HTTP."""
+
 import io
 from datetime import timedelta
 
@@ -26,14 +27,22 @@ def grid(ctx):
 
 def submit(client, device=None, headers=None):
     headers = {**(headers or {}), **({"X-Device-Id": device} if device else {})}
-    return client.post("/api/v1/reports", data={"photo": [(io.BytesIO(PHOTO), "p.jpg")], "description": "占道"},
-                       headers=headers, content_type="multipart/form-data")
+    return client.post(
+        "/api/v1/reports",
+        data={"photo": [(io.BytesIO(PHOTO), "p.jpg")], "description": "占道"},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
 
 
 def upload(client, device=None, headers=None):
     headers = {**(headers or {}), **({"X-Device-Id": device} if device else {})}
-    return client.post("/api/v1/media", data={"photo": (io.BytesIO(PHOTO), "p.jpg")},
-                       headers=headers, content_type="multipart/form-data")
+    return client.post(
+        "/api/v1/media",
+        data={"photo": (io.BytesIO(PHOTO), "p.jpg")},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
 
 
 def assert_limited(response, scope):
@@ -117,8 +126,9 @@ def test_behind_a_trusted_proxy_the_forwarded_client_address_is_limited(app, ctx
 
 def test_admin_blocks_a_device_and_lifts_the_block(client, grid):
     _, admin = make_user("root", "admin")
-    created = client.post("/api/v1/admin/blocks", json={"kind": "device", "value": PHONE, "reason": "刷单"},
-                          headers=admin)
+    created = client.post(
+        "/api/v1/admin/blocks", json={"kind": "device", "value": PHONE, "reason": "刷单"}, headers=admin
+    )
     assert created.status_code == 201, created.get_json()
     block = created.get_json()
     assert block["kind"] == "device" and block["active"] is True and block["expires_at"] is None
@@ -126,8 +136,9 @@ def test_admin_blocks_a_device_and_lifts_the_block(client, grid):
     assert error["details"] == {"kind": "device"}
     assert_error(upload(client, PHONE), 403, "blocked")
     assert submit(client, "other-phone-0004").status_code == 201
-    assert_error(client.post("/api/v1/admin/blocks", json={"kind": "device", "value": PHONE}, headers=admin),
-                 409, "block_exists")
+    assert_error(
+        client.post("/api/v1/admin/blocks", json={"kind": "device", "value": PHONE}, headers=admin), 409, "block_exists"
+    )
     listed = client.get("/api/v1/admin/blocks?kind=device", headers=admin).get_json()["blocks"]
     assert [b["value"] for b in listed] == [PHONE]
     assert client.delete(f"/api/v1/admin/blocks/{block['id']}", headers=admin).status_code == 204
@@ -139,8 +150,7 @@ def test_address_network_and_account_blocks(client, grid):
     _, admin = make_user("root", "admin")
     _, citizen = make_user("troll", "citizen")
     _, monitor = make_user("patrol", "monitor")
-    response = client.post("/api/v1/admin/blocks", json={"kind": "account", "value": "troll", "days": 7},
-                           headers=admin)
+    response = client.post("/api/v1/admin/blocks", json={"kind": "account", "value": "troll", "days": 7}, headers=admin)
     assert response.status_code == 201 and response.get_json()["expires_at"]
     assert_error(submit(client, headers=citizen), 403, "blocked")
     assert submit(client).status_code == 201
@@ -165,10 +175,12 @@ def test_block_requests_are_validated_and_admin_only(client, grid):
     _, supervisor = make_user("sup", "supervisor")
     assert_error(client.get("/api/v1/admin/blocks"), 401, "unauthorized")
     assert_error(client.get("/api/v1/admin/blocks", headers=supervisor), 403, "forbidden")
-    for body, code in (({"kind": "ip", "value": "not-an-ip"}, "invalid_block_value"),
-                       ({"kind": "account", "value": "nobody"}, "invalid_block_value"),
-                       ({"kind": "device", "value": "x"}, "invalid_block_value"),
-                       ({"kind": "phone", "value": "13800000000"}, "validation_failed")):
+    for body, code in (
+        ({"kind": "ip", "value": "not-an-ip"}, "invalid_block_value"),
+        ({"kind": "account", "value": "nobody"}, "invalid_block_value"),
+        ({"kind": "device", "value": "x"}, "invalid_block_value"),
+        ({"kind": "phone", "value": "13800000000"}, "validation_failed"),
+    ):
         assert_error(client.post("/api/v1/admin/blocks", json=body, headers=admin), 422, code)
 
 
@@ -192,8 +204,11 @@ def test_open311_requests_share_the_device_counters_and_answer_in_the_spec_shape
     _, key = open311_clients.create("hotline-12345")
 
     def open311(fmt="json"):
-        return client.post(f"/open311/v2/requests.{fmt}", headers={"X-Device-Id": PHONE}, data={
-            "api_key": key, "service_code": "06010", "lat": INSIDE[0], "long": INSIDE[1]})
+        return client.post(
+            f"/open311/v2/requests.{fmt}",
+            headers={"X-Device-Id": PHONE},
+            data={"api_key": key, "service_code": "06010", "lat": INSIDE[0], "long": INSIDE[1]},
+        )
 
     assert submit(client, PHONE).status_code == 201
     assert open311().status_code == 201

@@ -2,9 +2,10 @@
 
 Skipped as a whole when ../shared/data is absent (see its SOURCES.md and manifest.json).
 """
+
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
@@ -109,18 +110,18 @@ def test_iphone_heic():
     assert photo.thumb_size == (248, 320)
     assert photo.meta.orientation == 1
     # DateTimeOriginal 15:47:53 with OffsetTimeOriginal -05:00 (no GPS time in this file).
-    assert photo.meta.taken_at == datetime(2021, 4, 11, 20, 47, 53, tzinfo=timezone.utc)
+    assert photo.meta.taken_at == datetime(2021, 4, 11, 20, 47, 53, tzinfo=UTC)
 
 
 def test_nokia_heif_uses_gps_time():
     meta = processed("photos/heic/nokia83_hdr_gps_alt_4608x3456.heif").meta
-    assert meta.taken_at == datetime(2022, 1, 12, 7, 30, 14, tzinfo=timezone.utc)
+    assert meta.taken_at == datetime(2022, 1, 12, 7, 30, 14, tzinfo=UTC)
 
 
 def test_pixel6_in_zhejiang():
     photo = processed("photos/gps/pixel6_ultrahdr_gps_alt_zhejiang_china_1512x2688.jpg")
     assert (photo.meta.gps_lat, photo.meta.gps_lon) == pytest.approx((30.62765, 119.738767), abs=1e-5)
-    assert photo.meta.taken_at == datetime(2024, 5, 7, 1, 32, 9, tzinfo=timezone.utc)
+    assert photo.meta.taken_at == datetime(2024, 5, 7, 1, 32, 9, tzinfo=UTC)
     assert photo.display_size == (720, 1280)
 
 
@@ -132,7 +133,7 @@ def test_southern_hemisphere_latitude_is_negative():
 
 def test_gps_date_on_the_next_utc_day():
     meta = processed("photos/gps/samsung_note5_gps_alt_florida_920x570.jpg").meta
-    assert meta.taken_at == datetime(2018, 4, 29, 1, 22, 57, tzinfo=timezone.utc)
+    assert meta.taken_at == datetime(2018, 4, 29, 1, 22, 57, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("name", BAD)
@@ -148,12 +149,15 @@ def test_bad_image_is_a_clean_4xx_or_ignored_exif(name):
         assert photo.meta.gps_lat is None and photo.meta.gps_lon is None
 
 
-@pytest.mark.parametrize("name, code", [
-    ("truncated_jpeg.jpg", "image_unreadable"),
-    ("truncated_phone_jpeg_with_china_gps.jpg", "image_unreadable"),
-    ("truncated_png.png", "image_unreadable"),
-    ("broken_png_unidentifiable.png", "image_unreadable"),
-])
+@pytest.mark.parametrize(
+    "name, code",
+    [
+        ("truncated_jpeg.jpg", "image_unreadable"),
+        ("truncated_phone_jpeg_with_china_gps.jpg", "image_unreadable"),
+        ("truncated_png.png", "image_unreadable"),
+        ("broken_png_unidentifiable.png", "image_unreadable"),
+    ],
+)
 def test_broken_images_are_unreadable(name, code):
     with pytest.raises(AppError) as err:
         process_photo((DATA / "bad-images" / name).read_bytes())
@@ -178,4 +182,4 @@ def test_xiaomi_with_empty_gps_ifd():
     assert photo.meta.orientation == 6
     assert photo.meta.gps_lat is None
     # DateTimeOriginal 14:46:48 without an offset, read as Asia/Shanghai.
-    assert photo.meta.taken_at == datetime(2020, 7, 27, 6, 46, 48, tzinfo=timezone.utc)
+    assert photo.meta.taken_at == datetime(2020, 7, 27, 6, 46, 48, tzinfo=UTC)

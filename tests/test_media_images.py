@@ -1,10 +1,11 @@
 """The photo pipeline on images generated here with Pillow (no shared corpus, no Flask app)."""
+
 import hashlib
 import io
 import os
 import struct
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pillow_heif
@@ -31,8 +32,16 @@ from civicreport.media.images import (
 
 T = Image.Transpose
 # Stored pixels for each EXIF orientation, given the upright scene.
-STORED = {1: None, 2: T.FLIP_LEFT_RIGHT, 3: T.ROTATE_180, 4: T.FLIP_TOP_BOTTOM,
-          5: T.TRANSPOSE, 6: T.ROTATE_90, 7: T.TRANSVERSE, 8: T.ROTATE_270}
+STORED = {
+    1: None,
+    2: T.FLIP_LEFT_RIGHT,
+    3: T.ROTATE_180,
+    4: T.FLIP_TOP_BOTTOM,
+    5: T.TRANSPOSE,
+    6: T.ROTATE_90,
+    7: T.TRANSVERSE,
+    8: T.ROTATE_270,
+}
 RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
 
 
@@ -90,8 +99,10 @@ def assert_clean_jpeg(data):
 
 def png_header(width, height):
     """A PNG whose IHDR declares ``width`` x ``height``; the pixel data is deliberately absent."""
+
     def chunk(kind, body):
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
 
@@ -107,17 +118,21 @@ def test_sniff_detects_supported_formats(fmt, expected):
     assert sniff_format(encode(scene((32, 24)), fmt)) == expected
 
 
-@pytest.mark.parametrize("data", [
-    encode(scene((32, 24)), "GIF"),
-    encode(scene((32, 24)), "ICO"),
-    encode(scene((32, 24)), "BMP"),
-    encode(scene((32, 24)), "AVIF"),
-    b"RIFF\x24\0\0\0WAVEfmt ",
-    b"just some text, not a picture",
-    b"\0\0\0\x18ftypisom\0\0\0\0isommp42",
-    os.urandom(4096),
-    b"",
-], ids=["gif", "ico", "bmp", "avif", "wav", "text", "mp4", "random", "empty"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        encode(scene((32, 24)), "GIF"),
+        encode(scene((32, 24)), "ICO"),
+        encode(scene((32, 24)), "BMP"),
+        encode(scene((32, 24)), "AVIF"),
+        b"RIFF\x24\0\0\0WAVEfmt ",
+        b"just some text, not a picture",
+        b"\0\0\0\x18ftypisom\0\0\0\0isommp42",
+        os.urandom(4096),
+        b"",
+    ],
+    ids=["gif", "ico", "bmp", "avif", "wav", "text", "mp4", "random", "empty"],
+)
 def test_sniff_rejects_everything_else(data):
     with pytest.raises(ValidationFailed) as err:
         sniff_format(data)
@@ -148,7 +163,7 @@ def test_jpeg_with_orientation_6_and_gps():
     assert photo.meta.orientation == 6
     assert photo.meta.gps_lat == pytest.approx(29.028083, abs=1e-5)
     assert photo.meta.gps_lon == pytest.approx(106.651417, abs=1e-5)
-    assert photo.meta.taken_at == datetime(2024, 5, 1, 2, 0, tzinfo=timezone.utc)
+    assert photo.meta.taken_at == datetime(2024, 5, 1, 2, 0, tzinfo=UTC)
     assert len(photo.phash) == 16 and int(photo.phash, 16) >= 0
     for blob, size in ((photo.display, photo.display_size), (photo.thumb, photo.thumb_size)):
         assert_clean_jpeg(blob)
@@ -307,19 +322,33 @@ def test_icc_profile_is_kept_but_comment_and_xmp_are_not():
 # --- metadata ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("gps, expected", [
-    ({1: b"S", 2: (33.0, 52.0, 4.0), 3: b"W", 4: (70.0, 40.0, 0.0)}, (-33.867778, -70.666667)),
-    ({1: "n", 2: (10.5,), 3: "e", 4: (20.25,)}, (10.5, 20.25)),
-    ({1: "N", 2: (TiffImagePlugin.IFDRational(1, 0), 1.0, 2.0), 3: "E", 4: (1.0, 2.0, 3.0)}, None),
-    ({1: "N", 2: (95.0, 0.0, 0.0), 3: "E", 4: (1.0, 2.0, 3.0)}, None),
-    ({1: "N", 2: (10.0, 0.0, 0.0), 3: "E", 4: (181.0, 0.0, 0.0)}, None),
-    ({1: "N", 2: (0.0, 0.0, 0.0), 3: "E", 4: (0.0, 0.0, 0.0)}, None),
-    ({2: (10.0, 0.0, 0.0), 4: (20.0, 0.0, 0.0)}, None),
-    ({1: "X", 2: (10.0, 0.0, 0.0), 3: "E", 4: (20.0, 0.0, 0.0)}, None),
-    ({1: "N", 2: 4294967295, 3: "E", 4: (20.0, 0.0, 0.0)}, None),
-    ({1: "N", 2: (1.0, 2.0, 3.0, 4.0), 3: "E", 4: (20.0, 0.0, 0.0)}, None),
-], ids=["south-west-bytes", "lowercase-single", "zero-denominator", "lat-range", "lon-range",
-        "null-island", "no-refs", "bad-ref", "single-huge", "four-parts"])
+@pytest.mark.parametrize(
+    "gps, expected",
+    [
+        ({1: b"S", 2: (33.0, 52.0, 4.0), 3: b"W", 4: (70.0, 40.0, 0.0)}, (-33.867778, -70.666667)),
+        ({1: "n", 2: (10.5,), 3: "e", 4: (20.25,)}, (10.5, 20.25)),
+        ({1: "N", 2: (TiffImagePlugin.IFDRational(1, 0), 1.0, 2.0), 3: "E", 4: (1.0, 2.0, 3.0)}, None),
+        ({1: "N", 2: (95.0, 0.0, 0.0), 3: "E", 4: (1.0, 2.0, 3.0)}, None),
+        ({1: "N", 2: (10.0, 0.0, 0.0), 3: "E", 4: (181.0, 0.0, 0.0)}, None),
+        ({1: "N", 2: (0.0, 0.0, 0.0), 3: "E", 4: (0.0, 0.0, 0.0)}, None),
+        ({2: (10.0, 0.0, 0.0), 4: (20.0, 0.0, 0.0)}, None),
+        ({1: "X", 2: (10.0, 0.0, 0.0), 3: "E", 4: (20.0, 0.0, 0.0)}, None),
+        ({1: "N", 2: 4294967295, 3: "E", 4: (20.0, 0.0, 0.0)}, None),
+        ({1: "N", 2: (1.0, 2.0, 3.0, 4.0), 3: "E", 4: (20.0, 0.0, 0.0)}, None),
+    ],
+    ids=[
+        "south-west-bytes",
+        "lowercase-single",
+        "zero-denominator",
+        "lat-range",
+        "lon-range",
+        "null-island",
+        "no-refs",
+        "bad-ref",
+        "single-huge",
+        "four-parts",
+    ],
+)
 def test_gps_parsing(gps, expected):
     meta = process_photo(encode(scene(), exif=exif_bytes(gps=gps))).meta
     if expected is None:
@@ -331,20 +360,35 @@ def test_gps_parsing(gps, expected):
 DTO = {0x9003: "2024:05:01 10:00:00"}
 
 
-@pytest.mark.parametrize("gps, sub, tz, expected", [
-    ({29: "2024:05:01", 7: (1.0, 2.0, 3.5)}, DTO, None, datetime(2024, 5, 1, 1, 2, 3, 500000, tzinfo=timezone.utc)),
-    ({29: "1999:99:99", 7: (1.0, 2.0, 3.0)}, DTO, None, datetime(2024, 5, 1, 2, 0, tzinfo=timezone.utc)),
-    ({29: "2024:05:01", 7: (25.0, 0.0, 0.0)}, DTO, None, datetime(2024, 5, 1, 2, 0, tzinfo=timezone.utc)),
-    (None, {**DTO, 0x9011: "+05:30"}, None, datetime(2024, 5, 1, 4, 30, tzinfo=timezone.utc)),
-    (None, {**DTO, 0x9011: "junk"}, None, datetime(2024, 5, 1, 2, 0, tzinfo=timezone.utc)),
-    (None, DTO, ZoneInfo("Europe/Berlin"), datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc)),
-    (None, {0x9003: "0000:00:00 00:00:00"}, None, None),
-    (None, {0x9003: "    :  :     :  :  "}, None, None),
-    (None, {0x9003: "2099:09:29 10:10:10"}, None, None),
-    (None, {0x9003: "1970:01:01 00:00:00"}, None, None),
-    (None, None, None, None),
-], ids=["gps-utc", "gps-date-garbage", "gps-hour-garbage", "offset", "offset-garbage",
-        "default-tz", "zeros", "blanks", "future", "epoch", "none"])
+@pytest.mark.parametrize(
+    "gps, sub, tz, expected",
+    [
+        ({29: "2024:05:01", 7: (1.0, 2.0, 3.5)}, DTO, None, datetime(2024, 5, 1, 1, 2, 3, 500000, tzinfo=UTC)),
+        ({29: "1999:99:99", 7: (1.0, 2.0, 3.0)}, DTO, None, datetime(2024, 5, 1, 2, 0, tzinfo=UTC)),
+        ({29: "2024:05:01", 7: (25.0, 0.0, 0.0)}, DTO, None, datetime(2024, 5, 1, 2, 0, tzinfo=UTC)),
+        (None, {**DTO, 0x9011: "+05:30"}, None, datetime(2024, 5, 1, 4, 30, tzinfo=UTC)),
+        (None, {**DTO, 0x9011: "junk"}, None, datetime(2024, 5, 1, 2, 0, tzinfo=UTC)),
+        (None, DTO, ZoneInfo("Europe/Berlin"), datetime(2024, 5, 1, 8, 0, tzinfo=UTC)),
+        (None, {0x9003: "0000:00:00 00:00:00"}, None, None),
+        (None, {0x9003: "    :  :     :  :  "}, None, None),
+        (None, {0x9003: "2099:09:29 10:10:10"}, None, None),
+        (None, {0x9003: "1970:01:01 00:00:00"}, None, None),
+        (None, None, None, None),
+    ],
+    ids=[
+        "gps-utc",
+        "gps-date-garbage",
+        "gps-hour-garbage",
+        "offset",
+        "offset-garbage",
+        "default-tz",
+        "zeros",
+        "blanks",
+        "future",
+        "epoch",
+        "none",
+    ],
+)
 def test_taken_at(gps, sub, tz, expected):
     data = encode(scene(), exif=exif_bytes(gps=gps, sub=sub))
     kwargs = {"default_tz": tz} if tz else {}
@@ -407,9 +451,15 @@ def test_truncated_image_is_unreadable(fmt, check):
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
 
 
-@pytest.mark.parametrize("options", [
-    {"progressive": True}, {"restart_marker_rows": 1}, {"subsampling": 0, "quality": 95},
-], ids=["progressive", "restart markers", "4:4:4"])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"progressive": True},
+        {"restart_marker_rows": 1},
+        {"subsampling": 0, "quality": 95},
+    ],
+    ids=["progressive", "restart markers", "4:4:4"],
+)
 def test_inspect_accepts_complete_jpegs_of_every_kind_and_data_after_the_end(options):
     data = encode(Image.frombytes("RGB", (640, 480), os.urandom(640 * 480 * 3)), **options)
     assert inspect_photo(data).width == 640

@@ -4,6 +4,7 @@ The live server sits behind a small TCP relay that can cut one connection after 
 taken a submission but before the phone has read the answer; Chromium itself is put offline over
 the DevTools protocol. Skipped without Debian's chromium / chromium-driver (.ci/run installs them).
 """
+
 import socket
 import threading
 
@@ -38,9 +39,11 @@ from tests.factories import (  # noqa: E402
 )
 from tests.test_workflow import PATHS, Loop  # noqa: E402
 
-PHONE = {"deviceMetrics": {"width": 360, "height": 740, "pixelRatio": 2.0, "touch": True},
-         "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-                      "Chrome/150.0 Mobile Safari/537.36"}
+PHONE = {
+    "deviceMetrics": {"width": 360, "height": 740, "pixelRatio": 2.0, "touch": True},
+    "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/150.0 Mobile Safari/537.36",
+}
 PHOTO_GPS = (29.0321, 106.6424)  # inside the test grid, ~50 m from where the phone says it is
 SUBMIT_LINE = b"POST /api/v1/reports "
 
@@ -127,8 +130,14 @@ def city(ctx, client):
     make_geography()
     make_rule(make_unit("cgj", "urban_management", "区城市管理局"), major="06")
     make_unit("jxj", "traffic_police", "区交巡警支队")
-    people = {role: make_user(name, role, unit)[1] for name, role, unit in (
-        ("sup", "supervisor", None), ("staff-cgj", "unit_staff", "cgj"), ("monitor", "monitor", None))}
+    people = {
+        role: make_user(name, role, unit)[1]
+        for name, role, unit in (
+            ("sup", "supervisor", None),
+            ("staff-cgj", "unit_staff", "cgj"),
+            ("monitor", "monitor", None),
+        )
+    }
     people["own_staff"] = people.pop("unit_staff")
     people["anonymous"] = {}
     db.session.remove()  # no open read transaction while the live server writes (SQLite)
@@ -161,25 +170,32 @@ def base_of(relay):
 def place_phone(driver, base, point=INSIDE):
     """Let the page locate the phone at ``point`` (or refuse the permission with ``point=None``)."""
     setting = "granted" if point else "denied"
-    driver.execute_cdp_cmd("Browser.setPermission", {
-        "permission": {"name": "geolocation"}, "setting": setting, "origin": base})
+    driver.execute_cdp_cmd(
+        "Browser.setPermission", {"permission": {"name": "geolocation"}, "setting": setting, "origin": base}
+    )
     if point:
-        driver.execute_cdp_cmd("Emulation.setGeolocationOverride",
-                               {"latitude": point[0], "longitude": point[1], "accuracy": 12})
+        driver.execute_cdp_cmd(
+            "Emulation.setGeolocationOverride", {"latitude": point[0], "longitude": point[1], "accuracy": 12}
+        )
 
 
 def set_offline(driver, offline):
     driver.execute_cdp_cmd("Network.enable", {})
-    driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
-        "offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    driver.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
 
 
 def choose_photo(driver, tmp_path, gps=PHOTO_GPS):
     path = tmp_path / "snap.jpg"
     path.write_bytes(photo_bytes((1200, 900), gps=gps))
     driver.find_element(By.ID, "gallery").send_keys(str(path))
-    wait(driver, lambda d: d.execute_script("return document.querySelector('#photos .photo').dataset.state")
-         == "done", "the photo did not upload")
+    wait(
+        driver,
+        lambda d: d.execute_script("return document.querySelector('#photos .photo').dataset.state") == "done",
+        "the photo did not upload",
+    )
 
 
 def report_rows():
@@ -202,8 +218,11 @@ def test_a_citizen_reports_through_a_dropped_connection_exactly_once(relay, phon
     assert phone.find_element(By.ID, "use-photo-place").is_displayed()
 
     phone.find_element(By.ID, "description").send_keys("小区门口垃圾堆了两天，暴露垃圾没人清运")
-    chip = wait(phone, lambda d: d.find_element(By.CSS_SELECTOR, "#suggestions button[data-code='06010']"),
-                "no suggestion while typing")
+    chip = wait(
+        phone,
+        lambda d: d.find_element(By.CSS_SELECTOR, "#suggestions button[data-code='06010']"),
+        "no suggestion while typing",
+    )
     chip.click()
     assert Select(phone.find_element(By.ID, "category")).first_selected_option.text == "暴露垃圾"
     assert phone.find_element(By.CSS_SELECTOR, "#groups input[value='市容环境']").is_selected()
@@ -245,9 +264,13 @@ def test_a_citizen_reports_through_a_dropped_connection_exactly_once(relay, phon
     db.session.remove()
     phone.refresh()
     wait(phone, lambda d: status_of(d, card) == "closed", "the closed status did not show")
-    wait(phone, lambda d: d.execute_script(
-        f"return [...document.querySelectorAll(\"{card} img\")].every((i) => i.complete && i.naturalWidth > 0)"),
-        "the before/after photos did not load")
+    wait(
+        phone,
+        lambda d: d.execute_script(
+            f'return [...document.querySelectorAll("{card} img")].every((i) => i.complete && i.naturalWidth > 0)'
+        ),
+        "the before/after photos did not load",
+    )
     assert phone.find_elements(By.CSS_SELECTOR, f"{card} .photos-after img")
     phone.save_screenshot(str(tmp_path / "mobile-closed.png"))
     sources = [img.get_attribute("src") for img in phone.find_elements(By.CSS_SELECTOR, f"{card} img")]
@@ -265,7 +288,8 @@ def test_a_citizen_reports_through_a_dropped_connection_exactly_once(relay, phon
 
 
 def test_without_gps_the_pin_places_the_report_and_an_offline_one_is_sent_on_the_next_visit(
-        relay, phone, city, tmp_path):
+    relay, phone, city, tmp_path
+):
     base = base_of(relay)
     place_phone(phone, base, None)
     phone.get(base + "/m/")
@@ -306,8 +330,9 @@ def test_without_gps_the_pin_places_the_report_and_an_offline_one_is_sent_on_the
     assert report.community.name == "长乐社区"
     assert "13800000000" not in phone.page_source  # contact stays private
 
-    other = city.client.post("/api/v1/reports", json={"media_ids": [city.upload("anonymous")], "lat": INSIDE[0],
-                                                       "lon": INSIDE[1]}).get_json()  # filed on another phone
+    other = city.client.post(
+        "/api/v1/reports", json={"media_ids": [city.upload("anonymous")], "lat": INSIDE[0], "lon": INSIDE[1]}
+    ).get_json()  # filed on another phone
     db.session.remove()
     phone.find_element(By.CSS_SELECTOR, "#add-receipt summary").click()
     form = phone.find_element(By.ID, "receipt-form")

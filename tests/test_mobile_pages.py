@@ -1,4 +1,5 @@
 """The citizen pages over the Flask test client: the shells, their weight, and their two API endpoints."""
+
 import io
 import json
 import os
@@ -27,9 +28,12 @@ def settings_of(page):
 
 
 def upload(client, **photo):
-    response = client.post("/api/v1/media", data={"photo": (io.BytesIO(photo_bytes(**photo)), "snap.jpg")},
-                           headers={**DEVICE, "Idempotency-Key": os.urandom(8).hex()},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/api/v1/media",
+        data={"photo": (io.BytesIO(photo_bytes(**photo)), "snap.jpg")},
+        headers={**DEVICE, "Idempotency-Key": os.urandom(8).hex()},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
@@ -40,11 +44,13 @@ def submit(client, key, **fields):
 
 
 def lookup(client, *receipts):
-    return client.post("/api/v1/receipts/lookup", json={"receipts": [
-        {"id": rid, "receipt_token": token} for rid, token in receipts]})
+    return client.post(
+        "/api/v1/receipts/lookup", json={"receipts": [{"id": rid, "receipt_token": token} for rid, token in receipts]}
+    )
 
 
 # ---- pages ------------------------------------------------------------------------------------
+
 
 def test_the_submit_page_is_a_phone_shell_with_grouped_categories(ctx, client):
     response = client.get("/m/")
@@ -77,8 +83,14 @@ def test_pages_load_nothing_from_other_hosts_and_stay_small(ctx, client, path):
     page = client.get(path).get_data(as_text=True)
     urls = re.findall(r'(?:src|href)="([^"]+)"', page)
     assert urls and all(url.startswith("/") and not url.startswith("//") for url in urls)
-    scripts = ["shared/common.js", "mobile/common.js", "mobile/store.js", "mobile/outbox.js", "mobile/mobile.css",
-               f"mobile/{'submit' if path == '/m/' else 'mine'}.js"]
+    scripts = [
+        "shared/common.js",
+        "mobile/common.js",
+        "mobile/store.js",
+        "mobile/outbox.js",
+        "mobile/mobile.css",
+        f"mobile/{'submit' if path == '/m/' else 'mine'}.js",
+    ]
     if path == "/m/":
         scripts += ["mobile/location.js", "console/crs.js"]  # Leaflet loads only if the map opens
     weight = len(page.encode()) + sum(os.path.getsize(os.path.join(STATIC, name)) for name in scripts)
@@ -90,14 +102,23 @@ def test_citizen_groups_follow_what_people_see():
         def __init__(self, code, major):
             self.code, self.major_code = code, major
 
-    cases = {("06010", "06"): "市容环境", ("01001", "01"): "道路设施", ("09009", "09"): "交通文明",
-             ("L90001", "L9"): "交通文明", ("09006", "09"): "市场秩序", ("L09001", "09"): "市场秩序",
-             ("L90004", "L9"): "文明行为", ("08001", "08"): "施工工地", ("10001", "10"): "其他问题"}
+    cases = {
+        ("06010", "06"): "市容环境",
+        ("01001", "01"): "道路设施",
+        ("09009", "09"): "交通文明",
+        ("L90001", "L9"): "交通文明",
+        ("09006", "09"): "市场秩序",
+        ("L09001", "09"): "市场秩序",
+        ("L90004", "L9"): "文明行为",
+        ("08001", "08"): "施工工地",
+        ("10001", "10"): "其他问题",
+    }
     for (code, major), group in cases.items():
         assert citizen_group(C(code, major)) == group and group in CITIZEN_GROUPS
 
 
 # ---- category suggestions ---------------------------------------------------------------------
+
 
 def test_suggestions_come_from_the_description(ctx, client):
     body = client.get("/api/v1/categories/suggest", query_string={"text": "楼下有人飞线充电，电瓶车充电线从楼上拉下来"})
@@ -112,11 +133,13 @@ def test_suggestions_come_from_the_description(ctx, client):
 def test_suggestions_validate_their_query(client):
     assert_error(client.get("/api/v1/categories/suggest"), 422, "validation_failed")
     assert_error(client.get("/api/v1/categories/suggest", query_string={"text": "x" * 2001}), 422, "validation_failed")
-    assert_error(client.get("/api/v1/categories/suggest", query_string={"text": "垃圾", "q": "1"}), 422,
-                 "validation_failed")
+    assert_error(
+        client.get("/api/v1/categories/suggest", query_string={"text": "垃圾", "q": "1"}), 422, "validation_failed"
+    )
 
 
 # ---- the page's submit, replayed ---------------------------------------------------------------
+
 
 def test_the_upload_answer_carries_the_photo_gps_for_the_page(loop, client):
     media = upload(client, gps=INSIDE)
@@ -127,8 +150,16 @@ def test_the_upload_answer_carries_the_photo_gps_for_the_page(loop, client):
 
 def test_a_resent_submit_gives_back_the_same_report_and_receipt(loop, client):
     media = upload(client, gps=INSIDE)
-    fields = {"media_ids": [media["id"]], "category": "06010", "description": "暴露垃圾",
-              "lat": INSIDE[0], "lon": INSIDE[1], "crs": "wgs84", "accuracy": 12, "location_source": "device"}
+    fields = {
+        "media_ids": [media["id"]],
+        "category": "06010",
+        "description": "暴露垃圾",
+        "lat": INSIDE[0],
+        "lon": INSIDE[1],
+        "crs": "wgs84",
+        "accuracy": 12,
+        "location_source": "device",
+    }
     first = submit(client, "7d1f0c1e-1111-4a2b-8c3d-000000000001", **fields)
     again = submit(client, "7d1f0c1e-1111-4a2b-8c3d-000000000001", **fields)
     assert first.status_code == again.status_code == 201
@@ -139,6 +170,7 @@ def test_a_resent_submit_gives_back_the_same_report_and_receipt(loop, client):
 
 
 # ---- 我的上报 by receipts --------------------------------------------------------------------------
+
 
 def anonymous_report(client, key, contact=None):
     media = upload(client, gps=INSIDE)
@@ -178,8 +210,9 @@ def test_a_closed_case_offers_the_rating_and_shows_the_after_photo(loop, client)
     assert sorted(p["kind"] for p in report["photos"]) == ["after", "evidence"]
     assert all("/display/" in p["display_url"] and "/thumb/" in p["thumb_url"] for p in report["photos"])
 
-    rated = client.post(f"/api/v1/reports/{rid}/transitions", json={"action": "rate", "rating": 5},
-                        headers={"X-Receipt-Token": token})
+    rated = client.post(
+        f"/api/v1/reports/{rid}/transitions", json={"action": "rate", "rating": 5}, headers={"X-Receipt-Token": token}
+    )
     assert rated.status_code == 200
     report = lookup(client, (rid, token)).get_json()["reports"][0]
     assert (report["status"], report["rating"], report["allowed_actions"]) == ("rated", 5, [])
@@ -193,16 +226,22 @@ def test_a_signed_in_citizens_report_has_no_receipt_to_look_up(loop, client):
     assert lookup(client, (body["id"], "anything")).get_json()["unknown"] == [body["id"]]
 
 
-@pytest.mark.parametrize("payload, status, code", [
-    ("not json", 400, "malformed_json"),
-    ([], 400, "malformed_json"),
-    ({}, 422, "validation_failed"),
-    ({"receipts": []}, 422, "validation_failed"),
-    ({"receipts": [{"id": "QJ1"}]}, 422, "validation_failed"),
-    ({"receipts": [{"id": "QJ1", "receipt_token": "t", "extra": 1}]}, 422, "validation_failed"),
-    ({"receipts": [{"id": f"QJ{i}", "receipt_token": "t"} for i in range(MAX_RECEIPTS + 1)]}, 422,
-     "validation_failed"),
-])
+@pytest.mark.parametrize(
+    "payload, status, code",
+    [
+        ("not json", 400, "malformed_json"),
+        ([], 400, "malformed_json"),
+        ({}, 422, "validation_failed"),
+        ({"receipts": []}, 422, "validation_failed"),
+        ({"receipts": [{"id": "QJ1"}]}, 422, "validation_failed"),
+        ({"receipts": [{"id": "QJ1", "receipt_token": "t", "extra": 1}]}, 422, "validation_failed"),
+        (
+            {"receipts": [{"id": f"QJ{i}", "receipt_token": "t"} for i in range(MAX_RECEIPTS + 1)]},
+            422,
+            "validation_failed",
+        ),
+    ],
+)
 def test_lookup_rejects_malformed_requests(client, payload, status, code):
     if isinstance(payload, str):
         response = client.post("/api/v1/receipts/lookup", data=payload, content_type="application/json")

@@ -1,5 +1,6 @@
 """Open311 GeoReport v2 over the Flask test client: every endpoint in JSON and XML,
 spec-shaped errors, GET filters and limits, and privacy of what is published."""
+
 import io
 import json
 import uuid
@@ -51,8 +52,14 @@ def post(client, fmt="json", query=None, headers=None, **form):
 
 def filed(client, key, fmt="json", **form):
     """POST a request that must succeed; returns its service_request_id."""
-    fields = {"service_code": "06010", "lat": INSIDE[0], "long": INSIDE[1], "description": "路边暴露垃圾",
-              "api_key": key, **form}
+    fields = {
+        "service_code": "06010",
+        "lat": INSIDE[0],
+        "long": INSIDE[1],
+        "description": "路边暴露垃圾",
+        "api_key": key,
+        **form,
+    }
     fields = {k: v for k, v in fields.items() if v is not None}
     response = post(client, fmt, **fields)
     assert response.status_code == 201, response.data.decode()
@@ -134,9 +141,21 @@ def test_unknown_service_and_jurisdiction_are_404(client, fmt):
 
 
 def test_post_json_files_a_routed_open311_report(client, city):
-    response = post(client, service_code="06010", lat=INSIDE[0], long=INSIDE[1], description="路边有暴露垃圾",
-                    api_key=city["key"], email="li@example.cn", first_name="雷", last_name="李", phone="13800000000",
-                    device_id="dev-1", account_id="acct-9", media_url="https://example.cn/p.jpg")
+    response = post(
+        client,
+        service_code="06010",
+        lat=INSIDE[0],
+        long=INSIDE[1],
+        description="路边有暴露垃圾",
+        api_key=city["key"],
+        email="li@example.cn",
+        first_name="雷",
+        last_name="李",
+        phone="13800000000",
+        device_id="dev-1",
+        account_id="acct-9",
+        media_url="https://example.cn/p.jpg",
+    )
     assert response.status_code == 201, response.data.decode()
     [answer] = response.get_json()
     assert answer["service_request_id"].startswith("QJ")
@@ -148,8 +167,11 @@ def test_post_json_files_a_routed_open311_report(client, city):
     assert report.contact == "李 雷 / li@example.cn / 13800000000"
     assert report.location_source == "device" and report.media == []
     submit = db.session.scalar(select(ReportEvent).where(ReportEvent.report_id == report.id))
-    assert submit.data["client"] == {"media_url": "https://example.cn/p.jpg", "device_id": "dev-1",
-                                     "account_id": "acct-9"}
+    assert submit.data["client"] == {
+        "media_url": "https://example.cn/p.jpg",
+        "device_id": "dev-1",
+        "account_id": "acct-9",
+    }
 
     shown = one(client, answer["service_request_id"])
     assert shown["status"] == "open" and shown["status_notes"] == "已收到，等待受理"
@@ -197,29 +219,45 @@ def test_bad_input_is_400_with_one_error_per_field(client, city, fmt):
     missing = spec_errors(post(client, fmt, api_key=key, lat="abc", long=INSIDE[1]), 400, fmt)
     assert any(d.startswith("validation_failed: service_code:") for d in missing)
     assert any(d.startswith("validation_failed: lat:") for d in missing)
-    assert "unknown_service_code" in spec_errors(
-        post(client, fmt, api_key=key, service_code="99999", lat=INSIDE[0], long=INSIDE[1]), 400, fmt)[0]
+    assert (
+        "unknown_service_code"
+        in spec_errors(post(client, fmt, api_key=key, service_code="99999", lat=INSIDE[0], long=INSIDE[1]), 400, fmt)[0]
+    )
     half = spec_errors(post(client, fmt, api_key=key, service_code="06010", lat=INSIDE[0]), 400, fmt)
     assert half == ["validation_failed: lat: lat 和 long 必须同时提供"]
-    outside = spec_errors(post(client, fmt, api_key=key, service_code="06010", lat=FAR_AWAY[0], long=FAR_AWAY[1]),
-                          400, fmt)
+    outside = spec_errors(
+        post(client, fmt, api_key=key, service_code="06010", lat=FAR_AWAY[0], long=FAR_AWAY[1]), 400, fmt
+    )
     assert outside[0].startswith("outside_service_area") and "长乐社区" in outside[0]
     nowhere = spec_errors(post(client, fmt, api_key=key, service_code="06010"), 400, fmt)
     assert "location_required" in nowhere[0]
-    attrs = spec_errors(post(client, fmt, api_key=key, service_code="06010", lat=INSIDE[0], long=INSIDE[1],
-                             **{"attribute[crs]": "utm", "attribute[colour]": "red"}), 400, fmt)
-    assert sorted(attrs) == ["invalid_attribute: attribute[colour]: 未定义的属性",
-                             "invalid_attribute: attribute[crs]: 取值不在列表中"]
-    wrong = post(client, fmt, api_key=key, service_code="06010", lat=INSIDE[0], long=INSIDE[1],
-                 jurisdiction_id="other")
+    attrs = spec_errors(
+        post(
+            client,
+            fmt,
+            api_key=key,
+            service_code="06010",
+            lat=INSIDE[0],
+            long=INSIDE[1],
+            **{"attribute[crs]": "utm", "attribute[colour]": "red"},
+        ),
+        400,
+        fmt,
+    )
+    assert sorted(attrs) == [
+        "invalid_attribute: attribute[colour]: 未定义的属性",
+        "invalid_attribute: attribute[crs]: 取值不在列表中",
+    ]
+    wrong = post(client, fmt, api_key=key, service_code="06010", lat=INSIDE[0], long=INSIDE[1], jurisdiction_id="other")
     assert "jurisdiction_not_allowed" in spec_errors(wrong, 403, fmt)[0]
     assert db.session.scalar(select(Report)) is None
 
 
 def test_attributes_feed_crs_and_accuracy(client, city):
     gcj_lat, gcj_lon = wgs84_to_gcj02(*INSIDE)
-    request_id = filed(client, city["key"], lat=gcj_lat, long=gcj_lon,
-                       **{"attribute[crs]": "gcj02", "attribute[accuracy]": "12.5"})
+    request_id = filed(
+        client, city["key"], lat=gcj_lat, long=gcj_lon, **{"attribute[crs]": "gcj02", "attribute[accuracy]": "12.5"}
+    )
     report = db.session.scalar(select(Report).where(Report.public_id == request_id))
     assert report.input_crs == "gcj02" and report.accuracy_m == 12.5
     assert report.lat == pytest.approx(INSIDE[0], abs=1e-5) and report.lon == pytest.approx(INSIDE[1], abs=1e-5)
@@ -239,9 +277,15 @@ def test_address_naming_two_communities_needs_the_street(client, city):
     db.session.add(Street(code="500110002", name="文龙街道", district_code="500110"))
     db.session.add(Community(code="500110002001", name="长乐社区", street_code="500110002"))
     for number, geom in enumerate((g for row in lattice(29.0300, 106.6460, 29.0318, 106.6481) for g in row), 1):
-        db.session.add(GridCellArea(code=f"500110002001{number:03d}", community_code="500110002001",
-                                    boundary=to_geojson_text(geom), centroid_lat=geom.centroid.y,
-                                    centroid_lon=geom.centroid.x))
+        db.session.add(
+            GridCellArea(
+                code=f"500110002001{number:03d}",
+                community_code="500110002001",
+                boundary=to_geojson_text(geom),
+                centroid_lat=geom.centroid.y,
+                centroid_lon=geom.centroid.x,
+            )
+        )
     db.session.commit()
     invalidate_grid_index()
     ambiguous = post(client, api_key=city["key"], service_code="06010", address_string="长乐社区门口")
@@ -252,19 +296,43 @@ def test_address_naming_two_communities_needs_the_street(client, city):
 
 
 def test_contact_longer_than_the_private_field_is_400(client, city):
-    response = post(client, api_key=city["key"], service_code="06010", lat=INSIDE[0], long=INSIDE[1],
-                    email="a" * 70 + "@example.cn", first_name="张" * 40, phone="13800000000")
+    response = post(
+        client,
+        api_key=city["key"],
+        service_code="06010",
+        lat=INSIDE[0],
+        long=INSIDE[1],
+        email="a" * 70 + "@example.cn",
+        first_name="张" * 40,
+        phone="13800000000",
+    )
     assert spec_errors(response, 400)[0].startswith("contact_too_long: email: ")
 
 
 def test_photo_rules_apply_to_open311_uploads(client, city):
-    broken = client.post(f"{BASE}/requests.json", content_type="multipart/form-data", data={
-        "api_key": city["key"], "service_code": "06010", "lat": INSIDE[0], "long": INSIDE[1],
-        "media": (io.BytesIO(b"not an image at all"), "x.jpg")})
+    broken = client.post(
+        f"{BASE}/requests.json",
+        content_type="multipart/form-data",
+        data={
+            "api_key": city["key"],
+            "service_code": "06010",
+            "lat": INSIDE[0],
+            "long": INSIDE[1],
+            "media": (io.BytesIO(b"not an image at all"), "x.jpg"),
+        },
+    )
     assert spec_errors(broken, 400)[0].startswith("unsupported_image_type: ")
-    big = client.post(f"{BASE}/requests.xml", content_type="multipart/form-data", data={
-        "api_key": city["key"], "service_code": "06010", "lat": INSIDE[0], "long": INSIDE[1],
-        "media": [(io.BytesIO(photo_bytes()), f"{i}.jpg") for i in range(7)]})
+    big = client.post(
+        f"{BASE}/requests.xml",
+        content_type="multipart/form-data",
+        data={
+            "api_key": city["key"],
+            "service_code": "06010",
+            "lat": INSIDE[0],
+            "long": INSIDE[1],
+            "media": [(io.BytesIO(photo_bytes()), f"{i}.jpg") for i in range(7)],
+        },
+    )
     assert spec_errors(big, 400, "xml")[0].startswith("too_many_photos: ")
     assert db.session.scalar(select(Report)) is None
 
@@ -327,8 +395,12 @@ def test_request_filters(client, city, fmt):
     rejected = filed(client, key, service_code="L90004")
     old = filed(client, key)
     ancient = filed(client, key)
-    assert client.post(f"/api/v1/reports/{rejected}/transitions", json={"action": "reject", "note": "非本辖区"},
-                       headers=sup).status_code == 200
+    assert (
+        client.post(
+            f"/api/v1/reports/{rejected}/transitions", json={"action": "reject", "note": "非本辖区"}, headers=sup
+        ).status_code
+        == 200
+    )
     _age(old, 30)
     _age(ancient, 120)
 
@@ -367,14 +439,34 @@ def test_empty_list_is_well_formed(client, ctx):
 
 def test_at_most_1000_results(client, city):
     template = db.session.scalar(select(Report).where(Report.public_id == filed(client, city["key"])))
-    columns = ("category_code", "description", "lat", "lon", "location_source", "grid_code", "community_code",
-               "street_code", "district_code", "unit_id", "status", "channel")
+    columns = (
+        "category_code",
+        "description",
+        "lat",
+        "lon",
+        "location_source",
+        "grid_code",
+        "community_code",
+        "street_code",
+        "district_code",
+        "unit_id",
+        "status",
+        "channel",
+    )
     now = utcnow()
-    db.session.execute(insert(Report), [
-        {**{c: getattr(template, c) for c in columns}, "public_id": f"T{uuid.uuid4().hex[:20]}",
-         "created_at": now - timedelta(minutes=n), "updated_at": now, "version": 1}
-        for n in range(1, 1006)
-    ])
+    db.session.execute(
+        insert(Report),
+        [
+            {
+                **{c: getattr(template, c) for c in columns},
+                "public_id": f"T{uuid.uuid4().hex[:20]}",
+                "created_at": now - timedelta(minutes=n),
+                "updated_at": now,
+                "version": 1,
+            }
+            for n in range(1, 1006)
+        ],
+    )
     db.session.commit()
     listed = _ids(client)
     assert len(listed) == 1000 and listed[0] == template.public_id
@@ -391,8 +483,18 @@ def test_published_requests_carry_no_private_data(client, city, storage):
     original = report.media[0].original_key
     for fmt in ("json", "xml"):
         body = client.get(f"{BASE}/requests.{fmt}").data.decode()
-        for secret in ("13912345678", "secret@example.cn", "13700001111", "保密", original, "original",
-                       "hotline-12345", "receipt", "contact", "reporter"):
+        for secret in (
+            "13912345678",
+            "secret@example.cn",
+            "13700001111",
+            "保密",
+            original,
+            "original",
+            "hotline-12345",
+            "receipt",
+            "contact",
+            "reporter",
+        ):
             assert secret not in body, (fmt, secret)
         assert api.get_json()["id"] in body and open311 in body
     shown = one(client, api.get_json()["id"])
@@ -403,8 +505,10 @@ def test_lifecycle_shows_in_status_notes_and_deadline(client, city):
     request_id = filed(client, city["key"])
     sup = city["supervisor"]
     for action in ("accept", "dispatch"):
-        assert client.post(f"/api/v1/reports/{request_id}/transitions", json={"action": action},
-                           headers=sup).status_code == 200
+        assert (
+            client.post(f"/api/v1/reports/{request_id}/transitions", json={"action": action}, headers=sup).status_code
+            == 200
+        )
     shown = one(client, request_id)
     assert shown["status"] == "open" and shown["status_notes"] == "已派遣，等待处置单位接单"
     assert shown["expected_datetime"] and shown["expected_datetime"].endswith("+08:00")

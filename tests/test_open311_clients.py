@@ -4,6 +4,7 @@
 call that files a request; ``civicbot`` 0.4.0 files one, but only when told three times
 (``dry_run=False``, ``confirm="SEND"`` and an ``api_key``) on an endpoint marked writable.
 """
+
 import threading
 
 import pytest
@@ -35,8 +36,9 @@ def live(app, ctx):
 def civicbot_client(root):
     endpoint = Endpoint(id="civicreport-qijiang", name="綦江随手拍", base_url=root, write=True)
     # The default transport waits 0.5 s between calls to one host (politeness towards real cities).
-    return Open311Client(endpoint, transport=HttpTransport(rate_limiter=RateLimiter(min_interval=0)),
-                         jurisdiction_id="500110")
+    return Open311Client(
+        endpoint, transport=HttpTransport(rate_limiter=RateLimiter(min_interval=0)), jurisdiction_id="500110"
+    )
 
 
 def test_civicbot_files_a_request_and_reads_it_back(live):
@@ -47,14 +49,30 @@ def test_civicbot_files_a_request_and_reads_it_back(live):
     definition = bot.get_service_definition("06010")
     assert [a["code"] for a in definition["attributes"]] == ["crs", "accuracy"]
 
-    dry = bot.create_request("06010", lat=INSIDE[0], lng=INSIDE[1], description="路边有暴露垃圾",
-                             api_key=key, validate_remote=True, attributes={"crs": "wgs84"})
+    dry = bot.create_request(
+        "06010",
+        lat=INSIDE[0],
+        lng=INSIDE[1],
+        description="路边有暴露垃圾",
+        api_key=key,
+        validate_remote=True,
+        attributes={"crs": "wgs84"},
+    )
     assert dry.dry_run and dry.response is None and dry.url == f"{root}/requests.json"
     assert bot.list_requests() == []  # nothing was sent
 
-    sent = bot.create_request("06010", dry_run=False, confirm="SEND", api_key=key, validate_remote=True,
-                              lat=INSIDE[0], lng=INSIDE[1], description="路边有暴露垃圾",
-                              attributes={"crs": "wgs84", "accuracy": 8}, email="citizen@example.cn")
+    sent = bot.create_request(
+        "06010",
+        dry_run=False,
+        confirm="SEND",
+        api_key=key,
+        validate_remote=True,
+        lat=INSIDE[0],
+        lng=INSIDE[1],
+        description="路边有暴露垃圾",
+        attributes={"crs": "wgs84", "accuracy": 8},
+        email="citizen@example.cn",
+    )
     [answer] = sent.response
     request_id = answer["service_request_id"]
 
@@ -73,9 +91,19 @@ def test_civicbot_files_a_request_and_reads_it_back(live):
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_georeport_lists_services_and_reads_a_request(live, fmt):
     root, key = live
-    request_id = civicbot_client(root).create_request(
-        "06010", dry_run=False, confirm="SEND", api_key=key, lat=INSIDE[0], lng=INSIDE[1],
-        description="井盖缺失，夜间危险").response[0]["service_request_id"]
+    request_id = (
+        civicbot_client(root)
+        .create_request(
+            "06010",
+            dry_run=False,
+            confirm="SEND",
+            api_key=key,
+            lat=INSIDE[0],
+            lng=INSIDE[1],
+            description="井盖缺失，夜间危险",
+        )
+        .response[0]["service_request_id"]
+    )
 
     client = GeoReport(root, jurisdiction="500110", output_format=fmt)
     services = client.get_service_list()

@@ -1,6 +1,7 @@
 """Open311 client keys: issued, listed and revoked by the CLI; the only thing taken as ``api_key``
 (never a login's token); one jurisdiction and one rate limit per client; and request logs
 (the dev server's and gunicorn's) that never keep a key."""
+
 import hashlib
 import io
 import logging
@@ -90,12 +91,15 @@ def test_cli_creates_lists_and_revokes_client_keys(app, client, city):
     assert "invalid_api_key" in spec_errors(post(client, key, "xml", in_query=True), 403, "xml")[0]
 
 
-@pytest.mark.parametrize(("args", "code"), [
-    (["create", "hotline-12345"], "client_exists"),
-    (["create", "dashboard", "--limit", "lots"], "invalid_rate_limit"),
-    (["create", "x" * 65], "invalid_client_name"),
-    (["revoke", "nobody"], "client_not_found"),
-])
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["create", "hotline-12345"], "client_exists"),
+        (["create", "dashboard", "--limit", "lots"], "invalid_rate_limit"),
+        (["create", "x" * 65], "invalid_client_name"),
+        (["revoke", "nobody"], "client_not_found"),
+    ],
+)
 def test_cli_refuses_bad_input(app, city, args, code):
     new_key(app)
     exit_code, output = cli(app, *args)
@@ -125,11 +129,14 @@ def test_a_login_token_is_never_an_api_key(client, city, role):
     assert db.session.scalar(select(Report)) is None
 
 
-@pytest.mark.parametrize(("options", "jurisdiction_id"), [
-    ((), "500112"),  # a key for the district posting elsewhere
-    (("--jurisdiction", "500112"), "500110"),  # a key for elsewhere posting here
-    (("--jurisdiction", "500112"), None),  # … with the jurisdiction left out, which means here
-])
+@pytest.mark.parametrize(
+    ("options", "jurisdiction_id"),
+    [
+        ((), "500112"),  # a key for the district posting elsewhere
+        (("--jurisdiction", "500112"), "500110"),  # a key for elsewhere posting here
+        (("--jurisdiction", "500112"), None),  # … with the jurisdiction left out, which means here
+    ],
+)
 def test_a_jurisdiction_the_key_may_not_post_to_is_403(app, client, city, options, jurisdiction_id):
     key = new_key(app, "hotline-12345", *options)
     extra = {"jurisdiction_id": jurisdiction_id} if jurisdiction_id else {}
@@ -173,8 +180,11 @@ def test_an_api_key_outside_open311_escapes_no_limit(app, client, city, monkeypa
     key = new_key(app)
 
     def report():
-        return client.post(f"/api/v1/reports?api_key={key}", content_type="multipart/form-data", data={
-            "photo": (io.BytesIO(photo_bytes((64, 48), gps=INSIDE)), "p.jpg"), "description": "占道"})
+        return client.post(
+            f"/api/v1/reports?api_key={key}",
+            content_type="multipart/form-data",
+            data={"photo": (io.BytesIO(photo_bytes((64, 48), gps=INSIDE)), "p.jpg"), "description": "占道"},
+        )
 
     assert report().status_code == 201
     refused = report()
@@ -226,9 +236,11 @@ def test_gunicorn_access_lines_keep_no_key(tmp_path):
     config = Config()
     config.set("accesslog", str(tmp_path / "access.log"))
     config.set("access_log_format", '%(h)s "%(r)s" %(s)s q=%(q)s "%(f)s" %({raw_uri}e)s')
-    raw = (b"POST /open311/v2/requests.json?api_key=K3y-secret&service_code=06010 HTTP/1.1\r\n"
-           b"Host: civicreport.example\r\nReferer: https://hotline.example/form?token=T0ken&page=2\r\n"
-           b"Content-Length: 0\r\n\r\n")
+    raw = (
+        b"POST /open311/v2/requests.json?api_key=K3y-secret&service_code=06010 HTTP/1.1\r\n"
+        b"Host: civicreport.example\r\nReferer: https://hotline.example/form?token=T0ken&page=2\r\n"
+        b"Content-Length: 0\r\n\r\n"
+    )
     request = next(RequestParser(config, iter([raw]), ("203.0.113.5", 50000)))
     logger = logger_class(config)
     ours, theirs = socket.socketpair()

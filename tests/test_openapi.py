@@ -1,4 +1,5 @@
 """The API document: valid OpenAPI 3, every /api/v1 route in it, security and errors as the views declare."""
+
 import re
 
 from flask import Blueprint, Flask
@@ -30,8 +31,11 @@ def test_document_is_valid_openapi_3(client):
 
 def test_every_api_route_and_method_is_documented(app):
     documented = documented_operations(build_spec(app))
-    missing = [f"  {method} {path}  (view {endpoint})"
-               for method, path, endpoint in api_rules(app) if (method, path) not in documented]
+    missing = [
+        f"  {method} {path}  (view {endpoint})"
+        for method, path, endpoint in api_rules(app)
+        if (method, path) not in documented
+    ]
     assert not missing, (
         "These /api/v1 endpoints are not in /api/v1/openapi.json. Put @doc(...) under @allow on each "
         "view (see README, “API documentation”):\n" + "\n".join(missing)
@@ -60,7 +64,11 @@ def test_an_undocumented_view_is_named_and_a_documented_one_described():
     assert missing == [("DELETE", "/api/v1/things/{thing_id}", "extra.forget")]
     operation = spec["paths"]["/api/v1/things/{thing_id}"]["get"]
     assert operation["parameters"][0] == {
-        "in": "path", "name": "thing_id", "required": True, "description": "thing_id", "schema": {"type": "integer"},
+        "in": "path",
+        "name": "thing_id",
+        "required": True,
+        "description": "thing_id",
+        "schema": {"type": "integer"},
     }
     assert {p["name"] for p in operation["parameters"] if p["in"] == "query"} == {"lat", "lon", "crs"}
     assert {"200", "404", "422"} <= set(operation["responses"])
@@ -79,7 +87,9 @@ def test_security_follows_allow(client):
     transition = spec["paths"]["/api/v1/reports/{public_id}/transitions"]["post"]
     assert {"receipt": []} in transition["security"] and {} not in transition["security"]
     assert spec["components"]["securitySchemes"]["bearer"] == {
-        "type": "http", "scheme": "bearer", "description": spec["components"]["securitySchemes"]["bearer"]["description"],
+        "type": "http",
+        "scheme": "bearer",
+        "description": spec["components"]["securitySchemes"]["bearer"]["description"],
     }
 
 
@@ -108,7 +118,9 @@ def test_uploads_are_multipart_and_other_bodies_json(client):
     reports = spec["paths"]["/api/v1/reports"]["post"]["requestBody"]["content"]
     assert set(reports) == {"application/json", "multipart/form-data"}
     assert reports["multipart/form-data"]["schema"]["properties"]["photo"]["type"] == "array"
-    assert {"category", "lat", "lon", "crs", "description", "contact"} <= set(reports["multipart/form-data"]["schema"]["properties"])
+    assert {"category", "lat", "lon", "crs", "description", "contact"} <= set(
+        reports["multipart/form-data"]["schema"]["properties"]
+    )
     login = spec["paths"]["/api/v1/auth/login"]["post"]["requestBody"]["content"]
     assert set(login) == {"application/json"}
     assert _resolve(spec, login["application/json"]["schema"])["required"] == ["login", "password"]

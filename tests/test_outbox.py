@@ -3,6 +3,7 @@
 Time is driven by ``deliver_due(now=...)``; the network is real: a
 ThreadingHTTPServer on 127.0.0.1 that fails, stalls or accepts as scripted.
 """
+
 import base64
 import hashlib
 import hmac
@@ -14,7 +15,7 @@ import socket
 import socketserver
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -33,7 +34,7 @@ from civicreport.reference.areas import District
 from tests.factories import make_unit
 
 SECRET = "s3cret-密钥"
-T0 = datetime(2030, 1, 1, 8, 0, tzinfo=timezone.utc)  # well after every enqueue
+T0 = datetime(2030, 1, 1, 8, 0, tzinfo=UTC)  # well after every enqueue
 
 
 class Receiver:
@@ -149,8 +150,13 @@ def configure(app, monkeypatch):
             monkeypatch.setitem(app.config, key, value)
         monkeypatch.setitem(app.extensions, SENDERS, build_senders(app.config))
 
-    apply(OUTBOX_MAX_ATTEMPTS=5, OUTBOX_BACKOFF_SECONDS=30, OUTBOX_BACKOFF_MAX_SECONDS=3600,
-          WEBHOOK_TIMEOUT=2.0, SMTP_HOST="")
+    apply(
+        OUTBOX_MAX_ATTEMPTS=5,
+        OUTBOX_BACKOFF_SECONDS=30,
+        OUTBOX_BACKOFF_MAX_SECONDS=3600,
+        WEBHOOK_TIMEOUT=2.0,
+        SMTP_HOST="",
+    )
     return apply
 
 
@@ -364,16 +370,26 @@ def smtp_sink():
 
 
 def test_smtp_login_goes_out_only_where_asked(district, configure, smtp_sink):
-    configure(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_sink.server_address[1], SMTP_SECURITY="none",
-              SMTP_USERNAME="notice@qj.example", SMTP_PASSWORD="s3cret-1")
+    configure(
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=smtp_sink.server_address[1],
+        SMTP_SECURITY="none",
+        SMTP_USERNAME="notice@qj.example",
+        SMTP_PASSWORD="s3cret-1",
+    )
     queue("rework", email_unit(), note="核查未通过，请返工", deadline_at=None)
     assert deliver_due(now=T0)["sent"] == 1
     assert smtp_sink.logins == [[b"notice@qj.example", b"s3cret-1"]] and len(smtp_sink.messages) == 1
 
 
 def test_starttls_mode_never_sends_a_password_in_clear(district, configure, smtp_sink):
-    configure(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_sink.server_address[1], SMTP_SECURITY="starttls",
-              SMTP_USERNAME="notice@qj.example", SMTP_PASSWORD="secret")
+    configure(
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=smtp_sink.server_address[1],
+        SMTP_SECURITY="starttls",
+        SMTP_USERNAME="notice@qj.example",
+        SMTP_PASSWORD="secret",
+    )
     message_id = queue("rework", email_unit(), note="核查未通过，请返工", deadline_at=None)
     assert deliver_due(now=T0)["retried"] == 1
     assert "no STARTTLS" in reload(message_id).last_error
@@ -401,10 +417,16 @@ def test_enqueue_joins_the_callers_transaction(district, configure):
 
 def test_enqueue_defaults(district, configure):
     hook = webhook_unit("cgj", "http://receiver.invalid/hook")
-    fresh = Unit(code="new", name="新单位", kind="other", district_code="500110",
-                 delivery_method="email", delivery_target="new@example.org")
+    fresh = Unit(
+        code="new",
+        name="新单位",
+        kind="other",
+        district_code="500110",
+        delivery_method="email",
+        delivery_target="new@example.org",
+    )
     db.session.add(fresh)
-    by_unit = enqueue("dispatch", {"at": datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)}, unit=hook)
+    by_unit = enqueue("dispatch", {"at": datetime(2026, 11, 23, 9, 0, tzinfo=UTC)}, unit=hook)
     override = enqueue("dispatch", {}, unit=hook, method="email", target="boss@example.org")
     other_method = enqueue("dispatch", {}, unit=hook, method="log")
     unflushed = enqueue("dispatch", {}, unit=fresh)
@@ -478,8 +500,11 @@ def test_dead_messages_are_listed_and_requeued_by_unit(district, configure, app)
         listed = runner.invoke(args=["outbox", "dead"])
         assert listed.exit_code == 0, listed.output
         lines = [line.split("\t") for line in listed.output.splitlines()]
-        assert [(int(i), unit, attempts) for i, _, unit, attempts, _ in lines] == \
-            [(cgj[0], "cgj", "2"), (cgj[1], "cgj", "2"), (other, "hw", "2")]
+        assert [(int(i), unit, attempts) for i, _, unit, attempts, _ in lines] == [
+            (cgj[0], "cgj", "2"),
+            (cgj[1], "cgj", "2"),
+            (other, "hw", "2"),
+        ]
         assert lines[0][4] == "HTTP 500"
 
         assert runner.invoke(args=["outbox", "requeue"]).exit_code == 2  # must name what
@@ -487,8 +512,11 @@ def test_dead_messages_are_listed_and_requeued_by_unit(district, configure, app)
         assert unknown.exit_code == 1 and "unit_not_found" in unknown.output
         requeued = runner.invoke(args=["outbox", "requeue", "--unit", "cgj"])
         assert requeued.output.strip() == "2 dead message(s) requeued"
-        assert [(reload(i).status, reload(i).attempts) for i in (*cgj, other)] == \
-            [("pending", 0), ("pending", 0), ("dead", 2)]
+        assert [(reload(i).status, reload(i).attempts) for i in (*cgj, other)] == [
+            ("pending", 0),
+            ("pending", 0),
+            ("dead", 2),
+        ]
         assert deliver_due() == {"sent": 2, "retried": 0, "dead": 0}
     assert len(receiver.requests) == 6
     assert [reload(i).status for i in cgj] == ["sent", "sent"]

@@ -1,5 +1,6 @@
 """Faces and plates blurred in public derivatives; contact details and originals kept out of
 every public view. Photos are generated here; the corpus test skips without ../shared."""
+
 import hashlib
 import io
 import itertools
@@ -173,10 +174,17 @@ def test_privacy_module_imports_without_flask_or_models():
 def test_corpus_portraits_are_blurred_and_street_photos_are_not(detector):
     if not CORPUS.is_dir():
         pytest.skip("shared photo corpus not available")
-    portraits = ["no-exif/hopper_no_exif_128x128.jpg", "heic/hopper_no_exif_128x128.heic",
-                 "formats/hopper_orientation_6_128x128.webp"]
-    scenes = ["gps/iphone6_gps_alt_madrid_3264x2448.jpg", "gps/nokia83_gps_helsinki_4608x1976.jpg",
-              "heic/nokia83_hdr_gps_alt_4608x3456.heif", "orientation/Landscape_1.jpg"]
+    portraits = [
+        "no-exif/hopper_no_exif_128x128.jpg",
+        "heic/hopper_no_exif_128x128.heic",
+        "formats/hopper_orientation_6_128x128.webp",
+    ]
+    scenes = [
+        "gps/iphone6_gps_alt_madrid_3264x2448.jpg",
+        "gps/nokia83_gps_helsinki_4608x1976.jpg",
+        "heic/nokia83_hdr_gps_alt_4608x3456.heif",
+        "orientation/Landscape_1.jpg",
+    ]
     for name in portraits:
         photo = process_photo((CORPUS / name).read_bytes(), detector=detector)
         assert [r.kind for r in photo.regions] == ["face"], name
@@ -216,7 +224,8 @@ def test_public_derivative_blurs_the_face_while_staff_get_the_upload_byte_for_by
     assert edge_energy(display, background) == pytest.approx(edge_energy(reference, background), rel=0.05)
     thumb = open_image(fetch(client, public["thumb_url"])[1])
     assert edge_energy(thumb, scaled(INNER_FACE, SIZE, thumb.size)) < 0.3 * edge_energy(
-        open_image(process_photo(raw).thumb), scaled(INNER_FACE, SIZE, thumb.size))
+        open_image(process_photo(raw).thumb), scaled(INNER_FACE, SIZE, thumb.size)
+    )
 
     _, headers = make_user("sup", "supervisor")
     staff = client.get(f"/api/v1/reports/{body['id']}", headers=headers).get_json()["photos"][0]
@@ -244,8 +253,15 @@ def _assert_clean(label, text, private):
 
 def _public_gets(app, report_id, media_id):
     """Every GET route whose parameters this test can fill in, with each filling."""
-    values = {"public_id": [report_id], "service_request_id": [report_id], "media_id": [media_id],
-              "code": ["cgj"], "service_code": ["06010"], "token": ["x"], "fmt": ["json", "xml"]}
+    values = {
+        "public_id": [report_id],
+        "service_request_id": [report_id],
+        "media_id": [media_id],
+        "code": ["cgj"],
+        "service_code": ["06010"],
+        "token": ["x"],
+        "fmt": ["json", "xml"],
+    }
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint == "static" or set(rule.arguments) - set(values):
             continue
@@ -261,8 +277,9 @@ def test_public_outputs_never_carry_contact_or_originals(app, client, grid):
     """Anonymous callers, the reporter's receipt and non-private staff (a monitor, another
     unit) get no contact and no original anywhere, whatever GET route they call."""
     raw = face_photo()
-    submitted = post_report(client, [raw], lat=INSIDE[0], lon=INSIDE[1], category="06010",
-                            contact=CONTACT, description="路边垃圾").get_json()
+    submitted = post_report(
+        client, [raw], lat=INSIDE[0], lon=INSIDE[1], category="06010", contact=CONTACT, description="路边垃圾"
+    ).get_json()
     report_id = submitted["id"]
     _assert_clean("submit answer", json.dumps(submitted, ensure_ascii=False), [CONTACT])
     media = db.session.scalar(select(Media))
@@ -270,8 +287,12 @@ def test_public_outputs_never_carry_contact_or_originals(app, client, grid):
     _, monitor = make_user("mon", "monitor")
     make_unit("other", "sanitation")
     _, stranger = make_user("u2", "unit_staff", unit_code="other")
-    callers = {"anonymous": {}, "receipt": {"X-Receipt-Token": submitted["receipt_token"]},
-               "monitor": monitor, "other unit": stranger}
+    callers = {
+        "anonymous": {},
+        "receipt": {"X-Receipt-Token": submitted["receipt_token"]},
+        "monitor": monitor,
+        "other unit": stranger,
+    }
     queries = {"/api/v1/queue": "?format=geojson", "/api/v1/duplicates": f"?lat={INSIDE[0]}&lon={INSIDE[1]}"}
     checked = 0
     for path in _public_gets(app, report_id, media.id):

@@ -1,6 +1,7 @@
 """PRIVACY_MODE=worker: uploads skip face/plate detection, public views show no URL for the
 photo until the worker's privacy pass has blurred it, and the pass renders exactly what an
 inline upload would have stored. Runs on SQLite + local storage and PostgreSQL + S3."""
+
 import io
 import json
 import threading
@@ -128,8 +129,9 @@ def test_upload_skips_detection_and_the_pass_blurs_the_face(app, client, grid, s
 
     shown = public_photo(client, body["id"])
     assert shown["pending"] is True and shown["display_url"] is None and shown["thumb_url"] is None
-    receipt = client.post("/api/v1/receipts/lookup", json={"receipts": [
-        {"id": body["id"], "receipt_token": body["receipt_token"]}]}).get_json()
+    receipt = client.post(
+        "/api/v1/receipts/lookup", json={"receipts": [{"id": body["id"], "receipt_token": body["receipt_token"]}]}
+    ).get_json()
     assert receipt["reports"][0]["photos"][0]["display_url"] is None
 
     media = media_row()  # only inspected: no derivative, no hash, nothing but the original stored
@@ -198,14 +200,17 @@ def test_queue_open311_and_duplicates_show_the_photo_once_the_pass_has_run(app, 
     request_id = body["id"]
 
     def views():
-        geojson = {who: client.get("/api/v1/queue?format=geojson", headers=grid[who]).get_json()
-                   for who in ("supervisor", "monitor")}
+        geojson = {
+            who: client.get("/api/v1/queue?format=geojson", headers=grid[who]).get_json()
+            for who in ("supervisor", "monitor")
+        }
         return {
             "queue (supervisor)": geojson["supervisor"]["features"][0]["properties"]["thumb_url"],
             "queue (monitor)": geojson["monitor"]["features"][0]["properties"]["thumb_url"],
             "open311": client.get(f"/open311/v2/requests/{request_id}.json").get_json()[0]["media_url"],
-            "duplicates": client.get(f"/api/v1/duplicates?lat={INSIDE[0]}&lon={INSIDE[1]}")
-                                .get_json()["candidates"][0]["thumb_url"],
+            "duplicates": client.get(f"/api/v1/duplicates?lat={INSIDE[0]}&lon={INSIDE[1]}").get_json()["candidates"][0][
+                "thumb_url"
+            ],
         }
 
     assert set(views().values()) == {None}
@@ -216,12 +221,20 @@ def test_queue_open311_and_duplicates_show_the_photo_once_the_pass_has_run(app, 
 
 def test_open311_and_media_first_uploads_wait_for_the_pass(app, client, grid, worker_mode):
     _, key = create_open311_client("hotline")
-    response = client.post(f"/open311/v2/requests.json?api_key={key}", content_type="multipart/form-data",
-                           data={"service_code": "06010", "lat": INSIDE[0], "long": INSIDE[1],
-                                 "media": (io.BytesIO(face_photo()), "p.jpg")})
+    response = client.post(
+        f"/open311/v2/requests.json?api_key={key}",
+        content_type="multipart/form-data",
+        data={
+            "service_code": "06010",
+            "lat": INSIDE[0],
+            "long": INSIDE[1],
+            "media": (io.BytesIO(face_photo()), "p.jpg"),
+        },
+    )
     assert response.status_code == 201, response.data.decode()
-    uploaded = client.post("/api/v1/media", data={"photo": (io.BytesIO(face_photo(seed=7)), "q.jpg")},
-                           content_type="multipart/form-data")
+    uploaded = client.post(
+        "/api/v1/media", data={"photo": (io.BytesIO(face_photo(seed=7)), "q.jpg")}, content_type="multipart/form-data"
+    )
     assert uploaded.status_code == 201
     photo = uploaded.get_json()
     assert photo["pending"] is True and photo["display_url"] is None and photo["thumb_url"] is None
@@ -232,7 +245,8 @@ def test_open311_and_media_first_uploads_wait_for_the_pass(app, client, grid, wo
 
 
 def test_the_pass_is_idempotent_and_a_failed_pass_leaves_the_photo_pending(
-        app, client, grid, storage, worker_mode, monkeypatch):
+    app, client, grid, storage, worker_mode, monkeypatch
+):
     body = submit(client, face_photo())
     monkeypatch.setitem(app.extensions, STORAGE, FailingOnPut(storage, 2))  # dies after the new display
     with pytest.raises(ServiceUnavailable):
@@ -253,7 +267,8 @@ def test_the_pass_is_idempotent_and_a_failed_pass_leaves_the_photo_pending(
 
 
 def test_a_photo_whose_original_is_missing_waits_longer_before_each_try(
-        app, client, grid, storage, worker_mode, monkeypatch):
+    app, client, grid, storage, worker_mode, monkeypatch
+):
     monkeypatch.setitem(app.config, "PRIVACY_PASS_RETRY_SECONDS", 60)
     raw = face_photo()
     body = submit(client, raw)
@@ -297,8 +312,11 @@ def test_a_photo_redacted_while_the_pass_works_keeps_the_redaction(app, client, 
 
         def detect(self, image):
             with db.engine.begin() as conn:  # another request's transaction
-                conn.execute(update(Media).values(display_key=redacted["display"], thumb_key=redacted["thumb"],
-                                                  privacy_pending=False))
+                conn.execute(
+                    update(Media).values(
+                        display_key=redacted["display"], thumb_key=redacted["thumb"], privacy_pending=False
+                    )
+                )
             return opencv.detect(image)
 
     monkeypatch.setitem(app.extensions, DETECTOR, RedactedMeanwhile())
@@ -311,9 +329,11 @@ def test_redacting_a_pending_photo_runs_the_detector_too(app, client, grid, stor
     raw = face_photo()
     body = submit(client, raw)
     media_id = body["photos"][0]["id"]
-    response = client.post(f"/api/v1/reports/{body['id']}/media/{media_id}/redactions",
-                           json={"boxes": [{"x": 1100, "y": 820, "width": 300, "height": 200}]},
-                           headers=grid["supervisor"])
+    response = client.post(
+        f"/api/v1/reports/{body['id']}/media/{media_id}/redactions",
+        json={"boxes": [{"x": 1100, "y": 820, "width": 300, "height": 200}]},
+        headers=grid["supervisor"],
+    )
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["event"]["data"]["detected"] == 1
     shown = public_photo(client, body["id"])
@@ -331,8 +351,12 @@ def test_no_public_output_names_a_pending_photo(app, client, grid, worker_mode):
     assert not any(key in json.dumps(body) for key in named)
     make_unit("other", "sanitation")
     _, stranger = make_user("u2", "unit_staff", unit_code="other")
-    callers = {"anonymous": {}, "receipt": {"X-Receipt-Token": body["receipt_token"]},
-               "monitor": grid["monitor"], "other unit": stranger}
+    callers = {
+        "anonymous": {},
+        "receipt": {"X-Receipt-Token": body["receipt_token"]},
+        "monitor": grid["monitor"],
+        "other unit": stranger,
+    }
     queries = {"/api/v1/queue": "?format=geojson", "/api/v1/duplicates": f"?lat={INSIDE[0]}&lon={INSIDE[1]}"}
     checked = 0
     for path in public_gets(app, body["id"], body["photos"][0]["id"]):
@@ -351,11 +375,12 @@ def broken_pixels(raw):
     """``raw`` with a Huffman table no decoder accepts: every marker in place, so the file
     looks complete, yet its pixels cannot be decoded."""
     at = raw.index(b"\xff\xc4") + 5  # the 16 code-length counts of the first DHT
-    return raw[:at] + b"\xff" * 16 + raw[at + 16:]
+    return raw[:at] + b"\xff" * 16 + raw[at + 16 :]
 
 
 def test_a_complete_photo_whose_pixels_cannot_be_decoded_is_flagged_by_the_pass(
-        app, client, grid, storage, worker_mode):
+    app, client, grid, storage, worker_mode
+):
     raw = broken_pixels(face_photo())
     body = submit(client, raw)  # inspected only: looks complete
     assert clear_pending() == 0 and worker_mode.calls == 0
@@ -391,8 +416,10 @@ def test_the_pass_flags_a_reused_photo_the_submit_could_not_compare(app, client,
     raw = face_photo()
     copy = io.BytesIO()
     Image.open(io.BytesIO(raw)).save(copy, "JPEG", quality=40)  # not bytes-identical: needs the hash
-    first, second = (post_report(client, [photo], lat=lat, lon=lon, category="06010").get_json()
-                     for photo, (lat, lon) in ((raw, SW_CORNER), (copy.getvalue(), NE_CORNER)))  # ~490 m apart
+    first, second = (
+        post_report(client, [photo], lat=lat, lon=lon, category="06010").get_json()
+        for photo, (lat, lon) in ((raw, SW_CORNER), (copy.getvalue(), NE_CORNER))
+    )  # ~490 m apart
 
     def flagged(report):
         return client.get(f"/api/v1/reports/{report['id']}", headers=grid["supervisor"]).get_json()
@@ -409,7 +436,8 @@ def test_the_pass_flags_a_reused_photo_the_submit_could_not_compare(app, client,
     assert (version(second), flagged(second)["updated_at"]) == before  # no staff action is made stale
     matches = client.get(f"/api/v1/reports/{second['id']}/duplicates", headers=grid["supervisor"]).get_json()
     assert [(m["id"], m["match"], m["suspicious"]) for m in matches["photo_matches"]] == [
-        (first["id"], "similar", True)]
+        (first["id"], "similar", True)
+    ]
 
 
 def test_redacting_a_pending_photo_flags_its_reuse_as_the_pass_would(app, client, grid, worker_mode):
@@ -419,8 +447,11 @@ def test_redacting_a_pending_photo_flags_its_reuse_as_the_pass_would(app, client
     post_report(client, [raw], lat=SW_CORNER[0], lon=SW_CORNER[1], category="06010")
     assert clear_pending() == 1
     second = post_report(client, [copy.getvalue()], lat=NE_CORNER[0], lon=NE_CORNER[1], category="06010").get_json()
-    response = client.post(f"/api/v1/reports/{second['id']}/media/{second['photos'][0]['id']}/redactions",
-                           json={"boxes": [{"x": 10, "y": 10, "width": 50, "height": 50}]}, headers=grid["supervisor"])
+    response = client.post(
+        f"/api/v1/reports/{second['id']}/media/{second['photos'][0]['id']}/redactions",
+        json={"boxes": [{"x": 10, "y": 10, "width": 50, "height": 50}]},
+        headers=grid["supervisor"],
+    )
     assert response.status_code == 201, response.get_json()
     assert clear_pending() == 0  # the redaction cleared it
     staff = client.get(f"/api/v1/reports/{second['id']}", headers=grid["supervisor"]).get_json()
@@ -428,8 +459,7 @@ def test_redacting_a_pending_photo_flags_its_reuse_as_the_pass_would(app, client
     assert len(media_row_of(second["photos"][0]["id"]).bands) == 8
 
 
-def test_a_photo_attached_while_the_pass_hashes_it_still_has_its_reuse_flagged(app, client, grid, opencv,
-                                                                                monkeypatch):
+def test_a_photo_attached_while_the_pass_hashes_it_still_has_its_reuse_flagged(app, client, grid, opencv, monkeypatch):
     """An uploaded-first photo attached to a report while the pass renders it: the submit
     waits for the pass's row lock, then compares the hash the pass has just committed."""
     if db.engine.dialect.name != "postgresql":
@@ -440,14 +470,19 @@ def test_a_photo_attached_while_the_pass_hashes_it_still_has_its_reuse_flagged(a
     assert clear_pending() == 1
     copy = io.BytesIO()
     Image.open(io.BytesIO(raw)).save(copy, "JPEG", quality=40)
-    media_id = client.post("/api/v1/media", data={"photo": (io.BytesIO(copy.getvalue()), "q.jpg")},
-                           content_type="multipart/form-data").get_json()["id"]
+    media_id = client.post(
+        "/api/v1/media", data={"photo": (io.BytesIO(copy.getvalue()), "q.jpg")}, content_type="multipart/form-data"
+    ).get_json()["id"]
     answers = []
 
     def submit_meanwhile():
         with app.app_context():
-            answers.append(app.test_client().post("/api/v1/reports", json={
-                "media_ids": [media_id], "lat": NE_CORNER[0], "lon": NE_CORNER[1], "category": "06010"}))
+            answers.append(
+                app.test_client().post(
+                    "/api/v1/reports",
+                    json={"media_ids": [media_id], "lat": NE_CORNER[0], "lon": NE_CORNER[1], "category": "06010"},
+                )
+            )
 
     class SubmittedMeanwhile:
         name = "meanwhile"
@@ -473,8 +508,14 @@ def media_row_of(media_id):
 
 def test_unknown_privacy_mode_is_refused_at_start(tmp_path):
     with pytest.raises(ValueError, match="PRIVACY_MODE"):
-        create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "MEDIA_ROOT": str(tmp_path),
-                    "STORAGE": "local", "PRIVACY_MODE": "later"})
+        create_app(
+            {
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
+                "MEDIA_ROOT": str(tmp_path),
+                "STORAGE": "local",
+                "PRIVACY_MODE": "later",
+            }
+        )
 
 
 class BrokenDetector:
@@ -487,15 +528,15 @@ class BrokenDetector:
 
 
 @pytest.mark.parametrize("route", ["report", "media"])
-def test_a_detector_failure_inline_queues_the_photo_never_publishes_it(app, client, grid, monkeypatch, opencv,
-                                                                       route):
+def test_a_detector_failure_inline_queues_the_photo_never_publishes_it(app, client, grid, monkeypatch, opencv, route):
     monkeypatch.setitem(app.extensions, DETECTOR, BrokenDetector())
     raw = face_photo()
     if route == "report":
         photo = submit(client, raw)["photos"][0]
     else:
-        response = client.post("/api/v1/media", data={"photo": (io.BytesIO(raw), "p.jpg")},
-                               content_type="multipart/form-data")
+        response = client.post(
+            "/api/v1/media", data={"photo": (io.BytesIO(raw), "p.jpg")}, content_type="multipart/form-data"
+        )
         assert response.status_code == 201, response.get_json()
         photo = response.get_json()
     assert photo["pending"] is True and photo["display_url"] is None and photo["thumb_url"] is None

@@ -1,4 +1,5 @@
 """PUBLIC_URL: absolute URLs start with the configured origin, never a client's Host (issue 18)."""
+
 import re
 
 import pytest
@@ -35,27 +36,40 @@ def assert_from_public_origin(urls, app):
     assert not any("evil.example" in url for url in urls)
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("https://report.qijiang.gov.cn", "https://report.qijiang.gov.cn"),
-    ("https://Report.QiJiang.gov.cn/", "https://report.qijiang.gov.cn"),
-    ("http://10.20.0.5:8080", "http://10.20.0.5:8080"),
-    ("https://[2001:db8::1]:8443", "https://[2001:db8::1]:8443"),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("https://report.qijiang.gov.cn", "https://report.qijiang.gov.cn"),
+        ("https://Report.QiJiang.gov.cn/", "https://report.qijiang.gov.cn"),
+        ("http://10.20.0.5:8080", "http://10.20.0.5:8080"),
+        ("https://[2001:db8::1]:8443", "https://[2001:db8::1]:8443"),
+    ],
+)
 def test_a_public_url_is_kept_as_its_origin(tmp_path, value, expected):
     settings = config_module.load(str(tmp_path), environ={"CIVICREPORT_PUBLIC_URL": value})
     assert settings["PUBLIC_URL"] == expected
 
 
-@pytest.mark.parametrize("value", [
-    "report.qijiang.gov.cn", "//report.qijiang.gov.cn", "ftp://report.qijiang.gov.cn",
-    "https://report.qijiang.gov.cn/civicreport", "https://report.qijiang.gov.cn?x=1",
-    "https://report.qijiang.gov.cn#top", "https://admin@report.qijiang.gov.cn", "https://report.qijiang.gov.cn:99999",
-    "https://report.qijiang.gov.cn:https", "https://", "https://bad host", "https://随手拍.cn",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "report.qijiang.gov.cn",
+        "//report.qijiang.gov.cn",
+        "ftp://report.qijiang.gov.cn",
+        "https://report.qijiang.gov.cn/civicreport",
+        "https://report.qijiang.gov.cn?x=1",
+        "https://report.qijiang.gov.cn#top",
+        "https://admin@report.qijiang.gov.cn",
+        "https://report.qijiang.gov.cn:99999",
+        "https://report.qijiang.gov.cn:https",
+        "https://",
+        "https://bad host",
+        "https://随手拍.cn",
+    ],
+)
 def test_a_public_url_that_is_not_an_origin_fails_at_start_up(tmp_path, value):
     with pytest.raises(ValueError, match="PUBLIC_URL"):
-        create_app({"DATABASE_URL": "sqlite://", "MEDIA_ROOT": str(tmp_path), "STORAGE": "local",
-                    "PUBLIC_URL": value})
+        create_app({"DATABASE_URL": "sqlite://", "MEDIA_ROOT": str(tmp_path), "STORAGE": "local", "PUBLIC_URL": value})
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
@@ -77,8 +91,7 @@ def test_photo_urls_of_a_report_come_from_the_public_origin(app, client, loop, p
     assert_from_public_origin(absolute_urls(queue), app)
 
 
-def test_the_escalation_notice_links_its_stylesheet_and_photos_from_the_public_origin(
-        app, client, loop, public):  # noqa: F811
+def test_the_escalation_notice_links_its_stylesheet_and_photos_from_the_public_origin(app, client, loop, public):  # noqa: F811
     late = loop.to_state("in_progress")
     loop.ok(late, "supervisor", "escalate", note="限两小时内整改")
     page = client.get(f"/reports/{late}/notice", headers=loop.people["supervisor"] | FORGED)

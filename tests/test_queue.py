@@ -1,5 +1,6 @@
 """The queue over HTTP: filters, visibility, keyset pages, GeoJSON, and index use on PostgreSQL."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text, update
@@ -19,7 +20,7 @@ from tests.factories import (
 )
 from tests.test_intake import assert_error, post_report
 
-T0 = datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -29,19 +30,35 @@ def queue(ctx, client):
     police = make_unit("jxj", "traffic_police", "区交巡警支队")
     make_rule(city, major="06")
     make_rule(police, code="09009")
-    people = {name: make_user(name, role, unit)[1] for name, role, unit in [
-        ("sup", "supervisor", None), ("staff", "unit_staff", "cgj"), ("cop", "unit_staff", "jxj"),
-        ("citizen", "citizen", None), ("leader", "leader", None)]}
+    people = {
+        name: make_user(name, role, unit)[1]
+        for name, role, unit in [
+            ("sup", "supervisor", None),
+            ("staff", "unit_staff", "cgj"),
+            ("cop", "unit_staff", "jxj"),
+            ("citizen", "citizen", None),
+            ("leader", "leader", None),
+        ]
+    }
     ids = []
-    specs = [("06010", "垃圾堆在路口"), ("09009", "车辆乱停占用人行道"), ("06010", "100%满溢的垃圾桶"),
-             ("07001", "电线杆上的小广告"), ("06010", "河边垃圾"), ("09009", "违停"), ("06013", "人行道地砖破损")]
+    specs = [
+        ("06010", "垃圾堆在路口"),
+        ("09009", "车辆乱停占用人行道"),
+        ("06010", "100%满溢的垃圾桶"),
+        ("07001", "电线杆上的小广告"),
+        ("06010", "河边垃圾"),
+        ("09009", "违停"),
+        ("06013", "人行道地砖破损"),
+    ]
     for i, (category, description) in enumerate(specs):
         lat = INSIDE[0] + 0.0005 * (i % 3)
-        body = post_report(client, [photo_bytes(gps=(lat, INSIDE[1]), color=(i, 1, 1))],
-                           category=category, description=description).get_json()
+        body = post_report(
+            client, [photo_bytes(gps=(lat, INSIDE[1]), color=(i, 1, 1))], category=category, description=description
+        ).get_json()
         ids.append(body["id"])
-        db.session.execute(update(Report).where(Report.public_id == body["id"])
-                           .values(created_at=T0 + timedelta(hours=i)))
+        db.session.execute(
+            update(Report).where(Report.public_id == body["id"]).values(created_at=T0 + timedelta(hours=i))
+        )
     db.session.commit()
     return {"ids": ids, "people": people}
 
@@ -60,16 +77,34 @@ def test_newest_first_with_all_item_fields(client, queue):
     body = get(client, queue["people"]["sup"]).get_json()
     assert [i["id"] for i in body["items"]] == queue["ids"][::-1]
     item = body["items"][0]
-    assert set(item) >= {"id", "status", "category", "description", "lat", "lon", "grid", "community",
-                         "street", "unit", "created_at", "deadline_at", "overdue", "warning",
-                         "age_hours", "priority", "support_count", "thumb_url"}
+    assert set(item) >= {
+        "id",
+        "status",
+        "category",
+        "description",
+        "lat",
+        "lon",
+        "grid",
+        "community",
+        "street",
+        "unit",
+        "created_at",
+        "deadline_at",
+        "overdue",
+        "warning",
+        "age_hours",
+        "priority",
+        "support_count",
+        "thumb_url",
+    }
     assert item["thumb_url"] and item["community"] == "长乐社区" and body["next_cursor"] is None
 
 
 def dispatch(client, people, report_id, unit=None):
     for action, fields in (("accept", {}), ("dispatch", {"unit": unit} if unit else {})):
-        response = client.post(f"/api/v1/reports/{report_id}/transitions", json={"action": action, **fields},
-                               headers=people["sup"])
+        response = client.post(
+            f"/api/v1/reports/{report_id}/transitions", json={"action": action, **fields}, headers=people["sup"]
+        )
         assert response.status_code == 200, response.get_json()
 
 
@@ -97,24 +132,30 @@ def test_supervisor_limited_to_patrol_area(client, queue):
     assert len(ids_of(get(client, queue["people"]["leader"]))) == 7
 
 
-@pytest.mark.parametrize("params, expected", [
-    ({"category": "09009"}, [5, 1]),
-    ({"group": "event", "q": "垃圾"}, [4, 2, 0]),
-    ({"q": "100%"}, [2]),
-    ({"unit": "jxj"}, [5, 1]),
-    ({"community": COMMUNITY, "category": "07001"}, [3]),
-    ({"street": "500110001", "q": "违停"}, [5]),
-    ({"since": (T0 + timedelta(hours=2)).isoformat(), "until": (T0 + timedelta(hours=4)).isoformat()}, [3, 2]),
-    ({"bbox": f"{INSIDE[1] - 0.0002},{INSIDE[0] + 0.0009},{INSIDE[1] + 0.0002},{INSIDE[0] + 0.0011}"}, [5, 2]),
-])
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({"category": "09009"}, [5, 1]),
+        ({"group": "event", "q": "垃圾"}, [4, 2, 0]),
+        ({"q": "100%"}, [2]),
+        ({"unit": "jxj"}, [5, 1]),
+        ({"community": COMMUNITY, "category": "07001"}, [3]),
+        ({"street": "500110001", "q": "违停"}, [5]),
+        ({"since": (T0 + timedelta(hours=2)).isoformat(), "until": (T0 + timedelta(hours=4)).isoformat()}, [3, 2]),
+        ({"bbox": f"{INSIDE[1] - 0.0002},{INSIDE[0] + 0.0009},{INSIDE[1] + 0.0002},{INSIDE[0] + 0.0011}"}, [5, 2]),
+    ],
+)
 def test_filters(client, queue, params, expected):
     assert ids_of(get(client, queue["people"]["sup"], **params)) == [queue["ids"][i] for i in expected]
 
 
 def test_status_overdue_and_warning(client, queue):
-    ids, now = queue["ids"], datetime.now(timezone.utc)
-    db.session.execute(update(Report).where(Report.public_id.in_(ids[:3]))
-                       .values(status="dispatched", deadline_at=now + timedelta(hours=1), warning_at=now - timedelta(minutes=5)))
+    ids, now = queue["ids"], datetime.now(UTC)
+    db.session.execute(
+        update(Report)
+        .where(Report.public_id.in_(ids[:3]))
+        .values(status="dispatched", deadline_at=now + timedelta(hours=1), warning_at=now - timedelta(minutes=5))
+    )
     db.session.execute(update(Report).where(Report.public_id == ids[0]).values(deadline_at=now - timedelta(hours=1)))
     db.session.commit()
     sup = queue["people"]["sup"]
@@ -140,12 +181,15 @@ def test_keyset_pages_are_stable_under_inserts(client, queue):
 def test_deadline_sort_pages_through_cases_with_and_without_deadlines(client, queue):
     ids = queue["ids"]
     for offset, public_id in enumerate(ids[:3]):
-        db.session.execute(update(Report).where(Report.public_id == public_id)
-                           .values(deadline_at=T0 + timedelta(days=3 - offset)))
+        db.session.execute(
+            update(Report).where(Report.public_id == public_id).values(deadline_at=T0 + timedelta(days=3 - offset))
+        )
     db.session.commit()
     seen, cursor = [], None
     while True:
-        body = get(client, queue["people"]["sup"], sort="deadline", limit=2, **({"cursor": cursor} if cursor else {})).get_json()
+        body = get(
+            client, queue["people"]["sup"], sort="deadline", limit=2, **({"cursor": cursor} if cursor else {})
+        ).get_json()
         seen += [i["id"] for i in body["items"]]
         cursor = body["next_cursor"]
         if not cursor:
@@ -170,14 +214,17 @@ def test_geojson_feature_collection(client, queue):
     assert "lat" not in feature["properties"]
 
 
-@pytest.mark.parametrize("params, code", [
-    ({"cursor": "garbage"}, "invalid_cursor"),
-    ({"status": "flying"}, "validation_failed"),
-    ({"bbox": "1,2,3"}, "validation_failed"),
-    ({"bbox": "110,30,100,31"}, "validation_failed"),
-    ({"sort": "random"}, "validation_failed"),
-    ({"color": "red"}, "validation_failed"),
-])
+@pytest.mark.parametrize(
+    "params, code",
+    [
+        ({"cursor": "garbage"}, "invalid_cursor"),
+        ({"status": "flying"}, "validation_failed"),
+        ({"bbox": "1,2,3"}, "validation_failed"),
+        ({"bbox": "110,30,100,31"}, "validation_failed"),
+        ({"sort": "random"}, "validation_failed"),
+        ({"color": "red"}, "validation_failed"),
+    ],
+)
 def test_bad_parameters_are_422(client, queue, params, code):
     assert_error(get(client, queue["people"]["sup"], **params), 422, code)
 
@@ -189,10 +236,10 @@ def test_cursor_of_another_sort_is_rejected(client, queue):
 
 QUERIES = {
     "unit open cases": "SELECT id FROM report WHERE unit_id = 1 AND status IN ('dispatched','in_progress') "
-                       "ORDER BY created_at DESC, id DESC LIMIT 50",
+    "ORDER BY created_at DESC, id DESC LIMIT 50",
     "status newest": "SELECT id FROM report WHERE status = 'submitted' ORDER BY created_at DESC LIMIT 50",
     "keyset page": "SELECT id FROM report WHERE (created_at, id) < ('2026-11-01', 100) "
-                   "ORDER BY created_at DESC, id DESC LIMIT 50",
+    "ORDER BY created_at DESC, id DESC LIMIT 50",
     "overdue": "SELECT id FROM report WHERE deadline_at < now() ORDER BY deadline_at LIMIT 50",
     "street": "SELECT id FROM report WHERE street_code = '500110001' LIMIT 50",
     "grid": "SELECT id FROM report WHERE grid_code = '500110001001001' ORDER BY created_at DESC LIMIT 50",

@@ -1,5 +1,6 @@
 """Staff redact more areas of a case photo by hand: new public derivatives, old ones gone,
 the original untouched, every redaction on the timeline."""
+
 import hashlib
 
 import pytest
@@ -39,14 +40,18 @@ def case(client, ctx):
     raw = face_photo()
     body = post_report(client, [raw], lat=INSIDE[0], lon=INSIDE[1], category="06010").get_json()
     _, headers = make_user("sup", "supervisor")
-    return {"id": body["id"], "raw": raw, "media_id": body["photos"][0]["id"], "headers": headers,
-            "display_url": body["photos"][0]["display_url"]}
+    return {
+        "id": body["id"],
+        "raw": raw,
+        "media_id": body["photos"][0]["id"],
+        "headers": headers,
+        "display_url": body["photos"][0]["display_url"],
+    }
 
 
 def redact(client, case, boxes, headers=None, media_id=None, **extra):
     url = f"/api/v1/reports/{case['id']}/media/{media_id or case['media_id']}/redactions"
-    return client.post(url, json={"boxes": boxes, **extra},
-                       headers=case["headers"] if headers is None else headers)
+    return client.post(url, json={"boxes": boxes, **extra}, headers=case["headers"] if headers is None else headers)
 
 
 def as_box(box):
@@ -104,8 +109,12 @@ def test_supervisor_blurs_a_box_and_the_old_derivatives_disappear(client, case, 
 
 def test_redactions_add_up_and_stay_on_the_timeline(client, case):
     assert redact(client, case, [as_box(SIGN)]).status_code == 201
-    fractions = {"x": BACKGROUND[0] / SIZE[0], "y": BACKGROUND[1] / SIZE[1],
-                 "width": BACKGROUND[2] / SIZE[0], "height": BACKGROUND[3] / SIZE[1]}
+    fractions = {
+        "x": BACKGROUND[0] / SIZE[0],
+        "y": BACKGROUND[1] / SIZE[1],
+        "width": BACKGROUND[2] / SIZE[0],
+        "height": BACKGROUND[3] / SIZE[1],
+    }
     second = redact(client, case, [fractions], units="fraction")
     assert second.status_code == 201, second.get_json()
     display, reference = display_of(client, second.get_json()["photo"]), reference_display(case["raw"])
@@ -128,8 +137,9 @@ def test_the_same_boxes_again_change_nothing_but_the_timeline(client, case, stor
     keys = sorted(storage.iter_keys())
     again = redact(client, case, [as_box(SIGN)]).get_json()["photo"]
     assert plain(again["display_url"]) == plain(first["display_url"]) and sorted(storage.iter_keys()) == keys
-    assert db.session.scalar(select(ReportEvent).where(ReportEvent.action == "redact").order_by(
-        ReportEvent.id.desc())).data["boxes"] == [[0.6875, 0.683333, 0.875, 0.85]]
+    assert db.session.scalar(
+        select(ReportEvent).where(ReportEvent.action == "redact").order_by(ReportEvent.id.desc())
+    ).data["boxes"] == [[0.6875, 0.683333, 0.875, 0.85]]
 
 
 @pytest.mark.parametrize("role", ["monitor", "leader", "unit_staff", "citizen"])
@@ -148,12 +158,20 @@ def test_anonymous_callers_must_log_in_and_admins_may_redact(client, case):
 def test_bad_boxes_and_unknown_photos(client, case):
     assert_error(redact(client, case, [as_box((5000, 10, 20, 20))]), 422, "box_outside_image")
     assert_error(redact(client, case, []), 422, "validation_failed")
-    assert_error(redact(client, case, [{"x": 0.5, "y": 0.5, "width": 2, "height": 0.1}], units="fraction"),
-                 422, "validation_failed")
+    assert_error(
+        redact(client, case, [{"x": 0.5, "y": 0.5, "width": 2, "height": 0.1}], units="fraction"),
+        422,
+        "validation_failed",
+    )
     assert_error(redact(client, case, [{"x": 1, "y": 1, "width": 0, "height": 5}]), 422, "validation_failed")
     assert_error(redact(client, case, [as_box(SIGN)], media_id="nope"), 404, "media_not_found")
-    assert_error(client.post(f"/api/v1/reports/{case['id']}/media/{case['media_id']}/redactions",
-                             data="x", headers=case["headers"]), 400, "malformed_json")
+    assert_error(
+        client.post(
+            f"/api/v1/reports/{case['id']}/media/{case['media_id']}/redactions", data="x", headers=case["headers"]
+        ),
+        400,
+        "malformed_json",
+    )
     assert_error(redact(client, {**case, "id": "QJ00000000-0000"}, [as_box(SIGN)]), 404, "report_not_found")
     assert db.session.scalar(select(ReportEvent).where(ReportEvent.action == "redact")) is None
 

@@ -1,4 +1,5 @@
 """Categories, the 綦江 demo, grid import and user commands, through the Flask CLI."""
+
 import json
 
 import pytest
@@ -13,8 +14,21 @@ from civicreport.reference.grid import locate
 from tests.factories import make_geography, photo_bytes
 from tests.test_intake import assert_error, post_report
 
-REQUIRED_NAMES = ["井盖", "道路破损", "盲道", "擅自架设管线", "暴露垃圾", "公共厕所", "外立面",
-                  "占道经营", "游商", "小广告", "沿街晾挂", "机动车乱停放", "交通标线"]
+REQUIRED_NAMES = [
+    "井盖",
+    "道路破损",
+    "盲道",
+    "擅自架设管线",
+    "暴露垃圾",
+    "公共厕所",
+    "外立面",
+    "占道经营",
+    "游商",
+    "小广告",
+    "沿街晾挂",
+    "机动车乱停放",
+    "交通标线",
+]
 LOCAL_NAMES = ["飞线充电", "农贸市场环境卫生", "闯红灯", "车窗抛物", "不文明养犬", "随地吐痰", "散发传单"]
 
 
@@ -75,8 +89,9 @@ def test_demo_communities_and_numbering(demo, ctx):
 
 
 def test_exif_photo_in_the_demo_box_comes_back_fully_routed(demo, client):
-    response = post_report(client, [photo_bytes((1600, 1200), gps=(29.0251, 106.6512), orientation=6)],
-                           category="09009")
+    response = post_report(
+        client, [photo_bytes((1600, 1200), gps=(29.0251, 106.6512), orientation=6)], category="09009"
+    )
     body = response.get_json()
     assert response.status_code == 201, body
     assert body["grid"]["code"].startswith("500110") and len(body["grid"]["code"]) == 15
@@ -97,8 +112,11 @@ def test_locate_endpoint_reports_routes_per_group(demo, client):
 
 
 def _feature(code, geom, name=None):
-    return {"type": "Feature", "properties": {"code": code, "name": name},
-            "geometry": json.loads(json.dumps(geom.__geo_interface__))}
+    return {
+        "type": "Feature",
+        "properties": {"code": code, "name": name},
+        "geometry": json.loads(json.dumps(geom.__geo_interface__)),
+    }
 
 
 def test_import_grid_converts_gcj02(cli, ctx, tmp_path):
@@ -121,8 +139,14 @@ def test_import_grid_rejects_bad_files_and_writes_nothing(cli, ctx, tmp_path):
     make_geography()
     before = db.session.scalar(select(func.count()).select_from(GridCellArea))
     bad = tmp_path / "bad.geojson"
-    bad.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"code": "123"}, "geometry": None}]}))
+    bad.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [{"type": "Feature", "properties": {"code": "123"}, "geometry": None}],
+            }
+        )
+    )
     result = cli.invoke(args=["import-grid", str(bad), "--crs", "wgs84"])
     assert result.exit_code != 0 and "invalid_area_code" in result.output
     orphan = tmp_path / "orphan.geojson"

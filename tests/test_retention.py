@@ -1,4 +1,5 @@
 """Retention: reporter data of long-closed cases is anonymised once; open and recent cases keep it."""
+
 import io
 from datetime import timedelta
 
@@ -15,8 +16,12 @@ PHONE = "phone-retention-0001"
 
 def submit(client, *, headers=None, key=None, color=(1, 1, 1), **fields):
     headers = {"X-Device-Id": PHONE, **({"Idempotency-Key": key} if key else {}), **(headers or {})}
-    response = client.post("/api/v1/reports", headers=headers, content_type="multipart/form-data", data={
-        "photo": [(io.BytesIO(photo_bytes((64, 48), gps=INSIDE, color=color)), "p.jpg")], **fields})
+    response = client.post(
+        "/api/v1/reports",
+        headers=headers,
+        content_type="multipart/form-data",
+        data={"photo": [(io.BytesIO(photo_bytes((64, 48), gps=INSIDE, color=color)), "p.jpg")], **fields},
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
@@ -24,8 +29,9 @@ def submit(client, *, headers=None, key=None, color=(1, 1, 1), **fields):
 def age(public_id, status, closed_days_ago, **values):
     """Move a case to ``status``, closed that many days ago (the loop itself is tested elsewhere)."""
     closed_at = utcnow() - timedelta(days=closed_days_ago) if closed_days_ago is not None else None
-    db.session.execute(update(Report).where(Report.public_id == public_id)
-                       .values(status=status, closed_at=closed_at, **values))
+    db.session.execute(
+        update(Report).where(Report.public_id == public_id).values(status=status, closed_at=closed_at, **values)
+    )
     db.session.commit()
 
 
@@ -43,8 +49,14 @@ def cases(ctx, client):
     age(rejected["id"], "rejected", 366)
     age(recent["id"], "closed", 30)
     age(still_open["id"], "in_progress", None, created_at=utcnow() - timedelta(days=500))
-    return {"anonymous": anonymous, "account": account, "rejected": rejected, "recent": recent,
-            "open": still_open, "citizen": citizen}
+    return {
+        "anonymous": anonymous,
+        "account": account,
+        "rejected": rejected,
+        "recent": recent,
+        "open": still_open,
+        "citizen": citizen,
+    }
 
 
 def report(public_id):
@@ -78,8 +90,14 @@ def test_closed_old_cases_lose_reporter_data_and_keep_the_case(app, client, case
     assert account.reporter_user_id is None and account.rating_comment is None and account.contact is None
     assert account.rating == 2 and account.status == "rated"
     assert all(m.uploader_user_id is None for m in account.media)
-    assert db.session.scalar(select(func.count()).select_from(IdempotencyRecord).where(
-        IdempotencyRecord.key.in_(["report:anon:anon-1", f"report:{cases['citizen'].id}:acct-1"]))) == 0
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(IdempotencyRecord)
+            .where(IdempotencyRecord.key.in_(["report:anon:anon-1", f"report:{cases['citizen'].id}:acct-1"]))
+        )
+        == 0
+    )
 
     assert report(cases["rejected"]["id"]).contact is None
 

@@ -3,6 +3,7 @@
 The pages' policy is also proven in real Chromium: test_console_e2e / test_mobile_e2e fail on
 any refusal the browser logs, and one of them checks that injected inline code is refused.
 """
+
 import io
 import re
 
@@ -89,12 +90,15 @@ def test_pages_hold_no_inline_script_style_or_handler(client, path):
     assert not re.search(r"<style\b|\sstyle=|\son[a-z]+=|javascript:", html, re.IGNORECASE)
 
 
-@pytest.mark.parametrize("tiles, source", [
-    ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "https://tile.openstreetmap.org"),
-    ("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png", "https://*.tile.openstreetmap.org"),
-    ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&x={x}&y={y}&z={z}", "https://*.is.autonavi.com"),
-    ("http://t{s}.tianditu.gov.cn:8080/img_w/wmts?TILEMATRIX={z}", "http://*.tianditu.gov.cn:8080"),
-])
+@pytest.mark.parametrize(
+    "tiles, source",
+    [
+        ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "https://tile.openstreetmap.org"),
+        ("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png", "https://*.tile.openstreetmap.org"),
+        ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&x={x}&y={y}&z={z}", "https://*.is.autonavi.com"),
+        ("http://t{s}.tianditu.gov.cn:8080/img_w/wmts?TILEMATRIX={z}", "http://*.tianditu.gov.cn:8080"),
+    ],
+)
 def test_pages_may_load_images_from_the_tile_host(app, client, monkeypatch, tiles, source):
     monkeypatch.setitem(app.config, "MAP_TILE_URL", tiles)
     assert source in policy(client.get("/console"))["img-src"]
@@ -107,12 +111,17 @@ def test_without_a_tile_host_pages_load_images_from_the_app_alone(app, client, m
     assert set(policy(client.get("/m/"))["img-src"]) == {"'self'", "data:", "blob:"} | ({store} - {None})
 
 
-@pytest.mark.parametrize("store, origin", [
-    ({"S3_ENDPOINT_URL": "http://minio.internal:9000"}, "http://minio.internal:9000"),
-    ({"S3_ENDPOINT_URL": "https://oss-cn-hangzhou.aliyuncs.com", "S3_ADDRESSING_STYLE": "virtual"},
-     "https://civicreport-photos.oss-cn-hangzhou.aliyuncs.com"),
-    ({"S3_REGION": "cn-northwest-1"}, "https://civicreport-photos.s3.cn-northwest-1.amazonaws.com.cn"),
-])
+@pytest.mark.parametrize(
+    "store, origin",
+    [
+        ({"S3_ENDPOINT_URL": "http://minio.internal:9000"}, "http://minio.internal:9000"),
+        (
+            {"S3_ENDPOINT_URL": "https://oss-cn-hangzhou.aliyuncs.com", "S3_ADDRESSING_STYLE": "virtual"},
+            "https://civicreport-photos.oss-cn-hangzhou.aliyuncs.com",
+        ),
+        ({"S3_REGION": "cn-northwest-1"}, "https://civicreport-photos.s3.cn-northwest-1.amazonaws.com.cn"),
+    ],
+)
 def test_pages_may_load_photos_from_where_s3_presigns_them(app, store, origin):
     settings = {key: app.config[key] for key in config_module.DEFAULTS}
     unset = {"S3_ENDPOINT_URL": "", "S3_REGION": "", "S3_ADDRESSING_STYLE": "", "MAP_TILE_URL": ""}
@@ -155,8 +164,9 @@ def test_the_docs_page_loads_its_stylesheet_from_the_app(client):
 
 def test_a_multipart_upload_is_answered_with_the_defences(client, ctx):
     make_geography()
-    response = client.post("/api/v1/media", data={"photo": (io.BytesIO(photo_bytes()), "p.jpg")},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/api/v1/media", data={"photo": (io.BytesIO(photo_bytes()), "p.jpg")}, content_type="multipart/form-data"
+    )
     assert response.status_code == 201, response.get_json()
     assert_defended(response)
     assert policy(response) == API_POLICY

@@ -6,6 +6,7 @@ the tables with their timelines, because the workflow cannot back-date events.
 Office hours are 08:30–12:00 and 14:00–17:30 (7 working hours a day); 2026-10-01..07 is
 the National Day holiday and 10-10 (Saturday) a 调休 working day.
 """
+
 import csv
 import io
 from datetime import datetime, timedelta
@@ -43,19 +44,42 @@ from tests.test_workflow import Loop
 ZONE = ZoneInfo("Asia/Shanghai")
 STREET_B, COMMUNITY_B = "500110002", "500110002001"
 CELL_A, CELL_B = f"{COMMUNITY}001", f"{COMMUNITY_B}001"
-UNITS = {"cgj": "区城市管理局", "hw": "区环卫所", "sz": "区市政设施中心", "jxj": "区交巡警支队",
-         "gd": "供电公司綦江分公司", "yl": "区园林绿化所", "sw": "区水务公司"}
-MONITORS = {"monitor-li": "李监督员", "monitor-zhao": "赵监督员", "monitor-wang": "王监督员",
-            "monitor-chen": "陈监督员", "monitor-zhou": "周监督员"}
-STATUS_AFTER = {"submit": "submitted", "accept": "accepted", "reject": "rejected", "mark_duplicate": "duplicate",
-                "dispatch": "dispatched", "claim": "in_progress", "return": "returned", "suspend": "suspended",
-                "resolve": "resolved", "verify_fail": "rework", "verify_pass": "verified", "close": "closed",
-                "rate": "rated"}
+UNITS = {
+    "cgj": "区城市管理局",
+    "hw": "区环卫所",
+    "sz": "区市政设施中心",
+    "jxj": "区交巡警支队",
+    "gd": "供电公司綦江分公司",
+    "yl": "区园林绿化所",
+    "sw": "区水务公司",
+}
+MONITORS = {
+    "monitor-li": "李监督员",
+    "monitor-zhao": "赵监督员",
+    "monitor-wang": "王监督员",
+    "monitor-chen": "陈监督员",
+    "monitor-zhou": "周监督员",
+}
+STATUS_AFTER = {
+    "submit": "submitted",
+    "accept": "accepted",
+    "reject": "rejected",
+    "mark_duplicate": "duplicate",
+    "dispatch": "dispatched",
+    "claim": "in_progress",
+    "return": "returned",
+    "suspend": "suspended",
+    "resolve": "resolved",
+    "verify_fail": "rework",
+    "verify_pass": "verified",
+    "close": "closed",
+    "rate": "rated",
+}
 _serial = count(1)
 
 
 def at(text):
-    """"MM-DD HH:MM" in 2026, local time."""
+    """ "MM-DD HH:MM" in 2026, local time."""
     return datetime.strptime(f"2026-{text}", "%Y-%m-%d %H:%M").replace(tzinfo=ZONE)
 
 
@@ -65,8 +89,15 @@ def second_community():
     db.session.add(Street(code=STREET_B, name="文龙街道", district_code="500110", territorial_unit_id=office.id))
     db.session.add(Community(code=COMMUNITY_B, name="百步梯社区", street_code=STREET_B))
     cell = box(106.6600, 29.0400, 106.6610, 29.0409)
-    db.session.add(GridCellArea(code=CELL_B, community_code=COMMUNITY_B, boundary=to_geojson_text(cell),
-                                centroid_lat=cell.centroid.y, centroid_lon=cell.centroid.x))
+    db.session.add(
+        GridCellArea(
+            code=CELL_B,
+            community_code=COMMUNITY_B,
+            boundary=to_geojson_text(cell),
+            centroid_lat=cell.centroid.y,
+            centroid_lon=cell.centroid.x,
+        )
+    )
     db.session.commit()
     invalidate_grid_index()
 
@@ -80,10 +111,21 @@ def insert_report(steps, *, cell=CELL_A, by=None, deadline=None):
     """
     status, unit = None, None
     report = Report(
-        public_id=f"T2026-{next(_serial):04d}", category_code="06010", description="测试案件",
-        lat=INSIDE[0], lon=INSIDE[1], location_source="device", grid_code=cell, community_code=cell[:12],
-        street_code=cell[:9], district_code="500110", status="submitted", created_at=steps[0][1],
-        deadline_at=deadline, channel="monitor" if by else "citizen", reporter_user_id=by.id if by else None,
+        public_id=f"T2026-{next(_serial):04d}",
+        category_code="06010",
+        description="测试案件",
+        lat=INSIDE[0],
+        lon=INSIDE[1],
+        location_source="device",
+        grid_code=cell,
+        community_code=cell[:12],
+        street_code=cell[:9],
+        district_code="500110",
+        status="submitted",
+        created_at=steps[0][1],
+        deadline_at=deadline,
+        channel="monitor" if by else "citizen",
+        reporter_user_id=by.id if by else None,
     )
     db.session.add(report)
     db.session.flush()
@@ -91,11 +133,18 @@ def insert_report(steps, *, cell=CELL_A, by=None, deadline=None):
         before, status = status, STATUS_AFTER[action]
         if action == "dispatch":
             unit = data[0]["unit"]
-        db.session.add(ReportEvent(
-            report_id=report.id, actor_user_id=by.id if by and action == "submit" else None,
-            actor_role=("monitor" if by else "citizen") if action == "submit" else "supervisor",
-            action=action, from_status=before, to_status=status, data=data[0] if data else None, created_at=when,
-        ))
+        db.session.add(
+            ReportEvent(
+                report_id=report.id,
+                actor_user_id=by.id if by and action == "submit" else None,
+                actor_role=("monitor" if by else "citizen") if action == "submit" else "supervisor",
+                action=action,
+                from_status=before,
+                to_status=status,
+                data=data[0] if data else None,
+                created_at=when,
+            )
+        )
         db.session.flush()
     report.status = status
     report.unit_id = db.session.scalar(select(Unit.id).where(Unit.code == unit)) if unit else None
@@ -104,15 +153,30 @@ def insert_report(steps, *, cell=CELL_A, by=None, deadline=None):
     return report
 
 
-def handled(unit, dispatched, resolved=None, *, deadline=None, closed=True, rating=None, rework=False,
-            suspended=None, cell=CELL_A, by=None):
+def handled(
+    unit,
+    dispatched,
+    resolved=None,
+    *,
+    deadline=None,
+    closed=True,
+    rating=None,
+    rework=False,
+    suspended=None,
+    cell=CELL_A,
+    by=None,
+):
     """The usual loop: submitted 30 and accepted 20 minutes before the dispatch, claimed 10 after;
     with ``rework`` a first resolve (+20 min) fails verification (+25 min); a close comes 20 minutes
     after the (last) resolve and a rating 30 minutes after it. ``deadline`` defaults to 17:30 of
     the dispatch day."""
     start = at(dispatched)
-    steps = [("submit", start - timedelta(minutes=30)), ("accept", start - timedelta(minutes=20)),
-             ("dispatch", start, {"unit": unit.code}), ("claim", start + timedelta(minutes=10))]
+    steps = [
+        ("submit", start - timedelta(minutes=30)),
+        ("accept", start - timedelta(minutes=20)),
+        ("dispatch", start, {"unit": unit.code}),
+        ("claim", start + timedelta(minutes=10)),
+    ]
     if suspended:
         steps.append(("suspend", at(suspended)))
     if resolved:
@@ -192,11 +256,20 @@ def october(ctx):
     handled(u["cgj"], "10-12 09:00", "10-12 11:00", rating=5, by=m["monitor-li"])
     handled(u["cgj"], "10-13 09:00", "10-13 12:00", rating=4, by=m["monitor-li"])
     handled(u["cgj"], "10-14 09:00", "10-14 10:00", by=m["monitor-li"])
-    insert_report([("submit", at("10-19 08:30")), ("accept", at("10-19 08:40")),
-                   ("dispatch", at("10-19 09:00"), {"unit": u["sw"].code}), ("return", at("10-19 09:30")),
-                   ("dispatch", at("10-19 10:00"), {"unit": u["cgj"].code}), ("claim", at("10-19 10:10")),
-                   ("resolve", at("10-19 11:00")), ("verify_pass", at("10-19 11:10")), ("close", at("10-19 11:20"))],
-                  deadline=at("10-19 17:30"))
+    insert_report(
+        [
+            ("submit", at("10-19 08:30")),
+            ("accept", at("10-19 08:40")),
+            ("dispatch", at("10-19 09:00"), {"unit": u["sw"].code}),
+            ("return", at("10-19 09:30")),
+            ("dispatch", at("10-19 10:00"), {"unit": u["cgj"].code}),
+            ("claim", at("10-19 10:10")),
+            ("resolve", at("10-19 11:00")),
+            ("verify_pass", at("10-19 11:10")),
+            ("close", at("10-19 11:20")),
+        ],
+        deadline=at("10-19 17:30"),
+    )
     handled(u["hw"], "10-12 09:00", "10-12 15:00", rating=3, by=m["monitor-zhao"])
     handled(u["hw"], "10-13 09:00", "10-13 10:30", rating=5)
     handled(u["hw"], "10-14 09:00", "10-14 11:30", closed=False)
@@ -233,9 +306,27 @@ def october(ctx):
 
 
 OCTOBER = stats.Period.month(2026, 10)
-UNIT_FIELDS = ("received", "claimed", "resolved", "closed", "closure_rate", "suspended", "due", "on_time",
-               "on_time_rate", "reworked", "rework_rate", "avg_handling_hours", "rated", "satisfied",
-               "satisfaction_rate", "overdue_now", "previous_on_time_rate", "rank", "card")
+UNIT_FIELDS = (
+    "received",
+    "claimed",
+    "resolved",
+    "closed",
+    "closure_rate",
+    "suspended",
+    "due",
+    "on_time",
+    "on_time_rate",
+    "reworked",
+    "rework_rate",
+    "avg_handling_hours",
+    "rated",
+    "satisfied",
+    "satisfaction_rate",
+    "overdue_now",
+    "previous_on_time_rate",
+    "rank",
+    "card",
+)
 # Hand count per unit, October 2026, from the fixture table. on-time = on_time / due.
 EXPECTED_UNITS = {
     #      recv claim res  clos  clos%   susp due ontime ontime%  rew  rew%  hours  rated sat  sat%  overdue prev%   rank card
@@ -271,11 +362,22 @@ def test_unit_figures_rankings_and_cards(october, client):
     for code, expected in EXPECTED_UNITS.items():
         assert tuple(rows[code][f] for f in UNIT_FIELDS) == expected, code
         assert rows[code]["name"] == UNITS[code]
-    assert [row["code"] for row in body["rows"]] == ["cgj", "hw", "sz", "jxj", "gd", "yl",
-                                                     "st-gunan", "st-wenlong", "sw"]
-    assert body["red_list"] == [{"rank": 1, "code": "cgj", "name": "区城市管理局"},
-                                {"rank": 2, "code": "hw", "name": "区环卫所"},
-                                {"rank": 3, "code": "sz", "name": "区市政设施中心"}]
+    assert [row["code"] for row in body["rows"]] == [
+        "cgj",
+        "hw",
+        "sz",
+        "jxj",
+        "gd",
+        "yl",
+        "st-gunan",
+        "st-wenlong",
+        "sw",
+    ]
+    assert body["red_list"] == [
+        {"rank": 1, "code": "cgj", "name": "区城市管理局"},
+        {"rank": 2, "code": "hw", "name": "区环卫所"},
+        {"rank": 3, "code": "sz", "name": "区市政设施中心"},
+    ]
     assert [(e["rank"], e["code"]) for e in body["black_list"]] == [(6, "yl"), (5, "gd"), (4, "jxj")]
     assert rows["st-gunan"]["received"] == 0 and rows["st-gunan"]["on_time_rate"] is None
 
@@ -300,9 +402,28 @@ def test_september_is_its_own_cohort(october):
     assert (rows["cgj"]["received"], rows["cgj"]["due"], rows["cgj"]["on_time"], rows["cgj"]["rank"]) == (1, 1, 0, None)
 
 
-AREA_FIELDS = ("received", "accepted", "dispatched", "resolved", "closed", "closure_rate", "suspended", "due",
-               "on_time", "on_time_rate", "reworked", "rework_rate", "avg_handling_hours", "rated", "satisfied",
-               "satisfaction_rate", "overdue_now", "previous_on_time_rate", "rank", "card")
+AREA_FIELDS = (
+    "received",
+    "accepted",
+    "dispatched",
+    "resolved",
+    "closed",
+    "closure_rate",
+    "suspended",
+    "due",
+    "on_time",
+    "on_time_rate",
+    "reworked",
+    "rework_rate",
+    "avg_handling_hours",
+    "rated",
+    "satisfied",
+    "satisfaction_rate",
+    "overdue_now",
+    "previous_on_time_rate",
+    "rank",
+    "card",
+)
 # Hand count per community, October 2026 (reports submitted in October in the area).
 # A 长乐: c1-c3, c25, c4-c6, c7-c11, c26 (13 cases) + 李's rejected + 王's duplicate = 15 filed, 13 accepted.
 #   resolved 12 (c26 after the cut-off), closed 11 (c6 open) → 11/13; due 12, on time 11 (c11 late);
@@ -356,8 +477,10 @@ EXPECTED_MONITORS = [
 def test_monitor_figures_and_shared_ranks(october, client):
     _, admin = make_user("admin", "admin")
     body = fetch(client, "/api/v1/stats/monitors", admin, month="2026-10").get_json()
-    got = [(r["code"], r["filed"], r["valid"], r["rejected"], r["duplicate"], r["valid_rate"], r["rank"])
-           for r in body["rows"]]
+    got = [
+        (r["code"], r["filed"], r["valid"], r["rejected"], r["duplicate"], r["valid_rate"], r["rank"])
+        for r in body["rows"]
+    ]
     assert got == EXPECTED_MONITORS
     assert body["rows"][0]["name"] == "李监督员" and body["rows"][0]["card"] is None
     assert [e["code"] for e in body["red_list"]] == ["monitor-li"]
@@ -381,10 +504,16 @@ def test_csv_export_has_bom_chinese_headers_and_lists(october, client):
     assert (rows["jxj"]["红黄牌"], rows["sz"]["平均处置时长（工作小时）"], rows["sz"]["满意率"]) == ("黄牌", "2.50", "")
     assert (rows["sw"]["排名"], rows["sw"]["榜单"], rows["sw"]["派遣数"]) == ("", "", "2")
 
-    areas = fetch(client, "/api/v1/stats/areas", leader, level="grid", format="csv",
-                  **{"from": "2026-10-01", "to": "2026-10-16"})
+    areas = fetch(
+        client, "/api/v1/stats/areas", leader, level="grid", format="csv", **{"from": "2026-10-01", "to": "2026-10-16"}
+    )
     assert 'filename="stats-areas-grid-2026-10-01_2026-10-16.csv"' in areas.headers["Content-Disposition"]
-    assert next(csv.reader(io.StringIO(areas.data[3:].decode("utf-8"))))[:4] == ["排名", "区域编码", "区域名称", "上报数"]
+    assert next(csv.reader(io.StringIO(areas.data[3:].decode("utf-8"))))[:4] == [
+        "排名",
+        "区域编码",
+        "区域名称",
+        "上报数",
+    ]
     monitors = fetch(client, "/api/v1/stats/monitors", leader, month="2026-10", format="csv")
     header = next(csv.reader(io.StringIO(monitors.data.decode("utf-8-sig"))))
     assert header == ["排名", "账号", "姓名", "上报数", "有效数", "不予受理数", "合并重复数", "有效上报率", "榜单"]
@@ -425,11 +554,16 @@ def without_now(table):
     return [{k: v for k, v in row.items() if k != "overdue_now"} for row in table.rows]
 
 
-@pytest.mark.parametrize("figures", [
-    stats.unit_stats, stats.monitor_stats,
-    lambda period, now=None: stats.area_stats(period, "community", now),
-    lambda period, now=None: stats.area_stats(period, "grid", now),
-], ids=["units", "monitors", "communities", "grid"])
+@pytest.mark.parametrize(
+    "figures",
+    [
+        stats.unit_stats,
+        stats.monitor_stats,
+        lambda period, now=None: stats.area_stats(period, "community", now),
+        lambda period, now=None: stats.area_stats(period, "grid", now),
+    ],
+    ids=["units", "monitors", "communities", "grid"],
+)
 def test_a_settled_month_reads_the_same_figures_as_the_timeline(october, figures):
     live = figures(OCTOBER, NOVEMBER_FIRST)
     assert OCTOBER.start not in set(db.session.scalars(select(StatsMonth.month)))
@@ -446,8 +580,9 @@ def test_the_worker_settles_the_last_two_months_once(october):
     assert stats.settle_closed_months(now) == []
     # Just after midnight a month has ended but a late commit may still be stamped inside it.
     assert stats.settle_closed_months(at("12-01 00:30")) == []
-    rows = db.session.scalar(select(func.count()).select_from(StatsCaseMonth).where(
-        StatsCaseMonth.month == OCTOBER.start))
+    rows = db.session.scalar(
+        select(func.count()).select_from(StatsCaseMonth).where(StatsCaseMonth.month == OCTOBER.start)
+    )
     assert rows == db.session.scalar(select(StatsMonth.cases).where(StatsMonth.month == OCTOBER.start))
 
 
@@ -457,13 +592,16 @@ def test_a_month_in_progress_is_never_stored(loop):
     assert today.replace(day=1) not in set(db.session.scalars(select(StatsMonth.month)))
 
 
-@pytest.mark.parametrize("start, end", [
-    ("09-30 16:00", "10-09 09:30"),  # across the National Day holiday
-    ("10-09 17:00", "10-12 08:45"),  # over the 调休 Saturday 10-10 and Sunday 10-11
-    ("10-12 12:30", "10-12 13:30"),  # the lunch break only
-    ("10-12 07:00", "10-12 23:00"),  # a whole working day
-    ("10-12 11:00", "10-12 10:00"),  # reversed: nothing
-])
+@pytest.mark.parametrize(
+    "start, end",
+    [
+        ("09-30 16:00", "10-09 09:30"),  # across the National Day holiday
+        ("10-09 17:00", "10-12 08:45"),  # over the 调休 Saturday 10-10 and Sunday 10-11
+        ("10-12 12:30", "10-12 13:30"),  # the lunch break only
+        ("10-12 07:00", "10-12 23:00"),  # a whole working day
+        ("10-12 11:00", "10-12 10:00"),  # reversed: nothing
+    ],
+)
 def test_working_time_line_agrees_with_the_calendar(ctx, start, end):
     calendar = work_calendar()
     line = WorkingLine(calendar, min(at(start), at(end)).date())
@@ -476,9 +614,13 @@ def loop(ctx, client):
     make_rule(make_unit("cgj", "urban_management", "区城市管理局"), major="06")
     make_unit("jxj", "traffic_police", "区交巡警支队")
     people = {
-        "citizen": make_user("citizen", "citizen")[1], "monitor": make_user("monitor", "monitor")[1],
-        "supervisor": make_user("sup", "supervisor")[1], "own_staff": make_user("staff-cgj", "unit_staff", "cgj")[1],
-        "leader": make_user("leader", "leader")[1], "admin": make_user("admin", "admin")[1], "anonymous": {},
+        "citizen": make_user("citizen", "citizen")[1],
+        "monitor": make_user("monitor", "monitor")[1],
+        "supervisor": make_user("sup", "supervisor")[1],
+        "own_staff": make_user("staff-cgj", "unit_staff", "cgj")[1],
+        "leader": make_user("leader", "leader")[1],
+        "admin": make_user("admin", "admin")[1],
+        "anonymous": {},
     }
     return Loop(client, people)
 
@@ -506,20 +648,55 @@ def test_cases_driven_through_the_workflow(loop, client):
     r3 = loop.to_state("in_progress")
     loop.ok(r3, "supervisor", "suspend", note="等待施工许可")
     loop.to_state("in_progress")
-    r5 = post_report(client, [photo_bytes(gps=INSIDE)], headers=loop.people["monitor"], category="06010",
-                     description="占道经营").get_json()["id"]
+    r5 = post_report(
+        client, [photo_bytes(gps=INSIDE)], headers=loop.people["monitor"], category="06010", description="占道经营"
+    ).get_json()["id"]
     loop.ok(r5, "supervisor", "reject", note="不属于受理范围")
 
     today = utcnow().astimezone(ZONE).date()
     week = {"from": (today - timedelta(days=1)).isoformat(), "to": (today + timedelta(days=2)).isoformat()}
     body = fetch(client, "/api/v1/stats/units", loop.people["leader"], **week).get_json()
     cgj = next(row for row in body["rows"] if row["code"] == "cgj")
-    assert {k: cgj[k] for k in ("received", "claimed", "resolved", "closed", "closure_rate", "suspended", "due",
-                                "on_time", "on_time_rate", "reworked", "rework_rate", "rated", "satisfied",
-                                "satisfaction_rate", "overdue_now", "rank", "card")} == {
-        "received": 4, "claimed": 4, "resolved": 2, "closed": 2, "closure_rate": 0.5, "suspended": 1, "due": 2,
-        "on_time": 2, "on_time_rate": 1.0, "reworked": 1, "rework_rate": 0.5, "rated": 1, "satisfied": 1,
-        "satisfaction_rate": 1.0, "overdue_now": 0, "rank": 1, "card": None}
+    assert {
+        k: cgj[k]
+        for k in (
+            "received",
+            "claimed",
+            "resolved",
+            "closed",
+            "closure_rate",
+            "suspended",
+            "due",
+            "on_time",
+            "on_time_rate",
+            "reworked",
+            "rework_rate",
+            "rated",
+            "satisfied",
+            "satisfaction_rate",
+            "overdue_now",
+            "rank",
+            "card",
+        )
+    } == {
+        "received": 4,
+        "claimed": 4,
+        "resolved": 2,
+        "closed": 2,
+        "closure_rate": 0.5,
+        "suspended": 1,
+        "due": 2,
+        "on_time": 2,
+        "on_time_rate": 1.0,
+        "reworked": 1,
+        "rework_rate": 0.5,
+        "rated": 1,
+        "satisfied": 1,
+        "satisfaction_rate": 1.0,
+        "overdue_now": 0,
+        "rank": 1,
+        "card": None,
+    }
     assert cgj["avg_handling_hours"] >= 0
     assert body["red_list"] == [] and body["black_list"] == []
 
@@ -542,19 +719,22 @@ def test_only_leaders_admins_and_supervisors_may_read(loop, client, path):
         assert client.get(path, headers=loop.people[who]).status_code == 200
 
 
-@pytest.mark.parametrize("params, code", [
-    ({"month": "2026-13"}, "invalid_month"),
-    ({"month": "2026-1"}, "invalid_month"),
-    ({"month": "latest"}, "invalid_month"),
-    ({"month": "0000-05"}, "invalid_month"),
-    ({"from": "2026-10-01"}, "invalid_period"),
-    ({"from": "2026-10-05", "to": "2026-10-01"}, "invalid_period"),
-    ({"month": "2026-10", "from": "2026-10-01", "to": "2026-10-05"}, "invalid_period"),
-    ({"from": "2026-02-30", "to": "2026-03-05"}, "invalid_date"),
-    ({"from": "20261001", "to": "2026-10-05"}, "invalid_date"),
-    ({"from": "2025-01-01", "to": "2026-10-05"}, "period_too_long"),
-    ({"format": "xlsx"}, "invalid_format"),
-    ({"level": "district"}, "invalid_level"),
-])
+@pytest.mark.parametrize(
+    "params, code",
+    [
+        ({"month": "2026-13"}, "invalid_month"),
+        ({"month": "2026-1"}, "invalid_month"),
+        ({"month": "latest"}, "invalid_month"),
+        ({"month": "0000-05"}, "invalid_month"),
+        ({"from": "2026-10-01"}, "invalid_period"),
+        ({"from": "2026-10-05", "to": "2026-10-01"}, "invalid_period"),
+        ({"month": "2026-10", "from": "2026-10-01", "to": "2026-10-05"}, "invalid_period"),
+        ({"from": "2026-02-30", "to": "2026-03-05"}, "invalid_date"),
+        ({"from": "20261001", "to": "2026-10-05"}, "invalid_date"),
+        ({"from": "2025-01-01", "to": "2026-10-05"}, "period_too_long"),
+        ({"format": "xlsx"}, "invalid_format"),
+        ({"level": "district"}, "invalid_level"),
+    ],
+)
 def test_bad_parameters_are_422(loop, client, params, code):
     assert_error(client.get("/api/v1/stats/areas", query_string=params, headers=loop.people["leader"]), 422, code)

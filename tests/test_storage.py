@@ -1,4 +1,5 @@
 """Storage backends: LocalStorage on tmp_path, S3Storage over real HTTP against moto's server."""
+
 import os
 import socket
 import time
@@ -222,12 +223,21 @@ def test_s3_missing_bucket_is_unavailable(moto_endpoint):
 
 def test_s3_unreachable_endpoint_fails_fast(aws_env):
     store = S3Storage(
-        "bucket", endpoint_url=f"http://127.0.0.1:{free_port()}", region="us-east-1",
-        connect_timeout=1, read_timeout=1, max_attempts=1,
+        "bucket",
+        endpoint_url=f"http://127.0.0.1:{free_port()}",
+        region="us-east-1",
+        connect_timeout=1,
+        read_timeout=1,
+        max_attempts=1,
     )
-    for call in (store.check, lambda: store.put("a.jpg", DATA, "image/jpeg"),
-                 lambda: store.get("a.jpg"), lambda: store.exists("a.jpg"),
-                 lambda: store.delete("a.jpg"), lambda: list(store.iter_keys())):
+    for call in (
+        store.check,
+        lambda: store.put("a.jpg", DATA, "image/jpeg"),
+        lambda: store.get("a.jpg"),
+        lambda: store.exists("a.jpg"),
+        lambda: store.delete("a.jpg"),
+        lambda: list(store.iter_keys()),
+    ):
         start = time.perf_counter()
         with pytest.raises(ServiceUnavailable) as err:
             call()

@@ -1,4 +1,5 @@
 """“我也遇到了”: one support per person per case, rate-limited, without flooding the timeline."""
+
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -64,8 +65,9 @@ def test_each_phone_counts(client, grid, unlimited):  # noqa: F811
 def test_an_account_counts_once_whatever_phone_it_uses(client, grid, unlimited):  # noqa: F811
     rid = submit(client, INSIDE)["id"]
     _, headers = make_user("resident", "citizen")
-    first, second = (support(client, rid, device, headers, f"10.1.1.{n}").get_json()
-                     for n, device in enumerate(DEVICES[:2]))
+    first, second = (
+        support(client, rid, device, headers, f"10.1.1.{n}").get_json() for n, device in enumerate(DEVICES[:2])
+    )
     assert (first["support_count"], first["already_supported"]) == (1, False)
     assert (second["support_count"], second["already_supported"]) == (1, True)
     assert support(client, rid, DEVICES[0]).get_json()["support_count"] == 2  # the phone without the account
@@ -73,14 +75,18 @@ def test_an_account_counts_once_whatever_phone_it_uses(client, grid, unlimited):
 
 def test_without_a_device_id_the_address_counts(client, grid, unlimited):  # noqa: F811
     rid = submit(client, INSIDE)["id"]
-    assert [support(client, rid, address=a).get_json()["support_count"]
-            for a in ["10.1.2.1", "10.1.2.1", "10.1.2.2"]] == [1, 1, 2]
+    assert [
+        support(client, rid, address=a).get_json()["support_count"] for a in ["10.1.2.1", "10.1.2.1", "10.1.2.2"]
+    ] == [1, 1, 2]
 
 
-@pytest.mark.parametrize("first, same_64, other", [
-    ("2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:fffe", "2001:db8:1:3::1"),
-    ("2001:db8:1:2::1", "2001:DB8:1:2:0:0:0:9", "2001:db8:2:2::1"),
-])
+@pytest.mark.parametrize(
+    "first, same_64, other",
+    [
+        ("2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:fffe", "2001:db8:1:3::1"),
+        ("2001:db8:1:2::1", "2001:DB8:1:2:0:0:0:9", "2001:db8:2:2::1"),
+    ],
+)
 def test_without_a_device_id_an_ipv6_address_counts_by_its_64(client, grid, unlimited, first, same_64, other):  # noqa: F811
     rid = submit(client, INSIDE)["id"]
     assert [support(client, rid, address=a).get_json()["support_count"] for a in [first, same_64, other]] == [1, 1, 2]
@@ -89,8 +95,10 @@ def test_without_a_device_id_an_ipv6_address_counts_by_its_64(client, grid, unli
 def test_the_address_limit_counts_an_ipv6_64_as_one_address(client, grid, app, unlimited, monkeypatch):  # noqa: F811
     monkeypatch.setitem(app.config, "SUPPORT_LIMIT_PER_IP", "2/minute")
     rids = [submit(client, INSIDE, description=f"第{n}处")["id"] for n in range(3)]
-    assert [support(client, rid, address=f"2001:db8:5:6::{n + 1}").status_code for n, rid in enumerate(rids[:2])] \
-        == [200, 200]
+    assert [support(client, rid, address=f"2001:db8:5:6::{n + 1}").status_code for n, rid in enumerate(rids[:2])] == [
+        200,
+        200,
+    ]
     assert_error(support(client, rids[2], address="2001:db8:5:6:abcd::1"), 429, "rate_limited")
     assert support(client, rids[2], address="2001:db8:5:7::1").status_code == 200
 
@@ -98,15 +106,20 @@ def test_the_address_limit_counts_an_ipv6_64_as_one_address(client, grid, app, u
 FRESH_PHONES = [f"fresh-phone-{n:02d}-5d2e" for n in range(15)]
 
 
-@pytest.mark.parametrize("addresses", [
-    ["10.1.5.1"] * 15,  # one IPv4 address, fifteen X-Device-Id values
-    [f"2001:db8:9:9::{n + 1:x}" for n in range(15)],  # fifteen addresses of one /64
-], ids=["ipv4", "ipv6-64"])
+@pytest.mark.parametrize(
+    "addresses",
+    [
+        ["10.1.5.1"] * 15,  # one IPv4 address, fifteen X-Device-Id values
+        [f"2001:db8:9:9::{n + 1:x}" for n in range(15)],  # fifteen addresses of one /64
+    ],
+    ids=["ipv4", "ipv6-64"],
+)
 def test_one_address_adds_at_most_its_share_of_anonymous_supports(client, grid, unlimited, addresses):  # noqa: F811
     """Fresh device ids from one client: the first three count, the rest answer as repeats."""
     rid = submit(client, INSIDE)["id"]
-    answers = [support(client, rid, device, address=address).get_json()
-               for device, address in zip(FRESH_PHONES, addresses)]
+    answers = [
+        support(client, rid, device, address=address).get_json() for device, address in zip(FRESH_PHONES, addresses)
+    ]
     assert [a["support_count"] for a in answers] == [1, 2, 3] + [3] * 12
     assert [a["already_supported"] for a in answers] == [False] * 3 + [True] * 12
     assert support(client, rid, address=addresses[0]).get_json()["already_supported"] is True  # no device either
@@ -163,8 +176,9 @@ def test_retention_forgets_who_supported_a_case_and_keeps_the_count(client, grid
     old, recent = (submit(client, INSIDE, description=text)["id"] for text in ("旧案", "新案"))
     for rid in (old, recent):
         support(client, rid, DEVICES[0])
-    db.session.execute(update(Report).where(Report.public_id == old)
-                       .values(status="closed", closed_at=utcnow() - timedelta(days=400)))
+    db.session.execute(
+        update(Report).where(Report.public_id == old).values(status="closed", closed_at=utcnow() - timedelta(days=400))
+    )
     db.session.commit()
     anonymise_reporters(365)
     kept = db.session.execute(select(Support.report_id, Support.address)).all()

@@ -1,4 +1,5 @@
 """Wrong passwords and wrong receipts are throttled per account and per address (services.throttle)."""
+
 import threading
 import time
 from collections import Counter
@@ -23,8 +24,12 @@ LOGIN = "/api/v1/auth/login"
 @pytest.fixture(autouse=True)
 def small_limits(app, monkeypatch):
     """Three failures per minute, then 100 s, 200 s, then the 300 s cap."""
-    for key, value in {"THROTTLE_FAILURES": LIMIT, "THROTTLE_WINDOW_SECONDS": 60,
-                       "THROTTLE_LOCK_SECONDS": LOCK, "THROTTLE_LOCK_MAX_SECONDS": LOCK_MAX}.items():
+    for key, value in {
+        "THROTTLE_FAILURES": LIMIT,
+        "THROTTLE_WINDOW_SECONDS": 60,
+        "THROTTLE_LOCK_SECONDS": LOCK,
+        "THROTTLE_LOCK_MAX_SECONDS": LOCK_MAX,
+    }.items():
         monkeypatch.setitem(app.config, key, value)
 
 
@@ -84,8 +89,11 @@ def test_each_further_lockout_doubles_the_lock_up_to_the_cap(client, wang):
     for _ in range(4):
         for attempt in range(LIMIT):
             login(client, "wang", "wrong-guess", f"10.0.4.{len(locks)}{attempt}")
-        locks.append(assert_locked(login(client, "wang", GOOD, "10.0.4.250"), "login_account",
-                                   min(LOCK * 2 ** len(locks), LOCK_MAX)))
+        locks.append(
+            assert_locked(
+                login(client, "wang", GOOD, "10.0.4.250"), "login_account", min(LOCK * 2 ** len(locks), LOCK_MAX)
+            )
+        )
         run_out_the_locks()
     assert locks[0] < locks[1] < locks[2] == locks[3]
 
@@ -123,6 +131,7 @@ def test_failures_older_than_the_window_are_forgotten(client, wang, app, monkeyp
 
 
 # ---- in parallel: an attempt is counted before the password is hashed, in one atomic UPDATE ------
+
 
 def at_once(app, sends):
     """Each of ``sends`` (client → response) from its own thread and test client, released together."""
@@ -163,8 +172,9 @@ def test_parallel_wrong_logins_hash_no_more_than_the_limit(app, wang, hashed, mo
     monkeypatch.setitem(app.config, "THROTTLE_FAILURES", 10)
     statuses = []
     for round_ in range(4):
-        statuses += at_once(app, [lambda c, n=round_ * 6 + n: login(c, who(n)[0], "wrong-guess", who(n)[1])
-                                  for n in range(6)])
+        statuses += at_once(
+            app, [lambda c, n=round_ * 6 + n: login(c, who(n)[0], "wrong-guess", who(n)[1]) for n in range(6)]
+        )
     assert len(hashed) == 10
     assert Counter(statuses) == {401: 10, 429: 14}
 
@@ -174,8 +184,9 @@ def test_parallel_failures_are_all_counted_and_successes_give_their_attempt_back
     wrong = [lambda c, n=n: login(c, "wang", "wrong-guess", f"10.0.12.{n}") for n in range(14)]
     assert at_once(app, wrong) == [401] * 14
     assert failures("login_account", f"user:{wang.id}") == 14
-    mixed = [lambda c, n=n: login(c, f"guess{n}", "wrong-guess", "10.0.13.1") for n in range(7)] \
-        + [lambda c: login(c, "wang", GOOD, "10.0.13.1")] * 7
+    mixed = [lambda c, n=n: login(c, f"guess{n}", "wrong-guess", "10.0.13.1") for n in range(7)] + [
+        lambda c: login(c, "wang", GOOD, "10.0.13.1")
+    ] * 7
     assert sorted(at_once(app, mixed)) == [200] * 7 + [401] * 7
     assert failures("login_ip", "10.0.13.1") == 7  # the seven wrong ones, none of the seven right
     assert failures("login_account", f"user:{wang.id}") == 0
@@ -202,16 +213,24 @@ def test_parallel_wrong_receipts_compare_no_more_than_the_limit(loop, app, monke
 
 # ---- receipts: a receipt token is a bearer secret too -----------------------------------------
 
+
 def lookup(client, rid, token, address):
-    return client.post("/api/v1/receipts/lookup", json={"receipts": [{"id": rid, "receipt_token": token}]},
-                       environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        "/api/v1/receipts/lookup",
+        json={"receipts": [{"id": rid, "receipt_token": token}]},
+        environ_base={"REMOTE_ADDR": address},
+    )
 
 
 def with_receipt(client, how, rid, token, address):
     headers, environ = {"X-Receipt-Token": token}, {"REMOTE_ADDR": address}
     if how == "transition":
-        return client.post(f"/api/v1/reports/{rid}/transitions", json={"action": "add_evidence", "media_ids": []},
-                           headers=headers, environ_base=environ)
+        return client.post(
+            f"/api/v1/reports/{rid}/transitions",
+            json={"action": "add_evidence", "media_ids": []},
+            headers=headers,
+            environ_base=environ,
+        )
     suffix = "/events" if how == "events" else ""
     return client.get(f"/api/v1/reports/{rid}{suffix}", headers=headers, environ_base=environ)
 

@@ -1,4 +1,5 @@
 """The closed loop over HTTP: every path, every role, every wrong state."""
+
 import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -55,20 +56,26 @@ class Loop:
         self.people = people
 
     def new_report(self, category="06010"):
-        body = post_report(self.client, [photo_bytes(gps=INSIDE)], category=category, description="路边暴露垃圾").get_json()
+        body = post_report(
+            self.client, [photo_bytes(gps=INSIDE)], category=category, description="路边暴露垃圾"
+        ).get_json()
         self.people["receipt"] = {"X-Receipt-Token": body["receipt_token"]}
         return body["id"]
 
     def upload(self, who="own_staff"):
-        response = self.client.post("/api/v1/media", headers=self.people[who],
-                                    data={"photo": (io.BytesIO(photo_bytes(color=(90, 160, 90))), "after.jpg")},
-                                    content_type="multipart/form-data")
+        response = self.client.post(
+            "/api/v1/media",
+            headers=self.people[who],
+            data={"photo": (io.BytesIO(photo_bytes(color=(90, 160, 90))), "after.jpg")},
+            content_type="multipart/form-data",
+        )
         assert response.status_code == 201
         return response.get_json()["id"]
 
     def act(self, report_id, who, action, **fields):
-        return self.client.post(f"/api/v1/reports/{report_id}/transitions",
-                                json={"action": action, **fields}, headers=self.people[who])
+        return self.client.post(
+            f"/api/v1/reports/{report_id}/transitions", json={"action": action, **fields}, headers=self.people[who]
+        )
 
     def ok(self, report_id, who, action, **fields):
         response = self.act(report_id, who, action, **fields)
@@ -87,8 +94,12 @@ class Loop:
 
 
 NOTE = {"note": "情况说明"}
-_TO_RESOLVED = [("supervisor", "accept", {}), ("supervisor", "dispatch", {}), ("own_staff", "claim", {}),
-                ("own_staff", "resolve", "photo")]
+_TO_RESOLVED = [
+    ("supervisor", "accept", {}),
+    ("supervisor", "dispatch", {}),
+    ("own_staff", "claim", {}),
+    ("own_staff", "resolve", "photo"),
+]
 PATHS = {
     "submitted": [],
     "accepted": [("supervisor", "accept", {})],
@@ -101,11 +112,24 @@ PATHS = {
     "closed": _TO_RESOLVED + [("monitor", "verify_pass", {}), ("supervisor", "close", {})],
 }
 SOURCE_STATE = {
-    "accept": "submitted", "reject": "submitted", "mark_duplicate": "submitted", "dispatch": "accepted",
-    "claim": "dispatched", "return": "in_progress", "request_extension": "in_progress",
-    "approve_extension": "extension_pending", "deny_extension": "extension_pending", "suspend": "accepted",
-    "resume": "suspended", "resolve": "in_progress", "verify_pass": "resolved", "verify_fail": "resolved",
-    "close": "verified", "rate": "closed", "escalate": "in_progress", "add_evidence": "submitted",
+    "accept": "submitted",
+    "reject": "submitted",
+    "mark_duplicate": "submitted",
+    "dispatch": "accepted",
+    "claim": "dispatched",
+    "return": "in_progress",
+    "request_extension": "in_progress",
+    "approve_extension": "extension_pending",
+    "deny_extension": "extension_pending",
+    "suspend": "accepted",
+    "resume": "suspended",
+    "resolve": "in_progress",
+    "verify_pass": "resolved",
+    "verify_fail": "resolved",
+    "close": "verified",
+    "rate": "closed",
+    "escalate": "in_progress",
+    "add_evidence": "submitted",
 }
 
 
@@ -208,15 +232,40 @@ def test_every_path_of_the_loop(loop, client):
 
     timeline = client.get(f"/api/v1/reports/{rid}/events", headers=loop.people["supervisor"]).get_json()["events"]
     assert [e["action"] for e in timeline] == [
-        "submit", "accept", "dispatch", "return", "dispatch", "claim", "request_extension",
-        "approve_extension", "suspend", "resume", "escalate", "resolve", "verify_fail", "resolve",
-        "verify_pass", "close", "rate"]
+        "submit",
+        "accept",
+        "dispatch",
+        "return",
+        "dispatch",
+        "claim",
+        "request_extension",
+        "approve_extension",
+        "suspend",
+        "resume",
+        "escalate",
+        "resolve",
+        "verify_fail",
+        "resolve",
+        "verify_pass",
+        "close",
+        "rate",
+    ]
     assert timeline[3]["note"] == "不归我单位管" and timeline[3]["actor_role"] == "unit_staff"
     public = client.get(f"/api/v1/reports/{rid}/events").get_json()["events"]
     assert "note" not in public[3] and "actor_user_id" not in public[3]
     topics = [m.topic for m in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
-    assert topics == ["rejected", "dispatch", "returned", "dispatch", "extension_approved", "escalation", "resolved",
-                      "rework", "resolved", "closed"]
+    assert topics == [
+        "rejected",
+        "dispatch",
+        "returned",
+        "dispatch",
+        "extension_approved",
+        "escalation",
+        "resolved",
+        "rework",
+        "resolved",
+        "closed",
+    ]
     photos = client.get(f"/api/v1/reports/{rid}", headers=loop.people["supervisor"]).get_json()["photos"]
     assert [p["kind"] for p in photos] == ["evidence", "after", "after", "verification"]
 
@@ -267,16 +316,19 @@ def test_login_logout_and_me(loop, client, ctx):
     from civicreport.accounts import auth
 
     auth.create_user("wang", "supervisor", password="correct horse", phone="13812345678")
-    assert_error(client.post("/api/v1/auth/login", json={"login": "wang", "password": "nope"}), 401,
-                 "invalid_credentials")
-    assert_error(client.post("/api/v1/auth/login", json={"login": "ghost", "password": "x"}), 401,
-                 "invalid_credentials")
+    assert_error(
+        client.post("/api/v1/auth/login", json={"login": "wang", "password": "nope"}), 401, "invalid_credentials"
+    )
+    assert_error(
+        client.post("/api/v1/auth/login", json={"login": "ghost", "password": "x"}), 401, "invalid_credentials"
+    )
     body = client.post("/api/v1/auth/login", json={"login": "13812345678", "password": "correct horse"}).get_json()
     headers = {"Authorization": f"Bearer {body['token']}"}
     assert client.get("/api/v1/auth/me", headers=headers).get_json()["user"]["role"] == "supervisor"
     assert client.post("/api/v1/auth/logout", headers=headers).status_code == 200
     assert_error(client.get("/api/v1/auth/me", headers=headers), 401, "invalid_token")
     from civicreport.accounts.models import User
+
     assert db.session.scalar(select(User).where(User.name == "wang")).password_hash.startswith(("scrypt", "pbkdf2"))
 
 
@@ -289,8 +341,11 @@ def test_concurrent_transitions_on_one_case_do_not_both_win(loop, app):
             client = app.test_client()
             barrier.wait()
             fields = {"note": "并发"} if action == "reject" else {}
-            return client.post(f"/api/v1/reports/{rid}/transitions", json={"action": action, **fields},
-                               headers=loop.people["supervisor"])
+            return client.post(
+                f"/api/v1/reports/{rid}/transitions",
+                json={"action": action, **fields},
+                headers=loop.people["supervisor"],
+            )
 
         with ThreadPoolExecutor(2) as pool:
             results = list(pool.map(attempt, ["accept", "reject"]))
@@ -358,8 +413,11 @@ def test_worker_command_runs_one_round(loop, app):
 
 
 def test_every_endpoint_declares_who_may_call_it(app):
-    undeclared = [rule.rule for rule in app.url_map.iter_rules()
-                  if rule.endpoint != "static" and not hasattr(app.view_functions[rule.endpoint], "allowed_roles")]
+    undeclared = [
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static" and not hasattr(app.view_functions[rule.endpoint], "allowed_roles")
+    ]
     assert undeclared == []
 
 
@@ -372,8 +430,10 @@ def test_declared_roles_are_enforced(loop, client, path):
 
 def test_private_view_is_for_the_centre_and_the_handling_unit(loop, client):
     rid = loop.to_state("dispatched")
-    views = {who: client.get(f"/api/v1/reports/{rid}", headers=loop.people[who]).get_json()
-             for who in ("supervisor", "own_staff", "other_staff", "monitor", "citizen")}
+    views = {
+        who: client.get(f"/api/v1/reports/{rid}", headers=loop.people[who]).get_json()
+        for who in ("supervisor", "own_staff", "other_staff", "monitor", "citizen")
+    }
     assert {who for who, body in views.items() if "contact" in body} == {"supervisor", "own_staff"}
     assert views["own_staff"]["allowed_actions"] == ["claim", "return", "request_extension"]
 

@@ -6,8 +6,9 @@ Calendar facts (chinese_calendar 1.11.0, 2026):
 - National Day holiday Thu 2026-10-01 .. Wed 10-07; make-up working days Sun 09-20, Sat 10-10.
 - 2026 has 248 working days. The package has no data for 2027 (weekday fallback).
 """
+
 import random
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -36,6 +37,7 @@ def at(y, mo, d, h=0, mi=0, s=0):
 
 # --- OfficeHours ---------------------------------------------------------------------------
 
+
 def test_parse_office_hours():
     assert HOURS.periods == ((time(8, 30), time(12)), (time(14), time(17, 30)))
     assert HOURS.minutes_per_day == 420
@@ -43,10 +45,22 @@ def test_parse_office_hours():
     assert OfficeHours.parse("08:00-12:00,12:00-13:00").minutes_per_day == 300
 
 
-@pytest.mark.parametrize("text", [
-    "", "  ,  ", None, "8-12", "08:30-12:00;14:00-17:30", "08:30-12:00,11:00-13:00",
-    "12:00-08:30", "08:30-08:30", "25:00-26:00", "08:60-09:00", "08:30-12:00,08:30-12:00",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "  ,  ",
+        None,
+        "8-12",
+        "08:30-12:00;14:00-17:30",
+        "08:30-12:00,11:00-13:00",
+        "12:00-08:30",
+        "08:30-08:30",
+        "25:00-26:00",
+        "08:60-09:00",
+        "08:30-12:00,08:30-12:00",
+    ],
+)
 def test_parse_office_hours_errors(text):
     with pytest.raises(ValueError):
         OfficeHours.parse(text)
@@ -62,6 +76,7 @@ def test_office_hours_constructor_validates():
 
 
 # --- calendar facts -------------------------------------------------------------------------
+
 
 def test_national_day_2026(cal):
     for day in range(1, 8):
@@ -109,6 +124,7 @@ def test_year_2026_total(cal):
 
 # --- outside the package's range -----------------------------------------------------------
 
+
 def test_2027_falls_back_to_weekdays(cal):
     assert cal.source(date(2026, 12, 31)) == "official"
     assert cal.source(date(2027, 1, 1)) == "weekday-fallback"
@@ -136,11 +152,14 @@ def test_overrides_win_over_official_data():
     assert cal.source(date(2026, 10, 8)) == "override"
 
 
-@pytest.mark.parametrize("overrides", [
-    {date(2027, 1, 1): "day-off"},
-    {datetime(2027, 1, 1): "holiday"},
-    {"2027-01-01": "holiday"},
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {date(2027, 1, 1): "day-off"},
+        {datetime(2027, 1, 1): "holiday"},
+        {"2027-01-01": "holiday"},
+    ],
+)
 def test_bad_overrides(overrides):
     with pytest.raises(ValueError):
         WorkCalendar(HOURS, SH, overrides)
@@ -148,28 +167,32 @@ def test_bad_overrides(overrides):
 
 # --- starts outside office hours, boundaries ---------------------------------------------------
 
-@pytest.mark.parametrize("start, minutes, expected", [
-    (at(2026, 10, 8, 12, 30), 30, at(2026, 10, 8, 14, 30)),  # lunch break
-    (at(2026, 10, 8, 20), 30, at(2026, 10, 9, 9)),  # evening
-    (at(2026, 10, 8, 7), 1, at(2026, 10, 8, 8, 31)),  # before opening
-    (at(2026, 10, 3, 10), 30, at(2026, 10, 8, 9)),  # holiday
-    (at(2026, 10, 17, 10), 30, at(2026, 10, 19, 9)),  # ordinary Saturday
-    (at(2026, 10, 8, 11), 60, at(2026, 10, 8, 12)),  # ends exactly at closing: stays there
-    (at(2026, 10, 8, 10), 0, at(2026, 10, 8, 10)),  # zero inside office hours: start itself
-    (at(2026, 10, 8, 12), 0, at(2026, 10, 8, 14)),  # zero at closing: next opening
-    (at(2026, 9, 30, 18), 0, at(2026, 10, 8, 8, 30)),  # zero before a holiday block
-    (at(2026, 10, 8, 10, 0, 30), 1, at(2026, 10, 8, 10, 1, 30)),  # seconds are kept
-])
+
+@pytest.mark.parametrize(
+    "start, minutes, expected",
+    [
+        (at(2026, 10, 8, 12, 30), 30, at(2026, 10, 8, 14, 30)),  # lunch break
+        (at(2026, 10, 8, 20), 30, at(2026, 10, 9, 9)),  # evening
+        (at(2026, 10, 8, 7), 1, at(2026, 10, 8, 8, 31)),  # before opening
+        (at(2026, 10, 3, 10), 30, at(2026, 10, 8, 9)),  # holiday
+        (at(2026, 10, 17, 10), 30, at(2026, 10, 19, 9)),  # ordinary Saturday
+        (at(2026, 10, 8, 11), 60, at(2026, 10, 8, 12)),  # ends exactly at closing: stays there
+        (at(2026, 10, 8, 10), 0, at(2026, 10, 8, 10)),  # zero inside office hours: start itself
+        (at(2026, 10, 8, 12), 0, at(2026, 10, 8, 14)),  # zero at closing: next opening
+        (at(2026, 9, 30, 18), 0, at(2026, 10, 8, 8, 30)),  # zero before a holiday block
+        (at(2026, 10, 8, 10, 0, 30), 1, at(2026, 10, 8, 10, 1, 30)),  # seconds are kept
+    ],
+)
 def test_add_cases(cal, start, minutes, expected):
     assert cal.add(start, minutes) == expected
     assert cal.between(start, expected) == minutes
 
 
 def test_result_keeps_start_time_zone(cal):
-    start = datetime(2026, 9, 30, 6, tzinfo=timezone.utc)  # 14:00 in Shanghai
+    start = datetime(2026, 9, 30, 6, tzinfo=UTC)  # 14:00 in Shanghai
     result = cal.add(start, 480)
-    assert result.tzinfo is timezone.utc
-    assert result == datetime(2026, 10, 8, 7, tzinfo=timezone.utc)
+    assert result.tzinfo is UTC
+    assert result == datetime(2026, 10, 8, 7, tzinfo=UTC)
 
 
 def test_between_edge_cases(cal):
@@ -195,6 +218,7 @@ def test_naive_datetimes_and_bad_minutes(cal):
 
 # --- properties ----------------------------------------------------------------------------------
 
+
 def _random_start(rng):
     """A random instant between 2026-01-01 and 2027-12-31 in Shanghai, sometimes with seconds."""
     start = at(2026, 1, 1) + timedelta(minutes=rng.randrange(730 * 24 * 60))
@@ -205,7 +229,8 @@ def _working_minute(cal, instant):
     """Oracle: is the minute starting at ``instant`` a working minute? (independent of add/between)"""
     local = instant.astimezone(SH)
     return cal.is_working_day(local.date()) and any(
-        opening <= local.time() < closing for opening, closing in HOURS.periods)
+        opening <= local.time() < closing for opening, closing in HOURS.periods
+    )
 
 
 def test_between_inverts_add(cal):

@@ -1,4 +1,5 @@
 """The block list: devices, accounts and address networks an admin has stopped from submitting."""
+
 import ipaddress
 import logging
 import re
@@ -30,8 +31,7 @@ def matching_block(device, account, address, now=None):
     if account:
         wanted.append(and_(Block.kind == "account", Block.value == account))
     rows = db.session.scalars(
-        select(Block).where(or_(*wanted), or_(Block.expires_at.is_(None), Block.expires_at > now))
-        .order_by(Block.id)
+        select(Block).where(or_(*wanted), or_(Block.expires_at.is_(None), Block.expires_at > now)).order_by(Block.id)
     )
     for block in rows:
         if block.kind != "ip" or _in_network(address, block.value):

@@ -1,4 +1,5 @@
 """The block list: devices, accounts and networks an admin has stopped from submitting."""
+
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint

@@ -1,4 +1,5 @@
 """Block-list input and view."""
+
 from marshmallow import RAISE, Schema, fields, validate
 
 from civicreport.abuse.models import BLOCK_KINDS
@@ -10,11 +11,18 @@ class BlockCreateSchema(Schema):
         unknown = RAISE
 
     kind = fields.String(required=True, validate=validate.OneOf(BLOCK_KINDS))
-    value = fields.String(required=True, validate=validate.Length(min=1, max=64),
-                          metadata={"description": "X-Device-Id、登录名或 IP 地址/网段（CIDR）"})
+    value = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "X-Device-Id、登录名或 IP 地址/网段（CIDR）"},
+    )
     reason = fields.String(load_default=None, validate=validate.Length(max=500))
-    days = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1, max=3650),
-                          metadata={"description": "有效天数；不填则一直有效，直到删除"})
+    days = fields.Integer(
+        load_default=None,
+        strict=True,
+        validate=validate.Range(min=1, max=3650),
+        metadata={"description": "有效天数；不填则一直有效，直到删除"},
+    )
 
 
 class BlockQuerySchema(Schema):

@@ -20,6 +20,7 @@ from the same pool (40 parallel logins used to exhaust it). Services get the cli
 from the route (``remote_addr``, behind ``TRUSTED_PROXIES`` made right by ProxyFix); an
 IPv6 address counts by its /64, which one subscriber usually holds whole.
 """
+
 import ipaddress
 import logging
 import math
@@ -117,8 +118,11 @@ def succeeded(held, reset=()):
     with _transaction() as conn:
         if reset:
             # Zeroed, not deleted: a parallel reservation that found the row keeps finding it.
-            conn.execute(update(Throttle).where(_any_of(reset)).values(
-                failures=0, window_start=now, lockouts=0, locked_until=None))
+            conn.execute(
+                update(Throttle)
+                .where(_any_of(reset))
+                .values(failures=0, window_start=now, lockouts=0, locked_until=None)
+            )
         for attempt in held:
             if (attempt.scope, attempt.key) not in reset:
                 _give_back(conn, attempt)
@@ -146,16 +150,32 @@ def _row(scope, key):
 def _take(conn, scope, key, now):
     config, row = current_app.config, _row(scope, key)
     unlocked = or_(Throttle.locked_until.is_(None), Throttle.locked_until <= now)
-    conn.execute(_INSERT[conn.dialect.name](Throttle.__table__).values(
-        scope=scope, key=key, failures=0, lockouts=0, window_start=now).on_conflict_do_nothing())
-    conn.execute(update(Throttle).where(
-        row, unlocked, Throttle.window_start <= now - timedelta(seconds=config["THROTTLE_WINDOW_SECONDS"])
-    ).values(failures=0, window_start=now, lockouts=case(
-        (or_(Throttle.locked_until.is_(None),
-             Throttle.locked_until <= now - timedelta(seconds=config["THROTTLE_LOCK_MAX_SECONDS"])), 0),
-        else_=Throttle.lockouts)))
+    conn.execute(
+        _INSERT[conn.dialect.name](Throttle.__table__)
+        .values(scope=scope, key=key, failures=0, lockouts=0, window_start=now)
+        .on_conflict_do_nothing()
+    )
+    conn.execute(
+        update(Throttle)
+        .where(row, unlocked, Throttle.window_start <= now - timedelta(seconds=config["THROTTLE_WINDOW_SECONDS"]))
+        .values(
+            failures=0,
+            window_start=now,
+            lockouts=case(
+                (
+                    or_(
+                        Throttle.locked_until.is_(None),
+                        Throttle.locked_until <= now - timedelta(seconds=config["THROTTLE_LOCK_MAX_SECONDS"]),
+                    ),
+                    0,
+                ),
+                else_=Throttle.lockouts,
+            ),
+        )
+    )
     counted = conn.execute(
-        update(Throttle).where(row, unlocked, Throttle.failures < config["THROTTLE_FAILURES"])
+        update(Throttle)
+        .where(row, unlocked, Throttle.failures < config["THROTTLE_FAILURES"])
         .values(failures=Throttle.failures + 1)
         .returning(Throttle.failures, Throttle.window_start, Throttle.lockouts, Throttle.locked_until)
     ).one_or_none()
@@ -169,31 +189,59 @@ def _take(conn, scope, key, now):
 def _lock(conn, scope, key, now, counted):
     # The last attempt the window allows: it goes ahead, and the key is locked behind it.
     until = now + timedelta(seconds=lock_seconds(counted.lockouts + 1))
-    conn.execute(update(Throttle).where(_row(scope, key)).values(
-        failures=0, window_start=now, lockouts=Throttle.lockouts + 1, locked_until=until))
-    log.warning("locked %s %s for %s s (lockout %s in a row)", scope, key,
-                lock_seconds(counted.lockouts + 1), counted.lockouts + 1)
-    return Held(scope, key, now, until, {"failures": counted.failures - 1, "window_start": counted.window_start,
-                                         "lockouts": counted.lockouts, "locked_until": counted.locked_until})
+    conn.execute(
+        update(Throttle)
+        .where(_row(scope, key))
+        .values(failures=0, window_start=now, lockouts=Throttle.lockouts + 1, locked_until=until)
+    )
+    log.warning(
+        "locked %s %s for %s s (lockout %s in a row)",
+        scope,
+        key,
+        lock_seconds(counted.lockouts + 1),
+        counted.lockouts + 1,
+    )
+    return Held(
+        scope,
+        key,
+        now,
+        until,
+        {
+            "failures": counted.failures - 1,
+            "window_start": counted.window_start,
+            "lockouts": counted.lockouts,
+            "locked_until": counted.locked_until,
+        },
+    )
 
 
 def _give_back(conn, attempt):
     # Only into the window (or lock) it was taken from: a counter started over keeps its count.
     if attempt.locked_until is None:
-        conn.execute(update(Throttle).where(
-            _row(attempt.scope, attempt.key), Throttle.window_start == attempt.window_start,
-            Throttle.failures > 0).values(failures=Throttle.failures - 1))
+        conn.execute(
+            update(Throttle)
+            .where(
+                _row(attempt.scope, attempt.key), Throttle.window_start == attempt.window_start, Throttle.failures > 0
+            )
+            .values(failures=Throttle.failures - 1)
+        )
     else:
-        conn.execute(update(Throttle).where(
-            _row(attempt.scope, attempt.key), Throttle.locked_until == attempt.locked_until).values(**attempt.before))
+        conn.execute(
+            update(Throttle)
+            .where(_row(attempt.scope, attempt.key), Throttle.locked_until == attempt.locked_until)
+            .values(**attempt.before)
+        )
 
 
 def _refusal(conn, scope, key, now):
     config = current_app.config
     row = conn.execute(select(Throttle.locked_until, Throttle.window_start).where(_row(scope, key))).one()
     # Not locked but out of attempts only when THROTTLE_FAILURES was lowered: the window's end.
-    until = row.locked_until if row.locked_until and row.locked_until > now \
+    until = (
+        row.locked_until
+        if row.locked_until and row.locked_until > now
         else row.window_start + timedelta(seconds=config["THROTTLE_WINDOW_SECONDS"])
+    )
     retry_after = max(1, math.ceil((until - now).total_seconds()))
     log.warning("throttled %s %s: locked for %s s more", scope, key, retry_after)
     return TooManyAttempts(MESSAGES[scope], details={"scope": scope, "retry_after": retry_after})

@@ -11,6 +11,7 @@ change of a case:
 
 The queue and the unit worklists filter with ``case_scope``, the same rule as SQL.
 """
+
 from dataclasses import dataclass
 
 from sqlalchemy import false, or_
@@ -96,8 +97,11 @@ def require_roles(user, roles):
 def require_in_area(actor, report):
     """403 ``outside_area`` when the actor's areas leave the case out."""
     if not actor.covers(report):
-        raise Forbidden("该案件不在您负责的片区内", code="outside_area",
-                        details={"id": report.public_id, "areas": bounding_areas(actor.user)})
+        raise Forbidden(
+            "该案件不在您负责的片区内",
+            code="outside_area",
+            details={"id": report.public_id, "areas": bounding_areas(actor.user)},
+        )
 
 
 def require_private(actor, report):
@@ -106,8 +110,7 @@ def require_private(actor, report):
         raise Unauthorized("请登录后查看", code="login_required")
     require_in_area(actor, report)
     if not actor.sees_private(report):
-        raise Forbidden("无权查看该案件的非公开内容", code="private_to_case_staff",
-                        details={"id": report.public_id})
+        raise Forbidden("无权查看该案件的非公开内容", code="private_to_case_staff", details={"id": report.public_id})
 
 
 def case_scope(user):

@@ -1,4 +1,5 @@
 """Bearer tokens and receipt tokens: random secrets of which only hashes are stored."""
+
 import base64
 import hashlib
 import hmac
@@ -59,9 +60,7 @@ def login(identifier, password, address=None):
     password is hashed; while either is locked the answer is 429 ``too_many_attempts``, given
     without hashing. A success starts the account's count over and is no failure of the address.
     """
-    user = db.session.scalar(
-        select(User).where((User.name == identifier) | (User.phone == identifier))
-    )
+    user = db.session.scalar(select(User).where((User.name == identifier) | (User.phone == identifier)))
     # A known user counts once whether tried by name or by phone.
     account = throttle.keys(login_account=f"user:{user.id}" if user else f"name:{identifier}")
     counted = account + throttle.keys(login_ip=throttle.address_key(address))
@@ -88,8 +87,9 @@ def logout(header):
 
 def receipt_matches(report, token):
     """True when ``token`` is the receipt issued for ``report``."""
-    return bool(token and report.receipt_token_hash
-                and hmac.compare_digest(report.receipt_token_hash, token_hash(token)))
+    return bool(
+        token and report.receipt_token_hash and hmac.compare_digest(report.receipt_token_hash, token_hash(token))
+    )
 
 
 def create_user(name, role, *, display_name=None, password=None, unit_code=None, phone=None):
@@ -146,8 +146,10 @@ def check_password(password, *, name=None, phone=None):
     if any(_names_in(lowered, value.lower()) for value in (name, phone) if value):
         raise _weak("contains_name", "密码不能与用户名或手机号相同，也不能包含它们")
     if _patterned(lowered, minimum) or _patterned(lowered.translate(_UNSHIFTED), minimum):
-        raise _weak("common", "密码过于常见或有规律（如 woaini1314、1qaz2wsx、连续或重复的数字、生日、手机号、"
-                              "角色名加数字），容易被猜中")
+        raise _weak(
+            "common",
+            "密码过于常见或有规律（如 woaini1314、1qaz2wsx、连续或重复的数字、生日、手机号、角色名加数字），容易被猜中",
+        )
     digits = current_app.config["PASSWORD_MIN_DIGITS"]
     if lowered.isdigit() and len(lowered) < digits:
         raise _weak("digits_only", f"纯数字密码至少需要 {digits} 位", min_length=digits)
@@ -166,10 +168,36 @@ _WHITESPACE = re.compile(r"\s+")
 _PADDING = string.digits + string.punctuation
 _NOT_LETTERS = re.compile(r"[\d\W_]+")  # what is left is letters, Chinese characters included
 # The app's own words: its name, the district (綦江, Qijiang, in Chongqing), the roles.
-_APP_WORDS = re.compile("(?:" + "|".join(sorted(
-    {role.replace("_", "") for role in ROLES} | {"staff", "unit", "administrator", "user", "civicreport",
-     "civic", "report", "qijiang", "qijiangqu", "qj", "chongqing", "cq", "suishoupai", "綦江", "綦江区",
-     "重庆", "随手拍"}, key=len, reverse=True)) + ")+")
+_APP_WORDS = re.compile(
+    "(?:"
+    + "|".join(
+        sorted(
+            {role.replace("_", "") for role in ROLES}
+            | {
+                "staff",
+                "unit",
+                "administrator",
+                "user",
+                "civicreport",
+                "civic",
+                "report",
+                "qijiang",
+                "qijiangqu",
+                "qj",
+                "chongqing",
+                "cq",
+                "suishoupai",
+                "綦江",
+                "綦江区",
+                "重庆",
+                "随手拍",
+            },
+            key=len,
+            reverse=True,
+        )
+    )
+    + ")+"
+)
 # A shifted key is the same key: !QAZ@WSX is the walk 1qaz2wsx.
 _UNSHIFTED = str.maketrans('!@#$%^&*()_+{}|:"<>?~', "1234567890-=[]\\;',./`")
 _KEY_ROWS = ("1234567890-=", "qwertyuiop[]\\", "asdfghjkl;'", "zxcvbnm,./")
@@ -180,7 +208,8 @@ _PERSONAL = re.compile(
     r"(?<!\d)(?:(?:19|20)\d\d[-./]?(?:0[1-9]|1[0-2])[-./]?(?:0[1-9]|[12]\d|3[01])"
     r"|(?:0[1-9]|[12]\d|3[01])[-./]?(?:0[1-9]|1[0-2])[-./]?(?:19|20)\d\d"
     r"|(?:0[1-9]|1[0-2])[-./]?(?:0[1-9]|[12]\d|3[01])[-./]?(?:19|20)\d\d"
-    r"|1[3-9]\d{9})(?!\d)")
+    r"|1[3-9]\d{9})(?!\d)"
+)
 _PERSONAL_REST = 6  # what is left beside a birthday or mobile number must be this long
 
 
@@ -197,8 +226,11 @@ def _patterned(text, minimum):
         return True
     if len(set(text)) < 4 or _few_runs(text) or _few_runs(text[::2]) and _few_runs(text[1::2]) or _walk(text):
         return True
-    return any(len(shorter) < minimum or _patterned(shorter, minimum)
-               for shorter in (_unit(text), _undoubled(text)) if shorter != text) or _personal(text, minimum)
+    return any(
+        len(shorter) < minimum or _patterned(shorter, minimum)
+        for shorter in (_unit(text), _undoubled(text))
+        if shorter != text
+    ) or _personal(text, minimum)
 
 
 def _step(a, b):

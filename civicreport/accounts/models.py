@@ -1,4 +1,5 @@
 """Units that fix things, the people who use the system, and their API tokens."""
+
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, String
@@ -59,7 +60,8 @@ class User(db.Model):
 
     unit: Mapped[Unit | None] = relationship()
     areas: Mapped[list["UserArea"]] = relationship(
-        cascade="all, delete-orphan", order_by="UserArea.code", lazy="selectin")
+        cascade="all, delete-orphan", order_by="UserArea.code", lazy="selectin"
+    )
 
     @property
     def is_staff(self):

@@ -1,4 +1,5 @@
 """Staff accounts after creation: role, unit, areas and deactivation (the admin API and CLI)."""
+
 import logging
 
 from sqlalchemy import func, select, update
@@ -26,8 +27,11 @@ def known_area_codes(codes):
     codes = list(dict.fromkeys(codes))
     unknown = [code for code in codes if not _area_exists(code)]
     if unknown:
-        raise ValidationFailed("片区编码无效：须为已导入的区（6 位）、街道（9 位）、社区（12 位）或网格（15 位）编码",
-                               code="unknown_area", details={"areas": unknown})
+        raise ValidationFailed(
+            "片区编码无效：须为已导入的区（6 位）、街道（9 位）、社区（12 位）或网格（15 位）编码",
+            code="unknown_area",
+            details={"areas": unknown},
+        )
     return codes
 
 
@@ -78,13 +82,14 @@ def update_user(name, changes, by=None):
 def _keep_an_admin(user, role, active):
     if user.role != "admin" or (role == "admin" and active):
         return
-    others = db.session.scalar(select(func.count()).select_from(User).where(
-        User.role == "admin", User.active.is_(True), User.id != user.id))
+    others = db.session.scalar(
+        select(func.count()).select_from(User).where(User.role == "admin", User.active.is_(True), User.id != user.id)
+    )
     if not others:
         raise Conflict("不能停用或降级最后一个管理员", code="last_admin")
 
 
 def _revoke_tokens(user):
-    db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-                       .values(revoked_at=utcnow()))
-
+    db.session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())
+    )

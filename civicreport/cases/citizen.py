@@ -1,4 +1,5 @@
 """What the citizen's phone pages ask: categories as citizens think of them, suggestions, receipts."""
+
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -13,15 +14,29 @@ from civicreport.reference.lookup import active_categories
 # Major classes map to a citizen group, and a few items move to where people look for them.
 CITIZEN_GROUPS = ("市容环境", "道路设施", "交通文明", "市场秩序", "文明行为", "园林绿化", "施工工地", "其他问题")
 _GROUP_OF_MAJOR = {
-    "06": "市容环境", "03": "市容环境", "07": "市容环境",
-    "01": "道路设施", "02": "道路设施",
-    "09": "市场秩序", "L9": "文明行为", "04": "园林绿化", "08": "施工工地",
+    "06": "市容环境",
+    "03": "市容环境",
+    "07": "市容环境",
+    "01": "道路设施",
+    "02": "道路设施",
+    "09": "市场秩序",
+    "L9": "文明行为",
+    "04": "园林绿化",
+    "08": "施工工地",
 }
 _GROUP_OF_CODE = {
-    "09009": "交通文明", "09010": "交通文明", "09011": "交通文明", "09012": "交通文明",
-    "09014": "交通文明", "09016": "交通文明", "09018": "交通文明", "09019": "交通文明",
-    "L90001": "交通文明", "L90002": "交通文明",
-    "09003": "其他问题", "09017": "市容环境",
+    "09009": "交通文明",
+    "09010": "交通文明",
+    "09011": "交通文明",
+    "09012": "交通文明",
+    "09014": "交通文明",
+    "09016": "交通文明",
+    "09018": "交通文明",
+    "09019": "交通文明",
+    "L90001": "交通文明",
+    "L90002": "交通文明",
+    "09003": "其他问题",
+    "09017": "市容环境",
 }
 
 
@@ -40,7 +55,8 @@ def grouped_categories():
         groups[citizen_group(category)].append(category)
     return [
         (name, [(c.code, c.name) for c in sorted(items, key=lambda c: (not c.keywords, c.code))])
-        for name, items in groups.items() if items
+        for name, items in groups.items()
+        if items
     ]
 
 
@@ -67,9 +83,15 @@ def reports_for_receipts(receipts, address=None):
     for item in receipts:
         wanted.setdefault(item["id"], item["receipt_token"])
     rows = db.session.scalars(
-        select(Report).where(Report.public_id.in_(list(wanted))).options(
-            selectinload(Report.category), selectinload(Report.community), selectinload(Report.street),
-            selectinload(Report.district), selectinload(Report.unit), selectinload(Report.media),
+        select(Report)
+        .where(Report.public_id.in_(list(wanted)))
+        .options(
+            selectinload(Report.category),
+            selectinload(Report.community),
+            selectinload(Report.street),
+            selectinload(Report.district),
+            selectinload(Report.unit),
+            selectinload(Report.media),
             selectinload(Report.events),
         )
     )

@@ -1,4 +1,5 @@
 """Category suggestions from the description; image models can plug in behind the same call."""
+
 import re
 from dataclasses import dataclass
 

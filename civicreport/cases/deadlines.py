@@ -1,4 +1,5 @@
 """Deadlines in working time: set at dispatch, paused while suspended, moved by extensions."""
+
 from datetime import timedelta
 
 from flask import current_app
@@ -102,11 +103,16 @@ def scan(now=None):
     for kind, query in due.items():
         for report in db.session.scalars(query.with_for_update(skip_locked=True)):
             setattr(report, f"{kind}_notified", True)
-            db.session.add(ReportEvent(
-                report_id=report.id, actor_role="system", action=kind,
-                from_status=report.status, to_status=report.status,
-                data={"deadline_at": report.deadline_at.isoformat()},
-            ))
+            db.session.add(
+                ReportEvent(
+                    report_id=report.id,
+                    actor_role="system",
+                    action=kind,
+                    from_status=report.status,
+                    to_status=report.status,
+                    data={"deadline_at": report.deadline_at.isoformat()},
+                )
+            )
             outbox.enqueue(kind, _payload(report, kind), report=report, unit=report.unit)
             counts[kind] += 1
         db.session.commit()
@@ -116,7 +122,8 @@ def scan(now=None):
 def _payload(report, kind):
     text = {"warning": "即将超期", "overdue": "已超期"}[kind]
     return {
-        "report": report.public_id, "event": kind,
+        "report": report.public_id,
+        "event": kind,
         "message": f"案件 {report.public_id} {text}，处置时限 {report.deadline_at.astimezone(local_zone()):%Y-%m-%d %H:%M}",
         "deadline_at": report.deadline_at.isoformat(),
     }

@@ -7,6 +7,7 @@ of the last PHOTO_REUSE_WINDOW_DAYS; a match far away (PHOTO_REUSE_DISTANCE_M) o
 apart in time (PHOTO_REUSE_DAYS) is suspicious — the same picture sent for another place
 or day.
 """
+
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,8 +29,7 @@ from civicreport.reference.categories import Category
 
 log = logging.getLogger(__name__)
 
-OPEN = ("submitted", "accepted", "dispatched", "in_progress", "returned", "suspended",
-        "resolved", "rework", "verified")
+OPEN = ("submitted", "accepted", "dispatched", "in_progress", "returned", "suspended", "resolved", "rework", "verified")
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,9 @@ def nearby_open(lat, lon, category=None, *, exclude_id=None, now=None):
     if exclude_id is not None:
         query = query.where(Report.id != exclude_id)
     if category is not None:
-        query = query.where(Report.category_code.in_(
-            select(Category.code).where(Category.major_code == category.major_code)))
+        query = query.where(
+            Report.category_code.in_(select(Category.code).where(Category.major_code == category.major_code))
+        )
     # Planar distance within the box orders as the great-circle one does at this scale;
     # the box's corners lie beyond the radius, so they can only fill the tail of the list.
     north, east = (Report.lat - lat) * m_lat, (Report.lon - lon) * m_lon
@@ -181,8 +182,10 @@ def support(public_id, supporter):
     # or the database's write lock (SQLite) before anything is read, so parallel supports are
     # decided one after the other; a support that turns out to count nothing is rolled back.
     counted = db.session.execute(
-        update(Report).where(Report.public_id == public_id, Report.status.in_(OPEN))
-        .values(support_count=Report.support_count + 1, version=Report.version + 1).returning(Report.id)
+        update(Report)
+        .where(Report.public_id == public_id, Report.status.in_(OPEN))
+        .values(support_count=Report.support_count + 1, version=Report.version + 1)
+        .returning(Report.id)
     ).scalar()
     if counted is None:
         db.session.rollback()
@@ -209,6 +212,9 @@ def _counted_already(report_id, supporter):
         return True
     if supporter.address is None:
         return False
-    from_address = db.session.scalar(select(func.count()).select_from(Support).where(
-        Support.report_id == report_id, Support.address == supporter.address))
+    from_address = db.session.scalar(
+        select(func.count())
+        .select_from(Support)
+        .where(Support.report_id == report_id, Support.address == supporter.address)
+    )
     return from_address >= current_app.config["SUPPORT_PER_ADDRESS_PER_CASE"]

@@ -4,6 +4,7 @@ A photo whose EXIF GPS lies far from the report's location, or whose capture tim
 from the submit time, is not rejected — phones mis-tag, people report on the way home —
 but the report is flagged so the supervisor looks twice before accepting it.
 """
+
 from dataclasses import dataclass
 from datetime import datetime
 

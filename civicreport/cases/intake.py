@@ -1,4 +1,5 @@
 """Intake: a photo (or several) with a place becomes a routed report, exactly once."""
+
 import hashlib
 import json
 import logging
@@ -54,7 +55,8 @@ def upload_media(data, user, idempotency_key=None):
     fingerprint = _fingerprint({"sha256": hashlib.sha256(data).hexdigest()})
     scoped_key = _scoped("media", user, idempotency_key)
     return _once(
-        scoped_key, fingerprint,
+        scoped_key,
+        fingerprint,
         lambda remember: _store_media(data, user, remember),
         lambda media_id: UploadedPhotoSchema().dump(db.session.get(Media, media_id)),
     )
@@ -75,8 +77,9 @@ def _store_media(data, user, remember):
     return Outcome(201, body)
 
 
-def submit_report(fields, uploads, user, idempotency_key=None, *, channel=None, client_data=None,
-                  device_id=None, open311_client=None):
+def submit_report(
+    fields, uploads, user, idempotency_key=None, *, channel=None, client_data=None, device_id=None, open311_client=None
+):
     """Validate, store photos, locate, route and save a report.
 
     ``uploads`` are the raw bytes of the multipart ``photo`` parts in order.
@@ -97,9 +100,9 @@ def submit_report(fields, uploads, user, idempotency_key=None, *, channel=None, 
     scoped_key = _scoped("report", user, idempotency_key, open311_client)
     nonce = idempotency_key or secrets.token_urlsafe(16)
     outcome = _once(
-        scoped_key, fingerprint,
-        lambda remember: _create(data, uploads, user, remember, nonce, channel, client_data, device_id,
-                                 open311_client),
+        scoped_key,
+        fingerprint,
+        lambda remember: _create(data, uploads, user, remember, nonce, channel, client_data, device_id, open311_client),
         lambda report_id: _view(db.session.get(Report, int(report_id)), user),
     )
     if user is None:
@@ -112,8 +115,7 @@ def _view(report, user):
     return report_view(report, staff=Actor(user).sees_private(report))
 
 
-def _create(data, uploads, user, remember, nonce, channel=None, client_data=None, device_id=None,
-            open311_client=None):
+def _create(data, uploads, user, remember, nonce, channel=None, client_data=None, device_id=None, open311_client=None):
     _check_photo_count(len(uploads) + len(data["media_ids"]), required=channel not in PHOTO_OPTIONAL_CHANNELS)
     category = _category(data["category"])
     attached = _unattached_media(data["media_ids"])
@@ -196,13 +198,10 @@ def _location(data, facts):
     photo_point = next(((p.gps_lat, p.gps_lon) for p in facts if p.gps_lat is not None), None)
     if data["lat"] is None:
         if photo_point is None:
-            raise ValidationFailed(
-                "无法确定位置：请开启定位或在地图上选点", code="location_required"
-            )
+            raise ValidationFailed("无法确定位置：请开启定位或在地图上选点", code="location_required")
         return {"lat": photo_point[0], "lon": photo_point[1], "source": "exif", "input": None}
     lat, lon = normalise_point(data["lat"], data["lon"], data["crs"])
-    return {"lat": lat, "lon": lon, "source": data["location_source"],
-            "input": (data["crs"], data["lat"], data["lon"])}
+    return {"lat": lat, "lon": lon, "source": data["location_source"], "input": (data["crs"], data["lat"], data["lon"])}
 
 
 def _new_report(data, location, cell, routed, category, user, channel=None):
@@ -258,8 +257,12 @@ def _attach(report, attached, new_media):
 
 
 def _submitted_event(report, user, client_data=None):
-    data = {"routed_by": report.routed_by, "rule_id": report.routing_rule_id,
-            "unit_id": report.unit_id, "location_source": report.location_source}
+    data = {
+        "routed_by": report.routed_by,
+        "rule_id": report.routing_rule_id,
+        "unit_id": report.unit_id,
+        "location_source": report.location_source,
+    }
     if client_data:
         data["client"] = client_data
     return ReportEvent(
@@ -297,10 +300,15 @@ class _Memory:
 
     def __call__(self, status, resource_type, resource_id):
         if self.key:
-            db.session.add(IdempotencyRecord(
-                key=self.key, fingerprint=self.fingerprint, status_code=status,
-                resource_type=resource_type, resource_id=str(resource_id),
-            ))
+            db.session.add(
+                IdempotencyRecord(
+                    key=self.key,
+                    fingerprint=self.fingerprint,
+                    status_code=status,
+                    resource_type=resource_type,
+                    resource_id=str(resource_id),
+                )
+            )
 
 
 def _once(scoped_key, fingerprint, run, render):
@@ -335,9 +343,7 @@ def _replay(scoped_key, fingerprint, render):
     if record is None:
         return None
     if record.fingerprint != fingerprint:
-        raise ValidationFailed(
-            "Idempotency-Key 已用于另一个不同的请求", code="idempotency_key_reused"
-        )
+        raise ValidationFailed("Idempotency-Key 已用于另一个不同的请求", code="idempotency_key_reused")
     return Outcome(record.status_code, render(record.resource_id), replayed=True)
 
 

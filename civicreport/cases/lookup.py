@@ -1,4 +1,5 @@
 """Reading one report and setting its review flags from background checks."""
+
 from sqlalchemy import select, update
 
 from civicreport.cases.models import Report
@@ -19,5 +20,3 @@ def set_flags(report_id, **values):
     photo): not through the ORM, and keeping ``updated_at``, so a flag neither bumps the
     version staff actions are checked against nor passes for a change of the case."""
     db.session.execute(update(Report).where(Report.id == report_id).values(**values, updated_at=Report.updated_at))
-
-

@@ -1,4 +1,5 @@
 """Reports (案件), their append-only timeline, photos, and the daily id counter."""
+
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -23,8 +24,19 @@ from civicreport.db_types import UTCDateTime, utcnow
 from civicreport.extensions import db
 
 STATUSES = (
-    "submitted", "accepted", "rejected", "duplicate", "dispatched", "in_progress",
-    "returned", "suspended", "resolved", "rework", "verified", "closed", "rated",
+    "submitted",
+    "accepted",
+    "rejected",
+    "duplicate",
+    "dispatched",
+    "in_progress",
+    "returned",
+    "suspended",
+    "resolved",
+    "rework",
+    "verified",
+    "closed",
+    "rated",
 )
 LOCATION_SOURCES = ("exif", "device", "manual")
 CHANNELS = ("citizen", "monitor", "open311")
@@ -42,8 +54,12 @@ class Report(db.Model):
         Index("ix_report_unit_id_created_at", "unit_id", "created_at"),
         Index("ix_report_priority_created_at", "priority", "created_at"),
         # For ILIKE '%…%' in the queue's text search: trigrams on PostgreSQL (a plain index elsewhere).
-        Index("ix_report_description_trgm", "description",
-              postgresql_using="gin", postgresql_ops={"description": "gin_trgm_ops"}),
+        Index(
+            "ix_report_description_trgm",
+            "description",
+            postgresql_using="gin",
+            postgresql_ops={"description": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -119,12 +135,8 @@ class Report(db.Model):
     unit: Mapped["Unit | None"] = relationship()  # noqa: F821
     routing_rule: Mapped["RoutingRule | None"] = relationship()  # noqa: F821
     duplicate_of: Mapped["Report | None"] = relationship(remote_side=[id])
-    media: Mapped[list["Media"]] = relationship(
-        back_populates="report", order_by="Media.position"
-    )
-    events: Mapped[list["ReportEvent"]] = relationship(
-        back_populates="report", order_by="ReportEvent.id"
-    )
+    media: Mapped[list["Media"]] = relationship(back_populates="report", order_by="Media.position")
+    events: Mapped[list["ReportEvent"]] = relationship(back_populates="report", order_by="ReportEvent.id")
 
 
 class ReportEvent(db.Model):
@@ -160,8 +172,12 @@ class Media(db.Model):
     # predicate is spelled the way SQLAlchemy renders ``WHERE privacy_pending`` for that
     # database, or its planner ignores the index.
     __table_args__ = (
-        Index("ix_media_privacy_pending", "created_at",
-              postgresql_where=text("privacy_pending"), sqlite_where=text("privacy_pending = 1")),
+        Index(
+            "ix_media_privacy_pending",
+            "created_at",
+            postgresql_where=text("privacy_pending"),
+            sqlite_where=text("privacy_pending = 1"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -199,6 +215,7 @@ class Media(db.Model):
 
     report: Mapped[Report | None] = relationship(back_populates="media")
     bands: Mapped[list["PhashBand"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
 
 class PhashBand(db.Model):
     """One byte of a photo's 64-bit dHash, indexed so similar photos are found without a scan.

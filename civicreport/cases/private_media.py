@@ -5,6 +5,7 @@ with the same rule as its contact details (``access.require_private``). A photo 
 ahead and not yet attached to a report belongs to its uploader and, until a case takes
 it, to the district-wide centre staff.
 """
+
 from sqlalchemy import select
 
 from civicreport.accounts.access import (

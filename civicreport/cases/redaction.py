@@ -7,6 +7,7 @@ replaced derivative objects are deleted once no photo refers to them, so the unr
 picture is no longer reachable under its old URL. A photo still waiting for the worker's
 privacy pass (PRIVACY_MODE=worker) leaves that wait here: its redaction runs the detector too.
 """
+
 import logging
 
 from sqlalchemy import select
@@ -54,10 +55,18 @@ def redact(public_id, media_id, request, user):
         media.privacy_pending = False  # the detector ran just now: the privacy pass is done too
         report.updated_at = now  # bumps the version: a concurrent change of the case loses
         event = ReportEvent(
-            report_id=report.id, actor_user_id=user.id, actor_role=user.role, action=ACTION,
-            from_status=report.status, to_status=report.status, note=_note(request["note"]),
-            data={"media_id": media.id, "boxes": [r.as_list() for r in added],
-                  "detected": len(photo.regions) - len(manual)},
+            report_id=report.id,
+            actor_user_id=user.id,
+            actor_role=user.role,
+            action=ACTION,
+            from_status=report.status,
+            to_status=report.status,
+            note=_note(request["note"]),
+            data={
+                "media_id": media.id,
+                "boxes": [r.as_list() for r in added],
+                "detected": len(photo.regions) - len(manual),
+            },
             created_at=now,
         )
         db.session.add(event)
@@ -88,7 +97,8 @@ def _region(box, units, media):
         return Region.from_pixels(box["x"], box["y"], box["width"], box["height"], (media.width, media.height))
     except ValueError:
         raise ValidationFailed(
-            "遮挡区域不在照片范围内", code="box_outside_image",
+            "遮挡区域不在照片范围内",
+            code="box_outside_image",
             details={"box": box, "image_size": [media.width, media.height], "units": units},
         ) from None
 
@@ -96,11 +106,16 @@ def _region(box, units, media):
 def _earlier_regions(report_id, media_id):
     """Every box staff drew on this photo before, from the timeline (the only record)."""
     events = db.session.scalars(
-        select(ReportEvent).where(ReportEvent.report_id == report_id, ReportEvent.action == ACTION)
+        select(ReportEvent)
+        .where(ReportEvent.report_id == report_id, ReportEvent.action == ACTION)
         .order_by(ReportEvent.id)
     )
-    return [Region(*box) for event in events if (event.data or {}).get("media_id") == media_id
-            for box in event.data["boxes"]]
+    return [
+        Region(*box)
+        for event in events
+        if (event.data or {}).get("media_id") == media_id
+        for box in event.data["boxes"]
+    ]
 
 
 def _note(text):

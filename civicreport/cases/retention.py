@@ -9,6 +9,7 @@ photos, timeline, rating and every date — the stats and the case record need t
 Timeline rows are append-only and are not rewritten (so a registered reporter's own
 submit/rate rows keep naming the account); each anonymised case gets one more row.
 """
+
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -31,8 +32,11 @@ BATCH = 200  # cases per transaction: bounded memory and lock time on a large ba
 @dataclass
 class Summary:
     cases: int = 0
-    cleared: dict = field(default_factory=lambda: dict.fromkeys(
-        ("contact", "reporter", "device_id", "receipt", "rating_comment", "photo_uploader"), 0))
+    cleared: dict = field(
+        default_factory=lambda: dict.fromkeys(
+            ("contact", "reporter", "device_id", "receipt", "rating_comment", "photo_uploader"), 0
+        )
+    )
 
 
 def anonymise_reporters(older_than_days, now=None):
@@ -49,9 +53,10 @@ def anonymise_reporters(older_than_days, now=None):
     summary = Summary()
     while True:
         batch = db.session.scalars(
-            select(Report).where(Report.status.in_(CLOSED_STATES), Report.closed_at < cutoff,
-                                 Report.reporter_anonymised_at.is_(None))
-            .order_by(Report.id).limit(BATCH)
+            select(Report)
+            .where(Report.status.in_(CLOSED_STATES), Report.closed_at < cutoff, Report.reporter_anonymised_at.is_(None))
+            .order_by(Report.id)
+            .limit(BATCH)
         ).all()
         if not batch:
             return summary
@@ -62,23 +67,42 @@ def anonymise_reporters(older_than_days, now=None):
 
 def _anonymise(report, now, summary):
     uploaded = _photos_uploaded_by_reporter(report)
-    cleared = [name for name, present in (
-        ("contact", report.contact), ("reporter", report.reporter_user_id), ("device_id", report.device_id),
-        ("receipt", report.receipt_token_hash), ("rating_comment", report.rating_comment),
-        ("photo_uploader", uploaded),
-    ) if present]
+    cleared = [
+        name
+        for name, present in (
+            ("contact", report.contact),
+            ("reporter", report.reporter_user_id),
+            ("device_id", report.device_id),
+            ("receipt", report.receipt_token_hash),
+            ("rating_comment", report.rating_comment),
+            ("photo_uploader", uploaded),
+        )
+        if present
+    ]
     _forget_idempotency(report)
     db.session.execute(delete(Support).where(Support.report_id == report.id))
     if uploaded:
-        db.session.execute(update(Media).where(Media.id.in_(uploaded)).values(uploader_user_id=None)
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            update(Media)
+            .where(Media.id.in_(uploaded))
+            .values(uploader_user_id=None)
+            .execution_options(synchronize_session=False)
+        )
     report.contact = report.reporter_user_id = report.device_id = None
     report.receipt_token_hash = report.rating_comment = None
     report.reporter_anonymised_at = now
-    db.session.add(ReportEvent(
-        report_id=report.id, actor_user_id=None, actor_role="system", action="anonymise_reporter",
-        from_status=report.status, to_status=report.status, data={"cleared": cleared}, created_at=now,
-    ))
+    db.session.add(
+        ReportEvent(
+            report_id=report.id,
+            actor_user_id=None,
+            actor_role="system",
+            action="anonymise_reporter",
+            from_status=report.status,
+            to_status=report.status,
+            data={"cleared": cleared},
+            created_at=now,
+        )
+    )
     summary.cases += 1
     for name in cleared:
         summary.cleared[name] += 1
@@ -87,14 +111,17 @@ def _anonymise(report, now, summary):
 def _photos_uploaded_by_reporter(report):
     if report.reporter_user_id is None:
         return []
-    return db.session.scalars(select(Media.id).where(
-        Media.report_id == report.id, Media.uploader_user_id == report.reporter_user_id)).all()
+    return db.session.scalars(
+        select(Media.id).where(Media.report_id == report.id, Media.uploader_user_id == report.reporter_user_id)
+    ).all()
 
 
 def _forget_idempotency(report):
     """Drop the replay records: their keys name the reporter's account and map to this case."""
     media_ids = select(Media.id).where(Media.report_id == report.id)
-    db.session.execute(delete(IdempotencyRecord).where(
-        ((IdempotencyRecord.resource_type == "report") & (IdempotencyRecord.resource_id == str(report.id)))
-        | ((IdempotencyRecord.resource_type == "media") & IdempotencyRecord.resource_id.in_(media_ids))
-    ))
+    db.session.execute(
+        delete(IdempotencyRecord).where(
+            ((IdempotencyRecord.resource_type == "report") & (IdempotencyRecord.resource_id == str(report.id)))
+            | ((IdempotencyRecord.resource_type == "media") & IdempotencyRecord.resource_id.in_(media_ids))
+        )
+    )

@@ -1,4 +1,5 @@
 """Which unit must fix a problem at a place: the most specific active rule, else the 属地 unit."""
+
 from dataclasses import dataclass
 
 from sqlalchemy import and_, or_, select

@@ -4,8 +4,9 @@
 A transition names the roles that may make it, the states it leaves from, the fields it
 needs, and its effect; illegal ones are 409 with the actions allowed now.
 """
+
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
@@ -34,8 +35,9 @@ SUPERVISORS = frozenset({"supervisor", "admin"})
 MAX_PHOTOS_PER_STEP = 6  # photos one transition (处置、核查、补充证据) may attach
 UNIT = frozenset({"unit_staff"})
 CHECKERS = frozenset({"monitor", "supervisor", "admin"})
-OPEN_STATES = frozenset({"submitted", "accepted", "dispatched", "in_progress", "returned",
-                         "suspended", "resolved", "rework", "verified"})
+OPEN_STATES = frozenset(
+    {"submitted", "accepted", "dispatched", "in_progress", "returned", "suspended", "resolved", "rework", "verified"}
+)
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,11 @@ def _accept(step):
         step.report.category = category
         step.report.priority = PRIORITY[category.urgency]
         suggested = route(CategoryKey.of(category), grid_index().locate(step.report.lat, step.report.lon))
-        step.report.unit, step.report.routing_rule, step.report.routed_by = suggested.unit, suggested.rule, suggested.routed_by
+        step.report.unit, step.report.routing_rule, step.report.routed_by = (
+            suggested.unit,
+            suggested.rule,
+            suggested.routed_by,
+        )
 
 
 def _reject(step):
@@ -85,8 +91,9 @@ def _reject(step):
 def _mark_duplicate(step):
     original = db.session.scalar(select(Report).where(Report.public_id == step.data["duplicate_of"]))
     if original is None or original.id == step.report.id or original.status in ("duplicate", "rejected"):
-        raise ValidationFailed("重复案件的原案件无效", code="invalid_duplicate_of",
-                               details={"duplicate_of": step.data["duplicate_of"]})
+        raise ValidationFailed(
+            "重复案件的原案件无效", code="invalid_duplicate_of", details={"duplicate_of": step.data["duplicate_of"]}
+        )
     require_in_area(step.actor, original)  # merging changes the original too: its support count
     step.report.duplicate_of_id = original.id
     original.support_count += 1 + step.report.support_count
@@ -187,14 +194,19 @@ def _claim_media(step, kind):
     """Attach uploaded photos (``media_ids``) to the report as ``kind``; 422/409 when unusable."""
     ids = step.data.get("media_ids") or []
     if isinstance(ids, list) and len(ids) > MAX_PHOTOS_PER_STEP:  # before hashing or querying the ids
-        raise ValidationFailed(f"每次最多 {MAX_PHOTOS_PER_STEP} 张照片", code="too_many_photos",
-                               details={"max": MAX_PHOTOS_PER_STEP, "count": len(ids)})
+        raise ValidationFailed(
+            f"每次最多 {MAX_PHOTOS_PER_STEP} 张照片",
+            code="too_many_photos",
+            details={"max": MAX_PHOTOS_PER_STEP, "count": len(ids)},
+        )
     if not ids or not isinstance(ids, list) or len(set(ids)) != len(ids):
         raise ValidationFailed("请上传照片", code="photo_required", details={"kind": kind})
     position = len(step.report.media)
     claimed = db.session.execute(
-        update(Media).where(Media.id.in_(ids), Media.report_id.is_(None))
-        .values(report_id=step.report.id, kind=kind).execution_options(synchronize_session=False)
+        update(Media)
+        .where(Media.id.in_(ids), Media.report_id.is_(None))
+        .values(report_id=step.report.id, kind=kind)
+        .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != len(ids):
         raise Conflict("照片不存在或已被使用", code="media_unavailable", details={"media_ids": ids})
@@ -214,38 +226,137 @@ def _no_pending_extension(report):
 
 UNIT_STATES = frozenset({"dispatched", "in_progress", "rework"})
 
-TRANSITIONS = {t.action: t for t in (
-    Transition("accept", "受理", frozenset({"submitted"}), "accepted", SUPERVISORS, _accept),
-    Transition("reject", "不予受理", frozenset({"submitted"}), "rejected", SUPERVISORS, _reject,
-               needs=("note",), notify="rejected"),
-    Transition("mark_duplicate", "合并重复", frozenset({"submitted", "accepted"}), "duplicate", SUPERVISORS,
-               _mark_duplicate, needs=("duplicate_of",)),
-    Transition("dispatch", "派遣", frozenset({"accepted", "returned"}), "dispatched", SUPERVISORS, _dispatch,
-               notify="dispatch"),
-    Transition("claim", "接单", frozenset({"dispatched"}), "in_progress", UNIT, unit_bound=True),
-    Transition("return", "回退", frozenset({"dispatched", "in_progress"}), "returned", UNIT, _return,
-               needs=("note",), unit_bound=True, notify="returned"),
-    Transition("request_extension", "申请延期", UNIT_STATES, None, UNIT, _request_extension,
-               needs=("hours", "note"), unit_bound=True, guard=_no_pending_extension),
-    Transition("approve_extension", "批准延期", UNIT_STATES, None, SUPERVISORS, _approve_extension,
-               guard=_pending_extension, notify="extension_approved"),
-    Transition("deny_extension", "驳回延期", UNIT_STATES, None, SUPERVISORS, _deny_extension,
-               needs=("note",), guard=_pending_extension, notify="extension_denied"),
-    Transition("suspend", "挂账", frozenset({"accepted"}) | UNIT_STATES, "suspended", SUPERVISORS, _suspend,
-               needs=("note",)),
-    Transition("resume", "恢复办理", frozenset({"suspended"}), None, SUPERVISORS, _resume),
-    Transition("resolve", "处置完毕", frozenset({"in_progress", "rework"}), "resolved", UNIT, _resolve,
-               needs=("media_ids",), unit_bound=True, notify="resolved"),
-    Transition("verify_pass", "核查通过", frozenset({"resolved"}), "verified", CHECKERS, _verify_pass),
-    Transition("verify_fail", "核查不通过（返工）", frozenset({"resolved"}), "rework", CHECKERS, _verify_fail,
-               needs=("note",), notify="rework"),
-    Transition("close", "结案", frozenset({"verified"}), "closed", SUPERVISORS, _close, notify="closed"),
-    Transition("rate", "评价", frozenset({"closed"}), "rated", frozenset({REPORTER}), _rate, needs=("rating",)),
-    Transition("escalate", "督办", UNIT_STATES, None, frozenset({"supervisor", "leader", "admin"}), _escalate,
-               needs=("note",), notify="escalation"),
-    Transition("add_evidence", "补充照片", OPEN_STATES, None, frozenset({REPORTER, "monitor"}), _add_evidence,
-               needs=("media_ids",)),
-)}
+TRANSITIONS = {
+    t.action: t
+    for t in (
+        Transition("accept", "受理", frozenset({"submitted"}), "accepted", SUPERVISORS, _accept),
+        Transition(
+            "reject",
+            "不予受理",
+            frozenset({"submitted"}),
+            "rejected",
+            SUPERVISORS,
+            _reject,
+            needs=("note",),
+            notify="rejected",
+        ),
+        Transition(
+            "mark_duplicate",
+            "合并重复",
+            frozenset({"submitted", "accepted"}),
+            "duplicate",
+            SUPERVISORS,
+            _mark_duplicate,
+            needs=("duplicate_of",),
+        ),
+        Transition(
+            "dispatch",
+            "派遣",
+            frozenset({"accepted", "returned"}),
+            "dispatched",
+            SUPERVISORS,
+            _dispatch,
+            notify="dispatch",
+        ),
+        Transition("claim", "接单", frozenset({"dispatched"}), "in_progress", UNIT, unit_bound=True),
+        Transition(
+            "return",
+            "回退",
+            frozenset({"dispatched", "in_progress"}),
+            "returned",
+            UNIT,
+            _return,
+            needs=("note",),
+            unit_bound=True,
+            notify="returned",
+        ),
+        Transition(
+            "request_extension",
+            "申请延期",
+            UNIT_STATES,
+            None,
+            UNIT,
+            _request_extension,
+            needs=("hours", "note"),
+            unit_bound=True,
+            guard=_no_pending_extension,
+        ),
+        Transition(
+            "approve_extension",
+            "批准延期",
+            UNIT_STATES,
+            None,
+            SUPERVISORS,
+            _approve_extension,
+            guard=_pending_extension,
+            notify="extension_approved",
+        ),
+        Transition(
+            "deny_extension",
+            "驳回延期",
+            UNIT_STATES,
+            None,
+            SUPERVISORS,
+            _deny_extension,
+            needs=("note",),
+            guard=_pending_extension,
+            notify="extension_denied",
+        ),
+        Transition(
+            "suspend",
+            "挂账",
+            frozenset({"accepted"}) | UNIT_STATES,
+            "suspended",
+            SUPERVISORS,
+            _suspend,
+            needs=("note",),
+        ),
+        Transition("resume", "恢复办理", frozenset({"suspended"}), None, SUPERVISORS, _resume),
+        Transition(
+            "resolve",
+            "处置完毕",
+            frozenset({"in_progress", "rework"}),
+            "resolved",
+            UNIT,
+            _resolve,
+            needs=("media_ids",),
+            unit_bound=True,
+            notify="resolved",
+        ),
+        Transition("verify_pass", "核查通过", frozenset({"resolved"}), "verified", CHECKERS, _verify_pass),
+        Transition(
+            "verify_fail",
+            "核查不通过（返工）",
+            frozenset({"resolved"}),
+            "rework",
+            CHECKERS,
+            _verify_fail,
+            needs=("note",),
+            notify="rework",
+        ),
+        Transition("close", "结案", frozenset({"verified"}), "closed", SUPERVISORS, _close, notify="closed"),
+        Transition("rate", "评价", frozenset({"closed"}), "rated", frozenset({REPORTER}), _rate, needs=("rating",)),
+        Transition(
+            "escalate",
+            "督办",
+            UNIT_STATES,
+            None,
+            frozenset({"supervisor", "leader", "admin"}),
+            _escalate,
+            needs=("note",),
+            notify="escalation",
+        ),
+        Transition(
+            "add_evidence",
+            "补充照片",
+            OPEN_STATES,
+            None,
+            frozenset({REPORTER, "monitor"}),
+            _add_evidence,
+            needs=("media_ids",),
+        ),
+    )
+}
 
 
 def allowed_actions(report, actor):
@@ -281,8 +392,9 @@ def apply(report, actor, data):
     """
     transition = TRANSITIONS.get(data.get("action"))
     if transition is None:
-        raise ValidationFailed("未知操作", code="unknown_action",
-                               details={"action": data.get("action"), "actions": sorted(TRANSITIONS)})
+        raise ValidationFailed(
+            "未知操作", code="unknown_action", details={"action": data.get("action"), "actions": sorted(TRANSITIONS)}
+        )
     _authorise(transition, report, actor)
     if not _ready(transition, report):
         raise _state_conflict(transition, report, actor)
@@ -306,8 +418,11 @@ def _authorise(transition, report, actor):
         raise Unauthorized("请登录后操作", code="login_required", details={"action": transition.action})
     if not actor.roles_for(report) & transition.roles:
         require_in_area(actor, report)
-        raise Forbidden("当前角色无权执行此操作", code="role_not_allowed",
-                        details={"action": transition.action, "allowed_roles": sorted(transition.roles)})
+        raise Forbidden(
+            "当前角色无权执行此操作",
+            code="role_not_allowed",
+            details={"action": transition.action, "allowed_roles": sorted(transition.roles)},
+        )
     if transition.unit_bound and not actor.in_unit(report.unit_id):
         raise Forbidden("该案件不属于本单位", code="not_your_unit", details={"action": transition.action})
 
@@ -316,8 +431,11 @@ def _state_conflict(transition, report, actor):
     return Conflict(
         f"案件当前状态不能执行“{transition.label}”",
         code="invalid_transition",
-        details={"action": transition.action, "status": report.status,
-                 "allowed_actions": allowed_actions(report, actor)},
+        details={
+            "action": transition.action,
+            "status": report.status,
+            "allowed_actions": allowed_actions(report, actor),
+        },
     )
 
 
@@ -332,10 +450,14 @@ def _record(transition, step):
         report.status = step.target
     report.updated_at = step.now
     event = ReportEvent(
-        report_id=report.id, actor_user_id=step.actor.user.id if step.actor.user else None,
-        actor_role=step.actor.role if step.actor.user else REPORTER, action=transition.action,
-        from_status=from_status, to_status=report.status,
-        note=(step.data.get("note") or "").strip() or None, data=step.event_data or None,
+        report_id=report.id,
+        actor_user_id=step.actor.user.id if step.actor.user else None,
+        actor_role=step.actor.role if step.actor.user else REPORTER,
+        action=transition.action,
+        from_status=from_status,
+        to_status=report.status,
+        note=(step.data.get("note") or "").strip() or None,
+        data=step.event_data or None,
         created_at=step.now,
     )
     db.session.add(event)
@@ -343,8 +465,12 @@ def _record(transition, step):
     for item in step.media:
         item.event_id = event.id
     if transition.notify:
-        outbox.enqueue(transition.notify, _notice(transition, report, event), report=report,
-                       unit=report.unit if transition.notify in UNIT_TOPICS else None)
+        outbox.enqueue(
+            transition.notify,
+            _notice(transition, report, event),
+            report=report,
+            unit=report.unit if transition.notify in UNIT_TOPICS else None,
+        )
 
 
 UNIT_TOPICS = {"dispatch", "rework", "escalation", "extension_approved", "extension_denied"}
@@ -355,5 +481,11 @@ def _notice(transition, report, event):
     text = f"案件 {report.public_id}（{report.category.name if report.category else '未分类'}）{transition.label}"
     if deadline and transition.notify in UNIT_TOPICS:
         text += f"，处置时限 {deadline}"
-    return {"report": report.public_id, "event": transition.notify, "status": report.status,
-            "message": text, "note": event.note, "deadline_at": report.deadline_at and report.deadline_at.isoformat()}
+    return {
+        "report": report.public_id,
+        "event": transition.notify,
+        "status": report.status,
+        "message": text,
+        "note": event.note,
+        "deadline_at": report.deadline_at and report.deadline_at.isoformat(),
+    }

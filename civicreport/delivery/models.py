@@ -1,4 +1,5 @@
 """Notifications written with the change that causes them, delivered by the worker."""
+
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text

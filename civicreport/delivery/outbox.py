@@ -10,6 +10,7 @@ that claimed it, after the sender returned; if the worker dies between the two
 again later. Receivers de-duplicate on the message id, which webhooks carry in
 ``X-Civicreport-Delivery`` (and e-mails in the header of the same name).
 """
+
 import json
 import logging
 from datetime import date, datetime
@@ -43,9 +44,15 @@ def enqueue(topic, payload, *, report=None, unit=None, method=None, target=None)
     if target is None and unit is not None and method == unit.delivery_method:
         target = unit.delivery_target
     message = OutboxMessage(
-        topic=topic, payload=_jsonable(payload), method=method, target=target,
-        report_id=_id_of(report), unit_id=_id_of(unit),
-        status="pending", attempts=0, next_attempt_at=utcnow(),
+        topic=topic,
+        payload=_jsonable(payload),
+        method=method,
+        target=target,
+        report_id=_id_of(report),
+        unit_id=_id_of(unit),
+        status="pending",
+        attempts=0,
+        next_attempt_at=utcnow(),
     )
     db.session.add(message)
     return message
@@ -133,13 +140,19 @@ def _record_failure(message, now, reason):
     message.last_error = reason[:MAX_ERROR_CHARS]
     if message.attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
         message.status = "dead"
-        log.error("outbox #%s %s dead after %s attempts: %s",
-                  message.id, message.topic, message.attempts, reason)
+        log.error("outbox #%s %s dead after %s attempts: %s", message.id, message.topic, message.attempts, reason)
         return "dead"
     message.next_attempt_at = now + backoff(
-        message.attempts, config["OUTBOX_BACKOFF_SECONDS"], config["OUTBOX_BACKOFF_MAX_SECONDS"])
-    log.warning("outbox #%s %s attempt %s failed (%s); next at %s",
-                message.id, message.topic, message.attempts, reason, message.next_attempt_at)
+        message.attempts, config["OUTBOX_BACKOFF_SECONDS"], config["OUTBOX_BACKOFF_MAX_SECONDS"]
+    )
+    log.warning(
+        "outbox #%s %s attempt %s failed (%s); next at %s",
+        message.id,
+        message.topic,
+        message.attempts,
+        reason,
+        message.next_attempt_at,
+    )
     return "retried"
 
 
@@ -168,11 +181,10 @@ def requeue_dead(ids=(), unit_code=None, now=None):
     if unit_code is not None:
         query = query.where(OutboxMessage.unit_id == require_unit(unit_code).id)
     count = db.session.execute(
-        query.values(status="pending", attempts=0, next_attempt_at=now or utcnow())
-        .execution_options(synchronize_session=False)
+        query.values(status="pending", attempts=0, next_attempt_at=now or utcnow()).execution_options(
+            synchronize_session=False
+        )
     ).rowcount
     db.session.commit()
     log.info("outbox: %d dead message(s) requeued", count)
     return count
-
-

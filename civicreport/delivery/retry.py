@@ -1,4 +1,5 @@
 """Waits between retries of background work: outbox deliveries and the privacy pass."""
+
 from datetime import timedelta
 
 

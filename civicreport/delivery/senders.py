@@ -4,6 +4,7 @@ Every sender has one method, ``send(message)``, which returns on success and
 raises ``DeliveryFailed(reason)`` on any failure. Senders never retry; the
 outbox decides when to try again.
 """
+
 import hashlib
 import hmac
 import json
@@ -65,8 +66,13 @@ class LogSender:
     """Writes one log line per message; never fails (the embedded default)."""
 
     def send(self, message):
-        log.info("outbox #%s %s -> %s: %s", message.id, message.topic,
-                 message.target or "-", payload_json(message).decode("utf-8"))
+        log.info(
+            "outbox #%s %s -> %s: %s",
+            message.id,
+            message.topic,
+            message.target or "-",
+            payload_json(message).decode("utf-8"),
+        )
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -197,8 +203,11 @@ def email_subject(message):
 def email_body(message):
     """The payload's ``message`` text, then one ``标签：值`` line per other field."""
     payload = message.payload
-    fields = [f"{FIELD_LABELS.get(key, key)}：{value}" for key, value in payload.items()
-              if key not in UNLISTED_FIELDS and value is not None]
+    fields = [
+        f"{FIELD_LABELS.get(key, key)}：{value}"
+        for key, value in payload.items()
+        if key not in UNLISTED_FIELDS and value is not None
+    ]
     footer = f"（消息编号 {message.id}；本邮件由系统自动发送，请勿直接回复。）"
     lines = [topic_title(message.topic), "", payload.get("message") or "", "", *fields, "", footer]
     return "\n".join(lines) + "\n"
@@ -209,7 +218,12 @@ def build_senders(config):
     return {
         "log": LogSender(),
         "webhook": WebhookSender(timeout=config["WEBHOOK_TIMEOUT"]),
-        "email": EmailSender(config["SMTP_HOST"], config["SMTP_PORT"], config["SMTP_FROM"],
-                             security=config["SMTP_SECURITY"], username=config["SMTP_USERNAME"],
-                             password=config["SMTP_PASSWORD"]),
+        "email": EmailSender(
+            config["SMTP_HOST"],
+            config["SMTP_PORT"],
+            config["SMTP_FROM"],
+            security=config["SMTP_SECURITY"],
+            username=config["SMTP_USERNAME"],
+            password=config["SMTP_PASSWORD"],
+        ),
     }

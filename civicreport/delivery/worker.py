@@ -1,4 +1,5 @@
 """The background worker: deliver due outbox messages, run periodic jobs, sleep, repeat."""
+
 import logging
 import signal
 import threading

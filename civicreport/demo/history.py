@@ -23,10 +23,11 @@ Public ids follow intake's ``QJ<yyyymmdd>-<nnnn>``: each day's numbers are reser
 ``daily_counter`` with the same atomic upsert, so later submissions never collide and a
 second run continues the numbering.
 """
+
 import random
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import shapely
 from flask import current_app
@@ -60,14 +61,31 @@ SCAN_LAG = timedelta(minutes=1)  # how long after a warning/deadline the worker 
 
 # code: (weight, descriptions); {place} is a spot, {community} the 社区 it lies in.
 CATEGORIES = {
-    "06010": (18, ["{community}{place}有暴露垃圾，堆了好几天没人清运", "{place}垃圾乱堆，气味很大，影响居民出行",
-                   "{community}{place}生活垃圾散落一地"]),
-    "09009": (12, ["{place}机动车乱停放，占用人行道", "{community}{place}车辆违停，堵塞通道",
-                   "私家车长期停在{place}，挡住消防通道"]),
-    "09006": (10, ["{place}有流动摊贩占道经营", "{community}{place}水果摊占道摆卖，行人无法通行",
-                   "早市摊点占用{place}人行道"]),
+    "06010": (
+        18,
+        [
+            "{community}{place}有暴露垃圾，堆了好几天没人清运",
+            "{place}垃圾乱堆，气味很大，影响居民出行",
+            "{community}{place}生活垃圾散落一地",
+        ],
+    ),
+    "09009": (
+        12,
+        [
+            "{place}机动车乱停放，占用人行道",
+            "{community}{place}车辆违停，堵塞通道",
+            "私家车长期停在{place}，挡住消防通道",
+        ],
+    ),
+    "09006": (
+        10,
+        ["{place}有流动摊贩占道经营", "{community}{place}水果摊占道摆卖，行人无法通行", "早市摊点占用{place}人行道"],
+    ),
     "07001": (9, ["{place}电线杆上贴满小广告", "{community}{place}墙面乱贴乱画小广告", "{place}楼道口牛皮癣小广告"]),
-    "06013": (7, ["{place}人行道地砖破损松动", "{community}{place}路面坑洼，雨天积水", "{place}路面塌陷，存在安全隐患"]),
+    "06013": (
+        7,
+        ["{place}人行道地砖破损松动", "{community}{place}路面坑洼，雨天积水", "{place}路面塌陷，存在安全隐患"],
+    ),
     "06042": (5, ["{place}垃圾桶满溢，周边散落垃圾", "{community}{place}垃圾站满了没人清运"]),
     "09010": (5, ["{place}电瓶车乱停乱放，占用盲道", "{community}{place}电动车堆在路口"]),
     "L06001": (4, ["{community}{place}楼上拉电线给电动车充电", "{place}私拉电线飞线充电，存在火灾隐患"]),
@@ -96,8 +114,22 @@ CATEGORIES = {
     "06034": (1, ["{place}有辆废弃车辆长期停放，落满灰尘"]),
     "L90001": (0.5, ["{place}行人闯红灯、翻越护栏现象多"]),
 }
-PLACES = ("小区门口", "菜市场旁", "公交站附近", "学校门口", "人行道上", "十字路口", "河堤步道", "背街小巷",
-          "商铺门前", "停车场入口", "医院附近", "广场边", "老旧小区楼下", "超市门口")
+PLACES = (
+    "小区门口",
+    "菜市场旁",
+    "公交站附近",
+    "学校门口",
+    "人行道上",
+    "十字路口",
+    "河堤步道",
+    "背街小巷",
+    "商铺门前",
+    "停车场入口",
+    "医院附近",
+    "广场边",
+    "老旧小区楼下",
+    "超市门口",
+)
 # Local hour of filing → relative weight (citizens snap from morning to late evening).
 HOUR_WEIGHTS = (1, 0.5, 0.3, 0.2, 0.2, 0.4, 1, 3, 6, 8, 8, 7, 5, 5, 7, 8, 8, 7, 6, 6, 5, 4, 3, 2)
 
@@ -214,8 +246,9 @@ class Context:
         self.place_by_code = {place.cell.code: place for place in self.places}
         self.routes = self._routes()
         streets = {place.cell.street_code for place in self.places}
-        self.territorial = dict(db.session.execute(
-            select(Street.code, Street.territorial_unit_id).where(Street.code.in_(streets))).all())
+        self.territorial = dict(
+            db.session.execute(select(Street.code, Street.territorial_unit_id).where(Street.code.in_(streets))).all()
+        )
         units = self._units()
         self.units = {unit_id: unit.code for unit_id, unit in units.items()}
         self.performance = _performance(rng, self.units)
@@ -224,9 +257,17 @@ class Context:
 
     def _categories(self):
         rows = {c.code: c for c in db.session.scalars(select(Category).where(Category.active.is_(True)))}
-        found = {code: Kind(code, CategoryKey.of(rows[code]), rows[code].urgency == "urgent",
-                            PRIORITY[rows[code].urgency], rows[code].deadline_hours * 60)
-                 for code in CATEGORIES if code in rows}
+        found = {
+            code: Kind(
+                code,
+                CategoryKey.of(rows[code]),
+                rows[code].urgency == "urgent",
+                PRIORITY[rows[code].urgency],
+                rows[code].deadline_hours * 60,
+            )
+            for code in CATEGORIES
+            if code in rows
+        }
         if not found:
             raise ValueError("none of the history categories is loaded: run load-categories first")
         return found
@@ -239,7 +280,8 @@ class Context:
                 if (code, place.route_area) not in routes:
                     found = route(kind.key, place.cell)
                     routes[code, place.route_area] = Routed(
-                        found.unit.id if found.unit else None, found.rule.id if found.rule else None, found.routed_by)
+                        found.unit.id if found.unit else None, found.rule.id if found.rule else None, found.routed_by
+                    )
         return routes
 
     def _units(self):
@@ -263,20 +305,33 @@ def _places():
     """Every grid cell with its chain of areas, sorted by code."""
     grid_rules = set(db.session.scalars(select(RoutingRule.area_code).where(RoutingRule.area_level == "grid")))
     rows = db.session.execute(
-        select(GridCellArea.code, GridCellArea.boundary, Community.code, Community.name, Street.code,
-               Street.name, Street.district_code)
+        select(
+            GridCellArea.code,
+            GridCellArea.boundary,
+            Community.code,
+            Community.name,
+            Street.code,
+            Street.name,
+            Street.district_code,
+        )
         .join(Community, GridCellArea.community_code == Community.code)
         .join(Street, Community.street_code == Street.code)
-        .order_by(GridCellArea.code))
+        .order_by(GridCellArea.code)
+    )
     places = []
     for code, boundary, community, community_name, street, street_name, district in rows:
         geometry = parse_geometry(boundary)
         west, south, east, north = geometry.bounds
         dx, dy = (east - west) * 0.1, (north - south) * 0.1
         cell = GridCell(code, community, community_name, street, street_name, district, "", geometry)
-        places.append(Place(cell, (west + dx, south + dy, east - dx, north - dy),
-                            abs(geometry.envelope.area - geometry.area) < 1e-12,
-                            code if code in grid_rules else community))
+        places.append(
+            Place(
+                cell,
+                (west + dx, south + dy, east - dx, north - dy),
+                abs(geometry.envelope.area - geometry.area) < 1e-12,
+                code if code in grid_rules else community,
+            )
+        )
     return places
 
 
@@ -298,8 +353,10 @@ class People:
 
 def _people(units, communities):
     """Get or create the demo users; monitors patrol the communities in turn."""
-    dispatchers = [_user("demo-dispatcher-1", "supervisor", "值班长 王磊"),
-                   _user("demo-dispatcher-2", "supervisor", "派遣员 陈静")]
+    dispatchers = [
+        _user("demo-dispatcher-1", "supervisor", "值班长 王磊"),
+        _user("demo-dispatcher-2", "supervisor", "派遣员 陈静"),
+    ]
     leader = _user("demo-leader", "leader", "区文明办 督办员")
     monitors = {code: [] for code in communities}
     every = []
@@ -308,15 +365,22 @@ def _people(units, communities):
         user = _user(f"demo-monitor-{i + 1}", "monitor", f"文明监督员 {name}", areas=[UserArea(code=area)])
         monitors[area].append(user)
         every.append(user)
-    staff = {unit_id: _user(f"demo-staff-{unit.code}", "unit_staff", f"{unit.name}值班员", unit_id=unit_id)
-             for unit_id, unit in units.items()}
+    staff = {
+        unit_id: _user(f"demo-staff-{unit.code}", "unit_staff", f"{unit.name}值班员", unit_id=unit_id)
+        for unit_id, unit in units.items()
+    }
     db.session.flush()
 
     def actor(user):
         return Actor(user.id, user.role)
-    return People([actor(u) for u in dispatchers], actor(leader),
-                  {code: [actor(u) for u in users] for code, users in monitors.items()},
-                  {unit_id: actor(u) for unit_id, u in staff.items()}, [actor(u) for u in every])
+
+    return People(
+        [actor(u) for u in dispatchers],
+        actor(leader),
+        {code: [actor(u) for u in users] for code, users in monitors.items()},
+        {unit_id: actor(u) for unit_id, u in staff.items()},
+        [actor(u) for u in every],
+    )
 
 
 def _user(name, role, display_name, **fields):
@@ -356,11 +420,18 @@ class _Life:
         from_status = row["status"] if self.events else None
         row["status"] = target or row["status"]
         row["updated_at"] = at
-        self.events.append({
-            "actor_user_id": actor.user_id, "actor_role": actor.role, "action": action,
-            "from_status": from_status, "to_status": row["status"], "note": note, "data": data,
-            "created_at": at,
-        })
+        self.events.append(
+            {
+                "actor_user_id": actor.user_id,
+                "actor_role": actor.role,
+                "action": action,
+                "from_status": from_status,
+                "to_status": row["status"],
+                "note": note,
+                "data": data,
+                "created_at": at,
+            }
+        )
         self.last = at
 
     def scan(self, until):
@@ -368,8 +439,10 @@ class _Life:
         row = self.row
         if row["status"] not in CLOCK_RUNNING:
             return
-        for kind, instant, flag in (("warning", row["warning_at"], "warning_notified"),
-                                    ("overdue", row["deadline_at"], "overdue_notified")):
+        for kind, instant, flag in (
+            ("warning", row["warning_at"], "warning_notified"),
+            ("overdue", row["deadline_at"], "overdue_notified"),
+        ):
             at = max(instant + SCAN_LAG, self.last + SECOND)
             if not row[flag] and at < until:
                 row[flag] = True
@@ -399,8 +472,12 @@ class _Life:
         row = self.row
         keep = int(round(self.ctx.warning_keep * row["allowed_minutes"]))
         until_warning = max(0, self.ctx.between(self.urgent, now, deadline) - keep)
-        row.update(deadline_at=deadline, warning_at=self.ctx.add(self.urgent, now, until_warning),
-                   warning_notified=False, overdue_notified=False)
+        row.update(
+            deadline_at=deadline,
+            warning_at=self.ctx.add(self.urgent, now, until_warning),
+            warning_notified=False,
+            overdue_notified=False,
+        )
 
 
 class HistoryGenerator:
@@ -421,7 +498,7 @@ class HistoryGenerator:
     def day_counts(self, count):
         """[(local date, cases)] over the last ``days`` days, ``count`` in all, fewer on days off."""
         weights = [self._day_weight(i, day) for i, day in enumerate(self.days)]
-        weights[-1] *= sum(HOUR_WEIGHTS[:self._local_now().hour + 1]) / sum(HOUR_WEIGHTS)
+        weights[-1] *= sum(HOUR_WEIGHTS[: self._local_now().hour + 1]) / sum(HOUR_WEIGHTS)
         tally = Counter(self.rng.choices(range(len(self.days)), weights=weights, k=count))
         return [(day, tally[i]) for i, day in enumerate(self.days) if tally[i]]
 
@@ -452,7 +529,7 @@ class HistoryGenerator:
         hour = self.rng.choices(range(hours), weights=HOUR_WEIGHTS[:hours])[0]
         span = 3600 if hour < local_now.hour or day < local_now.date() else local_now.minute * 60 + local_now.second
         start = datetime.combine(day, time(hour), self.ctx.zone)
-        return (start + timedelta(seconds=self.rng.randrange(max(1, span)))).astimezone(timezone.utc)
+        return (start + timedelta(seconds=self.rng.randrange(max(1, span)))).astimezone(UTC)
 
     def _case(self, public_id, created_at, recent):
         rng = self.rng
@@ -467,9 +544,18 @@ class HistoryGenerator:
         monitor = self._monitor(place)
         row = self._row(public_id, code, place, created_at, monitor, original)
         life = _Life(self.ctx, row, self.ctx.categories[code].urgent, self.now)
-        life.act(created_at, "submit", monitor or Actor(None, "citizen"), "submitted", effect=lambda _: {
-            "routed_by": row["routed_by"], "rule_id": row["routing_rule_id"], "unit_id": row["unit_id"],
-            "location_source": row["location_source"]})
+        life.act(
+            created_at,
+            "submit",
+            monitor or Actor(None, "citizen"),
+            "submitted",
+            effect=lambda _: {
+                "routed_by": row["routed_by"],
+                "rule_id": row["routing_rule_id"],
+                "unit_id": row["unit_id"],
+                "location_source": row["location_source"],
+            },
+        )
         try:
             _Story(self, life, place, monitor, original).play()
         except _StoryEnds:
@@ -489,25 +575,60 @@ class HistoryGenerator:
         source = rng.choices(("exif", "device", "manual"), weights=(5, 4, 1))[0]
         input_lat, input_lon = wgs84_to_gcj02(lat, lon) if source != "exif" else (None, None)
         return {
-            "public_id": public_id, "category_code": code,
-            "description": rng.choice(CATEGORIES[code][1]).format(place=rng.choice(PLACES),
-                                                                   community=cell.community_name),
-            "suggested_categories": None, "lat": lat, "lon": lon,
-            "input_crs": "gcj02" if source != "exif" else None, "input_lat": input_lat, "input_lon": input_lon,
-            "location_source": source, "accuracy_m": None if source == "manual" else round(rng.uniform(3, 35), 1),
-            "photo_distance_m": None, "location_flagged": False,
-            "grid_code": cell.code, "community_code": cell.community_code, "street_code": cell.street_code,
-            "district_code": cell.district_code, "unit_id": routed.unit_id, "routing_rule_id": routed.rule_id,
-            "routed_by": routed.routed_by, "status": "submitted",
-            "priority": self.ctx.categories[code].priority, "support_count": 0,
-            "photo_reuse_flagged": False, "dispatched_at": None, "allowed_minutes": None, "deadline_at": None,
-            "warning_at": None, "suspended_at": None, "resume_status": None, "extension_request_minutes": None,
-            "warning_notified": False, "overdue_notified": False, "rework_count": 0, "return_count": 0,
-            "escalation_count": 0, "resolved_at": None, "duplicate_of_id": None, "rating": None,
-            "rating_comment": None, "channel": "monitor" if monitor else "citizen",
-            "reporter_user_id": monitor.user_id if monitor else None, "receipt_token_hash": None, "contact": None,
-            "created_at": created_at, "updated_at": created_at, "closed_at": None, "version": 1,
-            "photo_age_s": None, "evidence_flags": None, "evidence_flagged": False, "device_id": None,
+            "public_id": public_id,
+            "category_code": code,
+            "description": rng.choice(CATEGORIES[code][1]).format(
+                place=rng.choice(PLACES), community=cell.community_name
+            ),
+            "suggested_categories": None,
+            "lat": lat,
+            "lon": lon,
+            "input_crs": "gcj02" if source != "exif" else None,
+            "input_lat": input_lat,
+            "input_lon": input_lon,
+            "location_source": source,
+            "accuracy_m": None if source == "manual" else round(rng.uniform(3, 35), 1),
+            "photo_distance_m": None,
+            "location_flagged": False,
+            "grid_code": cell.code,
+            "community_code": cell.community_code,
+            "street_code": cell.street_code,
+            "district_code": cell.district_code,
+            "unit_id": routed.unit_id,
+            "routing_rule_id": routed.rule_id,
+            "routed_by": routed.routed_by,
+            "status": "submitted",
+            "priority": self.ctx.categories[code].priority,
+            "support_count": 0,
+            "photo_reuse_flagged": False,
+            "dispatched_at": None,
+            "allowed_minutes": None,
+            "deadline_at": None,
+            "warning_at": None,
+            "suspended_at": None,
+            "resume_status": None,
+            "extension_request_minutes": None,
+            "warning_notified": False,
+            "overdue_notified": False,
+            "rework_count": 0,
+            "return_count": 0,
+            "escalation_count": 0,
+            "resolved_at": None,
+            "duplicate_of_id": None,
+            "rating": None,
+            "rating_comment": None,
+            "channel": "monitor" if monitor else "citizen",
+            "reporter_user_id": monitor.user_id if monitor else None,
+            "receipt_token_hash": None,
+            "contact": None,
+            "created_at": created_at,
+            "updated_at": created_at,
+            "closed_at": None,
+            "version": 1,
+            "photo_age_s": None,
+            "evidence_flags": None,
+            "evidence_flagged": False,
+            "device_id": None,
             "reporter_anonymised_at": None,
         }
 
@@ -570,15 +691,19 @@ class _Story:
         def effect(at):
             original.row["support_count"] += 1
             return {"duplicate_of": original.row["public_id"]}
-        self._close_at(self.life.act(t, "mark_duplicate", self._dispatcher(), "duplicate",
-                                     "与已受理案件重复，已合并", effect))
+
+        self._close_at(
+            self.life.act(t, "mark_duplicate", self._dispatcher(), "duplicate", "与已受理案件重复，已合并", effect)
+        )
 
     def _dispatch(self, at, unit_id):
         """派遣 to ``unit_id`` with a fresh deadline; returns the event time."""
+
         def effect(now):
             self.row.update(unit_id=unit_id, dispatched_at=now)
             self.life.start_clock(now, self.category.deadline_minutes)
             return {"unit": self.ctx.units[unit_id], "deadline_at": self.row["deadline_at"].isoformat()}
+
         return self.life.act(at, "dispatch", self._dispatcher(), "dispatched", effect=effect)
 
     def _return_and_redispatch(self, t):
@@ -587,8 +712,10 @@ class _Story:
         def effect(_):
             self.row["return_count"] += 1
             life.stop_clock()
-        t = life.act(life.after(t, 20, 240, rng), "return", self._staff(), "returned",
-                     rng.choice(NOTES["return"]), effect)
+
+        t = life.act(
+            life.after(t, 20, 240, rng), "return", self._staff(), "returned", rng.choice(NOTES["return"]), effect
+        )
         return self._dispatch(life.after(t, 20, 180, rng), self._other_unit())
 
     def _other_unit(self):
@@ -631,8 +758,10 @@ class _Story:
 
         def pause(at):
             self.row.update(resume_status=self.row["status"], suspended_at=at)
-        t = life.act(life.after(t, 60, 600, rng), "suspend", self._dispatcher(), "suspended",
-                     rng.choice(NOTES["suspend"]), pause)
+
+        t = life.act(
+            life.after(t, 60, 600, rng), "suspend", self._dispatcher(), "suspended", rng.choice(NOTES["suspend"]), pause
+        )
         if rng.random() < 0.5:
             raise _StoryEnds  # left in 挂账
         target = self.row["resume_status"]
@@ -640,6 +769,7 @@ class _Story:
         def resume(at):
             life.resume(at)
             self.row["resume_status"] = None
+
         return life.act(life.after(t, 420 * 2, 420 * 20, rng), "resume", self._dispatcher(), target, effect=resume)
 
     def _extension(self, t):
@@ -652,16 +782,24 @@ class _Story:
         def request(_):
             self.row["extension_request_minutes"] = hours * 60
             return {"hours": hours}
-        t = life.act(at, "request_extension", self._staff(), note=rng.choice(NOTES["request_extension"]),
-                     effect=request)
+
+        t = life.act(
+            at, "request_extension", self._staff(), note=rng.choice(NOTES["request_extension"]), effect=request
+        )
         if rng.random() < 0.15:
-            return life.act(life.after(t, 30, 240, rng), "deny_extension", self._dispatcher(),
-                            note="理由不充分，请按期办结", effect=self._clear_request)
+            return life.act(
+                life.after(t, 30, 240, rng),
+                "deny_extension",
+                self._dispatcher(),
+                note="理由不充分，请按期办结",
+                effect=self._clear_request,
+            )
 
         def approve(now):
             self._clear_request(now)
             life.extend(now, hours * 60)
             return {"hours": hours, "deadline_at": self.row["deadline_at"].isoformat()}
+
         return life.act(life.after(t, 30, 240, rng), "approve_extension", self._dispatcher(), effect=approve)
 
     def _clear_request(self, _):
@@ -684,8 +822,10 @@ class _Story:
 
         def effect(at):
             row["resolved_at"] = at
-        return life.act(max(target, t + SECOND), "resolve", self._staff(), "resolved",
-                        rng.choice(NOTES["resolve"]), effect), late
+
+        return life.act(
+            max(target, t + SECOND), "resolve", self._staff(), "resolved", rng.choice(NOTES["resolve"]), effect
+        ), late
 
     def _past_deadline(self, share):
         minutes = max(1, int(self.row["allowed_minutes"] * share))
@@ -698,8 +838,9 @@ class _Story:
             if at >= resolve_at:
                 break
             actor = self.people.leader if self.rng.random() < 0.3 else self._dispatcher()
-            start = self.life.act(at, "escalate", actor, note=self.rng.choice(NOTES["escalate"]),
-                                  effect=self._count_escalation)
+            start = self.life.act(
+                at, "escalate", actor, note=self.rng.choice(NOTES["escalate"]), effect=self._count_escalation
+            )
         return start
 
     def _count_escalation(self, _):
@@ -720,6 +861,7 @@ class _Story:
             self.row["resolved_at"] = None
             life.start_clock(now, self.category.deadline_minutes)
             return {"rework_count": self.row["rework_count"], "deadline_at": self.row["deadline_at"].isoformat()}
+
         return life.act(t, "verify_fail", self._checker(), "rework", self.rng.choice(NOTES["verify_fail"]), effect)
 
     def _rate(self, late):
@@ -734,6 +876,7 @@ class _Story:
         def effect(_):
             row.update(rating=rating, rating_comment=comment)
             return {"rating": rating}
+
         self.life.act(at, "rate", self.monitor or Actor(None, REPORTER), "rated", effect=effect)
 
 
@@ -743,7 +886,7 @@ def _daytime(moment, zone):
     if 8 <= local.hour < 22:
         return moment
     day = local.date() + timedelta(days=1 if local.hour >= 22 else 0)
-    return datetime.combine(day, time(8, local.minute), zone).astimezone(timezone.utc)
+    return datetime.combine(day, time(8, local.minute), zone).astimezone(UTC)
 
 
 def _cumulative(weights):
@@ -801,9 +944,12 @@ def load_history(count, seed=DEFAULT_SEED, now=None, days=DEFAULT_DAYS):
 def reserve_numbers(day, count):
     """Reserve ``count`` consecutive numbers of ``day`` on ``daily_counter``; returns the first."""
     insert_for = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = (insert_for(DailyCounter).values(day=day, value=count)
-            .on_conflict_do_update(index_elements=["day"], set_={"value": DailyCounter.value + count})
-            .returning(DailyCounter.value))
+    stmt = (
+        insert_for(DailyCounter)
+        .values(day=day, value=count)
+        .on_conflict_do_update(index_elements=["day"], set_={"value": DailyCounter.value + count})
+        .returning(DailyCounter.value)
+    )
     return db.session.execute(stmt).scalar_one() - count + 1
 
 
@@ -821,13 +967,21 @@ def _write(cases, summary, now):
     conn.execute(insert(reports), [case.row for case in cases])
     by_public_id = {case.row["public_id"]: case for case in cases}
     for report_id, public_id in conn.execute(
-            select(reports.c.id, reports.c.public_id).where(reports.c.public_id.in_(list(by_public_id)))):
+        select(reports.c.id, reports.c.public_id).where(reports.c.public_id.in_(list(by_public_id)))
+    ):
         by_public_id[public_id].id = report_id
-    links = [{"b_id": c.id, "b_original": c.duplicate_of.id, "b_updated": c.row["updated_at"]}
-             for c in cases if c.duplicate_of]
+    links = [
+        {"b_id": c.id, "b_original": c.duplicate_of.id, "b_updated": c.row["updated_at"]}
+        for c in cases
+        if c.duplicate_of
+    ]
     if links:  # updated_at is named, or its onupdate would stamp the load time
-        conn.execute(update(reports).where(reports.c.id == bindparam("b_id"))
-                     .values(duplicate_of_id=bindparam("b_original"), updated_at=bindparam("b_updated")), links)
+        conn.execute(
+            update(reports)
+            .where(reports.c.id == bindparam("b_id"))
+            .values(duplicate_of_id=bindparam("b_original"), updated_at=bindparam("b_updated")),
+            links,
+        )
     rows = [dict(event, report_id=case.id) for case in cases for event in case.events]
     conn.execute(insert(events), rows)
     summary.events += len(rows)

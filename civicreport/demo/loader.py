@@ -1,4 +1,5 @@
 """The 綦江 demo: its streets, communities, units, routing rules and a ~100 m grid, loaded once."""
+
 import json
 
 from shapely.ops import unary_union
@@ -26,17 +27,25 @@ def load_demo():
     db.session.merge(district)
     units = _load_units(demo["units"], district.code)
     for street in demo["streets"]:
-        db.session.merge(Street(
-            code=street["code"], name=street["name"], district_code=district.code,
-            territorial_unit_id=units[f"qj-st-{street['code']}"].id,
-        ))
+        db.session.merge(
+            Street(
+                code=street["code"],
+                name=street["name"],
+                district_code=district.code,
+                territorial_unit_id=units[f"qj-st-{street['code']}"].id,
+            )
+        )
     cells = _demo_cells(demo["communities"], demo["grid"])
     for community in demo["communities"]:
         members = cells[community["code"]]
-        db.session.merge(Community(
-            code=community["code"], name=community["name"], street_code=community["street"],
-            boundary=to_geojson_text(unary_union([geom for _, geom in members])),
-        ))
+        db.session.merge(
+            Community(
+                code=community["code"],
+                name=community["name"],
+                street_code=community["street"],
+                boundary=to_geojson_text(unary_union([geom for _, geom in members])),
+            )
+        )
         for code, geom in members:
             db.session.merge(grid_row(code, community["code"], geom))
     _load_rules(demo["rules"], units)
@@ -72,8 +81,12 @@ def _load_rules(specs, units):
         match = (spec.get("category"), spec.get("major"), spec.get("group"), spec["area_level"], spec["area"])
         wanted.add(match)
         rule = existing.get(match) or RoutingRule(
-            category_code=match[0], category_major=match[1], category_group=match[2],
-            area_level=match[3], area_code=match[4])
+            category_code=match[0],
+            category_major=match[1],
+            category_group=match[2],
+            area_level=match[3],
+            area_code=match[4],
+        )
         rule.unit_id, rule.note, rule.active = units[spec["unit"]].id, spec.get("note"), True
         db.session.add(rule)
     for match, rule in existing.items():

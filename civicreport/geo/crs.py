@@ -1,4 +1,5 @@
 """WGS-84 / GCJ-02 / BD-09 conversions (all coordinates as (lat, lon) degrees)."""
+
 import math
 
 SUPPORTED_CRS = ("wgs84", "gcj02", "bd09")

@@ -1,4 +1,5 @@
 """Distances on the WGS-84 ellipsoid."""
+
 import math
 
 from geopy.distance import geodesic

@@ -1,4 +1,5 @@
 """GeoJSON polygons in and out (shapely order is (lon, lat))."""
+
 import json
 
 import numpy as np
@@ -28,13 +29,14 @@ def parse_geometry(obj):
     if not geom.is_valid:
         raise ValueError(f"invalid geometry: {shapely.is_valid_reason(geom)}")
     west, south, east, north = geom.bounds
-    if not (-180 <= west and east <= 180 and -90 <= south and north <= 90):
+    if not (west >= -180 and east <= 180 and south >= -90 and north <= 90):
         raise ValueError("coordinates must be (lon, lat) degrees within range")
     return geom
 
 
 def transform_geometry(geom, fn):
     """New 2-D geometry with every vertex mapped by fn(lat, lon) -> (lat, lon); fn's errors propagate."""
+
     def convert(coords):
         out = [fn(lat, lon)[::-1] for lon, lat in coords]
         return np.array(out, dtype=float).reshape(-1, 2)

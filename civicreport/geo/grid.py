@@ -1,4 +1,5 @@
 """Grid cells, a spatial index over them, and a ~100 m lattice generator."""
+
 import math
 from dataclasses import dataclass
 
@@ -82,8 +83,7 @@ def lattice(south, west, north, east, cell_m=100.0):
     lats = _edges(south, north, cell_m / m_lat)[::-1]
     lons = _edges(west, east, cell_m / m_lon)
     return [
-        [box(lons[j], lats[i + 1], lons[j + 1], lats[i]) for j in range(len(lons) - 1)]
-        for i in range(len(lats) - 1)
+        [box(lons[j], lats[i + 1], lons[j + 1], lats[i]) for j in range(len(lons) - 1)] for i in range(len(lats) - 1)
     ]
 
 

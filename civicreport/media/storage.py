@@ -10,6 +10,7 @@ here deletes on a request's behalf: a failed request leaves its objects, and
 an object that exists renews its modification time, which keeps it young while its
 request is in flight.
 """
+
 from __future__ import annotations
 
 import abc
@@ -21,7 +22,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
@@ -223,7 +224,7 @@ class LocalStorage(Storage):
 
 
 def _mtime(path: str) -> datetime:
-    return datetime.fromtimestamp(os.stat(path).st_mtime, timezone.utc)
+    return datetime.fromtimestamp(os.stat(path).st_mtime, UTC)
 
 
 def _write_atomically(path: str, data: bytes) -> None:
@@ -344,9 +345,12 @@ class S3Storage(Storage):
         with self._errors("presign"):
             return self._client.generate_presigned_url(
                 "get_object",
-                Params={"Bucket": self.bucket, "Key": self.prefix + key,
-                        "ResponseContentType": CONTENT_TYPES.get(extension, "application/octet-stream"),
-                        "ResponseContentDisposition": f'attachment; filename="original.{extension}"'},
+                Params={
+                    "Bucket": self.bucket,
+                    "Key": self.prefix + key,
+                    "ResponseContentType": CONTENT_TYPES.get(extension, "application/octet-stream"),
+                    "ResponseContentDisposition": f'attachment; filename="original.{extension}"',
+                },
                 ExpiresIn=self.private_presign_seconds,
             )
 
@@ -372,13 +376,11 @@ class S3Storage(Storage):
                 raise
 
     def iter_objects(self, prefix: str = "") -> Iterator[tuple[str, datetime]]:
-        pages = self._client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=self.prefix + prefix
-        )
+        pages = self._client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix + prefix)
         with self._errors("list"):
             for page in pages:
                 for item in page.get("Contents", []):
-                    yield item["Key"][len(self.prefix):], item["LastModified"]
+                    yield item["Key"][len(self.prefix) :], item["LastModified"]
 
     @contextmanager
     def _errors(self, action: str):

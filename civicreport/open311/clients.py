@@ -6,6 +6,7 @@ city platform) gets its own random key, of which only the SHA-256 is stored. A k
 to one jurisdiction within its own limits and is revoked on its own
 (``flask --app civicreport open311-key …``).
 """
+
 import secrets
 
 from flask import current_app
@@ -31,8 +32,12 @@ def create(name, *, jurisdiction=None, rate_limit=None):
     if db.session.scalar(select(Open311Client.id).where(Open311Client.name == name)) is not None:
         raise ValidationFailed("客户端名称已存在", code="client_exists", details={"name": name})
     key = secrets.token_hex(32)  # no "-" or "_": safe in URLs, forms and shell arguments alike
-    client = Open311Client(name=name, key_hash=token_hash(key), rate_limit=_checked_limit(rate_limit),
-                           jurisdiction=_checked_jurisdiction(jurisdiction))
+    client = Open311Client(
+        name=name,
+        key_hash=token_hash(key),
+        rate_limit=_checked_limit(rate_limit),
+        jurisdiction=_checked_jurisdiction(jurisdiction),
+    )
     db.session.add(client)
     db.session.commit()
     return client, key
@@ -52,8 +57,9 @@ def _checked_limit(rate_limit):
     try:
         parse_many(rate_limit)
     except ValueError:
-        raise ValidationFailed("频率限制格式无效，例如 600/hour;5000/day", code="invalid_rate_limit",
-                               details={"limit": rate_limit})
+        raise ValidationFailed(
+            "频率限制格式无效，例如 600/hour;5000/day", code="invalid_rate_limit", details={"limit": rate_limit}
+        )
     return rate_limit
 
 
@@ -99,8 +105,11 @@ def check_may_post(client, jurisdiction_id):
     """403 ``jurisdiction_not_allowed`` unless the request's jurisdiction (default: the served one) is the client's."""
     wanted = jurisdiction_id or current_app.config["DISTRICT_CODE"]
     if wanted != client.jurisdiction:
-        raise Forbidden("该 api_key 不能向此 jurisdiction 提交", code="jurisdiction_not_allowed",
-                        details={"jurisdiction_id": wanted})
+        raise Forbidden(
+            "该 api_key 不能向此 jurisdiction 提交",
+            code="jurisdiction_not_allowed",
+            details={"jurisdiction_id": wanted},
+        )
 
 
 def limit_of(client):

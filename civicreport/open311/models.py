@@ -1,4 +1,5 @@
 """Open311 clients: systems (a 12345 hotline, another city platform) that file reports for citizens."""
+
 from datetime import datetime
 
 from sqlalchemy import String

@@ -4,6 +4,7 @@ Views are plain dicts in the spec's field order; the XML encoder turns the same 
 into strict, UTF-8 documents. Nothing private (contact, reporter, originals) is ever
 put into a view.
 """
+
 import re
 import xml.etree.ElementTree as ET
 from datetime import datetime
@@ -47,11 +48,24 @@ STATUS_NOTES = {
 # Service-definition attributes every service shares: both feed fields intake already
 # understands, so Chinese map SDK clients can send GCJ-02/BD-09 points as they have them.
 ATTRIBUTES = (
-    {"code": "crs", "datatype": "singlevaluelist", "required": False, "order": 1,
-     "description": "坐标系（lat/long 的来源）", "datatype_description": "默认 wgs84",
-     "values": [("wgs84", "WGS-84（GPS）"), ("gcj02", "GCJ-02（高德、腾讯地图）"), ("bd09", "BD-09（百度地图）")]},
-    {"code": "accuracy", "datatype": "number", "required": False, "order": 2,
-     "description": "定位精度（米）", "datatype_description": "0 至 100000 的数字", "values": []},
+    {
+        "code": "crs",
+        "datatype": "singlevaluelist",
+        "required": False,
+        "order": 1,
+        "description": "坐标系（lat/long 的来源）",
+        "datatype_description": "默认 wgs84",
+        "values": [("wgs84", "WGS-84（GPS）"), ("gcj02", "GCJ-02（高德、腾讯地图）"), ("bd09", "BD-09（百度地图）")],
+    },
+    {
+        "code": "accuracy",
+        "datatype": "number",
+        "required": False,
+        "order": 2,
+        "description": "定位精度（米）",
+        "datatype_description": "0 至 100000 的数字",
+        "values": [],
+    },
 )
 # Characters XML 1.0 forbids even when escaped; a description carrying one must not
 # make the whole document ill-formed.
@@ -82,8 +96,9 @@ class PostRequestSchema(Schema):
     address_string = fields.String(load_default=None, validate=validate.Length(max=256))
     address_id = fields.String(load_default=None, validate=validate.Length(max=64))
     description = fields.String(load_default="", validate=validate.Length(max=2000))
-    media_url = fields.Url(load_default=None, schemes={"http", "https"}, require_tld=False,
-                           validate=validate.Length(max=1024))
+    media_url = fields.Url(
+        load_default=None, schemes={"http", "https"}, require_tld=False, validate=validate.Length(max=1024)
+    )
     email = fields.String(load_default=None, validate=validate.Length(max=128))
     first_name = fields.String(load_default=None, validate=validate.Length(max=64))
     last_name = fields.String(load_default=None, validate=validate.Length(max=64))
@@ -123,14 +138,16 @@ def discovery_view(endpoint_url):
         "changeset": DISCOVERY_CHANGESET,
         "contact": "綦江区数字城管监督指挥中心（随手拍）",
         "key_service": "api_key 为 Open311 客户端专用密钥，由管理员用 flask open311-key create 签发；"
-                       "登录令牌不能用作 api_key（见 README 的 Open311 一节）",
-        "endpoints": [{
-            "specification": SPECIFICATION,
-            "url": endpoint_url,
-            "changeset": DISCOVERY_CHANGESET,
-            "type": "production",
-            "formats": list(FORMATS.values()),
-        }],
+        "登录令牌不能用作 api_key（见 README 的 Open311 一节）",
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": endpoint_url,
+                "changeset": DISCOVERY_CHANGESET,
+                "type": "production",
+                "formats": list(FORMATS.values()),
+            }
+        ],
     }
 
 

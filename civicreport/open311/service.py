@@ -6,6 +6,7 @@ so grid placement, routing, idempotency and the photo pipeline apply unchanged. 
 never a login's token: the report is filed by no account and names the client that sent it.
 Reads are public and show public data only.
 """
+
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -50,8 +51,9 @@ def services():
 def check_jurisdiction(jurisdiction_id):
     """One jurisdiction is served (the district's adcode); 404 ``jurisdiction_not_found`` for others."""
     if jurisdiction_id and jurisdiction_id != current_app.config["DISTRICT_CODE"]:
-        raise NotFound("未找到该 jurisdiction_id", code="jurisdiction_not_found",
-                       details={"jurisdiction_id": jurisdiction_id})
+        raise NotFound(
+            "未找到该 jurisdiction_id", code="jurisdiction_not_found", details={"jurisdiction_id": jurisdiction_id}
+        )
 
 
 def service(code):
@@ -91,8 +93,15 @@ def submit(form, attributes, uploads, api_key, idempotency_key=None):
     contact = _contact(data)
     if contact:
         fields["contact"] = contact
-    outcome = intake.submit_report(fields, uploads, None, idempotency_key, channel="open311",
-                                   client_data=_client_data(data, attributes), open311_client=client)
+    outcome = intake.submit_report(
+        fields,
+        uploads,
+        None,
+        idempotency_key,
+        channel="open311",
+        client_data=_client_data(data, attributes),
+        open311_client=client,
+    )
     return Submitted(get_report(outcome.body["id"]), outcome.replayed)
 
 
@@ -134,15 +143,19 @@ def _contact(data):
     name = " ".join(p for p in (data["last_name"], data["first_name"]) if p)
     contact = " / ".join(p for p in (name, data["email"], data["phone"]) if p)
     if len(contact) > 128:
-        raise BadRequest("联系方式过长", code="contact_too_long",
-                         details={"fields": {"email": "姓名、邮箱和电话合计不超过 128 个字符"}})
+        raise BadRequest(
+            "联系方式过长",
+            code="contact_too_long",
+            details={"fields": {"email": "姓名、邮箱和电话合计不超过 128 个字符"}},
+        )
     return contact
 
 
 def _client_data(data, attributes):
     """What the client sent beyond our report fields, kept on the (staff-only) submit event."""
-    kept = {key: data[key] for key in ("address_string", "address_id", "media_url", "device_id", "account_id")
-            if data[key]}
+    kept = {
+        key: data[key] for key in ("address_string", "address_id", "media_url", "device_id", "account_id") if data[key]
+    }
     if attributes:
         kept["attributes"] = attributes
     return kept
@@ -155,19 +168,26 @@ def _address_point(address):
     far its farthest cell centre lies. 400 ``address_not_located`` when no community with
     grid cells is named, ``address_ambiguous`` when several equally good ones are.
     """
-    rows = db.session.execute(
-        select(Community).where(Community.cells.any()).options(selectinload(Community.street))
-    ).scalars().all()
+    rows = (
+        db.session.execute(select(Community).where(Community.cells.any()).options(selectinload(Community.street)))
+        .scalars()
+        .all()
+    )
     named = [c for c in rows if c.name in address]
     if not named:
-        raise BadRequest("无法根据 address_string 定位，请提供 lat/long 或写明社区名称",
-                         code="address_not_located")
+        raise BadRequest("无法根据 address_string 定位，请提供 lat/long 或写明社区名称", code="address_not_located")
     named.sort(key=lambda c: (c.street.name in address, len(c.name)), reverse=True)
-    best = [c for c in named if (c.street.name in address, len(c.name)) ==
-            (named[0].street.name in address, len(named[0].name))]
+    best = [
+        c
+        for c in named
+        if (c.street.name in address, len(c.name)) == (named[0].street.name in address, len(named[0].name))
+    ]
     if len(best) > 1:
-        raise BadRequest("address_string 对应多个社区，请写明街道或提供 lat/long", code="address_ambiguous",
-                         details={"communities": [f"{c.street.name}{c.name}" for c in best]})
+        raise BadRequest(
+            "address_string 对应多个社区，请写明街道或提供 lat/long",
+            code="address_ambiguous",
+            details={"communities": [f"{c.street.name}{c.name}" for c in best]},
+        )
     centres = db.session.execute(
         select(GridCellArea.centroid_lat, GridCellArea.centroid_lon).where(GridCellArea.community_code == best[0].code)
     ).all()
@@ -190,8 +210,12 @@ def search(ids=None, codes=None, statuses=None, start=None, end=None):
     last 90 days; a window longer than 90 days or ending before it starts is 400.
     """
     query = select(Report).options(
-        selectinload(Report.category), selectinload(Report.unit), selectinload(Report.media),
-        selectinload(Report.community), selectinload(Report.street), selectinload(Report.district),
+        selectinload(Report.category),
+        selectinload(Report.unit),
+        selectinload(Report.media),
+        selectinload(Report.community),
+        selectinload(Report.street),
+        selectinload(Report.district),
         selectinload(Report.duplicate_of),
     )
     if ids:
@@ -220,8 +244,7 @@ def _window(start, end):
     if start > end:
         raise BadRequest("start_date 晚于 end_date", code="invalid_date_range")
     if end - start > WINDOW:
-        raise BadRequest("查询时间范围不能超过 90 天", code="date_range_too_long",
-                         details={"max_days": WINDOW.days})
+        raise BadRequest("查询时间范围不能超过 90 天", code="date_range_too_long", details={"max_days": WINDOW.days})
     return start, end
 
 

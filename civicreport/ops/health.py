@@ -1,4 +1,5 @@
 """Readiness: is the database answering and the store reachable, each within its timeout."""
+
 from sqlalchemy import text
 
 from civicreport.adapters import storage
@@ -16,8 +17,7 @@ def health():
     """
     checks = {"database": _check(_ping_database), "storage": _check(lambda: storage().check())}
     if any(value != "ok" for value in checks.values()):
-        raise ServiceUnavailable("依赖服务不可用", code="unhealthy",
-                                 details={"status": "degraded", "checks": checks})
+        raise ServiceUnavailable("依赖服务不可用", code="unhealthy", details={"status": "degraded", "checks": checks})
     return checks
 
 

@@ -6,6 +6,7 @@ another request that has not committed yet. An object is collected only when no
 ``media`` row references it and it has not been written or touched for the age
 threshold, which must exceed the longest a request can run (the gunicorn timeout).
 """
+
 import logging
 import time
 from dataclasses import dataclass
@@ -56,8 +57,10 @@ class GcResult:
 
     def summary(self, dry_run=False):
         verb = "would remove" if dry_run else "removed"
-        return (f"scanned {self.scanned} objects: {verb} {self.removed} orphans, {self.in_use} in use, "
-                f"{self.young} younger than the threshold, {self.foreign} not photo objects")
+        return (
+            f"scanned {self.scanned} objects: {verb} {self.removed} orphans, {self.in_use} in use, "
+            f"{self.young} younger than the threshold, {self.foreign} not photo objects"
+        )
 
 
 def collect_media_garbage(older_than_hours, *, dry_run=False):

@@ -1,4 +1,5 @@
 """The area hierarchy: district → street → community → grid cell."""
+
 from sqlalchemy import Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 

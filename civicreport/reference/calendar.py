@@ -1,4 +1,5 @@
 """The working calendar: holidays and swapped working days (调休) that deadlines count by."""
+
 from datetime import date
 
 from sqlalchemy import Date, String

@@ -1,4 +1,5 @@
 """Report categories (GB/T 47678.5 codes plus local ``L`` codes) and routing rules."""
+
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 

@@ -1,4 +1,5 @@
 """Point → grid cell → community → street → district, through the in-memory index."""
+
 from sqlalchemy import select
 
 from civicreport.adapters import grid_slot
@@ -71,9 +72,7 @@ def normalise_point(lat, lon, crs):
     try:
         return to_wgs84(lat, lon, crs)
     except ValueError as exc:
-        raise ValidationFailed(
-            "坐标超出范围", code="invalid_coordinates", details={"reason": str(exc)}
-        )
+        raise ValidationFailed("坐标超出范围", code="invalid_coordinates", details={"reason": str(exc)})
 
 
 def locate(lat, lon):
@@ -91,6 +90,4 @@ def locate(lat, lon):
             nearest_grid=near_cell.code,
             distance_m=round(distance, 1),
         )
-    raise ValidationFailed(
-        "该位置不在本系统服务范围内", code="outside_service_area", details=details
-    )
+    raise ValidationFailed("该位置不在本系统服务范围内", code="outside_service_area", details=details)

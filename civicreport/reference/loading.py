@@ -1,4 +1,5 @@
 """Loading reference data into the database: categories, real grid files, calendar days."""
+
 import csv
 import json
 from importlib import resources
@@ -58,8 +59,7 @@ def import_grid(geojson_text, crs):
     for code, name, geom in communities:
         if db.session.get(Street, code[:9]) is None:
             raise ValidationFailed("社区所属街道不存在", code="unknown_street", details={"code": code})
-        db.session.merge(Community(code=code, name=name or code, street_code=code[:9],
-                                   boundary=to_geojson_text(geom)))
+        db.session.merge(Community(code=code, name=name or code, street_code=code[:9], boundary=to_geojson_text(geom)))
     for code, _, geom in cells:
         if code[:12] not in known and db.session.get(Community, code[:12]) is None:
             raise ValidationFailed("网格所属社区不存在", code="unknown_community", details={"code": code})
@@ -84,14 +84,16 @@ def _parse_feature(index, feature, crs):
     code = str(props.get("code", ""))
     if not (code.isdigit() and len(code) in (12, 15)):
         raise ValidationFailed(
-            "要素缺少 12 位社区或 15 位网格编码", code="invalid_area_code",
+            "要素缺少 12 位社区或 15 位网格编码",
+            code="invalid_area_code",
             details={"feature": index, "code": code},
         )
     try:
         geom = parse_geometry(feature.get("geometry"))
     except ValueError as exc:
-        raise ValidationFailed("几何图形无效", code="invalid_geometry",
-                               details={"feature": index, "code": code, "reason": str(exc)})
+        raise ValidationFailed(
+            "几何图形无效", code="invalid_geometry", details={"feature": index, "code": code, "reason": str(exc)}
+        )
     if crs == "gcj02":
         geom = transform_geometry(geom, gcj02_to_wgs84)
     return code, props.get("name"), geom
@@ -114,6 +116,10 @@ def grid_row(code, community_code, geom):
     centre = geom.centroid
     m_lat, m_lon = metres_per_degree(centre.y)
     return GridCellArea(
-        code=code, community_code=community_code, boundary=to_geojson_text(geom),
-        centroid_lat=centre.y, centroid_lon=centre.x, area_m2=round(geom.area * m_lat * m_lon, 1),
+        code=code,
+        community_code=community_code,
+        boundary=to_geojson_text(geom),
+        centroid_lat=centre.y,
+        centroid_lon=centre.x,
+        area_m2=round(geom.area * m_lat * m_lon, 1),
     )

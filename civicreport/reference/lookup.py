@@ -1,4 +1,5 @@
 """Looking up reference data a case needs: its category, its unit, the routes of a point."""
+
 from sqlalchemy import select
 
 from civicreport.accounts.models import Unit
@@ -26,9 +27,7 @@ def require_category(code):
 
 
 def active_categories():
-    return db.session.scalars(
-        select(Category).where(Category.active.is_(True)).order_by(Category.code)
-    ).all()
+    return db.session.scalars(select(Category).where(Category.active.is_(True)).order_by(Category.code)).all()
 
 
 def locate_with_routes(lat, lon, crs):

@@ -1,4 +1,5 @@
 """Categories and grid lookups."""
+
 from marshmallow import RAISE, Schema, fields, validate
 
 
@@ -81,5 +82,9 @@ class LocateSchema(Schema):
     community = fields.Nested(AreaSchema, required=True)
     street = fields.Nested(AreaSchema, required=True)
     district = fields.Nested(AreaSchema, required=True)
-    routes = fields.Dict(keys=fields.String(), values=fields.Nested(RouteSchema), required=True,
-                         metadata={"description": "按类别大类（component/event/behaviour）给出的责任单位"})
+    routes = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(RouteSchema),
+        required=True,
+        metadata={"description": "按类别大类（component/event/behaviour）给出的责任单位"},
+    )

@@ -6,6 +6,7 @@ per-case aggregates never change. Deadline and area are taken from the report wh
 settles, so the published figures of a month stay as published. Deleting both tables is always
 safe; they are rebuilt on demand.
 """
+
 from datetime import date, datetime
 
 from sqlalchemy import BigInteger, Date, Float, Integer, SmallInteger, String

@@ -3,6 +3,7 @@
 A cursor names the sort it belongs to and the sort key of the last row shown, so new
 reports arriving between two page requests never shift or repeat rows.
 """
+
 import base64
 import json
 from dataclasses import dataclass
@@ -70,8 +71,11 @@ def _conditions(f, now):
         conditions.append(Report.category_code == f.category)
     if f.group:
         conditions.append(Report.category_code.in_(select(Category.code).where(Category.group == f.group)))
-    for column, value in ((Report.grid_code, f.grid), (Report.community_code, f.community),
-                          (Report.street_code, f.street)):
+    for column, value in (
+        (Report.grid_code, f.grid),
+        (Report.community_code, f.community),
+        (Report.street_code, f.street),
+    ):
         if value:
             conditions.append(column == value)
     if f.unit:
@@ -113,20 +117,26 @@ def _page(query, f):
         part = query if segment.where is None else query.where(segment.where)
         if resume and resume[0] == phase:
             part = part.where(segment.after(resume[1]))
-        rows += [(phase, r) for r in db.session.scalars(
-            part.order_by(*segment.order).limit(f.limit - len(rows) + 1).options(*_LOADS)
-        )]
+        rows += [
+            (phase, r)
+            for r in db.session.scalars(part.order_by(*segment.order).limit(f.limit - len(rows) + 1).options(*_LOADS))
+        ]
         if len(rows) > f.limit:
             break
         resume = None
     if len(rows) <= f.limit:
         return [r for _, r in rows], None
-    rows = rows[:f.limit]
+    rows = rows[: f.limit]
     return [r for _, r in rows], _encode_cursor(f.sort, *rows[-1])
 
 
-_LOADS = (selectinload(Report.media), selectinload(Report.category), selectinload(Report.unit),
-          selectinload(Report.community), selectinload(Report.street))
+_LOADS = (
+    selectinload(Report.media),
+    selectinload(Report.category),
+    selectinload(Report.unit),
+    selectinload(Report.community),
+    selectinload(Report.street),
+)
 
 
 @dataclass(frozen=True)
@@ -155,8 +165,10 @@ def _segments(sort):
         return [_Segment(None, (Report.created_at, Report.id), True)]
     if sort == "priority":
         return [_Segment(None, (Report.priority, Report.created_at, Report.id), True)]
-    return [_Segment(Report.deadline_at.is_not(None), (Report.deadline_at, Report.id), False),
-            _Segment(Report.deadline_at.is_(None), (Report.id,), False)]
+    return [
+        _Segment(Report.deadline_at.is_not(None), (Report.deadline_at, Report.id), False),
+        _Segment(Report.deadline_at.is_(None), (Report.id,), False),
+    ]
 
 
 def _encode_cursor(sort, phase, report):

@@ -86,8 +86,9 @@ How it is computed
     counts that ranking and cards need. The current backlog is a small GROUP BY on ``report``.
     No query per case or per unit.
 """
+
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from statistics import fmean
 
@@ -122,14 +123,47 @@ LEVELS = ("street", "community", "grid")
 _AREA_COLUMNS = {"street": Report.street_code, "community": Report.community_code, "grid": Report.grid_code}
 # What a case row takes from its report: when the month settles, these are stored with it.
 _REPORT_COLUMNS = ("deadline_at", "street_code", "community_code", "grid_code")
-_ID_WIDTH = 10 ** 12
+_ID_WIDTH = 10**12
 # The count fields of a unit's and of an area's row.
-_UNIT_COUNTS = ("received", "claimed", "resolved", "closed", "suspended", "due", "on_time", "reworked", "rated",
-                "satisfied")
-_AREA_COUNTS = ("received", "accepted", "dispatched", "resolved", "closed", "suspended", "due", "on_time", "reworked",
-                "rated", "satisfied")
-_TRACKED = ("submit", "accept", "reject", "mark_duplicate", "dispatch", "claim", "suspend", "resume",
-            "resolve", "verify_fail", "close", "rate")
+_UNIT_COUNTS = (
+    "received",
+    "claimed",
+    "resolved",
+    "closed",
+    "suspended",
+    "due",
+    "on_time",
+    "reworked",
+    "rated",
+    "satisfied",
+)
+_AREA_COUNTS = (
+    "received",
+    "accepted",
+    "dispatched",
+    "resolved",
+    "closed",
+    "suspended",
+    "due",
+    "on_time",
+    "reworked",
+    "rated",
+    "satisfied",
+)
+_TRACKED = (
+    "submit",
+    "accept",
+    "reject",
+    "mark_duplicate",
+    "dispatch",
+    "claim",
+    "suspend",
+    "resume",
+    "resolve",
+    "verify_fail",
+    "close",
+    "rate",
+)
 _STORED_COLUMNS = tuple(c.name for c in StatsCaseMonth.__table__.columns if c.name != "month")
 # A request that began before midnight may commit its event a little after: wait before settling.
 SETTLE_AFTER = timedelta(hours=1)
@@ -164,8 +198,7 @@ class Period:
 
     def instants(self, zone):
         """The period's start and end as aware UTC datetimes."""
-        return tuple(datetime.combine(day, time.min, zone).astimezone(timezone.utc)
-                     for day in (self.start, self.end))
+        return tuple(datetime.combine(day, time.min, zone).astimezone(UTC) for day in (self.start, self.end))
 
 
 @dataclass
@@ -214,12 +247,21 @@ def monitor_stats(period, now=None):
     cases = _cases(period, now)
     c = cases.c
     valid = and_(c.accepted == 1, c.merged == 0)
-    stmt = (select(c.monitor_id, func.count().label("filed"), _count(valid).label("valid"),
-                   _count(c.rejected == 1).label("rejected"), _count(c.merged == 1).label("duplicate"))
-            .where(c.monitor_id.is_not(None)).group_by(c.monitor_id))
+    stmt = (
+        select(
+            c.monitor_id,
+            func.count().label("filed"),
+            _count(valid).label("valid"),
+            _count(c.rejected == 1).label("rejected"),
+            _count(c.merged == 1).label("duplicate"),
+        )
+        .where(c.monitor_id.is_not(None))
+        .group_by(c.monitor_id)
+    )
     figures = {row.monitor_id: row._asdict() for row in db.session.execute(stmt)}
-    people = db.session.scalars(select(User).where(or_(
-        and_(User.role == "monitor", User.active.is_(True)), User.id.in_(list(figures))))).all()
+    people = db.session.scalars(
+        select(User).where(or_(and_(User.role == "monitor", User.active.is_(True)), User.id.in_(list(figures))))
+    ).all()
     rows = [_monitor_row(user, figures.get(user.id, {})) for user in people]
     minimum = current_app.config["STATS_MIN_CASES"]
     ranked = _rank(rows, lambda r: r["filed"] >= minimum, lambda r: (r["valid_rate"], r["filed"]))
@@ -288,7 +330,7 @@ def _store_month(period):
         measured = row["dispatched_at"] is not None and row["resolved_at"] is not None
         row["handling_hours"] = line.hours(row["dispatched_at"], row["resolved_at"]) if measured else None
     for first in range(0, len(rows), _STORE_BATCH):
-        db.session.execute(insert(StatsCaseMonth.__table__), rows[first:first + _STORE_BATCH])
+        db.session.execute(insert(StatsCaseMonth.__table__), rows[first : first + _STORE_BATCH])
     marker.cases = len(rows)
 
 
@@ -300,15 +342,19 @@ def _cases(period, now, actions=_TRACKED):
     """
     if _settled(period, now):
         table = StatsCaseMonth.__table__
-        return select(*(table.c[name] for name in _STORED_COLUMNS)).where(table.c.month == period.start) \
-            .subquery("cases")
+        return (
+            select(*(table.c[name] for name in _STORED_COLUMNS)).where(table.c.month == period.start).subquery("cases")
+        )
     return _live_cases(*_span(period, now), actions)
 
 
 def _live_cases(start, cut_off, actions=_TRACKED):
     per_case = _per_case(start, cut_off, actions)
-    return (select(*per_case.c, *(Report.__table__.c[name] for name in _REPORT_COLUMNS))
-            .join_from(per_case, Report, Report.id == per_case.c.report_id).subquery("cases"))
+    return (
+        select(*per_case.c, *(Report.__table__.c[name] for name in _REPORT_COLUMNS))
+        .join_from(per_case, Report, Report.id == per_case.c.report_id)
+        .subquery("cases")
+    )
 
 
 def _reporting_session():
@@ -319,8 +365,13 @@ def _reporting_session():
     true)`` is ``SET LOCAL``: the settings end with the transaction.
     """
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(func.set_config("work_mem", "64MB", True), func.set_config("jit", "off", True),
-                                  func.set_config("max_parallel_workers_per_gather", "0", True)))
+        db.session.execute(
+            select(
+                func.set_config("work_mem", "64MB", True),
+                func.set_config("jit", "off", True),
+                func.set_config("max_parallel_workers_per_gather", "0", True),
+            )
+        )
 
 
 def _span(period, now):
@@ -350,21 +401,30 @@ def _per_case(start, cut_off, actions=_TRACKED):
 
     # The unit of the last dispatch: the largest fixed-width "id + unit code" string (ids < 9e12).
     tagged_unit = cast(event.id + literal(_ID_WIDTH, BigInteger), String) + event.data["unit"].as_string()
-    return (select(
-        event.report_id,
-        last(event.action == "submit", event.id).label("submit_id"),
-        last(event.action == "dispatch", tagged_unit).label("tagged_unit"),
-        last(and_(event.action == "submit", event.actor_role == "monitor"), event.actor_user_id).label("monitor_id"),
-        last(event.action == "dispatch", event.id).label("dispatch_id"),
-        last(event.action == "claim", event.id).label("claim_id"),
-        happened("accept").label("accepted"), happened("mark_duplicate").label("merged"),
-        happened("reject").label("rejected"), happened("close").label("closed"),
-        happened("verify_fail").label("reworked"), (times("suspend") - times("resume")).label("suspended"),
-        last(event.action == "dispatch", event.created_at).label("dispatched_at"),
-        last(event.action == "resolve", event.created_at).label("resolved_at"),
-        last(event.action == "rate", event.data["rating"].as_integer()).label("rating"),
-    ).where(event.created_at >= start, event.created_at < cut_off, event.action.in_(actions))
-        .group_by(event.report_id).subquery("per_case"))
+    return (
+        select(
+            event.report_id,
+            last(event.action == "submit", event.id).label("submit_id"),
+            last(event.action == "dispatch", tagged_unit).label("tagged_unit"),
+            last(and_(event.action == "submit", event.actor_role == "monitor"), event.actor_user_id).label(
+                "monitor_id"
+            ),
+            last(event.action == "dispatch", event.id).label("dispatch_id"),
+            last(event.action == "claim", event.id).label("claim_id"),
+            happened("accept").label("accepted"),
+            happened("mark_duplicate").label("merged"),
+            happened("reject").label("rejected"),
+            happened("close").label("closed"),
+            happened("verify_fail").label("reworked"),
+            (times("suspend") - times("resume")).label("suspended"),
+            last(event.action == "dispatch", event.created_at).label("dispatched_at"),
+            last(event.action == "resolve", event.created_at).label("resolved_at"),
+            last(event.action == "rate", event.data["rating"].as_integer()).label("rating"),
+        )
+        .where(event.created_at >= start, event.created_at < cut_off, event.action.in_(actions))
+        .group_by(event.report_id)
+        .subquery("per_case")
+    )
 
 
 def _by_unit(cases):
@@ -414,8 +474,12 @@ def _counts(grouping_for, period, now, names):
     cases = _cases(period, now)
     key, cohort = grouping_for(cases)
     flags = _case_flags(cases.c, _span(period, now)[1])
-    stmt = (select(key.label("key"), func.count().label("received"), *(_count(flags[n]).label(n) for n in names))
-            .select_from(cases).where(cohort).group_by(key))
+    stmt = (
+        select(key.label("key"), func.count().label("received"), *(_count(flags[n]).label(n) for n in names))
+        .select_from(cases)
+        .where(cohort)
+        .group_by(key)
+    )
     return {row.key: row._asdict() for row in db.session.execute(stmt)}
 
 
@@ -432,8 +496,11 @@ def _handling_hours(grouping_for, period, now):
     if _settled(period, now):
         stmt = select(key, func.avg(cases.c.handling_hours)).where(cohort, cases.c.handling_hours.is_not(None))
         return {group: round(hours, 2) for group, hours in db.session.execute(stmt.group_by(key))}
-    stmt = (select(key, cases.c.dispatched_at, cases.c.resolved_at).select_from(cases)
-            .where(cohort, cases.c.resolved_at.is_not(None), cases.c.dispatched_at.is_not(None)))
+    stmt = (
+        select(key, cases.c.dispatched_at, cases.c.resolved_at)
+        .select_from(cases)
+        .where(cohort, cases.c.resolved_at.is_not(None), cases.c.dispatched_at.is_not(None))
+    )
     spans = db.session.execute(stmt).all()
     if not spans:
         return {}
@@ -446,8 +513,9 @@ def _handling_hours(grouping_for, period, now):
 
 def _overdue_now(key, now, join=None):
     """Open cases past their deadline now, per ``key`` (a Report column, or a column of ``join``)."""
-    stmt = (select(key, func.count()).select_from(Report)
-            .where(Report.status.in_(CLOCK_RUNNING), Report.deadline_at < now))
+    stmt = (
+        select(key, func.count()).select_from(Report).where(Report.status.in_(CLOCK_RUNNING), Report.deadline_at < now)
+    )
     if join is not None:
         stmt = stmt.join(join, join.id == Report.unit_id)
     return dict(db.session.execute(stmt.group_by(key)).all())
@@ -477,10 +545,15 @@ def _case_table(kind, period, names, figures, overdue, counts):
     def eligible(counted):
         return counted.get(basis, 0) >= cfg["STATS_MIN_CASES"] and counted.get("due", 0) > 0
 
-    rows = [_case_row(code, names[code], current.get(code, {}), previous.get(code, {}), overdue.get(code, 0),
-                      counts, basis) for code in names]
-    ranked = _rank(rows, lambda r: eligible(current.get(r["code"], {})),
-                   lambda r: (r["on_time_rate"], r["closure_rate"], r["satisfaction_rate"]))
+    rows = [
+        _case_row(code, names[code], current.get(code, {}), previous.get(code, {}), overdue.get(code, 0), counts, basis)
+        for code in names
+    ]
+    ranked = _rank(
+        rows,
+        lambda r: eligible(current.get(r["code"], {})),
+        lambda r: (r["on_time_rate"], r["closure_rate"], r["satisfaction_rate"]),
+    )
     for row in ranked:
         earlier = row["previous_on_time_rate"] if eligible(previous.get(row["code"], {})) else None
         row["card"] = _card(row["on_time_rate"], earlier, cfg["YELLOW_CARD_RATE"], cfg["RED_CARD_RATE"])
@@ -491,7 +564,9 @@ def _case_row(code, name, figures, before, overdue_now, counts, basis):
     """One unit's or area's row from its counts this period (``figures``) and last (``before``)."""
     count = {key: figures.get(key, 0) for key in counts}
     return {
-        "code": code, "name": name, **count,
+        "code": code,
+        "name": name,
+        **count,
         "closure_rate": _rate(count["closed"], count[basis]),
         "on_time_rate": _rate(count["on_time"], count["due"]),
         "rework_rate": _rate(count["reworked"], count["resolved"]),
@@ -499,7 +574,8 @@ def _case_row(code, name, figures, before, overdue_now, counts, basis):
         "satisfaction_rate": _rate(count["satisfied"], count["rated"]),
         "overdue_now": overdue_now,
         "previous_on_time_rate": _rate(before.get("on_time", 0), before.get("due", 0)),
-        "rank": None, "card": None,
+        "rank": None,
+        "card": None,
     }
 
 
@@ -513,6 +589,7 @@ def _rank(rows, eligible, score):
 
     ``score`` returns a tuple compared element by element, higher is better; ``None`` sorts lowest.
     """
+
     def key(row):
         return tuple(-1 if value is None else value for value in score(row))
 
@@ -525,7 +602,7 @@ def _rank(rows, eligible, score):
 
 
 def _card(rate, previous_rate, yellow, red):
-    """"red", "yellow" or None for a ranked row (``previous_rate`` None: not ranked last period)."""
+    """ "red", "yellow" or None for a ranked row (``previous_rate`` None: not ranked last period)."""
     if rate < red or (rate < yellow and previous_rate is not None and previous_rate < yellow):
         return "red"
     return "yellow" if rate < yellow else None
@@ -535,8 +612,9 @@ def _table(kind, period, rows, ranked):
     """Rows ordered ranked first (by rank), then unranked by code; 红榜 and 黑榜 from ``ranked``."""
     size = min(current_app.config["STATS_RANK_SIZE"], len(ranked) // 2)
     unranked = sorted((r for r in rows if r["rank"] is None), key=lambda r: r["code"])
-    return Table(kind, period, ranked + unranked,
-                 [_entry(r) for r in ranked[:size]], [_entry(r) for r in ranked[::-1][:size]])
+    return Table(
+        kind, period, ranked + unranked, [_entry(r) for r in ranked[:size]], [_entry(r) for r in ranked[::-1][:size]]
+    )
 
 
 def _entry(row):

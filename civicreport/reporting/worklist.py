@@ -1,4 +1,5 @@
 """问题清单 (a unit's open cases, oldest overdue first) and 督办通知书."""
+
 from sqlalchemy import select
 
 from civicreport.accounts.access import Actor, case_scope, require_in_area

@@ -4,6 +4,7 @@ Every view declares who may call it with ``@allow``: ``PUBLIC`` (anyone, anonymo
 included), ``PER_ACTION`` (the workflow table decides per transition), or role names,
 which the decorator enforces (401 without a token, 403 for another role).
 """
+
 from functools import wraps
 
 from flask import request

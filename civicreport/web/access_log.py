@@ -6,6 +6,7 @@ gunicorn (``ScrubbingLogger`` in gunicorn.conf.py) and the dev server (the werkz
 ``create_app`` installs) both pass what they log through ``scrub``. Plain Python: gunicorn's
 master imports it without the app.
 """
+
 import logging
 import re
 from urllib.parse import unquote_plus

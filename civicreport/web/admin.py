@@ -1,5 +1,6 @@
 """Administration API: staff accounts (role, unit, areas, deactivation) and the block list of
 devices, accounts and networks that may not submit."""
+
 from flask import Blueprint, request
 
 from civicreport.abuse import blocks
@@ -40,8 +41,7 @@ def create_block():
     if not isinstance(body, dict):
         raise BadRequest("请求体须为 JSON 对象", code="malformed_json")
     data = load_or_422(BlockCreateSchema(), body)
-    block = blocks.add_block(data["kind"], data["value"], reason=data["reason"], days=data["days"],
-                            by=current_user())
+    block = blocks.add_block(data["kind"], data["value"], reason=data["reason"], days=data["days"], by=current_user())
     return BlockSchema().dump(block), 201
 
 
@@ -64,8 +64,13 @@ def list_users():
 
 @bp.patch("/users/<name>")
 @allow("admin")
-@doc("修改账号：角色、单位、负责片区（完整列表）、停用/启用", path={"name": "登录名"}, body=UserChangeSchema,
-     response=UserAccountSchema, errors=(404, 409))
+@doc(
+    "修改账号：角色、单位、负责片区（完整列表）、停用/启用",
+    path={"name": "登录名"},
+    body=UserChangeSchema,
+    response=UserAccountSchema,
+    errors=(404, 409),
+)
 def change_user(name):
     """Change one account; deactivating it revokes its tokens."""
     body = request.get_json(silent=True)

@@ -1,4 +1,5 @@
 """The JSON API under /api/v1 (intake part)."""
+
 from flask import Blueprint, jsonify, request
 
 from civicreport.accounts.access import actor_for
@@ -47,7 +48,10 @@ from civicreport.web.rate_limits import limited
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # What a phone sends with each submission; the device id feeds the abuse limits and the block list.
-SUBMIT_HEADERS = {**IDEMPOTENCY_KEY, abuse.DEVICE_HEADER: "本机安装时生成一次的设备标识（8–64 位字母、数字或 ._:-），用于按设备限流"}
+SUBMIT_HEADERS = {
+    **IDEMPOTENCY_KEY,
+    abuse.DEVICE_HEADER: "本机安装时生成一次的设备标识（8–64 位字母、数字或 ._:-），用于按设备限流",
+}
 
 
 def _outcome(outcome):
@@ -83,8 +87,14 @@ def grid_locate():
 @bp.post("/media")
 @limited("upload")
 @allow(PUBLIC)
-@doc("先上传一张照片（弱网下的手机端），得到照片 id", files={"photo": ONE}, headers=SUBMIT_HEADERS,
-     response=UploadedPhotoSchema, status=201, errors=(403, 429, 503))
+@doc(
+    "先上传一张照片（弱网下的手机端），得到照片 id",
+    files={"photo": ONE},
+    headers=SUBMIT_HEADERS,
+    response=UploadedPhotoSchema,
+    status=201,
+    errors=(403, 429, 503),
+)
 @takes_photos
 def upload_media():
     user = _user()
@@ -97,11 +107,18 @@ def upload_media():
 @bp.post("/reports")
 @limited("submit")
 @allow(PUBLIC)
-@doc("提交上报：multipart 带照片，或 JSON 带 media_ids", form=ReportSubmitSchema, files={"photo": MANY},
-     body=ReportSubmitSchema, headers=SUBMIT_HEADERS, response=SubmittedReportSchema, status=201,
-     errors=(403, 409, 429, 503),
-     description="不带 lat/lon 时取照片 EXIF 中的位置；坐标可为 wgs84、gcj02 或 bd09。匿名上报返回 receipt_token，"
-                 "凭它查看和评价这件上报。同一 Idempotency-Key 重试返回同一件上报。")
+@doc(
+    "提交上报：multipart 带照片，或 JSON 带 media_ids",
+    form=ReportSubmitSchema,
+    files={"photo": MANY},
+    body=ReportSubmitSchema,
+    headers=SUBMIT_HEADERS,
+    response=SubmittedReportSchema,
+    status=201,
+    errors=(403, 409, 429, 503),
+    description="不带 lat/lon 时取照片 EXIF 中的位置；坐标可为 wgs84、gcj02 或 bd09。匿名上报返回 receipt_token，"
+    "凭它查看和评价这件上报。同一 Idempotency-Key 重试返回同一件上报。",
+)
 @takes_photos
 def submit_report():
     user = _user()
@@ -115,8 +132,9 @@ def submit_report():
         uploads = [f.read() for f in request.files.getlist("photo")]
     else:
         raise BadRequest("请使用 multipart/form-data 或 application/json", code="unsupported_content_type")
-    return _outcome(intake.submit_report(fields, uploads, user, request.headers.get("Idempotency-Key"),
-                                         device_id=abuse.device_id()))
+    return _outcome(
+        intake.submit_report(fields, uploads, user, request.headers.get("Idempotency-Key"), device_id=abuse.device_id())
+    )
 
 
 def _form_fields():
@@ -144,12 +162,23 @@ def get_report(public_id):
 def queue_list():
     params = load_or_422(QueueQuerySchema(), request.args.to_dict(flat=False) | _single(request.args))
     filters = queue.Filters(
-        statuses=params["status"], category=params["category"], group=params["group"], grid=params["grid"],
-        community=params["community"], street=params["street"], unit=params["unit"],
-        overdue=params["overdue"], warning=params["warning"], evidence_flag=params["evidence_flag"],
-        bbox=params["bbox"], since=params["since"],
-        until=params["until"], text=params["q"], sort=params["sort"],
-        limit=queue.page_limit(params["limit"]), cursor=params["cursor"],
+        statuses=params["status"],
+        category=params["category"],
+        group=params["group"],
+        grid=params["grid"],
+        community=params["community"],
+        street=params["street"],
+        unit=params["unit"],
+        overdue=params["overdue"],
+        warning=params["warning"],
+        evidence_flag=params["evidence_flag"],
+        bbox=params["bbox"],
+        since=params["since"],
+        until=params["until"],
+        text=params["q"],
+        sort=params["sort"],
+        limit=queue.page_limit(params["limit"]),
+        cursor=params["cursor"],
     )
     user = _user()
     return queue_page(queue.search(filters, user), params["format"])
@@ -176,15 +205,18 @@ def duplicate_candidates():
 @doc("分诊时的重复线索：附近同类上报与相同/相似照片", response=ReportDuplicatesSchema)
 def report_duplicates(public_id):
     nearby, matches = duplicates.for_report(reports.get_report(public_id), actor_for(_user()))
-    return {"candidates": [candidate_view(n) for n in nearby],
-            "photo_matches": [photo_match_view(m) for m in matches]}
+    return {"candidates": [candidate_view(n) for n in nearby], "photo_matches": [photo_match_view(m) for m in matches]}
 
 
 @bp.post("/reports/<public_id>/support")
 @limited("support")
 @allow(PUBLIC)
-@doc("我也遇到了：为未办结的上报附议（每人每件一次，重复附议人数不变）", response=SupportSchema,
-     headers={abuse.DEVICE_HEADER: SUBMIT_HEADERS[abuse.DEVICE_HEADER]}, errors=(403, 409, 429))
+@doc(
+    "我也遇到了：为未办结的上报附议（每人每件一次，重复附议人数不变）",
+    response=SupportSchema,
+    headers={abuse.DEVICE_HEADER: SUBMIT_HEADERS[abuse.DEVICE_HEADER]},
+    errors=(403, 409, 429),
+)
 def support(public_id):
     """“我也遇到了”: one more person reports the same problem; the same person again changes nothing."""
     supporter = duplicates.supporter(_user(), abuse.device_id(), request.remote_addr)

@@ -3,6 +3,7 @@
 The pages are public; the browser keeps the bearer token from ``/api/v1/auth/login``
 in localStorage and every API call carries it, so the API does the access checks.
 """
+
 from flask import Blueprint, current_app, render_template
 
 from civicreport.cases import evidence
@@ -14,13 +15,29 @@ bp = Blueprint("console", __name__, url_prefix="/console")
 
 TILE_CRS = ("wgs84", "gcj02")
 STATUS_LABELS = {
-    "submitted": "待受理", "accepted": "已受理", "rejected": "不予受理", "duplicate": "重复合并",
-    "dispatched": "已派遣", "in_progress": "处置中", "returned": "已回退", "suspended": "挂账",
-    "resolved": "已处置", "rework": "返工", "verified": "已核查", "closed": "已结案", "rated": "已评价",
+    "submitted": "待受理",
+    "accepted": "已受理",
+    "rejected": "不予受理",
+    "duplicate": "重复合并",
+    "dispatched": "已派遣",
+    "in_progress": "处置中",
+    "returned": "已回退",
+    "suspended": "挂账",
+    "resolved": "已处置",
+    "rework": "返工",
+    "verified": "已核查",
+    "closed": "已结案",
+    "rated": "已评价",
 }
 ROLE_LABELS = {
-    "citizen": "群众", "reporter": "上报人", "monitor": "文明监督员", "supervisor": "值班长",
-    "unit_staff": "处置单位", "leader": "领导", "admin": "管理员", "system": "系统",
+    "citizen": "群众",
+    "reporter": "上报人",
+    "monitor": "文明监督员",
+    "supervisor": "值班长",
+    "unit_staff": "处置单位",
+    "leader": "领导",
+    "admin": "管理员",
+    "system": "系统",
 }
 # Why a case asks the supervisor to look twice before accepting it (the drawer's 核实提示).
 EVIDENCE_LABELS = {
@@ -68,8 +85,12 @@ def _settings():
 
 def map_settings(config):
     """The tiles and start centre every page's map draws with (the citizen pages too)."""
-    return {"tile_url": config["MAP_TILE_URL"], "crs": config["MAP_TILE_CRS"],
-            "attribution": config["MAP_TILE_ATTRIBUTION"], "center": _map_center(config["MAP_CENTER"])}
+    return {
+        "tile_url": config["MAP_TILE_URL"],
+        "crs": config["MAP_TILE_CRS"],
+        "attribution": config["MAP_TILE_ATTRIBUTION"],
+        "center": _map_center(config["MAP_CENTER"]),
+    }
 
 
 def _page(template, page, **extra):

@@ -1,4 +1,5 @@
 """The API's own description: the OpenAPI document and a readable page rendered from it."""
+
 from flask import Blueprint, current_app, render_template
 
 from civicreport.web import PUBLIC, allow

@@ -1,4 +1,5 @@
 """The one error shape, as a schema for the API document (errors.py renders it)."""
+
 from marshmallow import Schema, fields
 
 

@@ -5,6 +5,7 @@ that is not a photo upload is capped at ``MAX_JSON_BYTES`` (photos keep ``MAX_RE
 JSON nested deeper than ``MAX_JSON_DEPTH`` is refused before Python's recursive parser sees it
 (it raised RecursionError, a 500, on every route), and no string may hold U+0000 or a lone surrogate.
 """
+
 import json
 import re
 
@@ -32,8 +33,9 @@ class DepthLimitedJSON(DefaultJSONProvider):
     def loads(self, s, **kwargs):
         text = s.decode(json.detect_encoding(s), "surrogatepass") if isinstance(s, (bytes, bytearray)) else s
         if _depth_exceeds(text, MAX_JSON_DEPTH):
-            raise BadRequest(f"JSON 嵌套不能超过 {MAX_JSON_DEPTH} 层", code="json_too_deep",
-                             details={"max_depth": MAX_JSON_DEPTH})
+            raise BadRequest(
+                f"JSON 嵌套不能超过 {MAX_JSON_DEPTH} 层", code="json_too_deep", details={"max_depth": MAX_JSON_DEPTH}
+            )
         return super().loads(text, **kwargs)
 
 
@@ -92,7 +94,7 @@ def refuse_unstorable_text():
 
 
 def _first_unstorable(value):
-    """"nul" or "surrogate" for the first string in ``value`` (dicts and lists, keys included)
+    """ "nul" or "surrogate" for the first string in ``value`` (dicts and lists, keys included)
     that holds U+0000 or cannot be encoded as UTF-8; None when all are fine. Walked with a
     stack, not recursion, so no document is too deep for it."""
     pending = [value]

@@ -1,5 +1,6 @@
 """Serves locally stored objects: derivatives to anyone; originals (and unchecked thumbs left
 under pending/ from before migration 0010) only to who may see the case's private side."""
+
 from flask import Blueprint, current_app
 
 from civicreport.adapters import storage

@@ -1,4 +1,5 @@
 """URLs of stored objects: presigned for S3, served by the app for local storage."""
+
 from flask import url_for
 
 from civicreport.adapters import storage

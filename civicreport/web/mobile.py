@@ -4,6 +4,7 @@ The pages are server-rendered shells with small scripts and no build step. The p
 keeps its pending submission and its receipts in IndexedDB; everything else comes from
 the JSON API, including the two small endpoints below that only these pages needed.
 """
+
 from flask import Blueprint, current_app, render_template, request, url_for
 
 from civicreport.cases import citizen, workflow
@@ -41,10 +42,15 @@ def _settings():
 @bp.get("/")
 @allow(PUBLIC)  # anyone may report; the API checks what is sent
 def submit():
-    leaflet = {"js": url_for("static", filename="vendor/leaflet/leaflet.js"),
-               "css": url_for("static", filename="vendor/leaflet/leaflet.css")}  # loaded only if the map opens
-    return render_template("mobile/submit.html", page="submit",
-                           settings={**_settings(), "groups": citizen.grouped_categories(), "leaflet": leaflet})
+    leaflet = {
+        "js": url_for("static", filename="vendor/leaflet/leaflet.js"),
+        "css": url_for("static", filename="vendor/leaflet/leaflet.css"),
+    }  # loaded only if the map opens
+    return render_template(
+        "mobile/submit.html",
+        page="submit",
+        settings={**_settings(), "groups": citizen.grouped_categories(), "leaflet": leaflet},
+    )
 
 
 @bp.get("/mine")
@@ -64,8 +70,13 @@ def suggest_categories():
 
 @api.post("/receipts/lookup")
 @allow(PUBLIC)  # each report is shown only to the holder of its receipt token
-@doc("我的上报：凭回执码一次查询多件上报（进度、处置单位、前后照片、可评价）", body=ReceiptLookupSchema,
-     response=ReceiptLookupResultSchema, tag="reports", errors=(429,))
+@doc(
+    "我的上报：凭回执码一次查询多件上报（进度、处置单位、前后照片、可评价）",
+    body=ReceiptLookupSchema,
+    response=ReceiptLookupResultSchema,
+    tag="reports",
+    errors=(429,),
+)
 def lookup_receipts():
     """我的上报: several reports at once by ``{"receipts": [{"id", "receipt_token"}, …]}``.
 

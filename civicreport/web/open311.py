@@ -4,6 +4,7 @@ Errors here take the spec's shape (a list of ``{code, description}``, or
 ``<errors><error>…``) instead of the API's one JSON error shape, because Open311
 clients parse that; the description starts with our stable English error code.
 """
+
 import json
 import logging
 
@@ -80,8 +81,11 @@ def create_request(fmt):
     form = request.form
     uploads = [f.read() for f in request.files.getlist("media")]
     submitted = open311.submit(
-        form.to_dict(), open311.attributes_from(form), uploads,
-        form.get("api_key") or request.args.get("api_key"), request.headers.get("Idempotency-Key"),
+        form.to_dict(),
+        open311.attributes_from(form),
+        uploads,
+        form.get("api_key") or request.args.get("api_key"),
+        request.headers.get("Idempotency-Key"),
     )
     response = _requests(fmt, [submitted_view(submitted.report, open311.token_for(submitted.report))], 201)
     if submitted.replayed:
@@ -94,8 +98,13 @@ def create_request(fmt):
 def list_requests(fmt):
     query = load_or_422(RequestsQuerySchema(), request.args.to_dict())
     open311.check_jurisdiction(query["jurisdiction_id"])
-    found = open311.search(ids=query["service_request_id"], codes=query["service_code"],
-                           statuses=query["status"], start=query["start_date"], end=query["end_date"])
+    found = open311.search(
+        ids=query["service_request_id"],
+        codes=query["service_code"],
+        statuses=query["status"],
+        start=query["start_date"],
+        end=query["end_date"],
+    )
     return _requests(fmt, [request_view(r) for r in found])
 
 

@@ -12,6 +12,7 @@ from the URL rule, 404 from a path parameter, 422 from a query or body schema, 4
 uploads, 400 everywhere, the tag from the first path segment. A view without
 ``@doc`` is left out of the document; tests/test_openapi.py names every such route.
 """
+
 import re
 from copy import copy
 from dataclasses import dataclass, field
@@ -133,9 +134,11 @@ def build_spec(app):
     """The OpenAPI document (a dict) for every documented ``/api/v1`` rule of ``app``."""
     plugin = _Plugin(schema_name_resolver=_schema_name)
     spec = APISpec(
-        title="civicreport API", version=_version(), openapi_version="3.0.3", plugins=[plugin],
-        info={"description": "随手拍文明城市上报接口。错误统一为 "
-                             '{"error": {"code", "message", "details"}}。'},
+        title="civicreport API",
+        version=_version(),
+        openapi_version="3.0.3",
+        plugins=[plugin],
+        info={"description": '随手拍文明城市上报接口。错误统一为 {"error": {"code", "message", "details"}}。'},
         servers=[{"url": "/"}],
     )
     _components(spec, plugin)
@@ -162,7 +165,8 @@ def api_rules(app):
     """``[(METHOD, openapi path, endpoint)]`` for every rule under ``/api/v1``."""
     return [
         (method, openapi_path(rule), rule.endpoint)
-        for rule in app.url_map.iter_rules() if _in_scope(rule)
+        for rule in app.url_map.iter_rules()
+        if _in_scope(rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
     ]
 
@@ -200,20 +204,28 @@ def _components(spec, plugin):
     plugin.map_to_openapi_type(Upload, "string", "binary")
     plugin.converter.add_attribute_function(_dumped_may_be_null)
     plugin.converter.add_attribute_function(_comma_list)
-    spec.components.security_scheme("bearer", {
-        "type": "http", "scheme": "bearer",
-        "description": "POST /api/v1/auth/login 或 flask create-token 得到的令牌",
-    })
-    spec.components.security_scheme("receipt", {
-        "type": "apiKey", "in": "header", "name": "X-Receipt-Token",
-        "description": "匿名上报时返回的回执令牌，只能查看和评价自己的那件上报",
-    })
+    spec.components.security_scheme(
+        "bearer",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "POST /api/v1/auth/login 或 flask create-token 得到的令牌",
+        },
+    )
+    spec.components.security_scheme(
+        "receipt",
+        {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Receipt-Token",
+            "description": "匿名上报时返回的回执令牌，只能查看和评价自己的那件上报",
+        },
+    )
     spec.components.schema("Error", schema=ErrorSchema)
     for status, (name, text) in ERRORS.items():
         response = {"description": text, "content": {"application/json": {"schema": "Error"}}}
         if status == 429:
-            response["headers"] = {"Retry-After": {"description": "多少秒后可重试",
-                                                   "schema": {"type": "integer"}}}
+            response["headers"] = {"Retry-After": {"description": "多少秒后可重试", "schema": {"type": "integer"}}}
         spec.components.response(name, response)
 
 
@@ -283,23 +295,34 @@ def _tag_order(tag):
 
 
 def _tag(rule):
-    rest = rule.rule[len(PREFIX):].strip("/")
+    rest = rule.rule[len(PREFIX) :].strip("/")
     return rest.split("/")[0] or "api"
 
 
 def _parameters(rule, doc_):
     params = []
     for converter, name in _RULE_ARG.findall(rule.rule):
-        params.append({
-            "in": "path", "name": name, "required": True,
-            "description": doc_.path.get(name, PATH_PARAMS.get(name, name)),
-            "schema": {"type": _CONVERTER_TYPES.get(converter, "string")},
-        })
+        params.append(
+            {
+                "in": "path",
+                "name": name,
+                "required": True,
+                "description": doc_.path.get(name, PATH_PARAMS.get(name, name)),
+                "schema": {"type": _CONVERTER_TYPES.get(converter, "string")},
+            }
+        )
     if doc_.query is not None:
         params.append({"in": "query", "schema": doc_.query})
     for name, text in doc_.headers.items():
-        params.append({"in": "header", "name": name, "required": False, "description": text,
-                       "schema": {"type": "string", "maxLength": 128}})
+        params.append(
+            {
+                "in": "header",
+                "name": name,
+                "required": False,
+                "description": text,
+                "schema": {"type": "string", "maxLength": 128},
+            }
+        )
     return params
 
 
@@ -355,8 +378,9 @@ def page_sections(spec):
     return {
         "tags": [(tag, tags.get(tag, tag), sections[tag]) for tag in tags if tag in sections],
         "schemas": [(name, _field_rows(spec, schema)) for name, schema in spec["components"]["schemas"].items()],
-        "errors": [(status, spec["components"]["responses"][name]["description"])
-                   for status, (name, _) in ERRORS.items()],
+        "errors": [
+            (status, spec["components"]["responses"][name]["description"]) for status, (name, _) in ERRORS.items()
+        ],
     }
 
 
@@ -365,8 +389,12 @@ def _operation_view(spec, path, method, op):
     auth = AUTH_LABELS.get(roles[0]) if len(roles) == 1 and roles[0] in AUTH_LABELS else "登录角色：" + "、".join(roles)
     body = op.get("requestBody", {}).get("content", {})
     return {
-        "method": method.upper(), "path": path, "id": op["operationId"], "summary": op.get("summary", ""),
-        "description": op.get("description", ""), "auth": auth,
+        "method": method.upper(),
+        "path": path,
+        "id": op["operationId"],
+        "summary": op.get("summary", ""),
+        "description": op.get("description", ""),
+        "auth": auth,
         "parameters": [_parameter_row(spec, p) for p in op.get("parameters", [])],
         "bodies": [(media, _field_rows(spec, c["schema"])) for media, c in body.items()],
         "responses": [_response_row(spec, status, r) for status, r in op["responses"].items()],
@@ -382,25 +410,40 @@ def _resolve(spec, obj):
 
 def _parameter_row(spec, param):
     param = _resolve(spec, param)
-    return {"name": param["name"], "in": param["in"], "required": param.get("required", False),
-            "type": _type_label(spec, param.get("schema", {})),
-            "description": param.get("description") or param.get("schema", {}).get("description", "")}
+    return {
+        "name": param["name"],
+        "in": param["in"],
+        "required": param.get("required", False),
+        "type": _type_label(spec, param.get("schema", {})),
+        "description": param.get("description") or param.get("schema", {}).get("description", ""),
+    }
 
 
 def _field_rows(spec, schema):
     schema = _resolve(spec, schema)
     required = set(schema.get("required", []))
-    return [{"name": name, "in": "", "required": name in required, "type": _type_label(spec, prop),
-             "description": _resolve(spec, prop).get("description", "")}
-            for name, prop in schema.get("properties", {}).items()]
+    return [
+        {
+            "name": name,
+            "in": "",
+            "required": name in required,
+            "type": _type_label(spec, prop),
+            "description": _resolve(spec, prop).get("description", ""),
+        }
+        for name, prop in schema.get("properties", {}).items()
+    ]
 
 
 def _response_row(spec, status, response):
     response = _resolve(spec, response)
     content = response.get("content", {})
     schema = next((c["schema"] for media, c in content.items() if media.endswith("json")), None)
-    return {"status": status, "description": response.get("description", ""), "media": ", ".join(content),
-            "type": _type_label(spec, schema) if schema else ""}
+    return {
+        "status": status,
+        "description": response.get("description", ""),
+        "media": ", ".join(content),
+        "type": _type_label(spec, schema) if schema else "",
+    }
 
 
 def _type_label(spec, schema):

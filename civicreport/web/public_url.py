@@ -6,6 +6,7 @@ WSGI environ's ``HTTP_HOST`` and ``wsgi.url_scheme``, which come from the reques
 absolute URL the app hands out (photo URLs, Open311 discovery, anything added later) starts
 with the configured origin and a forged Host or X-Forwarded-Host cannot steer it.
 """
+
 from urllib.parse import urlsplit
 
 _DEFAULT_PORTS = {"http": "80", "https": "443"}

@@ -20,6 +20,7 @@ and blocks: they file many reports on patrol; a misbehaving staff account is dea
 Retries count too (a client learns when to come back from ``Retry-After``): counting
 only what succeeded would let parallel requests slip through between check and count.
 """
+
 import logging
 import math
 import time
@@ -89,8 +90,10 @@ def limited(kind, *, by_client=False):
         guarded = _refusing_blocked(view)
         for dimension, key in (("device", _device_key), ("ip", _ip_key), ("account", _account_key)):
             guarded = limiter.shared_limit(
-                _limit_provider(_setting(kind, dimension)), scope=f"{kind}:{dimension}",
-                key_func=key, exempt_when=_exemption(key, by_client and dimension != "device"),
+                _limit_provider(_setting(kind, dimension)),
+                scope=f"{kind}:{dimension}",
+                key_func=key,
+                exempt_when=_exemption(key, by_client and dimension != "device"),
             )(guarded)
         if by_client:
             guarded = limiter.shared_limit(_client_limit, scope=f"{kind}:client", key_func=_client_key)(guarded)
@@ -119,8 +122,7 @@ def device_id():
     if value is None or value == "":
         return None
     if not blocks.DEVICE_ID.fullmatch(value):
-        raise ValidationFailed("设备标识格式无效", code="invalid_device_id",
-                               details={"header": DEVICE_HEADER})
+        raise ValidationFailed("设备标识格式无效", code="invalid_device_id", details={"header": DEVICE_HEADER})
     return value
 
 
@@ -202,13 +204,12 @@ def rate_limit_response(err):
     retry_after = max(1, math.ceil(breached.window[0] - time.time())) if breached else 60
     dimension = breached.request_args[-1].split(":")[-1] if breached else "ip"
     log.warning("submission limit %s reached by %s", err.limit.limit, breached and breached.request_args[-2])
-    problem = RateLimited(_MESSAGES[dimension], details={
-        "scope": dimension, "limit": str(err.limit.limit), "retry_after": retry_after})
+    problem = RateLimited(
+        _MESSAGES[dimension], details={"scope": dimension, "limit": str(err.limit.limit), "retry_after": retry_after}
+    )
     response = current_app.make_response(current_app.handle_user_exception(problem))
     response.headers["Retry-After"] = str(retry_after)
     return response
-
-
 
 
 def refuse_blocked():
@@ -222,7 +223,4 @@ def refuse_blocked():
     block = blocks.matching_block(device_id(), user.name if user else None, request.remote_addr)
     if block is not None:
         log.warning("blocked %s %s refused", block.kind, block.value)
-        raise Forbidden("您已被禁止提交上报，如有疑问请联系管理员", code="blocked",
-                        details={"kind": block.kind})
-
-
+        raise Forbidden("您已被禁止提交上报，如有疑问请联系管理员", code="blocked", details={"kind": block.kind})

@@ -1,4 +1,5 @@
 """Staff redaction of a case photo's public derivatives."""
+
 from flask import Blueprint, request
 
 from civicreport.cases import redaction
@@ -15,8 +16,14 @@ bp = Blueprint("redaction", __name__, url_prefix="/api/v1")
 
 @bp.post("/reports/<public_id>/media/<media_id>/redactions")
 @allow("supervisor", "admin")
-@doc("手工打码：在照片的公开展示图和缩略图上再模糊若干区域（原图不变）", body=RedactionSchema,
-     path={"media_id": "照片 id"}, response=RedactionResultSchema, status=201, errors=(409,))
+@doc(
+    "手工打码：在照片的公开展示图和缩略图上再模糊若干区域（原图不变）",
+    body=RedactionSchema,
+    path={"media_id": "照片 id"},
+    response=RedactionResultSchema,
+    status=201,
+    errors=(409,),
+)
 def redact_photo(public_id, media_id):
     """Blur more areas (boxes on the upright original) in the photo's display and thumb."""
     body = request.get_json(silent=True)

@@ -7,6 +7,7 @@ which the app read straight back into memory. Bodies up to ``WHOLE_BODY_MAX`` ar
 with one call and parsed in memory; larger ones stream as before, so a worker's memory
 stays bounded (MAX_REQUEST_BYTES may allow many photos at once).
 """
+
 import io
 
 from flask import Request

@@ -9,6 +9,7 @@ clickjacking). ``Referrer-Policy: strict-origin`` sends the origin alone, and on
 HTTPS: tile providers (OpenStreetMap's usage policy; 天地图 and 高德 keys bound to a
 domain) need to see it, while paths and queries never leave the app.
 """
+
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -38,8 +39,10 @@ def add_security_headers(response):
 
 def page_policy():
     images = " ".join(["'self'", "data:", "blob:", *image_origins()])
-    return (f"default-src 'self'; img-src {images}; object-src 'none'; base-uri 'none'; "
-            "form-action 'self'; frame-ancestors 'none'")
+    return (
+        f"default-src 'self'; img-src {images}; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
 
 
 def image_origins():
@@ -59,6 +62,6 @@ def tile_origin(template):
     labels = host.split(".")
     templated = [index for index, label in enumerate(labels) if "{" in label]
     if templated:
-        host = ".".join(["*", *labels[templated[-1] + 1:]])
+        host = ".".join(["*", *labels[templated[-1] + 1 :]])
     scheme = urlsplit(template).scheme
     return f"{scheme}://{host}" if scheme else host

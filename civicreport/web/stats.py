@@ -4,6 +4,7 @@ The period is ``month=YYYY-MM`` (default: the current local month) or ``from=YYY
 and ``to=YYYY-MM-DD`` (``to`` excluded, at most 366 days). ``format=csv`` gives a UTF-8 file
 with a BOM (so Excel reads the Chinese headers) as an attachment. Bad parameters are 422.
 """
+
 import csv
 import io
 import re
@@ -49,8 +50,11 @@ def areas():
     period, fmt = _query()
     level = request.args.get("level", "community")
     if level not in stats.LEVELS:
-        raise ValidationFailed("区域层级须为 street、community 或 grid", code="invalid_level",
-                               details={"level": level, "levels": list(stats.LEVELS)})
+        raise ValidationFailed(
+            "区域层级须为 street、community 或 grid",
+            code="invalid_level",
+            details={"level": level, "levels": list(stats.LEVELS)},
+        )
     return _respond(stats.area_stats(period, level), fmt)
 
 
@@ -90,8 +94,11 @@ def _month(text):
     """The month ``YYYY-MM`` names, in years ``EARLIEST``–``LATEST`` (year 9999 failed as a 500)."""
     match = _MONTH.match(text)
     if not match or not 1 <= int(match[2]) <= 12 or int(match[1]) not in range(EARLIEST.year, LATEST.year):
-        raise ValidationFailed(f"月份须为 YYYY-MM（{EARLIEST.year}–{LATEST.year - 1} 年）", code="invalid_month",
-                               details={"month": text, "years": [EARLIEST.year, LATEST.year - 1]})
+        raise ValidationFailed(
+            f"月份须为 YYYY-MM（{EARLIEST.year}–{LATEST.year - 1} 年）",
+            code="invalid_month",
+            details={"month": text, "years": [EARLIEST.year, LATEST.year - 1]},
+        )
     return stats.Period.month(int(match[1]), int(match[2]))
 
 
@@ -105,8 +112,11 @@ def _day(text, name):
             raise ValueError(text)
         return day
     except ValueError:
-        raise ValidationFailed(f"日期须为 YYYY-MM-DD（{EARLIEST.year}–{LATEST.year - 1} 年）", code="invalid_date",
-                               details={name: text, "years": [EARLIEST.year, LATEST.year - 1]}) from None
+        raise ValidationFailed(
+            f"日期须为 YYYY-MM-DD（{EARLIEST.year}–{LATEST.year - 1} 年）",
+            code="invalid_date",
+            details={name: text, "years": [EARLIEST.year, LATEST.year - 1]},
+        ) from None
 
 
 def _current_month():
@@ -121,7 +131,9 @@ def _respond(table, fmt):
     return {
         "period": {"from": table.period.start.isoformat(), "to": table.period.end.isoformat()},
         "previous_period": {"from": previous.start.isoformat(), "to": previous.end.isoformat()},
-        "rows": table.rows, "red_list": table.red_list, "black_list": table.black_list,
+        "rows": table.rows,
+        "red_list": table.red_list,
+        "black_list": table.black_list,
     }
 
 
@@ -142,26 +154,59 @@ def _plain(value):
 
 
 _CASE_TAIL = [
-    ("处置数", "resolved", _plain), ("结案数", "closed", _plain), ("结案率", "closure_rate", _percent),
-    ("应结案数", "due", _plain), ("按期结案数", "on_time", _plain), ("按期结案率", "on_time_rate", _percent),
-    ("挂账数", "suspended", _plain), ("返工数", "reworked", _plain), ("返工率", "rework_rate", _percent),
-    ("平均处置时长（工作小时）", "avg_handling_hours", _hours), ("评价数", "rated", _plain),
-    ("满意数", "satisfied", _plain), ("满意率", "satisfaction_rate", _percent),
-    ("当前超期数", "overdue_now", _plain), ("上期按期结案率", "previous_on_time_rate", _percent),
+    ("处置数", "resolved", _plain),
+    ("结案数", "closed", _plain),
+    ("结案率", "closure_rate", _percent),
+    ("应结案数", "due", _plain),
+    ("按期结案数", "on_time", _plain),
+    ("按期结案率", "on_time_rate", _percent),
+    ("挂账数", "suspended", _plain),
+    ("返工数", "reworked", _plain),
+    ("返工率", "rework_rate", _percent),
+    ("平均处置时长（工作小时）", "avg_handling_hours", _hours),
+    ("评价数", "rated", _plain),
+    ("满意数", "satisfied", _plain),
+    ("满意率", "satisfaction_rate", _percent),
+    ("当前超期数", "overdue_now", _plain),
+    ("上期按期结案率", "previous_on_time_rate", _percent),
     ("红黄牌", "card", _card),
 ]
 COLUMNS = {
-    "units": [("排名", "rank", _plain), ("单位编码", "code", _plain), ("单位名称", "name", _plain),
-              ("派遣数", "received", _plain), ("接单数", "claimed", _plain)] + _CASE_TAIL,
-    "areas": [("排名", "rank", _plain), ("区域编码", "code", _plain), ("区域名称", "name", _plain),
-              ("上报数", "received", _plain), ("受理数", "accepted", _plain), ("派遣数", "dispatched", _plain)]
+    "units": [
+        ("排名", "rank", _plain),
+        ("单位编码", "code", _plain),
+        ("单位名称", "name", _plain),
+        ("派遣数", "received", _plain),
+        ("接单数", "claimed", _plain),
+    ]
     + _CASE_TAIL,
-    "monitors": [("排名", "rank", _plain), ("账号", "code", _plain), ("姓名", "name", _plain),
-                 ("上报数", "filed", _plain), ("有效数", "valid", _plain), ("不予受理数", "rejected", _plain),
-                 ("合并重复数", "duplicate", _plain), ("有效上报率", "valid_rate", _percent)],
+    "areas": [
+        ("排名", "rank", _plain),
+        ("区域编码", "code", _plain),
+        ("区域名称", "name", _plain),
+        ("上报数", "received", _plain),
+        ("受理数", "accepted", _plain),
+        ("派遣数", "dispatched", _plain),
+    ]
+    + _CASE_TAIL,
+    "monitors": [
+        ("排名", "rank", _plain),
+        ("账号", "code", _plain),
+        ("姓名", "name", _plain),
+        ("上报数", "filed", _plain),
+        ("有效数", "valid", _plain),
+        ("不予受理数", "rejected", _plain),
+        ("合并重复数", "duplicate", _plain),
+        ("有效上报率", "valid_rate", _percent),
+    ],
 }
-TITLES = {"units": "单位考评", "areas:street": "街道考评", "areas:community": "社区考评",
-          "areas:grid": "网格考评", "monitors": "监督员考评"}
+TITLES = {
+    "units": "单位考评",
+    "areas:street": "街道考评",
+    "areas:community": "社区考评",
+    "areas:grid": "网格考评",
+    "monitors": "监督员考评",
+}
 
 
 def _csv(table):
@@ -178,5 +223,6 @@ def _csv(table):
     ascii_name = f"stats-{table.kind.replace(':', '-')}-{label}.csv"
     chinese_name = quote(f"{TITLES[table.kind]}_{label}.csv")
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{chinese_name}"
-    return Response(("\ufeff" + out.getvalue()).encode("utf-8"), mimetype="text/csv",
-                    headers={"Content-Disposition": disposition})
+    return Response(
+        ("\ufeff" + out.getvalue()).encode("utf-8"), mimetype="text/csv", headers={"Content-Disposition": disposition}
+    )

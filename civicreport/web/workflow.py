@@ -1,4 +1,5 @@
 """Login, case transitions, timelines, unit worklists and 督办通知书."""
+
 from flask import Blueprint, render_template, request
 
 from civicreport.accounts import auth
@@ -47,8 +48,13 @@ def _json():
 
 @bp.post("/auth/login")
 @allow(PUBLIC)
-@doc("登录：用户名或手机号加密码，换取令牌", body=LoginSchema, response=LoginResultSchema, errors=(429,),
-     description="同一账号或同一网络地址连续输错密码过多时暂时锁定，返回 429 too_many_attempts 和 Retry-After。")
+@doc(
+    "登录：用户名或手机号加密码，换取令牌",
+    body=LoginSchema,
+    response=LoginResultSchema,
+    errors=(429,),
+    description="同一账号或同一网络地址连续输错密码过多时暂时锁定，返回 429 too_many_attempts 和 Retry-After。",
+)
 def login():
     data = load_or_422(LoginSchema(), _json())
     user, token, expires_at = auth.login(data["login"], data["password"], request.remote_addr)
@@ -72,15 +78,23 @@ def me():
 
 @bp.post("/reports/<public_id>/transitions")
 @allow(PER_ACTION)
-@doc("案件流转：受理、派遣、接单、处置、核查、结案、评价……（角色和状态见 README）", body=TransitionSchema,
-     response=ReportViewSchema, receipt=True, errors=(409, 429), description=ACTIONS_TEXT)
+@doc(
+    "案件流转：受理、派遣、接单、处置、核查、结案、评价……（角色和状态见 README）",
+    body=TransitionSchema,
+    response=ReportViewSchema,
+    receipt=True,
+    errors=(409, 429),
+    description=ACTIONS_TEXT,
+)
 def transition(public_id):
     user = _user()
     data = load_or_422(TransitionSchema(), _json())
     report = workflow.load_for_update(public_id)
     actor = citizen.receipt_actor(user, report, request.headers.get(RECEIPT_HEADER), request.remote_addr)
     workflow.apply(report, actor, data)
-    return report_view(report, staff=actor.sees_private(report), allowed_actions=workflow.allowed_actions(report, actor))
+    return report_view(
+        report, staff=actor.sees_private(report), allowed_actions=workflow.allowed_actions(report, actor)
+    )
 
 
 @bp.get("/reports/<public_id>/events")

@@ -10,20 +10,26 @@ extension, so the database owner may create it; trigrams of Chinese text work in
 databases. SQLite gets a plain index of the same name, which its LIKE does not use, so that
 the schema matches the models on both.
 """
+
 from alembic import op
 
-revision = '9d4a6c1f2b73'
-down_revision = '5b2f9c81e4a6'
+revision = "9d4a6c1f2b73"
+down_revision = "5b2f9c81e4a6"
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
-    if op.get_bind().dialect.name == 'postgresql':
-        op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
-    op.create_index('ix_report_description_trgm', 'report', ['description'],
-                    postgresql_using='gin', postgresql_ops={'description': 'gin_trgm_ops'})
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    op.create_index(
+        "ix_report_description_trgm",
+        "report",
+        ["description"],
+        postgresql_using="gin",
+        postgresql_ops={"description": "gin_trgm_ops"},
+    )
 
 
 def downgrade():
-    op.drop_index('ix_report_description_trgm', table_name='report')
+    op.drop_index("ix_report_description_trgm", table_name="report")

@@ -7,24 +7,25 @@ Create Date: 2026-12-03 09:00:00
 Without a wait the pass downloaded a photo whose original is missing or unreadable in
 every round (every 5 s) and logged a traceback each time, forever.
 """
+
 import sqlalchemy as sa
 from alembic import op
 
 import civicreport.db_types
 
-revision = '2f6d8e1a7c40'
-down_revision = '7c1e5a93d0b8'
+revision = "2f6d8e1a7c40"
+down_revision = "7c1e5a93d0b8"
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('media', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('privacy_failures', sa.Integer(), nullable=False, server_default='0'))
-        batch_op.add_column(sa.Column('privacy_retry_at', civicreport.db_types.UTCDateTime(), nullable=True))
+    with op.batch_alter_table("media", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("privacy_failures", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(sa.Column("privacy_retry_at", civicreport.db_types.UTCDateTime(), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table('media', schema=None) as batch_op:
-        batch_op.drop_column('privacy_retry_at')
-        batch_op.drop_column('privacy_failures')
+    with op.batch_alter_table("media", schema=None) as batch_op:
+        batch_op.drop_column("privacy_retry_at")
+        batch_op.drop_column("privacy_failures")

@@ -1,4 +1,5 @@
 """The citizen pages' own API: category suggestions and 我的上报 by receipt tokens."""
+
 from marshmallow import RAISE, Schema, fields, validate
 
 from civicreport.cases.schemas.report import (
@@ -21,7 +22,9 @@ class SuggestQuerySchema(Schema):
 class SuggestionSchema(Schema):
     code = fields.String()
     name = fields.String()
-    group = fields.String(metadata={"description": "群众习惯的大类：市容环境、道路设施、交通文明、市场秩序、文明行为 …"})
+    group = fields.String(
+        metadata={"description": "群众习惯的大类：市容环境、道路设施、交通文明、市场秩序、文明行为 …"}
+    )
     score = fields.Float()
 
 
@@ -59,8 +62,9 @@ class ReceiptReportSchema(ReportPublicSchema):
 
 class ReceiptLookupResultSchema(Schema):
     reports = fields.List(fields.Nested(ReceiptReportSchema), required=True)
-    unknown = fields.List(fields.String(), required=True, metadata={
-        "description": "不存在或回执码不符的案件编号（两者不作区分）"})
+    unknown = fields.List(
+        fields.String(), required=True, metadata={"description": "不存在或回执码不符的案件编号（两者不作区分）"}
+    )
 
 
 def receipt_view(report, allowed_actions):

@@ -1,4 +1,5 @@
 """Views of duplicate candidates and photo matches."""
+
 from marshmallow import RAISE, Schema, fields, validate
 
 from civicreport.web.media_urls import object_url, public_photos
@@ -32,8 +33,7 @@ def candidate_view(nearby):
 
 
 def photo_match_view(match):
-    return {**_brief(match.report), "match": match.kind, "distance_m": match.distance_m,
-            "suspicious": match.suspicious}
+    return {**_brief(match.report), "match": match.kind, "distance_m": match.distance_m, "suspicious": match.suspicious}
 
 
 class CandidateSchema(Schema):
@@ -65,5 +65,7 @@ class ReportDuplicatesSchema(CandidateListSchema):
 class SupportSchema(Schema):
     id = fields.String(required=True)
     support_count = fields.Integer(required=True)
-    already_supported = fields.Boolean(required=True, metadata={
-        "description": "此前已附议过（每人每件只计一次：登录账号、设备标识或网络地址），人数不变"})
+    already_supported = fields.Boolean(
+        required=True,
+        metadata={"description": "此前已附议过（每人每件只计一次：登录账号、设备标识或网络地址），人数不变"},
+    )

@@ -4,6 +4,7 @@ A photo the privacy pass has not rendered yet (PRIVACY_MODE=worker) has ``pendin
 and no derivatives: display and thumb URLs and sizes are null; staff views still carry
 the original's URL.
 """
+
 from marshmallow import Schema, fields
 
 from civicreport.web.media_urls import object_url, original_url
@@ -17,8 +18,10 @@ class PhotoPublicSchema(Schema):
     width = fields.Integer()
     height = fields.Integer()
     taken_at = fields.DateTime()
-    pending = fields.Boolean(attribute="privacy_pending", metadata={
-        "description": "隐私处理（人脸、车牌遮挡）尚未完成：公开视图中此时没有图片地址"})
+    pending = fields.Boolean(
+        attribute="privacy_pending",
+        metadata={"description": "隐私处理（人脸、车牌遮挡）尚未完成：公开视图中此时没有图片地址"},
+    )
     display_url = fields.Method("_display_url")
     thumb_url = fields.Method("_thumb_url")
     display_size = fields.Function(lambda m: None if m.display_key is None else [m.display_width, m.display_height])
@@ -38,9 +41,7 @@ class PhotoStaffSchema(PhotoPublicSchema):
     unreadable = fields.Boolean(metadata={"description": "隐私处理时发现图像数据损坏，无法生成公开图片"})
     byte_size = fields.Integer()
     phash = fields.String()
-    gps = fields.Function(
-        lambda m: None if m.gps_lat is None else {"lat": m.gps_lat, "lon": m.gps_lon}
-    )
+    gps = fields.Function(lambda m: None if m.gps_lat is None else {"lat": m.gps_lat, "lon": m.gps_lon})
     original_url = fields.Function(lambda m: original_url(m.original_key))
 
 

@@ -1,4 +1,5 @@
 """Hand-drawn redactions: boxes to blur in a photo's public derivatives."""
+
 from marshmallow import (
     RAISE,
     Schema,
@@ -23,10 +24,8 @@ class BoxSchema(Schema):
 
     x = fields.Float(required=True, allow_nan=False)
     y = fields.Float(required=True, allow_nan=False)
-    width = fields.Float(required=True, allow_nan=False,
-                         validate=validate.Range(min=0, min_inclusive=False))
-    height = fields.Float(required=True, allow_nan=False,
-                          validate=validate.Range(min=0, min_inclusive=False))
+    width = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=0, min_inclusive=False))
+    height = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=0, min_inclusive=False))
 
 
 class RedactionSchema(Schema):
@@ -47,7 +46,11 @@ class RedactionSchema(Schema):
 
 
 class RedactionResultSchema(Schema):
-    photo = fields.Nested(PhotoStaffSchema, required=True,
-                          metadata={"description": "新的 display_url / thumb_url；原图不变"})
-    event = fields.Nested(EventStaffSchema, required=True,
-                          metadata={"description": "时间线上的 redact 记录，data.boxes 为新增区域（0–1）"})
+    photo = fields.Nested(
+        PhotoStaffSchema, required=True, metadata={"description": "新的 display_url / thumb_url；原图不变"}
+    )
+    event = fields.Nested(
+        EventStaffSchema,
+        required=True,
+        metadata={"description": "时间线上的 redact 记录，data.boxes 为新增区域（0–1）"},
+    )

@@ -1,4 +1,5 @@
 """Report submission input and the public / staff views of a report."""
+
 import math
 
 from marshmallow import (
@@ -27,13 +28,10 @@ class ReportSubmitSchema(Schema):
     lon = fields.Float(load_default=None, allow_nan=False)
     crs = fields.String(load_default="wgs84", validate=validate.OneOf(["wgs84", "gcj02", "bd09"]))
     accuracy = fields.Float(load_default=None, validate=validate.Range(min=0, max=100_000))
-    location_source = fields.String(
-        load_default="device", validate=validate.OneOf(["device", "manual"])
-    )
+    location_source = fields.String(load_default="device", validate=validate.OneOf(["device", "manual"]))
     contact = fields.String(load_default=None, validate=validate.Length(max=128))
     # A ceiling read before the ids are: intake then holds the count to MAX_PHOTOS_PER_REPORT.
-    media_ids = BoundedList(fields.String(validate=validate.Length(max=32)), max_items=MEDIA_IDS_MAX,
-                            load_default=list)
+    media_ids = BoundedList(fields.String(validate=validate.Length(max=32)), max_items=MEDIA_IDS_MAX, load_default=list)
 
     @validates_schema
     def lat_and_lon_together(self, data, **kwargs):
@@ -48,15 +46,19 @@ class ReportPublicSchema(Schema):
     id = fields.String(attribute="public_id")
     status = fields.String()
     category = fields.Function(
-        lambda r: None if r.category is None else {
-            "code": r.category.code, "name": r.category.name, "group": r.category.group,
-        }
+        lambda r: (
+            None
+            if r.category is None
+            else {
+                "code": r.category.code,
+                "name": r.category.name,
+                "group": r.category.group,
+            }
+        )
     )
     suggested_categories = fields.Raw()
     description = fields.String()
-    location = fields.Function(
-        lambda r: {"lat": r.lat, "lon": r.lon, "crs": "wgs84", "source": r.location_source}
-    )
+    location = fields.Function(lambda r: {"lat": r.lat, "lon": r.lon, "crs": "wgs84", "source": r.location_source})
     location_source = fields.String()
     grid = fields.Function(
         lambda r: {
@@ -86,13 +88,18 @@ class ReportPublicSchema(Schema):
 class ReportStaffSchema(ReportPublicSchema):
     channel = fields.String()
     contact = fields.String()
-    reporter = fields.Function(
-        lambda r: None if r.reporter_user_id is None else {"user_id": r.reporter_user_id}
-    )
+    reporter = fields.Function(lambda r: None if r.reporter_user_id is None else {"user_id": r.reporter_user_id})
     input_location = fields.Function(
-        lambda r: None if r.input_crs is None else {
-            "crs": r.input_crs, "lat": r.input_lat, "lon": r.input_lon, "accuracy_m": r.accuracy_m,
-        }
+        lambda r: (
+            None
+            if r.input_crs is None
+            else {
+                "crs": r.input_crs,
+                "lat": r.input_lat,
+                "lon": r.input_lon,
+                "accuracy_m": r.accuracy_m,
+            }
+        )
     )
     photo_distance_m = fields.Float()
     location_flagged = fields.Boolean()
@@ -101,9 +108,7 @@ class ReportStaffSchema(ReportPublicSchema):
     evidence_flagged = fields.Boolean()
     device_id = fields.String()
     photo_reuse_flagged = fields.Boolean()
-    routing = fields.Function(
-        lambda r: {"routed_by": r.routed_by, "rule_id": r.routing_rule_id}
-    )
+    routing = fields.Function(lambda r: {"routed_by": r.routed_by, "rule_id": r.routing_rule_id})
     photos = fields.Function(lambda r: PhotoStaffSchema(many=True).dump(r.media))
     dispatched_at = fields.DateTime()
     warning_at = fields.DateTime()
@@ -143,17 +148,25 @@ class ReportViewSchema(ReportStaffSchema):
     """A report as ``report_view`` returns it: the public fields for everyone; contact, reporter,
     routing, originals and the other staff fields only for the centre and the handling unit."""
 
-    allowed_actions = fields.List(fields.String(), metadata={
-        "description": "调用者当前可执行的流转动作（登录用户或持回执令牌时给出）"})
+    allowed_actions = fields.List(
+        fields.String(), metadata={"description": "调用者当前可执行的流转动作（登录用户或持回执令牌时给出）"}
+    )
 
 
 class SubmittedReportSchema(ReportViewSchema):
     receipt_token = fields.String(metadata={"description": "匿名上报时给出：凭它查看和评价这件上报"})
-    duplicate_candidates = fields.List(fields.Dict(), metadata={
-        "description": "附近同类未办结上报（这个问题已有人上报），最近的至多 DUPLICATE_CANDIDATES_MAX（默认 5）件"})
+    duplicate_candidates = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "附近同类未办结上报（这个问题已有人上报），最近的至多 DUPLICATE_CANDIDATES_MAX（默认 5）件"
+        },
+    )
 
 
 class EventListSchema(Schema):
     report = fields.String(required=True)
-    events = fields.List(fields.Nested(EventStaffSchema), required=True, metadata={
-        "description": "公开视图只含 id、action、from_status、to_status、created_at"})
+    events = fields.List(
+        fields.Nested(EventStaffSchema),
+        required=True,
+        metadata={"description": "公开视图只含 id、action、from_status、to_status、created_at"},
+    )

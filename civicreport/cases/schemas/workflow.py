@@ -1,4 +1,5 @@
 """Transition requests, login and the unit worklist."""
+
 from marshmallow import RAISE, Schema, fields, validate
 
 from civicreport.cases.workflow import MAX_PHOTOS_PER_STEP
@@ -17,8 +18,9 @@ class TransitionSchema(Schema):
     hours = fields.Integer(load_default=None, strict=True)
     rating = fields.Integer(load_default=None, strict=True)
     comment = fields.String(load_default=None, validate=validate.Length(max=500))
-    media_ids = BoundedList(fields.String(validate=validate.Length(max=32)), max_items=MAX_PHOTOS_PER_STEP,
-                            load_default=None)
+    media_ids = BoundedList(
+        fields.String(validate=validate.Length(max=32)), max_items=MAX_PHOTOS_PER_STEP, load_default=None
+    )
 
 
 class LoginSchema(Schema):
@@ -35,8 +37,12 @@ class UserSchema(Schema):
     display_name = fields.String()
     role = fields.String()
     unit = fields.Function(lambda u: u.unit.code if u.unit else None)
-    areas = fields.Function(lambda u: u.area_codes, metadata={
-        "description": "负责片区（区、街道、社区或网格编码）；督查员、监督员只能查看和办理片区内的案件，为空则全区"})
+    areas = fields.Function(
+        lambda u: u.area_codes,
+        metadata={
+            "description": "负责片区（区、街道、社区或网格编码）；督查员、监督员只能查看和办理片区内的案件，为空则全区"
+        },
+    )
 
 
 class LoginResultSchema(Schema):

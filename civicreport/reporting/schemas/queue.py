@@ -1,4 +1,5 @@
 """Queue query parameters and the list / GeoJSON views of queue items."""
+
 from marshmallow import (
     RAISE,
     Schema,
@@ -97,8 +98,9 @@ def queue_page(page, fmt):
     features = []
     for item in items:
         lon, lat = item.pop("lon"), item.pop("lat")
-        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                         "properties": item})
+        features.append(
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": item}
+        )
     return {"type": "FeatureCollection", "features": features, "next_cursor": next_cursor}
 
 

@@ -1,21 +1,25 @@
 """Statistics query and answer, as documented; routes/stats.py parses the query itself (its own 422 codes)."""
+
 from marshmallow import Schema, fields, validate
 
 
 class StatsQuerySchema(Schema):
-    month = fields.String(metadata={"description": "统计月份 YYYY-MM，默认本月；不能与 from/to 同用",
-                                    "pattern": r"^\d{4}-\d{2}$"})
-    start = fields.String(data_key="from", metadata={"description": "起始日期 YYYY-MM-DD（含）",
-                                                     "format": "date"})
-    end = fields.String(data_key="to", metadata={"description": "结束日期 YYYY-MM-DD（不含），最长 366 天",
-                                                 "format": "date"})
-    format = fields.String(validate=validate.OneOf(["json", "csv"]),
-                           metadata={"description": "csv 为带 BOM 的 UTF-8 附件"})
+    month = fields.String(
+        metadata={"description": "统计月份 YYYY-MM，默认本月；不能与 from/to 同用", "pattern": r"^\d{4}-\d{2}$"}
+    )
+    start = fields.String(data_key="from", metadata={"description": "起始日期 YYYY-MM-DD（含）", "format": "date"})
+    end = fields.String(
+        data_key="to", metadata={"description": "结束日期 YYYY-MM-DD（不含），最长 366 天", "format": "date"}
+    )
+    format = fields.String(
+        validate=validate.OneOf(["json", "csv"]), metadata={"description": "csv 为带 BOM 的 UTF-8 附件"}
+    )
 
 
 class AreaStatsQuerySchema(StatsQuerySchema):
-    level = fields.String(validate=validate.OneOf(["street", "community", "grid"]),
-                          metadata={"description": "区域层级，默认 community"})
+    level = fields.String(
+        validate=validate.OneOf(["street", "community", "grid"]), metadata={"description": "区域层级，默认 community"}
+    )
 
 
 class PeriodSchema(Schema):
