@@ -18,7 +18,7 @@ def load_or_422(schema, data):
     try:
         return schema.load(data)
     except ValidationError as err:
-        raise ValidationFailed(details={"fields": err.messages})
+        raise ValidationFailed(details={"fields": err.messages}) from None
 
 
 class BoundedList(fields.List):

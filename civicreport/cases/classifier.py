@@ -45,4 +45,4 @@ def build_classifier(name):
     try:
         return CLASSIFIERS[name]()
     except KeyError:
-        raise ValueError(f"unknown classifier {name!r}; choose one of {sorted(CLASSIFIERS)}")
+        raise ValueError(f"unknown classifier {name!r}; choose one of {sorted(CLASSIFIERS)}") from None

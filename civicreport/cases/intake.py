@@ -323,10 +323,10 @@ def _once(scoped_key, fingerprint, run, render):
         replay = _replay(scoped_key, fingerprint, render)
         if replay:
             return replay
-        raise _database_failure(exc)
+        raise _database_failure(exc) from exc
     except DBAPIError as exc:
         db.session.rollback()
-        raise _database_failure(exc)
+        raise _database_failure(exc) from exc
 
 
 def _database_failure(exc):

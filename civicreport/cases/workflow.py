@@ -409,7 +409,7 @@ def apply(report, actor, data):
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
-        raise Conflict("案件已被他人更新，请刷新后重试", code="concurrent_update")
+        raise Conflict("案件已被他人更新，请刷新后重试", code="concurrent_update") from None
     return report
 
 

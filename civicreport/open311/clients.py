@@ -59,7 +59,7 @@ def _checked_limit(rate_limit):
     except ValueError:
         raise ValidationFailed(
             "频率限制格式无效，例如 600/hour;5000/day", code="invalid_rate_limit", details={"limit": rate_limit}
-        )
+        ) from None
     return rate_limit
 
 

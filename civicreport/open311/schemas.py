@@ -80,7 +80,7 @@ class W3CDateTime(fields.Field):
         try:
             parsed = datetime.fromisoformat(str(value).strip())
         except ValueError:
-            raise ValidationError("应为 W3C 日期时间，如 2026-11-01T00:00:00+08:00")
+            raise ValidationError("应为 W3C 日期时间，如 2026-11-01T00:00:00+08:00") from None
         return utc_instant(parsed if parsed.tzinfo else parsed.replace(tzinfo=local_zone()))
 
 

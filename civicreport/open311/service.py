@@ -79,7 +79,7 @@ def submit(form, attributes, uploads, api_key, idempotency_key=None):
     try:
         service(data["service_code"])
     except NotFound as err:  # the spec answers an invalid service_code on POST with 400
-        raise BadRequest(err.message, code="unknown_service_code", details=err.details)
+        raise BadRequest(err.message, code="unknown_service_code", details=err.details) from None
     extra = _attribute_values(attributes)
     fields = {"category": data["service_code"], "description": data["description"], "crs": extra.get("crs", "wgs84")}
     if data["lat"] is not None:
@@ -262,7 +262,7 @@ def report_for_token(token):
     try:
         public_id = _tokens().loads(token)
     except BadSignature:
-        raise NotFound("未找到该 token", code="token_not_found")
+        raise NotFound("未找到该 token", code="token_not_found") from None
     report = db.session.scalar(select(Report).where(Report.public_id == public_id))
     if report is None:
         raise NotFound("未找到该 token", code="token_not_found")

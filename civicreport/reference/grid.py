@@ -72,7 +72,7 @@ def normalise_point(lat, lon, crs):
     try:
         return to_wgs84(lat, lon, crs)
     except ValueError as exc:
-        raise ValidationFailed("坐标超出范围", code="invalid_coordinates", details={"reason": str(exc)})
+        raise ValidationFailed("坐标超出范围", code="invalid_coordinates", details={"reason": str(exc)}) from None
 
 
 def locate(lat, lon):

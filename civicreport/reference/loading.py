@@ -73,7 +73,7 @@ def _features(geojson_text):
     try:
         doc = json.loads(geojson_text)
     except ValueError as exc:
-        raise ValidationFailed("GeoJSON 解析失败", code="invalid_geojson", details={"reason": str(exc)})
+        raise ValidationFailed("GeoJSON 解析失败", code="invalid_geojson", details={"reason": str(exc)}) from None
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise ValidationFailed("需要 GeoJSON FeatureCollection", code="invalid_geojson")
     return doc.get("features") or []
@@ -93,7 +93,7 @@ def _parse_feature(index, feature, crs):
     except ValueError as exc:
         raise ValidationFailed(
             "几何图形无效", code="invalid_geometry", details={"feature": index, "code": code, "reason": str(exc)}
-        )
+        ) from None
     if crs == "gcj02":
         geom = transform_geometry(geom, gcj02_to_wgs84)
     return code, props.get("name"), geom

@@ -33,7 +33,7 @@ def serve(key):
     try:
         data = storage().get(key)
     except (KeyError, ValueError):
-        raise NotFound("文件不存在", code="media_not_found")
+        raise NotFound("文件不存在", code="media_not_found") from None
     extension = key.rsplit(".", 1)[-1]
     response = current_app.response_class(data, mimetype=CONTENT_TYPES.get(extension, "application/octet-stream"))
     if public:

@@ -52,7 +52,7 @@ class QueueQuerySchema(Schema):
         try:
             west, south, east, north = (float(v) for v in value)
         except ValueError:
-            raise ValidationError("bbox 须为 最小经度,最小纬度,最大经度,最大纬度")
+            raise ValidationError("bbox 须为 最小经度,最小纬度,最大经度,最大纬度") from None
         if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
             raise ValidationError("bbox 范围无效")
 
