@@ -3,14 +3,11 @@
 import hashlib
 import io
 import threading
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
-from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from civicreport.cases.models import Media, Report, ReportEvent
 from civicreport.extensions import db
@@ -25,6 +22,7 @@ from tests.factories import (
     make_user,
     photo_bytes,
 )
+from tests.helpers import assert_error, count, fetch, fetch_image, post_report
 
 
 @pytest.fixture
@@ -35,43 +33,6 @@ def grid(ctx):
     make_rule(city, major="06")
     make_rule(police, code="09009")
     return {"office": office, "city": city, "police": police}
-
-
-def post_report(client, photos=(), headers=None, **fields):
-    data = {k: str(v) for k, v in fields.items()}
-    data["photo"] = [(io.BytesIO(p), f"p{i}.jpg") for i, p in enumerate(photos)]
-    return client.post("/api/v1/reports", data=data, headers=headers or {}, content_type="multipart/form-data")
-
-
-def fetch(client, url, headers=None):
-    """GET a photo URL: app-served through the test client, presigned S3 over real HTTP."""
-    if url.startswith("http://localhost/"):
-        response = client.get(url.removeprefix("http://localhost"), headers=headers or {})
-        return response.status_code, response.data
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as err:
-        return err.code, b""
-
-
-def fetch_image(client, url):
-    status, data = fetch(client, url)
-    assert status == 200, url
-    return Image.open(io.BytesIO(data))
-
-
-def count(model):
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
-def assert_error(response, status, code):
-    assert response.status_code == status, response.get_json()
-    body = response.get_json()
-    assert body["error"]["code"] == code
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
-    assert isinstance(body["error"]["details"], dict)
-    return body["error"]
 
 
 def test_photo_gps_places_and_routes_the_report(client, grid, storage):
