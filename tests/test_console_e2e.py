@@ -223,7 +223,7 @@ def test_the_browser_gcj02_shift_matches_the_python_one(live_server, browser):
         "import('/static/console/crs.js').then((m) => done(points.map(([la, lo]) => m.wgs84ToGcj02(la, lo))));",
         points,
     )
-    for (lat, lon), (js_lat, js_lon) in zip(points, shifted):
+    for (lat, lon), (js_lat, js_lon) in zip(points, shifted, strict=True):
         py_lat, py_lon = wgs84_to_gcj02(lat, lon)
         assert abs(js_lat - py_lat) < 1e-9 and abs(js_lon - py_lon) < 1e-9
 

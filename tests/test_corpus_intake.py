@@ -79,5 +79,5 @@ def test_orientation_photos_come_back_upright(client, grid, name):
     reference = Image.open(io.BytesIO((DATA / f"photos/orientation/{name.split('_')[0]}_1.jpg").read_bytes()))
     reference = reference.convert("L").resize((32, 32))
     sample = display.convert("L").resize((32, 32))
-    diff = sum(abs(a - b) for a, b in zip(reference.tobytes(), sample.tobytes())) / 1024
+    diff = sum(abs(a - b) for a, b in zip(reference.tobytes(), sample.tobytes(), strict=True)) / 1024
     assert diff < 20, f"{name} does not look like the upright reference (mean diff {diff:.1f})"

@@ -7,6 +7,7 @@ ends with no half report, no object that gc-media would not remove, and the clie
 retry with the same Idempotency-Key getting exactly one report.
 """
 
+import contextlib
 import json
 import os
 import random
@@ -245,10 +246,8 @@ class FaultProxy:
 
 
 def _close(sock):
-    try:
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
     sock.close()
 
 

@@ -190,7 +190,7 @@ def test_parse_rejects(bad):
 def test_transform_geometry_moves_vertices_and_round_trips_text():
     geom = parse_geometry(POLYGON)
     moved = transform_geometry(geom, gcj02_to_wgs84)
-    for (lon, lat), (lon2, lat2) in zip(geom.exterior.coords, moved.exterior.coords):
+    for (lon, lat), (lon2, lat2) in zip(geom.exterior.coords, moved.exterior.coords, strict=True):
         assert 100 < distance_m(lat, lon, lat2, lon2) < 700
         assert (lat2, lon2) == pytest.approx(gcj02_to_wgs84(lat, lon))
     text = to_geojson_text(moved)

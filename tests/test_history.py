@@ -4,6 +4,7 @@ import random
 import re
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -49,7 +50,7 @@ def test_every_timeline_is_a_legal_walk_ending_in_the_cached_status(loaded):
     assert len(pairs) == 300 == loaded.count
     for report, events in pairs:
         assert events[0].action == "submit" and events[0].from_status is None
-        for before, after in zip(events, events[1:]):
+        for before, after in pairwise(events):
             assert after.created_at > before.created_at, report.public_id
             assert after.from_status == before.to_status, report.public_id
             assert_legal(after)

@@ -62,7 +62,7 @@ def corners(im):
 
 
 def close(a, b, tol=40):
-    return all(abs(x - y) <= tol for x, y in zip(a, b))
+    return all(abs(x - y) <= tol for x, y in zip(a, b, strict=True))
 
 
 def encode(im, fmt="JPEG", **kw):
@@ -168,7 +168,9 @@ def test_jpeg_with_orientation_6_and_gps():
     for blob, size in ((photo.display, photo.display_size), (photo.thumb, photo.thumb_size)):
         assert_clean_jpeg(blob)
         assert reopen(blob).size == size
-    assert [close(c, want) for c, want in zip(corners(reopen(photo.display)), (RED, GREEN, BLUE))] == [True] * 3
+    assert [close(c, want) for c, want in zip(corners(reopen(photo.display)), (RED, GREEN, BLUE), strict=True)] == [
+        True
+    ] * 3
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))
@@ -185,7 +187,7 @@ def test_every_exif_orientation_gives_upright_derivatives(orientation):
     assert photo.meta.orientation == orientation
     for blob in (photo.display, photo.thumb):
         got = corners(reopen(blob))
-        assert all(close(c, want) for c, want in zip(got, (RED, GREEN, BLUE))), got
+        assert all(close(c, want) for c, want in zip(got, (RED, GREEN, BLUE), strict=True)), got
 
 
 @pytest.mark.parametrize("value", [0, 9, 255])
@@ -266,7 +268,7 @@ def test_webp_with_exif_orientation():
     photo = process_photo(data)
     assert (photo.format, photo.content_type) == ("webp", "image/webp")
     assert photo.display_size == (400, 300)
-    assert all(close(c, w) for c, w in zip(corners(reopen(photo.display)), (RED, GREEN, BLUE)))
+    assert all(close(c, w) for c, w in zip(corners(reopen(photo.display)), (RED, GREEN, BLUE), strict=True))
 
 
 def test_heic_rotation_is_applied_once():
@@ -282,7 +284,7 @@ def test_heic_rotation_is_applied_once():
     assert photo.meta.orientation == 1
     assert photo.meta.gps_lat == pytest.approx(29.028083, abs=1e-5)
     assert_clean_jpeg(photo.display)
-    assert all(close(c, w) for c, w in zip(corners(reopen(photo.display)), (RED, GREEN, BLUE)))
+    assert all(close(c, w) for c, w in zip(corners(reopen(photo.display)), (RED, GREEN, BLUE), strict=True))
 
 
 @pytest.mark.parametrize("derivative", ["display", "thumb"])
@@ -293,7 +295,7 @@ def test_large_heic_is_shrunk_while_read_upright_and_true_to_a_whole_decode(deri
     assert (photo.width, photo.height) == (2700, 1800)
     shown = reopen(getattr(photo, derivative))
     assert shown.size == {"display": (1280, 853), "thumb": (320, 213)}[derivative]
-    assert all(close(c, w) for c, w in zip(corners(shown), (RED, GREEN, BLUE)))
+    assert all(close(c, w) for c, w in zip(corners(shown), (RED, GREEN, BLUE), strict=True))
     whole = reopen(data).convert("RGB").resize(shown.size, Image.Resampling.LANCZOS)
     assert max(ImageStat.Stat(ImageChops.difference(shown.convert("RGB"), whole)).mean) < 2
 
@@ -306,7 +308,7 @@ def test_large_heic_with_alpha_is_flattened_onto_white():
     shown = reopen(photo.display)
     assert shown.size == (1280, 689) and shown.mode == "RGB"
     assert close(shown.getpixel((1200, 650)), (255, 255, 255))
-    assert all(close(c, w) for c, w in zip(corners(shown), (RED, GREEN, BLUE)))
+    assert all(close(c, w) for c, w in zip(corners(shown), (RED, GREEN, BLUE), strict=True))
 
 
 def test_icc_profile_is_kept_but_comment_and_xmp_are_not():

@@ -5,6 +5,7 @@ taken a submission but before the phone has read the answer; Chromium itself is 
 the DevTools protocol. Skipped without Debian's chromium / chromium-driver (.ci/run installs them).
 """
 
+import contextlib
 import socket
 import threading
 
@@ -118,10 +119,8 @@ class CuttableRelay:
 def _close(sock):
     """Shut down first: a plain close() waits for the other relay thread's recv() on the same socket."""
     for step in (lambda: sock.shutdown(socket.SHUT_RDWR), sock.close):
-        try:
+        with contextlib.suppress(OSError):
             step()
-        except OSError:
-            pass
 
 
 @pytest.fixture

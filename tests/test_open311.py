@@ -351,10 +351,7 @@ def test_idempotency_key_replays_the_same_request(client, city):
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_request_by_id_and_token(client, city, fmt):
     response = post(client, fmt, api_key=city["key"], service_code="06010", lat=INSIDE[0], long=INSIDE[1])
-    if fmt == "xml":
-        answer = rows(parse(response, "service_requests"))[0]
-    else:
-        answer = response.get_json()[0]
+    answer = rows(parse(response, "service_requests"))[0] if fmt == "xml" else response.get_json()[0]
     token_response = client.get(f"{BASE}/tokens/{answer['token']}.{fmt}")
     assert token_response.status_code == 200
     resolved = rows(parse(token_response, "service_requests"))[0] if fmt == "xml" else token_response.get_json()[0]

@@ -268,7 +268,7 @@ def _public_gets(app, report_id, media_id):
         names = sorted(rule.arguments)
         for filling in itertools.product(*(values[name] for name in names)):
             path = rule.rule
-            for name, value in zip(names, filling):
+            for name, value in zip(names, filling, strict=True):
                 path = re.sub(rf"<(?:[^>]+:)?{name}>", value, path)
             yield path
 

@@ -123,7 +123,10 @@ def test_import_grid_converts_gcj02(cli, ctx, tmp_path):
     make_geography()
     south, west = 29.10, 106.70
     cells = lattice(south, west, south + 0.0018, west + 0.002)
-    to_gcj = lambda geom: type(geom)([(wgs84_to_gcj02(lat, lon)[::-1]) for lon, lat in geom.exterior.coords])
+
+    def to_gcj(geom):
+        return type(geom)([(wgs84_to_gcj02(lat, lon)[::-1]) for lon, lat in geom.exterior.coords])
+
     features = [_feature("500110001002", to_gcj(cells[0][0].union(cells[-1][-1]).envelope), "新建社区")]
     features += [_feature(f"500110001002{i + 1:03d}", to_gcj(g)) for i, g in enumerate(c for row in cells for c in row)]
     path = tmp_path / "grid.geojson"

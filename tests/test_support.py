@@ -118,7 +118,8 @@ def test_one_address_adds_at_most_its_share_of_anonymous_supports(client, grid, 
     """Fresh device ids from one client: the first three count, the rest answer as repeats."""
     rid = submit(client, INSIDE)["id"]
     answers = [
-        support(client, rid, device, address=address).get_json() for device, address in zip(FRESH_PHONES, addresses)
+        support(client, rid, device, address=address).get_json()
+        for device, address in zip(FRESH_PHONES, addresses, strict=True)
     ]
     assert [a["support_count"] for a in answers] == [1, 2, 3] + [3] * 12
     assert [a["already_supported"] for a in answers] == [False] * 3 + [True] * 12

@@ -337,7 +337,7 @@ def test_concurrent_transitions_on_one_case_do_not_both_win(loop, app):
         rid = loop.new_report()
         barrier = threading.Barrier(2)
 
-        def attempt(action):
+        def attempt(action, rid=rid, barrier=barrier):  # bound now: one case and one barrier a round
             client = app.test_client()
             barrier.wait()
             fields = {"note": "并发"} if action == "reject" else {}

@@ -133,7 +133,7 @@ def _create(data, uploads, user, remember, nonce, channel=None, client_data=None
     try:
         new_media = [
             photos.store(batch, raw, photo, uploader=user, position=len(attached) + i)
-            for i, (raw, photo) in enumerate(zip(uploads, processed))
+            for i, (raw, photo) in enumerate(zip(uploads, processed, strict=True))
         ]
         report = _new_report(data, location, cell, routed, category, user, channel)
         report.photo_reuse_flagged = any(match.suspicious for match in reused)

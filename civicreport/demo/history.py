@@ -26,6 +26,7 @@ second run continues the numbering.
 
 import random
 from collections import Counter
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
@@ -339,7 +340,7 @@ def _performance(rng, units):
     """Evenly spread quality levels dealt out at random, so some units are clearly better."""
     levels = [i / max(1, len(units) - 1) for i in range(len(units))]
     rng.shuffle(levels)
-    return {unit_id: Performance(level) for unit_id, level in zip(units, levels)}
+    return {unit_id: Performance(level) for unit_id, level in zip(units, levels, strict=True)}
 
 
 @dataclass
@@ -556,10 +557,8 @@ class HistoryGenerator:
                 "location_source": row["location_source"],
             },
         )
-        try:
+        with suppress(_StoryEnds):
             _Story(self, life, place, monitor, original).play()
-        except _StoryEnds:
-            pass
         life.scan(self.now)
         row["version"] = len(life.events)
         return Case(row, life.events, original if row["status"] == "duplicate" else None)

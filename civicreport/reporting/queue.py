@@ -152,7 +152,7 @@ class _Segment:
         return tuple(k.desc() if self.descending else k.asc() for k in self.keys)
 
     def after(self, values):
-        bound = tuple_(*(literal(v, k.type) for k, v in zip(self.keys, values)))
+        bound = tuple_(*(literal(v, k.type) for k, v in zip(self.keys, values, strict=True)))
         return tuple_(*self.keys) < bound if self.descending else tuple_(*self.keys) > bound
 
     def key_of(self, report):
@@ -194,7 +194,7 @@ def _decode_cursor(cursor, sort):
         keys = segments[phase].keys
         if len(values) != len(keys):
             raise ValueError("cursor does not fit its sort")
-        return phase, [_revive(value, key) for value, key in zip(values, keys)]
+        return phase, [_revive(value, key) for value, key in zip(values, keys, strict=True)]
     except (ValueError, TypeError):
         raise ValidationFailed("分页游标无效", code="invalid_cursor") from None
 
