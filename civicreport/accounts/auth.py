@@ -217,9 +217,10 @@ def _patterned(text, minimum):
     """Guessable from a rule rather than found by chance: listed as common (itself, its core
     between digits and punctuation, or its letters alone), an app word or role name plus digits,
     under 4 distinct characters, made of a few runs with a constant step (123456, 13579,
-    abcd1234, 9012345678) or of two such interleaved (a1b2c3d4e5), a keyboard walk (qwerty, 1qaz2wsx, zaq12wsx), a shorter unit repeated
-    (1234512345, 12341234123), every character doubled (aa112233aa), or a birthday or mobile
-    number with little beside it. A repeat or doubling is judged by what it repeats.
+    abcd1234, 9012345678) or of two such interleaved (a1b2c3d4e5), a keyboard walk (qwerty,
+    1qaz2wsx, zaq12wsx), a shorter unit repeated (1234512345, 12341234123), every character
+    doubled (aa112233aa), or a birthday or mobile number with little beside it. A repeat or
+    doubling is judged by what it repeats.
     """
     common, letters = common_passwords(), _NOT_LETTERS.sub("", text)
     if {text, text.strip(_PADDING), letters} & common or _APP_WORDS.fullmatch(letters):

@@ -121,9 +121,10 @@ def scan(now=None):
 
 def _payload(report, kind):
     text = {"warning": "即将超期", "overdue": "已超期"}[kind]
+    deadline = report.deadline_at.astimezone(local_zone())
     return {
         "report": report.public_id,
         "event": kind,
-        "message": f"案件 {report.public_id} {text}，处置时限 {report.deadline_at.astimezone(local_zone()):%Y-%m-%d %H:%M}",
+        "message": f"案件 {report.public_id} {text}，处置时限 {deadline:%Y-%m-%d %H:%M}",
         "deadline_at": report.deadline_at.isoformat(),
     }

@@ -3,6 +3,7 @@
 import csv
 import json
 from importlib import resources
+from pathlib import Path
 
 from civicreport.errors import ValidationFailed
 from civicreport.extensions import db
@@ -21,9 +22,9 @@ def data_file(name):
 
 def load_categories(path=None):
     """Insert or update every category in the CSV; returns how many rows were read."""
-    source = open(path, encoding="utf-8") if path else data_file("categories.csv").open(encoding="utf-8")
-    with source:
-        rows = list(csv.DictReader(source))
+    source = Path(path) if path else data_file("categories.csv")
+    with source.open(encoding="utf-8") as lines:
+        rows = list(csv.DictReader(lines))
     for row in rows:
         category = db.session.get(Category, row["code"]) or Category(code=row["code"])
         category.name = row["name"]
