@@ -87,7 +87,9 @@ def _canonical(kind, value):
         try:
             return str(ipaddress.ip_network(value, strict=False))
         except ValueError:
-            raise ValidationFailed("IP 地址或网段格式无效", code="invalid_block_value", details={"kind": kind}) from None
+            raise ValidationFailed(
+                "IP 地址或网段格式无效", code="invalid_block_value", details={"kind": kind}
+            ) from None
     return value
 
 
