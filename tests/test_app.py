@@ -6,7 +6,7 @@ from alembic.migration import MigrationContext
 
 from civicreport import config as config_module
 from civicreport.extensions import db
-from tests.test_intake import assert_error
+from tests.helpers import assert_error
 
 
 def test_environment_overrides_defaults_with_types(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from tests.factories import INSIDE, make_geography, make_user
-from tests.test_intake import assert_error, fetch_image, post_report
+from tests.helpers import assert_error, fetch_image, post_report
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 if not DATA.is_dir():

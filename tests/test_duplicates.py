@@ -20,7 +20,7 @@ from tests.factories import (
     make_user,
     photo_bytes,
 )
-from tests.test_intake import assert_error, post_report
+from tests.helpers import assert_error, post_report
 
 SW_CORNER = (29.0302, 106.6402)
 NE_CORNER = (29.0334, 106.6438)  # ~490 m from the south-west corner

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.factories import INSIDE, make_geography, make_user, photo_bytes
-from tests.test_intake import post_report
+from tests.helpers import post_report
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEAR = (INSIDE[0] + 0.0003, INSIDE[1])  # ~33 m north

@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import func, select, text
 
 from civicreport.cases.models import IdempotencyRecord, Media, Report, ReportEvent
-from civicreport.errors import ServiceUnavailable
+from civicreport.media.errors import StorageUnavailable
 from civicreport.extensions import db
 from civicreport.ops.maintenance import collect_media_garbage
 from tests.factories import INSIDE, make_geography, photo_bytes
-from tests.test_intake import assert_error, post_report
+from tests.helpers import assert_error, post_report
 
 
 class FailingOnPut:
@@ -24,7 +24,7 @@ class FailingOnPut:
     def put(self, key, data, content_type):
         self.puts += 1
         if self.puts >= self.fail_at:
-            raise ServiceUnavailable("对象存储不可用", code="storage_unavailable")
+            raise StorageUnavailable("对象存储不可用")
         self.backend.put(key, data, content_type)
 
     def __getattr__(self, name):

@@ -39,7 +39,7 @@ from civicreport.media.storage import S3Storage
 from civicreport.ops.maintenance import collect_media_garbage
 from civicreport.reference.areas import District
 from tests.factories import INSIDE, make_geography, make_unit
-from tests.test_intake import assert_error, post_report
+from tests.helpers import assert_error, post_report
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

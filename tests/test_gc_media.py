@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 
 from civicreport.adapters import STORAGE
 from civicreport.cases.models import Media, Report
-from civicreport.errors import ServiceUnavailable
+from civicreport.media.errors import StorageUnavailable
 from civicreport.extensions import db
 from civicreport.media.storage import LocalStorage, media_key_sha256, object_keys
 from civicreport.ops.maintenance import PeriodicMediaGc, collect_media_garbage
 from tests.factories import INSIDE, make_geography, photo_bytes
-from tests.test_intake import assert_error, fetch, post_report
+from tests.helpers import assert_error, fetch, post_report
 
 SHA = "5e" * 32
 
@@ -90,7 +90,7 @@ def test_storage_failure_is_a_clean_cli_error(app, ctx, monkeypatch, tmp_path):
 
     class Unreachable(LocalStorage):
         def iter_objects(self, prefix=""):
-            raise ServiceUnavailable("图片存储暂时不可用，请稍后重试", code="storage_unavailable")
+            raise StorageUnavailable()
 
     monkeypatch.setitem(app.extensions, STORAGE, Unreachable(str(blocker)))
     result = app.test_cli_runner().invoke(args=["gc-media", "--older-than-hours", "0"])
@@ -157,7 +157,7 @@ def test_failed_request_leaves_shared_objects_to_the_retry_still_using_them(app,
     def a_fails_after_storing():
         a_stored.set()
         assert b_stored.wait(30)
-        raise ServiceUnavailable("对象存储不可用", code="storage_unavailable")
+        raise StorageUnavailable("对象存储不可用")
 
     def b_waits_for_a_to_fail():
         b_stored.set()

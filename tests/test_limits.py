@@ -14,7 +14,7 @@ from civicreport.db_types import utcnow
 from civicreport.extensions import db
 from civicreport.open311 import clients as open311_clients
 from tests.factories import INSIDE, make_geography, make_user, photo_bytes
-from tests.test_intake import assert_error
+from tests.helpers import assert_error
 
 PHOTO = photo_bytes((64, 48), gps=INSIDE)
 PHONE = "phone-3f1c9a7e-0001"

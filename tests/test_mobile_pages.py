@@ -15,7 +15,7 @@ from civicreport.cases.schemas.citizen import MAX_RECEIPTS
 from civicreport.extensions import db
 from civicreport.reference.lookup import active_categories
 from tests.factories import INSIDE, make_user, photo_bytes
-from tests.test_intake import assert_error
+from tests.helpers import assert_error
 from tests.test_workflow import PATHS, loop  # noqa: F401  the loop fixture: grid, units, staff
 
 STATIC = os.path.join(os.path.dirname(civicreport.__file__), "static")

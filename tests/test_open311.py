@@ -28,8 +28,8 @@ from tests.factories import (
     make_user,
     photo_bytes,
 )
+from tests.helpers import fetch, post_report
 from tests.open311_xml import parse, rows
-from tests.test_intake import fetch, post_report
 
 BASE = "/open311/v2"
 

@@ -44,7 +44,7 @@ from tests.factories import (
     make_user,
     photo_bytes,
 )
-from tests.test_intake import fetch, post_report
+from tests.helpers import fetch, post_report
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos"
 CONTACT = "13912345678"

@@ -15,7 +15,7 @@ from civicreport import create_app
 from civicreport.cases.models import Media, Report
 from civicreport.cases.privacy_pass import clear_pending
 from civicreport.db_types import utcnow
-from civicreport.errors import ServiceUnavailable
+from civicreport.media.errors import StorageUnavailable
 from civicreport.extensions import db
 from civicreport.media.images import process_photo
 from civicreport.media.privacy import OpenCVDetector, Region
@@ -32,9 +32,9 @@ from tests.faces import (
     street_scene,
 )
 from tests.factories import INSIDE, make_geography, make_rule, make_unit, make_user
+from tests.helpers import fetch, post_report
 from tests.test_duplicates import NE_CORNER, SW_CORNER
 from tests.test_failures import FailingOnPut
-from tests.test_intake import fetch, post_report
 from tests.test_privacy import _public_gets as public_gets
 
 DETECTOR = "civicreport.privacy_detector"
@@ -249,7 +249,7 @@ def test_the_pass_is_idempotent_and_a_failed_pass_leaves_the_photo_pending(
 ):
     body = submit(client, face_photo())
     monkeypatch.setitem(app.extensions, STORAGE, FailingOnPut(storage, 2))  # dies after the new display
-    with pytest.raises(ServiceUnavailable):
+    with pytest.raises(StorageUnavailable):
         clear_pending()
     media = media_row()
     assert media.privacy_pending and (media.display_key, media.phash, media.bands) == (None, None, [])
@@ -519,7 +519,7 @@ def test_unknown_privacy_mode_is_refused_at_start(tmp_path):
 
 
 class BrokenDetector:
-    """A detector that fails the way a model can (an exception that is not an AppError)."""
+    """A detector that fails the way a model can (an exception that is not a MediaError)."""
 
     name = "broken"
 

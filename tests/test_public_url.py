@@ -7,7 +7,7 @@ import pytest
 from civicreport import config as config_module
 from civicreport import create_app
 from tests.factories import INSIDE, photo_bytes
-from tests.test_intake import post_report
+from tests.helpers import post_report
 from tests.test_workflow import loop  # noqa: F401  the fixture
 
 PUBLIC = "https://report.qijiang.gov.cn"

@@ -18,7 +18,7 @@ from tests.factories import (
     make_user,
     photo_bytes,
 )
-from tests.test_intake import assert_error, post_report
+from tests.helpers import assert_error, post_report
 
 T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 

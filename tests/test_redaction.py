@@ -27,7 +27,7 @@ from tests.factories import (
     make_user,
     photo_bytes,
 )
-from tests.test_intake import assert_error, fetch, post_report
+from tests.helpers import assert_error, fetch, post_report
 
 INNER_FACE = (FACE[0] + FACE[2] * 15 // 100, FACE[1] + FACE[3] * 30 // 100, FACE[2] * 70 // 100, FACE[3] * 55 // 100)
 SIGN = (1100, 820, 300, 200)  # a second area on the paving, e.g. a shop sign with a phone number

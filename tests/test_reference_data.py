@@ -12,7 +12,7 @@ from civicreport.reference.areas import Community, GridCellArea
 from civicreport.reference.categories import RoutingRule
 from civicreport.reference.grid import locate
 from tests.factories import make_geography, photo_bytes
-from tests.test_intake import assert_error, post_report
+from tests.helpers import assert_error, post_report
 
 REQUIRED_NAMES = [
     "井盖",

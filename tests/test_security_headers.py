@@ -15,7 +15,7 @@ from civicreport import create_app
 from civicreport.cases.models import Media
 from civicreport.extensions import db
 from tests.factories import INSIDE, make_geography, make_user, photo_bytes
-from tests.test_intake import post_report
+from tests.helpers import post_report
 
 API_POLICY = {"default-src": ["'none'"], "frame-ancestors": ["'none'"]}
 PAGES = ["/console", "/console/unit", "/console/leader", "/m/", "/m/mine", "/api/v1/docs"]

@@ -38,7 +38,7 @@ from tests.factories import (
     make_user,
     photo_bytes,
 )
-from tests.test_intake import assert_error, post_report
+from tests.helpers import assert_error, post_report
 from tests.test_workflow import Loop
 
 ZONE = ZoneInfo("Asia/Shanghai")

@@ -12,8 +12,8 @@ from civicreport.cases.retention import anonymise_reporters
 from civicreport.db_types import utcnow
 from civicreport.extensions import db
 from tests.factories import INSIDE, make_user
+from tests.helpers import assert_error
 from tests.test_duplicates import grid, submit  # noqa: F401  the grid fixture: city, rule, supervisor
-from tests.test_intake import assert_error
 
 DEVICES = [f"phone-{n}-0b7e6c1a" for n in range(3)]
 

@@ -13,7 +13,7 @@ from civicreport.abuse.models import Throttle
 from civicreport.accounts import access, auth
 from civicreport.db_types import utcnow
 from civicreport.extensions import db
-from tests.test_intake import assert_error
+from tests.helpers import assert_error
 from tests.test_workflow import loop  # noqa: F401  the loop fixture: grid, units, staff
 
 LIMIT, LOCK, LOCK_MAX = 3, 100, 300

@@ -24,7 +24,7 @@ from tests.factories import (
     make_user,
     photo_bytes,
 )
-from tests.test_intake import assert_error, post_report
+from tests.helpers import assert_error, post_report
 
 ROLES = ("anonymous", "receipt", "citizen", "monitor", "supervisor", "own_staff", "other_staff", "leader", "admin")
 
