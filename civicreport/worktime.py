@@ -42,7 +42,7 @@ def _official_workday(day: date) -> bool | None:
     if day.year not in _OFFICIAL_YEARS:
         return None
     try:
-        return chinese_calendar.is_workday(day)
+        return bool(chinese_calendar.is_workday(day))  # the package is untyped
     except NotImplementedError:
         return None
 
@@ -71,7 +71,7 @@ class OfficeHours:
 
     periods: tuple[tuple[time, time], ...]
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not self.periods:
             raise ValueError("office hours need at least one period")
         previous_close = None
@@ -160,10 +160,12 @@ class WorkCalendar:
         if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 0:
             raise ValueError(f"minutes must be a non-negative int, got {minutes!r}")
         remaining = timedelta(minutes=minutes)
-        for opening, closing in self._intervals(start):
-            if remaining <= closing - opening:
-                return (opening + remaining).astimezone(start.tzinfo)
+        intervals = self._intervals(start)
+        opening, closing = next(intervals)
+        while remaining > closing - opening:
             remaining -= closing - opening
+            opening, closing = next(intervals)
+        return (opening + remaining).astimezone(start.tzinfo)
 
     def between(self, start: datetime, end: datetime) -> int:
         """Whole working minutes in [start, end); 0 if end <= start. ValueError for naive datetimes.
@@ -210,15 +212,17 @@ class WorkingLine:
     bisections. Raises ValueError for an instant before ``first_day`` (local).
     """
 
-    def __init__(self, calendar, first_day):
+    def __init__(self, calendar: WorkCalendar, first_day: date) -> None:
         self.calendar = calendar
         self.start = datetime.combine(first_day, time.min, calendar.tz).astimezone(UTC)
         self.next_day = first_day
-        self.opens, self.closes = [], []  # UTC instants of each working period
-        self.before, self.after = [], []  # working time before and after each period
+        self.opens: list[datetime] = []  # UTC instants of each working period
+        self.closes: list[datetime] = []
+        self.before: list[timedelta] = []  # working time before and after each period
+        self.after: list[timedelta] = []
         self._extend()
 
-    def _extend(self):
+    def _extend(self) -> None:
         tz, worked = self.calendar.tz, self.after[-1] if self.after else timedelta()
         for _ in range(366):
             if self.calendar.is_working_day(self.next_day):
@@ -230,7 +234,7 @@ class WorkingLine:
                     self.after.append(worked)
             self.next_day += timedelta(days=1)
 
-    def _period(self, moment):
+    def _period(self, moment: datetime) -> int:
         """Index of the first working period that closes after ``moment``."""
         if moment < self.start:
             raise ValueError(f"{moment} is before the working line starts ({self.start})")
@@ -238,11 +242,11 @@ class WorkingLine:
             self._extend()
         return bisect_right(self.closes, moment)
 
-    def _position(self, moment):
+    def _position(self, moment: datetime) -> tuple[int, timedelta]:
         i = self._period(moment)
         return i, self.before[i] + max(timedelta(), moment - self.opens[i])
 
-    def add(self, start, minutes):
+    def add(self, start: datetime, minutes: int) -> datetime:
         i, position = self._position(start)
         if minutes == 0:
             return max(start, self.opens[i])
@@ -252,12 +256,12 @@ class WorkingLine:
         j = bisect_left(self.after, target)
         return self.opens[j] + (target - self.before[j])
 
-    def between(self, start, end):
+    def between(self, start: datetime, end: datetime) -> int:
         if end <= start:
             return 0
         return (self._position(end)[1] - self._position(start)[1]) // timedelta(minutes=1)
 
-    def hours(self, start, end):
+    def hours(self, start: datetime, end: datetime) -> float:
         """Working hours in [start, end), exact (not rounded to minutes); 0 when end <= start."""
         if end <= start:
             return 0.0

@@ -1,6 +1,11 @@
 """WGS-84 / GCJ-02 / BD-09 conversions (all coordinates as (lat, lon) degrees)."""
 
 import math
+from collections.abc import Callable
+from typing import SupportsFloat
+
+LatLon = tuple[float, float]
+Converter = Callable[[float, float], LatLon]
 
 SUPPORTED_CRS = ("wgs84", "gcj02", "bd09")
 
@@ -11,12 +16,12 @@ _TOLERANCE_DEG = 1e-9
 _MAX_ITERATIONS = 30
 
 
-def outside_china(lat, lon):
+def outside_china(lat: float, lon: float) -> bool:
     """True when the point is outside the rough mainland-China box GCJ-02 applies to."""
     return not (72.004 <= lon <= 137.8347 and 0.8293 <= lat <= 55.8271)
 
 
-def _offset_lat(x, y):
+def _offset_lat(x: float, y: float) -> float:
     ret = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x))
     ret += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
     ret += (20.0 * math.sin(y * math.pi) + 40.0 * math.sin(y / 3.0 * math.pi)) * 2.0 / 3.0
@@ -24,7 +29,7 @@ def _offset_lat(x, y):
     return ret
 
 
-def _offset_lon(x, y):
+def _offset_lon(x: float, y: float) -> float:
     ret = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
     ret += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
     ret += (20.0 * math.sin(x * math.pi) + 40.0 * math.sin(x / 3.0 * math.pi)) * 2.0 / 3.0
@@ -32,7 +37,7 @@ def _offset_lon(x, y):
     return ret
 
 
-def _invert(forward, lat, lon):
+def _invert(forward: Converter, lat: float, lon: float) -> LatLon:
     """Solve forward(est) == (lat, lon) by fixed-point iteration; returns the last estimate at the cap."""
     est_lat, est_lon = lat, lon
     for _ in range(_MAX_ITERATIONS):
@@ -44,7 +49,7 @@ def _invert(forward, lat, lon):
     return est_lat, est_lon
 
 
-def wgs84_to_gcj02(lat, lon):
+def wgs84_to_gcj02(lat: float, lon: float) -> LatLon:
     """Forward GCJ-02 obfuscation; points outside China are returned unchanged."""
     if outside_china(lat, lon):
         return lat, lon
@@ -58,40 +63,44 @@ def wgs84_to_gcj02(lat, lon):
     return lat + d_lat, lon + d_lon
 
 
-def gcj02_to_wgs84(lat, lon):
+def gcj02_to_wgs84(lat: float, lon: float) -> LatLon:
     """Iterative inverse of wgs84_to_gcj02; outside China the input is returned unchanged."""
     if outside_china(lat, lon):
         return lat, lon
     return _invert(wgs84_to_gcj02, lat, lon)
 
 
-def gcj02_to_bd09(lat, lon):
+def gcj02_to_bd09(lat: float, lon: float) -> LatLon:
     """Forward BD-09 transform of a GCJ-02 point."""
     z = math.hypot(lon, lat) + 0.00002 * math.sin(lat * _X_PI)
     theta = math.atan2(lat, lon) + 0.000003 * math.cos(lon * _X_PI)
     return z * math.sin(theta) + 0.006, z * math.cos(theta) + 0.0065
 
 
-def bd09_to_gcj02(lat, lon):
+def bd09_to_gcj02(lat: float, lon: float) -> LatLon:
     """Iterative inverse of gcj02_to_bd09 (the usual closed form is only approximate)."""
     return _invert(gcj02_to_bd09, lat, lon)
 
 
-def wgs84_to_bd09(lat, lon):
+def wgs84_to_bd09(lat: float, lon: float) -> LatLon:
     """WGS-84 -> GCJ-02 -> BD-09."""
     return gcj02_to_bd09(*wgs84_to_gcj02(lat, lon))
 
 
-def bd09_to_wgs84(lat, lon):
+def bd09_to_wgs84(lat: float, lon: float) -> LatLon:
     """BD-09 -> GCJ-02 -> WGS-84, both steps iterative."""
     return gcj02_to_wgs84(*bd09_to_gcj02(lat, lon))
 
 
-_TO_WGS84 = {"wgs84": lambda lat, lon: (lat, lon), "gcj02": gcj02_to_wgs84, "bd09": bd09_to_wgs84}
-_FROM_WGS84 = {"wgs84": lambda lat, lon: (lat, lon), "gcj02": wgs84_to_gcj02, "bd09": wgs84_to_bd09}
+_TO_WGS84: dict[str, Converter] = {"wgs84": lambda lat, lon: (lat, lon), "gcj02": gcj02_to_wgs84, "bd09": bd09_to_wgs84}
+_FROM_WGS84: dict[str, Converter] = {
+    "wgs84": lambda lat, lon: (lat, lon),
+    "gcj02": wgs84_to_gcj02,
+    "bd09": wgs84_to_bd09,
+}
 
 
-def _checked(lat, lon, crs, table):
+def _checked(lat: SupportsFloat | str, lon: SupportsFloat | str, crs: object, table: dict[str, Converter]) -> LatLon:
     """Validate input and pick the converter; raises ValueError on bad crs or coordinates."""
     name = str(crs).strip().lower()
     if name not in table:
@@ -107,11 +116,11 @@ def _checked(lat, lon, crs, table):
     return table[name](lat, lon)
 
 
-def to_wgs84(lat, lon, crs):
+def to_wgs84(lat: SupportsFloat | str, lon: SupportsFloat | str, crs: object) -> LatLon:
     """Convert (lat, lon) in crs to WGS-84; raises ValueError on bad crs or coordinates."""
     return _checked(lat, lon, crs, _TO_WGS84)
 
 
-def from_wgs84(lat, lon, crs):
+def from_wgs84(lat: SupportsFloat | str, lon: SupportsFloat | str, crs: object) -> LatLon:
     """Convert WGS-84 (lat, lon) to crs; raises ValueError on bad crs or coordinates."""
     return _checked(lat, lon, crs, _FROM_WGS84)

@@ -6,11 +6,14 @@ import numpy as np
 import shapely
 from shapely.errors import ShapelyError
 from shapely.geometry import mapping, shape
+from shapely.geometry.base import BaseGeometry
+
+from civicreport.geo.crs import Converter
 
 _ACCEPTED = ("Polygon", "MultiPolygon")
 
 
-def parse_geometry(obj):
+def parse_geometry(obj: object) -> BaseGeometry:
     """Parse a GeoJSON Polygon/MultiPolygon dict or text; raises ValueError if not a valid one."""
     if isinstance(obj, (str, bytes)):
         try:
@@ -34,17 +37,17 @@ def parse_geometry(obj):
     return geom
 
 
-def transform_geometry(geom, fn):
+def transform_geometry(geom: BaseGeometry, fn: Converter) -> BaseGeometry:
     """New 2-D geometry with every vertex mapped by fn(lat, lon) -> (lat, lon); fn's errors propagate."""
 
-    def convert(coords):
+    def convert(coords: np.ndarray) -> np.ndarray:
         out = [fn(lat, lon)[::-1] for lon, lat in coords]
         return np.array(out, dtype=float).reshape(-1, 2)
 
     return shapely.transform(geom, convert)
 
 
-def to_geojson_text(geom):
+def to_geojson_text(geom: BaseGeometry) -> str:
     """Compact GeoJSON text of geom, coordinates rounded to 7 decimals."""
     rounded = shapely.transform(geom, lambda coords: np.round(coords, 7))
     return json.dumps(mapping(rounded), separators=(",", ":"))

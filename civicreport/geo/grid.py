@@ -1,11 +1,13 @@
 """Grid cells, a spatial index over them, and a ~100 m lattice generator."""
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from shapely.geometry import Point, box
+from shapely.geometry import Point, Polygon, box
+from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points
 
 from civicreport.geo.distance import distance_m, metres_per_degree
@@ -22,32 +24,32 @@ class GridCell:
     street_name: str
     district_code: str
     district_name: str
-    geometry: object
+    geometry: BaseGeometry
 
 
 class GridIndex:
     """Immutable STRtree index over grid cells; ties are broken by the smallest cell code."""
 
-    def __init__(self, cells):
+    def __init__(self, cells: Iterable[GridCell]) -> None:
         self._cells = tuple(sorted(cells, key=lambda cell: cell.code))
         self._tree = shapely.STRtree([cell.geometry for cell in self._cells])
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._cells)
 
     @property
-    def bounds(self):
+    def bounds(self) -> tuple[float, ...] | None:
         """(min lon, min lat, max lon, max lat), or None when the index is empty."""
         if not self._cells:
             return None
         return tuple(float(v) for v in shapely.total_bounds(self._tree.geometries))
 
-    def locate(self, lat, lon):
+    def locate(self, lat: float, lon: float) -> GridCell | None:
         """Cell containing the point (boundary included), or None when no cell covers it."""
         hits = self._tree.query(Point(lon, lat), predicate="intersects")
         return self._cells[int(hits.min())] if len(hits) else None
 
-    def nearest(self, lat, lon):
+    def nearest(self, lat: float, lon: float) -> tuple[GridCell, float] | None:
         """(cell, geodesic metres to it; 0 inside), or None when the index is empty."""
         if not self._cells:
             return None
@@ -64,18 +66,18 @@ class GridIndex:
         return self._cells[found[best]], distance_m(lat, lon, near.y, lon + (near.x - lon) / squash)
 
 
-def _squash(lat):
+def _squash(lat: float) -> float:
     """Longitude shrink factor that makes degrees locally isotropic around lat."""
     m_lat, m_lon = metres_per_degree(lat)
     return max(m_lon, 1.0) / m_lat
 
 
-def _squashed(geoms, lon, squash):
+def _squashed(geoms: np.ndarray, lon: float, squash: float) -> np.ndarray:
     """Geometries with longitudes shrunk by squash about lon (a local equal-metre frame)."""
     return shapely.transform(geoms, lambda coords: coords * (squash, 1.0) + (lon * (1.0 - squash), 0.0))
 
 
-def lattice(south, west, north, east, cell_m=100.0):
+def lattice(south: float, west: float, north: float, east: float, cell_m: float = 100.0) -> list[list[Polygon]]:
     """Rows (north to south) of ~cell_m square cells covering the box; raises ValueError on a bad box."""
     if not (south < north and west < east and cell_m > 0):
         raise ValueError("need south < north, west < east and cell_m > 0")
@@ -87,7 +89,7 @@ def lattice(south, west, north, east, cell_m=100.0):
     ]
 
 
-def _edges(start, stop, step):
+def _edges(start: float, stop: float, step: float) -> list[float]:
     """Edge coordinates from start in steps of step, the last one at or past stop."""
     count = max(1, math.ceil((stop - start) / step - 1e-9))
-    return (start + step * np.arange(count + 1)).tolist()
+    return [start + step * i for i in range(count + 1)]
