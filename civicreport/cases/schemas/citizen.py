@@ -62,7 +62,9 @@ class ReceiptReportSchema(ReportPublicSchema):
 
 class ReceiptLookupResultSchema(Schema):
     reports = fields.List(fields.Nested(ReceiptReportSchema), required=True)
-    unknown = fields.List(
+    # The JSON key is ``unknown``. marshmallow takes declared fields off the class, so at run
+    # time this does not shadow Schema.unknown (mypy thinks it does).
+    unknown = fields.List(  # type: ignore[assignment]
         fields.String(), required=True, metadata={"description": "不存在或回执码不符的案件编号（两者不作区分）"}
     )
 
