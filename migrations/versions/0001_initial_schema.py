@@ -6,10 +6,9 @@ Create Date: 2026-11-23 19:22:30.448893
 
 """
 
+import frozen_types
 import sqlalchemy as sa
 from alembic import op
-
-import civicreport.db_types
 
 # revision identifiers, used by Alembic.
 revision = "ccd370923c12"
@@ -66,7 +65,7 @@ def upgrade():
         sa.Column("status_code", sa.Integer(), nullable=False),
         sa.Column("resource_type", sa.String(length=16), nullable=False),
         sa.Column("resource_id", sa.String(length=32), nullable=False),
-        sa.Column("created_at", civicreport.db_types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", frozen_types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_idempotency_record")),
     )
     with op.batch_alter_table("idempotency_record", schema=None) as batch_op:
@@ -136,7 +135,7 @@ def upgrade():
         sa.Column("patrol_area_code", sa.String(length=15), nullable=True),
         sa.Column("password_hash", sa.String(length=256), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", civicreport.db_types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", frozen_types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["unit_id"], ["unit.id"], name=op.f("fk_user_account_unit_id_unit")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user_account")),
         sa.UniqueConstraint("name", name=op.f("uq_user_account_name")),
@@ -152,10 +151,10 @@ def upgrade():
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("label", sa.String(length=64), nullable=True),
-        sa.Column("created_at", civicreport.db_types.UTCDateTime(), nullable=False),
-        sa.Column("expires_at", civicreport.db_types.UTCDateTime(), nullable=True),
-        sa.Column("revoked_at", civicreport.db_types.UTCDateTime(), nullable=True),
-        sa.Column("last_used_at", civicreport.db_types.UTCDateTime(), nullable=True),
+        sa.Column("created_at", frozen_types.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", frozen_types.UTCDateTime(), nullable=True),
+        sa.Column("revoked_at", frozen_types.UTCDateTime(), nullable=True),
+        sa.Column("last_used_at", frozen_types.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], name=op.f("fk_api_token_user_id_user_account")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_token")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_token_token_hash")),
@@ -215,7 +214,7 @@ def upgrade():
         sa.Column("routing_rule_id", sa.Integer(), nullable=True),
         sa.Column("routed_by", sa.String(length=16), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("deadline_at", civicreport.db_types.UTCDateTime(), nullable=True),
+        sa.Column("deadline_at", frozen_types.UTCDateTime(), nullable=True),
         sa.Column("rework_count", sa.Integer(), nullable=False),
         sa.Column("duplicate_of_id", sa.Integer(), nullable=True),
         sa.Column("rating", sa.Integer(), nullable=True),
@@ -224,9 +223,9 @@ def upgrade():
         sa.Column("reporter_user_id", sa.Integer(), nullable=True),
         sa.Column("receipt_token_hash", sa.String(length=64), nullable=True),
         sa.Column("contact", sa.String(length=128), nullable=True),
-        sa.Column("created_at", civicreport.db_types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", civicreport.db_types.UTCDateTime(), nullable=False),
-        sa.Column("closed_at", civicreport.db_types.UTCDateTime(), nullable=True),
+        sa.Column("created_at", frozen_types.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", frozen_types.UTCDateTime(), nullable=False),
+        sa.Column("closed_at", frozen_types.UTCDateTime(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["category_code"], ["category.code"], name=op.f("fk_report_category_code_category")),
         sa.ForeignKeyConstraint(
@@ -270,10 +269,10 @@ def upgrade():
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", civicreport.db_types.UTCDateTime(), nullable=False),
+        sa.Column("next_attempt_at", frozen_types.UTCDateTime(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("created_at", civicreport.db_types.UTCDateTime(), nullable=False),
-        sa.Column("sent_at", civicreport.db_types.UTCDateTime(), nullable=True),
+        sa.Column("created_at", frozen_types.UTCDateTime(), nullable=False),
+        sa.Column("sent_at", frozen_types.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(["report_id"], ["report.id"], name=op.f("fk_outbox_report_id_report")),
         sa.ForeignKeyConstraint(["unit_id"], ["unit.id"], name=op.f("fk_outbox_unit_id_unit")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
@@ -293,7 +292,7 @@ def upgrade():
         sa.Column("to_status", sa.String(length=16), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("data", sa.JSON(), nullable=True),
-        sa.Column("created_at", civicreport.db_types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", frozen_types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["actor_user_id"], ["user_account.id"], name=op.f("fk_report_event_actor_user_id_user_account")
         ),
@@ -319,7 +318,7 @@ def upgrade():
         sa.Column("display_height", sa.Integer(), nullable=False),
         sa.Column("thumb_width", sa.Integer(), nullable=False),
         sa.Column("thumb_height", sa.Integer(), nullable=False),
-        sa.Column("taken_at", civicreport.db_types.UTCDateTime(), nullable=True),
+        sa.Column("taken_at", frozen_types.UTCDateTime(), nullable=True),
         sa.Column("gps_lat", sa.Float(), nullable=True),
         sa.Column("gps_lon", sa.Float(), nullable=True),
         sa.Column("phash", sa.String(length=16), nullable=False),
@@ -328,7 +327,7 @@ def upgrade():
         sa.Column("event_id", sa.Integer(), nullable=True),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("uploader_user_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", civicreport.db_types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", frozen_types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["event_id"], ["report_event.id"], name=op.f("fk_media_event_id_report_event")),
         sa.ForeignKeyConstraint(["report_id"], ["report.id"], name=op.f("fk_media_report_id_report")),
         sa.ForeignKeyConstraint(

@@ -8,10 +8,9 @@ Create Date: 2026-11-23 19:37:23.495021
 
 """
 
+import frozen_types
 import sqlalchemy as sa
 from alembic import op
-
-import civicreport.db_types
 
 # revision identifiers, used by Alembic.
 revision = "f34c54278927"
@@ -22,17 +21,17 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table("report", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("dispatched_at", civicreport.db_types.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("dispatched_at", frozen_types.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("allowed_minutes", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("warning_at", civicreport.db_types.UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column("suspended_at", civicreport.db_types.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("warning_at", frozen_types.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("suspended_at", frozen_types.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("resume_status", sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column("extension_request_minutes", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("warning_notified", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column("overdue_notified", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column("return_count", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("escalation_count", sa.Integer(), nullable=False, server_default="0"))
-        batch_op.add_column(sa.Column("resolved_at", civicreport.db_types.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("resolved_at", frozen_types.UTCDateTime(), nullable=True))
 
     with op.batch_alter_table("unit", schema=None) as batch_op:
         batch_op.add_column(sa.Column("contact_person", sa.String(length=64), nullable=True))

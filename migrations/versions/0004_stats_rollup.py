@@ -2,14 +2,13 @@
 
 Revision ID: 7c1e5d2a9b40
 Revises: 459afc67b5f5
-Create Date: 2026-12-02 01:20:00
+Create Date: 2026-12-02 00:57:36
 
 """
 
+import frozen_types
 import sqlalchemy as sa
 from alembic import op
-
-import civicreport.db_types
 
 revision = "7c1e5d2a9b40"
 down_revision = "459afc67b5f5"
@@ -22,7 +21,7 @@ def upgrade():
         "stats_month",
         sa.Column("month", sa.Date(), nullable=False),
         sa.Column("cases", sa.Integer(), nullable=False),
-        sa.Column("settled_at", civicreport.db_types.UTCDateTime(), nullable=False),
+        sa.Column("settled_at", frozen_types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("month", name=op.f("pk_stats_month")),
     )
     op.create_table(
@@ -40,10 +39,10 @@ def upgrade():
         sa.Column("closed", sa.SmallInteger(), nullable=False),
         sa.Column("reworked", sa.SmallInteger(), nullable=False),
         sa.Column("suspended", sa.Integer(), nullable=False),
-        sa.Column("dispatched_at", civicreport.db_types.UTCDateTime(), nullable=True),
-        sa.Column("resolved_at", civicreport.db_types.UTCDateTime(), nullable=True),
+        sa.Column("dispatched_at", frozen_types.UTCDateTime(), nullable=True),
+        sa.Column("resolved_at", frozen_types.UTCDateTime(), nullable=True),
         sa.Column("rating", sa.SmallInteger(), nullable=True),
-        sa.Column("deadline_at", civicreport.db_types.UTCDateTime(), nullable=True),
+        sa.Column("deadline_at", frozen_types.UTCDateTime(), nullable=True),
         sa.Column("street_code", sa.String(length=32), nullable=True),
         sa.Column("community_code", sa.String(length=32), nullable=True),
         sa.Column("grid_code", sa.String(length=32), nullable=True),

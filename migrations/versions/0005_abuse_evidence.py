@@ -2,14 +2,13 @@
 
 Revision ID: 3e8b61d0c4f7
 Revises: 7c1e5d2a9b40
-Create Date: 2026-12-02 10:30:00
+Create Date: 2026-12-02 01:14:01
 
 """
 
+import frozen_types
 import sqlalchemy as sa
 from alembic import op
-
-import civicreport.db_types
 
 revision = "3e8b61d0c4f7"
 down_revision = "7c1e5d2a9b40"
@@ -25,8 +24,8 @@ def upgrade():
         sa.Column("value", sa.String(length=64), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("created_by_user_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", civicreport.db_types.UTCDateTime(), nullable=False),
-        sa.Column("expires_at", civicreport.db_types.UTCDateTime(), nullable=True),
+        sa.Column("created_at", frozen_types.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", frozen_types.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["created_by_user_id"], ["user_account.id"], name=op.f("fk_abuse_block_created_by_user_id_user_account")
         ),
@@ -38,7 +37,7 @@ def upgrade():
         batch_op.add_column(sa.Column("evidence_flags", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("evidence_flagged", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column("device_id", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("reporter_anonymised_at", civicreport.db_types.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("reporter_anonymised_at", frozen_types.UTCDateTime(), nullable=True))
     # Cases already flagged for a distant photo keep that flag under the new name.
     report = sa.table(
         "report",

@@ -2,7 +2,7 @@
 
 Revision ID: 5b2f9c81e4a6
 Revises: 3e8b61d0c4f7
-Create Date: 2026-12-05 09:00:00
+Create Date: 2026-12-02 01:55:32
 
 """
 

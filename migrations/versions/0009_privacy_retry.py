@@ -8,10 +8,9 @@ Without a wait the pass downloaded a photo whose original is missing or unreadab
 every round (every 5 s) and logged a traceback each time, forever.
 """
 
+import frozen_types
 import sqlalchemy as sa
 from alembic import op
-
-import civicreport.db_types
 
 revision = "2f6d8e1a7c40"
 down_revision = "7c1e5a93d0b8"
@@ -22,7 +21,7 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table("media", schema=None) as batch_op:
         batch_op.add_column(sa.Column("privacy_failures", sa.Integer(), nullable=False, server_default="0"))
-        batch_op.add_column(sa.Column("privacy_retry_at", civicreport.db_types.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("privacy_retry_at", frozen_types.UTCDateTime(), nullable=True))
 
 
 def downgrade():

@@ -9,10 +9,9 @@ Existing Open311 accounts need a key from ``flask open311-key create``; their re
 their reporter, new ones name the client in ``report.open311_client_id``.
 """
 
+import frozen_types
 import sqlalchemy as sa
 from alembic import op
-
-import civicreport.db_types
 
 revision = "8f1b3d5e7a92"
 down_revision = "6e2a9c41d7b3"
@@ -28,9 +27,9 @@ def upgrade():
         sa.Column("key_hash", sa.String(length=64), nullable=False),
         sa.Column("jurisdiction", sa.String(length=32), nullable=False),
         sa.Column("rate_limit", sa.String(length=128), nullable=True),
-        sa.Column("created_at", civicreport.db_types.UTCDateTime(), nullable=False),
-        sa.Column("revoked_at", civicreport.db_types.UTCDateTime(), nullable=True),
-        sa.Column("last_used_at", civicreport.db_types.UTCDateTime(), nullable=True),
+        sa.Column("created_at", frozen_types.UTCDateTime(), nullable=False),
+        sa.Column("revoked_at", frozen_types.UTCDateTime(), nullable=True),
+        sa.Column("last_used_at", frozen_types.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_open311_client")),
         sa.UniqueConstraint("name", name=op.f("uq_open311_client_name")),
         sa.UniqueConstraint("key_hash", name=op.f("uq_open311_client_key_hash")),

@@ -10,10 +10,9 @@ row per supporter of a case: “我也遇到了” counts each person once, and 
 supporter's address (IPv6 by its /64) so that one address adds only a few supports to a case.
 """
 
+import frozen_types
 import sqlalchemy as sa
 from alembic import op
-
-import civicreport.db_types
 
 revision = "9a7c2e4f6b18"
 down_revision = "8f1b3d5e7a92"
@@ -28,9 +27,9 @@ def upgrade():
         sa.Column("scope", sa.String(length=16), nullable=False),
         sa.Column("key", sa.String(length=128), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
-        sa.Column("window_start", civicreport.db_types.UTCDateTime(), nullable=False),
+        sa.Column("window_start", frozen_types.UTCDateTime(), nullable=False),
         sa.Column("lockouts", sa.Integer(), nullable=False),
-        sa.Column("locked_until", civicreport.db_types.UTCDateTime(), nullable=True),
+        sa.Column("locked_until", frozen_types.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_throttle")),
         sa.UniqueConstraint("scope", "key", name="uq_throttle_scope_key"),
     )
@@ -40,7 +39,7 @@ def upgrade():
         sa.Column("report_id", sa.Integer(), nullable=False),
         sa.Column("supporter", sa.String(length=80), nullable=False),
         sa.Column("address", sa.String(length=64), nullable=True),
-        sa.Column("created_at", civicreport.db_types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", frozen_types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["report_id"], ["report.id"], name=op.f("fk_report_support_report_id_report"), ondelete="CASCADE"
         ),
