@@ -2,7 +2,7 @@
 
 Revision ID: 9d4a6c1f2b73
 Revises: 5b2f9c81e4a6
-Create Date: 2026-12-02 02:05:00
+Create Date: 2026-12-02 02:01:00
 
 ``description ILIKE '%斑马线%'`` cannot use a b-tree; without this index PostgreSQL scans every
 report (1.5 s at a million cases). pg_trgm ships with PostgreSQL's contrib and is a trusted
@@ -20,15 +20,18 @@ depends_on = None
 
 
 def upgrade():
+    ops = {}
     if op.get_bind().dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    op.create_index(
-        "ix_report_description_trgm",
-        "report",
-        ["description"],
-        postgresql_using="gin",
-        postgresql_ops={"description": "gin_trgm_ops"},
-    )
+        ops = {"description": _trigram_ops()}
+    op.create_index("ix_report_description_trgm", "report", ["description"], postgresql_using="gin", postgresql_ops=ops)
+
+
+def _trigram_ops():
+    """gin_trgm_ops named with the schema pg_trgm lives in: that schema need not be on the search_path
+    (an ``extensions`` schema, or the round trip test's own schema beside the suite's ``public``)."""
+    query = "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'"
+    return f"{op.get_bind().exec_driver_sql(query).scalar_one()}.gin_trgm_ops"
 
 
 def downgrade():
