@@ -6,10 +6,11 @@ FLASK := $(VENV)/bin/flask --app civicreport
 PORT ?= 5000
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.bench-installed
+LINT_STAMP := $(VENV)/.lint-installed
 BENCH_CASES ?= 1000000
 BENCH_SUBMISSIONS ?= 300
 
-.PHONY: run test install migrate demo bench clean serve-prod
+.PHONY: run test lint install migrate demo bench clean serve-prod
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +40,21 @@ serve-prod: install
 
 test: install
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# ruff (lint and format), mypy and the import-linter contracts in pyproject.toml; all four
+# run, and any one failing fails the target. .ci/run starts with it.
+lint: $(LINT_STAMP)
+	@status=0; \
+	echo "== ruff check =="; $(VENV)/bin/ruff check . || status=1; \
+	echo "== ruff format --check =="; $(VENV)/bin/ruff format --check . || status=1; \
+	echo "== mypy =="; $(VENV)/bin/mypy || status=1; \
+	echo "== lint-imports =="; $(VENV)/bin/lint-imports --no-logo || status=1; \
+	exit $$status
+
+$(LINT_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[lint]' 2>&1 | grep -v '^WARNING: Location' || true
+	$(PY) -c "import mypy, importlinter, ruff"
+	touch $(LINT_STAMP)
 
 # Every benchmark and one table against the targets; BENCH_CASES=100000 for a shorter queue run.
 bench: $(BENCH_STAMP)
