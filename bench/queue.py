@@ -41,9 +41,8 @@ import psycopg  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
-from civicreport import create_app  # noqa: E402
+from civicreport import create_app, registry  # noqa: E402
 from civicreport.accounts.models import Unit, User
-from civicreport.adapters import local_zone  # noqa: E402
 from civicreport.cases.models import Report, ReportEvent  # noqa: E402
 from civicreport.cases.workflow import OPEN_STATES  # noqa: E402
 from civicreport.db_types import UTCDateTime, utcnow  # noqa: E402
@@ -323,7 +322,7 @@ def _busiest_unit():
 
 
 def _last_full_month(now):
-    first = now.astimezone(local_zone()).date().replace(day=1) - timedelta(days=1)
+    first = now.astimezone(registry.current().zone).date().replace(day=1) - timedelta(days=1)
     return stats.Period.month(first.year, first.month)
 
 

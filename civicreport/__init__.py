@@ -15,10 +15,9 @@ def create_app(config=None):
     ``config`` (a dict) wins over environment variables and defaults. Raises
     ``ValueError`` when a setting is malformed or names an unknown backend.
     """
-    from flask import Flask
+    from flask import Flask, appcontext_popped, appcontext_pushed
 
-    from civicreport import adapters as backends
-    from civicreport import cli, errors, models, security_headers  # noqa: F401  models registers the tables
+    from civicreport import adapters, cli, errors, models, registry  # noqa: F401  models registers the tables
     from civicreport import config as config_module
     from civicreport.abuse import throttle
     from civicreport.extensions import db, migrate
@@ -29,6 +28,7 @@ def create_app(config=None):
         guards,
         media_files,
         mobile,
+        security_headers,
         workflow,
     )
     from civicreport.web import docs as docs_routes
@@ -37,6 +37,7 @@ def create_app(config=None):
     from civicreport.web import redaction as redaction_routes
     from civicreport.web import stats as stats_routes
     from civicreport.web.access_log import scrub_werkzeug_log
+    from civicreport.web.media_urls import FlaskMediaUrls
     from civicreport.web.public_url import PublicUrl
     from civicreport.web.request_bodies import InMemoryUploads, WholeBody
 
@@ -47,14 +48,18 @@ def create_app(config=None):
     guards.init_app(app)  # body size, JSON depth and NUL guards, before every other hook
     app.json.ensure_ascii = False
     os.makedirs(app.instance_path, exist_ok=True)
-    app.config.update(config_module.load(app.instance_path, config))
+    settings = config_module.load(app.instance_path, config)
+    app.config.update(config_module.flask_config(settings, config))
+    app.extensions[registry.EXTENSION] = adapters.build_registry(settings, FlaskMediaUrls())
+    # Domain code finds the settings and adapters through the registry of the app whose context is pushed.
+    appcontext_pushed.connect(registry.bind_app, app)
+    appcontext_popped.connect(registry.unbind_app, app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     errors.init_app(app)
     security_headers.init_app(app)
     app.wsgi_app = PublicUrl(app.wsgi_app, app.config)  # inside ProxyFix: PUBLIC_URL wins over X-Forwarded-Host
-    backends.init_app(app)
     abuse.init_app(app)
     throttle.init_app(app)
     if app.config["TRUSTED_PROXIES"]:

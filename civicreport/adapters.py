@@ -1,90 +1,44 @@
-"""Pluggable backends built from config in ``create_app`` and reached through the app."""
+"""Builds an app's registry: the pluggable backends named by the settings."""
 
 import threading
-from zoneinfo import ZoneInfo
+from dataclasses import asdict
 
-from flask import current_app
 from PIL import Image
 
 from civicreport.cases.classifier import build_classifier
+from civicreport.cases.photo_urls import MediaUrls
+from civicreport.config import Settings
 from civicreport.delivery.senders import build_senders
 from civicreport.media.images import Limits
 from civicreport.media.privacy import build_detector
 from civicreport.media.storage import build_storage
-
-STORAGE = "civicreport.storage"
-CLASSIFIER = "civicreport.classifier"
-GRID = "civicreport.grid"
-LIMITS = "civicreport.photo_limits"
-SENDERS = "civicreport.senders"
-DETECTOR = "civicreport.privacy_detector"
-DECODE_GATE = "civicreport.decode_gate"
-PRIVACY_MODES = ("inline", "worker")  # where faces and plates are found: in the upload or the worker
+from civicreport.registry import Registry
 
 
-class GridIndexSlot:
-    """Holds the process's grid index; built on first use, dropped when the grid changes."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.index = None
-
-
-def init_app(app):
-    """Attach storage, classifier, senders, photo limits, the privacy detector and the grid slot;
-    raises ValueError on bad config."""
-    cfg = app.config
-    app.extensions[STORAGE] = build_storage(cfg)
-    app.extensions[CLASSIFIER] = build_classifier(cfg["CLASSIFIER"])
-    app.extensions[GRID] = GridIndexSlot()
-    app.extensions[SENDERS] = build_senders(cfg)
-    app.extensions[DETECTOR] = build_detector(cfg["PRIVACY_DETECTOR"], cfg["PRIVACY_DETECT_PX"])
-    if cfg["PRIVACY_MODE"] not in PRIVACY_MODES:
-        raise ValueError(f"unknown PRIVACY_MODE {cfg['PRIVACY_MODE']!r}; expected one of {PRIVACY_MODES}")
-    app.extensions[LIMITS] = Limits(
-        max_bytes=cfg["MAX_PHOTO_BYTES"],
-        max_pixels=cfg["MAX_PHOTO_PIXELS"],
-        display_px=cfg["DISPLAY_MAX_PX"],
-        thumb_px=cfg["THUMB_MAX_PX"],
-        jpeg_quality=cfg["JPEG_QUALITY"],
-    )
+def build_registry(settings: Settings, media_urls: MediaUrls) -> Registry:
+    """Storage, detector, senders, classifier, photo limits and the decode gate for ``settings``
+    (already checked by ``config``); ValueError when a backend cannot start (a missing model file)."""
+    values = asdict(settings)  # the builders of media/ and delivery/ take a plain mapping
     # Pillow's own bomb guard (a warning above this, an error above twice this) at our limit,
     # so every Image.open in the process refuses what intake refuses. Process-wide, like Pillow.
-    Image.MAX_IMAGE_PIXELS = cfg["MAX_PHOTO_PIXELS"]
-    app.extensions[DECODE_GATE] = threading.BoundedSemaphore(cfg["PHOTO_DECODES_PER_PROCESS"])
-    ZoneInfo(cfg["TIMEZONE"])
+    Image.MAX_IMAGE_PIXELS = settings.MAX_PHOTO_PIXELS
+    return Registry(
+        settings=settings,
+        storage=build_storage(values),
+        detector=build_detector(settings.PRIVACY_DETECTOR, settings.PRIVACY_DETECT_PX),
+        senders=build_senders(values),
+        classifier=build_classifier(settings.CLASSIFIER),
+        limits=photo_limits(settings),
+        media_urls=media_urls,
+        decode_gate=threading.BoundedSemaphore(settings.PHOTO_DECODES_PER_PROCESS),
+    )
 
 
-def storage():
-    return current_app.extensions[STORAGE]
-
-
-def classifier():
-    return current_app.extensions[CLASSIFIER]
-
-
-def grid_slot():
-    return current_app.extensions[GRID]
-
-
-def senders():
-    """Delivery method → sender (``log``, ``webhook``, ``email``)."""
-    return current_app.extensions[SENDERS]
-
-
-def privacy_detector():
-    """Finds faces and plates to blur in public derivatives (``PRIVACY_DETECTOR``)."""
-    return current_app.extensions[DETECTOR]
-
-
-def decode_gate():
-    """Held while a photo is decoded: bounds how many full-size pixel buffers a process holds."""
-    return current_app.extensions[DECODE_GATE]
-
-
-def photo_limits():
-    return current_app.extensions[LIMITS]
-
-
-def local_zone():
-    return ZoneInfo(current_app.config["TIMEZONE"])
+def photo_limits(settings: Settings) -> Limits:
+    return Limits(
+        max_bytes=settings.MAX_PHOTO_BYTES,
+        max_pixels=settings.MAX_PHOTO_PIXELS,
+        display_px=settings.DISPLAY_MAX_PX,
+        thumb_px=settings.THUMB_MAX_PX,
+        jpeg_quality=settings.JPEG_QUALITY,
+    )

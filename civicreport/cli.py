@@ -5,9 +5,9 @@ import time
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask_migrate import upgrade
 
+from civicreport import registry
 from civicreport.abuse import blocks
 from civicreport.accounts import auth, users
 from civicreport.cases import deadlines, privacy_pass, retention
@@ -263,7 +263,7 @@ def outbox_requeue(ids, unit_code, everything):
 )
 def anonymise_reporters(older_than_days):
     """Remove reporter data (contact, account link, device id, receipt) from long-closed cases."""
-    days = current_app.config["RETENTION_DAYS"] if older_than_days is None else older_than_days
+    days = registry.settings().RETENTION_DAYS if older_than_days is None else older_than_days
     summary = retention.anonymise_reporters(days)
     cleared = " ".join(f"{name}={count}" for name, count in summary.cleared.items())
     click.echo(f"anonymised {summary.cases} cases closed more than {days} days ago: {cleared}")
@@ -278,7 +278,7 @@ def anonymise_reporters(older_than_days):
 @click.option("--dry-run", is_flag=True, help="Count the orphans; delete nothing.")
 def gc_media(older_than_hours, dry_run):
     """Remove stored photo objects no media row references (left behind by failed requests)."""
-    hours = current_app.config["MEDIA_GC_AGE_HOURS"] if older_than_hours is None else older_than_hours
+    hours = registry.settings().MEDIA_GC_AGE_HOURS if older_than_hours is None else older_than_hours
     try:
         result = maintenance.collect_media_garbage(hours, dry_run=dry_run)
     except AppError as err:

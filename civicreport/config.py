@@ -1,127 +1,151 @@
-"""Configuration: defaults here, overridden by ``CIVICREPORT_*`` environment variables.
+"""Configuration: one frozen, typed ``Settings``; defaults here, overridden by ``CIVICREPORT_*``
+environment variables, then by the dict given to ``create_app``.
 
 ``CIVICREPORT_DATABASE_URL=postgresql+psycopg://…`` sets the database;
 every other key is overridden by ``CIVICREPORT_<KEY>`` and cast to the type of
-its default. A malformed value raises ``ValueError`` at start-up, not later; a blank
-one switches off the settings in ``BLANK_MEANS_OFF`` and is ignored for the rest.
+its default. A malformed value raises ``ValueError`` at start-up, not later (every check is
+in ``_check``); a blank one switches off the settings in ``BLANK_MEANS_OFF`` and is ignored for the rest.
 """
 
 import os
 import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-DEFAULTS = {
-    "SECRET_KEY": "dev-only-change-me",
-    "DATABASE_URL": None,  # None: SQLite file in the instance folder
-    "STORAGE": "local",
-    "MEDIA_ROOT": None,  # None: <instance>/media
-    "S3_BUCKET": "",
-    "S3_ENDPOINT_URL": "",
-    "S3_REGION": "",
-    "S3_PREFIX": "",
-    "S3_PRESIGN_SECONDS": 3600,
-    "S3_ORIGINAL_PRESIGN_SECONDS": 300,  # originals: handed only to who may see them, short-lived
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every setting, typed and checked once: ``load`` builds it, the registry hands it to the domains.
+
+    Frozen, so a request, the worker and a CLI command all read the values the process started
+    with; tests swap a whole new one (``dataclasses.replace`` checks it again).
+    """
+
+    SECRET_KEY: str = "dev-only-change-me"
+    DATABASE_URL: str = ""  # blank: SQLite file in the instance folder
+    STORAGE: str = "local"
+    MEDIA_ROOT: str = ""  # blank: <instance>/media
+    S3_BUCKET: str = ""
+    S3_ENDPOINT_URL: str = ""
+    S3_REGION: str = ""
+    S3_PREFIX: str = ""
+    S3_PRESIGN_SECONDS: int = 3600
+    S3_ORIGINAL_PRESIGN_SECONDS: int = 300  # originals: handed only to who may see them, short-lived
     # Seconds per socket operation and tries per call: a dead or stalled store fails a
     # request with 503 storage_unavailable after about attempts × (connect + read).
-    "S3_CONNECT_TIMEOUT": 3.0,
-    "S3_READ_TIMEOUT": 10.0,
-    "S3_MAX_ATTEMPTS": 3,
-    "S3_ADDRESSING_STYLE": "",  # blank: path with S3_ENDPOINT_URL, else auto; "virtual" for 阿里云 OSS
-    "HEALTH_TIMEOUT": 2.0,  # one try, so /api/v1/health answers even when storage hangs
-    "DB_CONNECT_TIMEOUT": 5,  # PostgreSQL only
-    "MEDIA_GC_AGE_HOURS": 1.0,  # unreferenced objects younger than this are never collected
-    "MEDIA_GC_EVERY_HOURS": 6.0,  # the worker runs gc-media this often; 0 = only by hand
-    "MAX_PHOTO_BYTES": 15 * 1024 * 1024,
-    "MAX_PHOTO_PIXELS": 64_000_000,  # also Pillow's Image.MAX_IMAGE_PIXELS in the app's processes
-    "PHOTO_DECODES_PER_PROCESS": 1,  # photos decoded at once per process: bounds a worker's memory
-    "MAX_PHOTOS_PER_REPORT": 6,
-    "MAX_REQUEST_BYTES": 100 * 1024 * 1024,
+    S3_CONNECT_TIMEOUT: float = 3.0
+    S3_READ_TIMEOUT: float = 10.0
+    S3_MAX_ATTEMPTS: int = 3
+    S3_ADDRESSING_STYLE: str = ""  # blank: path with S3_ENDPOINT_URL, else auto; "virtual" for 阿里云 OSS
+    HEALTH_TIMEOUT: float = 2.0  # one try, so /api/v1/health answers even when storage hangs
+    DB_CONNECT_TIMEOUT: int = 5  # PostgreSQL only
+    MEDIA_GC_AGE_HOURS: float = 1.0  # unreferenced objects younger than this are never collected
+    MEDIA_GC_EVERY_HOURS: float = 6.0  # the worker runs gc-media this often; 0 = only by hand
+    MAX_PHOTO_BYTES: int = 15 * 1024 * 1024
+    MAX_PHOTO_PIXELS: int = 64_000_000  # also Pillow's Image.MAX_IMAGE_PIXELS in the app's processes
+    PHOTO_DECODES_PER_PROCESS: int = 1  # photos decoded at once per process: bounds a worker's memory
+    MAX_PHOTOS_PER_REPORT: int = 6
+    MAX_REQUEST_BYTES: int = 100 * 1024 * 1024
     # Any body but a multipart photo upload: the largest legitimate one (an Open311 form with a
     # 2000-character Chinese description, percent-encoded) is about 25 KiB.
-    "MAX_JSON_BYTES": 64 * 1024,
-    "DISPLAY_MAX_PX": 1280,
-    "THUMB_MAX_PX": 320,
-    "JPEG_QUALITY": 82,
+    MAX_JSON_BYTES: int = 64 * 1024
+    DISPLAY_MAX_PX: int = 1280
+    THUMB_MAX_PX: int = 320
+    JPEG_QUALITY: int = 82
     # faces (YuNet) and Chinese plates blurred in public derivatives; "opencv" the old Haar cascades;
     # "none" to switch off (media/privacy.build_detector)
-    "PRIVACY_DETECTOR": "yunet+plates",
-    "PRIVACY_DETECT_PX": 1280,  # long side the face detector scans: the display image (smaller misses small faces)
+    PRIVACY_DETECTOR: str = "yunet+plates"
+    PRIVACY_DETECT_PX: int = 1280  # long side the face detector scans: the display image (smaller misses small faces)
     # "inline": detect while the upload is processed; "worker": the worker's privacy pass does it
     # later, and public views show no URL for a photo until then.
-    "PRIVACY_MODE": "inline",
-    "PRIVACY_PASS_BATCH": 50,  # photos the worker's privacy pass checks per round
-    "PRIVACY_PASS_RETRY_SECONDS": 60,  # a photo the pass failed on waits this long, doubling per failure,
-    "PRIVACY_PASS_RETRY_MAX_SECONDS": 6 * 3600,  # up to this
-    "PHOTO_GPS_MISMATCH_M": 200.0,
-    "TIMEZONE": "Asia/Shanghai",
-    "PUBLIC_ID_PREFIX": "QJ",
-    "DISTRICT_CODE": "500110",
-    "CLASSIFIER": "keyword",
-    "OFFICE_HOURS": "08:30-12:00,14:00-17:30",
-    "WARNING_RATIO": 0.6,
-    "TOKEN_DAYS": 30,
-    "OUTBOX_MAX_ATTEMPTS": 8,
-    "OUTBOX_BACKOFF_SECONDS": 30,
-    "OUTBOX_BACKOFF_MAX_SECONDS": 3600,
-    "WEBHOOK_TIMEOUT": 5.0,
-    "SMTP_HOST": "",
-    "SMTP_PORT": 25,
-    "SMTP_FROM": "civicreport@localhost",
-    "SMTP_SECURITY": "starttls",  # "starttls" when the server offers it, "ssl" (port 465), or "none"
-    "SMTP_USERNAME": "",  # blank: no login
-    "SMTP_PASSWORD": "",
-    "WORKER_INTERVAL": 5.0,
-    "MAP_TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",  # blank: no tile layer
-    "MAP_TILE_CRS": "wgs84",  # "gcj02" for 高德/腾讯 tiles: markers are shifted in the browser
-    "MAP_TILE_ATTRIBUTION": "© OpenStreetMap 贡献者",
-    "MAP_CENTER": "29.0285,106.6515",  # lat,lon (WGS-84) shown before any case is loaded
-    "DUPLICATE_RADIUS_M": 50.0,
-    "DUPLICATE_WINDOW_DAYS": 7,
-    "DUPLICATE_CANDIDATES_MAX": 5,
-    "PHASH_MAX_DISTANCE": 6,
-    "PHOTO_REUSE_WINDOW_DAYS": 30,
-    "PHOTO_REUSE_DISTANCE_M": 200.0,
-    "PHOTO_REUSE_DAYS": 7,
-    "QUEUE_PAGE_MAX": 200,
-    "STATS_RANK_SIZE": 3,
-    "STATS_MIN_CASES": 3,
-    "YELLOW_CARD_RATE": 0.8,
-    "RED_CARD_RATE": 0.6,
+    PRIVACY_MODE: str = "inline"
+    PRIVACY_PASS_BATCH: int = 50  # photos the worker's privacy pass checks per round
+    PRIVACY_PASS_RETRY_SECONDS: int = 60  # a photo the pass failed on waits this long, doubling per failure,
+    PRIVACY_PASS_RETRY_MAX_SECONDS: int = 6 * 3600  # up to this
+    PHOTO_GPS_MISMATCH_M: float = 200.0
+    TIMEZONE: str = "Asia/Shanghai"
+    PUBLIC_ID_PREFIX: str = "QJ"
+    DISTRICT_CODE: str = "500110"
+    CLASSIFIER: str = "keyword"
+    OFFICE_HOURS: str = "08:30-12:00,14:00-17:30"
+    WARNING_RATIO: float = 0.6
+    TOKEN_DAYS: int = 30
+    OUTBOX_MAX_ATTEMPTS: int = 8
+    OUTBOX_BACKOFF_SECONDS: int = 30
+    OUTBOX_BACKOFF_MAX_SECONDS: int = 3600
+    WEBHOOK_TIMEOUT: float = 5.0
+    SMTP_HOST: str = ""
+    SMTP_PORT: int = 25
+    SMTP_FROM: str = "civicreport@localhost"
+    SMTP_SECURITY: str = "starttls"  # "starttls" when the server offers it, "ssl" (port 465), or "none"
+    SMTP_USERNAME: str = ""  # blank: no login
+    SMTP_PASSWORD: str = ""
+    WORKER_INTERVAL: float = 5.0
+    MAP_TILE_URL: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"  # blank: no tile layer
+    MAP_TILE_CRS: str = "wgs84"  # "gcj02" for 高德/腾讯 tiles: markers are shifted in the browser
+    MAP_TILE_ATTRIBUTION: str = "© OpenStreetMap 贡献者"
+    MAP_CENTER: str = "29.0285,106.6515"  # lat,lon (WGS-84) shown before any case is loaded
+    DUPLICATE_RADIUS_M: float = 50.0
+    DUPLICATE_WINDOW_DAYS: int = 7
+    DUPLICATE_CANDIDATES_MAX: int = 5
+    PHASH_MAX_DISTANCE: int = 6
+    PHOTO_REUSE_WINDOW_DAYS: int = 30
+    PHOTO_REUSE_DISTANCE_M: float = 200.0
+    PHOTO_REUSE_DAYS: int = 7
+    QUEUE_PAGE_MAX: int = 200
+    STATS_RANK_SIZE: int = 3
+    STATS_MIN_CASES: int = 3
+    YELLOW_CARD_RATE: float = 0.8
+    RED_CARD_RATE: float = 0.6
     # Abuse limits ("N/minute;M/day", blank = no limit); staff roles are exempt.
-    "RATELIMIT_ENABLED": True,
-    "RATELIMIT_STORAGE_URL": "memory://",  # redis://host:6379/0 when several processes serve
-    "SUBMIT_LIMIT_PER_DEVICE": "20/minute;200/day",  # X-Device-Id header
-    "SUBMIT_LIMIT_PER_IP": "60/minute;1000/day",  # loose: many phones share a carrier NAT address
-    "SUBMIT_LIMIT_PER_ACCOUNT": "100/day",
-    "UPLOAD_LIMIT_PER_DEVICE": "120/minute;1200/day",  # photos come ahead of reports, up to 6 each
-    "UPLOAD_LIMIT_PER_IP": "360/minute;6000/day",
-    "UPLOAD_LIMIT_PER_ACCOUNT": "600/day",
+    RATELIMIT_ENABLED: bool = True
+    RATELIMIT_STORAGE_URL: str = "memory://"  # redis://host:6379/0 when several processes serve
+    SUBMIT_LIMIT_PER_DEVICE: str = "20/minute;200/day"  # X-Device-Id header
+    SUBMIT_LIMIT_PER_IP: str = "60/minute;1000/day"  # loose: many phones share a carrier NAT address
+    SUBMIT_LIMIT_PER_ACCOUNT: str = "100/day"
+    UPLOAD_LIMIT_PER_DEVICE: str = "120/minute;1200/day"  # photos come ahead of reports, up to 6 each
+    UPLOAD_LIMIT_PER_IP: str = "360/minute;6000/day"
+    UPLOAD_LIMIT_PER_ACCOUNT: str = "600/day"
     # “我也遇到了”: each person counts once per case anyway; these stop one client scripting it.
-    "SUPPORT_LIMIT_PER_DEVICE": "10/minute;100/day",
-    "SUPPORT_LIMIT_PER_IP": "60/minute;1000/day",
-    "SUPPORT_LIMIT_PER_ACCOUNT": "100/day",
+    SUPPORT_LIMIT_PER_DEVICE: str = "10/minute;100/day"
+    SUPPORT_LIMIT_PER_IP: str = "60/minute;1000/day"
+    SUPPORT_LIMIT_PER_ACCOUNT: str = "100/day"
     # Anonymous supports of one case counted from one address (an IPv6 /64): a carrier NAT puts
     # many phones behind one, so not 1; beyond it a support from there changes nothing.
-    "SUPPORT_PER_ADDRESS_PER_CASE": 3,
+    SUPPORT_PER_ADDRESS_PER_CASE: int = 3
     # Each Open311 client key's own limit unless `open311-key create --limit` gave it one; its
     # requests skip the per-address and per-account limits (one hotline forwards many citizens).
-    "OPEN311_CLIENT_LIMIT": "600/hour;5000/day",
-    "TRUSTED_PROXIES": 0,  # reverse proxies in front of the app whose X-Forwarded-For is trusted
+    OPEN311_CLIENT_LIMIT: str = "600/hour;5000/day"
+    TRUSTED_PROXIES: int = 0  # reverse proxies in front of the app whose X-Forwarded-For is trusted
     # scheme://host[:port] every absolute URL the app hands out starts with (photo URLs, Open311
     # discovery); blank: taken from the request's Host header, which a client can forge.
-    "PUBLIC_URL": "",
-    "PHOTO_MAX_AGE_HOURS": 24.0,  # older (or later-dated) photos flag the report for the supervisor
-    "RETENTION_DAYS": 365,  # reporter data of cases closed longer ago is anonymised
+    PUBLIC_URL: str = ""
+    PHOTO_MAX_AGE_HOURS: float = 24.0  # older (or later-dated) photos flag the report for the supervisor
+    RETENTION_DAYS: int = 365  # reporter data of cases closed longer ago is anonymised
     # Wrong passwords and receipt tokens (services.throttle), counted per account and per
     # address: this many failures within the window lock the key for THROTTLE_LOCK_SECONDS,
     # doubled by each further lockout in a row, up to THROTTLE_LOCK_MAX_SECONDS.
-    "THROTTLE_FAILURES": 10,
-    "THROTTLE_WINDOW_SECONDS": 900,
-    "THROTTLE_LOCK_SECONDS": 900,
-    "THROTTLE_LOCK_MAX_SECONDS": 6 * 3600,
-    "PASSWORD_MIN_LENGTH": 10,  # plus: not a common password, not containing the login name or phone
-    "PASSWORD_MIN_DIGITS": 12,  # a password of digits only: a 10-digit one is guessed in hours
-}
+    THROTTLE_FAILURES: int = 10
+    THROTTLE_WINDOW_SECONDS: int = 900
+    THROTTLE_LOCK_SECONDS: int = 900
+    THROTTLE_LOCK_MAX_SECONDS: int = 6 * 3600
+    PASSWORD_MIN_LENGTH: int = 10  # plus: not a common password, not containing the login name or phone
+    PASSWORD_MIN_DIGITS: int = 12  # a password of digits only: a 10-digit one is guessed in hours
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "PUBLIC_URL", public_url(self.PUBLIC_URL))  # the one normal form
+        _check(self)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The district's time zone: office hours, public ids and 同比 days are counted in it."""
+        return ZoneInfo(self.TIMEZONE)
+
+
+DEFAULTS = {field.name: field.default for field in fields(Settings)}
 
 ENV_PREFIX = "CIVICREPORT_"
 # Settings whose blank value means "off"; a blank variable sets them blank. Any other
@@ -147,9 +171,11 @@ BLANK_MEANS_OFF = frozenset(
 )
 _HOST = re.compile(r"[a-z0-9.-]+|[0-9a-f:.]+")  # a DNS name (IDN as punycode), an IPv4 or IPv6 address
 MAX_PHASH_DISTANCE = 6  # models.PhashBand: 8 one-byte bands, two of which must match
+PRIVACY_MODES = ("inline", "worker")  # where faces and plates are found: in the upload or the worker
+STORAGES = ("local", "s3")
 
 
-def _cast(default, raw, key):
+def _cast(default: object, raw: str, key: str) -> object:
     if isinstance(default, bool):
         if raw.lower() in ("1", "true", "yes", "on"):
             return True
@@ -163,37 +189,86 @@ def _cast(default, raw, key):
     return raw
 
 
-def load(instance_path, overrides=None, environ=None):
-    """Return the settings dict: defaults, then environment, then ``overrides``."""
-    environ = os.environ if environ is None else environ
-    settings = dict(DEFAULTS)
+def load(
+    instance_path: str, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """The settings: defaults, then environment, then ``overrides``; ValueError naming the variable
+    for a malformed value. Override keys that are no setting (``TESTING`` …) are for ``flask_config``."""
+    values = _from_environ(os.environ if environ is None else environ)
+    values.update((key, value) for key, value in (overrides or {}).items() if key in DEFAULTS)
+    values["DATABASE_URL"] = values.get("DATABASE_URL") or "sqlite:///" + os.path.join(
+        instance_path, "civicreport.sqlite3"
+    )
+    values["MEDIA_ROOT"] = values.get("MEDIA_ROOT") or os.path.join(instance_path, "media")
+    return Settings(**values)
+
+
+def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
     for key, default in DEFAULTS.items():
         raw = environ.get(ENV_PREFIX + key)
         if raw == "" and key in BLANK_MEANS_OFF:
-            settings[key] = ""
-        elif raw is not None and raw != "":
-            settings[key] = _cast(default, raw, key)
-    settings.update(overrides or {})
-    if not 0 <= settings["PHASH_MAX_DISTANCE"] <= MAX_PHASH_DISTANCE:
+            values[key] = ""
+        elif raw:
+            values[key] = _cast(default, raw, key)
+    return values
+
+
+def flask_config(settings: Settings, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What goes into ``app.config``: every setting (Flask extensions and the web layer read them
+    there), the keys Flask and its extensions derive from them, and the overrides that are no
+    setting (``TESTING``, ``SQLALCHEMY_ENGINE_OPTIONS`` …)."""
+    extra = {key: value for key, value in (overrides or {}).items() if key not in DEFAULTS}
+    extra.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(settings))
+    return {
+        **asdict(settings),
+        **extra,
+        "SQLALCHEMY_DATABASE_URI": settings.DATABASE_URL,
+        "MAX_CONTENT_LENGTH": settings.MAX_REQUEST_BYTES,
+    }
+
+
+def _check(settings: Settings) -> None:
+    """Every check of the settings, so that a bad value stops start-up and names its variable."""
+    if not 0 <= settings.PHASH_MAX_DISTANCE <= MAX_PHASH_DISTANCE:
         raise ValueError(
             f"{ENV_PREFIX}PHASH_MAX_DISTANCE must be 0..{MAX_PHASH_DISTANCE}: "
             "the dHash band index finds no photo further apart"
         )
-    if settings["DUPLICATE_CANDIDATES_MAX"] < 1:
+    if settings.DUPLICATE_CANDIDATES_MAX < 1:
         raise ValueError(f"{ENV_PREFIX}DUPLICATE_CANDIDATES_MAX must be at least 1")
-    settings["PUBLIC_URL"] = public_url(settings["PUBLIC_URL"])
+    _check_choices(settings)
+    _check_zone(settings.TIMEZONE)
     _refuse_default_secret(settings)
-    if not settings["DATABASE_URL"]:
-        settings["DATABASE_URL"] = "sqlite:///" + os.path.join(instance_path, "civicreport.sqlite3")
-    if not settings["MEDIA_ROOT"]:
-        settings["MEDIA_ROOT"] = os.path.join(instance_path, "media")
-    settings["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
-    settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(settings))
-    settings["MAX_CONTENT_LENGTH"] = settings["MAX_REQUEST_BYTES"]
-    return settings
 
 
-def public_url(value):
+def _check_choices(settings: Settings) -> None:
+    """Backend and mode names, against the tables of the modules that build them."""
+    # Late imports: the senders import the models, and the privacy module numpy.
+    from civicreport.cases.classifier import CLASSIFIERS
+    from civicreport.delivery.senders import SMTP_SECURITY
+    from civicreport.media.privacy import DETECTORS
+
+    choices = [
+        ("STORAGE", settings.STORAGE, STORAGES),
+        ("PRIVACY_MODE", settings.PRIVACY_MODE, PRIVACY_MODES),
+        ("CLASSIFIER", settings.CLASSIFIER, tuple(CLASSIFIERS)),
+        ("SMTP_SECURITY", settings.SMTP_SECURITY, SMTP_SECURITY),
+        *(("PRIVACY_DETECTOR", part, DETECTORS) for part in settings.PRIVACY_DETECTOR.split("+")),
+    ]
+    for key, value, allowed in choices:
+        if value not in allowed:
+            raise ValueError(f"{ENV_PREFIX}{key} must be one of {', '.join(allowed)}, got {value!r}")
+
+
+def _check_zone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ValueError(f"{ENV_PREFIX}TIMEZONE must be an IANA time zone (e.g. Asia/Shanghai), got {name!r}") from None
+
+
+def public_url(value: str) -> str:
     """``PUBLIC_URL`` as ``scheme://host[:port]`` (lower-case, no trailing slash), or "" when blank;
     ValueError for anything else: a path prefix, a query or a user name would be silently lost."""
     if not value:
@@ -217,27 +292,25 @@ def public_url(value):
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
-def _refuse_default_secret(settings):
+def _refuse_default_secret(settings: Settings) -> None:
     """The secret signs receipts and Open311 tokens and keys the originals' object names: a
     deployment (PostgreSQL or S3) must not run with the published default."""
-    deployed = (settings["DATABASE_URL"] or "sqlite").split(":")[0].split("+")[0] != "sqlite" or settings[
-        "STORAGE"
-    ] != "local"
-    if deployed and settings["SECRET_KEY"] == DEFAULTS["SECRET_KEY"]:
+    deployed = settings.DATABASE_URL.split(":")[0].split("+")[0] not in ("", "sqlite") or settings.STORAGE != "local"
+    if deployed and DEFAULTS["SECRET_KEY"] == settings.SECRET_KEY:
         raise ValueError(
             f"{ENV_PREFIX}SECRET_KEY must be set to a long random value (the same on every host) "
             "before civicreport runs on PostgreSQL or S3"
         )
 
 
-def _engine_options(settings):
+def _engine_options(settings: Settings) -> dict[str, Any]:
     """Pool settings that let a process outlive database restarts and dropped connections."""
     # pre-ping: a pooled connection the server closed (restart, pg_terminate_backend,
     # idle timeout in a proxy) is replaced before use instead of failing the request.
-    options = {"pool_pre_ping": True}
-    if settings["DATABASE_URL"].startswith("postgresql"):
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if settings.DATABASE_URL.startswith("postgresql"):
         options["connect_args"] = {
-            "connect_timeout": settings["DB_CONNECT_TIMEOUT"],
+            "connect_timeout": settings.DB_CONNECT_TIMEOUT,
             # notice a peer that vanished without closing (host down, network cut)
             "keepalives": 1,
             "keepalives_idle": 30,

@@ -12,7 +12,7 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
 
-from civicreport import create_app
+from civicreport import create_app, registry
 from civicreport.extensions import db, limiter
 from civicreport.reference.grid import invalidate_grid_index
 from civicreport.reference.loading import load_categories
@@ -79,7 +79,7 @@ def _truncate():
 
 
 def _empty_storage(app):
-    storage = app.extensions["civicreport.storage"]
+    storage = registry.of(app).storage
     for key in list(storage.iter_keys()):
         storage.delete(key)
 
@@ -97,4 +97,4 @@ def client(app):
 
 @pytest.fixture
 def storage(app):
-    return app.extensions["civicreport.storage"]
+    return registry.of(app).storage

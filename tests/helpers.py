@@ -3,6 +3,7 @@
 They live here, not in a test module, so no test module imports another one.
 """
 
+import dataclasses
 import io
 import urllib.error
 import urllib.request
@@ -10,7 +11,20 @@ import urllib.request
 from PIL import Image
 from sqlalchemy import func, select
 
+from civicreport import config, registry
 from civicreport.extensions import db
+
+
+def override_settings(app, monkeypatch, **values):
+    """The rest of the test runs with ``values``: settings swapped in the app's registry (a new
+    frozen ``Settings``, checked as at start-up), every key mirrored in ``app.config`` for Flask
+    and its extensions; keys that are no setting (``MAX_CONTENT_LENGTH`` …) go to ``app.config``
+    alone. ``monkeypatch`` puts everything back."""
+    adapters = registry.of(app)
+    known = {key: value for key, value in values.items() if key in config.DEFAULTS}
+    monkeypatch.setattr(adapters, "settings", dataclasses.replace(adapters.settings, **known))
+    for key, value in values.items():
+        monkeypatch.setitem(app.config, key, value)
 
 
 def post_report(client, photos=(), headers=None, **fields):

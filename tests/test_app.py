@@ -20,13 +20,13 @@ def test_environment_overrides_defaults_with_types(tmp_path):
             "CIVICREPORT_SECRET_KEY": "a-long-random-value",
         },
     )
-    assert settings["MAX_PHOTOS_PER_REPORT"] == 9
-    assert settings["PHOTO_GPS_MISMATCH_M"] == 150.5
-    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@h/db"
-    assert settings["STORAGE"] == "s3"
+    assert settings.MAX_PHOTOS_PER_REPORT == 9
+    assert settings.PHOTO_GPS_MISMATCH_M == 150.5
+    assert settings.DATABASE_URL == "postgresql+psycopg://u:p@h/db"
+    assert settings.STORAGE == "s3"
     defaults = config_module.load(str(tmp_path), environ={})
-    assert defaults["SQLALCHEMY_DATABASE_URI"].endswith("civicreport.sqlite3")
-    assert defaults["MEDIA_ROOT"] == str(tmp_path / "media")
+    assert defaults.DATABASE_URL.endswith("civicreport.sqlite3")
+    assert str(tmp_path / "media") == defaults.MEDIA_ROOT
 
 
 def test_a_blank_variable_switches_off_what_blank_means_off_and_leaves_the_rest(tmp_path):
@@ -39,9 +39,9 @@ def test_a_blank_variable_switches_off_what_blank_means_off_and_leaves_the_rest(
             "CIVICREPORT_MAX_PHOTOS_PER_REPORT": "",
         },
     )
-    assert (settings["MAP_TILE_URL"], settings["SUBMIT_LIMIT_PER_IP"]) == ("", "")
-    assert settings["TIMEZONE"] == "Asia/Shanghai"
-    assert settings["MAX_PHOTOS_PER_REPORT"] == 6
+    assert (settings.MAP_TILE_URL, settings.SUBMIT_LIMIT_PER_IP) == ("", "")
+    assert settings.TIMEZONE == "Asia/Shanghai"
+    assert settings.MAX_PHOTOS_PER_REPORT == 6
 
 
 def test_health_checks_database_and_storage(client):
@@ -123,5 +123,5 @@ def test_a_deployment_refuses_the_published_secret(tmp_path, deployed):
     local = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "STORAGE": "local"}
     with pytest.raises(ValueError, match="SECRET_KEY"):
         config_module.load(str(tmp_path), local | deployed, environ={})
-    assert config_module.load(str(tmp_path), local | deployed | {"SECRET_KEY": "k" * 40}, environ={})["SECRET_KEY"]
-    assert config_module.load(str(tmp_path), local, environ={})["SECRET_KEY"] == config_module.DEFAULTS["SECRET_KEY"]
+    assert config_module.load(str(tmp_path), local | deployed | {"SECRET_KEY": "k" * 40}, environ={}).SECRET_KEY
+    assert config_module.DEFAULTS["SECRET_KEY"] == config_module.load(str(tmp_path), local, environ={}).SECRET_KEY

@@ -26,6 +26,7 @@ from civicreport.cases.models import Report  # noqa: E402
 from civicreport.extensions import db  # noqa: E402
 from civicreport.geo.crs import wgs84_to_gcj02  # noqa: E402
 from tests.factories import make_geography, make_rule, make_unit  # noqa: E402
+from tests.helpers import override_settings  # noqa: E402
 from tests.test_workflow import Loop  # noqa: E402
 
 PASSWORD = "console-pass-1"
@@ -33,7 +34,7 @@ PASSWORD = "console-pass-1"
 
 @pytest.fixture
 def live_server(app, monkeypatch):
-    monkeypatch.setitem(app.config, "MAP_TILE_URL", "")
+    override_settings(app, monkeypatch, MAP_TILE_URL="")
     with serve(app) as port:
         yield f"http://127.0.0.1:{port}"
 
@@ -228,10 +229,12 @@ def test_the_browser_gcj02_shift_matches_the_python_one(live_server, browser):
         assert abs(js_lat - py_lat) < 1e-9 and abs(js_lon - py_lon) < 1e-9
 
 
-def test_the_map_draws_tiles_from_the_tile_host_and_the_page_runs_nothing_injected(app, live_server, browser, cases):
+def test_the_map_draws_tiles_from_the_tile_host_and_the_page_runs_nothing_injected(
+    app, live_server, browser, cases, monkeypatch
+):
     """localhost is another origin than the page's 127.0.0.1: the tile host has to be in img-src."""
     tiles = live_server.replace("127.0.0.1", "localhost") + "/static/vendor/leaflet/images/layers.png?{z}/{x}/{y}"
-    app.config["MAP_TILE_URL"] = tiles  # live_server's monkeypatch puts the blank back afterwards
+    override_settings(app, monkeypatch, MAP_TILE_URL=tiles)
     login(browser, live_server, "/console", "zhiban")
     wait(
         browser,

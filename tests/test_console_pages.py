@@ -10,6 +10,7 @@ from civicreport.cases import evidence
 from civicreport.cases.models import STATUSES
 from civicreport.cases.workflow import TRANSITIONS
 from civicreport.web.console import EVIDENCE_LABELS, STATUS_LABELS
+from tests.helpers import override_settings
 
 
 def settings_of(page):
@@ -37,7 +38,7 @@ def test_every_evidence_flag_has_a_label(client):
 
 
 def test_a_blank_tile_url_means_no_tiles(app, client, monkeypatch):
-    monkeypatch.setitem(app.config, "MAP_TILE_URL", "")
+    override_settings(app, monkeypatch, MAP_TILE_URL="")
     assert settings_of(client.get("/console").get_data(as_text=True))["map"]["tile_url"] == ""
 
 

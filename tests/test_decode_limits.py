@@ -5,8 +5,7 @@ import threading
 import pytest
 from PIL import Image
 
-from civicreport import create_app
-from civicreport.adapters import decode_gate
+from civicreport import create_app, registry
 from civicreport.cases import photos
 from civicreport.errors import ValidationFailed
 from tests.factories import photo_bytes
@@ -43,8 +42,7 @@ def test_a_photo_waits_while_another_is_decoded(app):
         with app.app_context():
             results.append(photos.process(data))
 
-    with app.app_context():
-        gate = decode_gate()
+    gate = registry.of(app).decode_gate
     gate.acquire()  # another request is decoding
     worker = threading.Thread(target=decode)
     try:

@@ -20,7 +20,7 @@ from tests.factories import (
     make_user,
     photo_bytes,
 )
-from tests.helpers import assert_error, post_report
+from tests.helpers import assert_error, override_settings, post_report
 
 SW_CORNER = (29.0302, 106.6402)
 NE_CORNER = (29.0334, 106.6438)  # ~490 m from the south-west corner
@@ -65,14 +65,14 @@ def test_closed_and_old_reports_are_not_candidates(client, grid):
     assert submit(client, north_of(INSIDE, 10), description="z")["duplicate_candidates"] == []
 
 
-def test_only_the_nearest_candidates_are_listed(client, app, grid):
+def test_only_the_nearest_candidates_are_listed(client, app, grid, monkeypatch):
     by_distance = {
         m: submit(client, north_of(INSIDE, m), description=f"{m} 米")["id"] for m in (40, 5, 30, 60, 10, 45, 20)
     }
     query = {"lat": INSIDE[0], "lon": INSIDE[1], "category": "06010"}
     candidates = client.get("/api/v1/duplicates", query_string=query).get_json()["candidates"]
     assert [c["id"] for c in candidates] == [by_distance[m] for m in (5, 10, 20, 30, 40)]
-    app.config["DUPLICATE_CANDIDATES_MAX"] = 2
+    override_settings(app, monkeypatch, DUPLICATE_CANDIDATES_MAX=2)
     candidates = client.get("/api/v1/duplicates", query_string=query).get_json()["candidates"]
     assert [c["id"] for c in candidates] == [by_distance[5], by_distance[10]]
 

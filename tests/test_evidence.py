@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.factories import INSIDE, make_geography, make_user, photo_bytes
-from tests.helpers import post_report
+from tests.helpers import override_settings, post_report
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEAR = (INSIDE[0] + 0.0003, INSIDE[1])  # ~33 m north
@@ -54,8 +54,8 @@ def test_old_photo_is_flagged_with_its_age(client, staff):
 
 
 def test_limits_come_from_the_configuration(client, staff, app, monkeypatch):
-    monkeypatch.setitem(app.config, "PHOTO_GPS_MISMATCH_M", 20.0)
-    monkeypatch.setitem(app.config, "PHOTO_MAX_AGE_HOURS", 6.0)
+    override_settings(app, monkeypatch, PHOTO_GPS_MISMATCH_M=20.0)
+    override_settings(app, monkeypatch, PHOTO_MAX_AGE_HOURS=6.0)
     body = submit(client, staff, photo_bytes(gps=NEAR, taken=local_time(hours=10)))
     assert body["evidence_flags"] == ["photo_far", "photo_old"]
     body = submit(client, staff, photo_bytes(gps=INSIDE, taken=local_time(hours=-12), color=(9, 9, 9)))

@@ -30,7 +30,7 @@ from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from civicreport.adapters import STORAGE
+from civicreport import registry
 from civicreport.cases.models import IdempotencyRecord, Media, Report, ReportEvent
 from civicreport.delivery.models import OutboxMessage
 from civicreport.delivery.outbox import enqueue
@@ -287,7 +287,7 @@ def s3_behind_proxy(app, proxy, bucket, monkeypatch):
         max_attempts=2,
         check_timeout=1,
     )
-    monkeypatch.setitem(app.extensions, STORAGE, store)
+    monkeypatch.setattr(registry.of(app), "storage", store)
     return store
 
 
@@ -445,11 +445,12 @@ def test_stalled_s3_is_a_clean_503_and_the_only_worker_serves_on(app, grid, prox
     assert (first[0], again[0]) == (201, 201), (first[1], again[1])
     assert again[2]["Idempotent-Replayed"] == "true" and again[1]["id"] == first[1]["id"]
     store = S3Storage(bucket, endpoint_url=proxy.url, region="us-east-1")
-    app.extensions[STORAGE], saved = store, app.extensions[STORAGE]
+    adapters = registry.of(app)
+    adapters.storage, saved = store, adapters.storage
     try:
         assert_exactly_one_report_and_no_orphan(store, first[1]["id"])
     finally:
-        app.extensions[STORAGE] = saved
+        adapters.storage = saved
 
 
 # --- PostgreSQL: a request's connection dropped, the server restarted ------------------------
@@ -485,9 +486,9 @@ class OnFirstPut:
 def submit_fails_then_retry_succeeds(app, client, storage, monkeypatch, fault):
     photos = [noisy_photo(4, size=(640, 480))]
     key = {"Idempotency-Key": "db-fault-1"}
-    monkeypatch.setitem(app.extensions, STORAGE, OnFirstPut(storage, fault))
+    monkeypatch.setattr(registry.of(app), "storage", OnFirstPut(storage, fault))
     assert_error(post_report(client, photos, key, **at_inside()), 503, "database_unavailable")
-    monkeypatch.setitem(app.extensions, STORAGE, storage)
+    monkeypatch.setattr(registry.of(app), "storage", storage)
     assert rows(Report) == rows(Media) == rows(ReportEvent) == rows(IdempotencyRecord) == 0
     assert collect_media_garbage(0, dry_run=True).removed == len(list(storage.iter_keys())) > 0
     assert client.get("/api/v1/health").status_code == 200

@@ -12,14 +12,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from civicreport.adapters import STORAGE
+from civicreport import registry
 from civicreport.cases.models import Media, Report
 from civicreport.media.errors import StorageUnavailable
 from civicreport.extensions import db
 from civicreport.media.storage import LocalStorage, media_key_sha256, object_keys
 from civicreport.ops.maintenance import PeriodicMediaGc, collect_media_garbage
 from tests.factories import INSIDE, make_geography, photo_bytes
-from tests.helpers import assert_error, fetch, post_report
+from tests.helpers import assert_error, fetch, override_settings, post_report
 
 SHA = "5e" * 32
 
@@ -92,7 +92,7 @@ def test_storage_failure_is_a_clean_cli_error(app, ctx, monkeypatch, tmp_path):
         def iter_objects(self, prefix=""):
             raise StorageUnavailable()
 
-    monkeypatch.setitem(app.extensions, STORAGE, Unreachable(str(blocker)))
+    monkeypatch.setattr(registry.of(app), "storage", Unreachable(str(blocker)))
     result = app.test_cli_runner().invoke(args=["gc-media", "--older-than-hours", "0"])
     assert result.exit_code == 1
     assert "storage_unavailable" in result.output
@@ -101,7 +101,7 @@ def test_storage_failure_is_a_clean_cli_error(app, ctx, monkeypatch, tmp_path):
 def test_storing_an_existing_object_makes_it_young_again(app, ctx, tmp_path, monkeypatch):
     """An old orphan that a new upload reuses must not be collected under that upload."""
     local = LocalStorage(str(tmp_path / "media"))
-    monkeypatch.setitem(app.extensions, STORAGE, local)
+    monkeypatch.setattr(registry.of(app), "storage", local)
     key = object_keys(SHA, "jpeg")["original"]
     local.put(key, b"photo", "image/jpeg")
     two_hours_ago = (datetime.now(UTC) - timedelta(hours=2)).timestamp()
@@ -163,9 +163,9 @@ def test_failed_request_leaves_shared_objects_to_the_retry_still_using_them(app,
         b_stored.set()
         assert a_done.wait(30)
 
-    monkeypatch.setitem(
-        app.extensions,
-        STORAGE,
+    monkeypatch.setattr(
+        registry.of(app),
+        "storage",
         Choreography(storage, {("A", 3): a_fails_after_storing, ("B", 3): b_waits_for_a_to_fail}),
     )
     raw = photo_bytes(gps=INSIDE)
@@ -198,14 +198,14 @@ def test_failed_request_leaves_shared_objects_to_the_retry_still_using_them(app,
 def test_worker_job_runs_gc_once_per_period(app, ctx, storage, monkeypatch):
     for key in object_keys(SHA, "jpeg").values():
         storage.put(key, b"orphan", "image/jpeg")
-    monkeypatch.setitem(app.config, "MEDIA_GC_AGE_HOURS", 0.0)
-    monkeypatch.setitem(app.config, "MEDIA_GC_EVERY_HOURS", 6.0)
+    override_settings(app, monkeypatch, MEDIA_GC_AGE_HOURS=0.0)
+    override_settings(app, monkeypatch, MEDIA_GC_EVERY_HOURS=6.0)
     job = PeriodicMediaGc()
     job()
     assert list(storage.iter_keys()) == []
     storage.put(object_keys(SHA, "jpeg")["thumb"], b"orphan", "image/jpeg")
     job()  # within the period: nothing happens
     assert len(list(storage.iter_keys())) == 1
-    monkeypatch.setitem(app.config, "MEDIA_GC_EVERY_HOURS", 0.0)
+    override_settings(app, monkeypatch, MEDIA_GC_EVERY_HOURS=0.0)
     PeriodicMediaGc()()  # switched off
     assert len(list(storage.iter_keys())) == 1

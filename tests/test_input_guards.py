@@ -11,6 +11,7 @@ from PIL import Image
 
 from civicreport.cases.schemas.citizen import MAX_RECEIPTS
 from civicreport.web.guards import MAX_JSON_DEPTH
+from tests.helpers import override_settings
 
 CASE = "/api/v1/reports/QJ20260101-0001"
 ROUTES = [  # (method, url): the health check included, which reads no body at all
@@ -134,7 +135,7 @@ HUGE = 200_000
     ids=["report", "transition", "receipts", "redaction"],
 )
 def test_a_huge_list_is_refused_by_its_length_before_its_items(app, client, supervisor, monkeypatch, url, field, body):
-    monkeypatch.setitem(app.config, "MAX_JSON_BYTES", 8 * 1024 * 1024)  # let the body through to the schema
+    override_settings(app, monkeypatch, MAX_JSON_BYTES=8 * 1024 * 1024)  # let the body through to the schema
     started = time.perf_counter()
     response = post_json(client, url, json.dumps(body), headers=supervisor)
     elapsed = time.perf_counter() - started

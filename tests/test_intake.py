@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
+from civicreport import registry
 from civicreport.cases.models import Media, Report, ReportEvent
 from civicreport.extensions import db
 from civicreport.geo.crs import wgs84_to_gcj02
@@ -22,7 +23,7 @@ from tests.factories import (
     make_user,
     photo_bytes,
 )
-from tests.helpers import assert_error, count, fetch, fetch_image, post_report
+from tests.helpers import assert_error, count, fetch, fetch_image, override_settings, post_report
 
 
 @pytest.fixture
@@ -143,20 +144,15 @@ def test_photo_count_limits(client, grid, app):
 
 def test_oversize_photo_is_413_and_names_the_photo(client, grid, app, monkeypatch):
     big = photo_bytes((2000, 1500), gps=INSIDE)
-    limits = app.extensions["civicreport.photo_limits"]
+    limits = registry.of(app).limits
     monkeypatch.setitem(app.extensions, "civicreport.photo_limits", replace(limits, max_bytes=len(big) - 1))
     error = assert_error(post_report(client, [photo_bytes(gps=INSIDE), big]), 413, "photo_too_large")
     assert error["details"]["photo_index"] == 1
 
 
-def test_whole_request_over_the_cap_is_413_json(client, grid, app):
-    cap = app.config["MAX_CONTENT_LENGTH"]
-    app.config["MAX_CONTENT_LENGTH"] = 10_000
-    try:
-        response = post_report(client, [photo_bytes((1200, 900), gps=INSIDE)])
-    finally:
-        app.config["MAX_CONTENT_LENGTH"] = cap
-    assert_error(response, 413, "payload_too_large")
+def test_whole_request_over_the_cap_is_413_json(client, grid, app, monkeypatch):
+    override_settings(app, monkeypatch, MAX_CONTENT_LENGTH=10_000)
+    assert_error(post_report(client, [photo_bytes((1200, 900), gps=INSIDE)]), 413, "payload_too_large")
 
 
 @pytest.mark.parametrize(

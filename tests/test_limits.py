@@ -14,7 +14,7 @@ from civicreport.db_types import utcnow
 from civicreport.extensions import db
 from civicreport.open311 import clients as open311_clients
 from tests.factories import INSIDE, make_geography, make_user, photo_bytes
-from tests.helpers import assert_error
+from tests.helpers import assert_error, override_settings
 
 PHOTO = photo_bytes((64, 48), gps=INSIDE)
 PHONE = "phone-3f1c9a7e-0001"
@@ -65,14 +65,14 @@ def test_the_21st_submit_in_a_minute_from_one_device_gets_429(client, grid, app)
 
 
 def test_per_address_limit_counts_requests_without_a_device(client, grid, monkeypatch, app):
-    monkeypatch.setitem(app.config, "SUBMIT_LIMIT_PER_IP", "3/minute")
+    override_settings(app, monkeypatch, SUBMIT_LIMIT_PER_IP="3/minute")
     assert [submit(client).status_code for _ in range(3)] == [201, 201, 201]
     assert_limited(submit(client), "ip")
     assert_limited(submit(client, "fresh-phone-0003"), "ip")  # a new device id does not escape it
 
 
 def test_citizen_account_has_a_daily_limit(client, grid, monkeypatch, app):
-    monkeypatch.setitem(app.config, "SUBMIT_LIMIT_PER_ACCOUNT", "2/day")
+    override_settings(app, monkeypatch, SUBMIT_LIMIT_PER_ACCOUNT="2/day")
     _, citizen = make_user("xiaoming", "citizen")
     assert submit(client, headers=citizen).status_code == 201
     assert submit(client, "phone-b-00000001", headers=citizen).status_code == 201
@@ -82,7 +82,7 @@ def test_citizen_account_has_a_daily_limit(client, grid, monkeypatch, app):
 
 
 def test_staff_are_exempt_and_a_bad_token_is_still_401(client, grid, monkeypatch, app):
-    monkeypatch.setitem(app.config, "SUBMIT_LIMIT_PER_DEVICE", "1/minute")
+    override_settings(app, monkeypatch, SUBMIT_LIMIT_PER_DEVICE="1/minute")
     for role in ("monitor", "supervisor"):
         _, headers = make_user(role, role)
         assert [submit(client, PHONE, headers).status_code for _ in range(3)] == [201, 201, 201]
@@ -90,12 +90,12 @@ def test_staff_are_exempt_and_a_bad_token_is_still_401(client, grid, monkeypatch
     assert_limited(submit(client, PHONE), "device")
     bad_token = {"Authorization": "Bearer nope"}
     assert_error(submit(client, "phone-x-00000009", bad_token), 401, "invalid_token")
-    monkeypatch.setitem(app.config, "SUBMIT_LIMIT_PER_DEVICE", "")  # blank: no limit of that kind
+    override_settings(app, monkeypatch, SUBMIT_LIMIT_PER_DEVICE="")  # blank: no limit of that kind
     assert submit(client, PHONE).status_code == 201
 
 
 def test_photo_uploads_have_their_own_counters(client, grid, monkeypatch, app):
-    monkeypatch.setitem(app.config, "UPLOAD_LIMIT_PER_DEVICE", "2/minute")
+    override_settings(app, monkeypatch, UPLOAD_LIMIT_PER_DEVICE="2/minute")
     assert [upload(client, PHONE).status_code for _ in range(2)] == [201, 201]
     assert_limited(upload(client, PHONE), "device")
     assert submit(client, PHONE).status_code == 201
@@ -200,7 +200,7 @@ def test_block_cli_adds_lists_and_removes(app, grid):
 
 def test_open311_requests_share_the_device_counters_and_answer_in_the_spec_shape(client, grid, monkeypatch, app):
     """A device id an Open311 client passes on counts with the phone app's (client limits: test_open311_keys)."""
-    monkeypatch.setitem(app.config, "SUBMIT_LIMIT_PER_DEVICE", "2/minute")
+    override_settings(app, monkeypatch, SUBMIT_LIMIT_PER_DEVICE="2/minute")
     _, key = open311_clients.create("hotline-12345")
 
     def open311(fmt="json"):

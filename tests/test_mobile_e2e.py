@@ -38,6 +38,7 @@ from tests.factories import (  # noqa: E402
     make_user,
     photo_bytes,
 )
+from tests.helpers import override_settings  # noqa: E402
 from tests.test_workflow import PATHS, Loop  # noqa: E402
 
 PHONE = {
@@ -145,8 +146,8 @@ def city(ctx, client):
 
 @pytest.fixture
 def relay(app, monkeypatch):
-    monkeypatch.setitem(app.config, "MAP_TILE_URL", "")  # no tiles: the browser needs no outside network
-    monkeypatch.setitem(app.config, "MAP_CENTER", ",".join(map(str, INSIDE)))  # the map opens on the test grid
+    override_settings(app, monkeypatch, MAP_TILE_URL="")  # no tiles: the browser needs no outside network
+    override_settings(app, monkeypatch, MAP_CENTER=",".join(map(str, INSIDE)))  # the map opens on the test grid
     with serve(app) as port:
         relay = CuttableRelay(port)
         yield relay

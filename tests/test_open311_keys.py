@@ -32,6 +32,7 @@ from tests.factories import (
     make_user,
     photo_bytes,
 )
+from tests.helpers import override_settings
 from tests.test_open311 import BASE, spec_errors
 
 FIELDS = {"service_code": "06010", "lat": INSIDE[0], "long": INSIDE[1], "description": "路边暴露垃圾"}
@@ -160,7 +161,7 @@ def test_each_client_has_its_own_limit_with_429_and_retry_after(app, client, cit
         assert "rate_limited" in spec_errors(refused, 429, fmt)[0]
         assert 1 <= int(refused.headers["Retry-After"]) <= 60
     assert post(client, default_key).status_code == 201  # its own counter
-    monkeypatch.setitem(app.config, "OPEN311_CLIENT_LIMIT", "1/minute")  # the default, for keys without --limit
+    override_settings(app, monkeypatch, OPEN311_CLIENT_LIMIT="1/minute")  # the default, for keys without --limit
     assert post(client, default_key).status_code == 201  # a new limit counts afresh
     assert "rate_limited" in spec_errors(post(client, default_key), 429)[0]
     assert post(client, limited_key).status_code == 429  # its own limit, not the default
@@ -168,7 +169,7 @@ def test_each_client_has_its_own_limit_with_429_and_retry_after(app, client, cit
 
 def test_a_live_key_is_counted_as_its_client_not_by_address(app, client, city, monkeypatch):
     """One hotline server forwards many citizens; a wrong key is counted by address like anyone."""
-    monkeypatch.setitem(app.config, "SUBMIT_LIMIT_PER_IP", "2/minute")
+    override_settings(app, monkeypatch, SUBMIT_LIMIT_PER_IP="2/minute")
     key = new_key(app)
     assert [post(client, key).status_code for _ in range(4)] == [201] * 4
     assert [post(client, "guessed-key").status_code for _ in range(2)] == [403, 403]
@@ -176,7 +177,7 @@ def test_a_live_key_is_counted_as_its_client_not_by_address(app, client, city, m
 
 
 def test_an_api_key_outside_open311_escapes_no_limit(app, client, city, monkeypatch):
-    monkeypatch.setitem(app.config, "SUBMIT_LIMIT_PER_IP", "1/minute")
+    override_settings(app, monkeypatch, SUBMIT_LIMIT_PER_IP="1/minute")
     key = new_key(app)
 
     def report():

@@ -22,8 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import func, select
 
+from civicreport import registry
 from civicreport.accounts.models import Unit
-from civicreport.adapters import SENDERS
 from civicreport.delivery.models import OutboxMessage
 from civicreport.delivery.outbox import deliver_due, enqueue
 from civicreport.delivery.retry import backoff
@@ -32,6 +32,7 @@ from civicreport.delivery.worker import run_worker
 from civicreport.extensions import db
 from civicreport.reference.areas import District
 from tests.factories import make_unit
+from tests.helpers import override_settings
 
 SECRET = "s3cret-密钥"
 T0 = datetime(2030, 1, 1, 8, 0, tzinfo=UTC)  # well after every enqueue
@@ -146,9 +147,8 @@ def configure(app, monkeypatch):
     """Set outbox settings for one test and rebuild the senders from them."""
 
     def apply(**settings):
-        for key, value in settings.items():
-            monkeypatch.setitem(app.config, key, value)
-        monkeypatch.setitem(app.extensions, SENDERS, build_senders(app.config))
+        override_settings(app, monkeypatch, **settings)
+        monkeypatch.setattr(registry.of(app), "senders", build_senders(app.config))
 
     apply(
         OUTBOX_MAX_ATTEMPTS=5,
@@ -270,7 +270,7 @@ class Exploding:
 
 
 def test_failing_messages_do_not_stop_the_others(district, configure, app, monkeypatch):
-    monkeypatch.setitem(app.extensions[SENDERS], "exploding", Exploding())
+    monkeypatch.setitem(registry.of(app).senders, "exploding", Exploding())
     with Receiver() as receiver:
         down = queue("dispatch", webhook_unit("down", closed_port_url()))
         buggy, unknown = enqueue("dispatch", {}, method="exploding"), enqueue("dispatch", {}, method="pigeon")
@@ -298,7 +298,7 @@ class DiesAfterSending:
 
 
 def test_worker_killed_after_sending_means_delivered_again(district, configure, app, monkeypatch):
-    senders = app.extensions[SENDERS]
+    senders = registry.of(app).senders
     with Receiver() as receiver:
         message_id = queue("dispatch", webhook_unit("cgj", receiver.url))
         monkeypatch.setitem(senders, "webhook", DiesAfterSending(senders["webhook"]))

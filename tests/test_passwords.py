@@ -7,6 +7,7 @@ from civicreport.accounts import auth
 from civicreport.accounts.models import User
 from civicreport.errors import ValidationFailed
 from civicreport.extensions import db
+from tests.helpers import override_settings
 
 NAME = "zhangwei88"
 WEAK = [
@@ -127,7 +128,7 @@ def test_digits_only_need_their_own_length_which_is_a_setting(ctx, app, monkeypa
         auth.check_password("73829465102")
     assert refused.value.details == {"reason": "digits_only", "min_length": 12}
     auth.check_password("738294651023")
-    monkeypatch.setitem(app.config, "PASSWORD_MIN_DIGITS", 13)
+    override_settings(app, monkeypatch, PASSWORD_MIN_DIGITS=13)
     with pytest.raises(ValidationFailed):
         auth.check_password("738294651023")
 
@@ -180,7 +181,7 @@ def test_a_good_password_at_the_prompt_logs_in(cli, ctx, client):
 
 
 def test_the_minimum_length_is_a_setting(ctx, app, monkeypatch):
-    monkeypatch.setitem(app.config, "PASSWORD_MIN_LENGTH", 16)
+    override_settings(app, monkeypatch, PASSWORD_MIN_LENGTH=16)
     with pytest.raises(ValidationFailed) as refused:
         auth.create_user(NAME, "admin", password="Qijiang-river-2")
     assert refused.value.details == {"reason": "too_short", "min_length": 16}

@@ -32,7 +32,7 @@ from tests.faces import (
     street_scene,
 )
 from tests.factories import INSIDE, make_geography, make_rule, make_unit, make_user
-from tests.helpers import fetch, post_report
+from tests.helpers import fetch, override_settings, post_report
 from tests.test_duplicates import NE_CORNER, SW_CORNER
 from tests.test_failures import FailingOnPut
 from tests.test_privacy import _public_gets as public_gets
@@ -74,7 +74,7 @@ def opencv():
 def worker_mode(app, monkeypatch, opencv):
     """The app in worker mode with a counting OpenCV detector; both restored afterwards."""
     counting = CountingDetector(opencv)
-    monkeypatch.setitem(app.config, "PRIVACY_MODE", "worker")
+    override_settings(app, monkeypatch, PRIVACY_MODE="worker")
     monkeypatch.setitem(app.extensions, DETECTOR, counting)
     return counting
 
@@ -169,7 +169,7 @@ def test_the_pass_stores_what_an_inline_upload_stores(app, client, grid, storage
     inline_keys = inline.display_key, inline.thumb_key
     inline_bytes = [storage.get(key) for key in inline_keys]
 
-    monkeypatch.setitem(app.config, "PRIVACY_MODE", "worker")
+    override_settings(app, monkeypatch, PRIVACY_MODE="worker")
     later = submit(client, raw)
     assert public_photo(client, later["id"])["display_url"] is None
     assert clear_pending() == 1
@@ -269,7 +269,7 @@ def test_the_pass_is_idempotent_and_a_failed_pass_leaves_the_photo_pending(
 def test_a_photo_whose_original_is_missing_waits_longer_before_each_try(
     app, client, grid, storage, worker_mode, monkeypatch
 ):
-    monkeypatch.setitem(app.config, "PRIVACY_PASS_RETRY_SECONDS", 60)
+    override_settings(app, monkeypatch, PRIVACY_PASS_RETRY_SECONDS=60)
     raw = face_photo()
     body = submit(client, raw)
     original_key = media_row().original_key
@@ -303,7 +303,7 @@ def test_a_photo_redacted_while_the_pass_works_keeps_the_redaction(app, client, 
     the pass's compare-and-set then changes nothing."""
     if db.engine.dialect.name == "postgresql":
         pytest.skip("PostgreSQL: the pass holds the row lock, so the redaction waits for it")
-    monkeypatch.setitem(app.config, "PRIVACY_MODE", "worker")
+    override_settings(app, monkeypatch, PRIVACY_MODE="worker")
     submit(client, face_photo())
     redacted = object_keys(media_row().sha256, "jpeg", "ab" * 8)
 
@@ -464,7 +464,7 @@ def test_a_photo_attached_while_the_pass_hashes_it_still_has_its_reuse_flagged(a
     waits for the pass's row lock, then compares the hash the pass has just committed."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("row locks: SQLite serialises the pass and the submit as a whole")
-    monkeypatch.setitem(app.config, "PRIVACY_MODE", "worker")
+    override_settings(app, monkeypatch, PRIVACY_MODE="worker")
     raw = face_photo()
     post_report(client, [raw], lat=SW_CORNER[0], lon=SW_CORNER[1], category="06010")
     assert clear_pending() == 1

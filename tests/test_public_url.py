@@ -5,9 +5,9 @@ import re
 import pytest
 
 from civicreport import config as config_module
-from civicreport import create_app
+from civicreport import create_app, registry
 from tests.factories import INSIDE, photo_bytes
-from tests.helpers import post_report
+from tests.helpers import override_settings, post_report
 from tests.test_workflow import loop  # noqa: F401  the fixture
 
 PUBLIC = "https://report.qijiang.gov.cn"
@@ -16,7 +16,7 @@ FORGED = {"Host": "evil.example"}
 
 @pytest.fixture
 def public(app, monkeypatch):
-    monkeypatch.setitem(app.config, "PUBLIC_URL", PUBLIC)
+    override_settings(app, monkeypatch, PUBLIC_URL=PUBLIC)
     return PUBLIC
 
 
@@ -31,7 +31,7 @@ def absolute_urls(value):
 
 def assert_from_public_origin(urls, app):
     """App-served URLs start with PUBLIC_URL; presigned S3 ones with the store's own origin."""
-    store = app.extensions["civicreport.storage"].url_origin
+    store = registry.of(app).storage.url_origin
     assert urls and all(url.startswith((PUBLIC + "/", store or PUBLIC + "/")) for url in urls), urls
     assert not any("evil.example" in url for url in urls)
 
@@ -47,7 +47,7 @@ def assert_from_public_origin(urls, app):
 )
 def test_a_public_url_is_kept_as_its_origin(tmp_path, value, expected):
     settings = config_module.load(str(tmp_path), environ={"CIVICREPORT_PUBLIC_URL": value})
-    assert settings["PUBLIC_URL"] == expected
+    assert expected == settings.PUBLIC_URL
 
 
 @pytest.mark.parametrize(

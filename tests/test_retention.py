@@ -10,6 +10,7 @@ from civicreport.cases.models import IdempotencyRecord, Media, Report, ReportEve
 from civicreport.db_types import utcnow
 from civicreport.extensions import db
 from tests.factories import INSIDE, make_geography, make_user, photo_bytes
+from tests.helpers import override_settings
 
 PHONE = "phone-retention-0001"
 
@@ -119,7 +120,7 @@ def test_running_again_changes_nothing(app, cases):
 
 
 def test_default_period_comes_from_the_configuration(app, cases, monkeypatch):
-    monkeypatch.setitem(app.config, "RETENTION_DAYS", 10)
+    override_settings(app, monkeypatch, RETENTION_DAYS=10)
     assert "anonymised 4 cases closed more than 10 days ago" in run(app)
     assert report(cases["recent"]["id"]).contact is None
     assert report(cases["open"]["id"]).contact == "13600000000"

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from civicreport import config as config_module
-from civicreport import create_app
+from civicreport import create_app, registry
 from civicreport.cases.models import Media
 from civicreport.extensions import db
 from tests.factories import INSIDE, make_geography, make_user, photo_bytes
-from tests.helpers import post_report
+from tests.helpers import override_settings, post_report
 
 API_POLICY = {"default-src": ["'none'"], "frame-ancestors": ["'none'"]}
 PAGES = ["/console", "/console/unit", "/console/leader", "/m/", "/m/mine", "/api/v1/docs"]
@@ -61,7 +61,7 @@ def test_api_answers_errors_and_files_load_nothing_and_cannot_be_framed(client, 
 
 
 def test_a_request_over_the_size_cap_is_a_defended_413(app, client, monkeypatch):
-    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1000)
+    override_settings(app, monkeypatch, MAX_CONTENT_LENGTH=1000)
     response = post_report(client, [b"x" * 5000])
     assert response.status_code == 413
     assert_defended(response)
@@ -77,7 +77,7 @@ def test_pages_run_only_the_apps_own_code(app, client, path):
     assert csp["default-src"] == ["'self'"]
     assert (csp["object-src"], csp["base-uri"], csp["form-action"]) == (["'none'"], ["'none'"], ["'self'"])
     assert set(csp) == {"default-src", "img-src", "object-src", "base-uri", "form-action", "frame-ancestors"}
-    store = app.extensions["civicreport.storage"].url_origin
+    store = registry.of(app).storage.url_origin
     assert set(csp["img-src"]) == {"'self'", "data:", "blob:", "https://tile.openstreetmap.org"} | ({store} - {None})
 
 
@@ -100,14 +100,14 @@ def test_pages_hold_no_inline_script_style_or_handler(client, path):
     ],
 )
 def test_pages_may_load_images_from_the_tile_host(app, client, monkeypatch, tiles, source):
-    monkeypatch.setitem(app.config, "MAP_TILE_URL", tiles)
+    override_settings(app, monkeypatch, MAP_TILE_URL=tiles)
     assert source in policy(client.get("/console"))["img-src"]
 
 
 @pytest.mark.parametrize("tiles", ["", "/tiles/{z}/{x}/{y}.png"])
 def test_without_a_tile_host_pages_load_images_from_the_app_alone(app, client, monkeypatch, tiles):
-    monkeypatch.setitem(app.config, "MAP_TILE_URL", tiles)
-    store = app.extensions["civicreport.storage"].url_origin
+    override_settings(app, monkeypatch, MAP_TILE_URL=tiles)
+    store = registry.of(app).storage.url_origin
     assert set(policy(client.get("/m/"))["img-src"]) == {"'self'", "data:", "blob:"} | ({store} - {None})
 
 

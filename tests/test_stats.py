@@ -38,7 +38,7 @@ from tests.factories import (
     make_user,
     photo_bytes,
 )
-from tests.helpers import assert_error, post_report
+from tests.helpers import assert_error, override_settings, post_report
 from tests.test_workflow import Loop
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -382,12 +382,9 @@ def test_unit_figures_rankings_and_cards(october, client):
     assert rows["st-gunan"]["received"] == 0 and rows["st-gunan"]["on_time_rate"] is None
 
 
-def test_rank_size_and_minimum_cases_are_configurable(october, app):
-    app.config.update(STATS_RANK_SIZE=1, STATS_MIN_CASES=2)
-    try:
-        table = stats.unit_stats(OCTOBER)
-    finally:
-        app.config.update(STATS_RANK_SIZE=3, STATS_MIN_CASES=3)
+def test_rank_size_and_minimum_cases_are_configurable(october, app, monkeypatch):
+    override_settings(app, monkeypatch, STATS_RANK_SIZE=1, STATS_MIN_CASES=2)
+    table = stats.unit_stats(OCTOBER)
     rows = {row["code"]: row for row in table.rows}
     # sw (2 cases, 0 % on time) is now ranked: last, and its 0 % earns a red card.
     assert (rows["sw"]["rank"], rows["sw"]["card"]) == (7, "red")

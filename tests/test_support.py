@@ -12,7 +12,7 @@ from civicreport.cases.retention import anonymise_reporters
 from civicreport.db_types import utcnow
 from civicreport.extensions import db
 from tests.factories import INSIDE, make_user
-from tests.helpers import assert_error
+from tests.helpers import assert_error, override_settings
 from tests.test_duplicates import grid, submit  # noqa: F401  the grid fixture: city, rule, supervisor
 
 DEVICES = [f"phone-{n}-0b7e6c1a" for n in range(3)]
@@ -20,8 +20,9 @@ DEVICES = [f"phone-{n}-0b7e6c1a" for n in range(3)]
 
 @pytest.fixture
 def unlimited(app, monkeypatch):
-    for dimension in ("DEVICE", "IP", "ACCOUNT"):
-        monkeypatch.setitem(app.config, f"SUPPORT_LIMIT_PER_{dimension}", "")
+    override_settings(
+        app, monkeypatch, SUPPORT_LIMIT_PER_DEVICE="", SUPPORT_LIMIT_PER_IP="", SUPPORT_LIMIT_PER_ACCOUNT=""
+    )
 
 
 def support(client, rid, device=None, headers=None, address="10.1.0.1"):
@@ -93,7 +94,7 @@ def test_without_a_device_id_an_ipv6_address_counts_by_its_64(client, grid, unli
 
 
 def test_the_address_limit_counts_an_ipv6_64_as_one_address(client, grid, app, unlimited, monkeypatch):  # noqa: F811
-    monkeypatch.setitem(app.config, "SUPPORT_LIMIT_PER_IP", "2/minute")
+    override_settings(app, monkeypatch, SUPPORT_LIMIT_PER_IP="2/minute")
     rids = [submit(client, INSIDE, description=f"第{n}处")["id"] for n in range(3)]
     assert [support(client, rid, address=f"2001:db8:5:6::{n + 1}").status_code for n, rid in enumerate(rids[:2])] == [
         200,
@@ -129,7 +130,7 @@ def test_one_address_adds_at_most_its_share_of_anonymous_supports(client, grid, 
 
 
 def test_the_share_per_address_is_a_setting_and_accounts_are_not_capped(client, grid, unlimited, app, monkeypatch):  # noqa: F811
-    monkeypatch.setitem(app.config, "SUPPORT_PER_ADDRESS_PER_CASE", 1)
+    override_settings(app, monkeypatch, SUPPORT_PER_ADDRESS_PER_CASE=1)
     rid = submit(client, INSIDE)["id"]
     assert [support(client, rid, device).get_json()["support_count"] for device in FRESH_PHONES[:3]] == [1, 1, 1]
     accounts = [make_user(f"resident{n}", "citizen")[1] for n in range(3)]
@@ -144,7 +145,7 @@ def test_fresh_phones_at_once_from_one_address_still_add_only_its_share(app, cli
 
 
 def test_supports_are_rate_limited_per_phone(client, grid, app, monkeypatch):  # noqa: F811
-    monkeypatch.setitem(app.config, "SUPPORT_LIMIT_PER_DEVICE", "2/minute")
+    override_settings(app, monkeypatch, SUPPORT_LIMIT_PER_DEVICE="2/minute")
     rids = [submit(client, INSIDE, description=f"第{n}处")["id"] for n in range(3)]
     assert [support(client, rid, DEVICES[0]).status_code for rid in rids[:2]] == [200, 200]
     refused = support(client, rids[2], DEVICES[0])

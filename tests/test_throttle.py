@@ -13,7 +13,7 @@ from civicreport.abuse.models import Throttle
 from civicreport.accounts import access, auth
 from civicreport.db_types import utcnow
 from civicreport.extensions import db
-from tests.helpers import assert_error
+from tests.helpers import assert_error, override_settings
 from tests.test_workflow import loop  # noqa: F401  the loop fixture: grid, units, staff
 
 LIMIT, LOCK, LOCK_MAX = 3, 100, 300
@@ -24,13 +24,14 @@ LOGIN = "/api/v1/auth/login"
 @pytest.fixture(autouse=True)
 def small_limits(app, monkeypatch):
     """Three failures per minute, then 100 s, 200 s, then the 300 s cap."""
-    for key, value in {
-        "THROTTLE_FAILURES": LIMIT,
-        "THROTTLE_WINDOW_SECONDS": 60,
-        "THROTTLE_LOCK_SECONDS": LOCK,
-        "THROTTLE_LOCK_MAX_SECONDS": LOCK_MAX,
-    }.items():
-        monkeypatch.setitem(app.config, key, value)
+    override_settings(
+        app,
+        monkeypatch,
+        THROTTLE_FAILURES=LIMIT,
+        THROTTLE_WINDOW_SECONDS=60,
+        THROTTLE_LOCK_SECONDS=LOCK,
+        THROTTLE_LOCK_MAX_SECONDS=LOCK_MAX,
+    )
 
 
 @pytest.fixture
@@ -122,7 +123,7 @@ def test_a_success_resets_the_accounts_counter_but_not_the_addresss(client, wang
 
 
 def test_failures_older_than_the_window_are_forgotten(client, wang, app, monkeypatch):
-    monkeypatch.setitem(app.config, "THROTTLE_WINDOW_SECONDS", 1)
+    override_settings(app, monkeypatch, THROTTLE_WINDOW_SECONDS=1)
     for _ in range(LIMIT - 1):
         login(client, "wang", "wrong-guess")
     time.sleep(1.1)
@@ -169,7 +170,7 @@ def many_accounts_one_address(n):
 @pytest.mark.parametrize("who", [one_account_many_addresses, many_accounts_one_address])
 def test_parallel_wrong_logins_hash_no_more_than_the_limit(app, wang, hashed, monkeypatch, who):
     """Four rounds of six at once against a limit of ten: ten hashed, fourteen refused unhashed."""
-    monkeypatch.setitem(app.config, "THROTTLE_FAILURES", 10)
+    override_settings(app, monkeypatch, THROTTLE_FAILURES=10)
     statuses = []
     for round_ in range(4):
         statuses += at_once(
@@ -180,7 +181,7 @@ def test_parallel_wrong_logins_hash_no_more_than_the_limit(app, wang, hashed, mo
 
 
 def test_parallel_failures_are_all_counted_and_successes_give_their_attempt_back(app, wang, hashed, monkeypatch):
-    monkeypatch.setitem(app.config, "THROTTLE_FAILURES", 100)
+    override_settings(app, monkeypatch, THROTTLE_FAILURES=100)
     wrong = [lambda c, n=n: login(c, "wang", "wrong-guess", f"10.0.12.{n}") for n in range(14)]
     assert at_once(app, wrong) == [401] * 14
     assert failures("login_account", f"user:{wang.id}") == 14
@@ -195,7 +196,7 @@ def test_parallel_failures_are_all_counted_and_successes_give_their_attempt_back
 
 def test_forty_logins_at_once_are_answered_without_a_server_error(app, wang, hashed, monkeypatch):
     """Each login used to hold two pooled connections at once: forty at once emptied the pool (500s)."""
-    monkeypatch.setitem(app.config, "THROTTLE_FAILURES", 100)
+    override_settings(app, monkeypatch, THROTTLE_FAILURES=100)
     sends = [lambda c, n=n: login(c, "wang", GOOD if n % 2 else "wrong-guess", f"10.0.14.{n}") for n in range(40)]
     assert Counter(at_once(app, sends)) == {200: 20, 401: 20}
     assert len(hashed) == 40

@@ -21,6 +21,7 @@ from the route (``remote_addr``, behind ``TRUSTED_PROXIES`` made right by ProxyF
 IPv6 address counts by its /64, which one subscriber usually holds whole.
 """
 
+import functools
 import ipaddress
 import logging
 import math
@@ -28,12 +29,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import case, create_engine, make_url, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from civicreport import registry
 from civicreport.abuse.models import Throttle
 from civicreport.db_types import utcnow
 from civicreport.errors import RateLimited, ServiceUnavailable, TooManyAttempts
@@ -51,13 +52,12 @@ MESSAGES = {
 }
 # The counters' own pool: a few connections suffice, each held for one short transaction.
 POOL = {"pool_size": 2, "max_overflow": 6, "pool_timeout": 10}
-_ENGINE = "civicreport.throttle_engine"
 _INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def init_app(app):
     """Answer ``TooManyAttempts`` in the one error shape, plus ``Retry-After``; make the counters' engine."""
-    app.register_error_handler(TooManyAttempts, _with_retry_after)
+    app.register_error_handler(TooManyAttempts, functools.partial(_with_retry_after, app))
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     options = {**app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), **POOL}
     if url.get_backend_name() == "sqlite":
@@ -66,12 +66,12 @@ def init_app(app):
         # One writer at a time: under a burst, wait for the write lock as long as for a pooled
         # connection (SQLite's 5 s made 1 of 40 parallel logins a 503).
         options["connect_args"] = {"timeout": POOL["pool_timeout"]}
-    app.extensions[_ENGINE] = create_engine(url, **options)
+    registry.of(app).throttle_engine = create_engine(url, **options)
 
 
-def _with_retry_after(err):
+def _with_retry_after(app, err):
     problem = RateLimited(err.message, code=err.code, details=err.details)
-    response = current_app.make_response(current_app.handle_user_exception(problem))
+    response = app.make_response(app.handle_user_exception(problem))
     response.headers["Retry-After"] = str(err.details["retry_after"])
     return response
 
@@ -132,7 +132,7 @@ def succeeded(held, reset=()):
 def _transaction():
     # A pool or database that cannot answer in time is a 503, never a 500 or an uncounted guess.
     try:
-        with current_app.extensions.get(_ENGINE, db.engine).begin() as conn:
+        with (registry.current().throttle_engine or db.engine).begin() as conn:
             yield conn
     except (PoolTimeout, OperationalError) as err:
         log.warning("throttle counters unavailable: %s", err)
@@ -148,7 +148,7 @@ def _row(scope, key):
 
 
 def _take(conn, scope, key, now):
-    config, row = current_app.config, _row(scope, key)
+    config, row = registry.settings(), _row(scope, key)
     unlocked = or_(Throttle.locked_until.is_(None), Throttle.locked_until <= now)
     conn.execute(
         _INSERT[conn.dialect.name](Throttle.__table__)
@@ -157,7 +157,7 @@ def _take(conn, scope, key, now):
     )
     conn.execute(
         update(Throttle)
-        .where(row, unlocked, Throttle.window_start <= now - timedelta(seconds=config["THROTTLE_WINDOW_SECONDS"]))
+        .where(row, unlocked, Throttle.window_start <= now - timedelta(seconds=config.THROTTLE_WINDOW_SECONDS))
         .values(
             failures=0,
             window_start=now,
@@ -165,7 +165,7 @@ def _take(conn, scope, key, now):
                 (
                     or_(
                         Throttle.locked_until.is_(None),
-                        Throttle.locked_until <= now - timedelta(seconds=config["THROTTLE_LOCK_MAX_SECONDS"]),
+                        Throttle.locked_until <= now - timedelta(seconds=config.THROTTLE_LOCK_MAX_SECONDS),
                     ),
                     0,
                 ),
@@ -175,13 +175,13 @@ def _take(conn, scope, key, now):
     )
     counted = conn.execute(
         update(Throttle)
-        .where(row, unlocked, Throttle.failures < config["THROTTLE_FAILURES"])
+        .where(row, unlocked, Throttle.failures < config.THROTTLE_FAILURES)
         .values(failures=Throttle.failures + 1)
         .returning(Throttle.failures, Throttle.window_start, Throttle.lockouts, Throttle.locked_until)
     ).one_or_none()
     if counted is None:
         raise _refusal(conn, scope, key, now)
-    if counted.failures < config["THROTTLE_FAILURES"]:
+    if counted.failures < config.THROTTLE_FAILURES:
         return Held(scope, key, counted.window_start)
     return _lock(conn, scope, key, now, counted)
 
@@ -234,13 +234,13 @@ def _give_back(conn, attempt):
 
 
 def _refusal(conn, scope, key, now):
-    config = current_app.config
+    config = registry.settings()
     row = conn.execute(select(Throttle.locked_until, Throttle.window_start).where(_row(scope, key))).one()
     # Not locked but out of attempts only when THROTTLE_FAILURES was lowered: the window's end.
     until = (
         row.locked_until
         if row.locked_until and row.locked_until > now
-        else row.window_start + timedelta(seconds=config["THROTTLE_WINDOW_SECONDS"])
+        else row.window_start + timedelta(seconds=config.THROTTLE_WINDOW_SECONDS)
     )
     retry_after = max(1, math.ceil((until - now).total_seconds()))
     log.warning("throttled %s %s: locked for %s s more", scope, key, retry_after)
@@ -249,5 +249,5 @@ def _refusal(conn, scope, key, now):
 
 def lock_seconds(lockouts):
     """The lock after the ``lockouts``-th lockout in a row: the base lock, doubled each time, capped."""
-    config = current_app.config
-    return min(config["THROTTLE_LOCK_SECONDS"] * 2 ** (lockouts - 1), config["THROTTLE_LOCK_MAX_SECONDS"])
+    config = registry.settings()
+    return min(config.THROTTLE_LOCK_SECONDS * 2 ** (lockouts - 1), config.THROTTLE_LOCK_MAX_SECONDS)

@@ -11,10 +11,10 @@ from datetime import timedelta
 from functools import cache
 from importlib import resources
 
-from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from civicreport import registry
 from civicreport.abuse import throttle
 from civicreport.accounts.models import ROLES, ApiToken, Unit, User
 from civicreport.db_types import utcnow
@@ -71,7 +71,7 @@ def login(identifier, password, address=None):
     if not check_password_hash(stored, password or "") or not usable:
         raise Unauthorized("用户名或密码错误", code="invalid_credentials")
     throttle.succeeded(held, reset=account)
-    days = current_app.config["TOKEN_DAYS"]
+    days = registry.settings().TOKEN_DAYS
     token = issue_token(user, days=days, label="login")
     return user, token, utcnow() + timedelta(days=days)
 
@@ -138,7 +138,7 @@ def check_password(password, *, name=None, phone=None):
     (the login name or phone in it), ``common`` (listed in data/common_passwords.txt, or a
     pattern: see ``_patterned``), ``digits_only`` (only digits, under PASSWORD_MIN_DIGITS).
     """
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    minimum = registry.settings().PASSWORD_MIN_LENGTH
     squeezed = _WHITESPACE.sub("", password)  # "1 2 3 4 5 6 7" is as easily guessed as "1234567"
     if len(squeezed) < minimum:
         raise _weak("too_short", f"密码至少需要 {minimum} 位（不计空格）", min_length=minimum)
@@ -150,7 +150,7 @@ def check_password(password, *, name=None, phone=None):
             "common",
             "密码过于常见或有规律（如 woaini1314、1qaz2wsx、连续或重复的数字、生日、手机号、角色名加数字），容易被猜中",
         )
-    digits = current_app.config["PASSWORD_MIN_DIGITS"]
+    digits = registry.settings().PASSWORD_MIN_DIGITS
     if lowered.isdigit() and len(lowered) < digits:
         raise _weak("digits_only", f"纯数字密码至少需要 {digits} 位", min_length=digits)
 
@@ -326,6 +326,6 @@ def user_named(name):
 
 def receipt_token(nonce, public_id):
     """A citizen's receipt for an anonymous report, recomputable from the same nonce."""
-    key = current_app.config["SECRET_KEY"].encode()
+    key = registry.settings().SECRET_KEY.encode()
     digest = hmac.new(key, f"receipt:{nonce}:{public_id}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

@@ -3,9 +3,9 @@
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from civicreport import registry
 from civicreport.abuse import throttle
 from civicreport.accounts.access import actor_for
-from civicreport.adapters import classifier
 from civicreport.cases.models import Report
 from civicreport.extensions import db
 from civicreport.reference.lookup import active_categories
@@ -66,7 +66,7 @@ def suggest_categories(text, limit=3):
     groups = {c.code: citizen_group(c) for c in categories}
     return [
         {"code": s.code, "name": s.name, "group": groups[s.code], "score": s.score}
-        for s in classifier().suggest(text, categories, limit=limit)
+        for s in registry.current().classifier.suggest(text, categories, limit=limit)
     ]
 
 

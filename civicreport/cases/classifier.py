@@ -1,7 +1,9 @@
 """Category suggestions from the description; image models can plug in behind the same call."""
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -9,6 +11,12 @@ class Suggestion:
     code: str
     name: str
     score: float
+
+
+class Classifier(Protocol):
+    """Suggests categories for a description, best first; never raises on odd text."""
+
+    def suggest(self, text: str, categories: Iterable, limit: int = 3) -> list[Suggestion]: ...
 
 
 class KeywordClassifier:

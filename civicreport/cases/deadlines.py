@@ -2,10 +2,9 @@
 
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
-from civicreport.adapters import local_zone
+from civicreport import registry
 from civicreport.cases.models import Report, ReportEvent
 from civicreport.db_types import utcnow
 from civicreport.delivery import outbox
@@ -19,8 +18,8 @@ CLOCK_RUNNING = ("dispatched", "in_progress", "rework")
 def work_calendar():
     """The official calendar with office hours from config and the admin's overrides."""
     overrides = {row.day: row.kind for row in db.session.scalars(select(CalendarDay))}
-    hours = OfficeHours.parse(current_app.config["OFFICE_HOURS"])
-    return WorkCalendar(hours, local_zone(), overrides)
+    hours = OfficeHours.parse(registry.settings().OFFICE_HOURS)
+    return WorkCalendar(hours, registry.current().zone, overrides)
 
 
 def start_clock(report, now, minutes):
@@ -75,7 +74,7 @@ def _between(report, start, end):
 def _set_deadline(report, now, deadline):
     """Store the deadline and the instant (1 - WARNING_RATIO) of the allowance remains."""
     report.deadline_at = deadline
-    keep = int(round((1 - current_app.config["WARNING_RATIO"]) * report.allowed_minutes))
+    keep = int(round((1 - registry.settings().WARNING_RATIO) * report.allowed_minutes))
     until_warning = max(0, _between(report, now, deadline) - keep)
     report.warning_at = _add(report, now, until_warning)
     report.warning_notified = report.overdue_notified = False
@@ -121,7 +120,7 @@ def scan(now=None):
 
 def _payload(report, kind):
     text = {"warning": "即将超期", "overdue": "已超期"}[kind]
-    deadline = report.deadline_at.astimezone(local_zone())
+    deadline = report.deadline_at.astimezone(registry.current().zone)
     return {
         "report": report.public_id,
         "event": kind,

@@ -12,10 +12,10 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
+from civicreport import registry
 from civicreport.abuse.throttle import address_key
 from civicreport.accounts.access import require_in_area
 from civicreport.cases.lookup import set_flags
@@ -49,12 +49,12 @@ class PhotoMatch:
 def nearby_open(lat, lon, category=None, *, exclude_id=None, now=None):
     """The DUPLICATE_CANDIDATES_MAX open reports like this one nearest to the point, nearest
     first: at a hotspot, a phone gets the few that matter, not every case within the radius."""
-    cfg = current_app.config
-    radius = cfg["DUPLICATE_RADIUS_M"]
+    cfg = registry.settings()
+    radius = cfg.DUPLICATE_RADIUS_M
     m_lat, m_lon = metres_per_degree(lat)
     query = select(Report).where(
         Report.status.in_(OPEN),
-        Report.created_at >= (now or utcnow()) - timedelta(days=cfg["DUPLICATE_WINDOW_DAYS"]),
+        Report.created_at >= (now or utcnow()) - timedelta(days=cfg.DUPLICATE_WINDOW_DAYS),
         Report.lat.between(lat - radius / m_lat, lat + radius / m_lat),
         Report.lon.between(lon - radius / m_lon, lon + radius / m_lon),
     )
@@ -67,7 +67,7 @@ def nearby_open(lat, lon, category=None, *, exclude_id=None, now=None):
     # Planar distance within the box orders as the great-circle one does at this scale;
     # the box's corners lie beyond the radius, so they can only fill the tail of the list.
     north, east = (Report.lat - lat) * m_lat, (Report.lon - lon) * m_lon
-    query = query.order_by(north * north + east * east, Report.id).limit(cfg["DUPLICATE_CANDIDATES_MAX"])
+    query = query.order_by(north * north + east * east, Report.id).limit(cfg.DUPLICATE_CANDIDATES_MAX)
     query = query.options(selectinload(Report.media))  # candidate views show their photos
     found = [Nearby(r, distance_m(lat, lon, r.lat, r.lon)) for r in db.session.scalars(query)]
     return sorted((n for n in found if n.distance_m <= radius), key=lambda n: n.distance_m)
@@ -81,9 +81,9 @@ def photo_matches(photos, lat, lon, *, exclude_id=None, now=None):
     """
     if not photos:
         return []
-    cfg = current_app.config
+    cfg = registry.settings()
     now = now or utcnow()
-    since = now - timedelta(days=cfg["PHOTO_REUSE_WINDOW_DAYS"])
+    since = now - timedelta(days=cfg.PHOTO_REUSE_WINDOW_DAYS)
     same = Media.sha256.in_({p.sha256 for p in photos})
     similar = _sharing_two_bands(photos)
     rows = db.session.execute(
@@ -100,7 +100,7 @@ def photo_matches(photos, lat, lon, *, exclude_id=None, now=None):
         for photo in photos:
             if sha == photo.sha256:
                 kinds[report_id] = "identical"
-            elif phash and photo.phash and hamming(phash, photo.phash) <= cfg["PHASH_MAX_DISTANCE"]:
+            elif phash and photo.phash and hamming(phash, photo.phash) <= cfg.PHASH_MAX_DISTANCE:
                 kinds.setdefault(report_id, "similar")
     reports = db.session.scalars(select(Report).where(Report.id.in_(kinds))).all() if kinds else []
     return [_match(r, kinds[r.id], lat, lon, now) for r in reports]
@@ -136,10 +136,10 @@ def _sharing_two_bands(photos):
 
 
 def _match(report, kind, lat, lon, now):
-    cfg = current_app.config
+    cfg = registry.settings()
     gap = distance_m(lat, lon, report.lat, report.lon)
     days = abs((now - report.created_at).total_seconds()) / 86400
-    suspicious = gap > cfg["PHOTO_REUSE_DISTANCE_M"] or days > cfg["PHOTO_REUSE_DAYS"]
+    suspicious = gap > cfg.PHOTO_REUSE_DISTANCE_M or days > cfg.PHOTO_REUSE_DAYS
     return PhotoMatch(report, kind, round(gap, 1), suspicious)
 
 
@@ -217,4 +217,4 @@ def _counted_already(report_id, supporter):
         .select_from(Support)
         .where(Support.report_id == report_id, Support.address == supporter.address)
     )
-    return from_address >= current_app.config["SUPPORT_PER_ADDRESS_PER_CASE"]
+    return from_address >= registry.settings().SUPPORT_PER_ADDRESS_PER_CASE

@@ -8,8 +8,7 @@ but the report is flagged so the supervisor looks twice before accepting it.
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
-
+from civicreport import registry
 from civicreport.geo.distance import distance_m
 
 PHOTO_FAR = "photo_far"  # photo GPS further than PHOTO_GPS_MISMATCH_M from the report location
@@ -52,8 +51,8 @@ def check(photos, lat, lon, submitted_at):
     """
     gaps = [distance_m(lat, lon, p.gps_lat, p.gps_lon) for p in photos if p.gps_lat is not None]
     ages = [(submitted_at - p.taken_at).total_seconds() for p in photos if p.taken_at is not None]
-    max_gap_m = current_app.config["PHOTO_GPS_MISMATCH_M"]
-    max_age_s = current_app.config["PHOTO_MAX_AGE_HOURS"] * 3600
+    max_gap_m = registry.settings().PHOTO_GPS_MISMATCH_M
+    max_age_s = registry.settings().PHOTO_MAX_AGE_HOURS * 3600
     flags = []
     if gaps and max(gaps) > max_gap_m:
         flags.append(PHOTO_FAR)

@@ -6,16 +6,15 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from civicreport import registry
 from civicreport.accounts.access import Actor
 from civicreport.accounts.auth import receipt_token, token_hash
-from civicreport.adapters import classifier, local_zone
 from civicreport.cases import duplicates, evidence, photos
 from civicreport.cases.models import (
     DailyCounter,
@@ -161,7 +160,7 @@ def _create(data, uploads, user, remember, nonce, channel=None, client_data=None
 
 
 def _check_photo_count(count, required=True):
-    limit = current_app.config["MAX_PHOTOS_PER_REPORT"]
+    limit = registry.settings().MAX_PHOTOS_PER_REPORT
     if count == 0 and required:
         raise ValidationFailed("请至少上传一张照片", code="photo_required")
     if count > limit:
@@ -209,7 +208,7 @@ def _new_report(data, location, cell, routed, category, user, channel=None):
     suggestions = None
     if category is None:
         active = db.session.scalars(select(Category).where(Category.active.is_(True))).all()
-        suggestions = [s.__dict__ for s in classifier().suggest(data["description"], active)]
+        suggestions = [s.__dict__ for s in registry.current().classifier.suggest(data["description"], active)]
     community, street, district = areas_of(cell)  # the view shows their names: one query, not three
     return Report(
         public_id=_next_public_id(),
@@ -278,7 +277,7 @@ def _submitted_event(report, user, client_data=None):
 
 def _next_public_id():
     """``QJ20261123-0042``: prefix, local date, per-day sequence from an atomic upsert."""
-    today = utcnow().astimezone(local_zone()).date()
+    today = utcnow().astimezone(registry.current().zone).date()
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = (
@@ -288,7 +287,7 @@ def _next_public_id():
         .returning(DailyCounter.value)
     )
     value = db.session.execute(stmt).scalar_one()
-    return f"{current_app.config['PUBLIC_ID_PREFIX']}{today:%Y%m%d}-{value:04d}"
+    return f"{registry.settings().PUBLIC_ID_PREFIX}{today:%Y%m%d}-{value:04d}"
 
 
 class _Memory:

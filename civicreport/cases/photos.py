@@ -1,19 +1,13 @@
 """Storing processed photos: objects first, rows second; what a failed request stored goes to gc-media."""
+
 import hashlib
 import hmac
 import logging
 import uuid
 
-from flask import current_app
 from sqlalchemy import select
 
-from civicreport.adapters import (
-    decode_gate,
-    local_zone,
-    photo_limits,
-    privacy_detector,
-    storage,
-)
+from civicreport import registry
 from civicreport.cases.models import Media, PhashBand
 from civicreport.errors import AppError, NotFound
 from civicreport.extensions import db
@@ -45,8 +39,11 @@ class ObjectBatch:
     def discard(self):
         """Give the batch up after a failed request; objects no row uses wait for gc-media."""
         if self.stored:
-            log.info("failed request stored %d object(s), left for gc-media unless a row uses them: %s",
-                     len(self.stored), " ".join(self.stored))
+            log.info(
+                "failed request stored %d object(s), left for gc-media unless a row uses them: %s",
+                len(self.stored),
+                " ".join(self.stored),
+            )
 
 
 def delete_unreferenced(keys):
@@ -65,14 +62,14 @@ def delete_unreferenced(keys):
         )
         in_use = {key for row in rows for key in row}
         for key in set(keys) - in_use:
-            storage().delete(key)
+            registry.current().storage.delete(key)
     except Exception:
         log.exception("could not delete replaced objects %s", sorted(keys))
 
 
 def privacy_deferred():
     """Whether uploads leave face/plate detection to the worker's privacy pass (PRIVACY_MODE=worker)."""
-    return current_app.config["PRIVACY_MODE"] == "worker"
+    return registry.settings().PRIVACY_MODE == "worker"
 
 
 def process(data, index=None, manual=(), pending=False):
@@ -83,16 +80,21 @@ def process(data, index=None, manual=(), pending=False):
     limits, a complete file, metadata; no pixel decoded); the privacy pass renders the
     derivatives and the hash from the original later.
     """
+    adapters = registry.current()
     try:
         if pending:
-            return inspect_photo(data, photo_limits(), default_tz=local_zone())
+            return inspect_photo(data, adapters.limits, default_tz=adapters.zone)
         # One decode at a time per process (PHOTO_DECODES_PER_PROCESS): a 16 MP HEIC needs
         # ~90 MB while it is decoded (libheif's planes and buffer), and the other threads of
         # a gunicorn worker mostly wait on uploads, the database or the store. Worker
         # processes give the parallelism.
-        with decode_gate():
+        with adapters.decode_gate:
             return process_photo(
-                data, photo_limits(), default_tz=local_zone(), detector=privacy_detector(), manual=manual,
+                data,
+                adapters.limits,
+                default_tz=adapters.zone,
+                detector=adapters.detector,
+                manual=manual,
             )
     except AppError as err:
         if index is not None:
@@ -122,12 +124,19 @@ def derivative_keys(photo):
 def original_tag(sha256):
     """32 hex digits keyed by SECRET_KEY: the same bytes still share one original object,
     but nobody who only knows the public sha256 can name it."""
-    key = current_app.config["SECRET_KEY"].encode()
+    key = registry.settings().SECRET_KEY.encode()
     return hmac.new(key, f"original:{sha256}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
-_DERIVED_COLUMNS = ("display_key", "thumb_key", "display_width", "display_height", "thumb_width",
-                    "thumb_height", "phash")
+_DERIVED_COLUMNS = (
+    "display_key",
+    "thumb_key",
+    "display_width",
+    "display_height",
+    "thumb_width",
+    "thumb_height",
+    "phash",
+)
 
 
 def store_derivatives(batch, photo):
@@ -139,9 +148,12 @@ def store_derivatives(batch, photo):
     batch.put(keys["display"], photo.display, "image/jpeg")
     batch.put(keys["thumb"], photo.thumb, "image/jpeg")
     return {
-        "display_key": keys["display"], "thumb_key": keys["thumb"],
-        "display_width": photo.display_size[0], "display_height": photo.display_size[1],
-        "thumb_width": photo.thumb_size[0], "thumb_height": photo.thumb_size[1],
+        "display_key": keys["display"],
+        "thumb_key": keys["thumb"],
+        "display_width": photo.display_size[0],
+        "display_height": photo.display_size[1],
+        "thumb_width": photo.thumb_size[0],
+        "thumb_height": photo.thumb_size[1],
         "phash": photo.phash,
     }
 
@@ -152,7 +164,7 @@ def original_bytes(media):
     Raises NotFound(original_missing), AppError(original_mismatch) or ServiceUnavailable.
     """
     try:
-        data = storage().get(media.original_key)
+        data = registry.current().storage.get(media.original_key)
     except KeyError:
         raise NotFound("原图不存在，无法重新生成", code="original_missing") from None
     if hashlib.sha256(data).hexdigest() != media.sha256:
@@ -191,4 +203,4 @@ def store(batch, data, photo, *, kind="evidence", uploader=None, position=0):
 
 
 def new_batch():
-    return ObjectBatch(storage())
+    return ObjectBatch(registry.current().storage)

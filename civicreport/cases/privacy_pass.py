@@ -18,12 +18,13 @@ it stays out of public views and is not tried again. A photo the pass fails on o
 (PRIVACY_PASS_RETRY_SECONDS up to PRIVACY_PASS_RETRY_MAX_SECONDS), so one broken photo
 neither costs every round a download nor floods the log.
 """
+
 import logging
 
-from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from civicreport import registry
 from civicreport.cases import duplicates, evidence, photos
 from civicreport.cases.lookup import set_flags
 from civicreport.cases.models import Media
@@ -46,7 +47,7 @@ def clear_pending(limit=None):
     (``_put_off``). Returns the number cleared. Raises ServiceUnavailable and database
     errors after rolling back; photos cleared before stay cleared.
     """
-    limit = current_app.config["PRIVACY_PASS_BATCH"] if limit is None else limit
+    limit = registry.settings().PRIVACY_PASS_BATCH if limit is None else limit
     cleared, skipped, now = 0, set(), utcnow()
     while cleared < limit:
         media = _claim_next(skipped, now)
@@ -75,8 +76,12 @@ def clear_pending(limit=None):
 def _claim_next(skipped, now):
     query = (
         select(Media)
-        .where(Media.privacy_pending, Media.unreadable.is_(False), Media.id.not_in(list(skipped)),
-               or_(Media.privacy_retry_at.is_(None), Media.privacy_retry_at <= now))
+        .where(
+            Media.privacy_pending,
+            Media.unreadable.is_(False),
+            Media.id.not_in(list(skipped)),
+            or_(Media.privacy_retry_at.is_(None), Media.privacy_retry_at <= now),
+        )
         .order_by(Media.created_at)
         .limit(1)
         .with_for_update(skip_locked=True)  # SQLAlchemy leaves this out on SQLite
@@ -90,21 +95,26 @@ def _put_off(media_id):
 
     A database error here is logged, not raised: the photo is then tried next round.
     """
-    config = current_app.config
+    config = registry.settings()
     try:
         media = db.session.get(Media, media_id)
         if media is None or not media.privacy_pending:
             return
         media.privacy_failures += 1
         media.privacy_retry_at = utcnow() + backoff(
-            media.privacy_failures, config["PRIVACY_PASS_RETRY_SECONDS"], config["PRIVACY_PASS_RETRY_MAX_SECONDS"])
+            media.privacy_failures, config.PRIVACY_PASS_RETRY_SECONDS, config.PRIVACY_PASS_RETRY_MAX_SECONDS
+        )
         db.session.commit()
     except SQLAlchemyError:
         db.session.rollback()
         log.exception("privacy pass: could not put photo %s off", media_id)
         return
-    log.warning("privacy pass: photo %s failed %d time(s); next try at %s",
-                media_id, media.privacy_failures, media.privacy_retry_at)
+    log.warning(
+        "privacy pass: photo %s failed %d time(s); next try at %s",
+        media_id,
+        media.privacy_failures,
+        media.privacy_retry_at,
+    )
 
 
 def clear(media):
@@ -147,8 +157,9 @@ def _mark_unreadable(media_id, error):
         return
     media.unreadable = True
     if media.report_id is not None:
-        set_flags(media.report_id, evidence_flagged=True,
-                  evidence_flags=_with_flag(media.report, evidence.PHOTO_UNREADABLE))
+        set_flags(
+            media.report_id, evidence_flagged=True, evidence_flags=_with_flag(media.report, evidence.PHOTO_UNREADABLE)
+        )
     db.session.commit()
     log.warning("privacy pass: photo %s is unreadable (%s); kept out of public views", media_id, error.code)
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
+from civicreport import registry
 from civicreport.accounts.access import REPORTER, require_in_area
 from civicreport.accounts.models import Unit
-from civicreport.adapters import local_zone
 from civicreport.cases import deadlines
 from civicreport.cases.models import Media, Report, ReportEvent
 from civicreport.cases.routing import CategoryKey, route
@@ -477,7 +477,11 @@ UNIT_TOPICS = {"dispatch", "rework", "escalation", "extension_approved", "extens
 
 
 def _notice(transition, report, event):
-    deadline = report.deadline_at.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M") if report.deadline_at else None
+    deadline = (
+        report.deadline_at.astimezone(registry.current().zone).strftime("%Y-%m-%d %H:%M")
+        if report.deadline_at
+        else None
+    )
     text = f"案件 {report.public_id}（{report.category.name if report.category else '未分类'}）{transition.label}"
     if deadline and transition.notify in UNIT_TOPICS:
         text += f"，处置时限 {deadline}"

@@ -15,11 +15,10 @@ import json
 import logging
 from datetime import date, datetime
 
-from flask import current_app
 from sqlalchemy import select, update
 
+from civicreport import registry
 from civicreport.accounts.models import Unit
-from civicreport.adapters import senders
 from civicreport.db_types import utcnow
 from civicreport.delivery.models import OutboxMessage
 from civicreport.delivery.retry import backoff
@@ -128,22 +127,22 @@ def _deliver(message, now):
 
 
 def _sender_for(message):
-    sender = senders().get(message.method)
+    sender = registry.current().senders.get(message.method)
     if sender is None:
         raise DeliveryFailed(f"unknown delivery method {message.method!r}")
     return sender
 
 
 def _record_failure(message, now, reason):
-    config = current_app.config
+    config = registry.settings()
     message.attempts += 1
     message.last_error = reason[:MAX_ERROR_CHARS]
-    if message.attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
+    if message.attempts >= config.OUTBOX_MAX_ATTEMPTS:
         message.status = "dead"
         log.error("outbox #%s %s dead after %s attempts: %s", message.id, message.topic, message.attempts, reason)
         return "dead"
     message.next_attempt_at = now + backoff(
-        message.attempts, config["OUTBOX_BACKOFF_SECONDS"], config["OUTBOX_BACKOFF_MAX_SECONDS"]
+        message.attempts, config.OUTBOX_BACKOFF_SECONDS, config.OUTBOX_BACKOFF_MAX_SECONDS
     )
     log.warning(
         "outbox #%s %s attempt %s failed (%s); next at %s",

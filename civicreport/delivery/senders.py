@@ -15,6 +15,7 @@ import time
 import urllib.request
 from email.message import EmailMessage
 from http.client import HTTPException
+from typing import Protocol
 from urllib.error import HTTPError
 from urllib.parse import urlsplit
 
@@ -60,6 +61,12 @@ def sign(secret, timestamp, body):
 
 def topic_title(topic):
     return TOPIC_TITLES.get(topic, topic)
+
+
+class Sender(Protocol):
+    """Delivers one outbox message by one method; raises ``DeliveryFailed`` to be retried later."""
+
+    def send(self, message) -> None: ...
 
 
 class LogSender:

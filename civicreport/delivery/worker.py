@@ -5,8 +5,7 @@ import signal
 import threading
 from contextlib import contextmanager
 
-from flask import current_app
-
+from civicreport import registry
 from civicreport.delivery.outbox import deliver_due
 from civicreport.extensions import db
 
@@ -24,7 +23,7 @@ def run_worker(*, once=False, interval=None, jobs=()):
     """
     if once:
         return _run_round(jobs)
-    interval = current_app.config["WORKER_INTERVAL"] if interval is None else interval
+    interval = registry.settings().WORKER_INTERVAL if interval is None else interval
     stop = threading.Event()
     with _stop_on_signals(stop):
         log.info("worker started; round every %ss", interval)

@@ -31,14 +31,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 import shapely
-from flask import current_app
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from civicreport import registry
 from civicreport.accounts.access import REPORTER
 from civicreport.accounts.models import Unit, User, UserArea
-from civicreport.adapters import local_zone
 from civicreport.cases.deadlines import CLOCK_RUNNING, work_calendar
 from civicreport.cases.models import DailyCounter, Report, ReportEvent
 from civicreport.cases.routing import CategoryKey, route
@@ -234,12 +233,12 @@ class Context:
     """
 
     def __init__(self, rng, first_day):
-        cfg = current_app.config
+        cfg = registry.settings()
         self.calendar = work_calendar()
-        self.zone = local_zone()
+        self.zone = registry.current().zone
         self.line = WorkingLine(self.calendar, first_day)
-        self.prefix = cfg["PUBLIC_ID_PREFIX"]
-        self.warning_keep = 1 - cfg["WARNING_RATIO"]
+        self.prefix = cfg.PUBLIC_ID_PREFIX
+        self.warning_keep = 1 - cfg.WARNING_RATIO
         self.categories = self._categories()
         self.places = _places()
         if not self.places:
@@ -489,7 +488,7 @@ class HistoryGenerator:
             raise ValueError("days must be at least 1")
         self.rng = random.Random(seed)
         self.now = now or utcnow()
-        today = self.now.astimezone(local_zone()).date()
+        today = self.now.astimezone(registry.current().zone).date()
         self.days = [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
         self.ctx = Context(self.rng, self.days[0])
         self.codes = list(self.ctx.categories)

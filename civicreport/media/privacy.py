@@ -205,6 +205,9 @@ class CombinedDetector:
         return [region for detector in self.detectors for region in detector.detect(image)]
 
 
+DETECTORS = ("yunet", "plates", "opencv", "none")  # build_detector's names; "+" joins several
+
+
 def build_detector(name: str, detect_px: int = 1280) -> Detector:
     """The detector named by config; ValueError for an unknown name or a bad setting.
 

@@ -9,10 +9,10 @@ to one jurisdiction within its own limits and is revoked on its own
 
 import secrets
 
-from flask import current_app
 from limits import parse_many
 from sqlalchemy import select
 
+from civicreport import registry
 from civicreport.accounts.auth import token_hash
 from civicreport.db_types import utcnow
 from civicreport.errors import Forbidden, NotFound, ValidationFailed
@@ -44,7 +44,7 @@ def create(name, *, jurisdiction=None, rate_limit=None):
 
 
 def _checked_jurisdiction(jurisdiction):
-    jurisdiction = (jurisdiction or current_app.config["DISTRICT_CODE"]).strip()
+    jurisdiction = (jurisdiction or registry.settings().DISTRICT_CODE).strip()
     if not jurisdiction or len(jurisdiction) > 32:
         raise ValidationFailed("jurisdiction 应为 1 至 32 个字符", code="invalid_jurisdiction")
     return jurisdiction
@@ -103,7 +103,7 @@ def client_for_key(api_key):
 
 def check_may_post(client, jurisdiction_id):
     """403 ``jurisdiction_not_allowed`` unless the request's jurisdiction (default: the served one) is the client's."""
-    wanted = jurisdiction_id or current_app.config["DISTRICT_CODE"]
+    wanted = jurisdiction_id or registry.settings().DISTRICT_CODE
     if wanted != client.jurisdiction:
         raise Forbidden(
             "该 api_key 不能向此 jurisdiction 提交",
@@ -114,4 +114,4 @@ def check_may_post(client, jurisdiction_id):
 
 def limit_of(client):
     """The client's own limit string, or OPEN311_CLIENT_LIMIT when it has none."""
-    return client.rate_limit or current_app.config["OPEN311_CLIENT_LIMIT"]
+    return client.rate_limit or registry.settings().OPEN311_CLIENT_LIMIT

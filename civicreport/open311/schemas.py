@@ -18,11 +18,11 @@ from marshmallow import (
     validates_schema,
 )
 
-from civicreport.adapters import local_zone
+from civicreport import registry
+from civicreport.cases.photo_urls import object_url, public_photos
 from civicreport.cases.workflow import OPEN_STATES
 from civicreport.reference.categories import CATEGORY_GROUPS
 from civicreport.schema_fields import CommaList, utc_instant
-from civicreport.web.media_urls import object_url, public_photos
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 DISCOVERY_CHANGESET = "2026-12-02T00:00:00+08:00"  # bump when this document's shape changes
@@ -81,7 +81,7 @@ class W3CDateTime(fields.Field):
             parsed = datetime.fromisoformat(str(value).strip())
         except ValueError:
             raise ValidationError("应为 W3C 日期时间，如 2026-11-01T00:00:00+08:00") from None
-        return utc_instant(parsed if parsed.tzinfo else parsed.replace(tzinfo=local_zone()))
+        return utc_instant(parsed if parsed.tzinfo else parsed.replace(tzinfo=registry.current().zone))
 
 
 class PostRequestSchema(Schema):
@@ -211,7 +211,7 @@ def request_view(report):
 
 def local_time(value):
     """Aware UTC datetime → local W3C datetime (``2026-11-23T09:30:00+08:00``)."""
-    return None if value is None else value.astimezone(local_zone()).isoformat(timespec="seconds")
+    return None if value is None else value.astimezone(registry.current().zone).isoformat(timespec="seconds")
 
 
 def submitted_view(report, token):

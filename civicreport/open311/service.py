@@ -11,11 +11,11 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from civicreport import registry
 from civicreport.cases import intake
 from civicreport.cases.lookup import get_report
 from civicreport.cases.models import STATUSES, Report
@@ -50,7 +50,7 @@ def services():
 
 def check_jurisdiction(jurisdiction_id):
     """One jurisdiction is served (the district's adcode); 404 ``jurisdiction_not_found`` for others."""
-    if jurisdiction_id and jurisdiction_id != current_app.config["DISTRICT_CODE"]:
+    if jurisdiction_id and jurisdiction_id != registry.settings().DISTRICT_CODE:
         raise NotFound(
             "未找到该 jurisdiction_id", code="jurisdiction_not_found", details={"jurisdiction_id": jurisdiction_id}
         )
@@ -249,7 +249,7 @@ def _window(start, end):
 
 
 def _tokens():
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="open311-token")
+    return URLSafeSerializer(registry.settings().SECRET_KEY, salt="open311-token")
 
 
 def token_for(report):

@@ -2,7 +2,7 @@
 
 from sqlalchemy import text
 
-from civicreport.adapters import storage
+from civicreport import registry
 from civicreport.errors import AppError, ServiceUnavailable
 from civicreport.extensions import db
 
@@ -15,7 +15,7 @@ def health():
     quickly. Raises ServiceUnavailable ``unhealthy`` with ``status: degraded`` and
     every check in its details when either is down.
     """
-    checks = {"database": _check(_ping_database), "storage": _check(lambda: storage().check())}
+    checks = {"database": _check(_ping_database), "storage": _check(lambda: registry.current().storage.check())}
     if any(value != "ok" for value in checks.values()):
         raise ServiceUnavailable("依赖服务不可用", code="unhealthy", details={"status": "degraded", "checks": checks})
     return checks

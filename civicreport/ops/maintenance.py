@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from itertools import islice
 
-from flask import current_app
 from flask_migrate import upgrade
 from sqlalchemy import select, text
 
-from civicreport.adapters import storage
+from civicreport import registry
 from civicreport.cases.models import Media
 from civicreport.db_types import utcnow
 from civicreport.extensions import db
@@ -71,7 +70,7 @@ def collect_media_garbage(older_than_hours, *, dry_run=False):
     when storage fails (objects already removed stay removed; a rerun continues).
     """
     cutoff = utcnow() - timedelta(hours=older_than_hours)
-    backend = storage()
+    backend = registry.current().storage
     result = GcResult()
     for prefix in MEDIA_PREFIXES:
         objects = backend.iter_objects(prefix)
@@ -135,10 +134,10 @@ class PeriodicMediaGc:
         self.last_run = None
 
     def __call__(self):
-        config = current_app.config
-        every = config["MEDIA_GC_EVERY_HOURS"]
+        config = registry.settings()
+        every = config.MEDIA_GC_EVERY_HOURS
         now = time.monotonic()
         if every <= 0 or (self.last_run is not None and now - self.last_run < every * 3600):
             return
         self.last_run = now
-        log.info("gc-media: %s", collect_media_garbage(config["MEDIA_GC_AGE_HOURS"]).summary())
+        log.info("gc-media: %s", collect_media_garbage(config.MEDIA_GC_AGE_HOURS).summary())

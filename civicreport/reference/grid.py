@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from civicreport.adapters import grid_slot
+from civicreport import registry
 from civicreport.errors import ValidationFailed
 from civicreport.extensions import db
 from civicreport.geo.crs import SUPPORTED_CRS, to_wgs84
@@ -13,7 +13,7 @@ from civicreport.reference.areas import Community, District, GridCellArea, Stree
 
 def grid_index():
     """The process's grid index, built from the database on first use."""
-    slot = grid_slot()
+    slot = registry.current().grid
     if slot.index is None:
         with slot.lock:
             if slot.index is None:
@@ -23,7 +23,7 @@ def grid_index():
 
 def invalidate_grid_index():
     """Drop the cached index so the next lookup sees grid changes."""
-    slot = grid_slot()
+    slot = registry.current().grid
     with slot.lock:
         slot.index = None
 

@@ -9,10 +9,10 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import and_, literal, select, tuple_
 from sqlalchemy.orm import selectinload
 
+from civicreport import registry
 from civicreport.accounts.access import case_scope
 from civicreport.accounts.models import Unit
 from civicreport.cases.deadlines import CLOCK_RUNNING
@@ -212,4 +212,4 @@ def _revive(value, column):
 
 
 def page_limit(requested):
-    return max(1, min(requested, current_app.config["QUEUE_PAGE_MAX"]))
+    return max(1, min(requested, registry.settings().QUEUE_PAGE_MAX))

@@ -92,7 +92,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from statistics import fmean
 
-from flask import current_app
 from sqlalchemy import (
     BigInteger,
     String,
@@ -109,8 +108,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from civicreport import registry
 from civicreport.accounts.models import Unit, User
-from civicreport.adapters import local_zone
 from civicreport.cases.deadlines import CLOCK_RUNNING, work_calendar
 from civicreport.cases.models import Report, ReportEvent
 from civicreport.db_types import utcnow
@@ -263,7 +262,7 @@ def monitor_stats(period, now=None):
         select(User).where(or_(and_(User.role == "monitor", User.active.is_(True)), User.id.in_(list(figures))))
     ).all()
     rows = [_monitor_row(user, figures.get(user.id, {})) for user in people]
-    minimum = current_app.config["STATS_MIN_CASES"]
+    minimum = registry.settings().STATS_MIN_CASES
     ranked = _rank(rows, lambda r: r["filed"] >= minimum, lambda r: (r["valid_rate"], r["filed"]))
     return _table("monitors", period, rows, ranked)
 
@@ -282,7 +281,7 @@ def settle_closed_months(now=None):
     The month before last is what 红黄牌 compare with. Returns the months stored now.
     """
     now = now or utcnow()
-    today = now.astimezone(local_zone()).date()
+    today = now.astimezone(registry.current().zone).date()
     last = Period.month(today.year, today.month).previous()
     return _settle(last, last.previous(), now=now)
 
@@ -315,17 +314,17 @@ def _settle(*periods, now):
 
 
 def _settled(period, now):
-    return period.is_month() and period.instants(local_zone())[1] + SETTLE_AFTER <= now
+    return period.is_month() and period.instants(registry.current().zone)[1] + SETTLE_AFTER <= now
 
 
 def _store_month(period):
     """Insert the month's case rows with their working hours (measured here, once) and its marker."""
-    start, end = period.instants(local_zone())
+    start, end = period.instants(registry.current().zone)
     marker = StatsMonth(month=period.start, settled_at=utcnow())
     db.session.add(marker)
     db.session.flush()  # claims the month before the long read: a second settler fails here, not after it
     rows = [dict(row._mapping, month=period.start) for row in db.session.execute(select(_live_cases(start, end)))]
-    line = WorkingLine(work_calendar(), start.astimezone(local_zone()).date())
+    line = WorkingLine(work_calendar(), start.astimezone(registry.current().zone).date())
     for row in rows:
         measured = row["dispatched_at"] is not None and row["resolved_at"] is not None
         row["handling_hours"] = line.hours(row["dispatched_at"], row["resolved_at"]) if measured else None
@@ -376,7 +375,7 @@ def _reporting_session():
 
 def _span(period, now):
     """The period's start and its cut-off ``min(end, now)``, as UTC instants."""
-    start, end = period.instants(local_zone())
+    start, end = period.instants(registry.current().zone)
     return start, min(end, now)
 
 
@@ -504,7 +503,7 @@ def _handling_hours(grouping_for, period, now):
     spans = db.session.execute(stmt).all()
     if not spans:
         return {}
-    line = WorkingLine(work_calendar(), _span(period, now)[0].astimezone(local_zone()).date())
+    line = WorkingLine(work_calendar(), _span(period, now)[0].astimezone(registry.current().zone).date())
     hours = {}
     for group, dispatched_at, resolved_at in spans:
         hours.setdefault(group, []).append(line.hours(dispatched_at, resolved_at))
@@ -538,12 +537,12 @@ def _case_table(kind, period, names, figures, overdue, counts):
     fields (``_UNIT_COUNTS`` or ``_AREA_COUNTS``). Areas measure closure and eligibility against
     ``accepted``, units against ``received``.
     """
-    cfg = current_app.config
+    cfg = registry.settings()
     current, previous = figures
     basis = "accepted" if "accepted" in counts else "received"
 
     def eligible(counted):
-        return counted.get(basis, 0) >= cfg["STATS_MIN_CASES"] and counted.get("due", 0) > 0
+        return counted.get(basis, 0) >= cfg.STATS_MIN_CASES and counted.get("due", 0) > 0
 
     rows = [
         _case_row(code, names[code], current.get(code, {}), previous.get(code, {}), overdue.get(code, 0), counts, basis)
@@ -556,7 +555,7 @@ def _case_table(kind, period, names, figures, overdue, counts):
     )
     for row in ranked:
         earlier = row["previous_on_time_rate"] if eligible(previous.get(row["code"], {})) else None
-        row["card"] = _card(row["on_time_rate"], earlier, cfg["YELLOW_CARD_RATE"], cfg["RED_CARD_RATE"])
+        row["card"] = _card(row["on_time_rate"], earlier, cfg.YELLOW_CARD_RATE, cfg.RED_CARD_RATE)
     return _table(kind, period, rows, ranked)
 
 
@@ -610,7 +609,7 @@ def _card(rate, previous_rate, yellow, red):
 
 def _table(kind, period, rows, ranked):
     """Rows ordered ranked first (by rank), then unranked by code; 红榜 and 黑榜 from ``ranked``."""
-    size = min(current_app.config["STATS_RANK_SIZE"], len(ranked) // 2)
+    size = min(registry.settings().STATS_RANK_SIZE, len(ranked) // 2)
     unranked = sorted((r for r in rows if r["rank"] is None), key=lambda r: r["code"])
     return Table(
         kind, period, ranked + unranked, [_entry(r) for r in ranked[:size]], [_entry(r) for r in ranked[::-1][:size]]

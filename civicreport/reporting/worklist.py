@@ -2,16 +2,16 @@
 
 from sqlalchemy import select
 
+from civicreport import registry
 from civicreport.accounts.access import Actor, case_scope, require_in_area
-from civicreport.adapters import local_zone
 from civicreport.cases.deadlines import is_overdue, is_warning
 from civicreport.cases.lookup import get_report
 from civicreport.cases.models import Report
+from civicreport.cases.photo_urls import object_url, public_photos
 from civicreport.db_types import utcnow
 from civicreport.errors import Conflict, Forbidden
 from civicreport.extensions import db
 from civicreport.reference.lookup import require_unit
-from civicreport.web.media_urls import object_url, public_photos
 
 WORKLIST_STATES = ("dispatched", "in_progress", "rework", "suspended")
 
@@ -64,7 +64,7 @@ def notice(public_id, user):
         raise Conflict("该案件未被督办", code="not_escalated", details={"id": public_id})
     _unit_for(report.unit.code, user)
     require_in_area(Actor(user), report)
-    zone = local_zone()
+    zone = registry.current().zone
     escalations = [e for e in report.events if e.action == "escalate"]
     return {
         "report": report,

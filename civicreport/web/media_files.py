@@ -3,7 +3,7 @@ under pending/ from before migration 0010) only to who may see the case's privat
 
 from flask import Blueprint, current_app
 
-from civicreport.adapters import storage
+from civicreport import registry
 from civicreport.cases import private_media
 from civicreport.errors import NotFound
 from civicreport.media.storage import CONTENT_TYPES, media_key_sha256
@@ -31,7 +31,7 @@ def serve(key):
     if not public:
         private_media.check_readable(key, current_user())
     try:
-        data = storage().get(key)
+        data = registry.current().storage.get(key)
     except (KeyError, ValueError):
         raise NotFound("文件不存在", code="media_not_found") from None
     extension = key.rsplit(".", 1)[-1]

@@ -12,9 +12,7 @@ domain) need to see it, while paths and queries never leave the app.
 
 from urllib.parse import urlsplit
 
-from flask import current_app
-
-from civicreport.adapters import storage
+from civicreport import registry
 
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 HEADERS = {
@@ -48,8 +46,9 @@ def page_policy():
 def image_origins():
     """Where pages load images from besides the app: tiles, presigned photo URLs, and the
     ``PUBLIC_URL`` photo URLs point at when staff reach the app by another address."""
-    config = current_app.config
-    origins = (tile_origin(config["MAP_TILE_URL"]), storage().url_origin, config["PUBLIC_URL"])
+    adapters = registry.current()
+    settings = adapters.settings
+    origins = (tile_origin(settings.MAP_TILE_URL), adapters.storage.url_origin, settings.PUBLIC_URL)
     return [origin for origin in dict.fromkeys(origins) if origin]
 
 

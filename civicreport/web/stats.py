@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, request
 
-from civicreport.adapters import local_zone
+from civicreport import registry
 from civicreport.db_types import EARLIEST, LATEST, utcnow
 from civicreport.errors import ValidationFailed
 from civicreport.reporting import stats
@@ -120,7 +120,7 @@ def _day(text, name):
 
 
 def _current_month():
-    today = utcnow().astimezone(local_zone()).date()
+    today = utcnow().astimezone(registry.current().zone).date()
     return stats.Period.month(today.year, today.month)
 
 

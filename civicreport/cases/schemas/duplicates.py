@@ -2,7 +2,7 @@
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from civicreport.web.media_urls import object_url, public_photos
+from civicreport.cases.photo_urls import object_url, public_photos
 
 
 class DuplicateQuerySchema(Schema):

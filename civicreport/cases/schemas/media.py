@@ -7,7 +7,7 @@ the original's URL.
 
 from marshmallow import Schema, fields
 
-from civicreport.web.media_urls import object_url, original_url
+from civicreport.cases.photo_urls import object_url, original_url
 
 
 class PhotoPublicSchema(Schema):

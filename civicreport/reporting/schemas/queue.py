@@ -12,8 +12,8 @@ from marshmallow import (
 
 from civicreport.cases.deadlines import is_overdue, is_warning
 from civicreport.cases.models import STATUSES
+from civicreport.cases.photo_urls import object_url, public_photos
 from civicreport.schema_fields import CommaList, Instant
-from civicreport.web.media_urls import object_url, public_photos
 
 
 class QueueQuerySchema(Schema):
