@@ -20,10 +20,11 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
+from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
@@ -50,7 +51,7 @@ _MEDIA_KEY_RE = re.compile(
 MEDIA_PREFIXES = ("originals/", "display/", "thumb/", "pending/")
 
 
-def object_keys(sha256: str, fmt: str, variant: str = "", original_tag: str = "") -> dict:
+def object_keys(sha256: str, fmt: str, variant: str = "", original_tag: str = "") -> dict[str, str]:
     """Keys of the original and both derivatives; ValueError for a bad hash, unknown format
     or a ``variant`` or ``original_tag`` that is not lowercase hex.
 
@@ -273,7 +274,7 @@ class S3Storage(Storage):
         self.prefix = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
         self.presign_seconds = presign_seconds
         self.private_presign_seconds = private_presign_seconds
-        endpoint = {
+        endpoint: dict[str, Any] = {
             "endpoint_url": endpoint_url or None,
             "region": region or None,
             "addressing_style": addressing_style or ("path" if endpoint_url else "auto"),
@@ -298,7 +299,8 @@ class S3Storage(Storage):
                 if _is_missing(exc):
                     raise KeyError(key) from None
                 raise
-            return response["Body"].read()
+            data: bytes = response["Body"].read()  # boto3 is untyped
+            return data
 
     def exists(self, key: str) -> bool:
         with self._errors("head"):
@@ -327,11 +329,12 @@ class S3Storage(Storage):
     def _presign(self, key: str, window: int) -> str:
         """``window`` only keys the cache: a new one signs afresh."""
         with self._errors("presign"):
-            return self._client.generate_presigned_url(
+            url: str = self._client.generate_presigned_url(
                 "get_object",
                 Params={"Bucket": self.bucket, "Key": self.prefix + key},
                 ExpiresIn=self.presign_seconds,
             )
+            return url
 
     def private_url(self, key: str) -> str | None:
         """A presigned GET URL living ``private_presign_seconds`` (at least half of it left),
@@ -343,7 +346,7 @@ class S3Storage(Storage):
     def _presign_private(self, key: str, window: int) -> str:
         extension = key.rsplit(".", 1)[-1]
         with self._errors("presign"):
-            return self._client.generate_presigned_url(
+            url: str = self._client.generate_presigned_url(
                 "get_object",
                 Params={
                     "Bucket": self.bucket,
@@ -353,6 +356,7 @@ class S3Storage(Storage):
                 },
                 ExpiresIn=self.private_presign_seconds,
             )
+            return url
 
     @functools.cached_property
     def url_origin(self) -> str:
@@ -369,7 +373,8 @@ class S3Storage(Storage):
     def modified_at(self, key: str) -> datetime | None:
         with self._errors("head"):
             try:
-                return self._client.head_object(Bucket=self.bucket, Key=self.prefix + key)["LastModified"]
+                modified: datetime = self._client.head_object(Bucket=self.bucket, Key=self.prefix + key)["LastModified"]
+                return modified
             except ClientError as exc:
                 if _is_missing(exc):
                     return None
@@ -383,7 +388,7 @@ class S3Storage(Storage):
                     yield item["Key"][len(self.prefix) :], item["LastModified"]
 
     @contextmanager
-    def _errors(self, action: str):
+    def _errors(self, action: str) -> Iterator[None]:
         """Turn every boto3/botocore failure into ServiceUnavailable(storage_unavailable)."""
         try:
             yield
@@ -392,7 +397,17 @@ class S3Storage(Storage):
             raise _unavailable() from exc
 
 
-def _s3_client(*, endpoint_url, region, addressing_style, connect, read, attempts, unsigned=False):
+def _s3_client(
+    *,
+    endpoint_url: str | None,
+    region: str | None,
+    addressing_style: str,
+    connect: float,
+    read: float,
+    attempts: int,
+    unsigned: bool = False,
+) -> Any:
+    """A boto3 S3 client (untyped, hence Any) with these timeouts, retries and addressing."""
     config = Config(
         connect_timeout=connect,
         read_timeout=read,
@@ -415,7 +430,7 @@ def _is_missing(exc: ClientError) -> bool:
     return error.get("Code") in _MISSING_CODES or status == 404
 
 
-def build_storage(settings) -> Storage:
+def build_storage(settings: Mapping[str, Any]) -> Storage:
     """The backend named by ``settings["STORAGE"]``; ValueError for an unknown one or a missing root/bucket."""
     kind = settings.get("STORAGE") or "local"
     if kind == "local":
