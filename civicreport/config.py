@@ -15,6 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from limits import parse_many
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -173,6 +175,8 @@ _HOST = re.compile(r"[a-z0-9.-]+|[0-9a-f:.]+")  # a DNS name (IDN as punycode), 
 MAX_PHASH_DISTANCE = 6  # models.PhashBand: 8 one-byte bands, two of which must match
 PRIVACY_MODES = ("inline", "worker")  # where faces and plates are found: in the upload or the worker
 STORAGES = ("local", "s3")
+TILE_CRS = ("wgs84", "gcj02")  # the tile grids the pages' maps can shift markers onto
+RATE_LIMITS = frozenset({key for key in DEFAULTS if "_LIMIT_PER_" in key} | {"OPEN311_CLIENT_LIMIT"})
 
 
 def _cast(default: object, raw: str, key: str) -> object:
@@ -239,6 +243,8 @@ def _check(settings: Settings) -> None:
         raise ValueError(f"{ENV_PREFIX}DUPLICATE_CANDIDATES_MAX must be at least 1")
     _check_choices(settings)
     _check_zone(settings.TIMEZONE)
+    map_center(settings.MAP_CENTER)
+    _check_rate_limits(settings)
     _refuse_default_secret(settings)
 
 
@@ -254,11 +260,30 @@ def _check_choices(settings: Settings) -> None:
         ("PRIVACY_MODE", settings.PRIVACY_MODE, PRIVACY_MODES),
         ("CLASSIFIER", settings.CLASSIFIER, tuple(CLASSIFIERS)),
         ("SMTP_SECURITY", settings.SMTP_SECURITY, SMTP_SECURITY),
+        ("MAP_TILE_CRS", settings.MAP_TILE_CRS, TILE_CRS),
         *(("PRIVACY_DETECTOR", part, DETECTORS) for part in settings.PRIVACY_DETECTOR.split("+")),
     ]
     for key, value, allowed in choices:
         if value not in allowed:
             raise ValueError(f"{ENV_PREFIX}{key} must be one of {', '.join(allowed)}, got {value!r}")
+
+
+def _check_rate_limits(settings: Settings) -> None:
+    for key in sorted(RATE_LIMITS):
+        try:
+            if getattr(settings, key):  # blank: no limit of that kind
+                parse_many(getattr(settings, key))
+        except ValueError as err:
+            raise ValueError(f"{ENV_PREFIX}{key}: {err}") from None
+
+
+def map_center(raw: str) -> list[float]:
+    """``MAP_CENTER`` (``"lat,lon"``) → [lat, lon]; ValueError when malformed."""
+    try:
+        lat, lon = (float(part) for part in raw.split(","))
+    except ValueError:
+        raise ValueError(f"{ENV_PREFIX}MAP_CENTER must be 'lat,lon', got {raw!r}") from None
+    return [lat, lon]
 
 
 def _check_zone(name: str) -> None:

@@ -8,12 +8,12 @@ from flask import Blueprint, current_app, render_template
 
 from civicreport.cases import evidence
 from civicreport.cases.workflow import OPEN_STATES, TRANSITIONS
+from civicreport.config import map_center
 from civicreport.reference.categories import CATEGORY_GROUPS
 from civicreport.web import PUBLIC, allow
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
-TILE_CRS = ("wgs84", "gcj02")
 STATUS_LABELS = {
     "submitted": "待受理",
     "accepted": "已受理",
@@ -50,24 +50,6 @@ EVIDENCE_LABELS = {
 EVENT_LABELS = {"submit": "上报", "support": "附议", "warning": "临期预警", "overdue": "超期", "redact": "照片遮挡"}
 
 
-def _map_center(raw):
-    """``"lat,lon"`` → [lat, lon]; ValueError when malformed."""
-    try:
-        lat, lon = (float(part) for part in raw.split(","))
-    except ValueError:
-        raise ValueError(f"CIVICREPORT_MAP_CENTER must be 'lat,lon', got {raw!r}") from None
-    return [lat, lon]
-
-
-@bp.record_once
-def _check_settings(state):
-    """Malformed map settings fail at start-up, not on the first page view."""
-    crs = state.app.config["MAP_TILE_CRS"]
-    if crs not in TILE_CRS:
-        raise ValueError(f"CIVICREPORT_MAP_TILE_CRS must be one of {', '.join(TILE_CRS)}, got {crs!r}")
-    _map_center(state.app.config["MAP_CENTER"])
-
-
 def _settings():
     """What the console scripts need: labels, the workflow table and the map tiles."""
     config = current_app.config
@@ -89,7 +71,7 @@ def map_settings(config):
         "tile_url": config["MAP_TILE_URL"],
         "crs": config["MAP_TILE_CRS"],
         "attribution": config["MAP_TILE_ATTRIBUTION"],
-        "center": _map_center(config["MAP_CENTER"]),
+        "center": map_center(config["MAP_CENTER"]),  # checked at start-up by config
     }
 
 

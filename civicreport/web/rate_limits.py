@@ -28,8 +28,8 @@ from functools import wraps
 
 from flask import current_app, request
 from flask_limiter import RateLimitExceeded
-from limits import parse_many
 
+from civicreport import registry
 from civicreport.abuse import blocks
 from civicreport.abuse.throttle import address_key
 from civicreport.accounts.auth import user_for_bearer
@@ -57,13 +57,7 @@ _MESSAGES = {
 
 
 def init_app(app):
-    """Check the limit settings and attach the limiter; raises ValueError for a malformed limit."""
-    for setting in [_setting(kind, dimension) for kind in KINDS for dimension in DIMENSIONS] + [CLIENT_LIMIT]:
-        if app.config[setting]:
-            try:
-                parse_many(app.config[setting])
-            except ValueError as err:
-                raise ValueError(f"{setting}: {err}") from err
+    """Attach the limiter (``config`` has checked the limit settings)."""
     app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URL"]
     limiter.init_app(app)
     app.register_error_handler(RateLimitExceeded, rate_limit_response)
@@ -103,8 +97,8 @@ def limited(kind, *, by_client=False):
 
 
 def _limit_provider(setting):
-    # Read per request so tests and operators can change a limit without a new app.
-    return lambda: current_app.config[setting]
+    # Read per request, so that a test's override_settings applies without a new app.
+    return lambda: getattr(registry.settings(), setting)
 
 
 def _refusing_blocked(view):
