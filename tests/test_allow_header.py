@@ -18,7 +18,7 @@ WRONG_METHODS = [
     ("post", "/console", {"GET"}),
     ("delete", "/m/", {"GET"}),
     ("post", "/media/display/aa.jpg", {"GET"}),
-    ("post", "/static/console/common.js", {"GET"}),
+    ("post", "/static/console/staff.js", {"GET"}),
     ("put", "/open311/v2/requests.json", {"GET", "POST"}),
     ("post", "/open311/v2/services.xml", {"GET"}),
     ("delete", "/open311/v2/discovery.json", {"GET"}),

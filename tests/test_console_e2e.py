@@ -221,7 +221,7 @@ def test_the_browser_gcj02_shift_matches_the_python_one(live_server, browser):
     points = [(29.0318, 106.6420), (39.9087, 116.3975), (22.5431, 114.0579), (48.8584, 2.2945)]
     shifted = browser.execute_async_script(
         "const [points, done] = arguments;"
-        "import('/static/console/crs.js').then((m) => done(points.map(([la, lo]) => m.wgs84ToGcj02(la, lo))));",
+        "import('/static/shared/page.js').then((m) => done(points.map(([la, lo]) => m.wgs84ToGcj02(la, lo))));",
         points,
     )
     for (lat, lon), (js_lat, js_lon) in zip(points, shifted, strict=True):

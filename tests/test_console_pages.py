@@ -14,7 +14,7 @@ from tests.helpers import override_settings
 
 
 def settings_of(page):
-    match = re.search(r'<script id="console-settings" type="application/json">(.*?)</script>', page, re.S)
+    match = re.search(r'<script id="page-settings" type="application/json">(.*?)</script>', page, re.S)
     return json.loads(match.group(1))
 
 

@@ -84,15 +84,15 @@ def test_pages_load_nothing_from_other_hosts_and_stay_small(ctx, client, path):
     urls = re.findall(r'(?:src|href)="([^"]+)"', page)
     assert urls and all(url.startswith("/") and not url.startswith("//") for url in urls)
     scripts = [
-        "shared/common.js",
-        "mobile/common.js",
+        "shared/page.js",
+        "mobile/phone.js",
         "mobile/store.js",
         "mobile/outbox.js",
         "mobile/mobile.css",
         f"mobile/{'submit' if path == '/m/' else 'mine'}.js",
     ]
     if path == "/m/":
-        scripts += ["mobile/location.js", "console/crs.js"]  # Leaflet loads only if the map opens
+        scripts.append("mobile/location.js")  # Leaflet loads only if the map opens
     weight = len(page.encode()) + sum(os.path.getsize(os.path.join(STATIC, name)) for name in scripts)
     assert weight < 80_000, weight  # uncompressed; a slow 2G link carries it in a few seconds
 

@@ -33,7 +33,7 @@ NOT_PAGES = [
     ("get", "/open311/v2/nothing.json", {}, 404),
     ("delete", "/api/v1/categories", {}, 405),
     ("put", "/open311/v2/requests.json", {}, 405),
-    ("get", "/static/console/common.js", {}, 200),
+    ("get", "/static/console/staff.js", {}, 200),
     ("get", "/static/mobile/mobile.css", {}, 200),
     ("get", "/static/vendor/leaflet/images/layers.png", {}, 200),
 ]

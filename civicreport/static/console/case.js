@@ -1,5 +1,6 @@
 // The case drawer: details, before/after photos, the timeline, and the allowed actions as buttons.
-import { api, el, formatTime, openPrivate, settings, showNotice, statusBadge, deadlineBadges } from "./common.js";
+import { el, formatTime, settings, statusBadge } from "../shared/page.js";
+import { api, deadlineBadges, openPrivate, showNotice } from "./staff.js";
 
 const drawer = document.getElementById("drawer");
 const AFTER_KINDS = new Set(["after", "verification"]);

@@ -1,5 +1,6 @@
 // 红黑榜: a month's unit rankings, the red and black lists, and on-time rates as CSS bars.
-import { api, el, request, settings, showNotice, start } from "./common.js";
+import { el, settings } from "../shared/page.js";
+import { api, request, showNotice, start } from "./staff.js";
 
 const form = document.getElementById("month-form");
 const CARDS = { red: "红牌", yellow: "黄牌" };

@@ -1,27 +1,18 @@
 // 值班台: the queue as clustered map markers and a list with the same filters; cases open in the drawer.
-import {
-  api, deadlineBadges, el, formatTime, query, settings, showNotice, start, statusBadge,
-} from "./common.js";
+import { el, formatTime, settings, statusBadge, tileMap, toMap } from "../shared/page.js";
 import { openCase } from "./case.js";
-import { toMap } from "./crs.js";
+import { api, deadlineBadges, query, showNotice, start } from "./staff.js";
 
 const filters = document.getElementById("filters");
 const list = document.getElementById("cases");
 const more = document.getElementById("more");
 const summary = document.getElementById("summary");
-const map = createMap();
+const map = tileMap("map", 14, { maxZoom: 19 });
 const clusters = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40 }).addTo(map);
 const cases = new Map(); // id → {item, row, marker}
 const seen = { street: new Map(), unit: new Map() }; // filter choices gathered from the cases loaded
 let nextCursor = null;
 let ticket = 0; // only the latest load may draw
-
-function createMap() {
-  const { tile_url: url, attribution, center, crs } = settings.map;
-  const created = L.map("map", { maxZoom: 19 }).setView(toMap(crs, ...center), 14);
-  if (url) L.tileLayer(url, { attribution, maxZoom: 19 }).addTo(created);
-  return created;
-}
 
 function itemOf(feature) {
   const [lon, lat] = feature.geometry.coordinates;

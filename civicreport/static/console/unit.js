@@ -1,5 +1,6 @@
 // 问题清单: a unit's open cases, overdue first, with deadlines and the 督办通知书 of escalated cases.
-import { api, deadlineBadges, el, formatTime, openPrivate, showNotice, start, statusBadge } from "./common.js";
+import { el, formatTime, statusBadge } from "../shared/page.js";
+import { api, deadlineBadges, openPrivate, showNotice, start } from "./staff.js";
 import { openCase } from "./case.js";
 
 const form = document.getElementById("unit-form");

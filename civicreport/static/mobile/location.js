@@ -1,8 +1,8 @@
 // Where the problem is: the phone's position, a pin the citizen drags on the map, or the photo's GPS.
 // Leaflet is loaded only when the map is opened, so a phone whose GPS works never downloads it.
 
-import { api, distanceM, el, settings } from "./common.js";
-import { toMap, wgs84ToGcj02 } from "../console/crs.js";
+import { el, settings, tileMap, toMap, wgs84ToGcj02 } from "../shared/page.js";
+import { api } from "./phone.js";
 
 const SOURCE_LABELS = { device: "手机定位", manual: "地图选点", exif: "照片拍摄位置" };
 const status = document.getElementById("place");
@@ -103,6 +103,14 @@ function gapM(from, photo) {
   return Math.round(distanceM(from.lat, from.lon, lat, lon));
 }
 
+// Great-circle distance in metres: enough to tell the citizen how far apart two points are.
+function distanceM(lat1, lon1, lat2, lon2) {
+  const rad = Math.PI / 180;
+  const a = Math.sin((lat2 - lat1) * rad / 2) ** 2
+    + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin((lon2 - lon1) * rad / 2) ** 2;
+  return 2 * 6371008.8 * Math.asin(Math.sqrt(a));
+}
+
 // Where a place goes on the map's tiles (GCJ-02 tiles need WGS-84 points shifted).
 function mapPoint(target) {
   return target.crs === "wgs84" ? toMap(settings.map.crs, target.lat, target.lon) : [target.lat, target.lon];
@@ -137,10 +145,9 @@ export async function openMap() {
     status.textContent = "地图加载失败，请检查网络后重试。";
     return;
   }
-  const { tile_url: url, attribution, center, crs } = settings.map;
+  const { center, crs } = settings.map;
   const start = place ? mapPoint(place) : photoPoint ? mapPoint({ ...photoPoint, crs: "wgs84" }) : toMap(crs, ...center);
-  map = L.map(mapBox, { zoomControl: true }).setView(start, 17);
-  if (url) L.tileLayer(url, { attribution, maxZoom: 19 }).addTo(map);
+  map = tileMap(mapBox, 17, { start, zoomControl: true });
   const icon = L.divIcon({ className: "pin", html: "<span></span>", iconSize: [0, 0] });
   pin = L.marker(start, { draggable: true, icon, keyboard: true, title: "问题位置" }).addTo(map);
   pin.on("dragend", () => chooseOnMap(pin.getLatLng()));

@@ -1,7 +1,8 @@
 // 我的上报: the reports this phone sent (ids and receipt tokens kept in IndexedDB), fetched in one
 // request by their receipts, with status, unit, before/after photos, timeline and the rating form.
 
-import { ApiError, api, el, formatTime, settings, statusBadge } from "./common.js";
+import { ApiError, el, formatDayTime, settings, statusBadge } from "../shared/page.js";
+import { api } from "./phone.js";
 import * as outbox from "./outbox.js";
 import * as store from "./store.js";
 
@@ -18,7 +19,7 @@ async function showPending() {
   pendingList.replaceChildren(...items.map((item) => el("li", { class: "card report pending", dataset: { key: item.key } },
     el("header", {}, el("span", {}, item.summary.category || "待分类"), statusBadge("pending", "待发送")),
     item.summary.description ? el("p", {}, item.summary.description) : null,
-    el("p", { class: "muted" }, `${formatTime(item.created_at)} 保存在本机，联网后自动提交，不会重复。`),
+    el("p", { class: "muted" }, `${formatDayTime(item.created_at)} 保存在本机，联网后自动提交，不会重复。`),
     el("button", { type: "button", onclick: () => outbox.flush() }, "立即重试"))));
   return items.length;
 }
@@ -64,8 +65,8 @@ function card(view) {
       view.description ? [el("dt", {}, "描述"), el("dd", {}, view.description)] : null,
       el("dt", {}, "位置"), el("dd", {}, view.grid ? `${view.grid.street.name} ${view.grid.community.name}` : "—"),
       el("dt", {}, "处置单位"), el("dd", { class: "unit" }, view.unit ? view.unit.name : "待派遣"),
-      el("dt", {}, "上报时间"), el("dd", {}, formatTime(view.created_at)),
-      view.closed_at ? [el("dt", {}, "办结时间"), el("dd", {}, formatTime(view.closed_at))] : null),
+      el("dt", {}, "上报时间"), el("dd", {}, formatDayTime(view.created_at)),
+      view.closed_at ? [el("dt", {}, "办结时间"), el("dd", {}, formatDayTime(view.closed_at))] : null),
     thumbs("处置前", photos.filter((p) => !AFTER_KINDS.has(p.kind)), "before"),
     thumbs("处置后", photos.filter((p) => AFTER_KINDS.has(p.kind)), "after"),
     view.rating ? el("p", { class: "rating" }, "★".repeat(view.rating) + "☆".repeat(5 - view.rating),
@@ -86,7 +87,7 @@ function thumbs(title, photos, kind) {
 function timeline(events) {
   return el("details", {}, el("summary", {}, "办理过程"),
     el("ol", { class: "timeline" }, events.map((event) => el("li", {},
-      `${formatTime(event.created_at)} ${settings.events[event.action] || event.action}`,
+      `${formatDayTime(event.created_at)} ${settings.events[event.action] || event.action}`,
       event.note ? `：${event.note}` : ""))));
 }
 

@@ -4,7 +4,8 @@
 // report nor makes two. Pending submissions are also sent when the phone comes back online, when
 // the page becomes visible again, and on the next page load.
 
-import { ApiError, deviceId, isTransient, newId } from "./common.js";
+import { ApiError } from "../shared/page.js";
+import { deviceId, isTransient, newId } from "./phone.js";
 import * as store from "./store.js";
 
 const BASE_DELAY_MS = 1000;

@@ -2,7 +2,8 @@
 // the place comes from the phone, the map or the photo, the category from a grouped picker with
 // suggestions from the description; the final submit goes through the outbox.
 
-import { ApiError, api, deviceId, el, isTransient, newId, settings, showBanner } from "./common.js";
+import { ApiError, el, settings } from "../shared/page.js";
+import { api, deviceId, isTransient, newId, showBanner } from "./phone.js";
 import * as location from "./location.js";
 import * as outbox from "./outbox.js";
 import { persistent } from "./store.js";

@@ -1,11 +1,9 @@
-// Shared by every console page: settings, login/logout, API calls, small DOM helpers.
+// What every console page adds to shared/page.js: the staff login and its token, API calls that
+// carry it, the notice line and the deadline badges.
 
-import { ApiError, el } from "../shared/common.js";
-export const settings = JSON.parse(document.getElementById("console-settings").textContent);
+import { ApiError, el, settings } from "../shared/page.js";
 
 const TOKEN_KEY = "civicreport.token";
-
-export { ApiError };
 
 function authHeaders() {
   const token = localStorage.getItem(TOKEN_KEY);
@@ -52,21 +50,6 @@ export async function api(path, options) {
 export function query(params) {
   const pairs = Object.entries(params).filter(([, value]) => value !== "" && value != null && value !== false);
   return new URLSearchParams(pairs).toString();
-}
-
-export { el };
-
-const timeFormat = new Intl.DateTimeFormat("zh-CN", {
-  timeZone: settings.timezone, year: "numeric", month: "2-digit", day: "2-digit",
-  hour: "2-digit", minute: "2-digit", hour12: false,
-});
-
-export function formatTime(iso) {
-  return iso ? timeFormat.format(new Date(iso)).replaceAll("/", "-") : "—";
-}
-
-export function statusBadge(status) {
-  return el("span", { class: `badge status-${status}`, dataset: { status } }, settings.statuses[status] || status);
 }
 
 export function deadlineBadges(item) {

@@ -1,7 +1,7 @@
-// Shared by the citizen pages: settings, this phone's device id, API calls, small DOM helpers.
+// What every phone page adds to shared/page.js: this phone's device id, API calls that carry it,
+// and the banner.
 
-import { ApiError, el } from "../shared/common.js";
-export const settings = JSON.parse(document.getElementById("page-settings").textContent);
+import { ApiError } from "../shared/page.js";
 
 const DEVICE_KEY = "civicreport.device";
 let memoryDeviceId = null;
@@ -31,8 +31,6 @@ export function deviceId() {
   }
 }
 
-export { ApiError };
-
 // Server trouble or rate limits pass; anything else (422, 409 …) needs the citizen to change something.
 export function isTransient(status) {
   return status >= 500 || status === 408 || status === 429;
@@ -53,30 +51,8 @@ export async function api(path, { method = "GET", json, headers = {}, timeout = 
   return body;
 }
 
-export { el };
-
-const timeFormat = new Intl.DateTimeFormat("zh-CN", {
-  timeZone: settings.timezone, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false,
-});
-
-export function formatTime(iso) {
-  return iso ? timeFormat.format(new Date(iso)).replaceAll("/", "-") : "—";
-}
-
-export function statusBadge(status, label) {
-  return el("span", { class: `badge status-${status}`, dataset: { status } }, label || settings.statuses[status] || status);
-}
-
 export function showBanner(...content) {
   const banner = document.getElementById("banner");
   banner.replaceChildren(...content);
   banner.hidden = content.length === 0;
-}
-
-// Great-circle distance in metres: enough to tell the citizen how far apart two points are.
-export function distanceM(lat1, lon1, lat2, lon2) {
-  const rad = Math.PI / 180;
-  const a = Math.sin((lat2 - lat1) * rad / 2) ** 2
-    + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin((lon2 - lon1) * rad / 2) ** 2;
-  return 2 * 6371008.8 * Math.asin(Math.sqrt(a));
 }
