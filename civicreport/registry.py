@@ -75,7 +75,8 @@ def settings() -> Settings:
 
 def of(app: Any) -> Registry:
     """The registry ``create_app`` attached to ``app``."""
-    return app.extensions[EXTENSION]
+    registry: Registry = app.extensions[EXTENSION]  # a Flask app: Any here, where Flask is not imported
+    return registry
 
 
 def bind_app(app: Any, **_signal: Any) -> None:

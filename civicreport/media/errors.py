@@ -5,12 +5,14 @@ The pipeline is pure (no Flask, no models); which status a failure answers with 
 side's business, in one table (``civicreport.errors.MEDIA_STATUS``).
 """
 
+from typing import Any
+
 
 class MediaError(Exception):
     code = "media_error"
     message = "图片处理失败"
 
-    def __init__(self, message=None, *, details=None):
+    def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None) -> None:
         super().__init__(message or self.message)
         self.message = message or self.message
         self.details = details or {}
