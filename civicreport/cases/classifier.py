@@ -3,7 +3,7 @@
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,7 @@ class Suggestion:
 class Classifier(Protocol):
     """Suggests categories for a description, best first; never raises on odd text."""
 
-    def suggest(self, text: str, categories: Iterable, limit: int = 3) -> list[Suggestion]: ...
+    def suggest(self, text: str, categories: Iterable[Any], limit: int = 3) -> list[Suggestion]: ...
 
 
 class KeywordClassifier:
@@ -48,7 +48,7 @@ def _terms(category):
 CLASSIFIERS = {"keyword": KeywordClassifier}
 
 
-def build_classifier(name):
+def build_classifier(name: str) -> Classifier:
     """Return the classifier named in config; raises ValueError for an unknown name."""
     try:
         return CLASSIFIERS[name]()

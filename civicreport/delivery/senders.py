@@ -13,9 +13,10 @@ import smtplib
 import ssl
 import time
 import urllib.request
+from collections.abc import Mapping
 from email.message import EmailMessage
 from http.client import HTTPException
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.error import HTTPError
 from urllib.parse import urlsplit
 
@@ -220,7 +221,7 @@ def email_body(message):
     return "\n".join(lines) + "\n"
 
 
-def build_senders(config):
+def build_senders(config: Mapping[str, Any]) -> dict[str, Sender]:
     """One sender per delivery method, from app config; raises KeyError on a missing key."""
     return {
         "log": LogSender(),
