@@ -44,7 +44,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 from civicreport import create_app, registry  # noqa: E402
 from civicreport.accounts.models import Unit, User
 from civicreport.cases.models import Report, ReportEvent  # noqa: E402
-from civicreport.cases.workflow import OPEN_STATES  # noqa: E402
+from civicreport.cases.status import OPEN_STATES  # noqa: E402
 from civicreport.db_types import UTCDateTime, utcnow  # noqa: E402
 from civicreport.demo import history  # noqa: E402
 from civicreport.demo.loader import demo_loaded, load_demo  # noqa: E402

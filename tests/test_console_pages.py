@@ -7,9 +7,9 @@ import pytest
 
 from civicreport import create_app
 from civicreport.cases import evidence
-from civicreport.cases.models import STATUSES
+from civicreport.cases.status import STATUS_LABELS, STATUSES
 from civicreport.cases.workflow import TRANSITIONS
-from civicreport.web.console import EVIDENCE_LABELS, STATUS_LABELS
+from civicreport.web.console import EVIDENCE_LABELS
 from tests.helpers import override_settings
 
 

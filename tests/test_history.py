@@ -15,6 +15,7 @@ from civicreport.accounts.models import Unit, User
 from civicreport.cases import deadlines
 from civicreport.cases.models import DailyCounter, Report, ReportEvent
 from civicreport.cases.routing import CategoryKey, route
+from civicreport.cases.status import CLOCK_RUNNING
 from civicreport.cases.workflow import TRANSITIONS
 from civicreport.demo import history
 from civicreport.demo.loader import load_demo
@@ -62,7 +63,7 @@ def test_every_timeline_is_a_legal_walk_ending_in_the_cached_status(loaded):
 def assert_legal(event):
     if event.action in SCANS:
         assert event.actor_role == "system" and event.from_status == event.to_status
-        assert event.from_status in deadlines.CLOCK_RUNNING
+        assert event.from_status in CLOCK_RUNNING
         return
     transition = TRANSITIONS[event.action]
     assert event.from_status in transition.sources, (event.action, event.from_status)
@@ -155,7 +156,7 @@ def test_overdue_flags_match_the_worker_events(loaded):
         )
         raised = {e.action for e in events[since:]}
         assert report.overdue_notified == ("overdue" in raised)
-        if deadlines.is_overdue(report, NOW - history.SCAN_LAG):
+        if report.is_overdue(NOW - history.SCAN_LAG):
             assert report.overdue_notified, report.public_id
 
 

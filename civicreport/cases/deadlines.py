@@ -6,13 +6,12 @@ from sqlalchemy import select
 
 from civicreport import registry
 from civicreport.cases.models import Report, ReportEvent
+from civicreport.cases.status import CLOCK_RUNNING
 from civicreport.db_types import utcnow
 from civicreport.delivery import outbox
 from civicreport.extensions import db
 from civicreport.reference.calendar import CalendarDay
 from civicreport.worktime import OfficeHours, WorkCalendar
-
-CLOCK_RUNNING = ("dispatched", "in_progress", "rework")
 
 
 def work_calendar():
@@ -78,16 +77,6 @@ def _set_deadline(report, now, deadline):
     until_warning = max(0, _between(report, now, deadline) - keep)
     report.warning_at = _add(report, now, until_warning)
     report.warning_notified = report.overdue_notified = False
-
-
-def is_overdue(report, now=None):
-    now = now or utcnow()
-    return report.status in CLOCK_RUNNING and report.deadline_at is not None and now > report.deadline_at
-
-
-def is_warning(report, now=None):
-    now = now or utcnow()
-    return report.status in CLOCK_RUNNING and report.warning_at is not None and now >= report.warning_at
 
 
 def scan(now=None):

@@ -29,8 +29,6 @@ from civicreport.reference.categories import Category
 
 log = logging.getLogger(__name__)
 
-OPEN = ("submitted", "accepted", "dispatched", "in_progress", "returned", "suspended", "resolved", "rework", "verified")
-
 
 @dataclass(frozen=True)
 class Nearby:
@@ -53,7 +51,7 @@ def nearby_open(lat, lon, category=None, *, exclude_id=None, now=None):
     radius = cfg.DUPLICATE_RADIUS_M
     m_lat, m_lon = metres_per_degree(lat)
     query = select(Report).where(
-        Report.status.in_(OPEN),
+        Report.is_open,
         Report.created_at >= (now or utcnow()) - timedelta(days=cfg.DUPLICATE_WINDOW_DAYS),
         Report.lat.between(lat - radius / m_lat, lat + radius / m_lat),
         Report.lon.between(lon - radius / m_lon, lon + radius / m_lon),
@@ -183,7 +181,7 @@ def support(public_id, supporter):
     # decided one after the other; a support that turns out to count nothing is rolled back.
     counted = db.session.execute(
         update(Report)
-        .where(Report.public_id == public_id, Report.status.in_(OPEN))
+        .where(Report.public_id == public_id, Report.is_open)
         .values(support_count=Report.support_count + 1, version=Report.version + 1)
         .returning(Report.id)
     ).scalar()

@@ -18,26 +18,13 @@ from sqlalchemy import (
     false,
     text,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from civicreport.cases.status import CLOCK_RUNNING, CLOSED_STATES, OPEN_STATES
 from civicreport.db_types import UTCDateTime, utcnow
 from civicreport.extensions import db
 
-STATUSES = (
-    "submitted",
-    "accepted",
-    "rejected",
-    "duplicate",
-    "dispatched",
-    "in_progress",
-    "returned",
-    "suspended",
-    "resolved",
-    "rework",
-    "verified",
-    "closed",
-    "rated",
-)
 LOCATION_SOURCES = ("exif", "device", "manual")
 CHANNELS = ("citizen", "monitor", "open311")
 MEDIA_KINDS = ("evidence", "after", "verification")
@@ -137,6 +124,36 @@ class Report(db.Model):
     duplicate_of: Mapped["Report | None"] = relationship(remote_side=[id])
     media: Mapped[list["Media"]] = relationship(back_populates="report", order_by="Media.position")
     events: Mapped[list["ReportEvent"]] = relationship(back_populates="report", order_by="ReportEvent.id")
+
+    @hybrid_property
+    def is_open(self):
+        """Still being handled (cases.status.OPEN_STATES); also a query condition: ``where(Report.is_open)``."""
+        return self.status in OPEN_STATES
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls):
+        return cls.status.in_(sorted(OPEN_STATES))
+
+    @hybrid_property
+    def is_closed(self):
+        """Done with, one way or another (cases.status.CLOSED_STATES); also a query condition."""
+        return self.status in CLOSED_STATES
+
+    @is_closed.inplace.expression
+    @classmethod
+    def _is_closed_expression(cls):
+        return cls.status.in_(sorted(CLOSED_STATES))
+
+    def is_overdue(self, now=None):
+        """Past its deadline while a unit holds it (a suspended case's clock is paused)."""
+        now = now or utcnow()
+        return self.status in CLOCK_RUNNING and self.deadline_at is not None and now > self.deadline_at
+
+    def is_warning(self, now=None):
+        """Within the warning time of its deadline while a unit holds it."""
+        now = now or utcnow()
+        return self.status in CLOCK_RUNNING and self.warning_at is not None and now >= self.warning_at
 
 
 class ReportEvent(db.Model):

@@ -25,7 +25,6 @@ from civicreport.cases.models import (
 from civicreport.db_types import utcnow
 from civicreport.extensions import db
 
-CLOSED_STATES = ("closed", "rated", "rejected", "duplicate")
 BATCH = 200  # cases per transaction: bounded memory and lock time on a large backlog
 
 
@@ -54,7 +53,7 @@ def anonymise_reporters(older_than_days, now=None):
     while True:
         batch = db.session.scalars(
             select(Report)
-            .where(Report.status.in_(CLOSED_STATES), Report.closed_at < cutoff, Report.reporter_anonymised_at.is_(None))
+            .where(Report.is_closed, Report.closed_at < cutoff, Report.reporter_anonymised_at.is_(None))
             .order_by(Report.id)
             .limit(BATCH)
         ).all()

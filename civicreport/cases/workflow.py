@@ -17,6 +17,7 @@ from civicreport.accounts.models import Unit
 from civicreport.cases import deadlines
 from civicreport.cases.models import Media, Report, ReportEvent
 from civicreport.cases.routing import CategoryKey, route
+from civicreport.cases.status import CLOCK_RUNNING, OPEN_STATES
 from civicreport.db_types import utcnow
 from civicreport.delivery import outbox
 from civicreport.errors import (
@@ -35,9 +36,6 @@ SUPERVISORS = frozenset({"supervisor", "admin"})
 MAX_PHOTOS_PER_STEP = 6  # photos one transition (处置、核查、补充证据) may attach
 UNIT = frozenset({"unit_staff"})
 CHECKERS = frozenset({"monitor", "supervisor", "admin"})
-OPEN_STATES = frozenset(
-    {"submitted", "accepted", "dispatched", "in_progress", "returned", "suspended", "resolved", "rework", "verified"}
-)
 
 
 @dataclass(frozen=True)
@@ -224,7 +222,7 @@ def _no_pending_extension(report):
     return report.extension_request_minutes is None
 
 
-UNIT_STATES = frozenset({"dispatched", "in_progress", "rework"})
+UNIT_STATES = frozenset(CLOCK_RUNNING)  # what the unit may act on: the cases whose clock runs
 
 TRANSITIONS = {
     t.action: t

@@ -38,9 +38,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from civicreport import registry
 from civicreport.accounts.access import REPORTER
 from civicreport.accounts.models import Unit, User, UserArea
-from civicreport.cases.deadlines import CLOCK_RUNNING, work_calendar
+from civicreport.cases.deadlines import work_calendar
 from civicreport.cases.models import DailyCounter, Report, ReportEvent
 from civicreport.cases.routing import CategoryKey, route
+from civicreport.cases.status import CLOCK_RUNNING
 from civicreport.db_types import utcnow
 from civicreport.demo.loader import demo_loaded, load_demo
 from civicreport.extensions import db

@@ -20,7 +20,7 @@ from marshmallow import (
 
 from civicreport import registry
 from civicreport.cases.photo_urls import object_url, public_photos
-from civicreport.cases.workflow import OPEN_STATES
+from civicreport.cases.status import STATUS_NOTES, open311_status
 from civicreport.reference.categories import CATEGORY_GROUPS
 from civicreport.schema_fields import CommaList, utc_instant
 
@@ -28,22 +28,6 @@ SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 DISCOVERY_CHANGESET = "2026-12-02T00:00:00+08:00"  # bump when this document's shape changes
 MAX_IDS = 1000  # service_request_id (and service_code) values one GET requests may name
 FORMATS = {"json": "application/json", "xml": "text/xml"}
-
-STATUS_NOTES = {
-    "submitted": "已收到，等待受理",
-    "accepted": "已受理，等待派遣",
-    "dispatched": "已派遣，等待处置单位接单",
-    "in_progress": "处置单位正在处置",
-    "returned": "处置单位退回，等待重新派遣",
-    "suspended": "挂账缓办",
-    "resolved": "已处置，等待核查",
-    "rework": "核查未通过，返工中",
-    "verified": "核查通过，等待结案",
-    "closed": "已结案",
-    "rated": "已结案并完成回访评价",
-    "rejected": "不予受理",
-    "duplicate": "与其他上报为同一问题，已合并",
-}
 
 # Service-definition attributes every service shares: both feed fields intake already
 # understands, so Chinese map SDK clients can send GCJ-02/BD-09 points as they have them.
@@ -190,7 +174,7 @@ def request_view(report):
         notes = f"与 {report.duplicate_of.public_id} 为同一问题，已合并"
     return {
         "service_request_id": report.public_id,
-        "status": "open" if report.status in OPEN_STATES else "closed",
+        "status": open311_status(report.status),
         "status_notes": notes,
         "service_name": report.category.name if report.category else None,
         "service_code": report.category_code,

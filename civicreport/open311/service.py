@@ -18,8 +18,8 @@ from sqlalchemy.orm import selectinload
 from civicreport import registry
 from civicreport.cases import intake
 from civicreport.cases.lookup import get_report
-from civicreport.cases.models import STATUSES, Report
-from civicreport.cases.workflow import OPEN_STATES
+from civicreport.cases.models import Report
+from civicreport.cases.status import OPEN311_STATES
 from civicreport.db_types import utcnow
 from civicreport.errors import BadRequest, NotFound
 from civicreport.extensions import db
@@ -33,7 +33,6 @@ from civicreport.schema_fields import load_or_422
 
 MAX_RESULTS = 1000
 WINDOW = timedelta(days=90)
-CLOSED_STATES = frozenset(STATUSES) - OPEN_STATES
 
 _ATTRIBUTE_KEY = re.compile(r"^attribute\[([^\]]*)\](\[\])?$")
 
@@ -226,9 +225,7 @@ def search(ids=None, codes=None, statuses=None, start=None, end=None):
         if codes:
             query = query.where(Report.category_code.in_(codes))
         if statuses:
-            states = set()
-            for status in statuses:
-                states |= OPEN_STATES if status == "open" else CLOSED_STATES
+            states = set().union(*(OPEN311_STATES[status] for status in statuses))
             query = query.where(Report.status.in_(sorted(states)))
     query = query.order_by(Report.created_at.desc(), Report.public_id.desc()).limit(MAX_RESULTS)
     return db.session.scalars(query).all()

@@ -15,8 +15,8 @@ from sqlalchemy.orm import selectinload
 from civicreport import registry
 from civicreport.accounts.access import case_scope
 from civicreport.accounts.models import Unit
-from civicreport.cases.deadlines import CLOCK_RUNNING
 from civicreport.cases.models import Report
+from civicreport.cases.status import CLOCK_RUNNING
 from civicreport.db_types import EARLIEST, INTEGER_RANGE, LATEST, UTCDateTime, utcnow
 from civicreport.errors import ValidationFailed
 from civicreport.extensions import db

@@ -110,8 +110,9 @@ from sqlalchemy.orm import aliased
 
 from civicreport import registry
 from civicreport.accounts.models import Unit, User
-from civicreport.cases.deadlines import CLOCK_RUNNING, work_calendar
+from civicreport.cases.deadlines import work_calendar
 from civicreport.cases.models import Report, ReportEvent
+from civicreport.cases.status import CLOCK_RUNNING
 from civicreport.db_types import utcnow
 from civicreport.extensions import db
 from civicreport.reference.areas import Community, GridCellArea, Street

@@ -4,16 +4,14 @@ from sqlalchemy import select
 
 from civicreport import registry
 from civicreport.accounts.access import Actor, case_scope, require_in_area
-from civicreport.cases.deadlines import is_overdue, is_warning
 from civicreport.cases.lookup import get_report
 from civicreport.cases.models import Report
 from civicreport.cases.photo_urls import object_url, public_photos
+from civicreport.cases.status import WITH_UNIT
 from civicreport.db_types import utcnow
 from civicreport.errors import Conflict, Forbidden
 from civicreport.extensions import db
 from civicreport.reference.lookup import require_unit
-
-WORKLIST_STATES = ("dispatched", "in_progress", "rework", "suspended")
 
 
 def _unit_for(code, user):
@@ -28,14 +26,14 @@ def for_unit(code, user):
     unit = _unit_for(code, user)
     now = utcnow()
     cases = db.session.scalars(
-        select(Report).where(Report.unit_id == unit.id, Report.status.in_(WORKLIST_STATES), *case_scope(user))
+        select(Report).where(Report.unit_id == unit.id, Report.status.in_(WITH_UNIT), *case_scope(user))
     ).all()
     far = now.replace(year=now.year + 100)
-    cases.sort(key=lambda r: (not is_overdue(r, now), r.deadline_at or far, r.created_at))
+    cases.sort(key=lambda r: (not r.is_overdue(now), r.deadline_at or far, r.created_at))
     return {
         "unit": {"code": unit.code, "name": unit.name},
         "generated_at": now.isoformat(),
-        "counts": {"open": len(cases), "overdue": sum(is_overdue(r, now) for r in cases)},
+        "counts": {"open": len(cases), "overdue": sum(r.is_overdue(now) for r in cases)},
         "cases": [_line(r, now) for r in cases],
     }
 
@@ -49,8 +47,8 @@ def _line(report, now):
         "place": f"{report.street.name}{report.community.name}",
         "grid": report.grid_code,
         "deadline_at": report.deadline_at and report.deadline_at.isoformat(),
-        "overdue": is_overdue(report, now),
-        "warning": is_warning(report, now),
+        "overdue": report.is_overdue(now),
+        "warning": report.is_warning(now),
         "escalation_count": report.escalation_count,
         "rework_count": report.rework_count,
         "thumb_url": next((object_url(m.thumb_key) for m in public_photos(report.media)), None),
@@ -71,7 +69,7 @@ def notice(public_id, user):
         "unit": report.unit,
         "photos": [object_url(m.display_key) for m in public_photos(report.media) if m.kind == "evidence"],
         "deadline": report.deadline_at.astimezone(zone) if report.deadline_at else None,
-        "overdue": is_overdue(report),
+        "overdue": report.is_overdue(),
         "escalations": [(e.created_at.astimezone(zone), e.note) for e in escalations],
         "issued_at": escalations[-1].created_at.astimezone(zone),
         "created_at": report.created_at.astimezone(zone),

@@ -7,28 +7,14 @@ in localStorage and every API call carries it, so the API does the access checks
 from flask import Blueprint, current_app, render_template
 
 from civicreport.cases import evidence
-from civicreport.cases.workflow import OPEN_STATES, TRANSITIONS
+from civicreport.cases.status import OPEN_STATES, STATUS_LABELS, STATUSES
+from civicreport.cases.workflow import TRANSITIONS
 from civicreport.config import map_center
 from civicreport.reference.categories import CATEGORY_GROUPS
 from civicreport.web import PUBLIC, allow
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
-STATUS_LABELS = {
-    "submitted": "待受理",
-    "accepted": "已受理",
-    "rejected": "不予受理",
-    "duplicate": "重复合并",
-    "dispatched": "已派遣",
-    "in_progress": "处置中",
-    "returned": "已回退",
-    "suspended": "挂账",
-    "resolved": "已处置",
-    "rework": "返工",
-    "verified": "已核查",
-    "closed": "已结案",
-    "rated": "已评价",
-}
 ROLE_LABELS = {
     "citizen": "群众",
     "reporter": "上报人",
@@ -82,7 +68,7 @@ def _page(template, page, **extra):
 @bp.get("")
 @allow(PUBLIC)  # a shell: the queue comes from /api/v1/queue with the supervisor's token
 def supervisor():
-    open_states = ",".join(s for s in STATUS_LABELS if s in OPEN_STATES)
+    open_states = ",".join(s for s in STATUSES if s in OPEN_STATES)
     return _page("console/supervisor.html", "supervisor", open_states=open_states)
 
 

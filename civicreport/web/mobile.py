@@ -15,11 +15,12 @@ from civicreport.cases.schemas.citizen import (
     SuggestQuerySchema,
     receipt_view,
 )
+from civicreport.cases.status import STATUS_LABELS
 from civicreport.cases.workflow import TRANSITIONS
 from civicreport.errors import BadRequest
 from civicreport.schema_fields import load_or_422
 from civicreport.web import PUBLIC, allow
-from civicreport.web.console import EVENT_LABELS, STATUS_LABELS, map_settings
+from civicreport.web.console import EVENT_LABELS, map_settings
 from civicreport.web.openapi import doc
 
 bp = Blueprint("mobile", __name__, url_prefix="/m")

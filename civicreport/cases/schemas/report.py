@@ -11,7 +11,6 @@ from marshmallow import (
     validates_schema,
 )
 
-from civicreport.cases.deadlines import is_overdue, is_warning
 from civicreport.cases.schemas.media import PhotoPublicSchema, PhotoStaffSchema
 from civicreport.schema_fields import BoundedList
 
@@ -73,8 +72,8 @@ class ReportPublicSchema(Schema):
     )
     photos = fields.Function(lambda r: PhotoPublicSchema(many=True).dump(r.media))
     deadline_at = fields.DateTime()
-    overdue = fields.Function(is_overdue)
-    warning = fields.Function(is_warning)
+    overdue = fields.Function(lambda report: report.is_overdue())
+    warning = fields.Function(lambda report: report.is_warning())
     rework_count = fields.Integer()
     escalation_count = fields.Integer()
     rating = fields.Integer()

@@ -10,9 +10,8 @@ from marshmallow import (
     validates,
 )
 
-from civicreport.cases.deadlines import is_overdue, is_warning
-from civicreport.cases.models import STATUSES
 from civicreport.cases.photo_urls import object_url, public_photos
+from civicreport.cases.status import STATUSES
 from civicreport.schema_fields import CommaList, Instant
 
 
@@ -80,8 +79,8 @@ def queue_item(report, now):
         "unit": report.unit and {"code": report.unit.code, "name": report.unit.name},
         "created_at": report.created_at.isoformat(),
         "deadline_at": report.deadline_at and report.deadline_at.isoformat(),
-        "overdue": is_overdue(report, now),
-        "warning": is_warning(report, now),
+        "overdue": report.is_overdue(now),
+        "warning": report.is_warning(now),
         "age_hours": round((now - report.created_at).total_seconds() / 3600, 1),
         "priority": report.priority,
         "support_count": report.support_count,
