@@ -36,7 +36,7 @@ import numpy as np  # noqa: E402
 from ingest import noisy_photo  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from civicreport import create_app  # noqa: E402
+from civicreport import create_app, registry  # noqa: E402
 from civicreport.cases import intake, privacy_pass  # noqa: E402
 from civicreport.config import DEFAULTS  # noqa: E402
 from civicreport.media.images import Limits, process_photo  # noqa: E402
@@ -243,7 +243,7 @@ def modes() -> None:
         with app.app_context():
             upgrade_schema()
             # The detector's first call loads its models.
-            app.extensions["civicreport.privacy_detector"].detect(Image.new("RGB", (640, 480), "grey"))
+            registry.of(app).detector.detect(Image.new("RGB", (640, 480), "grey"))
             upload = {"inline": [], "worker": []}
             for _ in range(ROUNDS):
                 for mode in upload:

@@ -5,9 +5,10 @@ import io
 import pytest
 from sqlalchemy import func, select, text
 
+from civicreport import registry
 from civicreport.cases.models import IdempotencyRecord, Media, Report, ReportEvent
-from civicreport.media.errors import StorageUnavailable
 from civicreport.extensions import db
+from civicreport.media.errors import StorageUnavailable
 from civicreport.ops.maintenance import collect_media_garbage
 from tests.factories import INSIDE, make_geography, photo_bytes
 from tests.helpers import assert_error, post_report
@@ -50,18 +51,18 @@ def assert_nothing_left(storage):
 
 @pytest.mark.parametrize("fail_at", [1, 3, 5])
 def test_storage_failure_mid_request_rolls_everything_back(app, client, grid, storage, monkeypatch, fail_at):
-    monkeypatch.setitem(app.extensions, "civicreport.storage", FailingOnPut(storage, fail_at))
+    monkeypatch.setattr(registry.of(app), "storage", FailingOnPut(storage, fail_at))
     photos = [photo_bytes(gps=INSIDE, color=(10, 20, 30)), photo_bytes(gps=INSIDE, color=(40, 50, 60))]
     response = post_report(client, photos, headers={"Idempotency-Key": "k1"})
     assert_error(response, 503, "storage_unavailable")
     assert_nothing_left(storage)
-    monkeypatch.setitem(app.extensions, "civicreport.storage", storage)
+    monkeypatch.setattr(registry.of(app), "storage", storage)
     retry = post_report(client, photos, headers={"Idempotency-Key": "k1"})
     assert retry.status_code == 201 and rows(Report) == 1
 
 
 def test_media_upload_storage_failure_leaves_nothing(app, client, grid, storage, monkeypatch):
-    monkeypatch.setitem(app.extensions, "civicreport.storage", FailingOnPut(storage, 2))
+    monkeypatch.setattr(registry.of(app), "storage", FailingOnPut(storage, 2))
     response = client.post(
         "/api/v1/media", data={"photo": (io.BytesIO(photo_bytes()), "a.jpg")}, content_type="multipart/form-data"
     )
@@ -112,7 +113,7 @@ def test_objects_shared_with_an_earlier_report_survive_a_failed_request(client, 
     raw = photo_bytes(gps=INSIDE)
     assert post_report(client, [raw]).status_code == 201
     keys = set(storage.iter_keys())
-    monkeypatch.setitem(app.extensions, "civicreport.storage", FailingOnPut(storage, 4))
+    monkeypatch.setattr(registry.of(app), "storage", FailingOnPut(storage, 4))
     second = post_report(client, [raw, photo_bytes(gps=INSIDE, color=(1, 2, 3))])
     assert_error(second, 503, "storage_unavailable")
     assert set(storage.iter_keys()) == keys

@@ -145,7 +145,7 @@ def test_photo_count_limits(client, grid, app):
 def test_oversize_photo_is_413_and_names_the_photo(client, grid, app, monkeypatch):
     big = photo_bytes((2000, 1500), gps=INSIDE)
     limits = registry.of(app).limits
-    monkeypatch.setitem(app.extensions, "civicreport.photo_limits", replace(limits, max_bytes=len(big) - 1))
+    monkeypatch.setattr(registry.of(app), "limits", replace(limits, max_bytes=len(big) - 1))
     error = assert_error(post_report(client, [photo_bytes(gps=INSIDE), big]), 413, "photo_too_large")
     assert error["details"]["photo_index"] == 1
 

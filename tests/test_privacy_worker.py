@@ -11,12 +11,12 @@ import pytest
 from PIL import Image
 from sqlalchemy import select, update
 
-from civicreport import create_app
+from civicreport import create_app, registry
 from civicreport.cases.models import Media, Report
 from civicreport.cases.privacy_pass import clear_pending
 from civicreport.db_types import utcnow
-from civicreport.media.errors import StorageUnavailable
 from civicreport.extensions import db
+from civicreport.media.errors import StorageUnavailable
 from civicreport.media.images import process_photo
 from civicreport.media.privacy import OpenCVDetector, Region
 from civicreport.media.storage import object_keys
@@ -37,8 +37,6 @@ from tests.test_duplicates import NE_CORNER, SW_CORNER
 from tests.test_failures import FailingOnPut
 from tests.test_privacy import _public_gets as public_gets
 
-DETECTOR = "civicreport.privacy_detector"
-STORAGE = "civicreport.storage"
 INNER_FACE = (FACE[0] + FACE[2] * 15 // 100, FACE[1] + FACE[3] * 30 // 100, FACE[2] * 70 // 100, FACE[3] * 55 // 100)
 
 
@@ -75,7 +73,7 @@ def worker_mode(app, monkeypatch, opencv):
     """The app in worker mode with a counting OpenCV detector; both restored afterwards."""
     counting = CountingDetector(opencv)
     override_settings(app, monkeypatch, PRIVACY_MODE="worker")
-    monkeypatch.setitem(app.extensions, DETECTOR, counting)
+    monkeypatch.setattr(registry.of(app), "detector", counting)
     return counting
 
 
@@ -162,7 +160,7 @@ def test_upload_skips_detection_and_the_pass_blurs_the_face(app, client, grid, s
 
 def test_the_pass_stores_what_an_inline_upload_stores(app, client, grid, storage, monkeypatch):
     """Same regions, same pipeline: the worker's public derivatives are the inline ones, key and bytes."""
-    monkeypatch.setitem(app.extensions, DETECTOR, FixedDetector())
+    monkeypatch.setattr(registry.of(app), "detector", FixedDetector())
     raw = face_photo()
     submit(client, raw)
     inline = media_row()
@@ -248,14 +246,14 @@ def test_the_pass_is_idempotent_and_a_failed_pass_leaves_the_photo_pending(
     app, client, grid, storage, worker_mode, monkeypatch
 ):
     body = submit(client, face_photo())
-    monkeypatch.setitem(app.extensions, STORAGE, FailingOnPut(storage, 2))  # dies after the new display
+    monkeypatch.setattr(registry.of(app), "storage", FailingOnPut(storage, 2))  # dies after the new display
     with pytest.raises(StorageUnavailable):
         clear_pending()
     media = media_row()
     assert media.privacy_pending and (media.display_key, media.phash, media.bands) == (None, None, [])
     assert public_photo(client, body["id"])["display_url"] is None
 
-    monkeypatch.setitem(app.extensions, STORAGE, storage)
+    monkeypatch.setattr(registry.of(app), "storage", storage)
     assert clear_pending() == 1
     media = media_row()
     keys = media.display_key, media.thumb_key
@@ -319,7 +317,7 @@ def test_a_photo_redacted_while_the_pass_works_keeps_the_redaction(app, client, 
                 )
             return opencv.detect(image)
 
-    monkeypatch.setitem(app.extensions, DETECTOR, RedactedMeanwhile())
+    monkeypatch.setattr(registry.of(app), "detector", RedactedMeanwhile())
     assert clear_pending() == 0
     media = media_row()
     assert (media.display_key, media.thumb_key) == (redacted["display"], redacted["thumb"])
@@ -493,7 +491,7 @@ def test_a_photo_attached_while_the_pass_hashes_it_still_has_its_reuse_flagged(a
             return opencv.detect(image)
 
     submitter = threading.Thread(target=submit_meanwhile)
-    monkeypatch.setitem(app.extensions, DETECTOR, SubmittedMeanwhile())
+    monkeypatch.setattr(registry.of(app), "detector", SubmittedMeanwhile())
     assert clear_pending() == 1
     submitter.join(timeout=30)
     assert answers and answers[0].status_code == 201, answers and answers[0].get_json()
@@ -529,7 +527,7 @@ class BrokenDetector:
 
 @pytest.mark.parametrize("route", ["report", "media"])
 def test_a_detector_failure_inline_queues_the_photo_never_publishes_it(app, client, grid, monkeypatch, opencv, route):
-    monkeypatch.setitem(app.extensions, DETECTOR, BrokenDetector())
+    monkeypatch.setattr(registry.of(app), "detector", BrokenDetector())
     raw = face_photo()
     if route == "report":
         photo = submit(client, raw)["photos"][0]
@@ -541,7 +539,7 @@ def test_a_detector_failure_inline_queues_the_photo_never_publishes_it(app, clie
         photo = response.get_json()
     assert photo["pending"] is True and photo["display_url"] is None and photo["thumb_url"] is None
     assert media_row().privacy_pending and media_row().display_key is None
-    monkeypatch.setitem(app.extensions, DETECTOR, opencv)  # the model is back: the pass blurs it
+    monkeypatch.setattr(registry.of(app), "detector", opencv)  # the model is back: the pass blurs it
     assert clear_pending() == 1
     media = media_row()
     assert not media.privacy_pending and media.display_key is not None
