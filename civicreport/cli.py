@@ -16,6 +16,7 @@ from civicreport.delivery.worker import run_worker
 from civicreport.demo import history
 from civicreport.demo import loader as demo_loader
 from civicreport.errors import AppError
+from civicreport.media.errors import StorageUnavailable
 from civicreport.open311 import clients as open311_clients
 from civicreport.ops import maintenance
 from civicreport.ops.allocator import tune_malloc
@@ -281,7 +282,7 @@ def gc_media(older_than_hours, dry_run):
     hours = registry.settings().MEDIA_GC_AGE_HOURS if older_than_hours is None else older_than_hours
     try:
         result = maintenance.collect_media_garbage(hours, dry_run=dry_run)
-    except AppError as err:
+    except StorageUnavailable as err:
         _fail(err)
     click.echo(result.summary(dry_run))
 

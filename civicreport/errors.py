@@ -1,12 +1,16 @@
 """Domain exceptions and the one JSON error shape.
 
 Every failure a client can see is an ``AppError`` (or a Werkzeug HTTP error)
-rendered as ``{"error": {"code", "message", "details"}}``. This module imports
-no Flask at module level so that ``media/`` and ``geo/`` can raise these too.
+rendered as ``{"error": {"code", "message", "details"}}``. ``media/`` raises its own
+``MediaError`` family, which knows no HTTP; ``MEDIA_STATUS`` is where each kind gets
+its status, and ``as_app_error`` makes it one of ours. This module imports no Flask at
+module level.
 """
 
 import json
 import logging
+
+from civicreport.media.errors import InvalidPhoto, MediaError, PhotoTooLarge, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +92,16 @@ class ServiceUnavailable(AppError):
     message = "服务暂时不可用，请稍后重试"
 
 
+# The status each kind of media failure answers with (the code, message and details are its own).
+MEDIA_STATUS = {PhotoTooLarge: 413, InvalidPhoto: 422, StorageUnavailable: 503}
+
+
+def as_app_error(err):
+    """A ``MediaError`` as the AppError a client sees: same code, message and details."""
+    status = next((status for kind, status in MEDIA_STATUS.items() if isinstance(err, kind)), AppError.status)
+    return AppError(err.message, code=err.code, details=err.details, status=status)
+
+
 def error_body(code, message, details=None):
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
@@ -117,6 +131,10 @@ def init_app(app):
     @app.errorhandler(AppError)
     def handle_app_error(err):
         return respond(err.status, error_body(err.code, err.message, err.details))
+
+    @app.errorhandler(MediaError)
+    def handle_media_error(err):
+        return handle_app_error(as_app_error(err))
 
     @app.errorhandler(HTTPException)
     def handle_http_error(err):

@@ -7,7 +7,7 @@ from PIL import Image
 
 from civicreport import create_app, registry
 from civicreport.cases import photos
-from civicreport.errors import ValidationFailed
+from civicreport.media.errors import TooManyPixels
 from tests.factories import photo_bytes
 
 
@@ -29,7 +29,7 @@ def test_pillow_bomb_guard_follows_max_photo_pixels(tmp_path, pillow_limit):
         }
     )
     assert Image.MAX_IMAGE_PIXELS == 1000
-    with app.app_context(), pytest.raises(ValidationFailed) as err:
+    with app.app_context(), pytest.raises(TooManyPixels) as err:
         photos.process(photo_bytes((51, 20)))
     assert err.value.code == "image_too_many_pixels"
     assert err.value.details == {"max_pixels": 1000, "width": 51, "height": 20}

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from civicreport import registry
 from civicreport.cases.models import Media, Report
-from civicreport.media.errors import StorageUnavailable
 from civicreport.extensions import db
+from civicreport.media.errors import StorageUnavailable
 from civicreport.media.storage import LocalStorage, media_key_sha256, object_keys
 from civicreport.ops.maintenance import PeriodicMediaGc, collect_media_garbage
 from tests.factories import INSIDE, make_geography, photo_bytes

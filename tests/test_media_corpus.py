@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
-from civicreport.errors import AppError
+from civicreport.errors import as_app_error
+from civicreport.media.errors import MediaError
 from civicreport.media.images import hamming, process_photo
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -141,8 +142,8 @@ def test_bad_image_is_a_clean_4xx_or_ignored_exif(name):
     data = (DATA / "bad-images" / name).read_bytes()
     try:
         photo = process_photo(data)
-    except AppError as err:
-        assert 400 <= err.status < 500
+    except MediaError as err:
+        assert 400 <= as_app_error(err).status < 500
         assert err.code in {"unsupported_image_type", "image_unreadable", "image_too_many_pixels"}
     else:
         assert photo.display and photo.thumb
@@ -159,15 +160,15 @@ def test_bad_image_is_a_clean_4xx_or_ignored_exif(name):
     ],
 )
 def test_broken_images_are_unreadable(name, code):
-    with pytest.raises(AppError) as err:
+    with pytest.raises(MediaError) as err:
         process_photo((DATA / "bad-images" / name).read_bytes())
-    assert (err.value.status, err.value.code) == (422, code)
+    assert (as_app_error(err.value).status, err.value.code) == (422, code)
 
 
 @pytest.mark.parametrize("name", ["decompression_bomb_4_3_gigapixel.gif", "decompression_bomb_4_3_gigapixel.ico"])
 def test_bombs_are_rejected_before_decoding(name):
     data = (DATA / "bad-images" / name).read_bytes()
-    with pytest.raises(AppError) as err:
+    with pytest.raises(MediaError) as err:
         process_photo(data)
     assert err.value.code in ("unsupported_image_type", "image_too_many_pixels")
 

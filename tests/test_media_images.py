@@ -20,8 +20,9 @@ from PIL import (
     TiffImagePlugin,
 )
 
-from civicreport.errors import AppError, PayloadTooLarge, ValidationFailed
+from civicreport.errors import as_app_error
 from civicreport.media import images
+from civicreport.media.errors import InvalidPhoto, MediaError, PhotoTooLarge
 from civicreport.media.images import (
     Limits,
     hamming,
@@ -134,10 +135,10 @@ def test_sniff_detects_supported_formats(fmt, expected):
     ids=["gif", "ico", "bmp", "avif", "wav", "text", "mp4", "random", "empty"],
 )
 def test_sniff_rejects_everything_else(data):
-    with pytest.raises(ValidationFailed) as err:
+    with pytest.raises(InvalidPhoto) as err:
         sniff_format(data)
     assert err.value.code == "unsupported_image_type"
-    assert err.value.status == 422
+    assert as_app_error(err.value).status == 422
 
 
 def test_sniff_finds_heif_brand_among_compatible_brands():
@@ -411,16 +412,16 @@ def test_exif_reader_never_raises(monkeypatch):
 
 
 def test_byte_cap_comes_before_anything_else():
-    with pytest.raises(PayloadTooLarge) as err:
+    with pytest.raises(PhotoTooLarge) as err:
         process_photo(b"not even an image" * 100, Limits(max_bytes=1000))
     assert err.value.code == "photo_too_large"
-    assert err.value.status == 413
+    assert as_app_error(err.value).status == 413
     assert err.value.details == {"max_bytes": 1000, "size": 1700}
 
 
 def test_pixel_cap_is_checked_before_decoding():
     data = png_header(32_000_001, 2)  # 64,000,002 pixels, built without any pixel data
-    with pytest.raises(ValidationFailed) as err:  # the header has no pixel data to decode
+    with pytest.raises(InvalidPhoto) as err:  # the header has no pixel data to decode
         process_photo(data)
     assert err.value.code == "image_too_many_pixels"
     assert err.value.details == {"max_pixels": 64_000_000, "width": 32_000_001, "height": 2}
@@ -428,7 +429,7 @@ def test_pixel_cap_is_checked_before_decoding():
 
 @pytest.mark.parametrize("size", [(2_000_000_000, 2), (10_000, 10_000)], ids=["pillow-error", "pillow-warning"])
 def test_pillow_bomb_checks_map_to_too_many_pixels(size):
-    with pytest.raises(ValidationFailed) as err:
+    with pytest.raises(InvalidPhoto) as err:
         process_photo(png_header(*size), Limits(max_pixels=10**12))
     assert err.value.code == "image_too_many_pixels"
 
@@ -436,7 +437,7 @@ def test_pillow_bomb_checks_map_to_too_many_pixels(size):
 def test_pixel_cap_boundary():
     limits = Limits(max_pixels=1000)
     assert process_photo(encode(scene((50, 20))), limits).display_size == (50, 20)
-    with pytest.raises(ValidationFailed) as err:
+    with pytest.raises(InvalidPhoto) as err:
         process_photo(encode(scene((51, 20))), limits)
     assert err.value.details == {"max_pixels": 1000, "width": 51, "height": 20}
 
@@ -447,7 +448,7 @@ def test_truncated_image_is_unreadable(fmt, check):
     data = encode(Image.frombytes("RGB", (1024, 1024), os.urandom(1024 * 1024 * 3)), fmt)
     # Decoders stop at the last pixel; a file missing only its end marker is refused by inspect alone.
     for cut in (len(data) * 2 // 3, *([len(data) - 2] if check is inspect_photo else [])):
-        with pytest.raises(ValidationFailed) as err:
+        with pytest.raises(InvalidPhoto) as err:
             check(data[:cut])
         assert err.value.code == "image_unreadable"
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
@@ -466,7 +467,7 @@ def test_inspect_accepts_complete_jpegs_of_every_kind_and_data_after_the_end(opt
     data = encode(Image.frombytes("RGB", (640, 480), os.urandom(640 * 480 * 3)), **options)
     assert inspect_photo(data).width == 640
     assert inspect_photo(data + b"\x00\x00\x00\x18ftypmp42" + os.urandom(4000)).width == 640  # motion photo
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(InvalidPhoto):
         inspect_photo(data[:-2])
 
 
@@ -477,16 +478,16 @@ def test_inspect_skips_fill_bytes_before_a_marker():
 
 
 def test_garbage_after_magic_bytes_is_unreadable():
-    with pytest.raises(ValidationFailed) as err:
+    with pytest.raises(InvalidPhoto) as err:
         process_photo(b"\x89PNG\r\n\x1a\n" + os.urandom(200))
     assert err.value.code == "image_unreadable"
 
 
 @pytest.mark.parametrize("data", [encode(scene(), "GIF"), os.urandom(10_000)], ids=["gif", "random"])
 def test_unsupported_bytes_are_rejected(data):
-    with pytest.raises(AppError) as err:
+    with pytest.raises(MediaError) as err:
         process_photo(data)
-    assert (err.value.status, err.value.code) == (422, "unsupported_image_type")
+    assert (as_app_error(err.value).status, err.value.code) == (422, "unsupported_image_type")
 
 
 # --- perceptual hash -----------------------------------------------------------------------

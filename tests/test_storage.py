@@ -10,7 +10,8 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from civicreport.errors import ServiceUnavailable
+from civicreport.errors import as_app_error
+from civicreport.media.errors import StorageUnavailable
 from civicreport.media.storage import (
     LocalStorage,
     S3Storage,
@@ -106,10 +107,10 @@ def test_local_unwritable_root_is_unavailable(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_bytes(b"")
     store = LocalStorage(str(blocker / "media"))  # a file where a directory should be
-    with pytest.raises(ServiceUnavailable) as err:
+    with pytest.raises(StorageUnavailable) as err:
         store.check()
     assert err.value.code == "storage_unavailable"
-    with pytest.raises(ServiceUnavailable):
+    with pytest.raises(StorageUnavailable):
         store.put("a/b.jpg", DATA, "image/jpeg")
 
 
@@ -215,9 +216,9 @@ def test_s3_presigned_url_stays_the_same_for_half_its_life(moto_endpoint, bucket
 
 def test_s3_missing_bucket_is_unavailable(moto_endpoint):
     store = S3Storage("no-such-bucket", endpoint_url=moto_endpoint, region="us-east-1", max_attempts=1)
-    with pytest.raises(ServiceUnavailable):
+    with pytest.raises(StorageUnavailable):
         store.check()
-    with pytest.raises(ServiceUnavailable):
+    with pytest.raises(StorageUnavailable):
         store.put("a.jpg", DATA, "image/jpeg")
 
 
@@ -239,8 +240,8 @@ def test_s3_unreachable_endpoint_fails_fast(aws_env):
         lambda: list(store.iter_keys()),
     ):
         start = time.perf_counter()
-        with pytest.raises(ServiceUnavailable) as err:
+        with pytest.raises(StorageUnavailable) as err:
             call()
         assert err.value.code == "storage_unavailable"
-        assert err.value.status == 503
+        assert as_app_error(err.value).status == 503
         assert time.perf_counter() - start < 3

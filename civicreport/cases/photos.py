@@ -11,6 +11,7 @@ from civicreport import registry
 from civicreport.cases.models import Media, PhashBand
 from civicreport.errors import AppError, NotFound
 from civicreport.extensions import db
+from civicreport.media.errors import MediaError
 from civicreport.media.images import inspect_photo, process_photo
 from civicreport.media.privacy import regions_digest
 from civicreport.media.storage import object_keys
@@ -96,7 +97,7 @@ def process(data, index=None, manual=(), pending=False):
                 detector=adapters.detector,
                 manual=manual,
             )
-    except AppError as err:
+    except (MediaError, AppError) as err:
         if index is not None:
             err.details = {**err.details, "photo_index": index}
         raise
@@ -109,7 +110,7 @@ def process_upload(data, index=None, pending=False):
     instead of failing the upload with a 500 or being published unblurred."""
     try:
         return process(data, index, pending=pending)
-    except AppError:
+    except (MediaError, AppError):
         raise
     except Exception:
         log.exception("privacy detection failed on an upload; it waits for the privacy pass")
@@ -161,7 +162,7 @@ def store_derivatives(batch, photo):
 def original_bytes(media):
     """The original bytes of a photo, checked against the sha256 recorded at upload.
 
-    Raises NotFound(original_missing), AppError(original_mismatch) or ServiceUnavailable.
+    Raises NotFound(original_missing), AppError(original_mismatch) or StorageUnavailable.
     """
     try:
         data = registry.current().storage.get(media.original_key)

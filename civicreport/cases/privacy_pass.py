@@ -30,8 +30,8 @@ from civicreport.cases.lookup import set_flags
 from civicreport.cases.models import Media
 from civicreport.db_types import utcnow
 from civicreport.delivery.retry import backoff
-from civicreport.errors import ServiceUnavailable, ValidationFailed
 from civicreport.extensions import db
+from civicreport.media.errors import InvalidPhoto, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def clear_pending(limit=None):
     photo twice at once (SQLite has no row locks: run one worker there). An unreadable
     photo is marked so (``_mark_unreadable``); one that fails otherwise (original missing,
     a detector error) stays pending, is logged and put off until its next try
-    (``_put_off``). Returns the number cleared. Raises ServiceUnavailable and database
+    (``_put_off``). Returns the number cleared. Raises StorageUnavailable and database
     errors after rolling back; photos cleared before stay cleared.
     """
     limit = registry.settings().PRIVACY_PASS_BATCH if limit is None else limit
@@ -56,10 +56,10 @@ def clear_pending(limit=None):
         media_id = media.id
         try:
             cleared += clear(media)
-        except (ServiceUnavailable, SQLAlchemyError):
+        except (StorageUnavailable, SQLAlchemyError):
             db.session.rollback()
             raise
-        except ValidationFailed as err:  # the pixels, not the pass: trying again cannot help
+        except InvalidPhoto as err:  # the pixels, not the pass: trying again cannot help
             db.session.rollback()
             skipped.add(media_id)
             _mark_unreadable(media_id, err)
@@ -124,7 +124,7 @@ def clear(media):
 
     Returns 1, or 0 when someone else (a redaction) cleared the photo meanwhile, whose
     derivatives then stay. Raises NotFound(original_missing), AppError(original_mismatch),
-    ValidationFailed (original unreadable) or ServiceUnavailable, committing nothing.
+    InvalidPhoto (original unreadable) or StorageUnavailable, committing nothing.
     """
     media_id, hashed = media.id, media.phash is not None
     photo = photos.process(photos.original_bytes(media))

@@ -33,7 +33,7 @@ def redact(public_id, media_id, request, user):
     Returns (media, event). Raises NotFound (report_not_found, media_not_found,
     original_missing), ValidationFailed(box_outside_image), Conflict(concurrent_update)
     when the case changed meanwhile, AppError(original_mismatch) when the stored original
-    is not the uploaded one, and ServiceUnavailable when storage fails; on failure no event
+    is not the uploaded one, and StorageUnavailable when storage fails; on failure no event
     remains, and derivatives it stored are left for gc-media. Forbidden(outside_area) for a
     supervisor whose areas leave the case out.
     """

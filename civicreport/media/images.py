@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import pillow_heif
 from PIL import Image
 
-from civicreport.errors import PayloadTooLarge, ValidationFailed
+from civicreport.media.errors import PhotoTooLarge, TooManyPixels, UnreadablePhoto, UnsupportedFormat
 from civicreport.media.privacy import Detector, NullDetector, Region, redact
 
 pillow_heif.register_heif_opener()
@@ -97,7 +97,7 @@ class ProcessedPhoto:
 def sniff_format(data: bytes) -> str:
     """Return "jpeg", "png", "webp" or "heif" from the magic bytes.
 
-    Raises ValidationFailed(code="unsupported_image_type") for anything else.
+    Raises UnsupportedFormat(unsupported_image_type) for anything else.
     """
     head = bytes(data[:64])
     if head.startswith(b"\xff\xd8\xff"):
@@ -108,9 +108,7 @@ def sniff_format(data: bytes) -> str:
         return "webp"
     if _is_heif(data):
         return "heif"
-    raise ValidationFailed(
-        "不支持的图片格式，请上传 JPEG、PNG、WebP 或 HEIC 照片", code="unsupported_image_type"
-    )
+    raise UnsupportedFormat()
 
 
 def _is_heif(data: bytes) -> bool:
@@ -133,8 +131,9 @@ def process_photo(
     """Check, decode once and derive the upright, metadata-free display and thumb JPEGs,
     with what ``detector`` finds on the display image and the ``manual`` regions blurred.
 
-    Raises PayloadTooLarge(photo_too_large), ValidationFailed(unsupported_image_type,
-    image_too_many_pixels or image_unreadable); bad EXIF is ignored, never raised.
+    Raises PhotoTooLarge(photo_too_large), UnsupportedFormat(unsupported_image_type),
+    TooManyPixels(image_too_many_pixels) or UnreadablePhoto(image_unreadable) (media.errors);
+    bad EXIF is ignored, never raised.
     """
     _check_bytes(data, limits)
     fmt = sniff_format(data)
@@ -198,17 +197,16 @@ def hamming(a_hex: str, b_hex: str) -> int:
 
 
 def _check_bytes(data: bytes, limits: Limits) -> None:
-    """Raise PayloadTooLarge(photo_too_large) when ``data`` is over the byte cap."""
+    """Raise PhotoTooLarge(photo_too_large) when ``data`` is over the byte cap."""
     if len(data) > limits.max_bytes:
-        raise PayloadTooLarge(
+        raise PhotoTooLarge(
             f"照片文件过大，单张不能超过 {limits.max_bytes / 1024 / 1024:g} MB",
-            code="photo_too_large",
             details={"max_bytes": limits.max_bytes, "size": len(data)},
         )
 
 
 def _open(data: bytes, fmt: str, limits: Limits) -> Image.Image:
-    """Read the header only; raises ValidationFailed(image_too_many_pixels / image_unreadable).
+    """Read the header only; raises TooManyPixels / UnreadablePhoto.
 
     Pillow's own bomb check counts too: a warning above ``Image.MAX_IMAGE_PIXELS`` (the
     app sets it to MAX_PHOTO_PIXELS; Pillow's default is ~89 MP), an error above twice that.
@@ -234,7 +232,7 @@ def _decode(data: bytes, im: Image.Image, fmt: str, long_px: int) -> Image.Image
     """Decode the pixels once, no larger than needed to cover ``long_px``: a JPEG at the
     smallest DCT scale that does, a HEIF shrunk while it is read (``_heif_shrunk``).
 
-    Returns the image to derive from. Raises ValidationFailed(image_unreadable) for
+    Returns the image to derive from. Raises UnreadablePhoto(image_unreadable) for
     truncated or corrupt data.
     """
     try:
@@ -288,7 +286,7 @@ def _draft_request(size: tuple[int, int], long_px: int) -> tuple[int, int]:
 
 
 def _check_complete(data: bytes, fmt: str) -> None:
-    """Raise ValidationFailed(image_unreadable) unless the file's structure runs to its end
+    """Raise UnreadablePhoto(image_unreadable) unless the file's structure runs to its end
     marker: what an upload cut off by a bad network lacks. Reads no compressed data."""
     complete = {"jpeg": _jpeg_complete, "png": _png_complete, "webp": _webp_complete,
                 "heif": _heif_complete}[fmt]
@@ -354,17 +352,16 @@ def _heif_complete(data) -> bool:
     return pos == len(data) and has_media
 
 
-def _too_many_pixels(limits: Limits, size: tuple[int, int] | None) -> ValidationFailed:
+def _too_many_pixels(limits: Limits, size: tuple[int, int] | None) -> TooManyPixels:
     width, height = size or (None, None)
-    return ValidationFailed(
+    return TooManyPixels(
         f"图片像素过多，单张不能超过 {limits.max_pixels / 10_000:g} 万像素",
-        code="image_too_many_pixels",
         details={"max_pixels": limits.max_pixels, "width": width, "height": height},
     )
 
 
-def _unreadable() -> ValidationFailed:
-    return ValidationFailed("图片已损坏或不完整，无法读取", code="image_unreadable")
+def _unreadable() -> UnreadablePhoto:
+    return UnreadablePhoto()
 
 
 def _content_type(im: Image.Image, fmt: str) -> str:

@@ -2,7 +2,7 @@
 
 Keys are content-addressed (see ``object_keys``), so an object that already exists under
 a key is identical to the one being stored. Backend failures raise
-``ServiceUnavailable(code="storage_unavailable")``.
+``StorageUnavailable`` (``storage_unavailable``, media.errors).
 
 Several requests may rely on one object at the same time (same photo bytes), so nothing
 here deletes on a request's behalf: a failed request leaves its objects, and
@@ -32,7 +32,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from civicreport.errors import ServiceUnavailable
+from civicreport.media.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +80,12 @@ def media_key_sha256(key: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _unavailable() -> ServiceUnavailable:
-    return ServiceUnavailable("图片存储暂时不可用，请稍后重试", code="storage_unavailable")
+def _unavailable() -> StorageUnavailable:
+    return StorageUnavailable()
 
 
 class Storage(abc.ABC):
-    """Where originals and derivatives live. Every method may raise ServiceUnavailable."""
+    """Where originals and derivatives live. Every method may raise StorageUnavailable."""
 
     @abc.abstractmethod
     def put(self, key: str, data: bytes, content_type: str) -> None:
@@ -125,7 +125,7 @@ class Storage(abc.ABC):
 
     @abc.abstractmethod
     def check(self) -> None:
-        """Raise ServiceUnavailable if the backend cannot be reached (health checks)."""
+        """Raise StorageUnavailable if the backend cannot be reached (health checks)."""
 
     @abc.abstractmethod
     def modified_at(self, key: str) -> datetime | None:
@@ -389,7 +389,7 @@ class S3Storage(Storage):
 
     @contextmanager
     def _errors(self, action: str) -> Iterator[None]:
-        """Turn every boto3/botocore failure into ServiceUnavailable(storage_unavailable)."""
+        """Turn every boto3/botocore failure into StorageUnavailable(storage_unavailable)."""
         try:
             yield
         except (BotoCoreError, ClientError) as exc:

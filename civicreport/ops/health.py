@@ -5,6 +5,7 @@ from sqlalchemy import text
 from civicreport import registry
 from civicreport.errors import AppError, ServiceUnavailable
 from civicreport.extensions import db
+from civicreport.media.errors import MediaError
 
 
 def health():
@@ -32,5 +33,5 @@ def _check(probe):
     try:
         probe()
     except Exception as exc:  # any failure is a finding to report, never a 500
-        return f"error: {exc.code if isinstance(exc, AppError) else type(exc).__name__}"
+        return f"error: {exc.code if isinstance(exc, (AppError, MediaError)) else type(exc).__name__}"
     return "ok"

@@ -66,7 +66,7 @@ def collect_media_garbage(older_than_hours, *, dry_run=False):
     """Delete photo objects no media row references that are older than ``older_than_hours``.
 
     Each candidate's age is read again right before it is deleted, so an object a
-    request has just stored or touched again is spared. Raises ServiceUnavailable
+    request has just stored or touched again is spared. Raises StorageUnavailable
     when storage fails (objects already removed stay removed; a rerun continues).
     """
     cutoff = utcnow() - timedelta(hours=older_than_hours)
