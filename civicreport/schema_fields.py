@@ -13,8 +13,9 @@ from civicreport.db_types import EARLIEST, LATEST
 from civicreport.errors import ValidationFailed
 
 
-def load_or_422(schema, data):
-    """Validate ``data``; raises ValidationFailed with marshmallow's field messages."""
+def load_valid(schema, data):
+    """``data`` loaded by ``schema``; raises ValidationFailed with marshmallow's field messages,
+    which the error shape answers as 422 ``validation_failed``."""
     try:
         return schema.load(data)
     except ValidationError as err:

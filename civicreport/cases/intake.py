@@ -4,7 +4,7 @@ import hashlib
 import json
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -13,7 +13,6 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlalchemy.orm.attributes import set_committed_value
 
 from civicreport import registry
-from civicreport.accounts.access import Actor
 from civicreport.accounts.auth import receipt_token, token_hash
 from civicreport.cases import duplicates, evidence, photos
 from civicreport.cases.models import (
@@ -24,16 +23,12 @@ from civicreport.cases.models import (
     ReportEvent,
 )
 from civicreport.cases.routing import CategoryKey, route
-from civicreport.cases.schemas.duplicates import candidate_view
-from civicreport.cases.schemas.media import UploadedPhotoSchema
-from civicreport.cases.schemas.report import ReportSubmitSchema, report_view
 from civicreport.db_types import utcnow
 from civicreport.errors import AppError, Conflict, ServiceUnavailable, ValidationFailed
 from civicreport.extensions import db
 from civicreport.reference.categories import PRIORITY, Category
 from civicreport.reference.grid import areas_of, locate, normalise_point
 from civicreport.reference.lookup import require_category
-from civicreport.schema_fields import load_or_422
 
 log = logging.getLogger(__name__)
 
@@ -42,22 +37,36 @@ log = logging.getLogger(__name__)
 PHOTO_OPTIONAL_CHANNELS = ("open311",)
 
 
-@dataclass
-class Outcome:
-    status: int
-    body: dict
+@dataclass(frozen=True)
+class Upload:
+    """A photo stored ahead of its report; ``replayed`` when a retry with the same
+    ``Idempotency-Key`` got the photo the first request stored."""
+
+    media: Media
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A filed report, with what only its submitter is told: the open reports nearby that may
+    be the same problem (when it was filed now, not on a replay) and an anonymous reporter's
+    receipt. ``replayed`` when a retry with the same ``Idempotency-Key`` got the first report."""
+
+    report: Report
+    nearby: tuple = ()
+    receipt_token: str | None = None
     replayed: bool = False
 
 
 def upload_media(data, user, idempotency_key=None):
-    """Store one photo ahead of its report (flaky mobile networks) and describe it."""
+    """Store one photo ahead of its report (flaky mobile networks); returns an ``Upload``."""
     fingerprint = _fingerprint({"sha256": hashlib.sha256(data).hexdigest()})
     scoped_key = _scoped("media", user, idempotency_key)
     return _once(
         scoped_key,
         fingerprint,
         lambda remember: _store_media(data, user, remember),
-        lambda media_id: UploadedPhotoSchema().dump(db.session.get(Media, media_id)),
+        lambda media_id: Upload(db.session.get(Media, media_id), replayed=True),
     )
 
 
@@ -67,51 +76,46 @@ def _store_media(data, user, remember):
     try:
         media = photos.store(batch, data, photo, uploader=user)
         db.session.add(media)
-        body = UploadedPhotoSchema().dump(media)
+        db.session.flush()
         remember(201, "media", media.id)
         db.session.commit()
     except BaseException:
         batch.discard()
         raise
-    return Outcome(201, body)
+    return Upload(media)
 
 
 def submit_report(
-    fields, uploads, user, idempotency_key=None, *, channel=None, client_data=None, device_id=None, open311_client=None
+    data, uploads, user, idempotency_key=None, *, channel=None, client_data=None, device_id=None, open311_client=None
 ):
-    """Validate, store photos, locate, route and save a report.
+    """Store photos, locate, route and save a report; returns a ``Submission``.
 
+    ``data`` is a submission as ``ReportSubmitSchema`` loads it (the caller validates);
     ``uploads`` are the raw bytes of the multipart ``photo`` parts in order.
     ``channel`` overrides the one implied by the user's role (e.g. ``open311``);
     ``client_data`` (what a client sent beyond our fields) is kept on the submit event.
     ``device_id`` (the X-Device-Id header) is kept with the reporter data until retention.
     ``open311_client`` (filing for citizens, with no account) is kept on the report and
     scopes the ``Idempotency-Key``, so two clients' keys never meet.
-    Raises AppError (422/409/413/503); on any failure no row remains, and objects it
-    stored are left for gc-media (see ``photos.ObjectBatch``).
+    Raises AppError (validation, conflict, database) and MediaError (photos, storage); on any
+    failure no row remains, and objects it stored are left for gc-media (see ``photos.ObjectBatch``).
     Anonymous submitters get a receipt token, recomputed from the key on a replay.
     """
-    data = load_or_422(ReportSubmitSchema(), fields)
     extra = {"channel": channel, "client_data": client_data} if channel else {}
     fingerprint = _fingerprint(
         {**data, "photos": [hashlib.sha256(b).hexdigest() for b in uploads], "user": user and user.id, **extra}
     )
     scoped_key = _scoped("report", user, idempotency_key, open311_client)
     nonce = idempotency_key or secrets.token_urlsafe(16)
-    outcome = _once(
+    submission = _once(
         scoped_key,
         fingerprint,
         lambda remember: _create(data, uploads, user, remember, nonce, channel, client_data, device_id, open311_client),
-        lambda report_id: _view(db.session.get(Report, int(report_id)), user),
+        lambda report_id: Submission(db.session.get(Report, int(report_id)), replayed=True),
     )
     if user is None:
-        outcome.body["receipt_token"] = receipt_token(nonce, outcome.body["id"])
-    return outcome
-
-
-def _view(report, user):
-    """The submitter's view: the private side only for who may see it on any case (services.access)."""
-    return report_view(report, staff=Actor(user).sees_private(report))
+        submission = replace(submission, receipt_token=receipt_token(nonce, submission.report.public_id))
+    return submission
 
 
 def _create(data, uploads, user, remember, nonce, channel=None, client_data=None, device_id=None, open311_client=None):
@@ -147,16 +151,14 @@ def _create(data, uploads, user, remember, nonce, channel=None, client_data=None
         db.session.add(_submitted_event(report, user, client_data))
         db.session.flush()
         set_committed_value(report, "media", [*attached, *new_media])  # what _attach wrote
-        body = _view(report, user)
-        body["duplicate_candidates"] = [candidate_view(n) for n in nearby]
         remember(201, "report", report.id)
-        unit_code = routed.unit.code if routed.unit else None  # read before commit expires it
+        public_id, unit_code = report.public_id, routed.unit.code if routed.unit else None  # before commit expires them
         db.session.commit()
     except BaseException:
         batch.discard()
         raise
-    log.info("report %s submitted in grid %s, routed to %s", body["id"], cell.code, unit_code)
-    return Outcome(201, body)
+    log.info("report %s submitted in grid %s, routed to %s", public_id, cell.code, unit_code)
+    return Submission(report, tuple(nearby))
 
 
 def _check_photo_count(count, required=True):
@@ -310,18 +312,18 @@ class _Memory:
             )
 
 
-def _once(scoped_key, fingerprint, run, render):
-    """Run ``run`` once per key; a retry with the same request gets what the first created."""
-    replay = _replay(scoped_key, fingerprint, render)
-    if replay:
-        return replay
+def _once(scoped_key, fingerprint, run, replay):
+    """Run ``run`` once per key; a retry with the same request gets ``replay`` of what the first created."""
+    replayed = _replay(scoped_key, fingerprint, replay)
+    if replayed:
+        return replayed
     try:
         return run(_Memory(scoped_key, fingerprint))
     except IntegrityError as exc:
         db.session.rollback()
-        replay = _replay(scoped_key, fingerprint, render)
-        if replay:
-            return replay
+        replayed = _replay(scoped_key, fingerprint, replay)
+        if replayed:
+            return replayed
         raise _database_failure(exc) from exc
     except DBAPIError as exc:
         db.session.rollback()
@@ -335,7 +337,7 @@ def _database_failure(exc):
     return AppError("数据保存失败，请稍后重试", code="database_error")
 
 
-def _replay(scoped_key, fingerprint, render):
+def _replay(scoped_key, fingerprint, replay):
     if not scoped_key:
         return None
     record = db.session.get(IdempotencyRecord, scoped_key)
@@ -343,7 +345,7 @@ def _replay(scoped_key, fingerprint, render):
         return None
     if record.fingerprint != fingerprint:
         raise ValidationFailed("Idempotency-Key 已用于另一个不同的请求", code="idempotency_key_reused")
-    return Outcome(record.status_code, render(record.resource_id), replayed=True)
+    return replay(record.resource_id)
 
 
 def _scoped(kind, user, key, client=None):

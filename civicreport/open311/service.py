@@ -8,7 +8,6 @@ Reads are public and show public data only.
 """
 
 import re
-from dataclasses import dataclass
 from datetime import timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -25,22 +24,15 @@ from civicreport.errors import BadRequest, NotFound
 from civicreport.extensions import db
 from civicreport.geo.distance import distance_m
 from civicreport.open311 import clients as open311_clients
-from civicreport.open311.schemas import ATTRIBUTES, PostRequestSchema
+from civicreport.open311.schemas import ATTRIBUTES
 from civicreport.reference.areas import Community, GridCellArea
 from civicreport.reference.categories import Category
 from civicreport.reference.lookup import active_categories
-from civicreport.schema_fields import load_or_422
 
 MAX_RESULTS = 1000
 WINDOW = timedelta(days=90)
 
 _ATTRIBUTE_KEY = re.compile(r"^attribute\[([^\]]*)\](\[\])?$")
-
-
-@dataclass
-class Submitted:
-    report: Report
-    replayed: bool
 
 
 def services():
@@ -63,16 +55,14 @@ def service(code):
     return category
 
 
-def submit(form, attributes, uploads, api_key, idempotency_key=None):
-    """File a service request through intake; returns the report and whether it was a replay.
+def report_fields(client, data, attributes):
+    """A service request as the fields of our own submission (``ReportSubmitSchema`` input).
 
-    ``form`` holds the plain form fields, ``attributes`` the ``attribute[...]`` values.
-    Raises AppError: 403 for the key (checked first), 400/422 for input (an unknown
-    ``service_code`` is 400, as the spec says), 403 for a jurisdiction the key may not post
-    to, and whatever intake raises (422 ``outside_service_area``, 413/422 for photos, 503).
+    ``data`` is the loaded ``POST requests`` form, ``attributes`` the ``attribute[...]`` values.
+    Raises AppError: 403 for a jurisdiction the client may not post to, 400 for an unknown
+    ``service_code`` (as the spec says), a bad attribute, an address we cannot place or a
+    contact too long.
     """
-    client = open311_clients.client_for_key(api_key)
-    data = load_or_422(PostRequestSchema(), form)
     open311_clients.check_may_post(client, data["jurisdiction_id"])
     check_jurisdiction(data["jurisdiction_id"])
     try:
@@ -92,8 +82,16 @@ def submit(form, attributes, uploads, api_key, idempotency_key=None):
     contact = _contact(data)
     if contact:
         fields["contact"] = contact
-    outcome = intake.submit_report(
-        fields,
+    return fields
+
+
+def submit(client, data, attributes, report, uploads, idempotency_key=None):
+    """File ``report`` (``report_fields`` as ``ReportSubmitSchema`` loaded them) through intake,
+    for no account and in the client's name; returns intake's ``Submission``. What the
+    client sent beyond our fields is kept on the submit event. Raises whatever intake raises
+    (422 ``outside_service_area``, photo and storage errors, 503)."""
+    return intake.submit_report(
+        report,
         uploads,
         None,
         idempotency_key,
@@ -101,7 +99,6 @@ def submit(form, attributes, uploads, api_key, idempotency_key=None):
         client_data=_client_data(data, attributes),
         open311_client=client,
     )
-    return Submitted(get_report(outcome.body["id"]), outcome.replayed)
 
 
 def attributes_from(form):

@@ -18,7 +18,7 @@ from civicreport.accounts.schemas import (
     UserQuerySchema,
 )
 from civicreport.errors import BadRequest
-from civicreport.schema_fields import load_or_422
+from civicreport.schema_fields import load_valid
 from civicreport.web import allow, current_user
 from civicreport.web.openapi import doc
 
@@ -29,7 +29,7 @@ bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
 @allow("admin")
 @doc("禁止名单：被禁止提交上报的设备、账号和 IP 网段，新的在前", query=BlockQuerySchema, response=BlockListSchema)
 def list_blocks():
-    query = load_or_422(BlockQuerySchema(), request.args.to_dict())
+    query = load_valid(BlockQuerySchema(), request.args.to_dict())
     return {"blocks": BlockSchema(many=True).dump(blocks.list_blocks(query["kind"]))}
 
 
@@ -40,7 +40,7 @@ def create_block():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise BadRequest("请求体须为 JSON 对象", code="malformed_json")
-    data = load_or_422(BlockCreateSchema(), body)
+    data = load_valid(BlockCreateSchema(), body)
     block = blocks.add_block(data["kind"], data["value"], reason=data["reason"], days=data["days"], by=current_user())
     return BlockSchema().dump(block), 201
 
@@ -58,7 +58,7 @@ def delete_block(block_id):
 @doc("账号列表：角色、单位、负责片区、是否停用", query=UserQuerySchema, response=UserListSchema)
 def list_users():
     """Every account, by login name."""
-    query = load_or_422(UserQuerySchema(), request.args.to_dict())
+    query = load_valid(UserQuerySchema(), request.args.to_dict())
     return {"users": UserAccountSchema(many=True).dump(users.list_users(query["role"], query["active"]))}
 
 
@@ -76,5 +76,5 @@ def change_user(name):
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise BadRequest("请求体须为 JSON 对象", code="malformed_json")
-    changes = load_or_422(UserChangeSchema(), body)
+    changes = load_valid(UserChangeSchema(), body)
     return UserAccountSchema().dump(users.update_user(name, changes, by=current_user()))

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, jsonify, request
 
-from civicreport.accounts.access import actor_for
+from civicreport.accounts.access import Actor, actor_for
 from civicreport.cases import citizen, duplicates, intake, workflow
 from civicreport.cases import lookup as reports
 from civicreport.cases.schemas.duplicates import (
@@ -38,7 +38,7 @@ from civicreport.reporting.schemas.queue import (
     QueueQuerySchema,
     queue_page,
 )
-from civicreport.schema_fields import load_or_422
+from civicreport.schema_fields import load_valid
 from civicreport.web import PUBLIC, allow
 from civicreport.web import current_user as _user
 from civicreport.web import rate_limits as abuse
@@ -54,12 +54,25 @@ SUBMIT_HEADERS = {
 }
 
 
-def _outcome(outcome):
-    response = jsonify(outcome.body)
-    response.status_code = outcome.status
-    if outcome.replayed:
+def _created(body, replayed):
+    """201 with ``body``; a replay (same ``Idempotency-Key``) says so in a header."""
+    response = jsonify(body)
+    response.status_code = 201
+    if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+def _submitted_view(submission, user):
+    """What the submitter reads: the private side only for who may see it on any case
+    (accounts.access); the possible duplicates when filed now; an anonymous reporter's receipt."""
+    report = submission.report
+    body = report_view(report, staff=Actor(user).sees_private(report))
+    if not submission.replayed:
+        body["duplicate_candidates"] = [candidate_view(n) for n in submission.nearby]
+    if submission.receipt_token:
+        body["receipt_token"] = submission.receipt_token
+    return body
 
 
 @bp.get("/health")
@@ -80,7 +93,7 @@ def categories():
 @allow(PUBLIC)
 @doc("按坐标查网格、社区、街道和各大类的责任单位", query=LocateQuerySchema, response=LocateSchema)
 def grid_locate():
-    query = load_or_422(LocateQuerySchema(), request.args.to_dict())
+    query = load_valid(LocateQuerySchema(), request.args.to_dict())
     return locate_view(*reference_lookup.locate_with_routes(query["lat"], query["lon"], query["crs"]))
 
 
@@ -101,7 +114,8 @@ def upload_media():
     files = request.files.getlist("photo")
     if len(files) != 1:
         raise BadRequest("请以 multipart 字段 photo 上传一张照片", code="photo_field_required")
-    return _outcome(intake.upload_media(files[0].read(), user, request.headers.get("Idempotency-Key")))
+    upload = intake.upload_media(files[0].read(), user, request.headers.get("Idempotency-Key"))
+    return _created(UploadedPhotoSchema().dump(upload.media), upload.replayed)
 
 
 @bp.post("/reports")
@@ -132,9 +146,10 @@ def submit_report():
         uploads = [f.read() for f in request.files.getlist("photo")]
     else:
         raise BadRequest("请使用 multipart/form-data 或 application/json", code="unsupported_content_type")
-    return _outcome(
-        intake.submit_report(fields, uploads, user, request.headers.get("Idempotency-Key"), device_id=abuse.device_id())
-    )
+    device_id = abuse.device_id()
+    data = load_valid(ReportSubmitSchema(), fields)
+    submission = intake.submit_report(data, uploads, user, request.headers.get("Idempotency-Key"), device_id=device_id)
+    return _created(_submitted_view(submission, user), submission.replayed)
 
 
 def _form_fields():
@@ -160,7 +175,7 @@ def get_report(public_id):
 @allow("supervisor", "monitor", "leader", "admin", "unit_staff")
 @doc("受理队列：筛选、分页、GeoJSON", query=QueueQuerySchema, response=QueuePageSchema)
 def queue_list():
-    params = load_or_422(QueueQuerySchema(), request.args.to_dict(flat=False) | _single(request.args))
+    params = load_valid(QueueQuerySchema(), request.args.to_dict(flat=False) | _single(request.args))
     filters = queue.Filters(
         statuses=params["status"],
         category=params["category"],
@@ -194,7 +209,7 @@ def _single(args):
 @doc("上报前的重复提示：附近同类未办结上报", query=DuplicateQuerySchema, response=CandidateListSchema)
 def duplicate_candidates():
     """Before submitting: “这个问题已有人上报” candidates near a point."""
-    query = load_or_422(DuplicateQuerySchema(), request.args.to_dict())
+    query = load_valid(DuplicateQuerySchema(), request.args.to_dict())
     lat, lon = normalise_point(query["lat"], query["lon"], query["crs"])
     category = reference_lookup.require_category(query["category"]) if query["category"] else None
     return {"candidates": [candidate_view(n) for n in duplicates.nearby_open(lat, lon, category)]}

@@ -18,7 +18,7 @@ from civicreport.cases.schemas.citizen import (
 from civicreport.cases.status import STATUS_LABELS
 from civicreport.cases.workflow import TRANSITIONS
 from civicreport.errors import BadRequest
-from civicreport.schema_fields import load_or_422
+from civicreport.schema_fields import load_valid
 from civicreport.web import PUBLIC, allow
 from civicreport.web.console import EVENT_LABELS, map_settings
 from civicreport.web.openapi import doc
@@ -65,7 +65,7 @@ def mine():
 @doc("按描述文字推荐问题类别（边输入边推荐）", query=SuggestQuerySchema, response=SuggestionsSchema)
 def suggest_categories():
     """Categories suggested from a description as the citizen types (``?text=``)."""
-    query = load_or_422(SuggestQuerySchema(), request.args.to_dict())
+    query = load_valid(SuggestQuerySchema(), request.args.to_dict())
     return {"suggestions": citizen.suggest_categories(query["text"])}
 
 
@@ -87,7 +87,7 @@ def lookup_receipts():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise BadRequest("请求体须为 JSON 对象", code="malformed_json")
-    data = load_or_422(ReceiptLookupSchema(), body)
+    data = load_valid(ReceiptLookupSchema(), body)
     found, unknown = citizen.reports_for_receipts(data["receipts"], request.remote_addr)
     return {
         "reports": [receipt_view(report, workflow.allowed_actions(report, actor)) for report, actor in found],

@@ -12,10 +12,14 @@ from flask import Blueprint, current_app, request, url_for
 from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from civicreport.errors import AppError, NotFound, http_error_headers
+from civicreport.cases.schemas.report import ReportSubmitSchema
+from civicreport.errors import AppError, NotFound, as_app_error, http_error_headers
+from civicreport.media.errors import MediaError
+from civicreport.open311 import clients as open311_clients
 from civicreport.open311 import service as open311
 from civicreport.open311.schemas import (
     FORMATS,
+    PostRequestSchema,
     RequestsQuerySchema,
     definition_view,
     discovery_view,
@@ -26,7 +30,7 @@ from civicreport.open311.schemas import (
     to_xml,
     token_view,
 )
-from civicreport.schema_fields import load_or_422
+from civicreport.schema_fields import load_valid
 from civicreport.web import PUBLIC, allow
 from civicreport.web.guards import takes_photos
 from civicreport.web.rate_limits import limited, rate_limit_response
@@ -80,15 +84,13 @@ def service_definition(service_code, fmt):
 def create_request(fmt):
     form = request.form
     uploads = [f.read() for f in request.files.getlist("media")]
-    submitted = open311.submit(
-        form.to_dict(),
-        open311.attributes_from(form),
-        uploads,
-        form.get("api_key") or request.args.get("api_key"),
-        request.headers.get("Idempotency-Key"),
-    )
-    response = _requests(fmt, [submitted_view(submitted.report, open311.token_for(submitted.report))], 201)
-    if submitted.replayed:
+    client = open311_clients.client_for_key(form.get("api_key") or request.args.get("api_key"))  # 403 comes first
+    data = load_valid(PostRequestSchema(), form.to_dict())
+    attributes = open311.attributes_from(form)
+    report = load_valid(ReportSubmitSchema(), open311.report_fields(client, data, attributes))
+    submission = open311.submit(client, data, attributes, report, uploads, request.headers.get("Idempotency-Key"))
+    response = _requests(fmt, [submitted_view(submission.report, open311.token_for(submission.report))], 201)
+    if submission.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response
 
@@ -96,7 +98,7 @@ def create_request(fmt):
 @bp.get(f"/requests.{FMT}")
 @allow(PUBLIC)
 def list_requests(fmt):
-    query = load_or_422(RequestsQuerySchema(), request.args.to_dict())
+    query = load_valid(RequestsQuerySchema(), request.args.to_dict())
     open311.check_jurisdiction(query["jurisdiction_id"])
     found = open311.search(
         ids=query["service_request_id"],
@@ -154,6 +156,11 @@ bp.register_error_handler(RateLimitExceeded, rate_limit_response)  # 429 + Retry
 @bp.errorhandler(AppError)
 def app_error(err):
     return _errors(err.status, err.code, err.message, err.details)
+
+
+@bp.errorhandler(MediaError)
+def media_error(err):
+    return app_error(as_app_error(err))
 
 
 @bp.errorhandler(HTTPException)

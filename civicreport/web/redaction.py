@@ -7,7 +7,7 @@ from civicreport.cases.schemas.media import PhotoStaffSchema
 from civicreport.cases.schemas.redaction import RedactionResultSchema, RedactionSchema
 from civicreport.cases.schemas.report import EventStaffSchema
 from civicreport.errors import BadRequest
-from civicreport.schema_fields import load_or_422
+from civicreport.schema_fields import load_valid
 from civicreport.web import allow, current_user
 from civicreport.web.openapi import doc
 
@@ -29,6 +29,6 @@ def redact_photo(public_id, media_id):
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise BadRequest("请求体须为 JSON 对象", code="malformed_json")
-    data = load_or_422(RedactionSchema(), body)
+    data = load_valid(RedactionSchema(), body)
     media, event = redaction.redact(public_id, media_id, data, current_user())
     return {"photo": PhotoStaffSchema().dump(media), "event": EventStaffSchema().dump(event)}, 201

@@ -24,7 +24,7 @@ from civicreport.cases.schemas.workflow import (
 )
 from civicreport.errors import BadRequest
 from civicreport.reporting import worklist
-from civicreport.schema_fields import load_or_422
+from civicreport.schema_fields import load_valid
 from civicreport.web import PER_ACTION, PUBLIC, allow
 from civicreport.web import current_user as _user
 from civicreport.web.openapi import doc
@@ -56,7 +56,7 @@ def _json():
     description="同一账号或同一网络地址连续输错密码过多时暂时锁定，返回 429 too_many_attempts 和 Retry-After。",
 )
 def login():
-    data = load_or_422(LoginSchema(), _json())
+    data = load_valid(LoginSchema(), _json())
     user, token, expires_at = auth.login(data["login"], data["password"], request.remote_addr)
     return {"token": token, "expires_at": expires_at.isoformat(), "user": UserSchema().dump(user)}
 
@@ -88,7 +88,7 @@ def me():
 )
 def transition(public_id):
     user = _user()
-    data = load_or_422(TransitionSchema(), _json())
+    data = load_valid(TransitionSchema(), _json())
     report = workflow.load_for_update(public_id)
     actor = citizen.receipt_actor(user, report, request.headers.get(RECEIPT_HEADER), request.remote_addr)
     workflow.apply(report, actor, data)
