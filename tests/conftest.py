@@ -16,6 +16,8 @@ from civicreport import create_app, registry
 from civicreport.extensions import db, limiter
 from civicreport.reference.grid import invalidate_grid_index
 from civicreport.reference.loading import load_categories
+from tests.factories import make_geography, make_rule, make_unit, make_user
+from tests.helpers import Loop
 
 KEEP_TABLES = {"alembic_version", "category"}
 
@@ -98,3 +100,40 @@ def client(app):
 @pytest.fixture
 def storage(app):
     return registry.of(app).storage
+
+
+@pytest.fixture
+def grid(ctx):
+    """The 16-cell test grid in 古南街道; returns the street office, which gets what no rule routes."""
+    return make_geography()
+
+
+@pytest.fixture
+def city_unit(grid):
+    """区城市管理局, which a district rule sends every 市容环境 (06) problem."""
+    unit = make_unit("cgj", "urban_management", "区城市管理局")
+    make_rule(unit, major="06")
+    return unit
+
+
+@pytest.fixture
+def supervisor(ctx):
+    """The bearer header of a 指挥中心 supervisor."""
+    return make_user("sup", "supervisor")[1]
+
+
+@pytest.fixture
+def loop(city_unit, client):
+    """Everyone the closed loop needs, 区交巡警支队 as the other unit, ready to drive reports."""
+    make_unit("jxj", "traffic_police", "区交巡警支队")
+    people = {
+        "citizen": make_user("citizen", "citizen")[1],
+        "monitor": make_user("monitor", "monitor")[1],
+        "supervisor": make_user("sup", "supervisor")[1],
+        "own_staff": make_user("staff-cgj", "unit_staff", "cgj")[1],
+        "other_staff": make_user("staff-jxj", "unit_staff", "jxj")[1],
+        "leader": make_user("leader", "leader")[1],
+        "admin": make_user("admin", "admin")[1],
+        "anonymous": {},
+    }
+    return Loop(client, people)

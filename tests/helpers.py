@@ -12,7 +12,9 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from civicreport import config, registry
+from civicreport.cases.workflow import TRANSITIONS
 from civicreport.extensions import db
+from tests.factories import INSIDE, photo_bytes
 
 
 def override_settings(app, monkeypatch, **values):
@@ -63,3 +65,98 @@ def assert_error(response, status, code):
     assert isinstance(body["error"]["message"], str) and body["error"]["message"]
     assert isinstance(body["error"]["details"], dict)
     return body["error"]
+
+
+class Loop:
+    """Drives reports through the loop with the right person at each step."""
+
+    def __init__(self, client, people):
+        self.client = client
+        self.people = people
+
+    def new_report(self, category="06010"):
+        body = post_report(
+            self.client, [photo_bytes(gps=INSIDE)], category=category, description="路边暴露垃圾"
+        ).get_json()
+        self.people["receipt"] = {"X-Receipt-Token": body["receipt_token"]}
+        return body["id"]
+
+    def upload(self, who="own_staff"):
+        response = self.client.post(
+            "/api/v1/media",
+            headers=self.people[who],
+            data={"photo": (io.BytesIO(photo_bytes(color=(90, 160, 90))), "after.jpg")},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 201
+        return response.get_json()["id"]
+
+    def act(self, report_id, who, action, **fields):
+        return self.client.post(
+            f"/api/v1/reports/{report_id}/transitions", json={"action": action, **fields}, headers=self.people[who]
+        )
+
+    def ok(self, report_id, who, action, **fields):
+        response = self.act(report_id, who, action, **fields)
+        assert response.status_code == 200, (action, who, response.get_json())
+        return response.get_json()
+
+    def to_state(self, state):
+        """A fresh report in ``state`` (``extension_pending`` is in_progress with a request)."""
+        rid = self.new_report()
+        steps = PATHS[state]
+        for who, action, fields in steps:
+            if fields == "photo":
+                fields = {"media_ids": [self.upload(who)]}
+            self.ok(rid, who, action, **fields)
+        return rid
+
+
+NOTE = {"note": "情况说明"}
+_TO_RESOLVED = [
+    ("supervisor", "accept", {}),
+    ("supervisor", "dispatch", {}),
+    ("own_staff", "claim", {}),
+    ("own_staff", "resolve", "photo"),
+]
+PATHS = {
+    "submitted": [],
+    "accepted": [("supervisor", "accept", {})],
+    "dispatched": [("supervisor", "accept", {}), ("supervisor", "dispatch", {})],
+    "in_progress": _TO_RESOLVED[:3],
+    "extension_pending": _TO_RESOLVED[:3] + [("own_staff", "request_extension", {"hours": 8, **NOTE})],
+    "suspended": [("supervisor", "accept", {}), ("supervisor", "suspend", NOTE)],
+    "resolved": _TO_RESOLVED,
+    "verified": _TO_RESOLVED + [("monitor", "verify_pass", {})],
+    "closed": _TO_RESOLVED + [("monitor", "verify_pass", {}), ("supervisor", "close", {})],
+}
+SOURCE_STATE = {
+    "accept": "submitted",
+    "reject": "submitted",
+    "mark_duplicate": "submitted",
+    "dispatch": "accepted",
+    "claim": "dispatched",
+    "return": "in_progress",
+    "request_extension": "in_progress",
+    "approve_extension": "extension_pending",
+    "deny_extension": "extension_pending",
+    "suspend": "accepted",
+    "resume": "suspended",
+    "resolve": "in_progress",
+    "verify_pass": "resolved",
+    "verify_fail": "resolved",
+    "close": "verified",
+    "rate": "closed",
+    "escalate": "in_progress",
+    "add_evidence": "submitted",
+}
+
+
+def full_fields(loop, action, who):
+    fields = {"note": "说明", "hours": 8, "rating": 5, "category": "06010"}
+    if action == "mark_duplicate":
+        fields["duplicate_of"] = loop.new_report()
+    if action in ("resolve", "add_evidence"):
+        fields["media_ids"] = [loop.upload("own_staff")]
+    keep = set(TRANSITIONS[action].needs) | ({"category"} if action == "accept" else set())
+    return {k: v for k, v in fields.items() if k in keep}

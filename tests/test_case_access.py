@@ -13,8 +13,7 @@ from civicreport.cases.workflow import TRANSITIONS
 from civicreport.extensions import db
 from civicreport.reference.areas import Street
 from tests.factories import COMMUNITY, INSIDE, STREET, make_user, photo_bytes
-from tests.helpers import assert_error, fetch, post_report
-from tests.test_workflow import NOTE, SOURCE_STATE, full_fields, loop  # noqa: F401  (fixture)
+from tests.helpers import SOURCE_STATE, assert_error, fetch, full_fields, post_report
 
 OTHER_STREET = "500110002"
 AREA_PEOPLE = {  # name → (role, areas)

@@ -26,8 +26,7 @@ from civicreport.cases.models import Report  # noqa: E402
 from civicreport.extensions import db  # noqa: E402
 from civicreport.geo.crs import wgs84_to_gcj02  # noqa: E402
 from tests.factories import make_geography, make_rule, make_unit  # noqa: E402
-from tests.helpers import override_settings  # noqa: E402
-from tests.test_workflow import Loop  # noqa: E402
+from tests.helpers import Loop, override_settings  # noqa: E402
 
 PASSWORD = "console-pass-1"
 

@@ -38,8 +38,7 @@ from tests.factories import (  # noqa: E402
     make_user,
     photo_bytes,
 )
-from tests.helpers import override_settings  # noqa: E402
-from tests.test_workflow import PATHS, Loop  # noqa: E402
+from tests.helpers import PATHS, Loop, override_settings  # noqa: E402
 
 PHONE = {
     "deviceMetrics": {"width": 360, "height": 740, "pixelRatio": 2.0, "touch": True},

@@ -15,8 +15,7 @@ from civicreport.cases.schemas.citizen import MAX_RECEIPTS
 from civicreport.extensions import db
 from civicreport.reference.lookup import active_categories
 from tests.factories import INSIDE, make_user, photo_bytes
-from tests.helpers import assert_error
-from tests.test_workflow import PATHS, loop  # noqa: F401  the loop fixture: grid, units, staff
+from tests.helpers import PATHS, assert_error
 
 STATIC = os.path.join(os.path.dirname(civicreport.__file__), "static")
 DEVICE = {"X-Device-Id": "0b7e6c1a-5d7e-4f0e-9a37-3c2b1f6f9a10"}

@@ -8,7 +8,6 @@ from civicreport import config as config_module
 from civicreport import create_app, registry
 from tests.factories import INSIDE, photo_bytes
 from tests.helpers import override_settings, post_report
-from tests.test_workflow import loop  # noqa: F401  the fixture
 
 PUBLIC = "https://report.qijiang.gov.cn"
 FORGED = {"Host": "evil.example"}

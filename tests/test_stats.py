@@ -33,13 +33,11 @@ from tests.factories import (
     INSIDE,
     STREET,
     make_geography,
-    make_rule,
     make_unit,
     make_user,
     photo_bytes,
 )
 from tests.helpers import assert_error, override_settings, post_report
-from tests.test_workflow import Loop
 
 ZONE = ZoneInfo("Asia/Shanghai")
 STREET_B, COMMUNITY_B = "500110002", "500110002001"
@@ -603,23 +601,6 @@ def test_working_time_line_agrees_with_the_calendar(ctx, start, end):
     calendar = work_calendar()
     line = WorkingLine(calendar, min(at(start), at(end)).date())
     assert line.hours(at(start), at(end)) * 60 == pytest.approx(calendar.between(at(start), at(end)))
-
-
-@pytest.fixture
-def loop(ctx, client):
-    make_geography()
-    make_rule(make_unit("cgj", "urban_management", "区城市管理局"), major="06")
-    make_unit("jxj", "traffic_police", "区交巡警支队")
-    people = {
-        "citizen": make_user("citizen", "citizen")[1],
-        "monitor": make_user("monitor", "monitor")[1],
-        "supervisor": make_user("sup", "supervisor")[1],
-        "own_staff": make_user("staff-cgj", "unit_staff", "cgj")[1],
-        "leader": make_user("leader", "leader")[1],
-        "admin": make_user("admin", "admin")[1],
-        "anonymous": {},
-    }
-    return Loop(client, people)
 
 
 def test_cases_driven_through_the_workflow(loop, client):

@@ -14,7 +14,6 @@ from civicreport.accounts import access, auth
 from civicreport.db_types import utcnow
 from civicreport.extensions import db
 from tests.helpers import assert_error, override_settings
-from tests.test_workflow import loop  # noqa: F401  the loop fixture: grid, units, staff
 
 LIMIT, LOCK, LOCK_MAX = 3, 100, 300
 GOOD = "Qijiang-river-2026"

@@ -1,6 +1,5 @@
 """The closed loop over HTTP: every path, every role, every wrong state."""
 
-import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -16,131 +15,9 @@ from civicreport.cases.workflow import TRANSITIONS
 from civicreport.delivery.models import OutboxMessage
 from civicreport.extensions import db
 from civicreport.reference.categories import Category
-from tests.factories import (
-    INSIDE,
-    make_geography,
-    make_rule,
-    make_unit,
-    make_user,
-    photo_bytes,
-)
-from tests.helpers import assert_error, post_report
+from tests.helpers import SOURCE_STATE, assert_error, full_fields
 
 ROLES = ("anonymous", "receipt", "citizen", "monitor", "supervisor", "own_staff", "other_staff", "leader", "admin")
-
-
-@pytest.fixture
-def loop(ctx, client):
-    make_geography()
-    city = make_unit("cgj", "urban_management", "区城市管理局")
-    make_unit("jxj", "traffic_police", "区交巡警支队")
-    make_rule(city, major="06")
-    people = {
-        "citizen": make_user("citizen", "citizen")[1],
-        "monitor": make_user("monitor", "monitor")[1],
-        "supervisor": make_user("sup", "supervisor")[1],
-        "own_staff": make_user("staff-cgj", "unit_staff", "cgj")[1],
-        "other_staff": make_user("staff-jxj", "unit_staff", "jxj")[1],
-        "leader": make_user("leader", "leader")[1],
-        "admin": make_user("admin", "admin")[1],
-        "anonymous": {},
-    }
-    return Loop(client, people)
-
-
-class Loop:
-    """Drives reports through the loop with the right person at each step."""
-
-    def __init__(self, client, people):
-        self.client = client
-        self.people = people
-
-    def new_report(self, category="06010"):
-        body = post_report(
-            self.client, [photo_bytes(gps=INSIDE)], category=category, description="路边暴露垃圾"
-        ).get_json()
-        self.people["receipt"] = {"X-Receipt-Token": body["receipt_token"]}
-        return body["id"]
-
-    def upload(self, who="own_staff"):
-        response = self.client.post(
-            "/api/v1/media",
-            headers=self.people[who],
-            data={"photo": (io.BytesIO(photo_bytes(color=(90, 160, 90))), "after.jpg")},
-            content_type="multipart/form-data",
-        )
-        assert response.status_code == 201
-        return response.get_json()["id"]
-
-    def act(self, report_id, who, action, **fields):
-        return self.client.post(
-            f"/api/v1/reports/{report_id}/transitions", json={"action": action, **fields}, headers=self.people[who]
-        )
-
-    def ok(self, report_id, who, action, **fields):
-        response = self.act(report_id, who, action, **fields)
-        assert response.status_code == 200, (action, who, response.get_json())
-        return response.get_json()
-
-    def to_state(self, state):
-        """A fresh report in ``state`` (``extension_pending`` is in_progress with a request)."""
-        rid = self.new_report()
-        steps = PATHS[state]
-        for who, action, fields in steps:
-            if fields == "photo":
-                fields = {"media_ids": [self.upload(who)]}
-            self.ok(rid, who, action, **fields)
-        return rid
-
-
-NOTE = {"note": "情况说明"}
-_TO_RESOLVED = [
-    ("supervisor", "accept", {}),
-    ("supervisor", "dispatch", {}),
-    ("own_staff", "claim", {}),
-    ("own_staff", "resolve", "photo"),
-]
-PATHS = {
-    "submitted": [],
-    "accepted": [("supervisor", "accept", {})],
-    "dispatched": [("supervisor", "accept", {}), ("supervisor", "dispatch", {})],
-    "in_progress": _TO_RESOLVED[:3],
-    "extension_pending": _TO_RESOLVED[:3] + [("own_staff", "request_extension", {"hours": 8, **NOTE})],
-    "suspended": [("supervisor", "accept", {}), ("supervisor", "suspend", NOTE)],
-    "resolved": _TO_RESOLVED,
-    "verified": _TO_RESOLVED + [("monitor", "verify_pass", {})],
-    "closed": _TO_RESOLVED + [("monitor", "verify_pass", {}), ("supervisor", "close", {})],
-}
-SOURCE_STATE = {
-    "accept": "submitted",
-    "reject": "submitted",
-    "mark_duplicate": "submitted",
-    "dispatch": "accepted",
-    "claim": "dispatched",
-    "return": "in_progress",
-    "request_extension": "in_progress",
-    "approve_extension": "extension_pending",
-    "deny_extension": "extension_pending",
-    "suspend": "accepted",
-    "resume": "suspended",
-    "resolve": "in_progress",
-    "verify_pass": "resolved",
-    "verify_fail": "resolved",
-    "close": "verified",
-    "rate": "closed",
-    "escalate": "in_progress",
-    "add_evidence": "submitted",
-}
-
-
-def full_fields(loop, action, who):
-    fields = {"note": "说明", "hours": 8, "rating": 5, "category": "06010"}
-    if action == "mark_duplicate":
-        fields["duplicate_of"] = loop.new_report()
-    if action in ("resolve", "add_evidence"):
-        fields["media_ids"] = [loop.upload("own_staff")]
-    keep = set(TRANSITIONS[action].needs) | ({"category"} if action == "accept" else set())
-    return {k: v for k, v in fields.items() if k in keep}
 
 
 def expected_allowed(action, who):
