@@ -28,6 +28,7 @@ from civicreport.extensions import db
 LOCATION_SOURCES = ("exif", "device", "manual")
 CHANNELS = ("citizen", "monitor", "open311")
 MEDIA_KINDS = ("evidence", "after", "verification")
+MAX_PHOTOS_PER_STEP = 6  # photos one transition (处置、核查、补充证据) may attach
 
 
 class Report(db.Model):

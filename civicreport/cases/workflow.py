@@ -15,7 +15,7 @@ from civicreport import registry
 from civicreport.accounts.access import REPORTER, require_in_area
 from civicreport.accounts.models import Unit
 from civicreport.cases import deadlines
-from civicreport.cases.models import Media, Report, ReportEvent
+from civicreport.cases.models import MAX_PHOTOS_PER_STEP, Media, Report, ReportEvent
 from civicreport.cases.routing import CategoryKey, route
 from civicreport.cases.status import CLOCK_RUNNING, OPEN_STATES
 from civicreport.db_types import utcnow
@@ -33,7 +33,6 @@ from civicreport.reference.grid import grid_index
 from civicreport.reference.lookup import require_category
 
 SUPERVISORS = frozenset({"supervisor", "admin"})
-MAX_PHOTOS_PER_STEP = 6  # photos one transition (处置、核查、补充证据) may attach
 UNIT = frozenset({"unit_staff"})
 CHECKERS = frozenset({"monitor", "supervisor", "admin"})
 

@@ -2,7 +2,7 @@
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from civicreport.cases.workflow import MAX_PHOTOS_PER_STEP
+from civicreport.cases.models import MAX_PHOTOS_PER_STEP
 from civicreport.schema_fields import BoundedList
 
 
