@@ -21,6 +21,7 @@ from marshmallow import (
 from civicreport import registry
 from civicreport.cases.photo_urls import object_url, public_photos
 from civicreport.cases.status import STATUS_NOTES, open311_status
+from civicreport.open311.attributes import ATTRIBUTES
 from civicreport.reference.categories import CATEGORY_GROUPS
 from civicreport.schema_fields import CommaList, utc_instant
 
@@ -29,28 +30,6 @@ DISCOVERY_CHANGESET = "2026-12-02T00:00:00+08:00"  # bump when this document's s
 MAX_IDS = 1000  # service_request_id (and service_code) values one GET requests may name
 FORMATS = {"json": "application/json", "xml": "text/xml"}
 
-# Service-definition attributes every service shares: both feed fields intake already
-# understands, so Chinese map SDK clients can send GCJ-02/BD-09 points as they have them.
-ATTRIBUTES = (
-    {
-        "code": "crs",
-        "datatype": "singlevaluelist",
-        "required": False,
-        "order": 1,
-        "description": "坐标系（lat/long 的来源）",
-        "datatype_description": "默认 wgs84",
-        "values": [("wgs84", "WGS-84（GPS）"), ("gcj02", "GCJ-02（高德、腾讯地图）"), ("bd09", "BD-09（百度地图）")],
-    },
-    {
-        "code": "accuracy",
-        "datatype": "number",
-        "required": False,
-        "order": 2,
-        "description": "定位精度（米）",
-        "datatype_description": "0 至 100000 的数字",
-        "values": [],
-    },
-)
 # Characters XML 1.0 forbids even when escaped; a description carrying one must not
 # make the whole document ill-formed.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")

@@ -24,7 +24,7 @@ from civicreport.errors import BadRequest, NotFound
 from civicreport.extensions import db
 from civicreport.geo.distance import distance_m
 from civicreport.open311 import clients as open311_clients
-from civicreport.open311.schemas import ATTRIBUTES
+from civicreport.open311.attributes import ATTRIBUTES
 from civicreport.reference.areas import Community, GridCellArea
 from civicreport.reference.categories import Category
 from civicreport.reference.lookup import active_categories
