@@ -17,7 +17,7 @@ def create_app(config=None):
     """
     from flask import Flask, appcontext_popped, appcontext_pushed
 
-    from civicreport import adapters, cli, errors, models, registry  # noqa: F401  models registers the tables
+    from civicreport import adapters, cli, models, registry  # noqa: F401  models registers the tables
     from civicreport import config as config_module
     from civicreport.abuse import throttle
     from civicreport.extensions import db, migrate
@@ -25,6 +25,7 @@ def create_app(config=None):
         admin,
         api,
         console,
+        error_responses,
         guards,
         media_files,
         mobile,
@@ -57,7 +58,7 @@ def create_app(config=None):
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
-    errors.init_app(app)
+    error_responses.init_app(app)
     security_headers.init_app(app)
     app.wsgi_app = PublicUrl(app.wsgi_app, app.config)  # inside ProxyFix: PUBLIC_URL wins over X-Forwarded-Host
     abuse.init_app(app)

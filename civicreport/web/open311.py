@@ -13,7 +13,7 @@ from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from civicreport.cases.schemas.report import ReportSubmitSchema
-from civicreport.errors import AppError, NotFound, as_app_error, http_error_headers
+from civicreport.errors import AppError, NotFound, as_app_error
 from civicreport.media.errors import MediaError
 from civicreport.open311 import clients as open311_clients
 from civicreport.open311 import service as open311
@@ -32,6 +32,7 @@ from civicreport.open311.schemas import (
 )
 from civicreport.schema_fields import load_valid
 from civicreport.web import PUBLIC, allow
+from civicreport.web.error_responses import http_error_headers
 from civicreport.web.guards import takes_photos
 from civicreport.web.rate_limits import limited, rate_limit_response
 
