@@ -17,6 +17,8 @@ from civicreport.reference.grid import invalidate_grid_index
 # A 4×4 grid of ~100 m cells; its south-west corner is inside the 綦江 old town.
 GRID_BOX = (29.0300, 106.6400, 29.0336, 106.6441)
 INSIDE = (29.0318, 106.6420)
+SW_CORNER = (29.0302, 106.6402)
+NE_CORNER = (29.0334, 106.6438)  # ~490 m from the south-west corner
 FAR_AWAY = (29.60, 106.50)
 STREET = "500110001"
 COMMUNITY = "500110001001"

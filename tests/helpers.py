@@ -5,6 +5,9 @@ They live here, not in a test module, so no test module imports another one.
 
 import dataclasses
 import io
+import itertools
+import re
+import socket
 import urllib.error
 import urllib.request
 
@@ -12,8 +15,10 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from civicreport import config, registry
+from civicreport.cases.models import Media
 from civicreport.cases.workflow import TRANSITIONS
 from civicreport.extensions import db
+from civicreport.media.errors import StorageUnavailable
 from tests.factories import INSIDE, photo_bytes
 
 
@@ -65,6 +70,67 @@ def assert_error(response, status, code):
     assert isinstance(body["error"]["message"], str) and body["error"]["message"]
     assert isinstance(body["error"]["details"], dict)
     return body["error"]
+
+
+def submit(client, point, category="06010", raw=None, **fields):
+    """A report filed at ``point`` that must be accepted; its JSON."""
+    raw = raw or photo_bytes(gps=point, color=(len(fields), 40, 40))
+    response = post_report(client, [raw], category=category, lat=point[0], lon=point[1], **fields)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def referenced_keys():
+    """Every object key a media row points at: what gc-media must keep."""
+    found = db.session.execute(select(Media.original_key, Media.display_key, Media.thumb_key)).all()
+    db.session.rollback()
+    return {key for row in found for key in row}
+
+
+class FailingOnPut:
+    """The real storage backend, made to fail from its ``fail_at``-th put on."""
+
+    def __init__(self, backend, fail_at):
+        self.backend = backend
+        self.fail_at = fail_at
+        self.puts = 0
+
+    def put(self, key, data, content_type):
+        self.puts += 1
+        if self.puts >= self.fail_at:
+            raise StorageUnavailable("对象存储不可用")
+        self.backend.put(key, data, content_type)
+
+    def __getattr__(self, name):
+        return getattr(self.backend, name)
+
+
+def public_gets(app, report_id, media_id):
+    """Every GET route whose parameters this test can fill in, with each filling."""
+    values = {
+        "public_id": [report_id],
+        "service_request_id": [report_id],
+        "media_id": [media_id],
+        "code": ["cgj"],
+        "service_code": ["06010"],
+        "token": ["x"],
+        "fmt": ["json", "xml"],
+    }
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "static" or set(rule.arguments) - set(values):
+            continue
+        names = sorted(rule.arguments)
+        for filling in itertools.product(*(values[name] for name in names)):
+            path = rule.rule
+            for name, value in zip(names, filling, strict=True):
+                path = re.sub(rf"<(?:[^>]+:)?{name}>", value, path)
+            yield path
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 class Loop:

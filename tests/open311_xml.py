@@ -1,4 +1,4 @@
-"""Strict XML checks for Open311 answers: lxml without recovery, UTF-8 declared, and a
+"""Checks for Open311 answers: the spec's error lists, and strict XML: lxml without recovery, UTF-8 declared, and a
 DTD per document type that pins element names, nesting and the spec's field order."""
 
 import io
@@ -6,6 +6,7 @@ import re
 
 from lxml import etree
 
+BASE = "/open311/v2"
 _PARSER = etree.XMLParser(recover=False, resolve_entities=False, no_network=True, huge_tree=False)
 _DECLARATION = re.compile(rb"""^<\?xml version=['"]1\.0['"] encoding=['"]utf-8['"]\?>""", re.IGNORECASE)
 
@@ -91,3 +92,16 @@ def parse(response, root):
 def rows(document):
     """Children of a list document as dicts of their (text) fields."""
     return [{child.tag: child.text for child in item} for item in document]
+
+
+def spec_errors(response, status, fmt="json"):
+    """The spec's error list, in either format; every description names our stable code."""
+    assert response.status_code == status, response.data.decode()
+    if fmt == "xml":
+        items = rows(parse(response, "errors"))
+        assert all(item["code"] == str(status) for item in items)
+    else:
+        items = response.get_json()
+        assert isinstance(items, list) and items
+        assert all(set(item) == {"code", "description"} and item["code"] == status for item in items)
+    return [item["description"] for item in items]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.factories import INSIDE, make_geography, make_user
+from tests.factories import INSIDE, make_user
 from tests.helpers import assert_error, fetch_image, post_report
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -18,11 +18,6 @@ if not DATA.is_dir():
 pytestmark = pytest.mark.corpus
 MANIFEST = {entry["dest"]: entry for entry in json.loads((DATA / "manifest.json").read_text())}
 BAD_IMAGES = sorted(p.name for p in (DATA / "bad-images").iterdir())
-
-
-@pytest.fixture
-def grid(ctx):
-    make_geography()
 
 
 @pytest.mark.parametrize("name", BAD_IMAGES)

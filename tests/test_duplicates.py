@@ -14,37 +14,18 @@ from civicreport.cases.models import Media, PhashBand, Report
 from civicreport.extensions import db
 from tests.factories import (
     INSIDE,
-    make_geography,
-    make_rule,
-    make_unit,
-    make_user,
+    NE_CORNER,
+    SW_CORNER,
     photo_bytes,
 )
-from tests.helpers import assert_error, override_settings, post_report
-
-SW_CORNER = (29.0302, 106.6402)
-NE_CORNER = (29.0334, 106.6438)  # ~490 m from the south-west corner
-
-
-@pytest.fixture
-def grid(ctx):
-    make_geography()
-    make_rule(make_unit("cgj", "urban_management", "区城市管理局"), major="06")
-    return make_user("sup", "supervisor")[1]
-
-
-def submit(client, point, category="06010", raw=None, **fields):
-    raw = raw or photo_bytes(gps=point, color=(len(fields), 40, 40))
-    response = post_report(client, [raw], category=category, lat=point[0], lon=point[1], **fields)
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
+from tests.helpers import assert_error, override_settings, submit
 
 
 def north_of(point, metres):
     return (point[0] + metres / 111_320, point[1])
 
 
-def test_submit_lists_open_reports_of_the_same_kind_nearby(client, grid):
+def test_submit_lists_open_reports_of_the_same_kind_nearby(client, city_unit):
     first = submit(client, INSIDE, description="垃圾堆")
     other_kind = submit(client, north_of(INSIDE, 10), category="09009", description="a")
     assert [c["id"] for c in other_kind["duplicate_candidates"]] == []
@@ -55,7 +36,7 @@ def test_submit_lists_open_reports_of_the_same_kind_nearby(client, grid):
     assert first["id"] not in [c["id"] for c in far["duplicate_candidates"]]
 
 
-def test_closed_and_old_reports_are_not_candidates(client, grid):
+def test_closed_and_old_reports_are_not_candidates(client, city_unit):
     closed = submit(client, INSIDE, description="x")
     old = submit(client, north_of(INSIDE, 5), description="y")
     db.session.execute(update(Report).where(Report.public_id == closed["id"]).values(status="closed"))
@@ -65,7 +46,7 @@ def test_closed_and_old_reports_are_not_candidates(client, grid):
     assert submit(client, north_of(INSIDE, 10), description="z")["duplicate_candidates"] == []
 
 
-def test_only_the_nearest_candidates_are_listed(client, app, grid, monkeypatch):
+def test_only_the_nearest_candidates_are_listed(client, app, city_unit, monkeypatch):
     by_distance = {
         m: submit(client, north_of(INSIDE, m), description=f"{m} 米")["id"] for m in (40, 5, 30, 60, 10, 45, 20)
     }
@@ -82,7 +63,7 @@ def test_candidates_max_below_one_fails_at_start_up(tmp_path):
         config_module.load(str(tmp_path), environ={"CIVICREPORT_DUPLICATE_CANDIDATES_MAX": "0"})
 
 
-def test_candidates_before_submitting(client, grid):
+def test_candidates_before_submitting(client, city_unit):
     first = submit(client, INSIDE)
     body = client.get("/api/v1/duplicates", query_string={"lat": INSIDE[0], "lon": INSIDE[1], "category": "06012"})
     assert [c["id"] for c in body.get_json()["candidates"]] == [first["id"]]
@@ -90,26 +71,26 @@ def test_candidates_before_submitting(client, grid):
     assert_error(client.get("/api/v1/duplicates?lat=29&lon=106&category=nope"), 422, "unknown_category")
 
 
-def test_the_same_photo_for_another_place_is_flagged(client, grid):
+def test_the_same_photo_for_another_place_is_flagged(client, city_unit, supervisor):
     raw = photo_bytes((800, 600), color=(120, 30, 200))
     first = submit(client, SW_CORNER, raw=raw)
     second = submit(client, NE_CORNER, raw=raw)
-    staff = client.get(f"/api/v1/reports/{second['id']}", headers=grid).get_json()
+    staff = client.get(f"/api/v1/reports/{second['id']}", headers=supervisor).get_json()
     assert staff["photo_reuse_flagged"] is True
-    triage = client.get(f"/api/v1/reports/{second['id']}/duplicates", headers=grid).get_json()
+    triage = client.get(f"/api/v1/reports/{second['id']}/duplicates", headers=supervisor).get_json()
     match = triage["photo_matches"][0]
     assert match["id"] == first["id"] and match["match"] == "identical" and match["suspicious"] is True
     assert match["distance_m"] > 400
     assert_error(client.get(f"/api/v1/reports/{second['id']}/duplicates"), 401, "unauthorized")
 
 
-def test_a_recompressed_copy_is_similar_and_nearby_is_not_suspicious(client, grid):
+def test_a_recompressed_copy_is_similar_and_nearby_is_not_suspicious(client, city_unit, supervisor):
     original = photo_bytes((800, 600), color=None)
     copy = io.BytesIO()
     Image.open(io.BytesIO(original)).save(copy, "JPEG", quality=40)
     first = submit(client, INSIDE, raw=original)
     second = submit(client, north_of(INSIDE, 10), raw=copy.getvalue())
-    match = client.get(f"/api/v1/reports/{second['id']}/duplicates", headers=grid).get_json()["photo_matches"][0]
+    match = client.get(f"/api/v1/reports/{second['id']}/duplicates", headers=supervisor).get_json()["photo_matches"][0]
     assert (match["id"], match["match"], match["suspicious"]) == (first["id"], "similar", False)
 
 
@@ -117,7 +98,7 @@ def flip(phash, bits):
     return f"{int(phash, 16) ^ sum(1 << b for b in bits):016x}"
 
 
-def test_similar_photos_are_found_through_the_band_index_up_to_the_limit(client, grid, app):
+def test_similar_photos_are_found_through_the_band_index_up_to_the_limit(client, city_unit, app):
     """Six flipped bits in six different bytes leave two bytes in place: still found."""
     report = submit(client, INSIDE)
     stored = "f0e1d2c3b4a59687"
@@ -141,14 +122,14 @@ def test_phash_distance_beyond_the_band_index_fails_at_start_up(tmp_path):
         config_module.load(str(tmp_path), environ={"CIVICREPORT_PHASH_MAX_DISTANCE": "7"})
 
 
-def test_me_too_and_merge_count_supporters(client, grid):
+def test_me_too_and_merge_count_supporters(client, city_unit, supervisor):
     original = submit(client, INSIDE)
     assert client.post(f"/api/v1/reports/{original['id']}/support").get_json()["support_count"] == 1
     copy = submit(client, north_of(INSIDE, 15))
     client.post(f"/api/v1/reports/{copy['id']}/support")
     merged = client.post(
         f"/api/v1/reports/{copy['id']}/transitions",
-        headers=grid,
+        headers=supervisor,
         json={"action": "mark_duplicate", "duplicate_of": original["id"]},
     )
     assert merged.status_code == 200

@@ -8,33 +8,9 @@ from sqlalchemy import func, select, text
 from civicreport import registry
 from civicreport.cases.models import IdempotencyRecord, Media, Report, ReportEvent
 from civicreport.extensions import db
-from civicreport.media.errors import StorageUnavailable
 from civicreport.ops.maintenance import collect_media_garbage
-from tests.factories import INSIDE, make_geography, photo_bytes
-from tests.helpers import assert_error, post_report
-
-
-class FailingOnPut:
-    """The real storage backend, made to fail from its ``fail_at``-th put on."""
-
-    def __init__(self, backend, fail_at):
-        self.backend = backend
-        self.fail_at = fail_at
-        self.puts = 0
-
-    def put(self, key, data, content_type):
-        self.puts += 1
-        if self.puts >= self.fail_at:
-            raise StorageUnavailable("对象存储不可用")
-        self.backend.put(key, data, content_type)
-
-    def __getattr__(self, name):
-        return getattr(self.backend, name)
-
-
-@pytest.fixture
-def grid(ctx):
-    make_geography()
+from tests.factories import INSIDE, photo_bytes
+from tests.helpers import FailingOnPut, assert_error, post_report
 
 
 def rows(model):

@@ -38,18 +38,12 @@ from civicreport.extensions import db
 from civicreport.media.storage import S3Storage
 from civicreport.ops.maintenance import collect_media_garbage
 from civicreport.reference.areas import District
-from tests.factories import INSIDE, make_geography, make_unit
-from tests.helpers import assert_error, post_report
+from tests.factories import INSIDE, make_unit
+from tests.helpers import assert_error, free_port, post_report, referenced_keys
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 WAIT = 60  # seconds before a test gives up on something that should happen far sooner
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(condition, what, seconds=WAIT):
@@ -77,12 +71,6 @@ def rows(model):
     return count
 
 
-def referenced_keys():
-    found = db.session.execute(select(Media.original_key, Media.display_key, Media.thumb_key)).all()
-    db.session.rollback()
-    return {key for row in found for key in row}
-
-
 def noisy_photo(seed, size=(1024, 768)):
     """A JPEG of random pixels: megabytes that compress badly, like a real photo."""
     noise = random.Random(seed).randbytes(size[0] * size[1] * 3)
@@ -95,25 +83,7 @@ def at_inside(**fields):
     return {"lat": INSIDE[0], "lon": INSIDE[1], "category": "06010", **fields}
 
 
-@pytest.fixture
-def grid(ctx):
-    make_geography()
-
-
 # --- a real S3 endpoint we can kill, cut off and slow down ------------------------------
-
-
-@pytest.fixture(scope="module")
-def aws_env():
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }.items():
-            mp.setenv(name, os.environ.get(name, value))
-        yield
 
 
 class MotoProcess:

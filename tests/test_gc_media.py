@@ -13,26 +13,15 @@ import pytest
 from sqlalchemy import func, select
 
 from civicreport import registry
-from civicreport.cases.models import Media, Report
+from civicreport.cases.models import Report
 from civicreport.extensions import db
 from civicreport.media.errors import StorageUnavailable
 from civicreport.media.storage import LocalStorage, media_key_sha256, object_keys
 from civicreport.ops.maintenance import PeriodicMediaGc, collect_media_garbage
-from tests.factories import INSIDE, make_geography, photo_bytes
-from tests.helpers import assert_error, fetch, override_settings, post_report
+from tests.factories import INSIDE, photo_bytes
+from tests.helpers import assert_error, fetch, override_settings, post_report, referenced_keys
 
 SHA = "5e" * 32
-
-
-@pytest.fixture
-def grid(ctx):
-    make_geography()
-
-
-def referenced_keys():
-    rows = db.session.execute(select(Media.original_key, Media.display_key, Media.thumb_key)).all()
-    db.session.rollback()
-    return {key for row in rows for key in row}
 
 
 def test_media_keys_are_recognised_and_nothing_else():

@@ -17,7 +17,6 @@ from tests.factories import (
     COMMUNITY,
     FAR_AWAY,
     INSIDE,
-    make_geography,
     make_rule,
     make_unit,
     make_user,
@@ -27,16 +26,12 @@ from tests.helpers import assert_error, count, fetch, fetch_image, override_sett
 
 
 @pytest.fixture
-def grid(ctx):
-    office = make_geography()
-    city = make_unit("cgj", "urban_management", "区城市管理局")
-    police = make_unit("jxj", "traffic_police", "区交巡警支队")
-    make_rule(city, major="06")
-    make_rule(police, code="09009")
-    return {"office": office, "city": city, "police": police}
+def routing(city_unit):
+    """The shared grid and 区城市管理局, and 区交巡警支队 that a rule sends 违停 (09009)."""
+    make_rule(make_unit("jxj", "traffic_police", "区交巡警支队"), code="09009")
 
 
-def test_photo_gps_places_and_routes_the_report(client, grid, storage):
+def test_photo_gps_places_and_routes_the_report(client, routing, storage):
     raw = photo_bytes((1600, 1200), gps=INSIDE, orientation=6)
     response = post_report(client, [raw], category="06010", description="路边垃圾堆")
     assert response.status_code == 201, response.get_json()
@@ -62,7 +57,7 @@ def test_photo_gps_places_and_routes_the_report(client, grid, storage):
     assert len(list(storage.iter_keys())) == 3
 
 
-def test_client_location_in_gcj02_is_stored_as_wgs84(client, grid):
+def test_client_location_in_gcj02_is_stored_as_wgs84(client, routing):
     gcj = wgs84_to_gcj02(*INSIDE)
     raw = photo_bytes(gps=(INSIDE[0] + 0.003, INSIDE[1]))  # photo taken ~330 m away
     _, headers = make_user("sup", "supervisor")
@@ -83,21 +78,21 @@ def test_client_location_in_gcj02_is_stored_as_wgs84(client, grid):
     assert "receipt_token" not in body
 
 
-def test_category_rule_beats_area_and_fallback_goes_to_street_office(client, grid):
+def test_category_rule_beats_area_and_fallback_goes_to_street_office(client, routing):
     body = post_report(client, [photo_bytes(gps=INSIDE)], category="01001").get_json()
     assert body["unit"]["code"] == "st-gunan"
     report = db.session.scalar(select(Report))
     assert report.routed_by == "territorial" and report.routing_rule_id is None
 
 
-def test_more_specific_area_wins_within_same_category_rank(client, grid):
+def test_more_specific_area_wins_within_same_category_rank(client, routing):
     community_unit = make_unit("sq", "community", "长乐社区居委会")
     make_rule(community_unit, area_level="community", area_code=COMMUNITY, major="06")
     body = post_report(client, [photo_bytes(gps=INSIDE)], category="06010").get_json()
     assert body["unit"]["code"] == "sq"
 
 
-def test_missing_category_gets_keyword_suggestions(client, grid):
+def test_missing_category_gets_keyword_suggestions(client, routing):
     response = post_report(client, [photo_bytes(gps=INSIDE)], description="楼道里有人飞线充电，很危险")
     body = response.get_json()
     assert response.status_code == 201, body
@@ -105,14 +100,14 @@ def test_missing_category_gets_keyword_suggestions(client, grid):
     assert body["suggested_categories"][0]["code"] == "L06001"
 
 
-def test_outside_every_cell_names_the_nearest_area(client, grid):
+def test_outside_every_cell_names_the_nearest_area(client, routing):
     error = assert_error(post_report(client, [photo_bytes(gps=FAR_AWAY)]), 422, "outside_service_area")
     assert "长乐社区" in error["details"]["nearest_area"]
     assert error["details"]["distance_m"] > 50_000
     assert count(Report) == 0
 
 
-def test_no_location_anywhere_is_422(client, grid, storage):
+def test_no_location_anywhere_is_422(client, routing, storage):
     assert_error(post_report(client, [photo_bytes()]), 422, "location_required")
     assert list(storage.iter_keys()) == []
 
@@ -128,13 +123,13 @@ def test_no_location_anywhere_is_422(client, grid, storage):
         ({"surprise": "x"}, "validation_failed"),
     ],
 )
-def test_bad_fields_are_422_with_details(client, grid, fields, code):
+def test_bad_fields_are_422_with_details(client, routing, fields, code):
     error = assert_error(post_report(client, [photo_bytes(gps=INSIDE)], **fields), 422, code)
     if code == "validation_failed":
         assert error["details"]["fields"]
 
 
-def test_photo_count_limits(client, grid, app):
+def test_photo_count_limits(client, routing, app):
     assert_error(post_report(client, []), 422, "photo_required")
     limit = app.config["MAX_PHOTOS_PER_REPORT"]
     photos = [photo_bytes(gps=INSIDE, color=(i, 0, 0)) for i in range(limit + 1)]
@@ -142,7 +137,7 @@ def test_photo_count_limits(client, grid, app):
     assert error["details"] == {"max": limit, "count": limit + 1}
 
 
-def test_oversize_photo_is_413_and_names_the_photo(client, grid, app, monkeypatch):
+def test_oversize_photo_is_413_and_names_the_photo(client, routing, app, monkeypatch):
     big = photo_bytes((2000, 1500), gps=INSIDE)
     limits = registry.of(app).limits
     monkeypatch.setattr(registry.of(app), "limits", replace(limits, max_bytes=len(big) - 1))
@@ -150,7 +145,7 @@ def test_oversize_photo_is_413_and_names_the_photo(client, grid, app, monkeypatc
     assert error["details"]["photo_index"] == 1
 
 
-def test_whole_request_over_the_cap_is_413_json(client, grid, app, monkeypatch):
+def test_whole_request_over_the_cap_is_413_json(client, routing, app, monkeypatch):
     override_settings(app, monkeypatch, MAX_CONTENT_LENGTH=10_000)
     assert_error(post_report(client, [photo_bytes((1200, 900), gps=INSIDE)]), 413, "payload_too_large")
 
@@ -163,12 +158,12 @@ def test_whole_request_over_the_cap_is_413_json(client, grid, app, monkeypatch):
         (photo_bytes((800, 600))[:3000], "image_unreadable"),
     ],
 )
-def test_bad_image_bytes_are_422(client, grid, storage, payload, code):
+def test_bad_image_bytes_are_422(client, routing, storage, payload, code):
     assert_error(post_report(client, [payload], lat=INSIDE[0], lon=INSIDE[1]), 422, code)
     assert count(Report) == 0 and list(storage.iter_keys()) == []
 
 
-def test_idempotency_key_replays_the_first_answer(client, grid):
+def test_idempotency_key_replays_the_first_answer(client, routing):
     raw = photo_bytes(gps=INSIDE)
     headers = {"Idempotency-Key": "phone-42-attempt"}
     first = post_report(client, [raw], headers, category="06010")
@@ -182,7 +177,7 @@ def test_idempotency_key_replays_the_first_answer(client, grid):
     assert_error(changed, 422, "idempotency_key_reused")
 
 
-def test_media_first_then_json_report(client, grid):
+def test_media_first_then_json_report(client, routing):
     upload = client.post(
         "/api/v1/media",
         data={"photo": (io.BytesIO(photo_bytes(gps=INSIDE)), "a.jpg")},
@@ -200,7 +195,7 @@ def test_media_first_then_json_report(client, grid):
     assert_error(client.post("/api/v1/reports", json={"media_ids": ["nope"]}), 422, "unknown_media")
 
 
-def test_public_and_staff_views(client, grid):
+def test_public_and_staff_views(client, routing):
     body = post_report(client, [photo_bytes(gps=INSIDE)], contact="13900000000").get_json()
     public = client.get(f"/api/v1/reports/{body['id']}").get_json()
     assert "contact" not in public and "original_url" not in public["photos"][0]
@@ -212,7 +207,7 @@ def test_public_and_staff_views(client, grid):
     assert_error(client.get("/api/v1/reports/x", headers={"Authorization": "Bearer nope"}), 401, "invalid_token")
 
 
-def test_originals_are_served_to_case_staff_only(client, grid, app):
+def test_originals_are_served_to_case_staff_only(client, routing, app):
     if app.config["STORAGE"] != "local":
         pytest.skip("S3 originals are presigned URLs that only staff views carry")
     raw = photo_bytes(gps=INSIDE)
@@ -226,13 +221,13 @@ def test_originals_are_served_to_case_staff_only(client, grid, app):
     assert served.data == raw and served.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_public_ids_count_up_per_day(client, grid):
+def test_public_ids_count_up_per_day(client, routing):
     ids = [post_report(client, [photo_bytes(gps=INSIDE, color=(i, 9, 9))]).get_json()["id"] for i in range(3)]
     numbers = [int(i.split("-")[1]) for i in ids]
     assert numbers == [1, 2, 3]
 
 
-def test_concurrent_retries_with_one_key_make_one_report(app, grid):
+def test_concurrent_retries_with_one_key_make_one_report(app, routing):
     raw = photo_bytes(gps=INSIDE)
     barrier = threading.Barrier(4)
 

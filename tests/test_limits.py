@@ -13,16 +13,11 @@ from civicreport.cases.models import Report
 from civicreport.db_types import utcnow
 from civicreport.extensions import db
 from civicreport.open311 import clients as open311_clients
-from tests.factories import INSIDE, make_geography, make_user, photo_bytes
+from tests.factories import INSIDE, make_user, photo_bytes
 from tests.helpers import assert_error, override_settings
 
 PHOTO = photo_bytes((64, 48), gps=INSIDE)
 PHONE = "phone-3f1c9a7e-0001"
-
-
-@pytest.fixture
-def grid(ctx):
-    make_geography()
 
 
 def submit(client, device=None, headers=None):

@@ -29,9 +29,7 @@ from tests.factories import (
     photo_bytes,
 )
 from tests.helpers import fetch, post_report
-from tests.open311_xml import parse, rows
-
-BASE = "/open311/v2"
+from tests.open311_xml import BASE, parse, rows, spec_errors
 
 
 @pytest.fixture
@@ -66,19 +64,6 @@ def filed(client, key, fmt="json", **form):
     if fmt == "xml":
         return rows(parse(response, "service_requests"))[0]["service_request_id"]
     return response.get_json()[0]["service_request_id"]
-
-
-def spec_errors(response, status, fmt="json"):
-    """The spec's error list, in either format; every description names our stable code."""
-    assert response.status_code == status, response.data.decode()
-    if fmt == "xml":
-        items = rows(parse(response, "errors"))
-        assert all(item["code"] == str(status) for item in items)
-    else:
-        items = response.get_json()
-        assert isinstance(items, list) and items
-        assert all(set(item) == {"code", "description"} and item["code"] == status for item in items)
-    return [item["description"] for item in items]
 
 
 def one(client, request_id, fmt="json"):

@@ -26,23 +26,14 @@ from civicreport.extensions import db
 from civicreport.open311.models import Open311Client
 from tests.factories import (
     INSIDE,
-    make_geography,
-    make_rule,
-    make_unit,
     make_user,
     photo_bytes,
 )
 from tests.helpers import override_settings
-from tests.test_open311 import BASE, spec_errors
+from tests.open311_xml import BASE, spec_errors
 
 FIELDS = {"service_code": "06010", "lat": INSIDE[0], "long": INSIDE[1], "description": "路边暴露垃圾"}
 GUNICORN_CONF = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
-
-
-@pytest.fixture
-def city(ctx):
-    make_geography()
-    make_rule(make_unit("cgj", "urban_management", "区城市管理局"), major="06")
 
 
 def cli(app, *args):
@@ -71,7 +62,7 @@ def listed(app):
     return {row.split("\t")[0]: row.split("\t") for row in rows}
 
 
-def test_cli_creates_lists_and_revokes_client_keys(app, client, city):
+def test_cli_creates_lists_and_revokes_client_keys(app, client, city_unit):
     key = new_key(app)
     other = new_key(app, "city-platform", "--jurisdiction", "500112", "--limit", "10/minute;100/day")
     assert key != other and len(key) >= 40
@@ -101,14 +92,14 @@ def test_cli_creates_lists_and_revokes_client_keys(app, client, city):
         (["revoke", "nobody"], "client_not_found"),
     ],
 )
-def test_cli_refuses_bad_input(app, city, args, code):
+def test_cli_refuses_bad_input(app, city_unit, args, code):
     new_key(app)
     exit_code, output = cli(app, *args)
     assert exit_code != 0 and code in output
     assert sorted(listed(app)) == ["hotline-12345"]
 
 
-def test_a_report_filed_with_a_key_names_its_client(app, client, city):
+def test_a_report_filed_with_a_key_names_its_client(app, client, city_unit):
     key = new_key(app)
     for in_query in (False, True):
         response = post(client, key, in_query=in_query)
@@ -120,7 +111,7 @@ def test_a_report_filed_with_a_key_names_its_client(app, client, city):
 
 
 @pytest.mark.parametrize("role", ["admin", "supervisor", "citizen"])
-def test_a_login_token_is_never_an_api_key(client, city, role):
+def test_a_login_token_is_never_an_api_key(client, city_unit, role):
     _, bearer = make_user(f"{role}-1", role)
     token = bearer["Authorization"].split()[1]
     assert "invalid_api_key" in spec_errors(post(client, token), 403)[0]
@@ -138,7 +129,7 @@ def test_a_login_token_is_never_an_api_key(client, city, role):
         (("--jurisdiction", "500112"), None),  # … with the jurisdiction left out, which means here
     ],
 )
-def test_a_jurisdiction_the_key_may_not_post_to_is_403(app, client, city, options, jurisdiction_id):
+def test_a_jurisdiction_the_key_may_not_post_to_is_403(app, client, city_unit, options, jurisdiction_id):
     key = new_key(app, "hotline-12345", *options)
     extra = {"jurisdiction_id": jurisdiction_id} if jurisdiction_id else {}
     for fmt in ("json", "xml"):
@@ -146,13 +137,13 @@ def test_a_jurisdiction_the_key_may_not_post_to_is_403(app, client, city, option
     assert db.session.scalar(select(Report)) is None
 
 
-def test_the_served_jurisdiction_named_or_not_is_fine(app, client, city):
+def test_the_served_jurisdiction_named_or_not_is_fine(app, client, city_unit):
     key = new_key(app)
     assert post(client, key, jurisdiction_id="500110").status_code == 201
     assert post(client, key).status_code == 201
 
 
-def test_each_client_has_its_own_limit_with_429_and_retry_after(app, client, city, monkeypatch):
+def test_each_client_has_its_own_limit_with_429_and_retry_after(app, client, city_unit, monkeypatch):
     limited_key = new_key(app, "hotline-12345", "--limit", "2/minute")
     default_key = new_key(app, "city-platform")
     assert [post(client, limited_key).status_code for _ in range(2)] == [201, 201]
@@ -167,7 +158,7 @@ def test_each_client_has_its_own_limit_with_429_and_retry_after(app, client, cit
     assert post(client, limited_key).status_code == 429  # its own limit, not the default
 
 
-def test_a_live_key_is_counted_as_its_client_not_by_address(app, client, city, monkeypatch):
+def test_a_live_key_is_counted_as_its_client_not_by_address(app, client, city_unit, monkeypatch):
     """One hotline server forwards many citizens; a wrong key is counted by address like anyone."""
     override_settings(app, monkeypatch, SUBMIT_LIMIT_PER_IP="2/minute")
     key = new_key(app)
@@ -176,7 +167,7 @@ def test_a_live_key_is_counted_as_its_client_not_by_address(app, client, city, m
     assert "rate_limited" in spec_errors(post(client, "guessed-key"), 429)[0]
 
 
-def test_an_api_key_outside_open311_escapes_no_limit(app, client, city, monkeypatch):
+def test_an_api_key_outside_open311_escapes_no_limit(app, client, city_unit, monkeypatch):
     override_settings(app, monkeypatch, SUBMIT_LIMIT_PER_IP="1/minute")
     key = new_key(app)
 
@@ -192,7 +183,7 @@ def test_an_api_key_outside_open311_escapes_no_limit(app, client, city, monkeypa
     assert refused.status_code == 429 and refused.get_json()["error"]["details"]["scope"] == "ip"
 
 
-def test_idempotency_keys_of_two_clients_never_meet(app, client, city):
+def test_idempotency_keys_of_two_clients_never_meet(app, client, city_unit):
     first, second = new_key(app), new_key(app, "city-platform")
     answers = [post(client, key, headers={"Idempotency-Key": "call-77"}) for key in (first, second, first)]
     assert [a.status_code for a in answers] == [201, 201, 201]
@@ -214,7 +205,7 @@ def served(app, ctx):
         thread.join(timeout=10)
 
 
-def test_the_dev_server_log_keeps_no_key(app, city, served, caplog):
+def test_the_dev_server_log_keeps_no_key(app, city_unit, served, caplog):
     key = new_key(app)
     caplog.set_level(logging.INFO, logger="werkzeug")
     body = urllib.parse.urlencode(FIELDS).encode()

@@ -3,7 +3,6 @@ every public view. Photos are generated here; the corpus test skips without ../s
 
 import hashlib
 import io
-import itertools
 import json
 import re
 import subprocess
@@ -38,13 +37,11 @@ from tests.faces import (
 )
 from tests.factories import (
     INSIDE,
-    make_geography,
-    make_rule,
     make_unit,
     make_user,
     photo_bytes,
 )
-from tests.helpers import fetch, post_report
+from tests.helpers import fetch, post_report, public_gets
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos"
 CONTACT = "13912345678"
@@ -199,15 +196,7 @@ def test_corpus_portraits_are_blurred_and_street_photos_are_not(detector):
 # --- over HTTP: the done-when check and the audit of public outputs ----------------------
 
 
-@pytest.fixture
-def grid(ctx):
-    make_geography()
-    city = make_unit("cgj", "urban_management", "区城市管理局")
-    make_rule(city, major="06")
-    return city
-
-
-def test_public_derivative_blurs_the_face_while_staff_get_the_upload_byte_for_byte(client, grid, storage):
+def test_public_derivative_blurs_the_face_while_staff_get_the_upload_byte_for_byte(client, city_unit, storage):
     """Done when: a public derivative of a generated photo with a face shows the face
     blurred while the staff original is byte-identical to the upload."""
     raw = face_photo()
@@ -237,7 +226,7 @@ def test_public_derivative_blurs_the_face_while_staff_get_the_upload_byte_for_by
     assert not storage.exists(plain_keys["display"]) and not storage.exists(plain_keys["thumb"])
 
 
-def test_photo_without_faces_keeps_the_plain_keys(client, grid, storage):
+def test_photo_without_faces_keeps_the_plain_keys(client, city_unit, storage):
     raw = photo_bytes(gps=INSIDE)
     body = post_report(client, [raw], category="06010").get_json()
     keys = object_keys(hashlib.sha256(raw).hexdigest(), "jpeg")
@@ -251,29 +240,7 @@ def _assert_clean(label, text, private):
     assert "originals/" not in text, label
 
 
-def _public_gets(app, report_id, media_id):
-    """Every GET route whose parameters this test can fill in, with each filling."""
-    values = {
-        "public_id": [report_id],
-        "service_request_id": [report_id],
-        "media_id": [media_id],
-        "code": ["cgj"],
-        "service_code": ["06010"],
-        "token": ["x"],
-        "fmt": ["json", "xml"],
-    }
-    for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or rule.endpoint == "static" or set(rule.arguments) - set(values):
-            continue
-        names = sorted(rule.arguments)
-        for filling in itertools.product(*(values[name] for name in names)):
-            path = rule.rule
-            for name, value in zip(names, filling, strict=True):
-                path = re.sub(rf"<(?:[^>]+:)?{name}>", value, path)
-            yield path
-
-
-def test_public_outputs_never_carry_contact_or_originals(app, client, grid):
+def test_public_outputs_never_carry_contact_or_originals(app, client, city_unit):
     """Anonymous callers, the reporter's receipt and non-private staff (a monitor, another
     unit) get no contact and no original anywhere, whatever GET route they call."""
     raw = face_photo()
@@ -295,7 +262,7 @@ def test_public_outputs_never_carry_contact_or_originals(app, client, grid):
     }
     queries = {"/api/v1/queue": "?format=geojson", "/api/v1/duplicates": f"?lat={INSIDE[0]}&lon={INSIDE[1]}"}
     checked = 0
-    for path in _public_gets(app, report_id, media.id):
+    for path in public_gets(app, report_id, media.id):
         for who, headers in callers.items():
             response = client.get(path + queries.get(path, ""), headers=headers)
             if response.mimetype.startswith("image/"):
@@ -306,7 +273,7 @@ def test_public_outputs_never_carry_contact_or_originals(app, client, grid):
     assert checked > 20
 
 
-def test_anonymous_reports_show_no_reporter(client, grid):
+def test_anonymous_reports_show_no_reporter(client, city_unit):
     body = post_report(client, [photo_bytes(gps=INSIDE)], contact=CONTACT).get_json()
     public = client.get(f"/api/v1/reports/{body['id']}").get_json()
     assert not {"reporter", "contact", "channel"} & set(public)
@@ -314,7 +281,7 @@ def test_anonymous_reports_show_no_reporter(client, grid):
     assert all(set(event) <= {"id", "action", "from_status", "to_status", "created_at"} for event in events)
 
 
-def test_a_signed_in_citizen_is_not_named_publicly(client, grid):
+def test_a_signed_in_citizen_is_not_named_publicly(client, city_unit):
     citizen, headers = make_user("zhang3", "citizen")
     body = post_report(client, [photo_bytes(gps=INSIDE)], headers, contact=CONTACT).get_json()
     text = client.get(f"/api/v1/reports/{body['id']}").get_data(as_text=True)

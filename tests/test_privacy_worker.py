@@ -31,11 +31,8 @@ from tests.faces import (
     scaled,
     street_scene,
 )
-from tests.factories import INSIDE, make_geography, make_rule, make_unit, make_user
-from tests.helpers import fetch, override_settings, post_report
-from tests.test_duplicates import NE_CORNER, SW_CORNER
-from tests.test_failures import FailingOnPut
-from tests.test_privacy import _public_gets as public_gets
+from tests.factories import INSIDE, NE_CORNER, SW_CORNER, make_unit, make_user
+from tests.helpers import FailingOnPut, fetch, override_settings, post_report, public_gets
 
 INNER_FACE = (FACE[0] + FACE[2] * 15 // 100, FACE[1] + FACE[3] * 30 // 100, FACE[2] * 70 // 100, FACE[3] * 55 // 100)
 
@@ -69,21 +66,18 @@ def opencv():
 
 
 @pytest.fixture
+def people(city_unit):
+    """Bearer headers of the staff who may see originals and pending photos."""
+    return {"supervisor": make_user("sup", "supervisor")[1], "monitor": make_user("mon", "monitor")[1]}
+
+
+@pytest.fixture
 def worker_mode(app, monkeypatch, opencv):
     """The app in worker mode with a counting OpenCV detector; both restored afterwards."""
     counting = CountingDetector(opencv)
     override_settings(app, monkeypatch, PRIVACY_MODE="worker")
     monkeypatch.setattr(registry.of(app), "detector", counting)
     return counting
-
-
-@pytest.fixture
-def grid(ctx):
-    make_geography()
-    make_rule(make_unit("cgj", "urban_management", "区城市管理局"), major="06")
-    _, supervisor = make_user("sup", "supervisor")
-    _, monitor = make_user("mon", "monitor")
-    return {"supervisor": supervisor, "monitor": monitor}
 
 
 def submit(client, raw):
@@ -118,7 +112,7 @@ def face_detail(client, url, raw, headers=None):
     return edge_energy(shown, face) / edge_energy(reference, face)
 
 
-def test_upload_skips_detection_and_the_pass_blurs_the_face(app, client, grid, storage, worker_mode):
+def test_upload_skips_detection_and_the_pass_blurs_the_face(app, client, people, storage, worker_mode):
     raw = face_photo()
     body = submit(client, raw)
     assert worker_mode.calls == 0  # nothing was detected inside the request
@@ -139,10 +133,10 @@ def test_upload_skips_detection_and_the_pass_blurs_the_face(app, client, grid, s
     plain = object_keys(media.sha256, "jpeg")
     assert storage.exists(media.original_key)
     assert not storage.exists(plain["display"]) and not storage.exists(plain["thumb"])
-    staff = public_photo(client, body["id"], grid["supervisor"])  # staff have the original meanwhile
+    staff = public_photo(client, body["id"], people["supervisor"])  # staff have the original meanwhile
     assert staff["pending"] is True and staff["display_url"] is None and staff["thumb_url"] is None
     assert staff["display_size"] is None and staff["thumb_size"] is None
-    assert fetch(client, staff["original_url"], grid["supervisor"]) == (200, raw)
+    assert fetch(client, staff["original_url"], people["supervisor"]) == (200, raw)
 
     run_worker_once(app)
     assert worker_mode.calls == 1
@@ -154,11 +148,11 @@ def test_upload_skips_detection_and_the_pass_blurs_the_face(app, client, grid, s
     small_face = scaled(INNER_FACE, SIZE, thumb.size)
     assert edge_energy(thumb, small_face) < 0.3 * edge_energy(reference_thumb, small_face)
 
-    staff = public_photo(client, body["id"], grid["supervisor"])
+    staff = public_photo(client, body["id"], people["supervisor"])
     assert staff["phash"] == process_photo(raw).phash and len(media_row().bands) == 8
 
 
-def test_the_pass_stores_what_an_inline_upload_stores(app, client, grid, storage, monkeypatch):
+def test_the_pass_stores_what_an_inline_upload_stores(app, client, people, storage, monkeypatch):
     """Same regions, same pipeline: the worker's public derivatives are the inline ones, key and bytes."""
     monkeypatch.setattr(registry.of(app), "detector", FixedDetector())
     raw = face_photo()
@@ -178,7 +172,7 @@ def test_the_pass_stores_what_an_inline_upload_stores(app, client, grid, storage
     assert not worker.privacy_pending
 
 
-def test_regions_found_on_the_display_fit_a_sideways_original(app, client, grid, worker_mode):
+def test_regions_found_on_the_display_fit_a_sideways_original(app, client, people, worker_mode):
     """A phone's sideways JPEG (EXIF orientation 6): the display derivative is upright, and
     the face found there is blurred where it is in the upright original."""
     exif = Image.Exif()
@@ -193,13 +187,13 @@ def test_regions_found_on_the_display_fit_a_sideways_original(app, client, grid,
     assert face_detail(client, shown["display_url"], raw) < 0.2
 
 
-def test_queue_open311_and_duplicates_show_the_photo_once_the_pass_has_run(app, client, grid, worker_mode):
+def test_queue_open311_and_duplicates_show_the_photo_once_the_pass_has_run(app, client, people, worker_mode):
     body = submit(client, face_photo())
     request_id = body["id"]
 
     def views():
         geojson = {
-            who: client.get("/api/v1/queue?format=geojson", headers=grid[who]).get_json()
+            who: client.get("/api/v1/queue?format=geojson", headers=people[who]).get_json()
             for who in ("supervisor", "monitor")
         }
         return {
@@ -217,7 +211,7 @@ def test_queue_open311_and_duplicates_show_the_photo_once_the_pass_has_run(app, 
     assert all(url and "/originals/" not in url for url in after.values()), after
 
 
-def test_open311_and_media_first_uploads_wait_for_the_pass(app, client, grid, worker_mode):
+def test_open311_and_media_first_uploads_wait_for_the_pass(app, client, people, worker_mode):
     _, key = create_open311_client("hotline")
     response = client.post(
         f"/open311/v2/requests.json?api_key={key}",
@@ -243,7 +237,7 @@ def test_open311_and_media_first_uploads_wait_for_the_pass(app, client, grid, wo
 
 
 def test_the_pass_is_idempotent_and_a_failed_pass_leaves_the_photo_pending(
-    app, client, grid, storage, worker_mode, monkeypatch
+    app, client, people, storage, worker_mode, monkeypatch
 ):
     body = submit(client, face_photo())
     monkeypatch.setattr(registry.of(app), "storage", FailingOnPut(storage, 2))  # dies after the new display
@@ -265,7 +259,7 @@ def test_the_pass_is_idempotent_and_a_failed_pass_leaves_the_photo_pending(
 
 
 def test_a_photo_whose_original_is_missing_waits_longer_before_each_try(
-    app, client, grid, storage, worker_mode, monkeypatch
+    app, client, people, storage, worker_mode, monkeypatch
 ):
     override_settings(app, monkeypatch, PRIVACY_PASS_RETRY_SECONDS=60)
     raw = face_photo()
@@ -296,7 +290,7 @@ def _make_due():
     db.session.commit()
 
 
-def test_a_photo_redacted_while_the_pass_works_keeps_the_redaction(app, client, grid, monkeypatch, opencv):
+def test_a_photo_redacted_while_the_pass_works_keeps_the_redaction(app, client, people, monkeypatch, opencv):
     """Without row locks (SQLite) a redaction may clear the photo while the pass works on it:
     the pass's compare-and-set then changes nothing."""
     if db.engine.dialect.name == "postgresql":
@@ -323,14 +317,14 @@ def test_a_photo_redacted_while_the_pass_works_keeps_the_redaction(app, client, 
     assert (media.display_key, media.thumb_key) == (redacted["display"], redacted["thumb"])
 
 
-def test_redacting_a_pending_photo_runs_the_detector_too(app, client, grid, storage, worker_mode):
+def test_redacting_a_pending_photo_runs_the_detector_too(app, client, people, storage, worker_mode):
     raw = face_photo()
     body = submit(client, raw)
     media_id = body["photos"][0]["id"]
     response = client.post(
         f"/api/v1/reports/{body['id']}/media/{media_id}/redactions",
         json={"boxes": [{"x": 1100, "y": 820, "width": 300, "height": 200}]},
-        headers=grid["supervisor"],
+        headers=people["supervisor"],
     )
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["event"]["data"]["detected"] == 1
@@ -340,7 +334,7 @@ def test_redacting_a_pending_photo_runs_the_detector_too(app, client, grid, stor
     assert media_row().phash == process_photo(raw).phash and len(media_row().bands) == 8
 
 
-def test_no_public_output_names_a_pending_photo(app, client, grid, worker_mode):
+def test_no_public_output_names_a_pending_photo(app, client, people, worker_mode):
     """The audit of tests/test_privacy.py, for pending photos: every GET route a caller
     without access to originals can reach, and the submit answer, carry none of its keys."""
     body = submit(client, face_photo())
@@ -352,7 +346,7 @@ def test_no_public_output_names_a_pending_photo(app, client, grid, worker_mode):
     callers = {
         "anonymous": {},
         "receipt": {"X-Receipt-Token": body["receipt_token"]},
-        "monitor": grid["monitor"],
+        "monitor": people["monitor"],
         "other unit": stranger,
     }
     queries = {"/api/v1/queue": "?format=geojson", "/api/v1/duplicates": f"?lat={INSIDE[0]}&lon={INSIDE[1]}"}
@@ -377,17 +371,17 @@ def broken_pixels(raw):
 
 
 def test_a_complete_photo_whose_pixels_cannot_be_decoded_is_flagged_by_the_pass(
-    app, client, grid, storage, worker_mode
+    app, client, people, storage, worker_mode
 ):
     raw = broken_pixels(face_photo())
     body = submit(client, raw)  # inspected only: looks complete
     assert clear_pending() == 0 and worker_mode.calls == 0
     media = media_row()
     assert media.unreadable and media.privacy_pending and media.display_key is None
-    staff = client.get(f"/api/v1/reports/{body['id']}", headers=grid["supervisor"]).get_json()
+    staff = client.get(f"/api/v1/reports/{body['id']}", headers=people["supervisor"]).get_json()
     assert staff["evidence_flagged"] is True and staff["evidence_flags"] == ["photo_unreadable"]
     assert staff["photos"][0]["unreadable"] is True and staff["photos"][0]["display_url"] is None
-    assert fetch(client, staff["photos"][0]["original_url"], grid["supervisor"]) == (200, raw)
+    assert fetch(client, staff["photos"][0]["original_url"], people["supervisor"]) == (200, raw)
     assert public_photo(client, body["id"])["display_url"] is None
 
     _make_due()
@@ -395,12 +389,12 @@ def test_a_complete_photo_whose_pixels_cannot_be_decoded_is_flagged_by_the_pass(
     assert list(storage.iter_keys()) == [media.original_key]  # kept as evidence
 
 
-def test_inline_mode_refuses_the_same_photo_at_once(app, client, grid):
+def test_inline_mode_refuses_the_same_photo_at_once(app, client, people):
     response = post_report(client, [broken_pixels(face_photo())], lat=INSIDE[0], lon=INSIDE[1], category="06010")
     assert response.status_code == 422 and response.get_json()["error"]["code"] == "image_unreadable"
 
 
-def test_a_cut_off_photo_is_refused_at_upload_in_worker_mode_too(app, client, grid, storage, worker_mode):
+def test_a_cut_off_photo_is_refused_at_upload_in_worker_mode_too(app, client, people, storage, worker_mode):
     raw = face_photo()
     response = post_report(client, [raw[:-2]], lat=INSIDE[0], lon=INSIDE[1], category="06010")
     assert response.status_code == 422
@@ -410,7 +404,7 @@ def test_a_cut_off_photo_is_refused_at_upload_in_worker_mode_too(app, client, gr
     assert db.session.scalar(select(Media)) is None and list(storage.iter_keys()) == []
 
 
-def test_the_pass_flags_a_reused_photo_the_submit_could_not_compare(app, client, grid, worker_mode):
+def test_the_pass_flags_a_reused_photo_the_submit_could_not_compare(app, client, people, worker_mode):
     raw = face_photo()
     copy = io.BytesIO()
     Image.open(io.BytesIO(raw)).save(copy, "JPEG", quality=40)  # not bytes-identical: needs the hash
@@ -420,7 +414,7 @@ def test_the_pass_flags_a_reused_photo_the_submit_could_not_compare(app, client,
     )  # ~490 m apart
 
     def flagged(report):
-        return client.get(f"/api/v1/reports/{report['id']}", headers=grid["supervisor"]).get_json()
+        return client.get(f"/api/v1/reports/{report['id']}", headers=people["supervisor"]).get_json()
 
     def version(report):
         db.session.rollback()
@@ -432,13 +426,13 @@ def test_the_pass_flags_a_reused_photo_the_submit_could_not_compare(app, client,
     assert flagged(first)["photo_reuse_flagged"] is False  # the earlier report is the one reused
     assert flagged(second)["photo_reuse_flagged"] is True
     assert (version(second), flagged(second)["updated_at"]) == before  # no staff action is made stale
-    matches = client.get(f"/api/v1/reports/{second['id']}/duplicates", headers=grid["supervisor"]).get_json()
+    matches = client.get(f"/api/v1/reports/{second['id']}/duplicates", headers=people["supervisor"]).get_json()
     assert [(m["id"], m["match"], m["suspicious"]) for m in matches["photo_matches"]] == [
         (first["id"], "similar", True)
     ]
 
 
-def test_redacting_a_pending_photo_flags_its_reuse_as_the_pass_would(app, client, grid, worker_mode):
+def test_redacting_a_pending_photo_flags_its_reuse_as_the_pass_would(app, client, people, worker_mode):
     raw = face_photo()
     copy = io.BytesIO()
     Image.open(io.BytesIO(raw)).save(copy, "JPEG", quality=40)
@@ -448,16 +442,18 @@ def test_redacting_a_pending_photo_flags_its_reuse_as_the_pass_would(app, client
     response = client.post(
         f"/api/v1/reports/{second['id']}/media/{second['photos'][0]['id']}/redactions",
         json={"boxes": [{"x": 10, "y": 10, "width": 50, "height": 50}]},
-        headers=grid["supervisor"],
+        headers=people["supervisor"],
     )
     assert response.status_code == 201, response.get_json()
     assert clear_pending() == 0  # the redaction cleared it
-    staff = client.get(f"/api/v1/reports/{second['id']}", headers=grid["supervisor"]).get_json()
+    staff = client.get(f"/api/v1/reports/{second['id']}", headers=people["supervisor"]).get_json()
     assert staff["photo_reuse_flagged"] is True and staff["photos"][0]["phash"] is not None
     assert len(media_row_of(second["photos"][0]["id"]).bands) == 8
 
 
-def test_a_photo_attached_while_the_pass_hashes_it_still_has_its_reuse_flagged(app, client, grid, opencv, monkeypatch):
+def test_a_photo_attached_while_the_pass_hashes_it_still_has_its_reuse_flagged(
+    app, client, people, opencv, monkeypatch
+):
     """An uploaded-first photo attached to a report while the pass renders it: the submit
     waits for the pass's row lock, then compares the hash the pass has just committed."""
     if db.engine.dialect.name != "postgresql":
@@ -495,7 +491,7 @@ def test_a_photo_attached_while_the_pass_hashes_it_still_has_its_reuse_flagged(a
     assert clear_pending() == 1
     submitter.join(timeout=30)
     assert answers and answers[0].status_code == 201, answers and answers[0].get_json()
-    report = client.get(f"/api/v1/reports/{answers[0].get_json()['id']}", headers=grid["supervisor"]).get_json()
+    report = client.get(f"/api/v1/reports/{answers[0].get_json()['id']}", headers=people["supervisor"]).get_json()
     assert report["photo_reuse_flagged"] is True
 
 
@@ -526,7 +522,7 @@ class BrokenDetector:
 
 
 @pytest.mark.parametrize("route", ["report", "media"])
-def test_a_detector_failure_inline_queues_the_photo_never_publishes_it(app, client, grid, monkeypatch, opencv, route):
+def test_a_detector_failure_inline_queues_the_photo_never_publishes_it(app, client, people, monkeypatch, opencv, route):
     monkeypatch.setattr(registry.of(app), "detector", BrokenDetector())
     raw = face_photo()
     if route == "report":

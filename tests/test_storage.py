@@ -1,7 +1,6 @@
 """Storage backends: LocalStorage on tmp_path, S3Storage over real HTTP against moto's server."""
 
 import os
-import socket
 import time
 import urllib.request
 import uuid
@@ -18,15 +17,10 @@ from civicreport.media.storage import (
     build_storage,
     object_keys,
 )
+from tests.helpers import free_port
 
 SHA = "ab" + "cd" + "0" * 60
 DATA = b"\xff\xd8\xff evidence bytes"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- keys and factory --------------------------------------------------------------------
@@ -115,23 +109,6 @@ def test_local_unwritable_root_is_unavailable(tmp_path):
 
 
 # --- S3Storage against moto's HTTP server --------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def aws_env():
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }.items():
-            mp.setenv(name, value)
-        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
-            mp.delenv(name, raising=False)
-        yield
 
 
 @pytest.fixture(scope="module")
