@@ -24,7 +24,7 @@ from civicreport.reference.categories import PRIORITY, Category, RoutingRule
 from civicreport.reference.grid import grid_index
 from civicreport.worktime import OfficeHours, WorkCalendar, WorkingLine
 from tests.factories import photo_bytes
-from tests.test_intake import post_report
+from tests.helpers import post_report
 
 NOW = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)  # a Friday, 16:30 in 綦江
 ZONE = ZoneInfo("Asia/Shanghai")
