@@ -10,7 +10,7 @@ LINT_STAMP := $(VENV)/.lint-installed
 BENCH_CASES ?= 1000000
 BENCH_SUBMISSIONS ?= 300
 
-.PHONY: run test lint install migrate demo bench clean serve-prod
+.PHONY: run test test-fast lint install migrate demo bench clean serve-prod
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ serve-prod: install
 
 test: install
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# The edit-and-rerun loop: the suite without the e2e and slow markers (pyproject.toml says which).
+test-fast: install
+	$(PY) -m pytest -q -p no:cacheprovider -m "not e2e and not slow" $(PYTEST_ARGS)
 
 # ruff (lint and format), mypy and the import-linter contracts in pyproject.toml; all four
 # run, and any one failing fails the target. .ci/run starts with it.

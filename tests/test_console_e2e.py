@@ -28,6 +28,7 @@ from civicreport.geo.crs import wgs84_to_gcj02  # noqa: E402
 from tests.factories import make_geography, make_rule, make_unit  # noqa: E402
 from tests.helpers import Loop, override_settings  # noqa: E402
 
+pytestmark = pytest.mark.e2e  # Chromium drives the console on a live server
 PASSWORD = "console-pass-1"
 
 

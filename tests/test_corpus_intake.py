@@ -15,7 +15,7 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 if not DATA.is_dir():
     pytest.skip("shared photo corpus not present", allow_module_level=True)
 
-pytestmark = pytest.mark.corpus
+pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 MANIFEST = {entry["dest"]: entry for entry in json.loads((DATA / "manifest.json").read_text())}
 BAD_IMAGES = sorted(p.name for p in (DATA / "bad-images").iterdir())
 

@@ -41,6 +41,7 @@ from civicreport.reference.areas import District
 from tests.factories import INSIDE, make_unit
 from tests.helpers import assert_error, free_port, post_report, referenced_keys
 
+pytestmark = pytest.mark.e2e  # moto_server and gunicorn processes, a PostgreSQL restart
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 WAIT = 60  # seconds before a test gives up on something that should happen far sooner

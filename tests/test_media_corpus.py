@@ -20,7 +20,7 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 if not DATA.is_dir():
     pytest.skip(f"shared photo corpus not found at {DATA}", allow_module_level=True)
 
-pytestmark = [pytest.mark.corpus, pytest.mark.filterwarnings("ignore:Corrupt EXIF data:UserWarning")]
+pytestmark = [pytest.mark.corpus, pytest.mark.slow, pytest.mark.filterwarnings("ignore:Corrupt EXIF data:UserWarning")]
 MANIFEST = {entry["dest"]: entry for entry in json.loads((DATA / "manifest.json").read_text())}
 ORIENTATION = sorted(p.name for p in (DATA / "photos" / "orientation").glob("*.jpg"))
 PHOTOS = sorted(str(p.relative_to(DATA)) for p in (DATA / "photos").rglob("*") if p.is_file())

@@ -40,6 +40,7 @@ from tests.factories import (  # noqa: E402
 )
 from tests.helpers import PATHS, Loop, override_settings  # noqa: E402
 
+pytestmark = pytest.mark.e2e  # Chromium drives the phone pages on a live server
 PHONE = {
     "deviceMetrics": {"width": 360, "height": 740, "pixelRatio": 2.0, "touch": True},
     "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "

@@ -20,6 +20,7 @@ from civicreport import create_app
 from civicreport.web import PUBLIC
 from civicreport.web.openapi import build_spec
 
+pytestmark = pytest.mark.slow  # hypothesis generates requests for every public endpoint
 MAX_EXAMPLES = 40
 
 
