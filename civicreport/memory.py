@@ -1,11 +1,19 @@
 """glibc malloc settings for processes that decode photos (gunicorn workers, ``flask worker``).
 
-Decoding a photo and detecting faces in it take buffers of tens of MB (a 16 MP HEIC's
-decoded planes, OpenCV's scaled integral images). By default glibc raises its mmap
-threshold after the first such buffer is freed and serves later ones from per-thread
-arenas that it does not give back, so a process's RSS creeps up towards the sum of the
-largest buffers each thread has seen. A fixed threshold sends them to mmap (returned
-when freed) and two arenas serve all threads. Measured by bench/memory.py.
+Decoding a photo and detecting faces and plates in it take buffers of tens of MB (a 16 MP
+HEIC's decoded planes, the detectors' arrays). By default glibc raises its mmap threshold
+after the first such buffer is freed and serves later ones from per-thread arenas that it
+does not give back, so a process's RSS creeps up towards the sum of the largest buffers
+each thread has seen. A fixed threshold sends them to mmap (returned when freed), and one
+arena serves all threads: one photo is decoded at a time per process anyway, and each
+arena would keep its own free top (below).
+
+Up to 32 MB of free memory stays at the top of the heap. Trimming it from 128 KiB on gave
+it back after every photo and faulted it in again for the next: an inline 8 MP burst
+(bench/load.py --mix 8mp) spent 87 ms of kernel CPU per upload in the web workers, 37 ms
+with 32 MB (281 -> 245 ms in all); the web worker's peak RSS moved by less than the
+runs' spread (349-378 MB before, 355-379 after). Giving the heap back (malloc_trim) just
+before a 16 MP HEIC's ~90 MB decode lowered it by 2-7 MB only, so nothing does that.
 """
 import ctypes
 
@@ -13,7 +21,7 @@ import ctypes
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8
 # The threshold sits above an upload's body (2-4 MB, copied a few times per request):
 # at 128 KiB each copy was a fresh mmap and page faults, ~10 ms of CPU per 8 MP upload.
-_SETTINGS = ((_M_ARENA_MAX, 2), (_M_MMAP_THRESHOLD, 4 * 1024 * 1024), (_M_TRIM_THRESHOLD, 128 * 1024))
+_SETTINGS = ((_M_ARENA_MAX, 1), (_M_MMAP_THRESHOLD, 4 * 1024 * 1024), (_M_TRIM_THRESHOLD, 32 * 1024 * 1024))
 
 
 def tune_malloc():
