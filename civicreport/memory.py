@@ -6,14 +6,16 @@ after the first such buffer is freed and serves later ones from per-thread arena
 does not give back, so a process's RSS creeps up towards the sum of the largest buffers
 each thread has seen. A fixed threshold sends them to mmap (returned when freed), and one
 arena serves all threads: one photo is decoded at a time per process anyway, and each
-arena would keep its own free top (below).
+arena would keep its own free top (below; with two the peaks were 334 and 371 MB).
 
 Up to 32 MB of free memory stays at the top of the heap. Trimming it from 128 KiB on gave
-it back after every photo and faulted it in again for the next: an inline 8 MP burst
-(bench/load.py --mix 8mp) spent 87 ms of kernel CPU per upload in the web workers, 37 ms
-with 32 MB (281 -> 245 ms in all); the web worker's peak RSS moved by less than the
-runs' spread (349-378 MB before, 355-379 after). Giving the heap back (malloc_trim) just
-before a 16 MP HEIC's ~90 MB decode lowered it by 2-7 MB only, so nothing does that.
+it back after every photo and faulted it in again for the next. Inline 8 MP bursts
+(bench/load.py --quick --mix 8mp --submissions 200 --setting PRIVACY_MODE=inline), web
+worker CPU per upload, of it in the kernel: 281 -> 245 ms, 87 -> 37 ms with the one-piece
+face net; 340 -> 282 ms, 73 -> 6 ms with the banded one. The price, bench/memory.py
+inline (one run each; runs spread 5-10 MB): the web worker's peak during the 16 MP HEIC
+313 MB instead of 303, at most 331-337 instead of 318. Giving the heap back (malloc_trim)
+just before that HEIC's ~90 MB decode lowered it by 1-7 MB only, so nothing does that.
 """
 import ctypes
 
