@@ -366,7 +366,8 @@ def print_figures(f, args):
         print(f"    e.g. {k}: {v}")
     print(f"  integrity check: {'PASSED' if f['integrity_ok'] else 'FAILED'}")
     print("  CPU seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in f["cpu_seconds"].items())
-          + f"; gunicorn workers per 201: {f['web_cpu_per_201_s']:.3f} s")
+          + f"; gunicorn workers per 201: {f['web_cpu_per_201_s']:.3f} s "
+          f"(of it in the kernel: {f['web_system_cpu_per_201_s']:.3f} s)")
     h = f["host_cpu"]
     print(f"  the {os.cpu_count()} CPUs during the run: {h['busy']:.0%} busy, {h['idle']:.0%} idle, "
           f"{h['steal']:.0%} stolen by the hypervisor (time this VM was ready to run but another guest ran)")
@@ -430,16 +431,18 @@ class Profiler:
         return f"{name} ({Path(where.split(':')[0]).name})"
 
 
-def cpu_seconds(processes):
+def cpu_seconds(processes, kinds=("user", "system")):
     """CPU seconds per name, each process's own plus its reaped children's: gunicorn recycles
-    workers (max_requests), and a recycled worker's time lands in the master's children."""
+    workers (max_requests), and a recycled worker's time lands in the master's children.
+    ``kinds=("system",)`` counts the kernel's share alone (page faults, sockets)."""
+    fields = [*kinds, *(f"children_{kind}" for kind in kinds)]
     total = {}
     for name, procs in processes.items():
         seconds = 0.0
         for proc in procs() if callable(procs) else procs:
             try:
                 times = proc.cpu_times()
-                seconds += times.user + times.system + times.children_user + times.children_system
+                seconds += sum(getattr(times, field) for field in fields)
             except psutil.NoSuchProcess:
                 pass
         total[name] = seconds
@@ -567,12 +570,14 @@ def main():
                        "moto": [psutil.Process(moto.pid)], "load client": [psutil.Process()],
                        "postgres": _postgres_processes}
             before, host_before = cpu_seconds(watched), host_cpu()
+            kernel_before = cpu_seconds(watched, ("system",))
             profiler = Profiler([p.pid for p in server], logs) if args.profile else None
             mode = env["CIVICREPORT_PRIVACY_MODE"]
             print(f"driving {plan.total:,} submissions at {base} ({len(server)} gunicorn workers, "
                   f"privacy detection {'in the worker' if mode == 'worker' else 'inline'}) …", flush=True)
             reads = drive(base, plan, args, tokens, points)
             after, host_after = cpu_seconds(watched), host_cpu()
+            kernel = {k: v - kernel_before[k] for k, v in cpu_seconds(watched, ("system",)).items()}
             if profiler:
                 profiler.report()
             retried = retry_unanswered(base, plan)
@@ -585,6 +590,7 @@ def main():
                    drain=drained and {**drained, **sustained(figures, drained)},
                    web_cpu_per_201_s=round(figures["cpu_seconds"]["gunicorn workers"]
                                            / max(1, figures["created_201"]), 3),
+                   web_system_cpu_per_201_s=round(kernel["gunicorn workers"] / max(1, figures["created_201"]), 3),
                    host_cpu=host_shares(host_before, host_after))
     print_figures(figures, args)
     common.write_json(args.json, figures)

@@ -220,26 +220,74 @@ def paving(rng: np.random.Generator, size=SCENE_SIZE) -> Image.Image:
 
 def draw_sign(image: Image.Image, rng: np.random.Generator, kind: str, font_path: str | None) -> None:
     """A shop sign (red or blue board, white characters; blue is the classic false plate), a
-    blue street-name sign (white characters over a line of pinyin) or a white notice board
-    with black text, somewhere in the upper two thirds."""
+    blue street-name sign (``draw_street_sign``) or a white notice board with black text,
+    somewhere in the upper two thirds."""
+    if kind == "street":
+        draw_street_sign(image, rng, font_path)
+        return
     width = int(rng.uniform(0.15, 0.5) * image.width)
     height = int(width / rng.uniform(1.8, 6.0))
     x = int(rng.integers(0, image.width - width))
     y = int(rng.integers(0, int(image.height * 0.66) - height))
     board, ink = {"shop": ((20, 60, 190) if rng.random() < 0.6 else (200, 30, 30), (245, 245, 245)),
-                  "street": ((25, 70, 170), (240, 240, 240)),
                   "notice": ((238, 238, 232), (20, 20, 20))}[kind]
     ImageDraw.Draw(image).rectangle((x, y, x + width, y + height), fill=board, outline=(200, 200, 200), width=2)
     count = int(rng.integers(2, 7)) if kind != "notice" else int(rng.integers(6, 12))
-    text_h = int(height * (0.55 if kind == "street" else 0.7))
+    text_h = int(height * 0.7)
     char_w = min(text_h, int(width * 0.9 / count))
     left = x + (width - count * char_w) // 2
     for index in range(count):
-        char = rng.choice(list("中华超市饭店药房银行修车烟酒茶行便利店路街道大学"))
+        char = rng.choice(list(SIGN_CHARACTERS))
         tile = _glyph(char, (max(1, int(char_w * 0.85)), max(1, text_h)), ink, font_path)
         image.paste(tile, (left + index * char_w, y + (height - text_h) // 4), tile)
-    if kind == "street":
-        ImageDraw.Draw(image).text((x + width // 6, y + int(height * 0.8)), "ZHONGSHAN LU", fill=ink)
+
+
+SIGN_CHARACTERS = "中华超市饭店药房银行修车烟酒茶行便利店路街道大学"
+STREET_NAMES = ("中山", "人民", "解放", "建设", "文化", "新华", "和平", "胜利", "青年", "朝阳", "东风", "长江",
+                "黄河", "南京", "学府", "滨江", "古南", "通惠")
+
+
+def draw_street_sign(image: Image.Image, rng: np.random.Generator, font_path: str | None) -> None:
+    """A street-name sign (路牌) on its pole, high in the frame: a blue board with a white
+    inner frame, 3–6 large white characters (the name, then 路, 街 or 大道), the pinyin in a
+    line of capitals below and sometimes an arrow with a direction (东, 西, 南, 北). Near
+    ones are far larger than a plate; far ones are plate-sized, and the same white-on-blue
+    with a plate's aspect (2.6–5), which is why the detector is trained against them."""
+    width = int(np.exp(rng.uniform(np.log(60), np.log(0.45 * image.width))))
+    sign = Image.new("RGB", (width, int(width / rng.uniform(2.6, 5.0))), tuple(int(v) for v in rng.integers((15, 50, 140), (45, 95, 205))))
+    _street_sign_face(sign, rng, font_path)
+    top = int(rng.uniform(0.02, 0.4) * image.height)
+    centre = (int(rng.integers(width // 2, image.width - width // 2 + 1)), top + sign.height // 2)
+    pole = max(2, width // 30)
+    ImageDraw.Draw(image).rectangle((centre[0] - pole, centre[1], centre[0] + pole, image.height * 0.8), fill=(110, 110, 112))
+    paste_plate(image, sign, centre, width, rng, max_angle=4.0)
+
+
+def _street_sign_face(sign: Image.Image, rng: np.random.Generator, font_path: str | None) -> None:
+    """Frame, name, pinyin and arrow drawn onto the blank board ``sign``."""
+    width, height = sign.size
+    ink = (240, 240, 240)
+    draw = ImageDraw.Draw(sign)
+    inset = max(1, height // 14)
+    draw.rectangle((inset, inset, width - 1 - inset, height - 1 - inset), outline=ink, width=max(1, height // 40))
+    name = "".join(rng.choice(STREET_NAMES, int(rng.integers(1, 3)))) + str(rng.choice(["路", "街", "大道"]))
+    text_h = max(1, int(height * rng.uniform(0.4, 0.52)))
+    char_w = min(int(text_h * 1.1), int(width * 0.8 / len(name)))
+    left = (width - len(name) * char_w) // 2
+    for index, char in enumerate(name):
+        tile = _glyph(char, (max(1, int(char_w * 0.8)), text_h), ink, font_path)
+        sign.paste(tile, (left + index * char_w, int(height * 0.15)), tile)
+    pinyin_h = max(1, int(height * 0.14))
+    font = ImageFont.truetype(font_path, pinyin_h) if font_path else ImageFont.load_default(size=pinyin_h)
+    draw.text((width // 2, int(height * 0.78)), str(rng.choice(["ZHONGSHAN LU", "RENMIN LU", "JIEFANG JIE", "BINJIANG DADAO"])),
+              fill=ink, font=font, anchor="mm")
+    if rng.random() < 0.5:
+        side = int(rng.integers(0, 2))
+        x = int(width * (0.1 if side == 0 else 0.9))
+        tip, tail = (x - height // 8, x + height // 8)[::1 - 2 * side]
+        y = int(height * 0.45)
+        draw.line((tail, y, tip, y), fill=ink, width=max(1, height // 25))
+        draw.polygon([(tip, y), (tip + (tail - tip) // 2, y - height // 10), (tip + (tail - tip) // 2, y + height // 10)], fill=ink)
 
 
 def draw_car(draw: ImageDraw.ImageDraw, rng: np.random.Generator, centre_x: int, bottom: int, width: int) -> int:

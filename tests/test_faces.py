@@ -1,15 +1,21 @@
 """The YuNet face detector (civicreport/media/faces.py): the cv2.dnn port finds what
-libfacedetection's own code finds; real faces pasted into generated street scenes at
-display size, from 1/40 of the short side up; nothing found where there is no face; the
-face blurred in the public derivatives; failures raise."""
+libfacedetection's own code finds; the ONNX bytes it writes by hand are what onnx reads;
+real faces pasted into generated street scenes at display size, from 1/40 of the short
+side up; nothing found where there is no face; the face blurred in the public
+derivatives; failures raise."""
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import cv2
 import numpy as np
+import onnx
 import pytest
+from onnx import numpy_helper
 from PIL import Image
 
+from civicreport.media import faces
 from civicreport.media.faces import YuNetDetector
 from civicreport.media.images import process_photo
 from civicreport.media.privacy import build_detector
@@ -47,15 +53,71 @@ def parity_image(case, scene):
 def test_the_dnn_port_finds_what_the_library_finds(scene, case):
     """Same faces, boxes within a pixel (the library truncates to ints), scores within 0.015."""
     detector = YuNetDetector(threshold=0.3)
-    bgr = np.ascontiguousarray(np.asarray(parity_image(case, scene))[:, :, ::-1])
-    expected = library_faces(detector.library, bgr)
+    rgb = np.asarray(parity_image(case, scene))
+    expected = library_faces(detector.library, np.ascontiguousarray(rgb[:, :, ::-1]))
     expected = expected[expected[:, 0] >= 30]
-    ours = detector.faces(bgr)
+    ours = detector.faces(rgb)
     ported = np.column_stack([ours[:, 14] * 100, ours[:, :4]]) if len(ours) else np.zeros((0, 5))
     assert len(expected) > 0 and len(ported) == len(expected)
     for face in expected:
         nearest = ported[np.abs(ported[:, 1:] - face[1:]).sum(axis=1).argmin()]
         assert np.abs(nearest[1:] - face[1:]).max() < 1 and abs(nearest[0] - face[0]) < 1.5, (face, nearest)
+
+
+@pytest.mark.parametrize("part", [0, 1], ids=["front", "back"])
+def test_the_handwritten_onnx_bytes_are_what_onnx_reads(detector, part):
+    """onnx parses both models, its checker (with shape inference) accepts them, and writing
+    the parsed model again gives the same bytes: no field was written other than meant."""
+    data = detector.model[part]
+    model = onnx.load_from_string(data)
+    onnx.checker.check_model(model, full_check=True)
+    assert model.SerializeToString() == data
+    assert (model.ir_version, model.opset_import[0].version) == (7, 13)
+
+
+def test_the_onnx_model_carries_the_library_weights_and_attributes(detector):
+    front, back = (onnx.load_from_string(data).graph for data in detector.model)
+    stem = front.node[0]
+    assert stem.op_type == "Conv" and list(stem.input) == ["input", "conv0_w", "conv0_b"]
+    assert {a.name: list(a.ints) or a.i for a in stem.attribute} == {
+        "kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1], "group": 1}
+    weights = faces._Weights(detector.library)
+    tensors = {t.name: numpy_helper.to_array(t) for t in front.initializer}
+    assert np.array_equal(tensors["conv0_w"], weights.stem()[0])
+    assert np.array_equal(tensors["conv2_b"], weights.pointwise("backbone__model0_dp", 16, 16)[1])
+    resize = next(node for node in back.node if node.op_type == "Resize")
+    assert {a.name: a.s for a in resize.attribute} == {
+        "mode": b"nearest", "coordinate_transformation_mode": b"asymmetric", "nearest_mode": b"floor"}
+    assert [o.name for o in back.output] == [f"{h}_{s}" for h in ("cls", "obj", "bbox", "kps") for s in (8, 16, 32)]
+
+
+def test_faces_run_without_onnx_in_the_process():
+    """Importing onnx to write the model kept 19 MB in every web worker."""
+    code = ("import sys; from PIL import Image; from civicreport.media.faces import YuNetDetector; "
+            "YuNetDetector().detect(Image.new('RGB', (640, 480))); print('onnx' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parents[1])
+    assert result.stdout.strip() == "False"
+
+
+def test_bands_give_the_features_of_the_whole_image(scene, monkeypatch):
+    """The front runs over bands of rows with an overlap; the faces equal a scan in one piece."""
+    rgb = np.asarray(with_faces(scene.resize((1280, 960)), "astronaut", 30, PLACES)[0])
+    assert len(faces._bands(960)) > 1
+    banded = faces._Scanner(YuNetDetector().model).faces(rgb, 0.02)
+    monkeypatch.setattr(faces, "_BAND", 960)
+    whole = faces._Scanner(YuNetDetector().model).faces(rgb, 0.02)
+    assert len(banded) >= 10 and banded.shape == whole.shape
+    assert np.abs(banded - whole).max() < 1e-3
+
+
+def test_a_second_look_finds_small_turned_faces_the_scan_is_unsure_of(detector, scene, monkeypatch):
+    """The cameraman's turned face 30 px tall: the scan scores 2 of 5 above 0.5; enlarged
+    2.1× around each unsure box, all five are found."""
+    image, boxes = with_faces(scene, "cameraman", 30, PLACES)
+    assert all(found(detector, image, boxes))
+    monkeypatch.setattr(faces, "_LOOKS", 0)
+    assert sum(found(detector, image, boxes)) <= 2
 
 
 def found(detector, image, boxes):
@@ -64,12 +126,12 @@ def found(detector, image, boxes):
     return [any(covers(r, box, image.size) for r in regions) for box in boxes]
 
 
-def test_most_frontal_faces_of_a_fortieth_of_the_short_side_are_found(detector, scene):
-    """18 px on a 1280×720 display image is YuNet's limit: here 3 of 5 score above 0.5 (the
-    other two 0.45 and 0.36); on 13 real street photos it found 54–67 % of such faces."""
+def test_frontal_faces_of_a_fortieth_of_the_short_side_are_found(detector, scene):
+    """18 px on a 1280×720 display image is YuNet's limit: the scan alone scores 3 of 5
+    above 0.5 (the other two 0.45 and 0.36); the second look finds those two."""
     for mirrored in (False, True):
         image, boxes = with_faces(scene, "astronaut", 18, PLACES, mirrored)
-        assert sum(found(detector, image, boxes)) >= 3, mirrored
+        assert all(found(detector, image, boxes)), mirrored
 
 
 @pytest.mark.parametrize("height", [24, 36, 72, 180])
@@ -81,11 +143,13 @@ def test_frontal_faces_from_a_thirtieth_of_the_short_side_are_all_found(detector
 
 
 @pytest.mark.parametrize("mirrored", [False, True])
-def test_three_quarter_profiles_are_found_from_a_fifteenth_of_the_short_side(detector, scene, mirrored):
-    """The cameraman's turned face needs about twice the pixels of a frontal one: all five
-    at 48 px, 3–4 of 5 at 36 px, 0–1 at 24 px, none at 18 px."""
-    image, boxes = with_faces(scene, "cameraman", 48, PLACES, mirrored)
-    assert all(found(detector, image, boxes))
+def test_three_quarter_profiles_are_found_from_a_twentyfourth_of_the_short_side(detector, scene, mirrored):
+    """The cameraman's turned face needs more pixels than a frontal one: all five from 30 px
+    (the scan alone: 2 of 5 at 30 px, 3–4 at 36 px, all at 48 px), 3–5 of 5 at 24 px and
+    2–4 at 18 px."""
+    for height, least in [(24, 3), (30, 5), (48, 5)]:
+        image, boxes = with_faces(scene, "cameraman", height, PLACES, mirrored)
+        assert sum(found(detector, image, boxes)) >= least, height
 
 
 def test_several_faces_in_one_photo_each_get_a_region(detector, scene):
@@ -196,7 +260,8 @@ def test_a_network_cv2_cannot_run_raises_so_the_photo_stays_pending(scene):
     """process_photo raises with it: inline the upload fails, the worker keeps the photo
     pending and retries (tests/test_privacy_worker.py covers what follows a raise)."""
     detector = YuNetDetector()
-    detector.model = detector.model[: len(detector.model) // 2]
+    front, back = detector.model
+    detector.model = (front, back[: len(back) // 2])
     with pytest.raises(RuntimeError, match="face detector failed"):
         detector.detect(scene)
     with pytest.raises(RuntimeError):

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from civicreport.media.images import process_photo
+from civicreport.media import plates
 from civicreport.media.plates import PlateDetector
 from civicreport.media.privacy import build_detector
 from tests.faces import edge_energy, open_image
@@ -119,6 +120,31 @@ def test_plates_are_blurred_in_the_display_derivative(detector):
     assert edge_energy(display, box) < 0.35 * edge_energy(plain, box)
     sky = (0, 0, display.width, 40)
     assert edge_energy(display, sky) == pytest.approx(edge_energy(plain, sky), rel=0.05)
+
+
+def test_features_of_each_candidate_do_not_depend_on_the_others():
+    """Features are computed over all candidates at once; each row must be what that
+    candidate alone gives."""
+    scene = plate_scene(SEED + 79, "blue", 140, font_path=cjk_font_path())
+    gray, masks = plates.prepared(np.asarray(scene.image))
+    rects = plates.candidates(gray, masks)
+    together = plates.features(gray, masks, rects)
+    assert len(rects) >= 3
+    for index in (0, len(rects) // 2, len(rects) - 1):
+        np.testing.assert_allclose(together[index], plates.features(gray, masks, [rects[index]])[0], rtol=1e-5, atol=1e-5)
+
+
+def test_two_tone_measures_of_stripes():
+    """Seven dark strokes on a light ground: two tones explain all the variance, the
+    minority share is the ink's, and the middle rows switch tone 14 times."""
+    patch = np.full((plates.PATCH[1], plates.PATCH[0]), 200, np.uint8)
+    for left in range(6, 90, 12):
+        patch[4:28, left:left + 4] = 30
+    uniform = np.random.default_rng(0).integers(0, 256, patch.shape).astype(np.uint8)
+    explained, minority, switches = plates._two_tone(np.stack([patch, uniform]))[:, :3].T
+    assert explained[0] == pytest.approx(1.0) and explained[1] < 0.8
+    assert minority[0] == pytest.approx((patch == 30).mean())
+    assert switches[0] == pytest.approx(14 / 16)
 
 
 def test_build_detector_knows_plates():

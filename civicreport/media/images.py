@@ -144,11 +144,12 @@ def process_photo(
     upright = _upright_size(full_size, meta.orientation)
     display, thumb = _derivatives(pixels, meta.orientation, _fit(upright, limits.display_px), limits.thumb_px)
     phash = _dhash(thumb)
+    facts, icc = _facts(data, fmt, im, upright, meta), _icc_profile(im.info.get("icc_profile"), display.mode)
+    del im, pixels  # the decoded photo (12 MB for a 12 MP JPEG) is freed before detection adds its own
     regions = (*detector.detect(display), *manual)
     display, thumb = redact(display, regions), redact(thumb, regions)
-    icc = _icc_profile(im.info.get("icc_profile"), display.mode)
     return ProcessedPhoto(
-        **_facts(data, fmt, im, upright, meta),
+        **facts,
         display=_encode_jpeg(display, limits.jpeg_quality, icc),
         display_size=display.size,
         thumb=_encode_jpeg(thumb, limits.jpeg_quality, icc),
