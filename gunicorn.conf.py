@@ -6,6 +6,7 @@ CIVICREPORT_WEB_THREADS (threads per worker, default 4). The app itself reads it
 CIVICREPORT_* settings as always; GUNICORN_CMD_ARGS overrides anything set here.
 Migrations run once, in the master, before any worker starts.
 """
+
 import os
 
 from gunicorn.glogging import Logger
@@ -93,6 +94,9 @@ def on_starting(server):
     app = create_app()
     with app.app_context():
         upgrade_schema()
-        server.log.info("database migrated; request bodies up to %d bytes, storage %s",
-                        app.config["MAX_CONTENT_LENGTH"], app.config["STORAGE"])
+        server.log.info(
+            "database migrated; request bodies up to %d bytes, storage %s",
+            app.config["MAX_CONTENT_LENGTH"],
+            app.config["STORAGE"],
+        )
         db.engine.dispose()  # no connection of the master's may leak into the workers

@@ -4,6 +4,7 @@ Everything listens on 127.0.0.1 only and is stopped (the database dropped) when 
 ``with`` block ends, also after a failure. Photos are generated with Pillow and cached
 under ``instance/bench/`` so a second run does not pay for them again.
 """
+
 import io
 import json
 import os
@@ -66,15 +67,19 @@ def stop(process, seconds=20):
 
 
 def _psql(sql, port):
-    subprocess.run(["su", "postgres", "-c", f"psql -q -v ON_ERROR_STOP=1 -p {port} -c \"{sql}\""],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["su", "postgres", "-c", f'psql -q -v ON_ERROR_STOP=1 -p {port} -c "{sql}"'],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def pg_port():
     """Port of the local cluster, started if it is down (as .ci/run does); CalledProcessError on failure."""
     subprocess.run(["pg_ctlcluster", PG_VERSION, "main", "start"], stderr=subprocess.DEVNULL)
-    port = subprocess.run(["pg_conftool", "-s", PG_VERSION, "main", "show", "port"],
-                          check=True, capture_output=True, text=True).stdout.strip()
+    port = subprocess.run(
+        ["pg_conftool", "-s", PG_VERSION, "main", "show", "port"], check=True, capture_output=True, text=True
+    ).stdout.strip()
     for _ in range(30):
         if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", port]).returncode == 0:
             return int(port)
@@ -96,8 +101,11 @@ def postgres_database(label):
     """A fresh database owned by the ``civicreport`` role; yields its URL and drops it afterwards."""
     port = pg_port()
     name = f"civicreport_bench_{label}_{os.getpid()}"
-    _psql(f"DO \\$\\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{ROLE}') THEN "
-          f"CREATE ROLE {ROLE} LOGIN PASSWORD '{ROLE}'; END IF; END \\$\\$;", port)
+    _psql(
+        f"DO \\$\\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{ROLE}') THEN "
+        f"CREATE ROLE {ROLE} LOGIN PASSWORD '{ROLE}'; END IF; END \\$\\$;",
+        port,
+    )
     _psql(f"CREATE DATABASE {name} OWNER {ROLE}", port)
     try:
         yield f"postgresql+psycopg://{ROLE}:{ROLE}@127.0.0.1:{port}/{name}"
@@ -125,8 +133,12 @@ def moto_s3(log_dir):
     port = free_port()
     env = {**os.environ, **S3_ENV, "MOTO_S3_DEFAULT_KEY_BUFFER_SIZE": str(1024 * 1024)}
     with open(Path(log_dir) / "moto.log", "wb") as log:
-        process = subprocess.Popen([str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                                   stdout=log, stderr=subprocess.STDOUT, env=env)
+        process = subprocess.Popen(
+            [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
     endpoint = f"http://127.0.0.1:{port}"
     try:
         wait_http(endpoint + "/moto-api/", process=process)
@@ -140,8 +152,13 @@ def moto_s3(log_dir):
 def s3_client(endpoint):
     import boto3
 
-    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def bucket_keys(endpoint, bucket):
@@ -168,7 +185,8 @@ def settings_env(pairs):
 def app_env(database_url, endpoint, bucket, extra=None):
     """Environment of the app's processes: PostgreSQL, S3 on moto, and ``extra`` CIVICREPORT_* settings."""
     return {
-        **os.environ, **S3_ENV,
+        **os.environ,
+        **S3_ENV,
         "CIVICREPORT_DATABASE_URL": database_url,
         "CIVICREPORT_STORAGE": "s3",
         "CIVICREPORT_S3_BUCKET": bucket,
@@ -181,16 +199,24 @@ def app_env(database_url, endpoint, bucket, extra=None):
 
 def flask(env, *args):
     """Run ``flask --app civicreport ARGS`` and return its stdout; CalledProcessError on failure."""
-    return subprocess.run([str(VENV_BIN / "flask"), "--app", "civicreport", *args], env=env, cwd=ROOT,
-                          check=True, capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        [str(VENV_BIN / "flask"), "--app", "civicreport", *args],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
 
 
 def prepare(env):
     """Migrations and the 綦江 demo; returns bearer tokens of a supervisor and a monitor."""
     flask(env, "db", "upgrade")
     flask(env, "load-demo", "--if-empty")
-    return {role: flask(env, "create-user", f"bench-{role}", "--role", role).splitlines()[-1]
-            for role in ("supervisor", "monitor")}
+    return {
+        role: flask(env, "create-user", f"bench-{role}", "--role", role).splitlines()[-1]
+        for role in ("supervisor", "monitor")
+    }
 
 
 @contextmanager
@@ -201,8 +227,13 @@ def gunicorn(env, log_dir, workers=None, threads=None):
     without it, sync workers with an upload-sized timeout.
     """
     port = free_port()
-    command = [str(VENV_BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}",
-               "--error-logfile", str(Path(log_dir) / "gunicorn.log")]
+    command = [
+        str(VENV_BIN / "gunicorn"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--error-logfile",
+        str(Path(log_dir) / "gunicorn.log"),
+    ]
     conf = ROOT / "gunicorn.conf.py"
     if conf.exists():
         command += ["--config", str(conf)]
@@ -212,8 +243,9 @@ def gunicorn(env, log_dir, workers=None, threads=None):
         command += ["--workers", str(workers)]
     if threads:
         command += ["--threads", str(threads)]
-    process = subprocess.Popen([*command, "wsgi:app"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [*command, "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_http(base + "/api/v1/health", process=process)
@@ -231,8 +263,7 @@ def flask_worker(env, log_dir):
     """
     with open(Path(log_dir) / "worker.log", "wb") as log:
         command = ["nice", "-n", "19", str(VENV_BIN / "flask"), "--app", "civicreport", "worker"]
-        process = subprocess.Popen(command, cwd=ROOT, env=env,
-                                   stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         yield process
     finally:
@@ -324,11 +355,11 @@ def _jpeg_parts(data):
     """(header up to the end of SOS, [entropy-coded restart intervals]) of a baseline JPEG with RST markers."""
     pos = 2
     while True:
-        marker, length = data[pos + 1], int.from_bytes(data[pos + 2:pos + 4], "big")
+        marker, length = data[pos + 1], int.from_bytes(data[pos + 2 : pos + 4], "big")
         pos += 2 + length
         if marker == 0xDA:
             break
-    body = data[pos:data.rindex(b"\xff\xd9")]
+    body = data[pos : data.rindex(b"\xff\xd9")]
     intervals, start, i = [], 0, 0
     while True:
         i = body.find(b"\xff", i)
@@ -361,8 +392,10 @@ class PhotoFactory:
         self.size = size
         self.parts = []
         for seed in range(textures):
-            data = _cached(f"texture-{size[0]}x{size[1]}-q{quality}-{seed}.jpg", lambda: _encoded(
-                _texture(size, seed), "JPEG", quality=quality, restart_marker_rows=1))
+            data = _cached(
+                f"texture-{size[0]}x{size[1]}-q{quality}-{seed}.jpg",
+                lambda: _encoded(_texture(size, seed), "JPEG", quality=quality, restart_marker_rows=1),
+            )
             self.parts.append(_jpeg_parts(data))
         headers = {header for header, _ in self.parts}
         counts = {len(intervals) for _, intervals in self.parts}
@@ -417,14 +450,18 @@ def heic_photo(size, lat, lon, taken):
     import pillow_heif
 
     pillow_heif.register_heif_opener()
-    return _cached(f"photo-{size[0]}x{size[1]}-{lat:.5f}-{lon:.5f}-g5.heic", lambda: _encoded(
-        _texture(size, 99, grain=0.05), "HEIF", quality=75, exif=exif_bytes(lat, lon, taken)))
+    return _cached(
+        f"photo-{size[0]}x{size[1]}-{lat:.5f}-{lon:.5f}-g5.heic",
+        lambda: _encoded(_texture(size, 99, grain=0.05), "HEIF", quality=75, exif=exif_bytes(lat, lon, taken)),
+    )
 
 
 def plain_jpeg(size, lat, lon, taken, seed=7):
     """A cached single-texture JPEG of ``size`` with EXIF GPS (for the memory bench)."""
-    return _cached(f"photo-{size[0]}x{size[1]}-{seed}-{lat:.5f}-{lon:.5f}.jpg", lambda: _encoded(
-        _texture(size, seed), "JPEG", quality=90, exif=exif_bytes(lat, lon, taken)))
+    return _cached(
+        f"photo-{size[0]}x{size[1]}-{seed}-{lat:.5f}-{lon:.5f}.jpg",
+        lambda: _encoded(_texture(size, seed), "JPEG", quality=90, exif=exif_bytes(lat, lon, taken)),
+    )
 
 
 def _encoded(image, fmt, **options):
@@ -449,11 +486,12 @@ def multipart(fields, photos):
     boundary = uuid.uuid4().hex
     chunks = []
     for name, value in fields.items():
-        chunks.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
-                      .encode())
+        chunks.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
     for index, (filename, data) in enumerate(photos):
-        chunks.append(f'--{boundary}\r\nContent-Disposition: form-data; name="photo"; '
-                      f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode())
+        chunks.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="photo"; '
+            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+        )
         chunks.append(data)
         chunks.append(b"\r\n")
     chunks.append(f"--{boundary}--\r\n".encode())

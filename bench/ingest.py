@@ -3,6 +3,7 @@
 Run with ``.venv/bin/python bench/ingest.py [--json PATH]``. Generates a noisy 12 MP JPEG with EXIF
 orientation 6 and GPS, then times four pipelines in interleaved rounds and prints medians.
 """
+
 import argparse
 import io
 import json
@@ -26,11 +27,14 @@ LIMITS = Limits()
 def noisy_photo() -> bytes:
     """A 4000x3000 JPEG (quality 90) of gradients, blotches and grain, EXIF orientation 6 + GPS."""
     width, height = SIZE
-    gradient = Image.merge("RGB", (
-        Image.linear_gradient("L").rotate(90).resize(SIZE),
-        Image.linear_gradient("L").resize(SIZE),
-        Image.radial_gradient("L").resize(SIZE),
-    ))
+    gradient = Image.merge(
+        "RGB",
+        (
+            Image.linear_gradient("L").rotate(90).resize(SIZE),
+            Image.linear_gradient("L").resize(SIZE),
+            Image.radial_gradient("L").resize(SIZE),
+        ),
+    )
     blotches = Image.frombytes("RGB", (width // 8, height // 8), os.urandom(width * height * 3 // 64))
     grain = Image.frombytes("RGB", SIZE, os.urandom(width * height * 3))
     texture = Image.blend(blotches.resize(SIZE, Image.Resampling.BICUBIC), grain, 0.25)
@@ -110,9 +114,11 @@ def main() -> None:
     print(f"ours/floor  = {ours_ms / medians['floor: open+draft+load']:.2f}x   (target <= 1.3x)")
     print(f"ours/(floor + derivatives) = {ours_ms / medians['floor + resizes + encodes']:.2f}x")
     if args.json:
-        figures = {"median_ms": {name: round(ms, 1) for name, ms in medians.items()},
-                   "naive_over_ours": round(medians["naive Pillow"] / ours_ms, 2),
-                   "ours_over_floor": round(ours_ms / medians["floor: open+draft+load"], 2)}
+        figures = {
+            "median_ms": {name: round(ms, 1) for name, ms in medians.items()},
+            "naive_over_ours": round(medians["naive Pillow"] / ours_ms, 2),
+            "ours_over_floor": round(ours_ms / medians["floor: open+draft+load"], 2),
+        }
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
 
 

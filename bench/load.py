@@ -16,6 +16,7 @@ submissions/s, latency percentiles, errors by status and the integrity result.
 Bounded: stops after ``--submissions`` or ``--max-seconds``, whichever comes first.
 Exits 1 when a target is missed or the integrity check fails.
 """
+
 import sys
 from pathlib import Path
 
@@ -78,8 +79,7 @@ class Plan:
         self.mixed = args.mix == "real"
         self.points = points
         self.tokens = tokens
-        self.factories = {"jpeg 8 MP": common.PhotoFactory(common.MP8),
-                          "jpeg 12 MP": common.PhotoFactory(common.MP12)}
+        self.factories = {"jpeg 8 MP": common.PhotoFactory(common.MP8), "jpeg 12 MP": common.PhotoFactory(common.MP12)}
         lat, lon = points[0]
         self.heic = common.heic_photo(common.MP12, lat, lon, datetime(2026, 11, 1, 9, 0))
         self.issued = 0
@@ -141,8 +141,14 @@ class Plan:
 
     def _retry(self, earlier):
         """The very same request again (a flaky network): must answer with the same report."""
-        return Attempt(earlier.key, "retry same key", body=earlier.body, content_type=earlier.content_type,
-                       headers=earlier.headers, replay_of=earlier)
+        return Attempt(
+            earlier.key,
+            "retry same key",
+            body=earlier.body,
+            content_type=earlier.content_type,
+            headers=earlier.headers,
+            replay_of=earlier,
+        )
 
     def _attempt(self, key, kind, fields, photo, suffix):
         attempt = Attempt(key, kind, photo=photo)
@@ -154,8 +160,7 @@ class Plan:
 
     def _near(self, point, metres):
         lat, lon = point
-        return (lat + self.rng.uniform(-metres, metres) / 111_000,
-                lon + self.rng.uniform(-metres, metres) / 97_000)
+        return (lat + self.rng.uniform(-metres, metres) / 111_000, lon + self.rng.uniform(-metres, metres) / 97_000)
 
 
 def submitter(plan):
@@ -172,8 +177,9 @@ def submitter(plan):
                 raise StopUser()
             headers = {**attempt.headers, "Content-Type": attempt.content_type}
             started = time.perf_counter()
-            response = self.client.post("/api/v1/reports", data=attempt.body, headers=headers,
-                                        name=f"submit {attempt.kind}")
+            response = self.client.post(
+                "/api/v1/reports", data=attempt.body, headers=headers, name=f"submit {attempt.kind}"
+            )
             attempt.ms = (time.perf_counter() - started) * 1000
             _record(attempt, response.status_code, response.content)
             plan.done(attempt)
@@ -193,18 +199,26 @@ def _record(attempt, status, content):
         attempt.public_id = payload.get("id")
     elif status != 201:
         error = payload.get("error") if isinstance(payload, dict) else None
-        attempt.shaped = isinstance(error, dict) and isinstance(error.get("code"), str) \
-            and isinstance(error.get("message"), str)
+        attempt.shaped = (
+            isinstance(error, dict) and isinstance(error.get("code"), str) and isinstance(error.get("message"), str)
+        )
         attempt.error_code = error.get("code") if attempt.shaped else None
 
 
 def reader(plan, token, points, reads):
     lat, lon = points[0]
-    queries = itertools.cycle([
-        {}, {"status": "submitted"}, {"street": "500110001"}, {"overdue": "true"},
-        {"bbox": f"{lon - 0.005},{lat - 0.005},{lon + 0.005},{lat + 0.005}"},
-        {"status": "submitted", "format": "geojson"}, {"q": "压测"}, {"sort": "priority"},
-    ])
+    queries = itertools.cycle(
+        [
+            {},
+            {"status": "submitted"},
+            {"street": "500110001"},
+            {"overdue": "true"},
+            {"bbox": f"{lon - 0.005},{lat - 0.005},{lon + 0.005},{lat + 0.005}"},
+            {"status": "submitted", "format": "geojson"},
+            {"q": "压测"},
+            {"sort": "priority"},
+        ]
+    )
 
     class Reader(FastHttpUser):
         wait_time = constant_pacing(0.5)
@@ -214,8 +228,9 @@ def reader(plan, token, points, reads):
             if plan.issued >= plan.total or time.monotonic() > plan.deadline:
                 raise StopUser()
             started = time.perf_counter()
-            response = self.client.get("/api/v1/queue", params=next(queries),
-                                       headers={"Authorization": f"Bearer {token}"}, name="queue")
+            response = self.client.get(
+                "/api/v1/queue", params=next(queries), headers={"Authorization": f"Bearer {token}"}, name="queue"
+            )
             reads.append((response.status_code, (time.perf_counter() - started) * 1000))
 
         tasks = [task_read]
@@ -249,8 +264,12 @@ def retry_unanswered(base, plan):
         if not attempt.body:
             continue
         again = Attempt(attempt.key, attempt.kind, replay_of=attempt)
-        response = requests.post(base + "/api/v1/reports", data=attempt.body, timeout=120,
-                                 headers={**attempt.headers, "Content-Type": attempt.content_type})
+        response = requests.post(
+            base + "/api/v1/reports",
+            data=attempt.body,
+            timeout=120,
+            headers={**attempt.headers, "Content-Type": attempt.content_type},
+        )
         _record(again, response.status_code, response.content)
         retried.append(again)
     return retried
@@ -261,8 +280,9 @@ def integrity(database_url, endpoint, bucket, attempts):
     engine = create_engine(database_url)
     with engine.connect() as conn:
         reports = conn.execute(text("SELECT id, public_id, description FROM report")).all()
-        media = conn.execute(text("SELECT report_id, original_key, display_key, thumb_key, privacy_pending "
-                                  "FROM media")).all()
+        media = conn.execute(
+            text("SELECT report_id, original_key, display_key, thumb_key, privacy_pending FROM media")
+        ).all()
     engine.dispose()
     keys = common.bucket_keys(endpoint, bucket)
     by_public = {public_id: (rid, desc) for rid, public_id, desc in reports}
@@ -273,17 +293,28 @@ def integrity(database_url, endpoint, bucket, attempts):
         objects.setdefault(report_id, []).extend((original,) if pending else (original, display, thumb))
     created = {a.key for a in attempts if a.status == 201}
     problems = {
-        "201 without its report row": [a.public_id for a in attempts if a.status == 201
-                                       and (a.public_id not in by_public
-                                            or by_public[a.public_id][1] != f"压测上报 {a.key}")],
-        "201 with a missing object": [a.public_id for a in attempts if a.status == 201 and a.public_id in by_public
-                                      and not _complete(objects.get(by_public[a.public_id][0]), keys)],
-        "replay with another report": [a.key for a in attempts if a.replay_of and a.status == 201
-                                       and a.replay_of.public_id not in (None, a.public_id)],
+        "201 without its report row": [
+            a.public_id
+            for a in attempts
+            if a.status == 201 and (a.public_id not in by_public or by_public[a.public_id][1] != f"压测上报 {a.key}")
+        ],
+        "201 with a missing object": [
+            a.public_id
+            for a in attempts
+            if a.status == 201
+            and a.public_id in by_public
+            and not _complete(objects.get(by_public[a.public_id][0]), keys)
+        ],
+        "replay with another report": [
+            a.key
+            for a in attempts
+            if a.replay_of and a.status == 201 and a.replay_of.public_id not in (None, a.public_id)
+        ],
         "key with more than one row": [k for k, n in rows_per_key.items() if n > 1],
         "row whose submit failed": [k for k in rows_per_key if k not in created],
-        "failure without the error shape": [f"{a.key} {a.status}" for a in attempts
-                                            if a.status not in (0, 201) and not a.shaped],
+        "failure without the error shape": [
+            f"{a.key} {a.status}" for a in attempts if a.status not in (0, 201) and not a.shaped
+        ],
         "media row without a report": [m[1] for m in media if m[0] is None],
         "object without a row": sorted(keys - {k for m in media for k in m[1:4]}),
     }
@@ -299,8 +330,13 @@ def percentiles(samples):
         return {"n": 0}
     ordered = sorted(samples)
     rank = lambda share: ordered[max(0, math.ceil(share * len(ordered)) - 1)]  # noqa: E731  nearest rank
-    return {"n": len(ordered), "p50": statistics.median(ordered), "p95": rank(0.95), "p99": rank(0.99),
-            "max": ordered[-1]}
+    return {
+        "n": len(ordered),
+        "p50": statistics.median(ordered),
+        "p95": rank(0.95),
+        "p99": rank(0.99),
+        "max": ordered[-1],
+    }
 
 
 def summarise(plan, reads, retried, checked, cpu):
@@ -310,29 +346,39 @@ def summarise(plan, reads, retried, checked, cpu):
     created = [a for a in attempts if a.status == 201]
     eight = [a for a in created if a.kind == "jpeg 8 MP"]
     problems = checked["problems"]
-    lost = sum(len(problems[k]) for k in ("201 without its report row", "201 with a missing object",
-                                          "replay with another report"))
+    lost = sum(
+        len(problems[k])
+        for k in ("201 without its report row", "201 with a missing object", "replay with another report")
+    )
     lost += sum(1 for a in retried if a.status != 201)
     return {
-        "planned": plan.total, "submissions": len(attempts), "answered": len(answered), "created_201": len(created),
+        "planned": plan.total,
+        "submissions": len(attempts),
+        "answered": len(answered),
+        "created_201": len(created),
         "seconds": round(wall, 1),
         "submissions_per_s": round(len(created) / wall, 2) if wall else 0.0,
         "submissions_8mp_share": round(len(eight) / len(created), 2) if created else 0.0,
         "submit_ms": _rounded(percentiles([a.ms for a in answered])),
-        "submit_ms_by_kind": {kind: _rounded(percentiles([a.ms for a in answered if a.kind == kind]))
-                              for kind in sorted({a.kind for a in answered})},
+        "submit_ms_by_kind": {
+            kind: _rounded(percentiles([a.ms for a in answered if a.kind == kind]))
+            for kind in sorted({a.kind for a in answered})
+        },
         "queue_ms": _rounded(percentiles([ms for status, ms in reads if status == 200])),
         "queue_errors": dict(Counter(str(status) for status, _ in reads if status != 200)),
         "statuses": dict(sorted(Counter(str(a.status) for a in attempts).items())),
-        "error_codes": dict(Counter(f"{a.status} {a.error_code}" for a in attempts
-                                    if a.status not in (0, 201))),
+        "error_codes": dict(Counter(f"{a.status} {a.error_code}" for a in attempts if a.status not in (0, 201))),
         "five_xx": sum(1 for a in attempts if a.status >= 500),
         "transport_errors": sum(1 for a in attempts if a.status == 0),
         "retried_after_run": len(retried),
         "lost": lost,
-        "integrity": {"reports": checked["reports"], "media": checked["media"], "objects": checked["objects"],
-                      "problems": {k: len(v) for k, v in problems.items()},
-                      "examples": {k: v[:5] for k, v in problems.items() if v}},
+        "integrity": {
+            "reports": checked["reports"],
+            "media": checked["media"],
+            "objects": checked["objects"],
+            "problems": {k: len(v) for k, v in problems.items()},
+            "examples": {k: v[:5] for k, v in problems.items() if v},
+        },
         "integrity_ok": not any(problems.values()) and lost == 0,
         "cpu_seconds": cpu,
     }
@@ -343,47 +389,70 @@ def _rounded(figures):
 
 
 def print_figures(f, args):
-    print(f"\nload: {f['submissions']:,} submissions in {f['seconds']} s with {args.users} submitting "
-          f"and {args.readers} queue-reading clients")
+    print(
+        f"\nload: {f['submissions']:,} submissions in {f['seconds']} s with {args.users} submitting "
+        f"and {args.readers} queue-reading clients"
+    )
     if f["submissions"] < f["planned"]:
         print(f"  stopped by --max-seconds {args.max_seconds:g} after {f['submissions']:,} of {f['planned']:,}")
-    print(f"  submissions/s (201 answers): {f['submissions_per_s']:.2f}   (target >= {TARGET_RATE:g} with 8 MP "
-          f"photos only, --mix 8mp; {f['submissions_8mp_share']:.0%} of these 8 MP)")
+    print(
+        f"  submissions/s (201 answers): {f['submissions_per_s']:.2f}   (target >= {TARGET_RATE:g} with 8 MP "
+        f"photos only, --mix 8mp; {f['submissions_8mp_share']:.0%} of these 8 MP)"
+    )
     line = "  {:24s} {:>6s} {:>8s} {:>8s} {:>8s} {:>8s}"
     print(line.format("latency ms", "n", "p50", "p95", "p99", "max"))
     rows = [("submit (all)", f["submit_ms"])] + [(f"  {k}", v) for k, v in f["submit_ms_by_kind"].items()]
     for name, p in rows + [("queue read", f["queue_ms"])]:
         if p["n"]:
             print(line.format(name, str(p["n"]), *(f"{p[k]:.1f}" for k in ("p50", "p95", "p99", "max"))))
-    print(f"  statuses: {f['statuses']}   error codes: {f['error_codes'] or 'none'}   "
-          f"queue errors: {f['queue_errors'] or 'none'}")
-    print(f"  5xx: {f['five_xx']}   no answer: {f['transport_errors']}   re-sent after the run: "
-          f"{f['retried_after_run']}   lost: {f['lost']}")
+    print(
+        f"  statuses: {f['statuses']}   error codes: {f['error_codes'] or 'none'}   "
+        f"queue errors: {f['queue_errors'] or 'none'}"
+    )
+    print(
+        f"  5xx: {f['five_xx']}   no answer: {f['transport_errors']}   re-sent after the run: "
+        f"{f['retried_after_run']}   lost: {f['lost']}"
+    )
     i = f["integrity"]
-    print(f"  integrity: {i['reports']:,} report rows, {i['media']:,} media rows, {i['objects']:,} objects; "
-          + ", ".join(f"{k}: {n}" for k, n in i["problems"].items()))
+    print(
+        f"  integrity: {i['reports']:,} report rows, {i['media']:,} media rows, {i['objects']:,} objects; "
+        + ", ".join(f"{k}: {n}" for k, n in i["problems"].items())
+    )
     for k, v in i["examples"].items():
         print(f"    e.g. {k}: {v}")
     print(f"  integrity check: {'PASSED' if f['integrity_ok'] else 'FAILED'}")
-    print("  CPU seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in f["cpu_seconds"].items())
-          + f"; gunicorn workers per 201: {f['web_cpu_per_201_s']:.3f} s "
-          f"(of it in the kernel: {f['web_system_cpu_per_201_s']:.3f} s)")
+    print(
+        "  CPU seconds: "
+        + ", ".join(f"{k} {v:.0f}" for k, v in f["cpu_seconds"].items())
+        + f"; gunicorn workers per 201: {f['web_cpu_per_201_s']:.3f} s "
+        f"(of it in the kernel: {f['web_system_cpu_per_201_s']:.3f} s)"
+    )
     h = f["host_cpu"]
-    print(f"  the {os.cpu_count()} CPUs during the run: {h['busy']:.0%} busy, {h['idle']:.0%} idle, "
-          f"{h['steal']:.0%} stolen by the hypervisor (time this VM was ready to run but another guest ran)")
+    print(
+        f"  the {os.cpu_count()} CPUs during the run: {h['busy']:.0%} busy, {h['idle']:.0%} idle, "
+        f"{h['steal']:.0%} stolen by the hypervisor (time this VM was ready to run but another guest ran)"
+    )
     if f["privacy_mode"] == "worker":
-        print(f"  privacy pass backlog at the end: {f['privacy_pending_at_end']:,} photos not yet checked "
-              "(public views show them without URLs until then)")
-    print(f"  public photos/s (derivatives stored, first submission to end of drain): "
-          f"{f['public_photos_per_s']:.2f} = {f['public_photos_per_s'] / f['naive_photos_per_core_s']:.2f}x the naive "
-          f"pipeline on one core ({f['naive_photos_per_core_s']:.2f}/s; target >= 2x)")
+        print(
+            f"  privacy pass backlog at the end: {f['privacy_pending_at_end']:,} photos not yet checked "
+            "(public views show them without URLs until then)"
+        )
+    print(
+        f"  public photos/s (derivatives stored, first submission to end of drain): "
+        f"{f['public_photos_per_s']:.2f} = {f['public_photos_per_s'] / f['naive_photos_per_core_s']:.2f}x the naive "
+        f"pipeline on one core ({f['naive_photos_per_core_s']:.2f}/s; target >= 2x)"
+    )
     d = f["drain"]
     if d:
-        print(f"  privacy pass alone afterwards: {d['cleared']:,} photos in {d['seconds']} s = "
-              f"{d['photos_per_s']:.2f} photos/s, {d['cpu_per_photo_s'] or 0:.2f} CPU s per photo (all processes)")
+        print(
+            f"  privacy pass alone afterwards: {d['cleared']:,} photos in {d['seconds']} s = "
+            f"{d['photos_per_s']:.2f} photos/s, {d['cpu_per_photo_s'] or 0:.2f} CPU s per photo (all processes)"
+        )
         if d["sustained_per_s"]:
-            print(f"  sustained estimate with the pass keeping up: {d['sustained_per_s']} submissions/s "
-                  f"({os.cpu_count()} CPUs, {d['photos_per_submission']} photos per submission)")
+            print(
+                f"  sustained estimate with the pass keeping up: {d['sustained_per_s']} submissions/s "
+                f"({os.cpu_count()} CPUs, {d['photos_per_submission']} photos per submission)"
+            )
 
 
 class Profiler:
@@ -391,10 +460,26 @@ class Profiler:
 
     def __init__(self, pids, out_dir):
         self.files = [Path(out_dir) / f"py-spy-{pid}.txt" for pid in pids]
-        self.processes = [subprocess.Popen(
-            [str(common.VENV_BIN / "py-spy"), "record", "--pid", str(pid), "--format", "raw", "--rate", "50",
-             "--nonblocking", "--output", str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for pid, path in zip(pids, self.files)]
+        self.processes = [
+            subprocess.Popen(
+                [
+                    str(common.VENV_BIN / "py-spy"),
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--format",
+                    "raw",
+                    "--rate",
+                    "50",
+                    "--nonblocking",
+                    "--output",
+                    str(path),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for pid, path in zip(pids, self.files)
+        ]
 
     def report(self, top=25):
         for process in self.processes:
@@ -460,8 +545,12 @@ def drain(database_url, watched, seconds):
         pending = common.pending_photos(database_url)
     elapsed, cleared = time.monotonic() - started, first - pending
     cpu = sum(cpu_seconds(watched).values()) - sum(before.values())
-    return {"seconds": round(elapsed, 1), "cleared": cleared, "photos_per_s": round(cleared / elapsed, 2),
-            "cpu_per_photo_s": round(cpu / cleared, 3) if cleared else None}
+    return {
+        "seconds": round(elapsed, 1),
+        "cleared": cleared,
+        "photos_per_s": round(cleared / elapsed, 2),
+        "cpu_per_photo_s": round(cpu / cleared, 3) if cleared else None,
+    }
 
 
 def sustained(figures, drained):
@@ -473,8 +562,10 @@ def sustained(figures, drained):
     photos_per_submission = figures["integrity"]["media"] / max(1, figures["integrity"]["reports"])
     upload_cpu = sum(v for k, v in figures["cpu_seconds"].items() if k != "load client") / created
     per_submission = upload_cpu + drained["cpu_per_photo_s"] * photos_per_submission
-    return {"sustained_per_s": round(os.cpu_count() / per_submission, 1),
-            "photos_per_submission": round(photos_per_submission, 2)}
+    return {
+        "sustained_per_s": round(os.cpu_count() / per_submission, 1),
+        "photos_per_submission": round(photos_per_submission, 2),
+    }
 
 
 def naive_baseline(rounds=8):
@@ -528,18 +619,34 @@ def _arguments():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--submissions", type=int, default=10_000)
     parser.add_argument("--quick", action="store_true", help="300 submissions (for make bench)")
-    parser.add_argument("--users", type=int, default=16, help="concurrent submitting clients (enough to keep 2 cores busy)")
+    parser.add_argument(
+        "--users", type=int, default=16, help="concurrent submitting clients (enough to keep 2 cores busy)"
+    )
     parser.add_argument("--readers", type=int, default=2, help="concurrent queue readers (2 reads/s each)")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py, else 2)")
     parser.add_argument("--threads", type=int, help="gunicorn threads per worker")
     parser.add_argument("--max-seconds", type=float, default=1800, help="stop issuing submissions after this")
-    parser.add_argument("--mix", choices=("real", "8mp"), default="real",
-                        help="real: 8 and 12 MP JPEGs and a HEIC; 8mp: 8 MP JPEGs only (the rate target's photos)")
+    parser.add_argument(
+        "--mix",
+        choices=("real", "8mp"),
+        default="real",
+        help="real: 8 and 12 MP JPEGs and a HEIC; 8mp: 8 MP JPEGs only (the rate target's photos)",
+    )
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE",
-                        help="app setting for this run, e.g. PRIVACY_DETECTOR=none (as CIVICREPORT_KEY)")
-    parser.add_argument("--drain", type=float, default=0, metavar="SECONDS",
-                        help="afterwards, time the privacy pass clearing its backlog alone for up to this long")
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="app setting for this run, e.g. PRIVACY_DETECTOR=none (as CIVICREPORT_KEY)",
+    )
+    parser.add_argument(
+        "--drain",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="afterwards, time the privacy pass clearing its backlog alone for up to this long",
+    )
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--keep-logs", action="store_true", help="keep instance/bench/runs/load-PID")
     parser.add_argument("--profile", action="store_true", help="sample the workers with py-spy and print the top")
@@ -555,26 +662,37 @@ def main():
     args = _arguments()
     naive_per_core = naive_baseline()
     print(f"naive Pillow pipeline, 8 MP, one core: {naive_per_core} photos/s", flush=True)
-    with common.run_dir("load", keep=args.keep_logs) as logs, common.postgres_database("load") as url, \
-            common.moto_s3(logs) as (endpoint, bucket, moto):
+    with (
+        common.run_dir("load", keep=args.keep_logs) as logs,
+        common.postgres_database("load") as url,
+        common.moto_s3(logs) as (endpoint, bucket, moto),
+    ):
         env = common.app_env(url, endpoint, bucket, {**common.BENCH_SETTINGS, **common.settings_env(args.setting)})
         tokens = common.prepare(env)
         points = common.grid_points(url)
         plan = Plan(args, points, tokens)
-        with common.gunicorn(env, logs, workers=args.workers, threads=args.threads) as (base, master), \
-                common.flask_worker(env, logs) as worker:
+        with (
+            common.gunicorn(env, logs, workers=args.workers, threads=args.threads) as (base, master),
+            common.flask_worker(env, logs) as worker,
+        ):
             server = [psutil.Process(pid) for pid in common.worker_pids(master.pid)]
             gunicorn = psutil.Process(master.pid)
-            watched = {"gunicorn workers": lambda: [gunicorn, *gunicorn.children()],
-                       "flask worker": [psutil.Process(worker.pid)],
-                       "moto": [psutil.Process(moto.pid)], "load client": [psutil.Process()],
-                       "postgres": _postgres_processes}
+            watched = {
+                "gunicorn workers": lambda: [gunicorn, *gunicorn.children()],
+                "flask worker": [psutil.Process(worker.pid)],
+                "moto": [psutil.Process(moto.pid)],
+                "load client": [psutil.Process()],
+                "postgres": _postgres_processes,
+            }
             before, host_before = cpu_seconds(watched), host_cpu()
             kernel_before = cpu_seconds(watched, ("system",))
             profiler = Profiler([p.pid for p in server], logs) if args.profile else None
             mode = env["CIVICREPORT_PRIVACY_MODE"]
-            print(f"driving {plan.total:,} submissions at {base} ({len(server)} gunicorn workers, "
-                  f"privacy detection {'in the worker' if mode == 'worker' else 'inline'}) …", flush=True)
+            print(
+                f"driving {plan.total:,} submissions at {base} ({len(server)} gunicorn workers, "
+                f"privacy detection {'in the worker' if mode == 'worker' else 'inline'}) …",
+                flush=True,
+            )
             reads = drive(base, plan, args, tokens, points)
             after, host_after = cpu_seconds(watched), host_cpu()
             kernel = {k: v - kernel_before[k] for k, v in cpu_seconds(watched, ("system",)).items()}
@@ -586,12 +704,16 @@ def main():
         checked = integrity(url, endpoint, bucket, plan.attempts + retried)  # the worker has stopped
         figures = summarise(plan, reads, retried, checked, {k: after[k] - before[k] for k in after})
         figures.update(public_rate(figures, drained, url), naive_photos_per_core_s=naive_per_core)
-    figures.update(mix=args.mix, workers=len(server), privacy_mode=mode, privacy_pending_at_end=backlog,
-                   drain=drained and {**drained, **sustained(figures, drained)},
-                   web_cpu_per_201_s=round(figures["cpu_seconds"]["gunicorn workers"]
-                                           / max(1, figures["created_201"]), 3),
-                   web_system_cpu_per_201_s=round(kernel["gunicorn workers"] / max(1, figures["created_201"]), 3),
-                   host_cpu=host_shares(host_before, host_after))
+    figures.update(
+        mix=args.mix,
+        workers=len(server),
+        privacy_mode=mode,
+        privacy_pending_at_end=backlog,
+        drain=drained and {**drained, **sustained(figures, drained)},
+        web_cpu_per_201_s=round(figures["cpu_seconds"]["gunicorn workers"] / max(1, figures["created_201"]), 3),
+        web_system_cpu_per_201_s=round(kernel["gunicorn workers"] / max(1, figures["created_201"]), 3),
+        host_cpu=host_shares(host_before, host_after),
+    )
     print_figures(figures, args)
     common.write_json(args.json, figures)
     fast_enough = args.mix == "real" or figures["submissions_per_s"] >= TARGET_RATE

@@ -12,6 +12,7 @@ for it. With PRIVACY_MODE=inline the web worker does that itself. The figures ar
 process's VmHWM from /proc (its peak resident set since it started), target < 300 MB.
 Exits 1 when a target is missed or a submission fails.
 """
+
 import sys
 from pathlib import Path
 
@@ -44,8 +45,12 @@ def status_mb(pid, field):
 def submit(base, photos):
     """POST one report with ``photos`` [(name, bytes)]; RuntimeError unless it answers 201."""
     body, content_type = common.multipart({"description": "内存测试", "category": "01001"}, photos)
-    response = requests.post(base + "/api/v1/reports", data=body, timeout=300,
-                             headers={"Content-Type": content_type, "Idempotency-Key": str(uuid.uuid4())})
+    response = requests.post(
+        base + "/api/v1/reports",
+        data=body,
+        timeout=300,
+        headers={"Content-Type": content_type, "Idempotency-Key": str(uuid.uuid4())},
+    )
     if response.status_code != 201:
         raise RuntimeError(f"submit answered {response.status_code}: {response.text[:300]}")
     return response.json()["id"]
@@ -54,7 +59,8 @@ def submit(base, photos):
 def small_jpeg(lat, lon):
     out = io.BytesIO()
     Image.new("RGB", (640, 480), (120, 140, 160)).save(
-        out, "JPEG", exif=common.exif_bytes(lat, lon, datetime(2026, 11, 20, 9, 0)))
+        out, "JPEG", exif=common.exif_bytes(lat, lon, datetime(2026, 11, 20, 9, 0))
+    )
     return out.getvalue()
 
 
@@ -72,12 +78,13 @@ def measure(base, worker, points):
 
     # Threads of one worker load their detector classifiers on first use: warm up all of them.
     with ThreadPoolExecutor(4) as pool:
-        step("warm-up: 4 small photos at once", lambda: list(pool.map(
-            lambda i: submit(base, [(f"small{i}.jpg", small_jpeg(lat, lon))]), range(4))))
+        step(
+            "warm-up: 4 small photos at once",
+            lambda: list(pool.map(lambda i: submit(base, [(f"small{i}.jpg", small_jpeg(lat, lon))]), range(4))),
+        )
         step(f"16 MP HEIC ({len(heic[1]) / 1e6:.1f} MB)", lambda: submit(base, [heic]))
         step(f"12 MP JPEG ({len(jpeg[1]) / 1e6:.1f} MB)", lambda: submit(base, [jpeg]))
-        step("both at once (two threads)", lambda: list(pool.map(
-            lambda photo: submit(base, [photo]), [heic, jpeg])))
+        step("both at once (two threads)", lambda: list(pool.map(lambda photo: submit(base, [photo]), [heic, jpeg])))
         step("both in one report", lambda: submit(base, [heic, jpeg]))
     return steps
 
@@ -85,16 +92,24 @@ def measure(base, worker, points):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", help="also write the figures to this file")
-    parser.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE",
-                        help="app setting for this run, e.g. PRIVACY_DETECTOR=none (as CIVICREPORT_KEY)")
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="app setting for this run, e.g. PRIVACY_DETECTOR=none (as CIVICREPORT_KEY)",
+    )
     args = parser.parse_args()
-    with common.run_dir("memory") as logs, common.postgres_database("memory") as url, \
-            common.moto_s3(logs) as (endpoint, bucket, _):
+    with (
+        common.run_dir("memory") as logs,
+        common.postgres_database("memory") as url,
+        common.moto_s3(logs) as (endpoint, bucket, _),
+    ):
         env = common.app_env(url, endpoint, bucket, {**common.BENCH_SETTINGS, **common.settings_env(args.setting)})
         common.prepare(env)
         points = common.grid_points(url)
         with common.gunicorn(env, logs, workers=1) as (base, master), common.flask_worker(env, logs) as background:
-            web, = common.worker_pids(master.pid)
+            (web,) = common.worker_pids(master.pid)
             baseline = status_mb(web, "VmRSS")
             steps = measure(base, web, points)
             pending = wait_for_privacy_pass(url, background)
@@ -106,13 +121,21 @@ def main():
     for name, rss, hwm in steps:
         print(f"  {name:36s} {rss:7.0f} MB {hwm:9.0f} MB")
     print(f"  web worker peak RSS (VmHWM) {peak:.0f} MB   (target < {TARGET_MB} MB) {_verdict(peak)}")
-    print(f"  flask worker peak RSS (VmHWM) {background_peak:.0f} MB, privacy pass "
-          f"{'done' if not pending else f'NOT done ({pending} photos left)'}   {_verdict(background_peak)}")
-    common.write_json(args.json, {"baseline_mb": round(baseline, 1), "peak_rss_mb": round(peak, 1),
-                                  "worker_peak_rss_mb": round(background_peak, 1), "privacy_mode": mode,
-                                  "privacy_pending": pending,
-                                  "steps": [{"step": n, "rss_mb": round(r, 1), "hwm_mb": round(h, 1)}
-                                            for n, r, h in steps]})
+    print(
+        f"  flask worker peak RSS (VmHWM) {background_peak:.0f} MB, privacy pass "
+        f"{'done' if not pending else f'NOT done ({pending} photos left)'}   {_verdict(background_peak)}"
+    )
+    common.write_json(
+        args.json,
+        {
+            "baseline_mb": round(baseline, 1),
+            "peak_rss_mb": round(peak, 1),
+            "worker_peak_rss_mb": round(background_peak, 1),
+            "privacy_mode": mode,
+            "privacy_pending": pending,
+            "steps": [{"step": n, "rss_mb": round(r, 1), "hwm_mb": round(h, 1)} for n, r, h in steps],
+        },
+    )
     sys.exit(0 if max(peak, background_peak) < TARGET_MB and not pending else 1)
 
 

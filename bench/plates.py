@@ -12,6 +12,7 @@ of ../shared/data/plates, when present.
 A plate counts as found when a returned region has IoU ≥ 0.3 with it or covers ≥ 80 % of
 it; a region is a true hit when it finds a plate or lies mostly on one.
 """
+
 import argparse
 import json
 import statistics
@@ -67,7 +68,9 @@ def timed_detect(detector, image, cpu_ms):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="10 scenes per cell instead of 40 (30 plate-free scenes instead of 120)")
+    parser.add_argument(
+        "--quick", action="store_true", help="10 scenes per cell instead of 40 (30 plate-free scenes instead of 120)"
+    )
     per_cell = 10 if parser.parse_args().quick else 40
     detector, font, backgrounds = PlateDetector(), cjk_font_path(), corpus_backgrounds()
     print(f"font: {font or 'Pillow built-in (no CJK font installed)'}; corpus backgrounds: {len(backgrounds)}")
@@ -94,11 +97,15 @@ def main() -> None:
         scene = plate_free_scene(SEED + index, kind, font)
         free[kind].add(scene, timed_detect(detector, scene.image, cpu_ms))
     total.hits += sum(tally.hits for tally in free.values())
-    print(f"plate-free scenes: {per_cell * 3}, regions found on them: "
-          + ", ".join(f"{kind} {tally.hits}" for kind, tally in free.items()))
+    print(
+        f"plate-free scenes: {per_cell * 3}, regions found on them: "
+        + ", ".join(f"{kind} {tally.hits}" for kind, tally in free.items())
+    )
     print(f"{'all':8s} {'':9s} {total.row()}")
-    print(f"CPU per 1280×960 photo: median {statistics.median(cpu_ms):.1f} ms, "
-          f"90th percentile {np.percentile(cpu_ms, 90):.1f} ms, over {len(cpu_ms)} photos")
+    print(
+        f"CPU per 1280×960 photo: median {statistics.median(cpu_ms):.1f} ms, "
+        f"90th percentile {np.percentile(cpu_ms, 90):.1f} ms, over {len(cpu_ms)} photos"
+    )
     real_photos(detector)
 
 

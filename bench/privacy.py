@@ -19,6 +19,7 @@ CPU is ``time.process_time`` of the whole process (OpenCV's threads included), p
 Targets (issue 19): CPU ≤ 0.2× today's detector; recall ≥ 95 % for plates ≥ 60 px wide
 and faces ≥ 1/40 of the short side; precision ≥ 90 %. Exits 1 when one is missed.
 """
+
 import argparse
 import json
 import os
@@ -120,8 +121,9 @@ def plate_scenes(per_cell, font, backgrounds):
                 rng = np.random.default_rng(seed)
                 width = int(rng.uniform(*bucket))
                 background = backgrounds[index % len(backgrounds)] if backgrounds and index % 2 else None
-                rendered = plates.plate_scene(seed, colour, width, rng.random() < 0.2, rng.random() < 0.25,
-                                              background, font)
+                rendered = plates.plate_scene(
+                    seed, colour, width, rng.random() < 0.2, rng.random() < 0.25, background, font
+                )
                 yield Scene(rendered.image, {("plate", f"{bucket[0]}–{bucket[1]} px"): rendered.boxes})
 
 
@@ -129,15 +131,23 @@ def face_scenes(per_cell, backgrounds):
     for share in FACE_SHARES:
         for index in range(per_cell):
             rng = np.random.default_rng(SEED + share * 1000 + index)
-            background = (backgrounds[index % len(backgrounds)] if backgrounds and index % 2
-                          else plates.street_background(rng))
+            background = (
+                backgrounds[index % len(backgrounds)] if backgrounds and index % 2 else plates.street_background(rng)
+            )
             height = plates.SCENE_SIZE[1] / share
             name = ("astronaut", "cameraman")[index % 2]
             half = plates.SCENE_SIZE[0] / 2  # one face in each half: a pasted head never hides the other
-            places = [(float(rng.uniform(left + 20, left + half - 2 * height)),
-                       float(rng.uniform(20, plates.SCENE_SIZE[1] - 3 * height))) for left in (0, half)]
+            places = [
+                (
+                    float(rng.uniform(left + 20, left + half - 2 * height)),
+                    float(rng.uniform(20, plates.SCENE_SIZE[1] - 3 * height)),
+                )
+                for left in (0, half)
+            ]
             image, boxes = face_images.with_faces(background, name, height, places, mirrored=index % 4 >= 2)
-            yield Scene(image, {("face", f"1/{share} ({height:.0f} px)"): [(x, y, x + w, y + h) for x, y, w, h in boxes]})
+            yield Scene(
+                image, {("face", f"1/{share} ({height:.0f} px)"): [(x, y, x + w, y + h) for x, y, w, h in boxes]}
+            )
 
 
 def free_scenes(count, font):
@@ -151,14 +161,22 @@ def detection(per_cell):
     """Both detectors over the same scenes; returns (scores by name, figures for --json)."""
     px = int(os.environ.get("CIVICREPORT_PRIVACY_DETECT_PX", DEFAULTS["PRIVACY_DETECT_PX"]))
     name = os.environ.get("CIVICREPORT_PRIVACY_DETECTOR", DEFAULTS["PRIVACY_DETECTOR"])
-    scores = {"today: Haar, 640 px": Score(OpenCVDetector(640)), f"new: {name}, {px} px": Score(build_detector(name, px))}
+    scores = {
+        "today: Haar, 640 px": Score(OpenCVDetector(640)),
+        f"new: {name}, {px} px": Score(build_detector(name, px)),
+    }
     font, backgrounds = plates.cjk_font_path(), plates.corpus_backgrounds()
-    print(f"plate font: {font or 'Pillow built-in'}; corpus backgrounds: {len(backgrounds)}; "
-          f"{per_cell} scenes per cell; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"plate font: {font or 'Pillow built-in'}; corpus backgrounds: {len(backgrounds)}; "
+        f"{per_cell} scenes per cell; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     for score in scores.values():  # warm-up: models load
         score.detector.detect(Image.new("RGB", plates.SCENE_SIZE, "grey"))
-    scenes = [*plate_scenes(per_cell, font, backgrounds), *face_scenes(per_cell, backgrounds),
-              *free_scenes(per_cell * 2, font)]
+    scenes = [
+        *plate_scenes(per_cell, font, backgrounds),
+        *face_scenes(per_cell, backgrounds),
+        *free_scenes(per_cell * 2, font),
+    ]
     for scene in scenes:  # interleaved, so a busy moment of the machine falls on both
         for score in scores.values():
             score.run(scene)
@@ -173,19 +191,25 @@ def print_table(scores):
         kind, bucket = key
         n = new.cells[key].objects
         print(f"{kind:6s} {bucket:18s} {n:4d}   {old.cells[key].recall:26.1%}   {new.cells[key].recall:30.1%}")
-    print(f"{'precision (every region found)':30s} {old.precision:26.1%}   {new.precision:30.1%}"
-          f"   ({old.regions} / {new.regions} regions)")
+    print(
+        f"{'precision (every region found)':30s} {old.precision:26.1%}   {new.precision:30.1%}"
+        f"   ({old.regions} / {new.regions} regions)"
+    )
     old_ms, new_ms = statistics.median(old.cpu_ms), statistics.median(new.cpu_ms)
-    print(f"{'CPU ms per photo (median)':30s} {old_ms:26.1f}   {new_ms:30.1f}   ratio {new_ms / old_ms:.2f}"
-          f" (target ≤ {TARGET_CPU_RATIO})")
+    print(
+        f"{'CPU ms per photo (median)':30s} {old_ms:26.1f}   {new_ms:30.1f}   ratio {new_ms / old_ms:.2f}"
+        f" (target ≤ {TARGET_CPU_RATIO})"
+    )
 
 
 def figures(scores):
     old, new = scores.values()
     return {
-        "cpu_ms_old": round(statistics.median(old.cpu_ms), 1), "cpu_ms_new": round(statistics.median(new.cpu_ms), 1),
+        "cpu_ms_old": round(statistics.median(old.cpu_ms), 1),
+        "cpu_ms_new": round(statistics.median(new.cpu_ms), 1),
         "cpu_ratio": round(statistics.median(new.cpu_ms) / statistics.median(old.cpu_ms), 3),
-        "precision_old": round(old.precision, 3), "precision_new": round(new.precision, 3),
+        "precision_old": round(old.precision, 3),
+        "precision_new": round(new.precision, 3),
         "recall_new": {f"{k} {b}": round(c.recall, 3) for (k, b), c in new.cells.items()},
         "recall_old": {f"{k} {b}": round(c.recall, 3) for (k, b), c in old.cells.items()},
     }
@@ -193,8 +217,11 @@ def figures(scores):
 
 def targets_met(result):
     counted = {key: recall for key, recall in result["recall_new"].items() if not key.startswith("plate 30")}
-    return (result["cpu_ratio"] <= TARGET_CPU_RATIO and result["precision_new"] >= TARGET_PRECISION
-            and all(recall >= TARGET_RECALL for recall in counted.values()))
+    return (
+        result["cpu_ratio"] <= TARGET_CPU_RATIO
+        and result["precision_new"] >= TARGET_PRECISION
+        and all(recall >= TARGET_RECALL for recall in counted.values())
+    )
 
 
 def inputs():
@@ -222,8 +249,10 @@ def pipeline(detector) -> None:
                 wall[name].append((time.perf_counter() - start) * 1000)
                 cpu[name].append((time.process_time() - start_cpu) * 1000)
         row = [statistics.median(samples[name]) for samples in (wall, cpu) for name in ("without", "with")]
-        print(f"{label:40s} {row[0]:6.0f} {row[1]:6.0f} {row[1] - row[0]:+6.0f}   "
-              f"{row[2]:6.0f} {row[3]:6.0f} {row[3] - row[2]:+6.0f}")
+        print(
+            f"{label:40s} {row[0]:6.0f} {row[1]:6.0f} {row[1] - row[0]:+6.0f}   "
+            f"{row[2]:6.0f} {row[3]:6.0f} {row[3] - row[2]:+6.0f}"
+        )
 
 
 def timed(fn):
@@ -238,8 +267,9 @@ def modes() -> None:
     Every upload is a different photo (noise), so no object is shared between rounds.
     """
     with tempfile.TemporaryDirectory() as root:
-        app = create_app({"DATABASE_URL": f"sqlite:///{root}/bench.sqlite3", "MEDIA_ROOT": f"{root}/media",
-                          "STORAGE": "local"})
+        app = create_app(
+            {"DATABASE_URL": f"sqlite:///{root}/bench.sqlite3", "MEDIA_ROOT": f"{root}/media", "STORAGE": "local"}
+        )
         with app.app_context():
             upgrade_schema()
             # The detector's first call loads its models.
@@ -255,10 +285,14 @@ def modes() -> None:
     inline, worker = ([statistics.median(t[i] for t in upload[m]) * 1000 for i in (0, 1)] for m in upload)
     print(f"\nPRIVACY_MODE, generated 4000x3000 JPEG per upload ({ROUNDS} uploads each, medians):")
     print(f"  upload, inline:  {inline[1]:5.0f} ms CPU ({inline[0]:5.0f} ms wall)")
-    print(f"  upload, worker:  {worker[1]:5.0f} ms CPU ({worker[0]:5.0f} ms wall)  "
-          f"{inline[1] / worker[1]:.1f}x less CPU in the request")
-    print(f"  privacy pass:    {ROUNDS} photos in {wall:.2f} s = {ROUNDS / wall:.1f} photos/s; "
-          f"{cpu / ROUNDS * 1000:.0f} ms CPU per photo = {ROUNDS / cpu:.1f} photos/s per core")
+    print(
+        f"  upload, worker:  {worker[1]:5.0f} ms CPU ({worker[0]:5.0f} ms wall)  "
+        f"{inline[1] / worker[1]:.1f}x less CPU in the request"
+    )
+    print(
+        f"  privacy pass:    {ROUNDS} photos in {wall:.2f} s = {ROUNDS / wall:.1f} photos/s; "
+        f"{cpu / ROUNDS * 1000:.0f} ms CPU per photo = {ROUNDS / cpu:.1f} photos/s per core"
+    )
 
 
 def main() -> None:

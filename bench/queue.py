@@ -20,6 +20,7 @@ A database that already holds reports is refused, so a real one is never filled 
 generated cases; ``--reuse`` times such a database as it is (e.g. a second run).
 Exits with status 1 when a target is missed, 2 on bad arguments or a refused database.
 """
+
 import sys
 from pathlib import Path
 
@@ -68,8 +69,10 @@ def main():
         upgrade()
         existing = db.session.scalar(select(func.count()).select_from(Report))
         if existing and not args.reuse:
-            print(f"refusing: the database already holds {existing:,} reports (use --reuse to time it as it is)",
-                  file=sys.stderr)
+            print(
+                f"refusing: the database already holds {existing:,} reports (use --reuse to time it as it is)",
+                file=sys.stderr,
+            )
             sys.exit(2)
         if not existing:
             load(args)
@@ -118,10 +121,12 @@ def load(args):
     mark = time.perf_counter()
     db.session.execute(text("ANALYZE"))
     db.session.commit()
-    print(f"loaded {reports:,} cases and {events:,} events in {time.perf_counter() - started:.1f} s "
-          f"with {args.workers} workers: building rows {building:.1f} s and COPY {copying:.1f} s "
-          f"(summed over workers), indexes and keys {unindexed.seconds:.1f} s, "
-          f"ANALYZE {time.perf_counter() - mark:.1f} s")
+    print(
+        f"loaded {reports:,} cases and {events:,} events in {time.perf_counter() - started:.1f} s "
+        f"with {args.workers} workers: building rows {building:.1f} s and COPY {copying:.1f} s "
+        f"(summed over workers), indexes and keys {unindexed.seconds:.1f} s, "
+        f"ANALYZE {time.perf_counter() - mark:.1f} s"
+    )
 
 
 @dataclass(frozen=True)
@@ -155,7 +160,8 @@ def _copy_in_workers(generator, chunks, args):
     """Generate and COPY the chunks in ``--workers`` forked processes; returns the summed figures."""
     url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     pool = multiprocessing.get_context("fork").Pool(
-        args.workers, initializer=_start_worker, initargs=(db.engine, generator, args.seed, url))
+        args.workers, initializer=_start_worker, initargs=(db.engine, generator, args.seed, url)
+    )
     with pool:
         return [sum(column) for column in zip(*pool.imap_unordered(_copy_chunk, chunks))]
 
@@ -178,8 +184,9 @@ def _copy_chunk(chunk):
 
 
 def _move_report_sequence(conn):
-    conn.execute("SELECT setval(pg_get_serial_sequence('report', 'id'), "
-                 "(SELECT coalesce(max(id), 0) + 1 FROM report), false)")
+    conn.execute(
+        "SELECT setval(pg_get_serial_sequence('report', 'id'), (SELECT coalesce(max(id), 0) + 1 FROM report), false)"
+    )
     conn.commit()
 
 
@@ -195,10 +202,12 @@ class Unindexed:
     def __enter__(self):
         self.keys = self.conn.execute(
             "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            f"WHERE contype = 'f' AND conrelid IN {self.TABLES}").fetchall()
+            f"WHERE contype = 'f' AND conrelid IN {self.TABLES}"
+        ).fetchall()
         self.indexes = self.conn.execute(
             "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
-            f"WHERE indrelid IN {self.TABLES} AND NOT indisprimary AND NOT indisunique").fetchall()
+            f"WHERE indrelid IN {self.TABLES} AND NOT indisprimary AND NOT indisunique"
+        ).fetchall()
         for table, name, _ in self.keys:
             self.conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
         for name, _ in self.indexes:
@@ -242,8 +251,11 @@ def copy_cases(conn, cases, first_id):
 def _report_values(case):
     """The COPY row of a case (its row dict is reused: the case is not needed afterwards)."""
     row = case.row
-    row.update(id=case.id, duplicate_of_id=case.duplicate_of.id if case.duplicate_of else None,
-               suggested_categories=_json(row["suggested_categories"]))
+    row.update(
+        id=case.id,
+        duplicate_of_id=case.duplicate_of.id if case.duplicate_of else None,
+        suggested_categories=_json(row["suggested_categories"]),
+    )
     _naive(row, REPORT_TIMES)
     return row
 
@@ -283,24 +295,46 @@ def time_queries(args):
     lat, lon = 29.0300, 106.6500  # the old town, where the demo communities meet
     cases = {
         f"open cases of {busiest.code}, newest 50": (staff, queue.Filters(statuses=open_states)),
-        "dispatched/in_progress + street": (supervisor, queue.Filters(statuses=("dispatched", "in_progress"),
-                                                                        street="500110001")),
+        "dispatched/in_progress + street": (
+            supervisor,
+            queue.Filters(statuses=("dispatched", "in_progress"), street="500110001"),
+        ),
         "overdue now": (supervisor, queue.Filters(overdue=True)),
-        "bbox 500 m + open status": (supervisor, queue.Filters(
-            statuses=("dispatched", "in_progress", "rework"),
-            bbox=(lon - 0.00257, lat - 0.00225, lon + 0.00257, lat + 0.00225))),
+        "bbox 500 m + open status": (
+            supervisor,
+            queue.Filters(
+                statuses=("dispatched", "in_progress", "rework"),
+                bbox=(lon - 0.00257, lat - 0.00225, lon + 0.00257, lat + 0.00225),
+            ),
+        ),
         "text search 斑马线": (supervisor, queue.Filters(text="斑马线")),
-        "keyset page 2 (open, newest first)": (supervisor, queue.Filters(
-            statuses=open_states, cursor=queue.search(queue.Filters(statuses=open_states), supervisor).next_cursor)),
+        "keyset page 2 (open, newest first)": (
+            supervisor,
+            queue.Filters(
+                statuses=open_states, cursor=queue.search(queue.Filters(statuses=open_states), supervisor).next_cursor
+            ),
+        ),
     }
-    results = [(name, QUEUE_TARGET_MS, _timed(lambda u=user, f=filters: queue.search(f, u, now), args.runs))
-               for name, (user, filters) in cases.items()]
+    results = [
+        (name, QUEUE_TARGET_MS, _timed(lambda u=user, f=filters: queue.search(f, u, now), args.runs))
+        for name, (user, filters) in cases.items()
+    ]
     month = _last_full_month(now)
     results.append((f"settle {month.start:%Y-%m} and the month before (worker, once)", None, _settling(now)))
-    results.append((f"monthly unit stats {month.start:%Y-%m}", STATS_TARGET_MS,
-                    _timed(lambda: stats.unit_stats(month, now), args.stats_runs)))
-    results.append((f"monthly community stats {month.start:%Y-%m}", STATS_TARGET_MS,
-                    _timed(lambda: stats.area_stats(month, "community", now), args.stats_runs)))
+    results.append(
+        (
+            f"monthly unit stats {month.start:%Y-%m}",
+            STATS_TARGET_MS,
+            _timed(lambda: stats.unit_stats(month, now), args.stats_runs),
+        )
+    )
+    results.append(
+        (
+            f"monthly community stats {month.start:%Y-%m}",
+            STATS_TARGET_MS,
+            _timed(lambda: stats.area_stats(month, "community", now), args.stats_runs),
+        )
+    )
     return results
 
 
@@ -316,8 +350,7 @@ def _settling(now):
 
 
 def _busiest_unit():
-    unit_id = db.session.scalar(select(Report.unit_id).group_by(Report.unit_id)
-                                .order_by(func.count().desc()).limit(1))
+    unit_id = db.session.scalar(select(Report.unit_id).group_by(Report.unit_id).order_by(func.count().desc()).limit(1))
     return db.session.get(Unit, unit_id)
 
 
@@ -361,9 +394,19 @@ def report(results):
 
 
 def write_json(path, cases, results):
-    figures = {"cases": cases, "queries": [
-        {"name": name, "target_ms": target, "runs": len(samples), "p50_ms": round(statistics.median(samples), 1),
-         "p95_ms": round(percentile(samples, 0.95), 1)} for name, target, samples in results]}
+    figures = {
+        "cases": cases,
+        "queries": [
+            {
+                "name": name,
+                "target_ms": target,
+                "runs": len(samples),
+                "p50_ms": round(statistics.median(samples), 1),
+                "p95_ms": round(percentile(samples, 0.95), 1),
+            }
+            for name, target, samples in results
+        ],
+    }
     Path(path).write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 

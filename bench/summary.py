@@ -11,6 +11,7 @@ after the other, each writing its figures as JSON into ``--out``, then prints th
 with met/missed per row. A bench that crashes leaves its rows "no figure" and the others
 still run. Exits 1 unless every row is met.
 """
+
 import sys
 from pathlib import Path
 
@@ -37,8 +38,9 @@ def run_all(out, cases, submissions):
         script = script or name
         print(f"\n=== bench/{script}.py {' '.join(args)}", flush=True)
         started = time.monotonic()
-        status = subprocess.run([sys.executable, str(BENCH / f"{script}.py"), *args,
-                                 "--json", str(out / f"{name}.json")]).returncode
+        status = subprocess.run(
+            [sys.executable, str(BENCH / f"{script}.py"), *args, "--json", str(out / f"{name}.json")]
+        ).returncode
         runs[name] = (status, time.monotonic() - started)
 
     for name in RESULTS:
@@ -67,13 +69,24 @@ def rows(out):
         rate = load_8mp["submissions_per_s"]
         public = load_8mp["public_photos_per_s"] / load_8mp["naive_photos_per_core_s"]
         table += [
-            ("load, 8 MP only: public photos/s ÷ naive Pillow pipeline on one core",
-             f"{public:.2f}× ({load_8mp['public_photos_per_s']:.1f} / {load_8mp['naive_photos_per_core_s']:.1f})",
-             "≥ 2×", public >= 2),
-            (f"load: submissions/s, 8 MP photos only ({load_8mp['submissions']:,})", f"{rate:.1f}", "≥ 15",
-             rate >= 15 and load_8mp["integrity_ok"] and load_8mp["five_xx"] == 0),
-            ("load, 8 MP only: lost / 5xx", f"{load_8mp['lost']} / {load_8mp['five_xx']}", "0 / 0",
-             load_8mp["lost"] == 0 and load_8mp["five_xx"] == 0),
+            (
+                "load, 8 MP only: public photos/s ÷ naive Pillow pipeline on one core",
+                f"{public:.2f}× ({load_8mp['public_photos_per_s']:.1f} / {load_8mp['naive_photos_per_core_s']:.1f})",
+                "≥ 2×",
+                public >= 2,
+            ),
+            (
+                f"load: submissions/s, 8 MP photos only ({load_8mp['submissions']:,})",
+                f"{rate:.1f}",
+                "≥ 15",
+                rate >= 15 and load_8mp["integrity_ok"] and load_8mp["five_xx"] == 0,
+            ),
+            (
+                "load, 8 MP only: lost / 5xx",
+                f"{load_8mp['lost']} / {load_8mp['five_xx']}",
+                "0 / 0",
+                load_8mp["lost"] == 0 and load_8mp["five_xx"] == 0,
+            ),
             *_cpu_rows(load_8mp),
         ]
     else:
@@ -81,19 +94,39 @@ def rows(out):
     if load:
         rate, mix = load["submissions_per_s"], load["submissions_8mp_share"]
         table += [
-            (f"load: submissions/s ({load['submissions']:,}, {mix:.0%} 8 MP, rest 12 MP/HEIC)",
-             f"{rate:.1f}", "", None),
-            ("load: submit latency p50 / p95 / p99",
-             "{p50:.0f} / {p95:.0f} / {p99:.0f} ms".format(**load["submit_ms"]), "", None),
+            (
+                f"load: submissions/s ({load['submissions']:,}, {mix:.0%} 8 MP, rest 12 MP/HEIC)",
+                f"{rate:.1f}",
+                "",
+                None,
+            ),
+            (
+                "load: submit latency p50 / p95 / p99",
+                "{p50:.0f} / {p95:.0f} / {p99:.0f} ms".format(**load["submit_ms"]),
+                "",
+                None,
+            ),
             ("load: queue read p95 during the load", f"{load['queue_ms'].get('p95', 0):.0f} ms", "", None),
             ("load: lost submissions", str(load["lost"]), "0", load["lost"] == 0),
             ("load: 5xx answers", str(load["five_xx"]), "0", load["five_xx"] == 0),
-            ("load: integrity (rows, objects, error shape)", "passed" if load["integrity_ok"] else "FAILED",
-             "passed", load["integrity_ok"]),
-            (f"load: gunicorn CPU per submission ({load['workers']} workers)",
-             f"{load['web_cpu_per_201_s'] * 1000:.0f} ms", "", None),
-            (f"load: privacy pass backlog at the end (PRIVACY_MODE={load['privacy_mode']})",
-             f"{load['privacy_pending_at_end']:,}", "", None),
+            (
+                "load: integrity (rows, objects, error shape)",
+                "passed" if load["integrity_ok"] else "FAILED",
+                "passed",
+                load["integrity_ok"],
+            ),
+            (
+                f"load: gunicorn CPU per submission ({load['workers']} workers)",
+                f"{load['web_cpu_per_201_s'] * 1000:.0f} ms",
+                "",
+                None,
+            ),
+            (
+                f"load: privacy pass backlog at the end (PRIVACY_MODE={load['privacy_mode']})",
+                f"{load['privacy_pending_at_end']:,}",
+                "",
+                None,
+            ),
             *_drain_rows(load.get("drain")),
         ]
     else:
@@ -104,8 +137,14 @@ def rows(out):
         lists = [q for q in timed if q["target_ms"] == 100]
         stats = [q for q in timed if q["target_ms"] == 1000]
         worst = max(lists, key=lambda q: q["p95_ms"])
-        table.append((f"queue p95, slowest of {len(lists)} queries ({cases})", f"{worst['p95_ms']:.1f} ms",
-                      "< 100 ms", all(q["p95_ms"] < 100 for q in lists)))
+        table.append(
+            (
+                f"queue p95, slowest of {len(lists)} queries ({cases})",
+                f"{worst['p95_ms']:.1f} ms",
+                "< 100 ms",
+                all(q["p95_ms"] < 100 for q in lists),
+            )
+        )
         for q in stats:
             table.append((f"{q['name']} p95 ({cases})", f"{q['p95_ms']:.0f} ms", "< 1 s", q["p95_ms"] < 1000))
     else:
@@ -121,13 +160,24 @@ def _privacy_rows(privacy):
     counted = {k: v for k, v in privacy["recall_new"].items() if not k.startswith("plate 30")}
     worst = min(counted, key=counted.get)
     return [
-        ("privacy: detector CPU per photo, new ÷ Haar",
-         f"{privacy['cpu_ratio']:.2f}× ({privacy['cpu_ms_new']:.0f} / {privacy['cpu_ms_old']:.0f} ms)", "≤ 0.2×",
-         privacy["cpu_ratio"] <= 0.2),
-        (f"privacy: lowest recall (plates ≥ 60 px, faces ≥ 1/40): {worst}", f"{counted[worst]:.1%}", "≥ 95 %",
-         counted[worst] >= 0.95),
-        ("privacy: precision, every region found", f"{privacy['precision_new']:.1%}", "≥ 90 %",
-         privacy["precision_new"] >= 0.9),
+        (
+            "privacy: detector CPU per photo, new ÷ Haar",
+            f"{privacy['cpu_ratio']:.2f}× ({privacy['cpu_ms_new']:.0f} / {privacy['cpu_ms_old']:.0f} ms)",
+            "≤ 0.2×",
+            privacy["cpu_ratio"] <= 0.2,
+        ),
+        (
+            f"privacy: lowest recall (plates ≥ 60 px, faces ≥ 1/40): {worst}",
+            f"{counted[worst]:.1%}",
+            "≥ 95 %",
+            counted[worst] >= 0.95,
+        ),
+        (
+            "privacy: precision, every region found",
+            f"{privacy['precision_new']:.1%}",
+            "≥ 90 %",
+            privacy["precision_new"] >= 0.9,
+        ),
     ]
 
 
@@ -140,12 +190,19 @@ def _memory_rows(memory, memory_inline):
             table.append((f"peak RSS, PRIVACY_MODE={mode}", "no figure", "< 300 MB", False))
             continue
         peak = run["peak_rss_mb"]
-        table.append((f"gunicorn worker peak RSS, 16 MP HEIC + 12 MP JPEG ({mode})", f"{peak:.0f} MB", "< 300 MB",
-                      peak < 300))
+        table.append(
+            (f"gunicorn worker peak RSS, 16 MP HEIC + 12 MP JPEG ({mode})", f"{peak:.0f} MB", "< 300 MB", peak < 300)
+        )
         if mode == "worker":
             peak = run["worker_peak_rss_mb"]
-            table.append(("flask worker peak RSS, privacy pass of the same", f"{peak:.0f} MB", "< 300 MB",
-                          peak < 300 and not run["privacy_pending"]))
+            table.append(
+                (
+                    "flask worker peak RSS, privacy pass of the same",
+                    f"{peak:.0f} MB",
+                    "< 300 MB",
+                    peak < 300 and not run["privacy_pending"],
+                )
+            )
     return table
 
 
@@ -155,10 +212,18 @@ def _drain_rows(drain):
         return []
     sustained = drain["sustained_per_s"]
     return [
-        ("load: privacy pass alone afterwards, photos/s (1 flask worker)",
-         f"{drain['photos_per_s']:.2f} ({drain['cpu_per_photo_s']:.2f} CPU s each)", "", None),
-        ("load: submissions/s with the pass keeping up (estimate from CPU)",
-         f"{sustained:.1f}" if sustained else "no figure", "", None),
+        (
+            "load: privacy pass alone afterwards, photos/s (1 flask worker)",
+            f"{drain['photos_per_s']:.2f} ({drain['cpu_per_photo_s']:.2f} CPU s each)",
+            "",
+            None,
+        ),
+        (
+            "load: submissions/s with the pass keeping up (estimate from CPU)",
+            f"{sustained:.1f}" if sustained else "no figure",
+            "",
+            None,
+        ),
     ]
 
 

@@ -13,6 +13,7 @@ blue, blue street-name signs, white notice boards, trees and flower beds) add ha
 negatives; blue street-name signs (tests/plates.draw_street_sign, 60 px to near half the
 photo wide) come up twice as often as the other kinds, as they drew most stray regions.
 """
+
 import argparse
 import sys
 from multiprocessing import Pool
@@ -89,22 +90,30 @@ def train(features, labels, hidden=HIDDEN, steps=800, seed=19, l2=L2):
     mean, scale = features.mean(axis=0), features.std(axis=0) + 1e-3
     x = ((features - mean) / scale).astype(np.float32)
     weight = np.where(labels == 1, 0.5 / labels.mean(), 0.5 / (1 - labels.mean())).astype(np.float32)
-    params = {"w1": rng.normal(0, 1 / np.sqrt(x.shape[1]), (x.shape[1], hidden)), "b1": np.zeros(hidden),
-              "w2": rng.normal(0, 1 / np.sqrt(hidden), (hidden, 1)), "b2": np.zeros(1)}
+    params = {
+        "w1": rng.normal(0, 1 / np.sqrt(x.shape[1]), (x.shape[1], hidden)),
+        "b1": np.zeros(hidden),
+        "w2": rng.normal(0, 1 / np.sqrt(hidden), (hidden, 1)),
+        "b2": np.zeros(1),
+    }
     params = {key: value.astype(np.float32) for key, value in params.items()}
     moments = {k: (np.zeros_like(v), np.zeros_like(v)) for k, v in params.items()}
     for step in range(1, steps + 1):
         hidden_out = np.tanh(x @ params["w1"] + params["b1"])
         p = 1 / (1 + np.exp(-(hidden_out @ params["w2"] + params["b2"]).ravel()))
         delta = (weight * (p - labels) / len(labels))[:, None]
-        back = (delta @ params["w2"].T) * (1 - hidden_out ** 2)
-        grads = {"w2": hidden_out.T @ delta + l2 * params["w2"], "b2": delta.sum(axis=0),
-                 "w1": x.T @ back + l2 * params["w1"], "b1": back.sum(axis=0)}
+        back = (delta @ params["w2"].T) * (1 - hidden_out**2)
+        grads = {
+            "w2": hidden_out.T @ delta + l2 * params["w2"],
+            "b2": delta.sum(axis=0),
+            "w1": x.T @ back + l2 * params["w1"],
+            "b1": back.sum(axis=0),
+        }
         for key, grad in grads.items():
             m, v = moments[key]
             m[:] = 0.9 * m + 0.1 * grad
-            v[:] = 0.999 * v + 0.001 * grad ** 2
-            params[key] -= 0.01 * (m / (1 - 0.9 ** step)) / (np.sqrt(v / (1 - 0.999 ** step)) + 1e-8)
+            v[:] = 0.999 * v + 0.001 * grad**2
+            params[key] -= 0.01 * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
     return {"mean": mean, "scale": scale, **params}
 
 
@@ -122,8 +131,10 @@ def main() -> None:
     print(f"{len(labels)} samples, {int(labels.sum())} plates, {features.shape[1]} features")
     model = {k: v.astype(np.float32) for k, v in train(features, labels).items()}
     p = plates.predict(model, features)
-    print(f"training set: plates kept {np.mean(p[labels == 1] >= 0.5):.3f}, "
-          f"others rejected {np.mean(p[labels == 0] < 0.5):.4f}")
+    print(
+        f"training set: plates kept {np.mean(p[labels == 1] >= 0.5):.3f}, "
+        f"others rejected {np.mean(p[labels == 0] < 0.5):.4f}"
+    )
     np.savez_compressed(OUTPUT, **model)
     print(f"wrote {OUTPUT} ({OUTPUT.stat().st_size // 1024} kB)")
 

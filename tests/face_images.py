@@ -4,6 +4,7 @@ extra installs it): read as files, without importing skimage.
 ``astronaut.png`` is NASA's portrait of Eileen Collins (public domain), ``camera.png`` the
 cameraman (3/4 profile, scikit-image's licence: BSD-3-Clause).
 """
+
 import ctypes
 import importlib.util
 from pathlib import Path
@@ -53,8 +54,12 @@ def head(name, height, mirrored=False):
     if mirrored:
         photo, x = photo.transpose(Image.Transpose.FLIP_LEFT_RIGHT), photo.width - x - w
     mx, my = w * 0.45, h * 0.45
-    box = (max(0, round(x - mx)), max(0, round(y - my)), min(photo.width, round(x + w + mx)),
-           min(photo.height, round(y + h + my)))
+    box = (
+        max(0, round(x - mx)),
+        max(0, round(y - my)),
+        min(photo.width, round(x + w + mx)),
+        min(photo.height, round(y + h + my)),
+    )
     scale = height / h
     size = (max(1, round((box[2] - box[0]) * scale)), max(1, round((box[3] - box[1]) * scale)))
     crop = photo.crop(box).resize(size, Image.Resampling.LANCZOS)

@@ -1,4 +1,5 @@
 """Generated street scenes with a face the Haar cascades find, and a measure of blur."""
+
 import io
 
 import numpy as np
@@ -18,8 +19,9 @@ def _draw_face(draw, x, y, w, h):
     for cx in (x + w * 0.3, x + w * 0.7):
         draw.ellipse((cx - w * 0.12, eye_y - h * 0.045, cx + w * 0.12, eye_y + h * 0.045), fill=(30, 25, 25))
         draw.rectangle((cx - w * 0.15, eye_y - h * 0.12, cx + w * 0.15, eye_y - h * 0.09), fill=(50, 40, 35))
-    draw.polygon([(x + w * 0.5, eye_y), (x + w * 0.43, y + h * 0.66), (x + w * 0.57, y + h * 0.66)],
-                 fill=(200, 165, 140))
+    draw.polygon(
+        [(x + w * 0.5, eye_y), (x + w * 0.43, y + h * 0.66), (x + w * 0.57, y + h * 0.66)], fill=(200, 165, 140)
+    )
     draw.ellipse((x + w * 0.3, y + h * 0.74, x + w * 0.7, y + h * 0.82), fill=(120, 40, 40))
 
 

@@ -12,6 +12,7 @@ Characters come from a CJK font from Debian's packages when one is installed
 draws Latin stand-ins for the province character, so everything here runs anywhere.
 Backgrounds are generated; ``corpus_backgrounds`` adds the shared corpus' street photos.
 """
+
 from __future__ import annotations
 
 import functools
@@ -99,8 +100,9 @@ def _background(colour: str, size: tuple[int, int]) -> Image.Image:
     return Image.fromarray(np.repeat(rows, size[0], axis=1))
 
 
-def draw_plate(rng: np.random.Generator, colour: str, double: bool = False,
-               font_path: str | None = None) -> Image.Image:
+def draw_plate(
+    rng: np.random.Generator, colour: str, double: bool = False, font_path: str | None = None
+) -> Image.Image:
     """An upright plate at 1 px/mm: the millimetre layout of GA 36 (characters 45×90 mm,
     12 mm apart, a 10 mm dot after the second), its frame line and rivets."""
     _, ink, first_ink, line = STYLES[colour]
@@ -180,9 +182,15 @@ def _foliage(rng: np.random.Generator, size) -> tuple[Image.Image, tuple[int, in
     colours with hundreds of leaf and petal blobs on top (natural texture, which fools
     stroke detectors), where to paste it and its oval mask."""
     width, height = int(rng.uniform(0.1, 0.45) * size[0]), int(rng.uniform(0.1, 0.4) * size[1])
-    noise = sum(cv2.resize(rng.random((max(2, height // cell), max(2, width // cell)), dtype=np.float32),
-                           (width, height), interpolation=cv2.INTER_CUBIC) / octave
-                for octave, cell in enumerate((64, 16, 4), start=1))
+    noise = sum(
+        cv2.resize(
+            rng.random((max(2, height // cell), max(2, width // cell)), dtype=np.float32),
+            (width, height),
+            interpolation=cv2.INTER_CUBIC,
+        )
+        / octave
+        for octave, cell in enumerate((64, 16, 4), start=1)
+    )
     low, high = rng.integers(10, 90, 3), rng.integers(90, 250, 3)
     if rng.random() < 0.6:  # leaves: green dominates
         low[1], high[1] = low[1] + 30, min(255, high[1] + 40)
@@ -229,8 +237,10 @@ def draw_sign(image: Image.Image, rng: np.random.Generator, kind: str, font_path
     height = int(width / rng.uniform(1.8, 6.0))
     x = int(rng.integers(0, image.width - width))
     y = int(rng.integers(0, int(image.height * 0.66) - height))
-    board, ink = {"shop": ((20, 60, 190) if rng.random() < 0.6 else (200, 30, 30), (245, 245, 245)),
-                  "notice": ((238, 238, 232), (20, 20, 20))}[kind]
+    board, ink = {
+        "shop": ((20, 60, 190) if rng.random() < 0.6 else (200, 30, 30), (245, 245, 245)),
+        "notice": ((238, 238, 232), (20, 20, 20)),
+    }[kind]
     ImageDraw.Draw(image).rectangle((x, y, x + width, y + height), fill=board, outline=(200, 200, 200), width=2)
     count = int(rng.integers(2, 7)) if kind != "notice" else int(rng.integers(6, 12))
     text_h = int(height * 0.7)
@@ -243,8 +253,26 @@ def draw_sign(image: Image.Image, rng: np.random.Generator, kind: str, font_path
 
 
 SIGN_CHARACTERS = "中华超市饭店药房银行修车烟酒茶行便利店路街道大学"
-STREET_NAMES = ("中山", "人民", "解放", "建设", "文化", "新华", "和平", "胜利", "青年", "朝阳", "东风", "长江",
-                "黄河", "南京", "学府", "滨江", "古南", "通惠")
+STREET_NAMES = (
+    "中山",
+    "人民",
+    "解放",
+    "建设",
+    "文化",
+    "新华",
+    "和平",
+    "胜利",
+    "青年",
+    "朝阳",
+    "东风",
+    "长江",
+    "黄河",
+    "南京",
+    "学府",
+    "滨江",
+    "古南",
+    "通惠",
+)
 
 
 def draw_street_sign(image: Image.Image, rng: np.random.Generator, font_path: str | None) -> None:
@@ -254,12 +282,18 @@ def draw_street_sign(image: Image.Image, rng: np.random.Generator, font_path: st
     ones are far larger than a plate; far ones are plate-sized, and the same white-on-blue
     with a plate's aspect (2.6–5), which is why the detector is trained against them."""
     width = int(np.exp(rng.uniform(np.log(60), np.log(0.45 * image.width))))
-    sign = Image.new("RGB", (width, int(width / rng.uniform(2.6, 5.0))), tuple(int(v) for v in rng.integers((15, 50, 140), (45, 95, 205))))
+    sign = Image.new(
+        "RGB",
+        (width, int(width / rng.uniform(2.6, 5.0))),
+        tuple(int(v) for v in rng.integers((15, 50, 140), (45, 95, 205))),
+    )
     _street_sign_face(sign, rng, font_path)
     top = int(rng.uniform(0.02, 0.4) * image.height)
     centre = (int(rng.integers(width // 2, image.width - width // 2 + 1)), top + sign.height // 2)
     pole = max(2, width // 30)
-    ImageDraw.Draw(image).rectangle((centre[0] - pole, centre[1], centre[0] + pole, image.height * 0.8), fill=(110, 110, 112))
+    ImageDraw.Draw(image).rectangle(
+        (centre[0] - pole, centre[1], centre[0] + pole, image.height * 0.8), fill=(110, 110, 112)
+    )
     paste_plate(image, sign, centre, width, rng, max_angle=4.0)
 
 
@@ -279,15 +313,23 @@ def _street_sign_face(sign: Image.Image, rng: np.random.Generator, font_path: st
         sign.paste(tile, (left + index * char_w, int(height * 0.15)), tile)
     pinyin_h = max(1, int(height * 0.14))
     font = ImageFont.truetype(font_path, pinyin_h) if font_path else ImageFont.load_default(size=pinyin_h)
-    draw.text((width // 2, int(height * 0.78)), str(rng.choice(["ZHONGSHAN LU", "RENMIN LU", "JIEFANG JIE", "BINJIANG DADAO"])),
-              fill=ink, font=font, anchor="mm")
+    draw.text(
+        (width // 2, int(height * 0.78)),
+        str(rng.choice(["ZHONGSHAN LU", "RENMIN LU", "JIEFANG JIE", "BINJIANG DADAO"])),
+        fill=ink,
+        font=font,
+        anchor="mm",
+    )
     if rng.random() < 0.5:
         side = int(rng.integers(0, 2))
         x = int(width * (0.1 if side == 0 else 0.9))
-        tip, tail = (x - height // 8, x + height // 8)[::1 - 2 * side]
+        tip, tail = (x - height // 8, x + height // 8)[:: 1 - 2 * side]
         y = int(height * 0.45)
         draw.line((tail, y, tip, y), fill=ink, width=max(1, height // 25))
-        draw.polygon([(tip, y), (tip + (tail - tip) // 2, y - height // 10), (tip + (tail - tip) // 2, y + height // 10)], fill=ink)
+        draw.polygon(
+            [(tip, y), (tip + (tail - tip) // 2, y - height // 10), (tip + (tail - tip) // 2, y + height // 10)],
+            fill=ink,
+        )
 
 
 def draw_car(draw: ImageDraw.ImageDraw, rng: np.random.Generator, centre_x: int, bottom: int, width: int) -> int:
@@ -296,10 +338,17 @@ def draw_car(draw: ImageDraw.ImageDraw, rng: np.random.Generator, centre_x: int,
     height = int(width * 0.75)
     left, top = centre_x - width // 2, bottom - height
     body = tuple(int(v) for v in rng.integers(20, 235, 3))
-    draw.rounded_rectangle((left, top + height * 0.3, left + width, bottom - height * 0.08), radius=width // 12, fill=body)
-    draw.rounded_rectangle((left + width * 0.12, top, left + width * 0.88, top + height * 0.42), radius=width // 10,
-                           fill=tuple(int(v * 0.8) for v in body))
-    draw.rectangle((left + width * 0.18, top + height * 0.06, left + width * 0.82, top + height * 0.36), fill=(40, 50, 60))
+    draw.rounded_rectangle(
+        (left, top + height * 0.3, left + width, bottom - height * 0.08), radius=width // 12, fill=body
+    )
+    draw.rounded_rectangle(
+        (left + width * 0.12, top, left + width * 0.88, top + height * 0.42),
+        radius=width // 10,
+        fill=tuple(int(v * 0.8) for v in body),
+    )
+    draw.rectangle(
+        (left + width * 0.18, top + height * 0.06, left + width * 0.82, top + height * 0.36), fill=(40, 50, 60)
+    )
     for x in (left + width * 0.04, left + width * 0.8):
         draw.rectangle((x, top + height * 0.45, x + width * 0.16, top + height * 0.55), fill=(200, 30, 30))
     draw.rectangle((left, bottom - height * 0.3, left + width, bottom - height * 0.1), fill=(35, 35, 38))
@@ -308,18 +357,34 @@ def draw_car(draw: ImageDraw.ImageDraw, rng: np.random.Generator, centre_x: int,
     return int(top + height * 0.6)
 
 
-def paste_plate(image: Image.Image, plate: Image.Image, centre: tuple[int, int], width: int,
-                rng: np.random.Generator, max_angle: float = 15.0) -> tuple[int, int, int, int]:
+def paste_plate(
+    image: Image.Image,
+    plate: Image.Image,
+    centre: tuple[int, int],
+    width: int,
+    rng: np.random.Generator,
+    max_angle: float = 15.0,
+) -> tuple[int, int, int, int]:
     """Warp the upright ``plate`` to ``width`` px at ``centre``, rotated up to ±``max_angle``°
     and seen at an angle (one end nearer than the other); returns its box (x0, y0, x1, y1)."""
-    draft = plate.resize((max(8, width * 2), max(4, round(width * 2 * plate.height / plate.width))),
-                         Image.Resampling.LANCZOS)
+    draft = plate.resize(
+        (max(8, width * 2), max(4, round(width * 2 * plate.height / plate.width))), Image.Resampling.LANCZOS
+    )
     w, h = draft.size
     scale = width / w
     angle = np.radians(rng.uniform(-max_angle, max_angle))
     yaw = rng.uniform(-0.2, 0.2)  # the far end looks shorter and narrower
-    corners = np.array([[-w / 2, -h / 2 * (1 - yaw)], [w / 2, -h / 2 * (1 + yaw)],
-                        [w / 2, h / 2 * (1 + yaw)], [-w / 2, h / 2 * (1 - yaw)]]) * scale
+    corners = (
+        np.array(
+            [
+                [-w / 2, -h / 2 * (1 - yaw)],
+                [w / 2, -h / 2 * (1 + yaw)],
+                [w / 2, h / 2 * (1 + yaw)],
+                [-w / 2, h / 2 * (1 - yaw)],
+            ]
+        )
+        * scale
+    )
     corners[:, 0] *= 1 - abs(yaw)
     rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     target = corners @ rotation.T + centre
@@ -350,7 +415,7 @@ def degrade(image: Image.Image, rng: np.random.Generator, night: bool, glare_at=
 def _glare(shape, centre, rng) -> np.ndarray:
     """Two headlights beside ``centre`` (x, y, spread): bright cores fading outwards."""
     x, y, spread = (v / 8 for v in centre)  # drawn on an eighth-size grid, then enlarged
-    rows, cols = np.mgrid[0:shape[0] // 8 + 1, 0:shape[1] // 8 + 1].astype(np.float32)
+    rows, cols = np.mgrid[0 : shape[0] // 8 + 1, 0 : shape[1] // 8 + 1].astype(np.float32)
     glare = np.zeros(rows.shape, np.float32)
     for side in (-1, 1):
         d2 = (cols - (x + side * spread)) ** 2 + (rows - y) ** 2
@@ -358,8 +423,15 @@ def _glare(shape, centre, rng) -> np.ndarray:
     return cv2.resize(glare, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)[..., None]
 
 
-def plate_scene(seed: int, colour: str, width: int, double: bool = False, night: bool = False,
-                background: Image.Image | None = None, font_path: str | None = None) -> Scene:
+def plate_scene(
+    seed: int,
+    colour: str,
+    width: int,
+    double: bool = False,
+    night: bool = False,
+    background: Image.Image | None = None,
+    font_path: str | None = None,
+) -> Scene:
     """One car with a ``colour`` plate ``width`` px wide (upright) in a street scene,
     sometimes with a shop or street sign behind it; reproducible from ``seed``."""
     rng = np.random.default_rng(seed)
@@ -378,8 +450,9 @@ def plate_scene(seed: int, colour: str, width: int, double: bool = False, night:
     return Scene(image, [box], [colour], [width])
 
 
-def plate_free_scene(seed: int, kind: str, font_path: str | None = None,
-                     background: Image.Image | None = None) -> Scene:
+def plate_free_scene(
+    seed: int, kind: str, font_path: str | None = None, background: Image.Image | None = None
+) -> Scene:
     """A scene with no plate: ``paving``, ``foliage`` (trees, hedges, flower beds), or a
     street with a car whose plate is missing and several signs of ``kind`` (``shop``,
     ``street``, ``notice``)."""
@@ -394,8 +467,9 @@ def plate_free_scene(seed: int, kind: str, font_path: str | None = None,
     for _ in range(int(rng.integers(2, 5))):
         draw_sign(image, rng, kind, font_path)
     car_w = int(rng.integers(200, 600))
-    draw_car(ImageDraw.Draw(image), rng, int(rng.integers(car_w // 2, SCENE_SIZE[0] - car_w // 2)),
-             SCENE_SIZE[1] - 10, car_w)
+    draw_car(
+        ImageDraw.Draw(image), rng, int(rng.integers(car_w // 2, SCENE_SIZE[0] - car_w // 2)), SCENE_SIZE[1] - 10, car_w
+    )
     return Scene(degrade(image, rng, night=False))
 
 

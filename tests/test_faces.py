@@ -3,6 +3,7 @@ libfacedetection's own code finds; the ONNX bytes it writes by hand are what onn
 real faces pasted into generated street scenes at display size, from 1/40 of the short
 side up; nothing found where there is no face; the face blurred in the public
 derivatives; failures raise."""
+
 import subprocess
 import sys
 import threading
@@ -80,23 +81,37 @@ def test_the_onnx_model_carries_the_library_weights_and_attributes(detector):
     stem = front.node[0]
     assert stem.op_type == "Conv" and list(stem.input) == ["input", "conv0_w", "conv0_b"]
     assert {a.name: list(a.ints) or a.i for a in stem.attribute} == {
-        "kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1], "group": 1}
+        "kernel_shape": [3, 3],
+        "strides": [2, 2],
+        "pads": [1, 1, 1, 1],
+        "group": 1,
+    }
     weights = faces._Weights(detector.library)
     tensors = {t.name: numpy_helper.to_array(t) for t in front.initializer}
     assert np.array_equal(tensors["conv0_w"], weights.stem()[0])
     assert np.array_equal(tensors["conv2_b"], weights.pointwise("backbone__model0_dp", 16, 16)[1])
     resize = next(node for node in back.node if node.op_type == "Resize")
     assert {a.name: a.s for a in resize.attribute} == {
-        "mode": b"nearest", "coordinate_transformation_mode": b"asymmetric", "nearest_mode": b"floor"}
+        "mode": b"nearest",
+        "coordinate_transformation_mode": b"asymmetric",
+        "nearest_mode": b"floor",
+    }
     assert [o.name for o in back.output] == [f"{h}_{s}" for h in ("cls", "obj", "bbox", "kps") for s in (8, 16, 32)]
 
 
 def test_faces_run_without_onnx_in_the_process():
     """Importing onnx to write the model kept 19 MB in every web worker."""
-    code = ("import sys; from PIL import Image; from civicreport.media.faces import YuNetDetector; "
-            "YuNetDetector().detect(Image.new('RGB', (640, 480))); print('onnx' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            cwd=Path(__file__).resolve().parents[1])
+    code = (
+        "import sys; from PIL import Image; from civicreport.media.faces import YuNetDetector; "
+        "YuNetDetector().detect(Image.new('RGB', (640, 480))); print('onnx' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     assert result.stdout.strip() == "False"
 
 

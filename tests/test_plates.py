@@ -5,6 +5,7 @@ Scenes come from tests/plates.py with seeds neither the training (below 10^6) no
 bench/plates.py (10^6 up) uses. The bars below are the issue's targets (recall ≥ 95 % from
 60 px wide, precision ≥ 90 %); bench/plates.py prints the full table.
 """
+
 import io
 import json
 from pathlib import Path
@@ -13,8 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from civicreport.media.images import process_photo
 from civicreport.media import plates
+from civicreport.media.images import process_photo
 from civicreport.media.plates import PlateDetector
 from civicreport.media.privacy import build_detector
 from tests.faces import edge_energy, open_image
@@ -62,8 +63,10 @@ def tally(detector, scenes_):
 def test_plates_from_60_px_wide_are_found_and_little_else(detector):
     """The targets over all colours (95 % found, 90 % of regions on a plate) and no colour
     far behind (white and black plates have no colour to find them by)."""
-    per_colour = {colour: tally(detector, [*scenes(colour, (60, 120), PER_COLOUR),
-                                           *scenes(colour, (120, 300), PER_COLOUR)]) for colour in COLOURS}
+    per_colour = {
+        colour: tally(detector, [*scenes(colour, (60, 120), PER_COLOUR), *scenes(colour, (120, 300), PER_COLOUR)])
+        for colour in COLOURS
+    }
     found, plates, true_hits, hits = (sum(column) for column in zip(*per_colour.values()))
     assert found >= 0.95 * plates, per_colour
     assert true_hits >= 0.9 * hits, per_colour
@@ -131,7 +134,9 @@ def test_features_of_each_candidate_do_not_depend_on_the_others():
     together = plates.features(gray, masks, rects)
     assert len(rects) >= 3
     for index in (0, len(rects) // 2, len(rects) - 1):
-        np.testing.assert_allclose(together[index], plates.features(gray, masks, [rects[index]])[0], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(
+            together[index], plates.features(gray, masks, [rects[index]])[0], rtol=1e-5, atol=1e-5
+        )
 
 
 def test_two_tone_measures_of_stripes():
@@ -139,7 +144,7 @@ def test_two_tone_measures_of_stripes():
     minority share is the ink's, and the middle rows switch tone 14 times."""
     patch = np.full((plates.PATCH[1], plates.PATCH[0]), 200, np.uint8)
     for left in range(6, 90, 12):
-        patch[4:28, left:left + 4] = 30
+        patch[4:28, left : left + 4] = 30
     uniform = np.random.default_rng(0).integers(0, 256, patch.shape).astype(np.uint8)
     explained, minority, switches = plates._two_tone(np.stack([patch, uniform]))[:, :3].T
     assert explained[0] == pytest.approx(1.0) and explained[1] < 0.8

@@ -12,6 +12,7 @@ in-memory ONNX models (protobuf written here field by field: importing ``onnx`` 
 Its boxes match the library's to a pixel and its scores to 0.01 (tests/test_faces.py runs
 both); the library truncates boxes to whole pixels, this keeps the fractions.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -47,8 +48,13 @@ _MAX_ENLARGEMENT = 2.0
 _CANDIDATE, _SMALL, _LOOKS, _CONTEXT, _ZOOMED, _CONFIRMED = 0.1, 48, 8, 2.5, 128, 0.8
 # Backbone stages after the stem: (symbol prefix, input, middle, output channels),
 # each stage two pointwise+depthwise pairs, a 2×2 max pool before stages 3, 4 and 5.
-_STAGES = [("model1", 16, 16, 32), ("model2", 32, 32, 64), ("model3", 64, 64, 64),
-           ("model4", 64, 64, 64), ("model5", 64, 64, 64)]
+_STAGES = [
+    ("model1", 16, 16, 32),
+    ("model2", 32, 32, 64),
+    ("model3", 64, 64, 64),
+    ("model4", 64, 64, 64),
+    ("model5", 64, 64, 64),
+]
 # Head outputs: (name as FaceDetectorYN asks for it, channels, sigmoid or raw).
 _HEADS = [("cls", 1, True), ("obj", 1, True), ("bbox", 4, False), ("kps", 10, False)]
 
@@ -99,8 +105,7 @@ class YuNetDetector:
 
     name = "yunet"
 
-    def __init__(self, detect_px: int = 1280, threshold: float = 0.5, margin: float = 0.3,
-                 library: str | None = None):
+    def __init__(self, detect_px: int = 1280, threshold: float = 0.5, margin: float = 0.3, library: str | None = None):
         """Raises ValueError for a bad setting or when the library is missing or unreadable."""
         if detect_px < 64:
             raise ValueError("detect_px must be at least 64")
@@ -149,8 +154,9 @@ class YuNetDetector:
         """The boxes scoring ``threshold`` or more, and the faces a zoomed second look finds on
         the small unsure ones, without duplicates (callers hold the lock)."""
         unsure = found[(found[:, 14] < self.threshold) & (found[:, 3] <= _SMALL)][:_LOOKS]  # best first
-        faces = np.concatenate([found[found[:, 14] >= self.threshold],
-                                *(self._second_look(rgb, box) for box in unsure[:, :4])])
+        faces = np.concatenate(
+            [found[found[:, 14] >= self.threshold], *(self._second_look(rgb, box) for box in unsure[:, :4])]
+        )
         return faces[_suppressed(faces, self.threshold)]
 
     def _second_look(self, rgb, box) -> np.ndarray:
@@ -245,8 +251,9 @@ def _decoded(heads: dict, stride: int, floor: float) -> np.ndarray:
     size = np.exp(np.minimum(box[2:], 16)) * stride  # no overflow on flat images: at most 10^7 strides
     corner = (np.stack([columns, rows]) + box[:2]) * stride - size / 2
     landmarks = (marks.reshape(5, 2, -1) + np.stack([columns, rows])) * stride
-    return np.column_stack([corner.T, size.T, landmarks.transpose(2, 0, 1).reshape(-1, 10),
-                            score[rows, columns]]).astype(np.float32)
+    return np.column_stack(
+        [corner.T, size.T, landmarks.transpose(2, 0, 1).reshape(-1, 10), score[rows, columns]]
+    ).astype(np.float32)
 
 
 def _inside(x, y, w, h, width, height) -> bool:
@@ -327,10 +334,15 @@ class _Network:
                 self._head(*head, levels)
 
     def serialize(self) -> bytes:
-        graph = b"".join([*(_field(1, node) for node in self.nodes), _field(2, b"yunet"),
-                          *(_field(5, tensor) for tensor in self.initializers),
-                          _field(11, _value_info(*self.input)),
-                          *(_field(12, output) for output in self.outputs)])
+        graph = b"".join(
+            [
+                *(_field(1, node) for node in self.nodes),
+                _field(2, b"yunet"),
+                *(_field(5, tensor) for tensor in self.initializers),
+                _field(11, _value_info(*self.input)),
+                *(_field(12, output) for output in self.outputs),
+            ]
+        )
         opset = _varint_field(2, _OPSET)
         return _varint_field(1, _IR_VERSION) + _field(7, graph) + _field(8, opset)  # fields in order
 
@@ -373,14 +385,24 @@ class _Network:
         pad = weight.shape[-1] // 2
         name = self._name("conv")
         inputs = [x, self._constant(f"{name}_w", weight), self._constant(f"{name}_b", bias)]
-        self.nodes.append(_node("Conv", inputs, name, {"kernel_shape": list(weight.shape[2:]),
-                                                       "strides": [stride] * 2, "pads": [pad] * 4,
-                                                       "group": group}))
+        self.nodes.append(
+            _node(
+                "Conv",
+                inputs,
+                name,
+                {"kernel_shape": list(weight.shape[2:]), "strides": [stride] * 2, "pads": [pad] * 4, "group": group},
+            )
+        )
         return name
 
     def _upsum(self, coarse, fine):
-        upsampled = self._node("Resize", [coarse, "", self.scales], mode="nearest",
-                               coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+        upsampled = self._node(
+            "Resize",
+            [coarse, "", self.scales],
+            mode="nearest",
+            coordinate_transformation_mode="asymmetric",
+            nearest_mode="floor",
+        )
         return self._node("Add", [upsampled, fine])
 
     def _pool(self, x):
@@ -446,8 +468,15 @@ def _value_info(name: str, dims) -> bytes:
 
 def _node(kind: str, inputs, output: str, attributes: dict) -> bytes:
     """NodeProto: input (1), output (2), name (3), op_type (4), attribute (5)."""
-    return b"".join([*(_field(1, name) for name in inputs), _field(2, output), _field(3, output),
-                     _field(4, kind), *(_field(5, _attribute(k, v)) for k, v in attributes.items())])
+    return b"".join(
+        [
+            *(_field(1, name) for name in inputs),
+            _field(2, output),
+            _field(3, output),
+            _field(4, kind),
+            *(_field(5, _attribute(k, v)) for k, v in attributes.items()),
+        ]
+    )
 
 
 def _attribute(name: str, value) -> bytes:

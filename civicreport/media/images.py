@@ -5,6 +5,7 @@ Plain Python (no Flask, no models). Every problem with the uploaded bytes become
 Derivatives are public: faces, plates and hand-drawn areas are blurred in them
 (see ``privacy``); the original bytes are never changed.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,7 +16,7 @@ import re
 import struct
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 import pillow_heif
@@ -51,11 +52,19 @@ _TAG_DATETIME_ORIGINAL = 0x9003
 _TAG_OFFSET_TIME_ORIGINAL = 0x9011
 _GPS_LAT_REF, _GPS_LAT, _GPS_LON_REF, _GPS_LON, _GPS_TIME, _GPS_DATE = 1, 2, 3, 4, 7, 29
 _OFFSET_RE = re.compile(r"([+-])(\d{2}):(\d{2})")
-_EARLIEST_PHOTO = datetime(1990, 1, 1, tzinfo=timezone.utc)
+_EARLIEST_PHOTO = datetime(1990, 1, 1, tzinfo=UTC)
 # What Pillow and its plugins raise on corrupt or truncated data.
 _DECODE_ERRORS = (
-    OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError,
-    ZeroDivisionError, RuntimeError, struct.error,
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    IndexError,
+    KeyError,
+    TypeError,
+    ZeroDivisionError,
+    RuntimeError,
+    struct.error,
 )
 
 
@@ -117,7 +126,7 @@ def _is_heif(data: bytes) -> bool:
         return False
     box_size = int.from_bytes(data[:4], "big")
     end = min(box_size, len(data), 4096) if box_size >= 16 else 16
-    brands = {bytes(data[8:12])} | {bytes(data[i:i + 4]) for i in range(16, end - 3, 4)}
+    brands = {bytes(data[8:12])} | {bytes(data[i : i + 4]) for i in range(16, end - 3, 4)}
     return bool(brands & _HEIF_BRANDS) and not brands & _AVIF_BRANDS
 
 
@@ -178,14 +187,23 @@ def inspect_photo(
     meta = _read_meta(im, fmt, default_tz)
     return ProcessedPhoto(
         **_facts(data, fmt, im, _upright_size(im.size, meta.orientation), meta),
-        display=None, display_size=None, thumb=None, thumb_size=None, phash=None,
+        display=None,
+        display_size=None,
+        thumb=None,
+        thumb_size=None,
+        phash=None,
     )
 
 
 def _facts(data: bytes, fmt: str, im: Image.Image, upright: tuple[int, int], meta: PhotoMeta) -> dict:
     return {
-        "sha256": hashlib.sha256(data).hexdigest(), "format": fmt, "content_type": _content_type(im, fmt),
-        "byte_size": len(data), "width": upright[0], "height": upright[1], "meta": meta,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "format": fmt,
+        "content_type": _content_type(im, fmt),
+        "byte_size": len(data),
+        "width": upright[0],
+        "height": upright[1],
+        "meta": meta,
     }
 
 
@@ -270,8 +288,9 @@ def _heif_shrunk(data: bytes, long_px: int) -> Image.Image | None:
     shrunk = Image.new(heif.mode, (-(-width // factor), -(-height // factor)))
     for top in range(0, height, rows):
         count = min(rows, height - top)
-        stripe = Image.frombuffer(heif.mode, (width, count), buffer[top * stride:(top + count) * stride],
-                                  "raw", heif.mode, stride, 1)
+        stripe = Image.frombuffer(
+            heif.mode, (width, count), buffer[top * stride : (top + count) * stride], "raw", heif.mode, stride, 1
+        )
         shrunk.paste(stripe.reduce(factor), (0, top // factor))
     # Box averages leave a step of less than 2× to make: Lanczos does it without the blur
     # BOX gives at such ratios (corpus HEIFs: 39-39.4 dB from a full-decode Lanczos reference).
@@ -289,8 +308,7 @@ def _draft_request(size: tuple[int, int], long_px: int) -> tuple[int, int]:
 def _check_complete(data: bytes, fmt: str) -> None:
     """Raise UnreadablePhoto(image_unreadable) unless the file's structure runs to its end
     marker: what an upload cut off by a bad network lacks. Reads no compressed data."""
-    complete = {"jpeg": _jpeg_complete, "png": _png_complete, "webp": _webp_complete,
-                "heif": _heif_complete}[fmt]
+    complete = {"jpeg": _jpeg_complete, "png": _png_complete, "webp": _webp_complete, "heif": _heif_complete}[fmt]
     if not complete(memoryview(data)):
         raise _unreadable()
 
@@ -309,7 +327,7 @@ def _jpeg_complete(data) -> bool:
             return True
         if marker is None or pos + 4 > len(data):
             return False
-        end = pos + 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
+        end = pos + 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
         if marker != _JPEG_SOS:
             pos = end
             continue
@@ -324,7 +342,7 @@ def _png_complete(data) -> bool:
     """Chunks (length, type, data, CRC) from the signature up to IEND."""
     pos = 8
     while pos + 8 <= len(data):
-        length, kind = int.from_bytes(data[pos:pos + 4], "big"), bytes(data[pos + 4:pos + 8])
+        length, kind = int.from_bytes(data[pos : pos + 4], "big"), bytes(data[pos + 4 : pos + 8])
         pos += 12 + length
         if kind == b"IEND":
             return pos <= len(data)
@@ -341,9 +359,9 @@ def _heif_complete(data) -> bool:
     cut-off upload loses the end of the image data, which comes last)."""
     pos, has_media = 0, False
     while pos + 8 <= len(data):
-        size, kind = int.from_bytes(data[pos:pos + 4], "big"), bytes(data[pos + 4:pos + 8])
+        size, kind = int.from_bytes(data[pos : pos + 4], "big"), bytes(data[pos + 4 : pos + 8])
         if size == 1:
-            size = int.from_bytes(data[pos + 8:pos + 16], "big") if pos + 16 <= len(data) else 0
+            size = int.from_bytes(data[pos + 8 : pos + 16], "big") if pos + 16 <= len(data) else 0
         elif size == 0:  # the box runs to the end of the file
             size = len(data) - pos
         if size < 8 or pos + size > len(data):
@@ -459,9 +477,7 @@ def _read_meta(im: Image.Image, fmt: str, default_tz: tzinfo) -> PhotoMeta:
     gps = _safely(exif.get_ifd, _IFD_GPS) if exif else None
     sub = _safely(exif.get_ifd, _IFD_EXIF) if exif else None
     lat, lon = _safely(_gps_position, gps or {}) or (None, None)
-    taken_at = _first_plausible(
-        _safely(_gps_time, gps or {}), _safely(_local_time, sub or {}, default_tz)
-    )
+    taken_at = _first_plausible(_safely(_gps_time, gps or {}), _safely(_local_time, sub or {}, default_tz))
     # HEIF rotation lives in irot/imir boxes that pillow-heif applies while decoding.
     orientation = 1 if fmt == "heif" or not exif else _safely(_orientation, exif) or 1
     return PhotoMeta(gps_lat=lat, gps_lon=lon, taken_at=taken_at, orientation=orientation)
@@ -537,7 +553,7 @@ def _gps_time(gps) -> datetime | None:
     hours, minutes, seconds = (_number(v) for v in hms)
     if None in (hours, minutes, seconds) or not (0 <= hours < 24 and 0 <= minutes < 60 and 0 <= seconds < 61):
         return None
-    return day.replace(tzinfo=timezone.utc) + timedelta(hours=hours, minutes=minutes, seconds=seconds)
+    return day.replace(tzinfo=UTC) + timedelta(hours=hours, minutes=minutes, seconds=seconds)
 
 
 def _local_time(sub, default_tz: tzinfo) -> datetime | None:
@@ -547,7 +563,7 @@ def _local_time(sub, default_tz: tzinfo) -> datetime | None:
         return None
     stamp = datetime.strptime(text[:19], "%Y:%m:%d %H:%M:%S")
     zone = _utc_offset(_text(sub.get(_TAG_OFFSET_TIME_ORIGINAL))) or default_tz
-    return stamp.replace(tzinfo=zone).astimezone(timezone.utc)
+    return stamp.replace(tzinfo=zone).astimezone(UTC)
 
 
 def _utc_offset(text: str | None) -> timezone | None:
@@ -561,5 +577,5 @@ def _utc_offset(text: str | None) -> timezone | None:
 
 def _first_plausible(*stamps: datetime | None) -> datetime | None:
     """The first stamp between 1990 and tomorrow (camera clocks reset to 1970 or drift ahead)."""
-    latest = datetime.now(timezone.utc) + timedelta(days=1)
+    latest = datetime.now(UTC) + timedelta(days=1)
     return next((s for s in stamps if s is not None and _EARLIEST_PHOTO <= s <= latest), None)

@@ -28,6 +28,7 @@ run time), so this one is built from parts the project has: OpenCV and numpy.
    mostly the stroke masks (4 ms) and the features (3–4 ms for ~45 candidates).
 3. Overlapping hits are merged and each box is grown by a margin before blurring.
 """
+
 from __future__ import annotations
 
 import functools
@@ -71,8 +72,10 @@ class PlateDetector:
         height, width = rgb.shape[:2]
         boxes, scores = self.scored_boxes(rgb)
         keep = _merge(boxes, scores, self.threshold)
-        return [Region(x0 / width, y0 / height, x1 / width, y1 / height, "plate").expanded(self.margin)
-                for x0, y0, x1, y1 in keep]
+        return [
+            Region(x0 / width, y0 / height, x1 / width, y1 / height, "plate").expanded(self.margin)
+            for x0, y0, x1, y1 in keep
+        ]
 
     def scored_boxes(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every candidate's axis-aligned box (x0, y0, x1, y1) and its plate probability."""
@@ -96,8 +99,10 @@ def prepared(rgb: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
 def colour_masks(hsv: np.ndarray) -> dict[str, np.ndarray]:
     """Where each plate ground colour is (uint8 0/255 masks)."""
     cv2 = opencv()
-    return {name: cv2.inRange(hsv, (low, MIN_SATURATION[name], MIN_VALUE), (high, 255, 255))
-            for name, (low, high) in HUES.items()}
+    return {
+        name: cv2.inRange(hsv, (low, MIN_SATURATION[name], MIN_VALUE), (high, 255, 255))
+        for name, (low, high) in HUES.items()
+    }
 
 
 def candidates(gray: np.ndarray, masks: dict[str, np.ndarray]) -> list:
@@ -156,8 +161,9 @@ def features(gray: np.ndarray, masks: dict[str, np.ndarray], rects: list) -> np.
     gradients = np.stack([hog.compute(cv2.equalizeHist(patch)).ravel() for patch in patches])
     sizes = np.array([rect[1] for rect in rects], dtype=np.float32)
     contrast = patches.reshape(len(rects), -1).std(axis=1) / 64
-    return np.column_stack([gradients, _colour_shares(masks, rects), np.log(sizes[:, 0] / sizes[:, 1]),
-                            contrast, _two_tone(patches)]).astype(np.float32)
+    return np.column_stack(
+        [gradients, _colour_shares(masks, rects), np.log(sizes[:, 0] / sizes[:, 1]), contrast, _two_tone(patches)]
+    ).astype(np.float32)
 
 
 def _patch(gray: np.ndarray, rect) -> np.ndarray:
@@ -210,18 +216,19 @@ def _two_tone(patches: np.ndarray) -> np.ndarray:
     spread = values.var(axis=1) + 1e-6
     inked = flat.sum(axis=1)
     total, total_ink = values.sum(axis=1), (values * flat).sum(axis=1)
-    squares, squares_ink = (values ** 2).sum(axis=1), (values ** 2 * flat).sum(axis=1)
-    within = (_scatter(squares_ink, total_ink, inked) + _scatter(squares - squares_ink, total - total_ink,
-                                                                 count - inked)) / count
+    squares, squares_ink = (values**2).sum(axis=1), (values**2 * flat).sum(axis=1)
+    within = (
+        _scatter(squares_ink, total_ink, inked) + _scatter(squares - squares_ink, total - total_ink, count - inked)
+    ) / count
     share = inked / count
-    middle = ink[:, PATCH[1] // 3: 2 * PATCH[1] // 3].astype(np.int8)
+    middle = ink[:, PATCH[1] // 3 : 2 * PATCH[1] // 3].astype(np.int8)
     switches = np.abs(np.diff(middle, axis=2)).sum(axis=2).mean(axis=1)
     return np.column_stack([1 - within / spread, np.minimum(share, 1 - share), switches / 16])
 
 
 def _scatter(squares: np.ndarray, total: np.ndarray, count: np.ndarray) -> np.ndarray:
     """Sum of squared deviations from the mean of each row's pixels on one side of the split."""
-    return np.where(count > 0, squares - total ** 2 / np.maximum(count, 1), 0.0)
+    return np.where(count > 0, squares - total**2 / np.maximum(count, 1), 0.0)
 
 
 def box_of(rect, shape) -> tuple[float, float, float, float]:
@@ -279,4 +286,3 @@ def hog_descriptor():
     """HOG over the 96×32 patch: 16 px blocks of 8 px cells, 9 unsigned orientations (1188
     values). One per detection (a few microseconds to make), so no thread shares one."""
     return opencv().HOGDescriptor(PATCH, (16, 16), (8, 8), (8, 8), 9)
-

@@ -5,6 +5,7 @@ image; ``redact`` blurs them. Regions are fractions (0–1) of the upright image
 one list serves the display image, the thumbnail and the original's pixel grid alike.
 Originals are never touched here: only derivatives are redacted.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -54,8 +55,13 @@ class Region:
     def expanded(self, margin: float) -> Region:
         """Grown by ``margin`` times its own width/height on every side, clipped to the image."""
         dx, dy = (self.right - self.left) * margin, (self.bottom - self.top) * margin
-        return Region(max(0.0, self.left - dx), max(0.0, self.top - dy),
-                      min(1.0, self.right + dx), min(1.0, self.bottom + dy), self.kind)
+        return Region(
+            max(0.0, self.left - dx),
+            max(0.0, self.top - dy),
+            min(1.0, self.right + dx),
+            min(1.0, self.bottom + dy),
+            self.kind,
+        )
 
     def pixels(self, size: tuple[int, int]) -> tuple[int, int, int, int]:
         """The smallest whole-pixel box on an image of ``size`` that covers the region."""
@@ -234,8 +240,9 @@ def build_detector(name: str, detect_px: int = 1280) -> Detector:
         return PlateDetector()
     if name == "none":
         return NullDetector()
-    raise ValueError(f"unknown PRIVACY_DETECTOR {name!r}; expected yunet, plates, opencv or none, "
-                     "or several joined by '+'")
+    raise ValueError(
+        f"unknown PRIVACY_DETECTOR {name!r}; expected yunet, plates, opencv or none, or several joined by '+'"
+    )
 
 
 def redact(image: Image.Image, regions) -> Image.Image:

@@ -17,6 +17,7 @@ inline (one run each; runs spread 5-10 MB): the web worker's peak during the 16 
 313 MB instead of 303, at most 331-337 instead of 318. Giving the heap back (malloc_trim)
 just before that HEIC's ~90 MB decode lowered it by 1-7 MB only, so nothing does that.
 """
+
 import ctypes
 
 # Parameter numbers from <malloc.h>.
