@@ -382,21 +382,16 @@ class PhotoFactory:
 
     Each of ``STRIPES`` horizontal stripes takes its rows from one texture, three to each row
     of the 8×9 difference hash, so the hashes of two photos rarely share a byte in place (as
-    with real photos: the dHash band index then has few candidates to weed out); the EXIF carries the GPS point and a capture time, so no two photos are
-    bytes-identical unless asked to be.
+    with real photos: the dHash band index then has few candidates to weed out); the EXIF
+    carries the GPS point and a capture time, so no two photos are bytes-identical unless asked
+    to be.
     """
 
     STRIPES = 24
 
     def __init__(self, size, textures=6, quality=90):
         self.size = size
-        self.parts = []
-        for seed in range(textures):
-            data = _cached(
-                f"texture-{size[0]}x{size[1]}-q{quality}-{seed}.jpg",
-                lambda: _encoded(_texture(size, seed), "JPEG", quality=quality, restart_marker_rows=1),
-            )
-            self.parts.append(_jpeg_parts(data))
+        self.parts = [_jpeg_parts(_texture_jpeg(size, seed, quality)) for seed in range(textures)]
         headers = {header for header, _ in self.parts}
         counts = {len(intervals) for _, intervals in self.parts}
         if len(headers) != 1 or len(counts) != 1:
@@ -456,6 +451,14 @@ def heic_photo(size, lat, lon, taken):
     )
 
 
+def _texture_jpeg(size, seed, quality):
+    """A cached JPEG of one texture with a restart marker after every MCU row, ready to splice."""
+    return _cached(
+        f"texture-{size[0]}x{size[1]}-q{quality}-{seed}.jpg",
+        lambda: _encoded(_texture(size, seed), "JPEG", quality=quality, restart_marker_rows=1),
+    )
+
+
 def plain_jpeg(size, lat, lon, taken, seed=7):
     """A cached single-texture JPEG of ``size`` with EXIF GPS (for the memory bench)."""
     return _cached(
@@ -487,7 +490,7 @@ def multipart(fields, photos):
     chunks = []
     for name, value in fields.items():
         chunks.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
-    for index, (filename, data) in enumerate(photos):
+    for filename, data in photos:
         chunks.append(
             f'--{boundary}\r\nContent-Disposition: form-data; name="photo"; '
             f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()

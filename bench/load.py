@@ -126,7 +126,8 @@ class Plan:
         if photo is None:
             photo = self.factories[kind].make(self.rng, lat, lon, taken)
             if self.rng.random() < 0.3:  # the phone's own fix, a few metres off the photo's
-                fields.update(zip(("lat", "lon"), self._near((lat, lon), 15)), accuracy=10)
+                fix_lat, fix_lon = self._near((lat, lon), 15)
+                fields.update(lat=fix_lat, lon=fix_lon, accuracy=10)
         else:  # the HEIC always shows the same spot: the client sends where it is
             fields.update(lat=lat, lon=lon, accuracy=10)
         suffix = "heic" if kind.startswith("heic") else "jpg"
@@ -478,7 +479,7 @@ class Profiler:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            for pid, path in zip(pids, self.files)
+            for pid, path in zip(pids, self.files, strict=True)
         ]
 
     def report(self, top=25):

@@ -10,8 +10,9 @@ Run it against an empty PostgreSQL database (the schema comes from the migration
 It loads the 綦江 demo, then ``--cases`` (1,000,000) seeded cases over the last ``--days``
 (365) from the history generator (``civicreport.demo.history``): ``--workers`` forked
 processes (one per core) each build chunks of whole days and write them with COPY. As
-PostgreSQL's "Populating a Database" advises, the secondary indexes and foreign keys of ``report`` and ``report_event`` are
-dropped for the load and recreated after it (also when the load fails); then ANALYZE. Then it times each query ``--runs`` times (the monthly statistics
+PostgreSQL's "Populating a Database" advises, the secondary indexes and foreign keys of
+``report`` and ``report_event`` are dropped for the load and recreated after it (also when the
+load fails); then ANALYZE. Then it times each query ``--runs`` times (the monthly statistics
 ``--stats-runs`` times) after one warm-up run, through the app's own services
 (``queue.search`` and ``stats.unit_stats``), and prints p50/p95 against the targets
 (queue p95 < 100 ms, monthly stats < 1 s).
@@ -43,14 +44,14 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
 from civicreport import create_app, registry  # noqa: E402
-from civicreport.accounts.models import Unit, User
+from civicreport.accounts.models import Unit, User  # noqa: E402
 from civicreport.cases.models import Report, ReportEvent  # noqa: E402
 from civicreport.cases.status import OPEN_STATES  # noqa: E402
 from civicreport.db_types import UTCDateTime, utcnow  # noqa: E402
 from civicreport.demo import history  # noqa: E402
 from civicreport.demo.loader import demo_loaded, load_demo  # noqa: E402
 from civicreport.extensions import db  # noqa: E402
-from civicreport.reporting import queue, stats
+from civicreport.reporting import queue, stats  # noqa: E402
 
 QUEUE_TARGET_MS = 100
 STATS_TARGET_MS = 1000
@@ -163,7 +164,7 @@ def _copy_in_workers(generator, chunks, args):
         args.workers, initializer=_start_worker, initargs=(db.engine, generator, args.seed, url)
     )
     with pool:
-        return [sum(column) for column in zip(*pool.imap_unordered(_copy_chunk, chunks))]
+        return [sum(column) for column in zip(*pool.imap_unordered(_copy_chunk, chunks), strict=True)]
 
 
 def _start_worker(engine, generator, seed, url):

@@ -31,6 +31,7 @@ from tests.plates import (
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 SEED = 5_000_000
 PER_COLOUR = 6  # scenes per colour and width bucket
+CJK_FONT = cjk_font_path()  # None without a CJK font: the plates then carry Latin stand-ins
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,7 @@ def detector():
     return PlateDetector()
 
 
-def scenes(colour, widths, count, font=cjk_font_path()):
+def scenes(colour, widths, count, font=CJK_FONT):
     """``count`` scenes with a ``colour`` plate whose width is drawn from ``widths``; every
     third is double-row, every fourth at night."""
     for index in range(count):
@@ -67,7 +68,7 @@ def test_plates_from_60_px_wide_are_found_and_little_else(detector):
         colour: tally(detector, [*scenes(colour, (60, 120), PER_COLOUR), *scenes(colour, (120, 300), PER_COLOUR)])
         for colour in COLOURS
     }
-    found, plates, true_hits, hits = (sum(column) for column in zip(*per_colour.values()))
+    found, plates, true_hits, hits = (sum(column) for column in zip(*per_colour.values(), strict=True))
     assert found >= 0.95 * plates, per_colour
     assert true_hits >= 0.9 * hits, per_colour
     for colour, (hit, total, _, _) in per_colour.items():

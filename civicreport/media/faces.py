@@ -200,7 +200,7 @@ class _Scanner:
         """(n, 15): x, y, w, h, five landmarks (x, y), score ≥ ``floor``, after NMS."""
         image = _padded(rgb)
         self.back.setInput(np.concatenate([self._features(image, *band) for band in _bands(image.shape[0])], axis=2))
-        heads = dict(zip(self.heads, self.back.forward(self.heads)))
+        heads = dict(zip(self.heads, self.back.forward(self.heads), strict=True))
         found = np.concatenate([_decoded(heads, stride, floor) for stride in _STRIDES])
         return found[_suppressed(found, floor)]
 

@@ -53,6 +53,7 @@ _TAG_OFFSET_TIME_ORIGINAL = 0x9011
 _GPS_LAT_REF, _GPS_LAT, _GPS_LON_REF, _GPS_LON, _GPS_TIME, _GPS_DATE = 1, 2, 3, 4, 7, 29
 _OFFSET_RE = re.compile(r"([+-])(\d{2}):(\d{2})")
 _EARLIEST_PHOTO = datetime(1990, 1, 1, tzinfo=UTC)
+_NO_DETECTOR = NullDetector()  # process_photo's default: only the regions staff draw are blurred
 # What Pillow and its plugins raise on corrupt or truncated data.
 _DECODE_ERRORS = (
     OSError,
@@ -134,7 +135,7 @@ def process_photo(
     data: bytes,
     limits: Limits = Limits(),
     default_tz: tzinfo = ZoneInfo("Asia/Shanghai"),
-    detector: Detector = NullDetector(),
+    detector: Detector = _NO_DETECTOR,
     manual: tuple[Region, ...] = (),
 ) -> ProcessedPhoto:
     """Check, decode once and derive the upright, metadata-free display and thumb JPEGs,

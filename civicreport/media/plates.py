@@ -277,9 +277,11 @@ def predict(model: dict[str, np.ndarray], features: np.ndarray) -> np.ndarray:
 
 @functools.cache
 def _model() -> dict[str, np.ndarray]:
-    with resources.files("civicreport").joinpath("data/plates.npz").open("rb") as handle:
-        with np.load(handle) as weights:
-            return {name: weights[name] for name in weights.files}
+    with (
+        resources.files("civicreport").joinpath("data/plates.npz").open("rb") as handle,
+        np.load(handle) as weights,
+    ):
+        return {name: weights[name] for name in weights.files}
 
 
 def hog_descriptor():

@@ -142,7 +142,7 @@ class OpenCVDetector:
         height, width = gray.shape
         mirror = None
         found = []
-        for cascade, path in zip(self.cascades, self.paths):
+        for cascade, path in zip(self.cascades, self.paths, strict=True):
             classifier = _classifier(path)
             found += _boxes(classifier, gray, cascade, width, height, flipped=False)
             if cascade.mirrored:
@@ -227,15 +227,13 @@ def build_detector(name: str, detect_px: int = 1280) -> Detector:
     if name == "opencv":
         return OpenCVDetector(detect_px)
     if name == "yunet":
-        from civicreport.media.faces import (
-            YuNetDetector,  # faces.py builds on this module's Region
-        )
+        # Imported here: faces.py builds on this module's Region.
+        from civicreport.media.faces import YuNetDetector
 
         return YuNetDetector(detect_px)
     if name == "plates":
-        from civicreport.media.plates import (
-            PlateDetector,  # plates.py builds on this module's Region
-        )
+        # Imported here: plates.py builds on this module's Region.
+        from civicreport.media.plates import PlateDetector
 
         return PlateDetector()
     if name == "none":
