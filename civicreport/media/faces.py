@@ -19,9 +19,12 @@ import ctypes
 import importlib.util
 import os
 import threading
+from collections.abc import Callable, Iterable, Sequence
 
 import cv2
 import numpy as np
+import numpy.typing as npt
+from cv2.typing import MatLike
 from PIL import Image
 
 from civicreport.media.privacy import Region
@@ -59,7 +62,13 @@ _STAGES = [
 _HEADS = [("cls", 1, True), ("obj", 1, True), ("bbox", 4, False), ("kps", 10, False)]
 
 _build_lock = threading.Lock()
-_models: dict = {}  # library path -> (front, back) ONNX bytes
+_models: dict[str, tuple[bytes, bytes]] = {}  # library path -> (front, back) ONNX bytes
+
+RGB = npt.NDArray[np.uint8]  # (rows, columns, 3)
+Faces = npt.NDArray[np.float32]  # (n, 15): x, y, w, h, five landmarks (x, y), score
+Floats = npt.NDArray[np.float32]
+Dimension = int | str  # a str dimension is symbolic (dim_param)
+Attribute = int | str | list[int]  # an ONNX node attribute: INT, STRING or INTS
 
 
 class YuNetDetector:
@@ -119,7 +128,7 @@ class YuNetDetector:
             raise ValueError(f"face detector library missing: {self.library}")
         self.model = _model(self.library)
         self._lock = threading.Lock()
-        self._scanner = self._zoom = None
+        self._nets: tuple[_Scanner, _Scanner] | None = None  # the scan's and the second look's
 
     def detect(self, image: Image.Image) -> list[Region]:
         """Raises RuntimeError when cv2 cannot run the network."""
@@ -132,25 +141,29 @@ class YuNetDetector:
                 regions.append(box.expanded(self.margin))
         return regions
 
-    def faces(self, rgb: np.ndarray) -> np.ndarray:
+    def faces(self, rgb: RGB) -> Faces:
         """(n, 15) floats on an RGB array: x, y, w, h, five landmarks (x, y), score — the
         scan alone, every box scoring ``threshold`` or more (as the library answers)."""
         return self._run(rgb, lambda rgb, found: found[found[:, 14] >= self.threshold])
 
-    def _run(self, rgb, select):
+    def _run(self, rgb: RGB, select: Callable[[RGB, Faces], Faces]) -> Faces:
         try:
             with self._lock:
                 return select(rgb, self._scan(rgb))
         except cv2.error as error:
             raise RuntimeError(f"the face detector failed: {error}") from error
 
-    def _scan(self, rgb):
+    def _scan(self, rgb: RGB) -> Faces:
         """Every box scoring ``_CANDIDATE`` or more (callers hold the lock)."""
-        if self._scanner is None:
-            self._scanner, self._zoom = _Scanner(self.model), _Scanner(self.model)
-        return self._scanner.faces(rgb, min(_CANDIDATE, self.threshold))
+        return self._scanners()[0].faces(rgb, min(_CANDIDATE, self.threshold))
 
-    def _kept(self, rgb, found):
+    def _scanners(self) -> tuple[_Scanner, _Scanner]:
+        """The scan's and the second look's nets, made at the first detection (callers hold the lock)."""
+        if self._nets is None:
+            self._nets = (_Scanner(self.model), _Scanner(self.model))
+        return self._nets
+
+    def _kept(self, rgb: RGB, found: Faces) -> Faces:
         """The boxes scoring ``threshold`` or more, and the faces a zoomed second look finds on
         the small unsure ones, without duplicates (callers hold the lock)."""
         unsure = found[(found[:, 14] < self.threshold) & (found[:, 3] <= _SMALL)][:_LOOKS]  # best first
@@ -159,15 +172,15 @@ class YuNetDetector:
         )
         return faces[_suppressed(faces, self.threshold)]
 
-    def _second_look(self, rgb, box) -> np.ndarray:
+    def _second_look(self, rgb: RGB, box: Floats) -> Faces:
         """The face (0 or 1 row) in the middle of the box's surroundings enlarged to _ZOOMED
         px, in scan pixels."""
         x, y, w, h = box
         scale, middle = _ZOOMED / (_CONTEXT * max(w, h)), _ZOOMED / 2
         centre = np.array([x + w / 2, y + h / 2])
-        shift = np.float32([[scale, 0, middle - centre[0] * scale], [0, scale, middle - centre[1] * scale]])
+        shift = np.array([[scale, 0, middle - centre[0] * scale], [0, scale, middle - centre[1] * scale]], np.float32)
         crop = cv2.warpAffine(rgb, shift, (_ZOOMED, _ZOOMED), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        faces = self._zoom.faces(crop, max(_CONFIRMED, self.threshold))
+        faces = self._scanners()[1].faces(crop, max(_CONFIRMED, self.threshold))
         face = _ZOOMED / _CONTEXT  # the candidate's size in the crop
         centred = (np.abs(faces[:, :2] + faces[:, 2:4] / 2 - middle) < face / 2).all(axis=1) & (faces[:, 3] > face / 2)
         faces = faces[centred][:1]
@@ -192,11 +205,11 @@ class _Scanner:
     one thread; at load 16 the whole scan took 65–73 ms banded or not).
     """
 
-    def __init__(self, models):
+    def __init__(self, models: tuple[bytes, bytes]):
         self.front, self.back = (cv2.dnn.readNetFromONNX(np.frombuffer(m, np.uint8)) for m in models)
         self.heads = [f"{name}_{stride}" for name, _, _ in _HEADS for stride in _STRIDES]
 
-    def faces(self, rgb: np.ndarray, floor: float) -> np.ndarray:
+    def faces(self, rgb: MatLike, floor: float) -> Faces:
         """(n, 15): x, y, w, h, five landmarks (x, y), score ≥ ``floor``, after NMS."""
         image = _padded(rgb)
         self.back.setInput(np.concatenate([self._features(image, *band) for band in _bands(image.shape[0])], axis=2))
@@ -204,20 +217,20 @@ class _Scanner:
         found = np.concatenate([_decoded(heads, stride, floor) for stride in _STRIDES])
         return found[_suppressed(found, floor)]
 
-    def _features(self, image, top, bottom, first, last):
+    def _features(self, image: MatLike, top: int, bottom: int, first: int, last: int) -> MatLike:
         """The front's stride-8 features of image rows [top, bottom), feature rows [first, last)."""
         self.front.setInput(cv2.dnn.blobFromImage(image[top:bottom]))
         return self.front.forward()[:, :, first:last]
 
 
-def _suppressed(faces: np.ndarray, floor: float) -> np.ndarray:
+def _suppressed(faces: Faces, floor: float) -> npt.NDArray[np.int_]:
     """Indices of the faces NMS keeps, best first: of boxes overlapping more than _NMS
     (intersection over union), the best scoring."""
     keep = cv2.dnn.NMSBoxes(faces[:, :4].tolist(), faces[:, 14].tolist(), floor, _NMS, top_k=_TOP_K)
     return np.asarray(keep, int).reshape(-1)
 
 
-def _padded(rgb: np.ndarray) -> np.ndarray:
+def _padded(rgb: MatLike) -> MatLike:
     """The scan padded with black at the right and bottom to a multiple of 32 (as the library
     does), and to at least two cells of stride 32: with one, cv2.dnn answers garbage (boxes
     10^27 px away scoring 1.0, different from run to run)."""
@@ -227,7 +240,7 @@ def _padded(rgb: np.ndarray) -> np.ndarray:
     return cv2.copyMakeBorder(rgb, 0, bottom, 0, right, cv2.BORDER_CONSTANT) if bottom or right else rgb
 
 
-def _bands(height: int):
+def _bands(height: int) -> list[tuple[int, int, int, int]]:
     """(top, bottom, first, last): image rows each front scan reads, and the feature rows
     (stride 8) it contributes. All bands are the same height, so the front's buffers are
     made once per image width."""
@@ -241,7 +254,7 @@ def _bands(height: int):
     return bands
 
 
-def _decoded(heads: dict, stride: int, floor: float) -> np.ndarray:
+def _decoded(heads: dict[str, MatLike], stride: int, floor: float) -> Faces:
     """The cells of one stride scoring ``floor`` or more as (n, 15) faces: the score is the
     geometric mean of class and objectness, boxes and landmarks are offsets from the cell
     in strides (sizes as logarithms)."""
@@ -256,7 +269,7 @@ def _decoded(heads: dict, stride: int, floor: float) -> np.ndarray:
     ).astype(np.float32)
 
 
-def _inside(x, y, w, h, width, height) -> bool:
+def _inside(x: float, y: float, w: float, h: float, width: int, height: int) -> bool:
     """Whether the box has area on the image (YuNet's boxes may reach past its edges)."""
     return w > 0 and h > 0 and x < width and y < height and x + w > 0 and y + h > 0
 
@@ -288,24 +301,24 @@ class _Weights:
         except OSError as error:
             raise ValueError(f"could not read the face detector {path}: {error}") from error
 
-    def read(self, symbol: str, count: int) -> np.ndarray:
+    def read(self, symbol: str, count: int) -> Floats:
         try:
             array = (ctypes.c_float * count).in_dll(self.library, symbol)
         except ValueError as error:
             raise ValueError(f"the face detector library lacks {symbol}: {error}") from error
         return np.ctypeslib.as_array(array).copy()
 
-    def pointwise(self, prefix: str, inputs: int, outputs: int):
+    def pointwise(self, prefix: str, inputs: int, outputs: int) -> tuple[Floats, Floats]:
         """1×1 convolution: weights stored (outputs, inputs)."""
         weight = self.read(f"{prefix}_pw_weight", outputs * inputs).reshape(outputs, inputs, 1, 1)
         return weight, self.read(f"{prefix}_pw_bias", outputs)
 
-    def depthwise(self, prefix: str, channels: int):
+    def depthwise(self, prefix: str, channels: int) -> tuple[Floats, Floats]:
         """3×3 per-channel convolution: weights stored tap by tap, (9, channels)."""
         taps = self.read(f"{prefix}_dw_weight", 9 * channels).reshape(9, channels)
         return np.ascontiguousarray(taps.T.reshape(channels, 1, 3, 3)), self.read(f"{prefix}_dw_bias", channels)
 
-    def stem(self):
+    def stem(self) -> tuple[Floats, Floats]:
         """The first 3×3 stride-2 convolution, stored as a 1×1 over 32 channels of which
         the first 27 are the (row, column, BGR) taps of the 3×3 window."""
         weight = self.read("backbone__model0_pw_weight", 16 * 32).reshape(16, 32)[:, :27]
@@ -322,7 +335,10 @@ class _Network:
 
     def __init__(self, weights: _Weights, front: bool):
         self.weights = weights
-        self.nodes, self.initializers, self.outputs = [], [], []
+        self.nodes: list[bytes] = []
+        self.initializers: list[bytes] = []
+        self.outputs: list[bytes] = []
+        self.input: tuple[str, Sequence[Dimension]]
         if front:
             self.input = ("input", _FRONT_INPUT)
             self.outputs.append(_value_info(self._front(), [1, 64, "rows", "columns"]))
@@ -346,7 +362,7 @@ class _Network:
         opset = _varint_field(2, _OPSET)
         return _varint_field(1, _IR_VERSION) + _field(7, graph) + _field(8, opset)  # fields in order
 
-    def _front(self):
+    def _front(self) -> str:
         """The stem, stages 0–2 and the pool to stride 8."""
         x = self._relu(self._conv("input", *self.weights.stem(), stride=2))
         x = self._pool(self._separable(x, "backbone__model0_dp", 16, 16))
@@ -355,9 +371,9 @@ class _Network:
             x = self._separable(x, f"backbone__{prefix}_dp2", middle, outputs)
         return self._pool(x)
 
-    def _back(self, x):
+    def _back(self, x: str) -> list[tuple[str, int]]:
         """Stages 3–5 and the neck: its outputs at strides 8, 16 and 32."""
-        features = []
+        features: list[str] = []
         for prefix, inputs, middle, outputs in _STAGES[2:]:
             x = self._pool(x) if features else x  # the front pooled before stage 3
             x = self._separable(x, f"backbone__{prefix}_dp1", inputs, middle)
@@ -368,20 +384,20 @@ class _Network:
         level8 = self._separable(self._upsum(level16, features[0]), "neck__lateral_convs__0", 64, 64)
         return [(level8, 8), (level16, 16), (level32, 32)]
 
-    def _head(self, name, channels, sigmoid, levels):
+    def _head(self, name: str, channels: int, sigmoid: bool, levels: list[tuple[str, int]]) -> None:
         for level, (features, stride) in enumerate(levels):
             x = self._separable(features, f"bbox_head__multi_level_{name}__{level}", 64, channels, relu=False)
             output = f"{name}_{stride}"
             self.nodes.append(_node("Sigmoid" if sigmoid else "Identity", [x], output, {}))
             self.outputs.append(_value_info(output, [1, channels, f"rows_{stride}", f"columns_{stride}"]))
 
-    def _separable(self, x, prefix, inputs, outputs, relu=True):
+    def _separable(self, x: str, prefix: str, inputs: int, outputs: int, relu: bool = True) -> str:
         """libfacedetection's convolutionDP: pointwise, then depthwise, then ReLU if asked."""
         x = self._conv(x, *self.weights.pointwise(prefix, inputs, outputs))
         x = self._conv(x, *self.weights.depthwise(prefix, outputs), group=outputs)
         return self._relu(x) if relu else x
 
-    def _conv(self, x, weight, bias, stride=1, group=1):
+    def _conv(self, x: str, weight: Floats, bias: Floats, stride: int = 1, group: int = 1) -> str:
         pad = weight.shape[-1] // 2
         name = self._name("conv")
         inputs = [x, self._constant(f"{name}_w", weight), self._constant(f"{name}_b", bias)]
@@ -395,7 +411,7 @@ class _Network:
         )
         return name
 
-    def _upsum(self, coarse, fine):
+    def _upsum(self, coarse: str, fine: str) -> str:
         upsampled = self._node(
             "Resize",
             [coarse, "", self.scales],
@@ -405,22 +421,22 @@ class _Network:
         )
         return self._node("Add", [upsampled, fine])
 
-    def _pool(self, x):
+    def _pool(self, x: str) -> str:
         return self._node("MaxPool", [x], kernel_shape=[2, 2], strides=[2, 2])
 
-    def _relu(self, x):
+    def _relu(self, x: str) -> str:
         return self._node("Relu", [x])
 
-    def _node(self, kind, inputs, **attributes):
+    def _node(self, kind: str, inputs: list[str], **attributes: Attribute) -> str:
         name = self._name(kind.lower())
         self.nodes.append(_node(kind, inputs, name, attributes))
         return name
 
-    def _constant(self, name, array):
+    def _constant(self, name: str, array: npt.NDArray[np.float32 | np.int64]) -> str:
         self.initializers.append(_tensor(name, array))
         return name
 
-    def _name(self, kind):
+    def _name(self, kind: str) -> str:
         return f"{kind}{len(self.nodes)}"
 
 
@@ -452,21 +468,21 @@ def _field(number: int, payload: bytes | str) -> bytes:
     return _varint(number << 3 | _WIRE_BYTES) + _varint(len(payload)) + payload
 
 
-def _tensor(name: str, array: np.ndarray) -> bytes:
+def _tensor(name: str, array: npt.NDArray[np.float32 | np.int64]) -> bytes:
     """TensorProto: dims (1), data_type (2), name (8), raw_data (9, little-endian)."""
     dims = b"".join(_varint_field(1, size) for size in array.shape)
     raw = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
     return dims + _varint_field(2, _ELEMENT_TYPES[array.dtype]) + _field(8, name) + _field(9, raw)
 
 
-def _value_info(name: str, dims) -> bytes:
+def _value_info(name: str, dims: Sequence[Dimension]) -> bytes:
     """ValueInfoProto of a float tensor; a str dimension is symbolic (dim_param)."""
     shape = b"".join(_field(1, _field(2, d) if isinstance(d, str) else _varint_field(1, d)) for d in dims)
     tensor_type = _varint_field(1, _ELEMENT_TYPES[np.dtype(np.float32)]) + _field(2, shape)
     return _field(1, name) + _field(2, _field(1, tensor_type))
 
 
-def _node(kind: str, inputs, output: str, attributes: dict) -> bytes:
+def _node(kind: str, inputs: Iterable[str], output: str, attributes: dict[str, Attribute]) -> bytes:
     """NodeProto: input (1), output (2), name (3), op_type (4), attribute (5)."""
     return b"".join(
         [
@@ -479,7 +495,7 @@ def _node(kind: str, inputs, output: str, attributes: dict) -> bytes:
     )
 
 
-def _attribute(name: str, value) -> bytes:
+def _attribute(name: str, value: Attribute) -> bytes:
     """AttributeProto: name (1), then i (3, type INT = 2), s (4, STRING = 3) or ints (8, INTS = 7)."""
     if isinstance(value, str):
         return _field(1, name) + _field(4, value) + _varint_field(20, 3)
@@ -488,7 +504,7 @@ def _attribute(name: str, value) -> bytes:
     return _field(1, name) + _varint_field(3, value) + _varint_field(20, 2)
 
 
-def _scan_copy(image: Image.Image, detect_px: int) -> np.ndarray:
+def _scan_copy(image: Image.Image, detect_px: int) -> RGB:
     """An RGB array whose long side is ``detect_px`` (the stem's weights are reordered for
     RGB, so no BGR copy is made):
     smaller images are enlarged up to 2× so that a face 1/40 of a 920-px photo's short

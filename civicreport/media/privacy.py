@@ -12,11 +12,17 @@ import hashlib
 import importlib.util
 import math
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from types import ModuleType
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+import numpy.typing as npt
 from PIL import Image, ImageFilter
+
+if TYPE_CHECKING:
+    import cv2  # for annotations only: opencv() imports it on first detection
 
 # Cells across the long side of a blurred region: few enough that no face or plate
 # survives (the pixels are averaged away, not just smoothed), many enough to look tidy.
@@ -35,7 +41,9 @@ class Region:
     kind: str = "manual"  # "face", "plate" (found by a detector) or "manual" (drawn by staff)
 
     @classmethod
-    def from_pixels(cls, x, y, width, height, size, kind="manual") -> Region:
+    def from_pixels(
+        cls, x: float, y: float, width: float, height: float, size: tuple[int, int], kind: str = "manual"
+    ) -> Region:
         """The region of a pixel box on an image of ``size``, clipped to the image.
 
         Raises ValueError when the box has no area inside the image.
@@ -43,7 +51,7 @@ class Region:
         return cls.from_fractions(x / size[0], y / size[1], width / size[0], height / size[1], kind)
 
     @classmethod
-    def from_fractions(cls, x, y, width, height, kind="manual") -> Region:
+    def from_fractions(cls, x: float, y: float, width: float, height: float, kind: str = "manual") -> Region:
         """A region from a 0–1 box, clipped to the image; ValueError when nothing is left."""
         left, top = max(0.0, x), max(0.0, y)
         right, bottom = min(1.0, x + width), min(1.0, y + height)
@@ -125,7 +133,7 @@ class OpenCVDetector:
 
     name = "opencv"
 
-    def __init__(self, detect_px: int = 640, cascades=CASCADES, directory: str | None = None):
+    def __init__(self, detect_px: int = 640, cascades: Iterable[Cascade] = CASCADES, directory: str | None = None):
         """Raises ValueError when ``detect_px`` is too small or a cascade file is missing."""
         if detect_px < 64:
             raise ValueError("detect_px must be at least 64")
@@ -141,7 +149,7 @@ class OpenCVDetector:
         gray = _gray_for_detection(image, self.detect_px)
         height, width = gray.shape
         mirror = None
-        found = []
+        found: list[Region] = []
         for cascade, path in zip(self.cascades, self.paths, strict=True):
             classifier = _classifier(path)
             found += _boxes(classifier, gray, cascade, width, height, flipped=False)
@@ -151,18 +159,19 @@ class OpenCVDetector:
         return found
 
 
-def _classifier(path: str):
+def _classifier(path: str) -> cv2.CascadeClassifier:
     """A fresh classifier; RuntimeError if OpenCV cannot parse the cascade file."""
-    classifier = opencv().CascadeClassifier(path)
+    classifier: cv2.CascadeClassifier = opencv().CascadeClassifier(path)
     if classifier.empty():
         raise RuntimeError(f"OpenCV could not load the cascade {path}")
     return classifier
 
 
-def opencv():
+def opencv() -> ModuleType:
     """OpenCV, imported on first detection: 17 MB that the web workers of PRIVACY_MODE=worker
     (which leave detection to the worker) would otherwise carry for nothing. The detectors
-    built on this module (plates.py) import it through here for the same reason."""
+    built on this module (plates.py) import it through here for the same reason; the price
+    is that mypy sees its functions as untyped (their results are annotated where kept)."""
     import cv2
 
     return cv2
@@ -176,7 +185,7 @@ def _bundled_cascades() -> str:
     return os.path.join(spec.submodule_search_locations[0], "data")
 
 
-def _gray_for_detection(image: Image.Image, detect_px: int) -> np.ndarray:
+def _gray_for_detection(image: Image.Image, detect_px: int) -> npt.NDArray[np.uint8]:
     """Grey copy whose long side is at most ``detect_px``, histogram-equalised (Haar
     features compare light and dark bands, which flat lighting washes out)."""
     gray = image.convert("L")
@@ -184,10 +193,18 @@ def _gray_for_detection(image: Image.Image, detect_px: int) -> np.ndarray:
     if scale < 1:
         size = (max(1, round(gray.width * scale)), max(1, round(gray.height * scale)))
         gray = gray.resize(size, Image.Resampling.BOX)
-    return opencv().equalizeHist(np.asarray(gray))
+    equalized: npt.NDArray[np.uint8] = opencv().equalizeHist(np.asarray(gray))
+    return equalized
 
 
-def _boxes(classifier, gray, cascade, width, height, flipped):
+def _boxes(
+    classifier: cv2.CascadeClassifier,
+    gray: npt.NDArray[np.uint8],
+    cascade: Cascade,
+    width: int,
+    height: int,
+    flipped: bool,
+) -> list[Region]:
     # A scale step of 1.2 instead of the usual 1.1 halves the time and still finds faces
     # from about 20 px up on the detection copy.
     rects = classifier.detectMultiScale(gray, scaleFactor=1.2, minNeighbors=cascade.min_neighbors)
@@ -203,7 +220,7 @@ def _boxes(classifier, gray, cascade, width, height, flipped):
 class CombinedDetector:
     """Several detectors over one image (faces and plates): whatever any of them finds is blurred."""
 
-    def __init__(self, detectors):
+    def __init__(self, detectors: Iterable[Detector]):
         self.detectors = tuple(detectors)
         self.name = "+".join(detector.name for detector in self.detectors)
 
@@ -243,7 +260,7 @@ def build_detector(name: str, detect_px: int = 1280) -> Detector:
     )
 
 
-def redact(image: Image.Image, regions) -> Image.Image:
+def redact(image: Image.Image, regions: Sequence[Region]) -> Image.Image:
     """A copy of ``image`` with every region averaged down to a few cells and smoothed.
 
     Averaging destroys the detail (nothing is left to sharpen back); the blur only
@@ -263,7 +280,7 @@ def redact(image: Image.Image, regions) -> Image.Image:
     return out
 
 
-def regions_digest(regions) -> str:
+def regions_digest(regions: Sequence[Region]) -> str:
     """Short hash of where an image is blurred ("" for nowhere): derivative keys carry it, so
     a different set of blurred areas never reuses, or is hidden behind, an older object."""
     if not regions:
