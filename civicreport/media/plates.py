@@ -32,12 +32,24 @@ run time), so this one is built from parts the project has: OpenCV and numpy.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from importlib import resources
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 from PIL import Image
 
 from civicreport.media.privacy import Region, opencv
+
+if TYPE_CHECKING:
+    import cv2  # for annotations only: opencv() imports it on first detection
+
+Gray = npt.NDArray[np.uint8]  # also the 0/255 masks and the upright patches
+Rect = tuple[tuple[float, float], tuple[float, float], float]  # rotated: (cx, cy), (w, h), angle
+Floats = npt.NDArray[np.float32]
+Boxes = npt.NDArray[np.float64]  # (n, 4): x0, y0, x1, y1
+Scores = npt.NDArray[np.floating[Any]]
 
 PATCH = (96, 32)  # width, height of the upright grey patch the classifier sees
 ASPECTS = (1.3, 7.0)  # width / height of a plausible plate candidate
@@ -77,7 +89,7 @@ class PlateDetector:
             for x0, y0, x1, y1 in keep
         ]
 
-    def scored_boxes(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def scored_boxes(self, rgb: npt.NDArray[np.uint8]) -> tuple[Boxes, Scores]:
         """Every candidate's axis-aligned box (x0, y0, x1, y1) and its plate probability."""
         gray, masks = prepared(rgb)
         rects = candidates(gray, masks)
@@ -87,7 +99,7 @@ class PlateDetector:
         return boxes, predict(self.model, features(gray, masks, rects))
 
 
-def prepared(rgb: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def prepared(rgb: npt.NDArray[np.uint8]) -> tuple[Gray, dict[str, Gray]]:
     """The full-size grey image (strokes, patches) and the colour masks of a half-size copy:
     plate grounds are blobs of tens of pixels, so half the pixels find them as well, at a
     quarter of the colour conversion, thresholds and contour tracing."""
@@ -96,7 +108,7 @@ def prepared(rgb: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), colour_masks(cv2.cvtColor(half, cv2.COLOR_RGB2HSV))
 
 
-def colour_masks(hsv: np.ndarray) -> dict[str, np.ndarray]:
+def colour_masks(hsv: npt.NDArray[np.uint8]) -> dict[str, Gray]:
     """Where each plate ground colour is (uint8 0/255 masks)."""
     cv2 = opencv()
     return {
@@ -105,7 +117,7 @@ def colour_masks(hsv: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def candidates(gray: np.ndarray, masks: dict[str, np.ndarray]) -> list:
+def candidates(gray: Gray, masks: dict[str, Gray]) -> list[Rect]:
     """Rotated rectangles ((cx, cy), (w, h), angle) in full-size pixels of plate-shaped blobs:
     colour blobs of the half-size masks, and stroke blobs at full and half resolution (the
     closing then joins characters of plates from ~30 to ~300 px wide), the half-size ones
@@ -114,7 +126,7 @@ def candidates(gray: np.ndarray, masks: dict[str, np.ndarray]) -> list:
     30–60 / 60–120 / 120–300 px wide, in 5.4 ms; with CLAHE at full size before both stroke
     scales (the last version) 68 / 86 / 100 % in 8.1 ms."""
     cv2 = opencv()
-    rects = []
+    rects: list[Rect] = []
     for mask in masks.values():
         rects += _blobs(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)), 2.0)
     half = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
@@ -123,21 +135,22 @@ def candidates(gray: np.ndarray, masks: dict[str, np.ndarray]) -> list:
     return rects[:MAX_CANDIDATES]
 
 
-def _strokes(gray: np.ndarray) -> np.ndarray:
+def _strokes(gray: Gray) -> Gray:
     """Strong horizontal gradients (character strokes are vertical), joined sideways."""
     cv2 = opencv()
     edges = cv2.convertScaleAbs(cv2.Sobel(gray, cv2.CV_16S, 1, 0, ksize=3), alpha=0.25)
     _, binary = cv2.threshold(edges, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     binary = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 3)))
-    return cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 5)))
+    opened: Gray = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 5)))
+    return opened
 
 
-def _blobs(mask: np.ndarray, scale: float) -> list:
+def _blobs(mask: Gray, scale: float) -> list[Rect]:
     """The plate-shaped outer contours of ``mask`` as rotated rectangles, upright within
     ±30°, in the coordinates of a mask ``scale`` times larger."""
     cv2 = opencv()
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    rects = []
+    rects: list[Rect] = []
     for contour in contours:
         x, y, w, h = cv2.boundingRect(contour)
         if w * scale < MIN_SIZE[0] or h * scale < MIN_SIZE[1]:
@@ -151,14 +164,14 @@ def _blobs(mask: np.ndarray, scale: float) -> list:
     return rects
 
 
-def features(gray: np.ndarray, masks: dict[str, np.ndarray], rects: list) -> np.ndarray:
+def features(gray: Gray, masks: dict[str, Gray], rects: list[Rect]) -> Floats:
     """One row per candidate: HOG of its upright 96×32 patch, the share of each plate colour
     around it, the aspect, the contrast and the two-tone measures. Patches are cut one by
     one; everything after that runs over all of them at once."""
     cv2 = opencv()
     patches = np.stack([_patch(gray, rect) for rect in rects])
     hog = hog_descriptor()
-    gradients = np.stack([hog.compute(cv2.equalizeHist(patch)).ravel() for patch in patches])
+    gradients = np.stack([np.ravel(hog.compute(cv2.equalizeHist(patch))) for patch in patches])
     sizes = np.array([rect[1] for rect in rects], dtype=np.float32)
     contrast = patches.reshape(len(rects), -1).std(axis=1) / 64
     return np.column_stack(
@@ -166,7 +179,7 @@ def features(gray: np.ndarray, masks: dict[str, np.ndarray], rects: list) -> np.
     ).astype(np.float32)
 
 
-def _patch(gray: np.ndarray, rect) -> np.ndarray:
+def _patch(gray: Gray, rect: Rect) -> Gray:
     """The padded candidate rotated upright and resized to 96×32."""
     cv2 = opencv()
     (cx, cy), (w, h), angle = rect
@@ -174,37 +187,41 @@ def _patch(gray: np.ndarray, rect) -> np.ndarray:
     matrix = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
     matrix[:, 2] += (pad_w / 2 - cx, pad_h / 2 - cy)
     matrix *= np.array([[PATCH[0] / pad_w], [PATCH[1] / pad_h]])
-    return cv2.warpAffine(gray, matrix, PATCH, flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+    patch: Gray = cv2.warpAffine(gray, matrix, PATCH, flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+    return patch
 
 
-def _padded(w, h):
+def _padded(w: float, h: float) -> tuple[float, float]:
     """A candidate's size with a little of the frame around its characters."""
     return w * 1.1 + 4, h * 1.2 + 4
 
 
-def _colour_shares(masks: dict[str, np.ndarray], rects: list) -> np.ndarray:
+def _colour_shares(masks: dict[str, Gray], rects: list[Rect]) -> npt.NDArray[np.float64]:
     """The share of each plate colour in the upright box around each padded candidate, from
     integral images of the half-size masks (no warping of three masks per candidate)."""
     cv2 = opencv()
-    sums = cv2.integral(cv2.merge([mask // 255 for mask in masks.values()]))  # (h + 1, w + 1, colours)
+    sums: npt.NDArray[np.int32] = cv2.integral(
+        cv2.merge([mask // 255 for mask in masks.values()])
+    )  # (h + 1, w + 1, colours)
     limits = np.array(sums.shape[1::-1]) - 1
     corners = np.array([_half_box(rect) for rect in rects])
     x0, y0 = (np.clip(corners[:, i], 0, limits[i]) for i in (0, 1))
     x1, y1 = (np.clip(corners[:, i + 2], x, limits[i]) for i, x in ((0, x0), (1, y0)))
     area = np.maximum((x1 - x0) * (y1 - y0), 1)[:, None]
-    return (sums[y1, x1] - sums[y0, x1] - sums[y1, x0] + sums[y0, x0]) / area
+    shares: npt.NDArray[np.float64] = (sums[y1, x1] - sums[y0, x1] - sums[y1, x0] + sums[y0, x0]) / area
+    return shares
 
 
-def _half_box(rect) -> tuple[int, int, int, int]:
+def _half_box(rect: Rect) -> tuple[int, int, int, int]:
     """The padded candidate's upright bounding box (x0, y0, x1, y1) in half-size pixels."""
     (cx, cy), (w, h), angle = rect
     pad_w, pad_h = _padded(w, h)
-    corners = opencv().boxPoints(((cx / 2, cy / 2), (pad_w / 2, pad_h / 2), angle))
+    corners: Floats = opencv().boxPoints(((cx / 2, cy / 2), (pad_w / 2, pad_h / 2), angle))
     (x0, y0), (x1, y1) = corners.min(axis=0), corners.max(axis=0)
     return int(round(x0)), int(round(y0)), int(round(x1)), int(round(y1))
 
 
-def _two_tone(patches: np.ndarray) -> np.ndarray:
+def _two_tone(patches: Gray) -> Floats:
     """What sets characters on a plate apart from foliage or gravel: two tones (the share
     of the grey variance an Otsu split explains), the minority tone's share, and how often
     the middle rows switch tone (about 14–16 times across 7 characters)."""
@@ -226,19 +243,19 @@ def _two_tone(patches: np.ndarray) -> np.ndarray:
     return np.column_stack([1 - within / spread, np.minimum(share, 1 - share), switches / 16])
 
 
-def _scatter(squares: np.ndarray, total: np.ndarray, count: np.ndarray) -> np.ndarray:
+def _scatter(squares: Floats, total: Floats, count: Floats | float) -> Floats:
     """Sum of squared deviations from the mean of each row's pixels on one side of the split."""
     return np.where(count > 0, squares - total**2 / np.maximum(count, 1), 0.0)
 
 
-def box_of(rect, shape) -> tuple[float, float, float, float]:
-    corners = opencv().boxPoints(rect)
+def box_of(rect: Rect, shape: tuple[int, ...]) -> tuple[float, float, float, float]:
+    corners: Floats = opencv().boxPoints(rect)
     x0, y0 = corners.min(axis=0)
     x1, y1 = corners.max(axis=0)
     return max(0.0, x0), max(0.0, y0), min(float(shape[1]), x1), min(float(shape[0]), y1)
 
 
-def _merge(boxes: np.ndarray, scores: np.ndarray, threshold: float) -> list[tuple[float, ...]]:
+def _merge(boxes: Boxes, scores: Scores, threshold: float) -> list[tuple[float, ...]]:
     """Boxes scoring above ``threshold``, overlapping ones merged into their union (the
     colour blob and the stroke blob of one plate, or a plate's halves)."""
     merged: list[list[float]] = []
@@ -252,7 +269,7 @@ def _merge(boxes: np.ndarray, scores: np.ndarray, threshold: float) -> list[tupl
     return [tuple(box) for box in merged]
 
 
-def overlap(a, b) -> float:
+def overlap(a: Sequence[float], b: Sequence[float]) -> float:
     """Intersection over the smaller box's area."""
     width = min(a[2], b[2]) - max(a[0], b[0])
     height = min(a[3], b[3]) - max(a[1], b[1])
@@ -262,7 +279,7 @@ def overlap(a, b) -> float:
     return width * height / max(smaller, 1e-9)
 
 
-def predict(model: dict[str, np.ndarray], features: np.ndarray) -> np.ndarray:
+def predict(model: dict[str, Floats], features: Floats) -> Scores:
     """Plate probability per row of ``features``: standardise, one tanh layer, sigmoid.
 
     The products run on OpenCV's gemm, not numpy's: numpy hands a 50 × 1196 × 32 product
@@ -272,11 +289,12 @@ def predict(model: dict[str, np.ndarray], features: np.ndarray) -> np.ndarray:
     cv2 = opencv()
     x = ((features - model["mean"]) / model["scale"]).astype(np.float32)
     hidden = np.tanh(cv2.gemm(x, model["w1"], 1, None, 0) + model["b1"])
-    return 1 / (1 + np.exp(-(cv2.gemm(hidden, model["w2"], 1, None, 0) + model["b2"]).ravel()))
+    logits: Floats = (cv2.gemm(hidden, model["w2"], 1, None, 0) + model["b2"]).ravel()
+    return 1 / (1 + np.exp(-logits))
 
 
 @functools.cache
-def _model() -> dict[str, np.ndarray]:
+def _model() -> dict[str, Floats]:
     with (
         resources.files("civicreport").joinpath("data/plates.npz").open("rb") as handle,
         np.load(handle) as weights,
@@ -284,7 +302,8 @@ def _model() -> dict[str, np.ndarray]:
         return {name: weights[name] for name in weights.files}
 
 
-def hog_descriptor():
+def hog_descriptor() -> cv2.HOGDescriptor:
     """HOG over the 96×32 patch: 16 px blocks of 8 px cells, 9 unsigned orientations (1188
     values). One per detection (a few microseconds to make), so no thread shares one."""
-    return opencv().HOGDescriptor(PATCH, (16, 16), (8, 8), (8, 8), 9)
+    descriptor: cv2.HOGDescriptor = opencv().HOGDescriptor(PATCH, (16, 16), (8, 8), (8, 8), 9)
+    return descriptor
