@@ -15,12 +15,14 @@ import numbers
 import re
 import struct
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import Any, TypedDict, TypeVar, TypeVarTuple
 from zoneinfo import ZoneInfo
 
 import pillow_heif
-from PIL import Image
+from PIL import Image, ImageFile
 
 from civicreport.media.errors import PhotoTooLarge, TooManyPixels, UnreadablePhoto, UnsupportedFormat
 from civicreport.media.privacy import Detector, NullDetector, Region, redact
@@ -196,7 +198,19 @@ def inspect_photo(
     )
 
 
-def _facts(data: bytes, fmt: str, im: Image.Image, upright: tuple[int, int], meta: PhotoMeta) -> dict:
+class _Facts(TypedDict):
+    """What ``process_photo`` and ``inspect_photo`` both tell of a photo."""
+
+    sha256: str
+    format: str
+    content_type: str
+    byte_size: int
+    width: int
+    height: int
+    meta: PhotoMeta
+
+
+def _facts(data: bytes, fmt: str, im: ImageFile.ImageFile, upright: tuple[int, int], meta: PhotoMeta) -> _Facts:
     return {
         "sha256": hashlib.sha256(data).hexdigest(),
         "format": fmt,
@@ -225,7 +239,7 @@ def _check_bytes(data: bytes, limits: Limits) -> None:
         )
 
 
-def _open(data: bytes, fmt: str, limits: Limits) -> Image.Image:
+def _open(data: bytes, fmt: str, limits: Limits) -> ImageFile.ImageFile:
     """Read the header only; raises TooManyPixels / UnreadablePhoto.
 
     Pillow's own bomb check counts too: a warning above ``Image.MAX_IMAGE_PIXELS`` (the
@@ -289,9 +303,9 @@ def _heif_shrunk(data: bytes, long_px: int) -> Image.Image | None:
     shrunk = Image.new(heif.mode, (-(-width // factor), -(-height // factor)))
     for top in range(0, height, rows):
         count = min(rows, height - top)
-        stripe = Image.frombuffer(
-            heif.mode, (width, count), buffer[top * stride : (top + count) * stride], "raw", heif.mode, stride, 1
-        )
+        rows_data = buffer[top * stride : (top + count) * stride]  # a view: no copy of the stripe
+        # Pillow's stub leaves memoryview out, but frombuffer reads one as it reads bytes.
+        stripe = Image.frombuffer(heif.mode, (width, count), rows_data, "raw", heif.mode, stride, 1)  # type: ignore[arg-type]
         shrunk.paste(stripe.reduce(factor), (0, top // factor))
     # Box averages leave a step of less than 2× to make: Lanczos does it without the blur
     # BOX gives at such ratios (corpus HEIFs: 39-39.4 dB from a full-decode Lanczos reference).
@@ -314,7 +328,7 @@ def _check_complete(data: bytes, fmt: str) -> None:
         raise _unreadable()
 
 
-def _jpeg_complete(data) -> bool:
+def _jpeg_complete(data: memoryview) -> bool:
     """Segments from SOI up to EOI; each scan's entropy-coded data ends at the first 0xFF
     that is neither stuffing (FF 00) nor a restart marker (FF D0-D7)."""
     pos = 2
@@ -339,7 +353,7 @@ def _jpeg_complete(data) -> bool:
     return False
 
 
-def _png_complete(data) -> bool:
+def _png_complete(data: memoryview) -> bool:
     """Chunks (length, type, data, CRC) from the signature up to IEND."""
     pos = 8
     while pos + 8 <= len(data):
@@ -350,12 +364,12 @@ def _png_complete(data) -> bool:
     return False
 
 
-def _webp_complete(data) -> bool:
+def _webp_complete(data: memoryview) -> bool:
     """The RIFF header's size covers the file."""
     return len(data) >= 12 and 8 + int.from_bytes(data[4:8], "little") <= len(data)
 
 
-def _heif_complete(data) -> bool:
+def _heif_complete(data: memoryview) -> bool:
     """Top-level ISO-BMFF boxes fit the file one after another, an ``mdat`` among them (a
     cut-off upload loses the end of the image data, which comes last)."""
     pos, has_media = 0, False
@@ -384,7 +398,7 @@ def _unreadable() -> UnreadablePhoto:
     return UnreadablePhoto()
 
 
-def _content_type(im: Image.Image, fmt: str) -> str:
+def _content_type(im: ImageFile.ImageFile, fmt: str) -> str:
     """pillow-heif tells image/heic from image/heif; the other formats have one type."""
     if fmt == "heif":
         return im.get_format_mimetype() or _CONTENT_TYPES[fmt]
@@ -443,7 +457,7 @@ def _orient(im: Image.Image, orientation: int) -> Image.Image:
     return im.transpose(method) if method is not None else im
 
 
-def _icc_profile(profile, mode: str) -> bytes | None:
+def _icc_profile(profile: object, mode: str) -> bytes | None:
     """The source ICC profile if it describes ``mode``'s colour space (a CMYK one does not)."""
     if isinstance(profile, bytes) and profile[16:20] == _ICC_SPACES.get(mode):
         return profile
@@ -484,7 +498,11 @@ def _read_meta(im: Image.Image, fmt: str, default_tz: tzinfo) -> PhotoMeta:
     return PhotoMeta(gps_lat=lat, gps_lon=lon, taken_at=taken_at, orientation=orientation)
 
 
-def _safely(fn, *args):
+_T = TypeVar("_T")
+_Args = TypeVarTuple("_Args")
+
+
+def _safely(fn: Callable[[*_Args], _T], *args: *_Args) -> _T | None:
     """``fn(*args)``, or None if it raises anything: metadata must never fail an upload."""
     try:
         return fn(*args)
@@ -492,12 +510,12 @@ def _safely(fn, *args):
         return None
 
 
-def _orientation(exif) -> int:
+def _orientation(exif: Image.Exif) -> int:
     value = exif.get(_TAG_ORIENTATION)
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
-def _gps_position(gps) -> tuple[float, float] | None:
+def _gps_position(gps: Mapping[int, Any]) -> tuple[float, float] | None:
     """Signed decimal degrees; None when missing, out of range or exactly (0, 0)."""
     lat = _signed(_dms(gps.get(_GPS_LAT)), gps.get(_GPS_LAT_REF), "N", "S")
     lon = _signed(_dms(gps.get(_GPS_LON)), gps.get(_GPS_LON_REF), "E", "W")
@@ -506,29 +524,29 @@ def _gps_position(gps) -> tuple[float, float] | None:
     return lat, lon
 
 
-def _dms(value) -> float | None:
+def _dms(value: object) -> float | None:
     """Degrees from 1-3 rationals (degrees, minutes, seconds); None for garbage."""
     parts = value if isinstance(value, (tuple, list)) else (value,)
     if not 1 <= len(parts) <= 3:
         return None
-    nums = [_number(part) for part in parts]
-    if any(n is None or n < 0 for n in nums):
+    nums = [n for n in (_number(part) for part in parts) if n is not None and n >= 0]
+    if len(nums) != len(parts):
         return None
-    return sum(n / 60**i for i, n in enumerate(nums))
+    return sum(n / 60.0**i for i, n in enumerate(nums))
 
 
-def _signed(degrees: float | None, ref, positive: str, negative: str) -> float | None:
+def _signed(degrees: float | None, ref: object, positive: str, negative: str) -> float | None:
     """Apply an N/S or E/W reference (bytes or str); None when it is missing or unknown."""
-    ref = _text(ref)
-    if degrees is None or not ref:
+    text = _text(ref)
+    if degrees is None or not text:
         return None
-    letter = ref[0].upper()
+    letter = text[0].upper()
     if letter == positive:
         return degrees
     return -degrees if letter == negative else None
 
 
-def _number(value) -> float | None:
+def _number(value: object) -> float | None:
     """A finite float from an EXIF rational, a (num, den) pair or a number; None otherwise."""
     if isinstance(value, tuple) and len(value) == 2:
         num, den = value
@@ -539,25 +557,27 @@ def _number(value) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _text(value) -> str | None:
+def _text(value: object) -> str | None:
     if isinstance(value, bytes):
         value = value.decode("ascii", "replace")
     return value.strip("\x00 ") if isinstance(value, str) else None
 
 
-def _gps_time(gps) -> datetime | None:
+def _gps_time(gps: Mapping[int, Any]) -> datetime | None:
     """GPSDateStamp + GPSTimeStamp, which are UTC by definition."""
     date, hms = _text(gps.get(_GPS_DATE)), gps.get(_GPS_TIME)
     if not date or not isinstance(hms, tuple) or len(hms) != 3:
         return None
     day = datetime.strptime(date[:10].replace("-", ":"), "%Y:%m:%d")
     hours, minutes, seconds = (_number(v) for v in hms)
-    if None in (hours, minutes, seconds) or not (0 <= hours < 24 and 0 <= minutes < 60 and 0 <= seconds < 61):
+    if hours is None or minutes is None or seconds is None:
+        return None
+    if not (0 <= hours < 24 and 0 <= minutes < 60 and 0 <= seconds < 61):
         return None
     return day.replace(tzinfo=UTC) + timedelta(hours=hours, minutes=minutes, seconds=seconds)
 
 
-def _local_time(sub, default_tz: tzinfo) -> datetime | None:
+def _local_time(sub: Mapping[int, Any], default_tz: tzinfo) -> datetime | None:
     """DateTimeOriginal in its OffsetTimeOriginal, else in ``default_tz``; returned in UTC."""
     text = _text(sub.get(_TAG_DATETIME_ORIGINAL))
     if not text:
