@@ -41,9 +41,11 @@ serve-prod: install
 test: install
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
-# The edit-and-rerun loop: the suite without the e2e and slow markers (pyproject.toml says which).
+# The edit-and-rerun loop: the suite without the e2e and slow markers (pyproject.toml says which),
+# one worker per core (pytest-xdist): each has its own SQLite file and media folder, so on
+# PostgreSQL (one shared database) add PYTEST_ARGS=-n0.
 test-fast: install
-	$(PY) -m pytest -q -p no:cacheprovider -m "not e2e and not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -q -p no:cacheprovider -m "not e2e and not slow" -n auto $(PYTEST_ARGS)
 
 # ruff (lint and format), mypy and the import-linter contracts in pyproject.toml; all four
 # run, and any one failing fails the target. .ci/run starts with it.

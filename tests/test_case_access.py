@@ -41,6 +41,7 @@ def _role(who):
     return AREA_PEOPLE[who][0]
 
 
+@pytest.mark.slow  # each action from each side of the area boundary: 2–4 s a case
 @pytest.mark.parametrize("action", sorted(a for a, t in TRANSITIONS.items() if t.roles & {"supervisor", "monitor"}))
 def test_areas_bound_every_transition(area_loop, action):
     for who in (*AREA_PEOPLE, "deactivated"):

@@ -61,6 +61,7 @@ def tally(detector, scenes_):
     return found, plates, true_hits, hits
 
 
+@pytest.mark.slow  # hundreds of rendered plates through the detector
 def test_plates_from_60_px_wide_are_found_and_little_else(detector):
     """The targets over all colours (95 % found, 90 % of regions on a plate) and no colour
     far behind (white and black plates have no colour to find them by)."""

@@ -193,6 +193,7 @@ def test_parallel_failures_are_all_counted_and_successes_give_their_attempt_back
     assert len(hashed) == 28
 
 
+@pytest.mark.slow  # forty password hashes at once
 def test_forty_logins_at_once_are_answered_without_a_server_error(app, wang, hashed, monkeypatch):
     """Each login used to hold two pooled connections at once: forty at once emptied the pool (500s)."""
     override_settings(app, monkeypatch, THROTTLE_FAILURES=100)

@@ -32,6 +32,7 @@ def test_sources_cover_every_action():
     assert set(SOURCE_STATE) == set(TRANSITIONS)
 
 
+@pytest.mark.slow  # every role tries every action: 18 cases of 2–5 s
 @pytest.mark.parametrize("action", sorted(TRANSITIONS))
 def test_role_matrix(loop, action):
     for who in ROLES:
