@@ -2,6 +2,8 @@
 
 Storage is local unless CIVICREPORT_STORAGE=s3 (CI points it at a moto server over HTTP).
 The schema comes from the migrations, so every run also proves they apply.
+Fixtures many modules share live here too: the test grid (``grid``, ``city_unit``), a supervisor,
+the closed ``loop`` and fake AWS credentials; plain helpers are in tests/helpers.py.
 """
 
 import os

@@ -1,4 +1,5 @@
-"""Helpers many test modules share: posting reports, fetching photos, checking the error shape.
+"""Helpers many test modules share: posting reports, fetching photos, checking the error shape,
+swapping settings, driving a case through the closed loop (``Loop``, ``PATHS``), a store that fails.
 
 They live here, not in a test module, so no test module imports another one.
 """
