@@ -29,12 +29,12 @@ def create_app(config=None):
         guards,
         media_files,
         mobile,
+        rate_limits,
         security_headers,
         workflow,
     )
     from civicreport.web import docs as docs_routes
     from civicreport.web import open311 as open311_routes
-    from civicreport.web import rate_limits as abuse
     from civicreport.web import redaction as redaction_routes
     from civicreport.web import stats as stats_routes
     from civicreport.web.access_log import scrub_werkzeug_log
@@ -61,7 +61,7 @@ def create_app(config=None):
     error_responses.init_app(app)
     security_headers.init_app(app)
     app.wsgi_app = PublicUrl(app.wsgi_app, app.config)  # inside ProxyFix: PUBLIC_URL wins over X-Forwarded-Host
-    abuse.init_app(app)
+    rate_limits.init_app(app)
     throttle.init_app(app)
     if app.config["TRUSTED_PROXIES"]:
         # Per-IP limits and blocks must see the client, not the proxy in front of us.

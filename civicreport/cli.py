@@ -20,7 +20,7 @@ from civicreport.media.errors import StorageUnavailable
 from civicreport.open311 import clients as open311_clients
 from civicreport.ops import maintenance
 from civicreport.ops.allocator import tune_malloc
-from civicreport.reference import loading as reference_data
+from civicreport.reference import loading
 from civicreport.reporting import stats
 
 
@@ -58,7 +58,7 @@ def init_db():
 @click.option("--file", "path", type=click.Path(exists=True, dir_okay=False), help="CSV; default: bundled list")
 def load_categories(path):
     """Insert or update categories from the bundled (or given) CSV."""
-    click.echo(f"{reference_data.load_categories(path)} categories loaded")
+    click.echo(f"{loading.load_categories(path)} categories loaded")
 
 
 @click.command("load-demo")
@@ -103,7 +103,7 @@ def _load_history(count, seed):
 def import_grid(path, crs):
     """Import community (12-digit ``code``) and grid (15-digit) polygons from GeoJSON."""
     try:
-        communities, cells = reference_data.import_grid(path.read_text(encoding="utf-8"), crs)
+        communities, cells = loading.import_grid(path.read_text(encoding="utf-8"), crs)
     except AppError as err:
         _fail(err)
     click.echo(f"imported {communities} communities and {cells} grid cells")
@@ -183,7 +183,7 @@ def create_token(name, days):
 @click.option("--name", help="e.g. 元旦 or 元旦调休")
 def set_calendar_day(day, kind, name):
     """Mark a date as holiday or 调休 workday (overrides the package); ``official`` removes the override."""
-    reference_data.set_calendar_day(day.date(), kind, name)
+    loading.set_calendar_day(day.date(), kind, name)
     click.echo(f"{day:%Y-%m-%d}: {kind}")
 
 

@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from civicreport.cases import deadlines
-from civicreport.cases import lookup as reports
+from civicreport.cases import deadlines, lookup
 from civicreport.cases.models import ReportEvent
 from civicreport.cases.workflow import TRANSITIONS
 from civicreport.delivery.models import OutboxMessage
@@ -240,7 +239,7 @@ def at(*parts):
 
 
 def test_deadline_across_national_day_and_a_make_up_saturday(loop):
-    report = reports.get_report(loop.to_state("accepted"))
+    report = lookup.get_report(loop.to_state("accepted"))
     deadlines.start_clock(report, at(2026, 9, 30, 14, 0), 480)
     assert report.deadline_at == at(2026, 10, 8, 15, 0)
     assert report.warning_at == at(2026, 10, 8, 9, 48)  # 60 % of 480 working minutes
@@ -253,7 +252,7 @@ def test_deadline_across_national_day_and_a_make_up_saturday(loop):
 
 
 def test_urgent_categories_run_on_the_clock(loop):
-    report = reports.get_report(loop.to_state("accepted"))
+    report = lookup.get_report(loop.to_state("accepted"))
     report.category = db.session.get(Category, "01023")  # 不明井盖, urgent: 2 hours day and night
     deadlines.start_clock(report, at(2026, 10, 1, 22, 0), 120)
     assert report.deadline_at == at(2026, 10, 2, 0, 0)
@@ -271,7 +270,7 @@ def test_dispatch_sets_the_category_deadline_in_working_time(loop, client):
 
 def test_worker_raises_warning_and_overdue_once(loop, client):
     rid = loop.to_state("in_progress")
-    report = reports.get_report(rid)
+    report = lookup.get_report(rid)
     later = report.deadline_at + timedelta(minutes=1)
     assert deadlines.scan(later) == {"warning": 1, "overdue": 1}
     assert deadlines.scan(later) == {"warning": 0, "overdue": 0}

@@ -1,7 +1,7 @@
 """Photo intake: type sniffing, limits, EXIF metadata, upright derivatives and a perceptual hash.
 
-Plain Python (no Flask, no models). Every problem with the uploaded bytes becomes an
-``AppError`` with a stable ``code``; garbage metadata is ignored, never raised.
+Plain Python (no Flask, no models). Every problem with the uploaded bytes raises a
+``media.errors.MediaError`` with a stable ``code``; garbage metadata is ignored, never raised.
 Derivatives are public: faces, plates and hand-drawn areas are blurred in them
 (see ``privacy``); the original bytes are never changed.
 """

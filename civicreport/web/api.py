@@ -3,8 +3,7 @@
 from flask import Blueprint, jsonify, request
 
 from civicreport.accounts.access import Actor, actor_for
-from civicreport.cases import citizen, duplicates, intake, workflow
-from civicreport.cases import lookup as reports
+from civicreport.cases import citizen, duplicates, intake, lookup, workflow
 from civicreport.cases.schemas.duplicates import (
     CandidateListSchema,
     DuplicateQuerySchema,
@@ -39,9 +38,8 @@ from civicreport.reporting.schemas.queue import (
     queue_page,
 )
 from civicreport.schema_fields import load_valid
-from civicreport.web import PUBLIC, allow
+from civicreport.web import PUBLIC, allow, rate_limits
 from civicreport.web import current_user as _user
-from civicreport.web import rate_limits as abuse
 from civicreport.web.guards import takes_photos
 from civicreport.web.openapi import IDEMPOTENCY_KEY, MANY, ONE, doc
 from civicreport.web.rate_limits import limited
@@ -50,7 +48,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # What a phone sends with each submission; the device id feeds the abuse limits and the block list.
 SUBMIT_HEADERS = {
     **IDEMPOTENCY_KEY,
-    abuse.DEVICE_HEADER: "本机安装时生成一次的设备标识（8–64 位字母、数字或 ._:-），用于按设备限流",
+    rate_limits.DEVICE_HEADER: "本机安装时生成一次的设备标识（8–64 位字母、数字或 ._:-），用于按设备限流",
 }
 
 
@@ -146,7 +144,7 @@ def submit_report():
         uploads = [f.read() for f in request.files.getlist("photo")]
     else:
         raise BadRequest("请使用 multipart/form-data 或 application/json", code="unsupported_content_type")
-    device_id = abuse.device_id()
+    device_id = rate_limits.device_id()
     data = load_valid(ReportSubmitSchema(), fields)
     submission = intake.submit_report(data, uploads, user, request.headers.get("Idempotency-Key"), device_id=device_id)
     return _created(_submitted_view(submission, user), submission.replayed)
@@ -165,7 +163,7 @@ def _form_fields():
 @doc("查看案件：公开视图；工作人员和上报人看到更多", response=ReportViewSchema, receipt=True, errors=(429,))
 def get_report(public_id):
     user = _user()
-    report = reports.get_report(public_id)
+    report = lookup.get_report(public_id)
     actor = citizen.receipt_actor(user, report, request.headers.get("X-Receipt-Token"), request.remote_addr)
     allowed = workflow.allowed_actions(report, actor) if actor.user or actor.receipt_report_id else None
     return report_view(report, staff=actor.sees_private(report), allowed_actions=allowed)
@@ -219,7 +217,7 @@ def duplicate_candidates():
 @allow("supervisor", "monitor", "leader", "admin")
 @doc("分诊时的重复线索：附近同类上报与相同/相似照片", response=ReportDuplicatesSchema)
 def report_duplicates(public_id):
-    nearby, matches = duplicates.for_report(reports.get_report(public_id), actor_for(_user()))
+    nearby, matches = duplicates.for_report(lookup.get_report(public_id), actor_for(_user()))
     return {"candidates": [candidate_view(n) for n in nearby], "photo_matches": [photo_match_view(m) for m in matches]}
 
 
@@ -229,11 +227,11 @@ def report_duplicates(public_id):
 @doc(
     "我也遇到了：为未办结的上报附议（每人每件一次，重复附议人数不变）",
     response=SupportSchema,
-    headers={abuse.DEVICE_HEADER: SUBMIT_HEADERS[abuse.DEVICE_HEADER]},
+    headers={rate_limits.DEVICE_HEADER: SUBMIT_HEADERS[rate_limits.DEVICE_HEADER]},
     errors=(403, 409, 429),
 )
 def support(public_id):
     """“我也遇到了”: one more person reports the same problem; the same person again changes nothing."""
-    supporter = duplicates.supporter(_user(), abuse.device_id(), request.remote_addr)
+    supporter = duplicates.supporter(_user(), rate_limits.device_id(), request.remote_addr)
     report, repeated = duplicates.support(public_id, supporter)
     return {"id": report.public_id, "support_count": report.support_count, "already_supported": repeated}

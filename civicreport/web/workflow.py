@@ -4,8 +4,7 @@ from flask import Blueprint, render_template, request
 
 from civicreport.accounts import auth
 from civicreport.accounts.access import REPORTER
-from civicreport.cases import citizen, workflow
-from civicreport.cases import lookup as reports
+from civicreport.cases import citizen, lookup, workflow
 from civicreport.cases.schemas.report import (
     EventListSchema,
     EventSchema,
@@ -102,7 +101,7 @@ def transition(public_id):
 @doc("案件时间线；工作人员和上报人看到备注和操作人", response=EventListSchema, receipt=True, errors=(429,))
 def events(public_id):
     user = _user()
-    report = reports.get_report(public_id)
+    report = lookup.get_report(public_id)
     actor = citizen.receipt_actor(user, report, request.headers.get(RECEIPT_HEADER), request.remote_addr)
     full = actor.sees_private(report) or REPORTER in actor.roles_for(report)
     schema = EventStaffSchema(many=True) if full else EventSchema(many=True)
