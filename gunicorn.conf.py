@@ -19,6 +19,9 @@ MAX_WORKERS = 12  # each worker holds a database pool and decodes photos: memory
 # (bench/load.py --mix 8mp, inline) went from 4.24 to 5.36 photos/s, 378 → 322 ms of worker CPU each.
 # Set before the master's create_app imports OpenCV, so the forked workers inherit it.
 os.environ.setdefault("OPENCV_FOR_THREADS_NUM", "1")
+# The same for numpy's OpenBLAS: a second thread it wakes for a matrix product keeps spinning after it
+# (the plate classifier's product cost 37 ms of CPU for 18 ms of work before it moved to cv2.gemm).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def _cpus():
