@@ -25,6 +25,12 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 sys.path.append(str(Path(__file__).resolve().parent))
 
 # locust patches the standard library with gevent on import: it comes before the rest.
+# isort: off
+from locust import FastHttpUser, constant, constant_pacing  # noqa: E402
+from locust.env import Environment  # noqa: E402
+from locust.exception import StopUser  # noqa: E402
+# isort: on
+
 import argparse  # noqa: E402
 import itertools  # noqa: E402
 import json  # noqa: E402
@@ -45,9 +51,6 @@ import gevent  # noqa: E402
 import psutil  # noqa: E402
 import requests  # noqa: E402
 from ingest import naive  # noqa: E402
-from locust import FastHttpUser, constant, constant_pacing  # noqa: E402
-from locust.env import Environment  # noqa: E402
-from locust.exception import StopUser  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 TARGET_RATE = 15.0  # submissions/s of 8 MP photos on this 2-core machine (issue 7)
