@@ -4,6 +4,7 @@ real faces pasted into generated street scenes at display size, from 1/40 of the
 side up; nothing found where there is no face; the face blurred in the public
 derivatives; failures raise."""
 
+import io
 import subprocess
 import sys
 import threading
@@ -232,6 +233,42 @@ def test_threads_get_the_same_regions(detector, scene):
     for thread in threads:
         thread.join()
     assert results == [expected] * 4
+
+
+def test_a_released_detector_finds_the_same_faces(scene):
+    detector = YuNetDetector()
+    image, _ = with_faces(scene, "astronaut", 24, PLACES)
+    small, _ = with_faces(scene.resize((640, 360)), "cameraman", 60, [(300, 150)])
+    before = [detector.detect(image), detector.detect(small)]
+    assert all(before)
+    detector.release()
+    assert detector._nets is None  # the nets and their layer buffers are gone
+    assert [detector.detect(image), detector.detect(small)] == before
+    detector.release()
+    detector.release()  # twice in a row, and before any detection, is fine
+    assert YuNetDetector().release() is None and detector.detect(image) == before[0]
+
+
+def test_a_large_heic_releases_the_nets_before_its_decode_and_is_still_blurred(detector, monkeypatch):
+    from civicreport.media import images
+
+    monkeypatch.setattr(images, "_RELEASE_PIXELS", 1_000_000)  # the 1600×900 photo counts as large
+    release, released = faces.YuNetDetector.release, []
+
+    def recording(self):
+        released.append(self._nets is not None)
+        release(self)
+
+    monkeypatch.setattr(faces.YuNetDetector, "release", recording)
+    image, _ = with_faces(street_scene(size=(1600, 900), face=None, seed=5), "astronaut", 113, [(700, 250)])
+    heic = io.BytesIO()
+    image.save(heic, "HEIF", quality=90)
+    by_jpeg = process_photo(jpeg(image), detector=detector)
+    assert released == []  # a JPEG is decoded at a reduced scale: the nets stay
+    by_heic = process_photo(heic.getvalue(), detector=detector)
+    assert released == [True] and detector._nets is not None  # dropped before the decode, made again
+    assert [r.kind for r in by_heic.regions] == [r.kind for r in by_jpeg.regions] == ["face"]
+    assert by_heic.regions[0].as_list() == pytest.approx(by_jpeg.regions[0].as_list(), abs=0.01)
 
 
 def test_public_derivatives_blur_the_face_and_leave_the_rest(detector):

@@ -141,6 +141,13 @@ class YuNetDetector:
                 regions.append(box.expanded(self.margin))
         return regions
 
+    def release(self) -> None:
+        """Drop both nets and their layer buffers (24-41 MB, see _Scanner) until the next
+        detection makes them again (~3 ms of CPU): called before a large decode, which needs
+        the memory more (media/images.py)."""
+        with self._lock:
+            self._nets = None
+
     def faces(self, rgb: RGB) -> Faces:
         """(n, 15) floats on an RGB array: x, y, w, h, five landmarks (x, y), score — the
         scan alone, every box scoring ``threshold`` or more (as the library answers)."""

@@ -8,6 +8,7 @@ Derivatives are public: faces, plates and hand-drawn areas are blurred in them
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import io
 import math
@@ -46,6 +47,18 @@ _TRANSPOSE = {
 _JPEG_SOS, _JPEG_EOI = 0xDA, 0xD9
 _JPEG_SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7]")
 _HEIF_STRIPE_MODES = frozenset({"RGB", "RGBA", "L"})
+# Non-JPEG photos of this many pixels or more are decoded whole (a JPEG is decoded at a
+# reduced DCT scale): a 16 MP HEIC takes ~87 MB while it is decoded (libde265's frame,
+# libheif's YUV planes and 48 MB of RGB). So the detector first drops what it keeps between
+# photos (the face nets' layer buffers, 24-41 MB; remade at the next detection for ~3 ms)
+# and the freed heap goes back to the system (the decode's big buffers are mmaps of their
+# own and would not reuse it). bench/memory.py inline, web worker VmHWM, 16 MP HEIC step:
+# 315 MB before (3 runs), 280-281 with the release alone, 278 with the trim as well
+# (4 runs each); the whole bench 331-337, 306-317, 293-307. CPU (bench/privacy.py --quick,
+# process_photo with yunet+plates): JPEGs unchanged (141/194 ms before, 125-138/188-194
+# after); the 12 MP HEIF 367 -> 387-415 ms, the trim's pages faulted in again (the nets'
+# remaking cost nothing measurable).
+_RELEASE_PIXELS = 8_000_000
 _HEIF_STRIPE_ROWS = 256  # a stripe of a 16 MP photo: ~5 MB in Pillow's layout
 _TAG_ORIENTATION = 0x0112
 _IFD_EXIF = 0x8769
@@ -151,6 +164,9 @@ def process_photo(
     fmt = sniff_format(data)
     im = _open(data, fmt, limits)
     full_size = im.size
+    if fmt != "jpeg" and full_size[0] * full_size[1] >= _RELEASE_PIXELS:
+        detector.release()  # its nets' buffers make room for the decode (see _RELEASE_PIXELS)
+        _give_back_heap()
     pixels = _decode(data, im, fmt, limits.display_px)
     meta = _read_meta(im, fmt, default_tz)
     upright = _upright_size(full_size, meta.orientation)
@@ -312,6 +328,23 @@ def _heif_shrunk(data: bytes, long_px: int) -> Image.Image | None:
     shrunk = shrunk.resize(_fit(heif.size, long_px), Image.Resampling.LANCZOS)
     shrunk.info = heif.info
     return shrunk
+
+
+def _give_back_heap() -> None:
+    """glibc's malloc_trim(0): free heap pages go back to the system (nothing elsewhere)."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
+
+
+_MALLOC_TRIM = _malloc_trim()
 
 
 def _draft_request(size: tuple[int, int], long_px: int) -> tuple[int, int]:

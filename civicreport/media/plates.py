@@ -89,6 +89,9 @@ class PlateDetector:
             for x0, y0, x1, y1 in keep
         ]
 
+    def release(self) -> None:
+        pass  # nothing is kept between detections but the model's 100 kB of weights
+
     def scored_boxes(self, rgb: npt.NDArray[np.uint8]) -> tuple[Boxes, Scores]:
         """Every candidate's axis-aligned box (x0, y0, x1, y1) and its plate probability."""
         gray, masks = prepared(rgb)

@@ -91,6 +91,10 @@ class Detector(Protocol):
     def detect(self, image: Image.Image) -> list[Region]:
         """Regions to blur in the upright ``image`` (any size, RGB or L)."""
 
+    def release(self) -> None:
+        """Give back what is kept between detections (nets, layer buffers) before a large
+        decode needs the memory; the next ``detect`` rebuilds it and finds the same regions."""
+
 
 class NullDetector:
     """Finds nothing: derivatives carry only the areas staff redact by hand."""
@@ -99,6 +103,9 @@ class NullDetector:
 
     def detect(self, image: Image.Image) -> list[Region]:
         return []
+
+    def release(self) -> None:
+        pass
 
 
 @dataclass(frozen=True)
@@ -157,6 +164,9 @@ class OpenCVDetector:
                 mirror = opencv().flip(gray, 1) if mirror is None else mirror
                 found += _boxes(classifier, mirror, cascade, width, height, flipped=True)
         return found
+
+    def release(self) -> None:
+        pass  # each detection loads its classifiers and drops them
 
 
 def _classifier(path: str) -> cv2.CascadeClassifier:
@@ -226,6 +236,10 @@ class CombinedDetector:
 
     def detect(self, image: Image.Image) -> list[Region]:
         return [region for detector in self.detectors for region in detector.detect(image)]
+
+    def release(self) -> None:
+        for detector in self.detectors:
+            detector.release()
 
 
 DETECTORS = ("yunet", "plates", "opencv", "none")  # build_detector's names; "+" joins several

@@ -15,7 +15,8 @@ worker CPU per upload, of it in the kernel: 281 -> 245 ms, 87 -> 37 ms with the 
 face net; 340 -> 282 ms, 73 -> 6 ms with the banded one. The price, bench/memory.py
 inline (one run each; runs spread 5-10 MB): the web worker's peak during the 16 MP HEIC
 313 MB instead of 303, at most 331-337 instead of 318. Giving the heap back (malloc_trim)
-just before that HEIC's ~90 MB decode lowered it by 1-7 MB only, so nothing does that.
+just before that HEIC's ~90 MB decode lowered it by 1-7 MB only; after the face detector
+has dropped its nets there it does more (media/images.py's _RELEASE_PIXELS).
 """
 
 import ctypes
