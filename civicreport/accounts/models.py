@@ -1,12 +1,16 @@
 """Units that fix things, the people who use the system, and their API tokens."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from civicreport.db_types import UTCDateTime, utcnow
 from civicreport.extensions import db
+
+if TYPE_CHECKING:
+    from civicreport.reference.areas import District
 
 ROLES = ("citizen", "monitor", "supervisor", "unit_staff", "leader", "admin")
 STAFF_ROLES = ("monitor", "supervisor", "unit_staff", "leader", "admin")
@@ -37,6 +41,9 @@ class Unit(db.Model):
     name: Mapped[str] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(32), index=True)
     district_code: Mapped[str] = mapped_column(ForeignKey("district.code"))
+    # Also what makes a flush insert a new district before its units: without a relationship the
+    # unit of work orders classes by module path, and accounts/ sorts before reference/.
+    district: Mapped["District"] = relationship()
     delivery_method: Mapped[str] = mapped_column(String(16), default="log")
     delivery_target: Mapped[str | None] = mapped_column(String(512))
     delivery_secret: Mapped[str | None] = mapped_column(String(128))
