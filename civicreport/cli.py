@@ -127,7 +127,7 @@ def create_user(name, role, unit_code, areas, password_prompt, password_stdin, t
     """Create a user and print a bearer token for it (shown once).
 
     A password is never an argument (shell history, ``ps``): it is typed at a hidden prompt or
-    piped in; too weak a one (services.auth.check_password) creates nothing.
+    piped in; too weak a one (accounts.auth.check_password) creates nothing.
     """
     password = _password(password_prompt, password_stdin)
     try:

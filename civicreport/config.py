@@ -127,7 +127,7 @@ class Settings:
     PUBLIC_URL: str = ""
     PHOTO_MAX_AGE_HOURS: float = 24.0  # older (or later-dated) photos flag the report for the supervisor
     RETENTION_DAYS: int = 365  # reporter data of cases closed longer ago is anonymised
-    # Wrong passwords and receipt tokens (services.throttle), counted per account and per
+    # Wrong passwords and receipt tokens (abuse.throttle), counted per account and per
     # address: this many failures within the window lock the key for THROTTLE_LOCK_SECONDS,
     # doubled by each further lockout in a row, up to THROTTLE_LOCK_MAX_SECONDS.
     THROTTLE_FAILURES: int = 10

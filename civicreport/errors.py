@@ -66,7 +66,7 @@ class ValidationFailed(AppError):
 
 
 class RateLimited(AppError):
-    """429: too many submissions; the response also carries ``Retry-After`` (services.abuse)."""
+    """429: too many submissions; the response also carries ``Retry-After`` (web.rate_limits)."""
 
     status = 429
     code = "rate_limited"
@@ -75,7 +75,7 @@ class RateLimited(AppError):
 
 class TooManyAttempts(RateLimited):
     """429: too many wrong passwords or receipts; ``details.retry_after`` becomes ``Retry-After``
-    (services.throttle)."""
+    (abuse.throttle)."""
 
     code = "too_many_attempts"
     message = "尝试次数过多，请稍后再试"

@@ -24,6 +24,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 
 # Moving windows: "20/minute" means any 60 seconds, so a burst across a minute boundary
-# cannot double it. Every limit brings its own key (see services.abuse); storage comes
-# from RATELIMIT_STORAGE_URL in ``abuse.init_app``.
+# cannot double it. Every limit brings its own key (see web.rate_limits); storage comes
+# from RATELIMIT_STORAGE_URL in ``rate_limits.init_app``.
 limiter = Limiter(key_func=get_remote_address, strategy="moving-window")

@@ -1,6 +1,6 @@
 """Case access with areas and deactivated accounts: every private read and every transition,
 for in-area and out-of-area supervisors and monitors, own and other unit staff, and a
-deactivated user (services.access is the one place that decides)."""
+deactivated user (accounts.access is the one place that decides)."""
 
 import io
 

@@ -1,4 +1,4 @@
-"""Weak passwords are refused in one place (services.auth.check_password), from the CLI and the service."""
+"""Weak passwords are refused in one place (accounts.auth.check_password), from the CLI and the service."""
 
 import pytest
 from sqlalchemy import func, select

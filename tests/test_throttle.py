@@ -1,4 +1,4 @@
-"""Wrong passwords and wrong receipts are throttled per account and per address (services.throttle)."""
+"""Wrong passwords and wrong receipts are throttled per account and per address (abuse.throttle)."""
 
 import threading
 import time

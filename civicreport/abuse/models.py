@@ -33,7 +33,7 @@ class Throttle(db.Model):
     """One counter per (scope, key), e.g. ``("login_account", "user:7")`` or ``("receipt_ip", "10.0.0.7")``.
 
     Kept in the database, not in a process, so that every gunicorn worker counts the same
-    failures; services.throttle holds the policy.
+    failures; abuse.throttle holds the policy.
     """
 
     __tablename__ = "throttle"

@@ -56,7 +56,7 @@ def user_for_bearer(header):
 def login(identifier, password, address=None):
     """Name or phone + password → (user, token, expires_at); 401 ``invalid_credentials`` otherwise.
 
-    Attempts are counted per account and per client ``address`` (services.throttle) before the
+    Attempts are counted per account and per client ``address`` (abuse.throttle) before the
     password is hashed; while either is locked the answer is 429 ``too_many_attempts``, given
     without hashing. A success starts the account's count over and is no failure of the address.
     """

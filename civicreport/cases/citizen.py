@@ -109,7 +109,7 @@ def reports_for_receipts(receipts, address=None):
 
 def receipt_actor(user, report, receipt, address):
     """``actor_for`` with the receipt a bearer secret that cannot be guessed at: while the client
-    ``address`` is locked (services.throttle) a receipt for a report that has one is 429
+    ``address`` is locked (abuse.throttle) a receipt for a report that has one is 429
     ``too_many_attempts``, and a wrong one counts a failure. No receipt: nothing counted.
     """
     if not receipt:

@@ -1,7 +1,7 @@
 """Settled months of the statistics, kept per case so a closed month is read, not recomputed.
 
 Rows are a cache of what the timeline says: ``report_event`` is append-only and its events are
-stamped when they happen, so once a month has ended (and settled, see ``services.stats``) its
+stamped when they happen, so once a month has ended (and settled, see ``reporting.stats``) its
 per-case aggregates never change. Deadline and area are taken from the report when the month
 settles, so the published figures of a month stay as published. Deleting both tables is always
 safe; they are rebuilt on demand.

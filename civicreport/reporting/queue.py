@@ -36,7 +36,7 @@ class Filters:
     unit: str | None = None
     overdue: bool | None = None
     warning: bool | None = None
-    evidence_flag: bool | None = None  # photo GPS/time did not fit the report (see services.evidence)
+    evidence_flag: bool | None = None  # photo GPS/time did not fit the report (see cases.evidence)
     bbox: tuple | None = None  # (min lon, min lat, max lon, max lat)
     since: datetime | None = None
     until: datetime | None = None
