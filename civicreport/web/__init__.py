@@ -24,6 +24,14 @@ def current_user():
     return request.environ[key]
 
 
+def mark_replay(response, replayed):
+    """``response`` for a request whose ``Idempotency-Key`` was seen before says so in a header
+    (the body is the first answer's)."""
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
 def allow(*roles):
     def decorate(view):
         @wraps(view)

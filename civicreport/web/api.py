@@ -38,7 +38,7 @@ from civicreport.reporting.schemas.queue import (
     queue_page,
 )
 from civicreport.schema_fields import load_valid
-from civicreport.web import PUBLIC, allow, rate_limits
+from civicreport.web import PUBLIC, allow, mark_replay, rate_limits
 from civicreport.web import current_user as _user
 from civicreport.web.guards import takes_photos
 from civicreport.web.openapi import IDEMPOTENCY_KEY, MANY, ONE, doc
@@ -56,9 +56,7 @@ def _created(body, replayed):
     """201 with ``body``; a replay (same ``Idempotency-Key``) says so in a header."""
     response = jsonify(body)
     response.status_code = 201
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return response
+    return mark_replay(response, replayed)
 
 
 def _submitted_view(submission, user):

@@ -46,7 +46,7 @@ def init_app(app):
 
     @app.errorhandler(HTTPException)
     def handle_http_error(err):
-        code, message = _HTTP_CODES.get(err.code, (_snake(err.name), err.description))
+        code, message = _HTTP_CODES.get(err.code, (error_code_of(err), err.description))
         # the caps this request had: MAX_JSON_BYTES for a chunked JSON body, not the photo
         # limit, and the size of one non-file form field
         details = (
@@ -68,5 +68,6 @@ def http_error_headers(err):
     return [(name, value) for name, value in err.get_headers() if name.lower() != "content-type"]
 
 
-def _snake(name):
-    return name.lower().replace(" ", "_").replace("'", "")
+def error_code_of(err):
+    """A Werkzeug error's name as our snake_case code: "Request Entity Too Large" → request_entity_too_large."""
+    return err.name.lower().replace(" ", "_").replace("'", "")

@@ -12,6 +12,7 @@ import re
 from flask import current_app, request
 from flask.json.provider import DefaultJSONProvider
 
+from civicreport import registry
 from civicreport.errors import BadRequest, PayloadTooLarge
 
 MAX_JSON_DEPTH = 32
@@ -70,7 +71,7 @@ def cap_body():
     view = current_app.view_functions.get(request.endpoint)
     if request.mimetype == "multipart/form-data" and getattr(view, "takes_photos", False):
         return
-    limit = current_app.config["MAX_JSON_BYTES"]
+    limit = registry.settings().MAX_JSON_BYTES
     if (request.content_length or 0) > limit:
         raise PayloadTooLarge("请求体过大", details={"max_bytes": limit})
     request.max_content_length = limit

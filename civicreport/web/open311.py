@@ -31,8 +31,8 @@ from civicreport.open311.schemas import (
     token_view,
 )
 from civicreport.schema_fields import load_valid
-from civicreport.web import PUBLIC, allow
-from civicreport.web.error_responses import http_error_headers
+from civicreport.web import PUBLIC, allow, mark_replay
+from civicreport.web.error_responses import error_code_of, http_error_headers
 from civicreport.web.guards import takes_photos
 from civicreport.web.rate_limits import limited, rate_limit_response
 
@@ -91,9 +91,7 @@ def create_request(fmt):
     report = load_valid(ReportSubmitSchema(), open311.report_fields(client, data, attributes))
     submission = open311.submit(client, data, attributes, report, uploads, request.headers.get("Idempotency-Key"))
     response = _requests(fmt, [submitted_view(submission.report, open311.token_for(submission.report))], 201)
-    if submission.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return response
+    return mark_replay(response, submission.replayed)
 
 
 @bp.get(f"/requests.{FMT}")
@@ -166,8 +164,7 @@ def media_error(err):
 
 @bp.errorhandler(HTTPException)
 def http_error(err):
-    code = err.name.lower().replace(" ", "_").replace("'", "")
-    response = _errors(err.code, code, _HTTP_MESSAGES.get(err.code, err.description))
+    response = _errors(err.code, error_code_of(err), _HTTP_MESSAGES.get(err.code, err.description))
     response.headers.extend(http_error_headers(err))
     return response
 

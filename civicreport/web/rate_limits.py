@@ -46,8 +46,6 @@ log = logging.getLogger(__name__)
 
 DEVICE_HEADER = "X-Device-Id"
 KINDS = ("submit", "upload", "support")  # reports (also via Open311) / photos ahead of a report / 我也遇到了
-DIMENSIONS = ("device", "ip", "account")
-CLIENT_LIMIT = "OPEN311_CLIENT_LIMIT"
 _MESSAGES = {
     "device": "本设备提交过于频繁，请稍后再试",
     "ip": "当前网络提交过于频繁，请稍后再试",
