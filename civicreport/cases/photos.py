@@ -97,7 +97,7 @@ def process(data, index=None, manual=(), pending=False):
                 detector=adapters.detector,
                 manual=manual,
             )
-    except (MediaError, AppError) as err:
+    except MediaError as err:
         if index is not None:
             err.details = {**err.details, "photo_index": index}
         raise
@@ -110,7 +110,7 @@ def process_upload(data, index=None, pending=False):
     instead of failing the upload with a 500 or being published unblurred."""
     try:
         return process(data, index, pending=pending)
-    except (MediaError, AppError):
+    except MediaError:
         raise
     except Exception:
         log.exception("privacy detection failed on an upload; it waits for the privacy pass")
