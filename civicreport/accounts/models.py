@@ -12,8 +12,9 @@ from civicreport.extensions import db
 if TYPE_CHECKING:
     from civicreport.reference.areas import District
 
-ROLES = ("citizen", "monitor", "supervisor", "unit_staff", "leader", "admin")
-STAFF_ROLES = ("monitor", "supervisor", "unit_staff", "leader", "admin")
+ROLES = ("citizen", "monitor", "supervisor", "unit_staff", "leader", "admin", "community_staff", "volunteer")
+# Volunteers serve needs orders of their team only: they are no staff of the case system.
+STAFF_ROLES = ("monitor", "supervisor", "unit_staff", "leader", "admin", "community_staff")
 
 UNIT_KINDS = {
     "urban_management": "城管",
@@ -26,6 +27,9 @@ UNIT_KINDS = {
     "water": "水务",
     "street_office": "街道/镇",
     "community": "社区",
+    "government_office": "机关单位",  # partner units of 社区文明共建, e.g. 区人大办公室
+    "public_institution": "事业单位",
+    "enterprise": "企业",
     "other": "其他",
 }
 DELIVERY_METHODS = ("log", "webhook", "email")
@@ -61,6 +65,8 @@ class User(db.Model):
     display_name: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16), index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    # A volunteer's team (cobuilding.models.VolunteerTeam); named by table so accounts stays below cobuilding.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("volunteer_team.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -188,7 +188,7 @@ def _unattached_media(media_ids):
     missing = [i for i in media_ids if i not in found]
     if missing:
         raise ValidationFailed("照片不存在", code="unknown_media", details={"media_ids": missing})
-    taken = [i for i in media_ids if found[i].report_id is not None]
+    taken = [i for i in media_ids if found[i].is_attached]
     if taken:
         raise Conflict("照片已属于其他上报", code="media_already_attached", details={"media_ids": taken})
     return [found[i] for i in media_ids]
@@ -244,7 +244,7 @@ def _attach(report, attached, new_media):
         ids = [m.id for m in attached]
         claimed = db.session.execute(
             update(Media)
-            .where(Media.id.in_(ids), Media.report_id.is_(None))
+            .where(Media.id.in_(ids), ~Media.is_attached)
             .values(report_id=report.id)
             .execution_options(synchronize_session=False)
         ).rowcount

@@ -16,6 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     false,
+    or_,
     text,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -220,6 +221,9 @@ class Media(db.Model):
     event_id: Mapped[int | None] = mapped_column(ForeignKey("report_event.id"))
     position: Mapped[int] = mapped_column(Integer, default=0)
     uploader_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # What the photo went to outside the cases (a co-building declaration, 实事清单 note or needs
+    # order: cobuilding.models.Photo), so that no report takes it too; None with no report: free.
+    subject: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # True from a worker-mode upload until the privacy pass has made the derivatives (keys,
     # sizes and phash are NULL until then): views show no derivative URL for the photo.
@@ -233,6 +237,16 @@ class Media(db.Model):
 
     report: Mapped[Report | None] = relationship(back_populates="media")
     bands: Mapped[list["PhashBand"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
+    @hybrid_property
+    def is_attached(self):
+        """Taken by a report or by the co-building layer; also a query condition."""
+        return self.report_id is not None or self.subject is not None
+
+    @is_attached.inplace.expression
+    @classmethod
+    def _is_attached_expression(cls):
+        return or_(cls.report_id.is_not(None), cls.subject.is_not(None))
 
 
 class PhashBand(db.Model):

@@ -201,7 +201,7 @@ def _claim_media(step, kind):
     position = len(step.report.media)
     claimed = db.session.execute(
         update(Media)
-        .where(Media.id.in_(ids), Media.report_id.is_(None))
+        .where(Media.id.in_(ids), ~Media.is_attached)
         .values(report_id=step.report.id, kind=kind)
         .execution_options(synchronize_session=False)
     ).rowcount
