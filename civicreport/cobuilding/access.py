@@ -1,0 +1,55 @@
+"""Who may do what in the co-building layer: the one place for its rules.
+
+- The campaign office (创建办) is a ``supervisor`` or ``admin``: it issues tasks, reviews
+  declarations, keeps partnerships, teams and leader links. A supervisor with areas is kept to
+  communities inside them, as for cases (``accounts.access``).
+- ``community_staff`` act for exactly one community (their one 12-digit area): they declare its
+  tasks, keep its 实事清单 and meetings, take and dispatch its needs orders.
+- A ``volunteer`` acts for his team (``user.team_id``) on the orders dispatched to it.
+- A ``leader`` reads everything; his linked areas (``LeaderLink``) are listed first.
+"""
+
+from civicreport.accounts.access import bounding_areas, require_roles
+from civicreport.errors import Forbidden, ValidationFailed
+
+OFFICE_ROLES = ("supervisor", "admin")
+COMMUNITY_ROLES = ("community_staff",)
+READER_ROLES = (*OFFICE_ROLES, "leader", *COMMUNITY_ROLES)
+
+
+def community_of(user):
+    """The community a ``community_staff`` user acts for; None for any other role."""
+    if user is None or user.role != "community_staff":
+        return None
+    return next((code for code in user.area_codes if len(code) == 12), None)
+
+
+def check_community_staff(codes):
+    """A community staff account needs exactly one community (12-digit) area: 422 otherwise."""
+    if len(codes) != 1 or len(codes[0]) != 12:
+        raise ValidationFailed(
+            "社区工作人员须绑定且只绑定一个社区（12 位社区代码）",
+            code="community_required",
+            details={"areas": list(codes)},
+        )
+
+
+def covers_community(user, community_code):
+    """Whether ``user`` may act on or read ``community_code``'s co-building records."""
+    if user.role == "community_staff":
+        return community_of(user) == community_code
+    areas = bounding_areas(user)
+    # An area covers a community when it contains it (district, street or the community itself);
+    # a grid cell is part of a community, not the whole of it.
+    return not areas or any(community_code.startswith(code) for code in areas)
+
+
+def require_community(user, community_code, roles=READER_ROLES):
+    """401/403 unless ``user`` has one of ``roles`` and covers ``community_code``."""
+    require_roles(user, roles)
+    if not covers_community(user, community_code):
+        raise Forbidden(
+            "无权处理该社区的共建事项",
+            code="community_not_covered",
+            details={"community_code": community_code},
+        )
