@@ -136,6 +136,11 @@ class Settings:
     THROTTLE_LOCK_MAX_SECONDS: int = 6 * 3600
     PASSWORD_MIN_LENGTH: int = 10  # plus: not a common password, not containing the login name or phone
     PASSWORD_MIN_DIGITS: int = 12  # a password of digits only: a 10-digit one is guessed in hours
+    # 月底申报 and 红黄牌 (cobuilding.declarations, cobuilding.cards).
+    COBUILD_RESUBMIT_DAYS: int = 3  # a returned declaration's default re-submit deadline, in days
+    COBUILD_DECLARATION_RADIUS_M: float = 500.0  # a photo further from the community's boundary is flagged
+    COBUILD_RED_AFTER_YELLOWS: int = 2  # this many yellow months in a row make a red card
+    COBUILD_SEVERE_MISSES: int = 3  # a month with this many tasks not declared at all is a red card at once
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "PUBLIC_URL", public_url(self.PUBLIC_URL))  # the one normal form
@@ -245,6 +250,7 @@ def _check(settings: Settings) -> None:
     _check_zone(settings.TIMEZONE)
     map_center(settings.MAP_CENTER)
     _check_rate_limits(settings)
+    _check_cobuild(settings)
     _refuse_default_secret(settings)
 
 
@@ -266,6 +272,20 @@ def _check_choices(settings: Settings) -> None:
     for key, value, allowed in choices:
         if value not in allowed:
             raise ValueError(f"{ENV_PREFIX}{key} must be one of {', '.join(allowed)}, got {value!r}")
+
+
+def _check_cobuild(settings: Settings) -> None:
+    """The 红黄牌 thresholds and the declaration checks (cobuilding.cards, cobuilding.declarations)."""
+    minimums = [
+        ("COBUILD_RESUBMIT_DAYS", settings.COBUILD_RESUBMIT_DAYS, 1),
+        ("COBUILD_RED_AFTER_YELLOWS", settings.COBUILD_RED_AFTER_YELLOWS, 2),
+        ("COBUILD_SEVERE_MISSES", settings.COBUILD_SEVERE_MISSES, 1),
+    ]
+    for key, value, least in minimums:
+        if value < least:
+            raise ValueError(f"{ENV_PREFIX}{key} must be at least {least}")
+    if not settings.COBUILD_DECLARATION_RADIUS_M > 0:
+        raise ValueError(f"{ENV_PREFIX}COBUILD_DECLARATION_RADIUS_M must be positive")
 
 
 def _check_rate_limits(settings: Settings) -> None:
