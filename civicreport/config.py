@@ -141,6 +141,15 @@ class Settings:
     COBUILD_DECLARATION_RADIUS_M: float = 500.0  # a photo further from the community's boundary is flagged
     COBUILD_RED_AFTER_YELLOWS: int = 2  # this many yellow months in a row make a red card
     COBUILD_SEVERE_MISSES: int = 3  # a month with this many tasks not declared at all is a red card at once
+    # 社区月度排名 (cobuilding.ranking): the weights of its four parts (summing to 1), how many
+    # 红旗/灰旗 a month gives, and the days after a month ends before its ranking is settled
+    # (late declarations are reviewed and cards judged in them).
+    COBUILD_WEIGHT_CASES: float = 0.3
+    COBUILD_WEIGHT_TASKS: float = 0.4
+    COBUILD_WEIGHT_MATTERS: float = 0.15
+    COBUILD_WEIGHT_ORDERS: float = 0.15
+    COBUILD_FLAG_SIZE: int = 3
+    COBUILD_SETTLE_DAYS: int = 5
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "PUBLIC_URL", public_url(self.PUBLIC_URL))  # the one normal form
@@ -251,6 +260,7 @@ def _check(settings: Settings) -> None:
     map_center(settings.MAP_CENTER)
     _check_rate_limits(settings)
     _check_cobuild(settings)
+    _check_ranking(settings)
     _refuse_default_secret(settings)
 
 
@@ -286,6 +296,19 @@ def _check_cobuild(settings: Settings) -> None:
             raise ValueError(f"{ENV_PREFIX}{key} must be at least {least}")
     if not settings.COBUILD_DECLARATION_RADIUS_M > 0:
         raise ValueError(f"{ENV_PREFIX}COBUILD_DECLARATION_RADIUS_M must be positive")
+
+
+RANKING_WEIGHTS = ("COBUILD_WEIGHT_CASES", "COBUILD_WEIGHT_TASKS", "COBUILD_WEIGHT_MATTERS", "COBUILD_WEIGHT_ORDERS")
+
+
+def _check_ranking(settings: Settings) -> None:
+    """The ranking's weights are shares (none negative, summing to 1); flags and grace days are counts."""
+    weights = [getattr(settings, key) for key in RANKING_WEIGHTS]
+    if min(weights) < 0 or abs(sum(weights) - 1) > 1e-9:
+        raise ValueError(f"{ENV_PREFIX}{'/'.join(RANKING_WEIGHTS)} must be at least 0 and sum to 1, got {weights}")
+    for key in ("COBUILD_FLAG_SIZE", "COBUILD_SETTLE_DAYS"):
+        if getattr(settings, key) < 0:
+            raise ValueError(f"{ENV_PREFIX}{key} must be at least 0")
 
 
 def _check_rate_limits(settings: Settings) -> None:
