@@ -1,11 +1,15 @@
-"""The 綦江 demo: its streets, communities, units, routing rules and a ~100 m grid, loaded once."""
+"""The 綦江 demo: its streets, communities, units, routing rules and a ~100 m grid, loaded once,
+with the co-building layer's standing parts: each community's partner units, district leaders
+and a volunteer team, and the demo logins that act for them."""
 
 import json
+from datetime import date
 
 from shapely.ops import unary_union
 from sqlalchemy import func, select
 
-from civicreport.accounts.models import Unit
+from civicreport.accounts.models import Unit, User, UserArea
+from civicreport.cobuilding.models import LeaderLink, Partnership, VolunteerTeam
 from civicreport.extensions import db
 from civicreport.geo.geojson import to_geojson_text
 from civicreport.geo.grid import lattice
@@ -49,6 +53,7 @@ def load_demo():
         for code, geom in members:
             db.session.merge(grid_row(code, community["code"], geom))
     _load_rules(demo["rules"], units)
+    _load_cobuilding(demo["cobuilding"], district.code, units, {c["code"]: c["name"] for c in demo["communities"]})
     db.session.commit()
     invalidate_grid_index()
     return sum(len(members) for members in cells.values())
@@ -92,6 +97,62 @@ def _load_rules(specs, units):
     for match, rule in existing.items():
         if match not in wanted:
             rule.active = False
+
+
+def _load_cobuilding(spec, district_code, units, names):
+    """Partner units, each community's lead and member partners, its team with volunteers and
+    its community staff login, and the district leaders' links: added when missing, so loading
+    again changes nothing (and leaves a partnership an admin has since closed closed)."""
+    units = units | _load_units(spec["units"], district_code)
+    since = date.fromisoformat(spec["since"])
+    for community in spec["communities"]:
+        code = community["code"]
+        _partner(code, units[community["lead"]], "lead", since)
+        for member in community["members"]:
+            _partner(code, units[member], "member", since)
+        _demo_user(f"demo-community-{code}", "community_staff", community["staff"], areas=[UserArea(code=code)])
+        team = _team(f"{names[code]}志愿服务队", code)
+        for number, name in enumerate(community["volunteers"], start=1):
+            _demo_user(f"demo-volunteer-{code}-{number}", "volunteer", name, team_id=team.id)
+    for leader in spec["leaders"]:
+        user = _demo_user(leader["login"], "leader", leader["name"])
+        db.session.flush()
+        for area in leader["areas"]:
+            _leader_link(user, area, since)
+
+
+def _partner(community_code, unit, role, since):
+    found = db.session.scalar(
+        select(Partnership).where(Partnership.community_code == community_code, Partnership.unit_id == unit.id)
+    )
+    if found is None:
+        db.session.add(Partnership(community_code=community_code, unit_id=unit.id, role=role, starts_on=since))
+
+
+def _team(name, community_code):
+    team = db.session.scalar(select(VolunteerTeam).where(VolunteerTeam.name == name))
+    if team is None:
+        team = VolunteerTeam(name=name, community_code=community_code)
+        db.session.add(team)
+        db.session.flush()
+    return team
+
+
+def _demo_user(name, role, display_name, **fields):
+    """The demo login ``name`` (no password: ``flask create-token NAME`` gives it a token)."""
+    user = db.session.scalar(select(User).where(User.name == name))
+    if user is None:
+        user = User(name=name, role=role, display_name=display_name, **fields)
+        db.session.add(user)
+    return user
+
+
+def _leader_link(user, area_code, since):
+    found = db.session.scalar(
+        select(LeaderLink).where(LeaderLink.user_id == user.id, LeaderLink.area_code == area_code)
+    )
+    if found is None:
+        db.session.add(LeaderLink(user_id=user.id, area_code=area_code, starts_on=since))
 
 
 def _rule_match(rule):
