@@ -150,6 +150,10 @@ class Settings:
     COBUILD_WEIGHT_ORDERS: float = 0.15
     COBUILD_FLAG_SIZE: int = 3
     COBUILD_SETTLE_DAYS: int = 5
+    # Needs orders (cobuilding.orders), in working hours: 派单 within DISPATCH hours of 点单 (or of a
+    # team's 退单), the service done within SERVICE hours of 派单.
+    COBUILD_ORDER_DISPATCH_HOURS: int = 4
+    COBUILD_ORDER_SERVICE_HOURS: int = 21  # three working days of 7 office hours
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "PUBLIC_URL", public_url(self.PUBLIC_URL))  # the one normal form
@@ -285,11 +289,14 @@ def _check_choices(settings: Settings) -> None:
 
 
 def _check_cobuild(settings: Settings) -> None:
-    """The 红黄牌 thresholds and the declaration checks (cobuilding.cards, cobuilding.declarations)."""
+    """The 红黄牌 thresholds, the declaration checks and the needs orders' deadlines (cobuilding.cards,
+    cobuilding.declarations, cobuilding.orders)."""
     minimums = [
         ("COBUILD_RESUBMIT_DAYS", settings.COBUILD_RESUBMIT_DAYS, 1),
         ("COBUILD_RED_AFTER_YELLOWS", settings.COBUILD_RED_AFTER_YELLOWS, 2),
         ("COBUILD_SEVERE_MISSES", settings.COBUILD_SEVERE_MISSES, 1),
+        ("COBUILD_ORDER_DISPATCH_HOURS", settings.COBUILD_ORDER_DISPATCH_HOURS, 1),
+        ("COBUILD_ORDER_SERVICE_HOURS", settings.COBUILD_ORDER_SERVICE_HOURS, 1),
     ]
     for key, value, least in minimums:
         if value < least:
