@@ -13,6 +13,7 @@ from civicreport.cases.models import (
 )
 from civicreport.cobuilding.models import (
     Card,
+    CardMonth,
     Declaration,
     DeclarationEvent,
     LeaderLink,
@@ -42,6 +43,7 @@ __all__ = [
     "Block",
     "CalendarDay",
     "Card",
+    "CardMonth",
     "Category",
     "Community",
     "DailyCounter",

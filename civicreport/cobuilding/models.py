@@ -272,6 +272,16 @@ class Card(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class CardMonth(db.Model):
+    """A month whose 红黄牌 are judged (``cobuilding.cards.judge``): inserted before its cards, in
+    the same transaction, so a month is judged once even when the worker and a ranking race."""
+
+    __tablename__ = "cobuild_card_month"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    judged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class NeedOrder(db.Model):
     """A resident's need (急难愁盼) taken as an order (点单), dispatched to a volunteer team or a
     partner unit (派单), served (接单, 完成) and rated by the resident (评单)."""

@@ -21,6 +21,12 @@ depends_on = None
 
 def upgrade():
     op.create_table(
+        "cobuild_card_month",
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("judged_at", frozen_types.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("month", name=op.f("pk_cobuild_card_month")),
+    )
+    op.create_table(
         "cobuild_ranking_month",
         sa.Column("month", sa.Date(), nullable=False),
         sa.Column("weights", sa.JSON(), nullable=False),
@@ -492,3 +498,4 @@ def downgrade():
 
     op.drop_table("cobuild_partnership")
     op.drop_table("cobuild_ranking_month")
+    op.drop_table("cobuild_card_month")
