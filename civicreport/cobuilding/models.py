@@ -318,6 +318,7 @@ class NeedOrder(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
+    community: Mapped["Community"] = relationship()  # noqa: F821
     team: Mapped[VolunteerTeam | None] = relationship()
     unit: Mapped["Unit | None"] = relationship()  # noqa: F821
     events: Mapped[list["NeedOrderEvent"]] = relationship(back_populates="order", order_by="NeedOrderEvent.id")
