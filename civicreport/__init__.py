@@ -24,6 +24,7 @@ def create_app(config=None):
     from civicreport.web import (
         admin,
         api,
+        cobuild_pages,
         console,
         error_responses,
         guards,
@@ -74,6 +75,7 @@ def create_app(config=None):
     app.register_blueprint(workflow.bp)
     app.register_blueprint(workflow.pages)
     app.register_blueprint(console.bp)
+    app.register_blueprint(cobuild_pages.bp)
     app.register_blueprint(mobile.bp)
     app.register_blueprint(mobile.api)
     app.register_blueprint(stats_routes.bp)

@@ -23,6 +23,8 @@ ROLE_LABELS = {
     "unit_staff": "处置单位",
     "leader": "领导",
     "admin": "管理员",
+    "community_staff": "社区工作人员",
+    "volunteer": "志愿者",
     "system": "系统",
 }
 # Why a case asks the supervisor to look twice before accepting it (the drawer's 核实提示).

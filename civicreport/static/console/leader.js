@@ -1,6 +1,8 @@
-// 红黑榜: a month's unit rankings, the red and black lists, and on-time rates as CSS bars.
-import { el, settings } from "../shared/page.js";
+// 红黑榜: a month's unit rankings, the red and black lists, and on-time rates as CSS bars; the
+// community ranking (社区月度排名) with its 红灰旗 and cards, and the printable 月通报 it links to.
+import { el } from "../shared/page.js";
 import { api, request, showNotice, start } from "./staff.js";
+import { thisMonth } from "./month.js";
 
 const form = document.getElementById("month-form");
 const CARDS = { red: "红牌", yellow: "黄牌" };
@@ -12,9 +14,24 @@ const COLUMNS = [
   ["当前超期", (r) => r.overdue_now], ["警示", (r) => cardBadge(r.card)],
 ];
 const BOARD_COLUMNS = [COLUMNS[0], COLUMNS[1], COLUMNS[4], COLUMNS[7]];
+const FLAGS = { red: "红旗", grey: "灰旗" };
+// 社区月度排名: the score and each weighted part (0–100; — when the part had nothing to measure).
+const PARTS = [["案件办理", "case"], ["月度任务", "task"], ["实事清单", "matter"], ["群众点单", "order"]];
+const COMMUNITY_COLUMNS = [
+  ["名次", (r) => r.rank ?? "—"], ["社区", (r) => r.community_name || r.name || r.community_code],
+  ["总分", (r) => score(r.score)],
+  ...PARTS.map(([title, key]) => [title, (r) => score(r.parts ? r.parts[key] : r[`${key}_part`])]),
+  ["红灰旗", (r) => (r.flag ? el("span", { class: `badge flag-${r.flag}` }, FLAGS[r.flag] || r.flag) : "—")],
+  ["警示", (r) => cardBadge(r.card)],
+];
 
 function percent(rate) {
   return rate == null ? "—" : `${(rate * 100).toFixed(1)}%`;
+}
+
+function score(value) {
+  const number = value != null && typeof value === "object" ? value.score : value;
+  return number == null ? "—" : Number(number).toFixed(1);
 }
 
 function cardBadge(card) {
@@ -55,11 +72,22 @@ async function load() {
   }
 }
 
-async function exportCsv() {
+async function loadCommunities() {
+  const month = form.elements.month.value;
+  document.getElementById("cobuild-report").href = `/console/cobuild/report?month=${month}`;
   try {
-    const month = form.elements.month.value;
-    const blob = await (await request(`/api/v1/stats/units?month=${month}&format=csv`)).blob();
-    const link = el("a", { href: URL.createObjectURL(blob), download: `单位排名-${month}.csv` });
+    const ranking = await api(`/api/v1/rankings/communities?month=${month}`);
+    const rows = (ranking.rows || []).map((row) => ({ ...row, code: row.community_code || row.code }));
+    fillTable(document.getElementById("community-ranking"), COMMUNITY_COLUMNS, rows);
+  } catch (error) {
+    showNotice(error.message);
+  }
+}
+
+async function download(path, name) {
+  try {
+    const blob = await (await request(path)).blob();
+    const link = el("a", { href: URL.createObjectURL(blob), download: name });
     link.click();
     setTimeout(() => URL.revokeObjectURL(link.href), 1000);
   } catch (error) {
@@ -67,19 +95,27 @@ async function exportCsv() {
   }
 }
 
-function thisMonth() {
-  const parts = new Intl.DateTimeFormat("en-CA", { timeZone: settings.timezone, year: "numeric", month: "2-digit" })
-    .formatToParts(new Date());
-  return `${parts.find((p) => p.type === "year").value}-${parts.find((p) => p.type === "month").value}`;
+function exportCsv() {
+  const month = form.elements.month.value;
+  download(`/api/v1/stats/units?month=${month}&format=csv`, `单位排名-${month}.csv`);
+}
+
+async function loadAll() {
+  await load();
+  await loadCommunities(); // after: a failure here stays on the notice line
 }
 
 form.addEventListener("submit", (event) => {
   event.preventDefault();
-  load();
+  loadAll();
 });
 document.getElementById("export").addEventListener("click", exportCsv);
+document.getElementById("export-communities").addEventListener("click", () => {
+  const month = form.elements.month.value;
+  download(`/api/v1/rankings/communities?month=${month}&format=csv`, `社区排名-${month}.csv`);
+});
 
 start(() => {
   form.elements.month.value = form.elements.month.value || thisMonth();
-  load();
+  loadAll();
 });

@@ -5,7 +5,7 @@ import { ApiError, el, settings } from "../shared/page.js";
 
 const TOKEN_KEY = "civicreport.token";
 
-function authHeaders() {
+export function authHeaders() {
   const token = localStorage.getItem(TOKEN_KEY);
   return token ? { Authorization: `Bearer ${token}` } : {};
 }

@@ -1,0 +1,175 @@
+// 社区工作台 (community staff, on a phone): this month's tasks with the community's declaration of
+// each (declare, or re-declare after a return, with photos from the phone), the residents' needs
+// orders to dispatch to a volunteer team, and the community's 实事清单 with progress notes.
+import { el, formatTime, settings } from "../shared/page.js";
+import { api, query, showNotice, start } from "./staff.js";
+import { chosenMonth, monthTitle } from "./month.js";
+import { declarationBadge, declarationPhotos, lateBadge } from "./declarations.js";
+import { photoPicker, thumbs } from "./photos.js";
+import { loadOrders, noteButton, orderItem, transition } from "./orders.js";
+
+const month = chosenMonth();
+let community = null;
+let teams = [];
+
+// ---- tasks and declarations ------------------------------------------------------------
+
+async function loadTasks() {
+  const [tasks, declarations] = await Promise.all([
+    api(`/api/v1/tasks?${query({ month })}`),
+    api(`/api/v1/declarations?${query({ month })}`),
+  ]);
+  const mine = new Map(declarations.declarations
+    .filter((d) => d.community_code === community).map((d) => [d.task_id, d]));
+  const list = document.getElementById("tasks");
+  list.replaceChildren(...tasks.tasks.map((task) => taskItem(task, mine.get(task.id))));
+  if (!tasks.tasks.length) list.append(el("li", { class: "muted" }, "本月暂无任务"));
+  const open = tasks.tasks.filter((t) => !mine.get(t.id) || mine.get(t.id).status === "returned").length;
+  document.getElementById("summary").textContent =
+    `${monthTitle(month)}：任务 ${tasks.tasks.length} 项，待申报 ${open} 项`;
+}
+
+function taskItem(task, declaration) {
+  const returned = declaration && declaration.status === "returned";
+  return el("li", { class: "item task-item", dataset: { task: task.id, status: declaration ? declaration.status : "pending" } },
+    el("header", {}, el("h3", {}, task.title), el("span", {}, declarationBadge(declaration), " ", lateBadge(declaration))),
+    el("p", { class: "meta" }, `${task.points} 分 · 申报截止 ${formatTime(task.due_at)}`,
+      task.indicator ? ` · 指标 ${task.indicator}` : ""),
+    task.description ? el("p", {}, task.description) : null,
+    declaration ? el("p", {}, "申报内容：", declaration.text) : null,
+    declaration ? thumbs(declarationPhotos(declaration)) : null,
+    returned ? el("p", { class: "returned-note" }, `退回意见：${declaration.review_note || "（无）"}`,
+      declaration.resubmit_due_at ? `，请于 ${formatTime(declaration.resubmit_due_at)} 前重新申报` : "") : null,
+    declaration && declaration.status === "accepted" && declaration.score != null
+      ? el("p", { class: "meta" }, `得分 ${declaration.score} / ${task.points}`) : null,
+    !declaration || returned ? declareForm(task, declaration) : null);
+}
+
+function declareForm(task, declaration) {
+  const error = el("p", { class: "error", role: "alert" });
+  const submit = el("button", { type: "submit", class: "primary" }, declaration ? "重新申报" : "提交申报");
+  const picker = photoPicker(() => { submit.disabled = picker.busy(); });
+  const form = el("form", { class: "declare-form" },
+    el("label", {}, "完成情况", el("textarea", {
+      name: "text", required: true, maxlength: "2000", placeholder: "本月做了什么、效果如何",
+    }, declaration ? declaration.text : "")),
+    picker.node, error, el("div", { class: "buttons" }, submit));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!picker.ids().length) {
+      error.textContent = "请至少上传一张照片";
+      return;
+    }
+    try {
+      await api(`/api/v1/tasks/${task.id}/declarations`, {
+        method: "POST", json: { text: form.elements.text.value.trim(), media_ids: picker.ids() },
+      });
+      await loadTasks();
+    } catch (failure) {
+      error.textContent = failure.message;
+    }
+  });
+  return form;
+}
+
+// ---- needs orders ------------------------------------------------------------------------
+
+async function loadTeams() {
+  try {
+    const body = await api(`/api/v1/teams?${query({ community })}`);
+    teams = body.teams || [];
+  } catch {
+    teams = []; // no list to pick from: the team's name is typed
+  }
+}
+
+async function refreshOrders() {
+  const orders = await loadOrders(query({ community }));
+  const list = document.getElementById("orders");
+  list.replaceChildren(...orders.map((order) => orderItem(order, orderActions, refreshOrders)));
+  if (!orders.length) list.append(el("li", { class: "muted" }, "暂无群众点单"));
+}
+
+function orderActions(order, refresh) {
+  if (order.status !== "submitted") return null;
+  const error = el("p", { class: "error", role: "alert" });
+  const team = teams.length
+    ? el("select", { name: "team", required: true }, el("option", { value: "" }, "选择志愿服务队"),
+      teams.map((t) => el("option", { value: t.name }, t.name)))
+    : el("input", { name: "team", required: true, maxlength: "64", placeholder: "志愿服务队名称" });
+  const form = el("form", { class: "dispatch-form" }, el("label", {}, "派单给", team), error,
+    el("div", { class: "buttons" }, el("button", { type: "submit", class: "primary" }, "派单")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    transition(order, { action: "dispatch", team: form.elements.team.value }, error, refresh);
+  });
+  return el("div", {}, form, noteButton(order, "reject", "不予受理", refresh));
+}
+
+// ---- 实事清单 ----------------------------------------------------------------------------
+
+async function loadMatters() {
+  const body = await api(`/api/v1/matters?${query({ community })}`);
+  const matters = body.matters || body.items || [];
+  const list = document.getElementById("matters");
+  list.replaceChildren(...matters.map(matterItem));
+  if (!matters.length) list.append(el("li", { class: "muted" }, "实事清单暂无事项"));
+}
+
+function matterItem(matter) {
+  const unit = matter.unit ? matter.unit.name || matter.unit : matter.unit_name;
+  const open = matter.status === "open" || matter.status === "in_progress";
+  return el("li", { class: "item matter-item", dataset: { id: matter.id, status: matter.status } },
+    el("header", {}, el("h3", {}, matter.title),
+      el("span", {}, el("span", { class: "badge" }, settings.matters[matter.status] || matter.status),
+        matter.overdue ? el("span", { class: "badge late" }, "逾期") : null)),
+    el("p", { class: "meta" }, `承办：${unit || "—"} · 完成时限 ${matter.due_on}`),
+    matter.description ? el("p", {}, matter.description) : null,
+    (matter.notes || []).length ? el("ol", { class: "timeline" }, matter.notes.map((n) => el("li", {},
+      el("time", {}, formatTime(n.created_at)), " ", n.to_status ? settings.matters[n.to_status] || "" : "",
+      el("div", { class: "note" }, n.note), thumbs(n.photos)))) : null,
+    open ? noteForm(matter) : null);
+}
+
+function noteForm(matter) {
+  const error = el("p", { class: "error", role: "alert" });
+  const submit = el("button", { type: "submit" }, "记录进展");
+  const picker = photoPicker(() => { submit.disabled = picker.busy(); });
+  const form = el("form", { class: "note-form" },
+    el("label", {}, "进展情况", el("textarea", { name: "note", required: true, maxlength: "2000" })),
+    el("label", {}, "状态", el("select", { name: "status" },
+      ["in_progress", "done"].map((s) => el("option", { value: s, selected: s === matter.status }, settings.matters[s])))),
+    picker.node, error, el("div", { class: "buttons" }, submit));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await api(`/api/v1/matters/${matter.id}/notes`, {
+        method: "POST",
+        json: { note: form.elements.note.value.trim(), status: form.elements.status.value, media_ids: picker.ids() },
+      });
+      await loadMatters();
+    } catch (failure) {
+      error.textContent = failure.message;
+    }
+  });
+  return el("details", {}, el("summary", {}, "记录进展"), form);
+}
+
+// ---- start ---------------------------------------------------------------------------------
+
+async function section(load) {
+  try {
+    await load();
+  } catch (error) {
+    showNotice(error.message);
+  }
+}
+
+start(async (user) => {
+  community = (user.areas || []).find((code) => code.length === 12) || null;
+  const name = new Map(settings.communities).get(community);
+  document.getElementById("title").textContent = name ? `${name} · 社区工作台` : "社区工作台";
+  if (user.role !== "community_staff") showNotice("本页供社区工作人员使用；创建办请到“共建督导”。");
+  await loadTeams();
+  await Promise.all([section(loadTasks), section(refreshOrders), section(loadMatters)]);
+});
