@@ -2,8 +2,8 @@
 // the review queue (accept with a score, or return with a note and a re-submit deadline), the
 // form that issues a task, and the month's 红黄牌.
 import { el, formatTime, settings } from "../shared/page.js";
-import { api, query, showNotice, start } from "./staff.js";
-import { chosenMonth, monthTitle, rememberMonth } from "./month.js";
+import { api, openPrivate, query, showNotice, start } from "./staff.js";
+import { chosenMonth, cityInstant, monthTitle, rememberMonth } from "./month.js";
 import { declarationBadge, declarationPhotos, evidenceNotes, lateBadge, timeline } from "./declarations.js";
 import { thumbs } from "./photos.js";
 
@@ -17,8 +17,7 @@ function communityName(code, given) {
 }
 
 function taskCommunities(task) {
-  if (task.all_communities || task.communities === "all" || !task.communities) return settings.communities.map(([c]) => c);
-  return task.communities.map((c) => (typeof c === "string" ? c : c.code));
+  return task.communities === "all" ? settings.communities.map(([code]) => code) : task.communities;
 }
 
 async function load() {
@@ -33,8 +32,8 @@ async function load() {
       api(`/api/v1/cards?${query({ month })}`),
     ]);
     drawBoard(tasks.tasks, declarations.declarations);
-    drawQueue(declarations.declarations.filter((d) => d.status === "submitted"), tasks.tasks);
-    drawCards(cards.cards, tasks.tasks);
+    drawQueue(declarations.declarations.filter((d) => d.status === "submitted"));
+    drawCards(cards.cards);
     showNotice("");
   } catch (error) {
     showNotice(error.message);
@@ -42,7 +41,7 @@ async function load() {
 }
 
 function drawBoard(tasks, declarations) {
-  const byCell = new Map(declarations.map((d) => [`${d.task_id}/${d.community_code}`, d]));
+  const byCell = new Map(declarations.map((d) => [`${d.task.id}/${d.community_code}`, d]));
   const codes = [...new Set(tasks.flatMap(taskCommunities))].sort();
   const declared = declarations.filter((d) => d.status === "accepted").length;
   const cells = tasks.reduce((sum, task) => sum + taskCommunities(task).length, 0);
@@ -64,22 +63,22 @@ function cell(task, code, declaration) {
     declaration && declaration.score != null ? el("span", { class: "muted" }, ` ${declaration.score} 分`) : null);
 }
 
-function drawQueue(waiting, tasks) {
-  const titles = new Map(tasks.map((t) => [t.id, t]));
+function drawQueue(waiting) {
   document.getElementById("queue-count").textContent = waiting.length;
   const list = document.getElementById("queue");
-  list.replaceChildren(...waiting.map((d) => queueItem(d, titles.get(d.task_id))));
+  list.replaceChildren(...waiting.map(queueItem));
   if (!waiting.length) list.append(el("li", { class: "muted" }, "没有待审核的申报"));
   waiting.forEach((d) => fillDetail(d.id));
 }
 
-function queueItem(declaration, task) {
-  const points = task ? task.points : "";
+function queueItem(declaration) {
+  const { task } = declaration;
+  const points = task.points;
   const reviewForm = el("form", { dataset: { id: declaration.id } },
     el("label", {}, `评分（满分 ${points}）`,
       el("input", { name: "score", type: "number", min: "0", max: points, step: "0.5", value: points })),
     el("label", {}, "审核意见（退回时必填）", el("textarea", { name: "note", maxlength: "1000" })),
-    el("label", {}, "重新申报截止（退回时）", el("input", { name: "resubmit_due", type: "date" })),
+    el("label", {}, "重新申报截止（退回时，不填按规定天数）", el("input", { name: "resubmit_due", type: "datetime-local" })),
     el("div", { class: "buttons" },
       el("button", { type: "submit", class: "primary", name: "decision", value: "accept" }, "通过"),
       el("button", { type: "submit", name: "decision", value: "return" }, "退回")),
@@ -89,7 +88,7 @@ function queueItem(declaration, task) {
     el("header", {},
       el("h3", {}, communityName(declaration.community_code, declaration.community_name)),
       el("span", {}, declarationBadge(declaration), " ", lateBadge(declaration))),
-    el("p", { class: "meta" }, task ? task.title : `任务 ${declaration.task_id}`, " · ",
+    el("p", { class: "meta" }, task.title, " · ",
       `申报于 ${formatTime(declaration.submitted_at)}`, declaration.returns ? ` · 第 ${declaration.returns + 1} 次申报` : ""),
     el("p", {}, declaration.text),
     el("div", { class: "detail" }),
@@ -104,7 +103,7 @@ async function fillDetail(id) {
     if (!box) return;
     const photos = declarationPhotos(full);
     box.replaceChildren(thumbs(photos) || el("p", { class: "muted" }, "（无照片）"), evidenceNotes(full) || "",
-      el("details", {}, el("summary", {}, "申报过程"), timeline(full.events || full.timeline) || ""));
+      el("details", {}, el("summary", {}, "申报过程"), timeline(full.timeline) || ""));
   } catch (error) {
     showNotice(error.message);
   }
@@ -117,7 +116,7 @@ async function review(event, declaration) {
   const json = { decision, note: target.elements.note.value.trim() || undefined };
   if (decision === "accept") json.score = Number(target.elements.score.value);
   const due = target.elements.resubmit_due.value;
-  if (decision === "return" && due) json.resubmit_due = due;
+  if (decision === "return" && due) json.resubmit_due = cityInstant(due);
   try {
     await api(`/api/v1/declarations/${declaration.id}/review`, { method: "POST", json });
     await load();
@@ -126,14 +125,13 @@ async function review(event, declaration) {
   }
 }
 
-function drawCards(cards, tasks) {
-  const titles = new Map(tasks.map((t) => [t.id, t.title]));
+function drawCards(cards) {
   const head = el("thead", {}, el("tr", {}, ["社区", "警示", "原因", "任务"].map((t) => el("th", {}, t))));
   const rows = cards.map((card) => el("tr", { dataset: { community: card.community_code, color: card.color } },
     el("td", {}, communityName(card.community_code, card.community_name)),
     el("td", {}, el("span", { class: `badge card-${card.color}` }, settings.cards[card.color] || card.color)),
     el("td", {}, settings.card_reasons[card.reason] || card.reason),
-    el("td", {}, card.task_id ? titles.get(card.task_id) || card.task_title || `任务 ${card.task_id}` : "—")));
+    el("td", {}, card.task_title || "—")));
   const empty = el("tr", {}, el("td", { colspan: 4, class: "muted" }, "本月暂无红黄牌（月底评定后显示）"));
   document.getElementById("cards").replaceChildren(head, el("tbody", {}, rows.length ? rows : empty));
 }
@@ -144,9 +142,9 @@ async function issueTask(event) {
   const some = fields.scope.value === "some";
   const chosen = [...taskForm.querySelectorAll("input[name=community]:checked")].map((box) => box.value);
   const json = {
-    month, title: fields.title.value.trim(), points: Number(fields.points.value), due: fields.due.value,
-    communities: some ? chosen : "all",
+    month, title: fields.title.value.trim(), points: Number(fields.points.value), communities: some ? chosen : "all",
   };
+  if (fields.due.value) json.due = cityInstant(fields.due.value);
   if (fields.indicator.value.trim()) json.indicator = fields.indicator.value.trim();
   if (fields.description.value.trim()) json.description = fields.description.value.trim();
   const error = document.getElementById("task-error");
@@ -167,6 +165,10 @@ form.addEventListener("submit", (event) => {
   load();
 });
 taskForm.addEventListener("submit", issueTask);
+// The 月通报 needs the reader's token: fetched and opened from a blob.
+document.getElementById("report-link").addEventListener("click", (event) => {
+  openPrivate(event, event.currentTarget.getAttribute("href"), showNotice);
+});
 taskForm.addEventListener("change", () => {
   document.getElementById("task-communities").hidden = taskForm.elements.scope.value !== "some";
 });

@@ -4,9 +4,9 @@
 import { el, formatTime, settings } from "../shared/page.js";
 import { api, query, showNotice, start } from "./staff.js";
 import { chosenMonth, monthTitle } from "./month.js";
-import { declarationBadge, declarationPhotos, lateBadge } from "./declarations.js";
+import { declarationBadge, lateBadge } from "./declarations.js";
 import { photoPicker, thumbs } from "./photos.js";
-import { loadOrders, noteButton, orderItem, transition } from "./orders.js";
+import { loadOrders, orderItem } from "./orders.js";
 
 const month = chosenMonth();
 let community = null;
@@ -20,7 +20,7 @@ async function loadTasks() {
     api(`/api/v1/declarations?${query({ month })}`),
   ]);
   const mine = new Map(declarations.declarations
-    .filter((d) => d.community_code === community).map((d) => [d.task_id, d]));
+    .filter((d) => d.community_code === community).map((d) => [d.task.id, d]));
   const list = document.getElementById("tasks");
   list.replaceChildren(...tasks.tasks.map((task) => taskItem(task, mine.get(task.id))));
   if (!tasks.tasks.length) list.append(el("li", { class: "muted" }, "本月暂无任务"));
@@ -37,7 +37,6 @@ function taskItem(task, declaration) {
       task.indicator ? ` · 指标 ${task.indicator}` : ""),
     task.description ? el("p", {}, task.description) : null,
     declaration ? el("p", {}, "申报内容：", declaration.text) : null,
-    declaration ? thumbs(declarationPhotos(declaration)) : null,
     returned ? el("p", { class: "returned-note" }, `退回意见：${declaration.review_note || "（无）"}`,
       declaration.resubmit_due_at ? `，请于 ${formatTime(declaration.resubmit_due_at)} 前重新申报` : "") : null,
     declaration && declaration.status === "accepted" && declaration.score != null
@@ -77,7 +76,7 @@ function declareForm(task, declaration) {
 async function loadTeams() {
   try {
     const body = await api(`/api/v1/teams?${query({ community })}`);
-    teams = body.teams || [];
+    teams = (body.teams || []).filter((team) => team.active !== false).map((team) => team.name);
   } catch {
     teams = []; // no list to pick from: the team's name is typed
   }
@@ -86,24 +85,8 @@ async function loadTeams() {
 async function refreshOrders() {
   const orders = await loadOrders(query({ community }));
   const list = document.getElementById("orders");
-  list.replaceChildren(...orders.map((order) => orderItem(order, orderActions, refreshOrders)));
+  list.replaceChildren(...orders.map((order) => orderItem(order, refreshOrders, teams)));
   if (!orders.length) list.append(el("li", { class: "muted" }, "暂无群众点单"));
-}
-
-function orderActions(order, refresh) {
-  if (order.status !== "submitted") return null;
-  const error = el("p", { class: "error", role: "alert" });
-  const team = teams.length
-    ? el("select", { name: "team", required: true }, el("option", { value: "" }, "选择志愿服务队"),
-      teams.map((t) => el("option", { value: t.name }, t.name)))
-    : el("input", { name: "team", required: true, maxlength: "64", placeholder: "志愿服务队名称" });
-  const form = el("form", { class: "dispatch-form" }, el("label", {}, "派单给", team), error,
-    el("div", { class: "buttons" }, el("button", { type: "submit", class: "primary" }, "派单")));
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    transition(order, { action: "dispatch", team: form.elements.team.value }, error, refresh);
-  });
-  return el("div", {}, form, noteButton(order, "reject", "不予受理", refresh));
 }
 
 // ---- 实事清单 ----------------------------------------------------------------------------

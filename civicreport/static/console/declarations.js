@@ -23,21 +23,20 @@ export function lateBadge(declaration) {
 export function evidenceNotes(declaration) {
   const flags = declaration.evidence_flags || [];
   if (!flags.length) return null;
-  return el("p", { class: "flags" }, "核实提示：", flags.map((f) => EVIDENCE[f.code || f] || f.code || f).join("；"));
+  return el("p", { class: "flags" }, "核实提示：", flags.map((flag) => EVIDENCE[flag] || flag).join("；"));
 }
 
 export function timeline(events) {
   if (!events || !events.length) return null;
   return el("ol", { class: "timeline" }, events.map((e) => el("li", {},
-    el("time", {}, formatTime(e.created_at || e.at)), " ",
-    ACTIONS[e.action] || e.action, e.actor ? ` · ${e.actor.display_name || e.actor}` : "",
+    el("time", {}, formatTime(e.at)), " ",
+    ACTIONS[e.action] || e.action, e.actor ? ` · ${e.actor}` : "",
     e.note ? el("div", { class: "note" }, e.note) : null,
     thumbs(e.photos))));
 }
 
-// The photos of a declaration: of its latest step when steps carry them, else its own list.
+// The photos of a declaration (with its timeline): those of its latest step that has any.
 export function declarationPhotos(declaration) {
-  if (declaration.photos) return declaration.photos;
-  const steps = (declaration.events || []).filter((e) => e.photos && e.photos.length);
+  const steps = (declaration.timeline || []).filter((e) => e.photos && e.photos.length);
   return steps.length ? steps[steps.length - 1].photos : [];
 }

@@ -1,7 +1,7 @@
 // 红黑榜: a month's unit rankings, the red and black lists, and on-time rates as CSS bars; the
 // community ranking (社区月度排名) with its 红灰旗 and cards, and the printable 月通报 it links to.
 import { el } from "../shared/page.js";
-import { api, request, showNotice, start } from "./staff.js";
+import { api, openPrivate, request, showNotice, start } from "./staff.js";
 import { thisMonth } from "./month.js";
 
 const form = document.getElementById("month-form");
@@ -16,11 +16,11 @@ const COLUMNS = [
 const BOARD_COLUMNS = [COLUMNS[0], COLUMNS[1], COLUMNS[4], COLUMNS[7]];
 const FLAGS = { red: "红旗", grey: "灰旗" };
 // 社区月度排名: the score and each weighted part (0–100; — when the part had nothing to measure).
-const PARTS = [["案件办理", "case"], ["月度任务", "task"], ["实事清单", "matter"], ["群众点单", "order"]];
+const PARTS = [["案件办理", "cases"], ["月度任务", "tasks"], ["实事清单", "matters"], ["点单服务", "orders"]];
 const COMMUNITY_COLUMNS = [
-  ["名次", (r) => r.rank ?? "—"], ["社区", (r) => r.community_name || r.name || r.community_code],
+  ["名次", (r) => r.rank ?? "—"], ["社区", (r) => r.name], ["街道", (r) => r.street_name || "—"],
   ["总分", (r) => score(r.score)],
-  ...PARTS.map(([title, key]) => [title, (r) => score(r.parts ? r.parts[key] : r[`${key}_part`])]),
+  ...PARTS.map(([title, key]) => [title, (r) => score(r.parts[key])]),
   ["红灰旗", (r) => (r.flag ? el("span", { class: `badge flag-${r.flag}` }, FLAGS[r.flag] || r.flag) : "—")],
   ["警示", (r) => cardBadge(r.card)],
 ];
@@ -30,8 +30,7 @@ function percent(rate) {
 }
 
 function score(value) {
-  const number = value != null && typeof value === "object" ? value.score : value;
-  return number == null ? "—" : Number(number).toFixed(1);
+  return value == null ? "—" : Number(value).toFixed(1);
 }
 
 function cardBadge(card) {
@@ -77,8 +76,8 @@ async function loadCommunities() {
   document.getElementById("cobuild-report").href = `/console/cobuild/report?month=${month}`;
   try {
     const ranking = await api(`/api/v1/rankings/communities?month=${month}`);
-    const rows = (ranking.rows || []).map((row) => ({ ...row, code: row.community_code || row.code }));
-    fillTable(document.getElementById("community-ranking"), COMMUNITY_COLUMNS, rows);
+    fillTable(document.getElementById("community-ranking"), COMMUNITY_COLUMNS, ranking.rows);
+    document.getElementById("ranking-state").textContent = ranking.settled ? "已结算" : "未结算，数据截至现在";
   } catch (error) {
     showNotice(error.message);
   }
@@ -110,6 +109,10 @@ form.addEventListener("submit", (event) => {
   loadAll();
 });
 document.getElementById("export").addEventListener("click", exportCsv);
+// The 月通报 needs the reader's token: fetched and opened from a blob.
+document.getElementById("cobuild-report").addEventListener("click", (event) => {
+  openPrivate(event, event.currentTarget.getAttribute("href"), showNotice);
+});
 document.getElementById("export-communities").addEventListener("click", () => {
   const month = form.elements.month.value;
   download(`/api/v1/rankings/communities?month=${month}&format=csv`, `社区排名-${month}.csv`);

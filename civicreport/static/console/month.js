@@ -23,3 +23,16 @@ export function rememberMonth(month) {
   url.searchParams.set("month", month);
   history.replaceState(null, "", url);
 }
+
+// A wall-clock time of the city ("2026-12-25T18:00" from a datetime-local input) as an ISO instant,
+// whatever the browser's own time zone: the API wants an offset, the staff think in city time.
+export function cityInstant(local) {
+  const guess = new Date(`${local}Z`);
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone: settings.timezone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit",
+  }).formatToParts(guess);
+  const part = (type) => Number(parts.find((p) => p.type === type).value);
+  const shown = Date.UTC(part("year"), part("month") - 1, part("day"), part("hour"), part("minute"));
+  return new Date(guess.getTime() - (shown - guess.getTime())).toISOString();
+}
