@@ -24,6 +24,7 @@ def create_app(config=None):
     from civicreport.web import (
         admin,
         api,
+        cobuild_admin,
         cobuild_pages,
         console,
         error_responses,
@@ -81,6 +82,7 @@ def create_app(config=None):
     app.register_blueprint(stats_routes.bp)
     app.register_blueprint(redaction_routes.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(cobuild_admin.bp)
     app.register_blueprint(docs_routes.bp)
     app.register_blueprint(open311_routes.bp)
     cli.init_app(app)

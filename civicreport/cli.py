@@ -11,6 +11,7 @@ from civicreport import registry
 from civicreport.abuse import blocks
 from civicreport.accounts import auth, users
 from civicreport.cases import deadlines, privacy_pass, retention
+from civicreport.cobuilding import partners
 from civicreport.delivery import outbox
 from civicreport.delivery.worker import run_worker
 from civicreport.demo import history
@@ -31,6 +32,9 @@ def init_app(app):
         load_demo,
         import_grid,
         create_user,
+        create_team,
+        partner_group,
+        leader_group,
         create_token,
         set_calendar_day,
         worker,
@@ -111,19 +115,25 @@ def import_grid(path, crs):
 
 @click.command("create-user")
 @click.argument("name")
-@click.option("--role", required=True, help="citizen, monitor, supervisor, unit_staff, leader or admin")
+@click.option(
+    "--role",
+    required=True,
+    help="citizen, monitor, supervisor, unit_staff, leader, admin, community_staff or volunteer",
+)
 @click.option("--unit", "unit_code", help="Unit code, for unit staff.")
 @click.option(
     "--area",
     "areas",
     multiple=True,
     help="Area a supervisor or monitor answers for: a street (9 digits), "
-    "community (12) or grid (15) code; repeat it or separate codes by commas. None: district-wide.",
+    "community (12) or grid (15) code; repeat it or separate codes by commas. None: district-wide. "
+    "Community staff: their one community (12 digits).",
 )
+@click.option("--team", "team_name", help="Volunteer team name, for volunteers.")
 @click.option("--password-prompt", is_flag=True, help="Ask for a password for later logins (hidden, typed twice).")
 @click.option("--password-stdin", is_flag=True, help="Read a password for later logins from the first line of stdin.")
 @click.option("--token-days", default=30, show_default=True, help="Lifetime of the printed API token.")
-def create_user(name, role, unit_code, areas, password_prompt, password_stdin, token_days):
+def create_user(name, role, unit_code, areas, team_name, password_prompt, password_stdin, token_days):
     """Create a user and print a bearer token for it (shown once).
 
     A password is never an argument (shell history, ``ps``): it is typed at a hidden prompt or
@@ -132,12 +142,86 @@ def create_user(name, role, unit_code, areas, password_prompt, password_stdin, t
     password = _password(password_prompt, password_stdin)
     try:
         codes = users.known_area_codes(users.split_area_codes(areas))
-        user = auth.create_user(name, role, unit_code=unit_code, password=password)
-        if codes:
-            users.update_user(name, {"areas": codes})
+        team_id = partners.team_named(team_name).id if team_name else None
+        user = auth.create_user(name, role, unit_code=unit_code, password=password, areas=codes, team_id=team_id)
     except AppError as err:
         _fail(err)
     click.echo(auth.issue_token(user, days=token_days, label="cli"))
+
+
+@click.command("create-team")
+@click.argument("name")
+@click.option("--community", "community_code", required=True, help="Community code (12 digits) the team serves.")
+@click.option("--unit", "unit_code", help="Code of the partner unit whose team it is.")
+@click.option("--phone", "contact_phone", help="The team's contact phone.")
+def create_team(name, community_code, unit_code, contact_phone):
+    """Create a volunteer team (志愿服务队); volunteers join it with ``create-user --team``."""
+    try:
+        team = partners.create_team(name, community_code, unit_code, contact_phone)
+    except AppError as err:
+        _fail(err)
+    click.echo(f"team {team.id} {team.name} of {team.community_code}")
+
+
+@click.group("partner")
+def partner_group():
+    """社区文明共建 partnerships: which unit builds with which community, from which day."""
+
+
+@partner_group.command("add")
+@click.option("--community", "community_code", required=True, help="Community code (12 digits).")
+@click.option("--unit", "unit_code", required=True, help="Partner unit code.")
+@click.option("--role", type=click.Choice(["lead", "member"]), required=True, help="lead (one at a time) or member.")
+@click.option("--from", "starts_on", type=click.DateTime(formats=["%Y-%m-%d"]), help="First day (default today).")
+def partner_add(community_code, unit_code, role, starts_on):
+    """Pair a unit with a community; a new lead ends the previous lead the day before it starts."""
+    try:
+        row = partners.add_partnership(community_code, unit_code, role, starts_on.date() if starts_on else None)
+    except AppError as err:
+        _fail(err)
+    click.echo(f"partnership {row.id}: {unit_code} {role} of {community_code} from {row.starts_on}")
+
+
+@partner_group.command("end")
+@click.argument("partnership_id", type=int)
+@click.option("--on", "ends_on", type=click.DateTime(formats=["%Y-%m-%d"]), help="First day out (default today).")
+def partner_end(partnership_id, ends_on):
+    """End a partnership; it stays in the history."""
+    try:
+        row = partners.end_partnership(partnership_id, ends_on.date() if ends_on else None)
+    except AppError as err:
+        _fail(err)
+    click.echo(f"partnership {row.id} ends on {row.ends_on}")
+
+
+@click.group("leader")
+def leader_group():
+    """District leaders' 联系点 (责任包干): the streets and communities each answers for."""
+
+
+@leader_group.command("link")
+@click.argument("user_name")
+@click.option("--area", "area_code", required=True, help="Street (9 digits) or community (12) code.")
+@click.option("--from", "starts_on", type=click.DateTime(formats=["%Y-%m-%d"]), help="First day (default today).")
+def leader_link(user_name, area_code, starts_on):
+    """Link a leader account to a street or community."""
+    try:
+        link = partners.link_leader(user_name, area_code, starts_on.date() if starts_on else None)
+    except AppError as err:
+        _fail(err)
+    click.echo(f"leader link {link.id}: {user_name} → {area_code} from {link.starts_on}")
+
+
+@leader_group.command("end")
+@click.argument("link_id", type=int)
+@click.option("--on", "ends_on", type=click.DateTime(formats=["%Y-%m-%d"]), help="First day out (default today).")
+def leader_end(link_id, ends_on):
+    """End a leader link; it stays in the history."""
+    try:
+        link = partners.end_leader_link(link_id, ends_on.date() if ends_on else None)
+    except AppError as err:
+        _fail(err)
+    click.echo(f"leader link {link.id} ends on {link.ends_on}")
 
 
 def _password(prompt, stdin):

@@ -16,7 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from civicreport import registry
 from civicreport.abuse import throttle
-from civicreport.accounts.models import ROLES, ApiToken, Unit, User
+from civicreport.accounts.models import ROLES, ApiToken, Unit, User, UserArea
 from civicreport.db_types import utcnow
 from civicreport.errors import NotFound, Unauthorized, ValidationFailed
 from civicreport.extensions import db
@@ -92,10 +92,12 @@ def receipt_matches(report, token):
     )
 
 
-def create_user(name, role, *, display_name=None, password=None, unit_code=None, phone=None):
-    """Create a user; raises ValidationFailed for an unknown role/unit or a taken name."""
+def create_user(name, role, *, display_name=None, password=None, unit_code=None, phone=None, areas=(), team_id=None):
+    """Create a user; raises ValidationFailed for an unknown role/unit, a role's missing unit,
+    community or team (``check_role``) or a taken name. ``areas`` are codes already checked by
+    ``users.known_area_codes``; ``team_id`` a volunteer team the caller has looked up."""
     unit = known_unit(unit_code)
-    check_role(role, unit)
+    check_role(role, unit, areas, team_id)
     if db.session.scalar(select(User).where(User.name == name)):
         raise ValidationFailed("用户名已存在", code="user_exists", details={"name": name})
     if password is not None:
@@ -106,6 +108,8 @@ def create_user(name, role, *, display_name=None, password=None, unit_code=None,
         display_name=display_name or name,
         phone=phone,
         unit=unit,
+        team_id=team_id,
+        areas=[UserArea(code=code) for code in areas],
         password_hash=generate_password_hash(password) if password else None,
     )
     db.session.add(user)
@@ -123,12 +127,23 @@ def known_unit(code):
     return unit
 
 
-def check_role(role, unit):
-    """422 ``unknown_role``, or ``unit_required`` for unit staff without a unit (creating or changing a user)."""
+def check_role(role, unit, areas=(), team_id=None):
+    """What a role needs, creating or changing a user: 422 ``unknown_role``; ``unit_required``
+    for unit staff without a unit; ``community_required`` for community staff not bound to
+    exactly one community (one 12-digit area: they act for it alone); ``team_required`` for a
+    volunteer without a team (the caller has looked the team up: it exists)."""
     if role not in ROLES:
         raise ValidationFailed("未知角色", code="unknown_role", details={"roles": list(ROLES)})
     if role == "unit_staff" and unit is None:
         raise ValidationFailed("处置单位人员必须指定单位", code="unit_required")
+    if role == "community_staff" and (len(areas) != 1 or len(areas[0]) != 12):
+        raise ValidationFailed(
+            "社区工作人员须绑定且只绑定一个社区（12 位社区代码）",
+            code="community_required",
+            details={"areas": list(areas)},
+        )
+    if role == "volunteer" and team_id is None:
+        raise ValidationFailed("志愿者须指定所属志愿服务队", code="team_required")
 
 
 def check_password(password, *, name=None, phone=None):

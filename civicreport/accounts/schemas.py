@@ -24,6 +24,11 @@ class UserChangeSchema(Schema):
     areas = BoundedList(
         AREA_CODE, max_items=200, metadata={"description": "负责片区的完整列表（替换原有片区）；[] 为全区"}
     )
+    team = fields.String(
+        allow_none=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "志愿服务队名称（志愿者必填）；其他角色不属于任何队"},
+    )
     active = fields.Boolean(metadata={"description": "false 停用账号：其全部令牌立即失效"})
     display_name = fields.String(validate=validate.Length(min=1, max=64))
 

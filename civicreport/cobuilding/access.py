@@ -3,14 +3,15 @@
 - The campaign office (创建办) is a ``supervisor`` or ``admin``: it issues tasks, reviews
   declarations, keeps partnerships, teams and leader links. A supervisor with areas is kept to
   communities inside them, as for cases (``accounts.access``).
-- ``community_staff`` act for exactly one community (their one 12-digit area): they declare its
+- ``community_staff`` act for exactly one community (their one 12-digit area, which
+  ``accounts.auth.check_role`` requires of the account): they declare its
   tasks, keep its 实事清单 and meetings, take and dispatch its needs orders.
 - A ``volunteer`` acts for his team (``user.team_id``) on the orders dispatched to it.
 - A ``leader`` reads everything; his linked areas (``LeaderLink``) are listed first.
 """
 
 from civicreport.accounts.access import bounding_areas, require_roles
-from civicreport.errors import Forbidden, ValidationFailed
+from civicreport.errors import Forbidden
 
 OFFICE_ROLES = ("supervisor", "admin")
 COMMUNITY_ROLES = ("community_staff",)
@@ -22,16 +23,6 @@ def community_of(user):
     if user is None or user.role != "community_staff":
         return None
     return next((code for code in user.area_codes if len(code) == 12), None)
-
-
-def check_community_staff(codes):
-    """A community staff account needs exactly one community (12-digit) area: 422 otherwise."""
-    if len(codes) != 1 or len(codes[0]) != 12:
-        raise ValidationFailed(
-            "社区工作人员须绑定且只绑定一个社区（12 位社区代码）",
-            code="community_required",
-            details={"areas": list(codes)},
-        )
 
 
 def covers_community(user, community_code):

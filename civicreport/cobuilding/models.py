@@ -81,6 +81,8 @@ class VolunteerTeam(db.Model):
 
     community: Mapped["Community | None"] = relationship()  # noqa: F821
     unit: Mapped["Unit | None"] = relationship()  # noqa: F821
+    # Read-only: a volunteer joins or leaves through his account (user_account.team_id).
+    members: Mapped[list["User"]] = relationship(viewonly=True, order_by="User.name")  # noqa: F821
 
 
 class Photo(db.Model):
@@ -172,6 +174,7 @@ class MatterNote(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     matter: Mapped[Matter] = relationship(back_populates="notes")
+    actor: Mapped["User | None"] = relationship()  # noqa: F821
     photos: Mapped[list[Photo]] = relationship(order_by=Photo.position)
 
 

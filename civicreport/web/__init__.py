@@ -11,6 +11,7 @@ from flask import request
 
 from civicreport.accounts.access import require_roles
 from civicreport.accounts.auth import user_for_bearer
+from civicreport.errors import BadRequest
 
 PUBLIC = "public"
 PER_ACTION = "per_action"
@@ -22,6 +23,14 @@ def current_user():
     if key not in request.environ:
         request.environ[key] = user_for_bearer(request.headers.get("Authorization"))
     return request.environ[key]
+
+
+def json_object():
+    """The request's JSON body, which must be an object: 400 ``malformed_json`` otherwise."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("请求体须为 JSON 对象", code="malformed_json")
+    return body
 
 
 def mark_replay(response, replayed):

@@ -17,6 +17,7 @@ from civicreport.accounts.schemas import (
     UserListSchema,
     UserQuerySchema,
 )
+from civicreport.cobuilding import partners
 from civicreport.errors import BadRequest
 from civicreport.schema_fields import load_valid
 from civicreport.web import allow, current_user
@@ -76,5 +77,5 @@ def change_user(name):
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise BadRequest("请求体须为 JSON 对象", code="malformed_json")
-    changes = load_valid(UserChangeSchema(), body)
+    changes = partners.with_team_id(load_valid(UserChangeSchema(), body))
     return UserAccountSchema().dump(users.update_user(name, changes, by=current_user()))

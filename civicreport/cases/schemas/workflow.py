@@ -43,6 +43,7 @@ class UserSchema(Schema):
             "description": "负责片区（区、街道、社区或网格编码）；督查员、监督员只能查看和办理片区内的案件，为空则全区"
         },
     )
+    team_id = fields.Integer(allow_none=True, metadata={"description": "志愿者所属志愿服务队 id"})
 
 
 class LoginResultSchema(Schema):
