@@ -37,6 +37,7 @@ def create_app(config=None):
     )
     from civicreport.web import docs as docs_routes
     from civicreport.web import open311 as open311_routes
+    from civicreport.web import orders as order_routes
     from civicreport.web import redaction as redaction_routes
     from civicreport.web import stats as stats_routes
     from civicreport.web.access_log import scrub_werkzeug_log
@@ -80,6 +81,7 @@ def create_app(config=None):
     app.register_blueprint(mobile.bp)
     app.register_blueprint(mobile.api)
     app.register_blueprint(stats_routes.bp)
+    app.register_blueprint(order_routes.bp)
     app.register_blueprint(redaction_routes.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(cobuild_admin.bp)
