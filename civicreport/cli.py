@@ -11,7 +11,7 @@ from civicreport import registry
 from civicreport.abuse import blocks
 from civicreport.accounts import auth, users
 from civicreport.cases import deadlines, privacy_pass, retention
-from civicreport.cobuilding import partners
+from civicreport.cobuilding import partners, ranking
 from civicreport.delivery import outbox
 from civicreport.delivery.worker import run_worker
 from civicreport.demo import history
@@ -240,9 +240,15 @@ def _password(prompt, stdin):
 @click.option("--interval", type=float, help="Seconds between rounds (default WORKER_INTERVAL).")
 def worker(once, interval):
     """Deliver notifications with retries, raise warning/overdue events on deadlines, blur photos
-    uploaded in PRIVACY_MODE=worker."""
+    uploaded in PRIVACY_MODE=worker, store the case figures and community rankings of settled months."""
     tune_malloc()  # the privacy pass decodes photos and runs OpenCV: see civicreport.ops.allocator
-    jobs = (deadlines.scan, stats.settle_closed_months, maintenance.PeriodicMediaGc(), privacy_pass.clear_pending)
+    jobs = (
+        deadlines.scan,
+        stats.settle_closed_months,
+        ranking.settle_closed_months,
+        maintenance.PeriodicMediaGc(),
+        privacy_pass.clear_pending,
+    )
     counts = run_worker(once=once, interval=interval, jobs=jobs)
     if once:
         click.echo(" ".join(f"{key}={value}" for key, value in counts.items()))
