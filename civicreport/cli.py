@@ -11,7 +11,7 @@ from civicreport import registry
 from civicreport.abuse import blocks
 from civicreport.accounts import auth, users
 from civicreport.cases import deadlines, privacy_pass, retention
-from civicreport.cobuilding import partners, ranking
+from civicreport.cobuilding import cards, partners, ranking
 from civicreport.delivery import outbox
 from civicreport.delivery.worker import run_worker
 from civicreport.demo import history
@@ -240,11 +240,13 @@ def _password(prompt, stdin):
 @click.option("--interval", type=float, help="Seconds between rounds (default WORKER_INTERVAL).")
 def worker(once, interval):
     """Deliver notifications with retries, raise warning/overdue events on deadlines, blur photos
-    uploaded in PRIVACY_MODE=worker, store the case figures and community rankings of settled months."""
+    uploaded in PRIVACY_MODE=worker, judge the communities' 红黄牌 of months past their tasks' due
+    times, store the case figures and community rankings of settled months."""
     tune_malloc()  # the privacy pass decodes photos and runs OpenCV: see civicreport.ops.allocator
     jobs = (
         deadlines.scan,
         stats.settle_closed_months,
+        cards.judge_due,  # before the ranking: a settled month shows its cards
         ranking.settle_closed_months,
         maintenance.PeriodicMediaGc(),
         privacy_pass.clear_pending,
