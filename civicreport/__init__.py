@@ -36,6 +36,7 @@ def create_app(config=None):
         workflow,
     )
     from civicreport.web import docs as docs_routes
+    from civicreport.web import matters as matter_routes
     from civicreport.web import open311 as open311_routes
     from civicreport.web import orders as order_routes
     from civicreport.web import redaction as redaction_routes
@@ -85,6 +86,7 @@ def create_app(config=None):
     app.register_blueprint(redaction_routes.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(cobuild_admin.bp)
+    app.register_blueprint(matter_routes.bp)
     app.register_blueprint(docs_routes.bp)
     app.register_blueprint(open311_routes.bp)
     cli.init_app(app)
