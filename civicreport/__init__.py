@@ -27,6 +27,7 @@ def create_app(config=None):
         cobuild_admin,
         cobuild_pages,
         console,
+        declarations,
         error_responses,
         guards,
         media_files,
@@ -39,6 +40,7 @@ def create_app(config=None):
     from civicreport.web import matters as matter_routes
     from civicreport.web import open311 as open311_routes
     from civicreport.web import orders as order_routes
+    from civicreport.web import rankings as ranking_routes
     from civicreport.web import redaction as redaction_routes
     from civicreport.web import stats as stats_routes
     from civicreport.web.access_log import scrub_werkzeug_log
@@ -82,7 +84,10 @@ def create_app(config=None):
     app.register_blueprint(mobile.bp)
     app.register_blueprint(mobile.api)
     app.register_blueprint(stats_routes.bp)
+    app.register_blueprint(declarations.bp)
     app.register_blueprint(order_routes.bp)
+    app.register_blueprint(ranking_routes.bp)
+    app.register_blueprint(ranking_routes.pages)
     app.register_blueprint(redaction_routes.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(cobuild_admin.bp)
