@@ -239,7 +239,7 @@ def _record(transition, step, from_status):
         action=transition.action,
         from_status=from_status,
         to_status=declaration.status,
-        note=(step.data.get("note") or "").strip() or None,
+        note=(step.data.get("note") or step.data.get("text") or "").strip() or None,  # a (re)submission's text
         data={k: v for k, v in step.event_data.items() if v is not None} or None,
         created_at=step.now,
     )
