@@ -28,6 +28,7 @@ from civicreport.web import current_user as _user
 from civicreport.web.openapi import doc
 
 bp = Blueprint("declarations", __name__, url_prefix="/api/v1")
+TAG = "declarations"  # tasks, declarations and cards are one section of the API document
 
 ACTIONS_TEXT = "；".join(
     f"{t.action}（{t.label}，{'、'.join(sorted(t.roles))}，{'/'.join(s or '未申报' for s in t.sources)} → {t.target}）"
@@ -53,6 +54,7 @@ def _full_view(declaration, user):
 @allow(*OFFICE_ROLES)
 @doc(
     "下达月度共建任务（月初安排）",
+    tag=TAG,
     body=TaskCreateSchema,
     response=TaskSchema,
     status=201,
@@ -68,7 +70,7 @@ def issue_task():
 
 @bp.get("/tasks")
 @allow(*READER_ROLES)
-@doc("月度共建任务列表（社区工作人员只见本社区的）", query=TaskQuerySchema, response=TaskListSchema)
+@doc("月度共建任务列表（社区工作人员只见本社区的）", query=TaskQuerySchema, response=TaskListSchema, tag=TAG)
 def list_tasks():
     """Tasks, newest month first."""
     query = load_valid(TaskQuerySchema(), request.args.to_dict())
@@ -77,7 +79,7 @@ def list_tasks():
 
 @bp.get("/tasks/<int:task_id>")
 @allow(*READER_ROLES)
-@doc("任务详情：所涉各社区的申报状态", response=TaskDetailSchema)
+@doc("任务详情：所涉各社区的申报状态", response=TaskDetailSchema, tag=TAG)
 def get_task(task_id):
     """A task with each covered community's declaration the reader may see."""
     user = _user()
@@ -99,6 +101,7 @@ def _allowed(user, code, declared):
 @allow(*COMMUNITY_ROLES)
 @doc(
     "社区申报任务完成情况（月底申报），退回后再次提交即为重新申报",
+    tag=TAG,
     body=DeclarationSubmitSchema,
     response=DeclarationSchema,
     status=201,
@@ -118,6 +121,7 @@ def declare(task_id):
 @allow(*READER_ROLES)
 @doc(
     "申报审核队列：按月份、状态、社区筛选（社区工作人员只见本社区的）",
+    tag=TAG,
     query=DeclarationQuerySchema,
     response=DeclarationListSchema,
 )
@@ -137,7 +141,7 @@ def list_declarations():
 
 @bp.get("/declarations/<int:declaration_id>")
 @allow(*READER_ROLES)
-@doc("申报详情：流转记录与照片", response=DeclarationSchema)
+@doc("申报详情：流转记录与照片", response=DeclarationSchema, tag=TAG)
 def get_declaration(declaration_id):
     """A declaration with its timeline and photos."""
     user = _user()
@@ -148,6 +152,7 @@ def get_declaration(declaration_id):
 @allow(*OFFICE_ROLES)
 @doc(
     "审核申报：通过（打分）或退回（说明理由，可设重新申报期限）",
+    tag=TAG,
     body=ReviewSchema,
     response=DeclarationSchema,
     errors=(403, 409),
@@ -165,6 +170,7 @@ def review(declaration_id):
 @allow(*READER_ROLES)
 @doc(
     "红黄牌：某月各社区所得的黄牌、红牌及原因",
+    tag=TAG,
     query=CardQuerySchema,
     response=CardListSchema,
     description="任务均过截止时间且该月结束后评定（查询时如未评定即评定）：未申报、逾期申报、被退回未通过各得黄牌；"
