@@ -436,3 +436,12 @@ def test_a_task_due_in_the_following_month_puts_settling_off(autumn):
     assert ranking.settles_at(NOVEMBER) == at("12-15 18:00")
     assert not ranking.month_ranking(NOVEMBER, now=at("12-07 00:00")).settled
     assert ranking.month_ranking(NOVEMBER, now=at("12-15 18:00")).settled
+
+
+def test_without_a_month_the_current_one_is_answered_live(readers, client):
+    today = datetime.now(ZONE).date()
+    body = client.get("/api/v1/rankings/communities", headers=readers["leader"]).get_json()
+    assert body["month"] == f"{today:%Y-%m}" and body["settled"] is False
+    assert {row["code"] for row in body["rows"]} == {A, B, C, D, E}
+    page = client.get("/console/cobuild/report", headers=readers["leader"]).get_data(as_text=True)
+    assert f"{today.year}年{today.month}月社区文明共建月度通报" in page and "尚未结算" in page
