@@ -83,7 +83,7 @@ async function loadTeams() {
 }
 
 async function refreshOrders() {
-  const orders = await loadOrders(query({ community }));
+  const orders = await loadOrders();
   const list = document.getElementById("orders");
   list.replaceChildren(...orders.map((order) => orderItem(order, refreshOrders, teams)));
   if (!orders.length) list.append(el("li", { class: "muted" }, "暂无群众点单"));
@@ -92,44 +92,52 @@ async function refreshOrders() {
 // ---- 实事清单 ----------------------------------------------------------------------------
 
 async function loadMatters() {
-  const body = await api(`/api/v1/matters?${query({ community })}`);
-  const matters = body.matters || body.items || [];
+  const { matters } = await api(`/api/v1/matters?${query({ community })}`);
   const list = document.getElementById("matters");
   list.replaceChildren(...matters.map(matterItem));
   if (!matters.length) list.append(el("li", { class: "muted" }, "实事清单暂无事项"));
 }
 
 function matterItem(matter) {
-  const unit = matter.unit ? matter.unit.name || matter.unit : matter.unit_name;
-  const open = matter.status === "open" || matter.status === "in_progress";
+  const owed = matter.status === "open" || matter.status === "in_progress";
   return el("li", { class: "item matter-item", dataset: { id: matter.id, status: matter.status } },
     el("header", {}, el("h3", {}, matter.title),
-      el("span", {}, el("span", { class: "badge" }, settings.matters[matter.status] || matter.status),
+      el("span", {}, el("span", { class: "badge" }, settings.matters[matter.status]),
         matter.overdue ? el("span", { class: "badge late" }, "逾期") : null)),
-    el("p", { class: "meta" }, `承办：${unit || "—"} · 完成时限 ${matter.due_on}`),
+    el("p", { class: "meta" }, `承办：${matter.unit.name} · 办结期限 ${matter.due_on}`),
     matter.description ? el("p", {}, matter.description) : null,
-    (matter.notes || []).length ? el("ol", { class: "timeline" }, matter.notes.map((n) => el("li", {},
-      el("time", {}, formatTime(n.created_at)), " ", n.to_status ? settings.matters[n.to_status] || "" : "",
-      el("div", { class: "note" }, n.note), thumbs(n.photos)))) : null,
-    open ? noteForm(matter) : null);
+    matter.result ? el("p", {}, "办结结果：", matter.result) : null,
+    matter.notes.length ? el("ol", { class: "timeline" }, matter.notes.map(noteLine)) : null,
+    owed ? noteForm(matter) : null);
 }
 
+function noteLine(note) {
+  return el("li", {},
+    el("time", {}, formatTime(note.created_at)), " ",
+    note.to_status ? `转为${settings.matters[note.to_status]}` : "进展", note.actor ? ` · ${note.actor.display_name}` : "",
+    note.note ? el("div", { class: "note" }, note.note) : null, thumbs(note.photos));
+}
+
+// A progress note, or a move on (open → in progress → done with its result), with photos.
 function noteForm(matter) {
   const error = el("p", { class: "error", role: "alert" });
-  const submit = el("button", { type: "submit" }, "记录进展");
+  const submit = el("button", { type: "submit" }, "提交");
   const picker = photoPicker(() => { submit.disabled = picker.busy(); });
+  const next = matter.status === "open" ? "in_progress" : "done";
+  const result = el("label", { hidden: true }, "办结结果", el("textarea", { name: "result", maxlength: "4000" }));
+  const status = el("select", { name: "status" },
+    el("option", { value: "" }, "只记录进展"), el("option", { value: next }, `转为${settings.matters[next]}`));
+  status.addEventListener("change", () => { result.hidden = status.value !== "done"; });
   const form = el("form", { class: "note-form" },
-    el("label", {}, "进展情况", el("textarea", { name: "note", required: true, maxlength: "2000" })),
-    el("label", {}, "状态", el("select", { name: "status" },
-      ["in_progress", "done"].map((s) => el("option", { value: s, selected: s === matter.status }, settings.matters[s])))),
-    picker.node, error, el("div", { class: "buttons" }, submit));
+    el("label", {}, "进展情况", el("textarea", { name: "note", maxlength: "2000" })),
+    el("label", {}, "状态", status), result, picker.node, error, el("div", { class: "buttons" }, submit));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    const json = { note: form.elements.note.value.trim(), media_ids: picker.ids() };
+    if (status.value) json.status = status.value;
+    if (status.value === "done") json.result = form.elements.result.value.trim();
     try {
-      await api(`/api/v1/matters/${matter.id}/notes`, {
-        method: "POST",
-        json: { note: form.elements.note.value.trim(), status: form.elements.status.value, media_ids: picker.ids() },
-      });
+      await api(`/api/v1/matters/${matter.id}/notes`, { method: "POST", json });
       await loadMatters();
     } catch (failure) {
       error.textContent = failure.message;

@@ -77,6 +77,9 @@ async function loadCommunities() {
   try {
     const ranking = await api(`/api/v1/rankings/communities?month=${month}`);
     fillTable(document.getElementById("community-ranking"), COMMUNITY_COLUMNS, ranking.rows);
+    const names = (entries) => entries.map((e) => e.name).join("、") || "无";
+    document.getElementById("community-flags").textContent =
+      `红旗：${names(ranking.red_flags)}；灰旗：${names(ranking.grey_flags)}`;
     document.getElementById("ranking-state").textContent = ranking.settled ? "已结算" : "未结算，数据截至现在";
   } catch (error) {
     showNotice(error.message);

@@ -4,9 +4,14 @@ import { el, formatTime, settings } from "../shared/page.js";
 import { api, showNotice } from "./staff.js";
 import { photoPicker, thumbs } from "./photos.js";
 
-export async function loadOrders(params = "") {
-  const body = await api(`/api/v1/orders${params ? `?${params}` : ""}`);
-  return body.orders || body.items || [];
+const OPEN = ["submitted", "dispatched", "accepted"];
+
+// The caller's orders, newest first. The list leaves out the resident's contact and the steps
+// open to the caller: an open order's own answer carries both, so open ones are read one by one.
+export async function loadOrders() {
+  const { orders } = await api("/api/v1/orders");
+  return Promise.all(orders.map((order) => (OPEN.includes(order.status)
+    ? api(`/api/v1/orders/${encodeURIComponent(order.id)}`) : order)));
 }
 
 export function orderBadge(order) {
@@ -14,10 +19,8 @@ export function orderBadge(order) {
     settings.orders[order.status] || order.status);
 }
 
-function teamName(order) {
-  const team = order.team;
-  if (team) return typeof team === "string" ? team : team.name;
-  return order.team_name || (order.unit && (order.unit.name || order.unit)) || null;
+function servedBy(order) {
+  return (order.team || order.unit || {}).name;
 }
 
 // The steps staff and volunteers take here (评单 is the resident's, on the phone page).
@@ -43,7 +46,8 @@ export function orderItem(order, refresh, teams = []) {
     el("p", {}, order.description),
     el("p", { class: "meta" }, `点单时间 ${formatTime(order.created_at)}`,
       order.deadline_at ? ` · 办理时限 ${formatTime(order.deadline_at)}` : "",
-      teamName(order) ? ` · 承接：${teamName(order)}` : ""),
+      servedBy(order) ? ` · 承接：${servedBy(order)}` : "",
+      order.overdue ? el("span", { class: "badge late" }, "超时") : null),
     order.contact ? el("p", { class: "meta" }, `联系方式：${order.contact}`) : null,
     served ? el("p", { class: "meta" }, served) : null,
     thumbs(order.photos),
