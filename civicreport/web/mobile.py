@@ -1,4 +1,5 @@
-"""The citizen's phone pages (随手拍): submit a report, follow 我的上报, rate the fix.
+"""The citizen's phone pages (随手拍): submit a report, follow 我的上报, rate the fix; 我要点单 for
+a resident's needs order (社区文明共建), followed and rated the same way.
 
 The pages are server-rendered shells with small scripts and no build step. The phone
 keeps its pending submission and its receipts in IndexedDB; everything else comes from
@@ -17,6 +18,8 @@ from civicreport.cases.schemas.citizen import (
 )
 from civicreport.cases.status import STATUS_LABELS
 from civicreport.cases.workflow import TRANSITIONS
+from civicreport.cobuilding import orders
+from civicreport.cobuilding.status import ORDER_STATES
 from civicreport.errors import BadRequest
 from civicreport.schema_fields import load_valid
 from civicreport.web import PUBLIC, allow
@@ -58,6 +61,19 @@ def submit():
 @allow(PUBLIC)  # the list lives on the phone; the API answers only for matching receipts
 def mine():
     return render_template("mobile/mine.html", page="mine", settings=_settings())
+
+
+@bp.get("/orders")
+@allow(PUBLIC)  # anyone may file a need; the orders live on the phone and the API answers by receipt
+def orders_page():
+    """我要点单: file a need, and follow 我的点单 by the receipts kept on this phone."""
+    settings = {
+        **_settings(),
+        "statuses": ORDER_STATES,
+        "events": {"submit": "点单", **{name: t.label for name, t in orders.TRANSITIONS.items()}},
+        "communities": orders.community_choices(),
+    }
+    return render_template("mobile/orders.html", page="orders", settings=settings)
 
 
 @api.get("/categories/suggest")
