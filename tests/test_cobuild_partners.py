@@ -5,6 +5,7 @@ import pytest
 
 from civicreport.accounts import auth
 from civicreport.accounts.models import User
+from civicreport.cobuilding import partners
 from civicreport.extensions import db
 from civicreport.reference.areas import Community
 from tests.factories import COMMUNITY, STREET, make_unit, make_user
@@ -215,9 +216,11 @@ def test_teams_list_their_volunteers(app, client, town):
         (["--role", "community_staff", "--area", "500110001999"], "unknown_area"),
         (["--role", "volunteer"], "team_required"),
         (["--role", "volunteer", "--team", "没有这个队"], "unknown_team"),
+        (["--role", "monitor", "--team", "长乐志愿队"], "team_for_volunteers"),
     ],
 )
 def test_create_user_holds_community_staff_and_volunteers_to_their_rules(app, town, args, code):
+    partners.create_team("长乐志愿队", COMMUNITY)
     result = app.test_cli_runner().invoke(args=["create-user", "newbie", *args])
     assert result.exit_code != 0 and code in result.output
     assert db.session.query(User).filter_by(name="newbie").count() == 0
@@ -238,9 +241,11 @@ def test_create_user_binds_community_staff_to_their_community(app, town):
         ("monitor", {"role": "community_staff"}, "community_required"),
         ("monitor", {"role": "volunteer"}, "team_required"),
         ("monitor", {"role": "volunteer", "team": "没有这个队"}, "unknown_team"),
+        ("monitor", {"team": "长乐志愿队"}, "team_for_volunteers"),
     ],
 )
 def test_changing_a_user_keeps_the_same_rules(client, town, name, change, code):
+    client.post("/api/v1/teams", json={"name": "长乐志愿队", "community": COMMUNITY}, headers=town["office"])
     assert_error(client.patch(f"/api/v1/admin/users/{name}", json=change, headers=town["admin"]), 422, code)
 
 

@@ -131,7 +131,8 @@ def check_role(role, unit, areas=(), team_id=None):
     """What a role needs, creating or changing a user: 422 ``unknown_role``; ``unit_required``
     for unit staff without a unit; ``community_required`` for community staff not bound to
     exactly one community (one 12-digit area: they act for it alone); ``team_required`` for a
-    volunteer without a team (the caller has looked the team up: it exists)."""
+    volunteer without a team (the caller has looked the team up: it exists), and
+    ``team_for_volunteers`` for a team given to another role."""
     if role not in ROLES:
         raise ValidationFailed("未知角色", code="unknown_role", details={"roles": list(ROLES)})
     if role == "unit_staff" and unit is None:
@@ -144,6 +145,8 @@ def check_role(role, unit, areas=(), team_id=None):
         )
     if role == "volunteer" and team_id is None:
         raise ValidationFailed("志愿者须指定所属志愿服务队", code="team_required")
+    if role != "volunteer" and team_id is not None:
+        raise ValidationFailed("只有志愿者属于志愿服务队", code="team_for_volunteers", details={"role": role})
 
 
 def check_password(password, *, name=None, phone=None):

@@ -57,17 +57,17 @@ def list_users(role=None, active=None):
 def update_user(name, changes, by=None):
     """Apply ``changes`` (role, unit, areas, team_id, active, display_name) to the user named ``name``.
 
-    The role is checked with the account as it will be (``check_role``); only a volunteer keeps
-    a team. Deactivating revokes every live token at once. Raises NotFound(user_not_found),
+    The role is checked with the account as it will be (``check_role``); a volunteer who takes
+    another role leaves his team. Deactivating revokes every live token at once. Raises NotFound(user_not_found),
     ValidationFailed (unknown_role, unknown_unit, unit_required, community_required,
-    team_required, unknown_area) and Conflict(last_admin) when no active admin would be left.
+    team_required, team_for_volunteers, unknown_area) and Conflict(last_admin) when no active admin would be left.
     """
     user = user_named(name)
     role = changes.get("role", user.role)
     if "unit" in changes:
         user.unit = known_unit(changes["unit"])
     areas = known_area_codes(changes["areas"]) if "areas" in changes else user.area_codes
-    team_id = changes.get("team_id", user.team_id) if role == "volunteer" else None
+    team_id = changes.get("team_id", user.team_id if role == "volunteer" else None)
     check_role(role, user.unit, areas, team_id)
     if "areas" in changes:
         set_areas(user, areas)

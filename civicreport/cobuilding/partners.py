@@ -266,12 +266,6 @@ def leader_links(user_name=None, area_code=None, as_of=None, *, history=False):
     return db.session.scalars(query.order_by(LeaderLink.area_code, User.name)).all()
 
 
-def linked_areas(user, as_of=None):
-    """The street and community codes ``user`` is linked to on ``as_of``: a leader's pages list
-    them first."""
-    return [link.area_code for link in leader_links(user.name, as_of=as_of)]
-
-
 # --- volunteer teams --------------------------------------------------------------------------
 
 
