@@ -445,3 +445,12 @@ def test_without_a_month_the_current_one_is_answered_live(readers, client):
     assert {row["code"] for row in body["rows"]} == {A, B, C, D, E}
     page = client.get("/console/cobuild/report", headers=readers["leader"]).get_data(as_text=True)
     assert f"{today.year}年{today.month}月社区文明共建月度通报" in page and "尚未结算" in page
+
+
+def test_the_worker_round_settles_the_months_before_this_one(autumn, app):
+    result = app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert "errors=0" in result.output, result.output
+    this_month = Period.month(datetime.now(ZONE).year, datetime.now(ZONE).month)
+    last = this_month.previous()
+    stored = set(db.session.scalars(select(RankingMonth.month)))
+    assert last.previous().start in stored and stored <= {last.start, last.previous().start}
