@@ -590,3 +590,24 @@ def test_december_is_not_judged_before_it_ends(api, clock):
     assert _cards(api, DEC)[0]["judged"] is False
     clock.now += timedelta(minutes=1)
     assert _cards(api, DEC)[0]["judged"] is True
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("get", "/api/v1/tasks/99999999999999999999", None, 404),
+        ("post", "/api/v1/tasks/99999999999999999999/declarations", {"text": "x", "media_ids": ["a"]}, 404),
+        ("get", "/api/v1/declarations/99999999999999999999", None, 404),
+        ("post", "/api/v1/declarations/99999999999999999999/review", {"decision": "accept", "score": 1}, 404),
+        ("post", "/api/v1/tasks", {"month": "9999-12", "title": "t", "points": 1}, 422),
+        ("post", "/api/v1/tasks", {"month": "1999-12", "title": "t", "points": 1}, 422),
+        ("post", "/api/v1/tasks", {"month": NOV, "title": "t", "points": "NaN"}, 422),
+        ("post", "/api/v1/tasks", ["not", "an", "object"], 400),
+        ("get", "/api/v1/tasks?month=9999-12", None, 422),
+        ("get", "/api/v1/cards?month=0000-01", None, 422),
+    ],
+)
+def test_odd_input_is_a_4xx_in_the_error_shape(client, people, method, path, body, status):
+    who = "staff" if path.endswith("/declarations") else "office"
+    response = getattr(client, method)(path, json=body, headers=people[who])
+    assert response.status_code == status and set(response.get_json()["error"]) == {"code", "message", "details"}

@@ -28,6 +28,7 @@ from civicreport.web import current_user as _user
 from civicreport.web.openapi import doc
 
 bp = Blueprint("declarations", __name__, url_prefix="/api/v1")
+ROW_ID = "int(max=9223372036854775807)"  # a larger id is no row: 404, not a 500
 TAG = "declarations"  # tasks, declarations and cards are one section of the API document
 
 ACTIONS_TEXT = "；".join(
@@ -77,7 +78,7 @@ def list_tasks():
     return {"tasks": [task_view(task) for task in tasks.listing(_user(), query["month"])]}
 
 
-@bp.get("/tasks/<int:task_id>")
+@bp.get(f"/tasks/<{ROW_ID}:task_id>")
 @allow(*READER_ROLES)
 @doc("任务详情：所涉各社区的申报状态", response=TaskDetailSchema, tag=TAG)
 def get_task(task_id):
@@ -97,7 +98,7 @@ def _allowed(user, code, declared):
     return declarations.allowed_actions(user, code, declared.get(code))
 
 
-@bp.post("/tasks/<int:task_id>/declarations")
+@bp.post(f"/tasks/<{ROW_ID}:task_id>/declarations")
 @allow(*COMMUNITY_ROLES)
 @doc(
     "社区申报任务完成情况（月底申报），退回后再次提交即为重新申报",
@@ -139,7 +140,7 @@ def list_declarations():
     }
 
 
-@bp.get("/declarations/<int:declaration_id>")
+@bp.get(f"/declarations/<{ROW_ID}:declaration_id>")
 @allow(*READER_ROLES)
 @doc("申报详情：流转记录与照片", response=DeclarationSchema, tag=TAG)
 def get_declaration(declaration_id):
@@ -148,7 +149,7 @@ def get_declaration(declaration_id):
     return _full_view(declarations.readable(declaration_id, user), user)
 
 
-@bp.post("/declarations/<int:declaration_id>/review")
+@bp.post(f"/declarations/<{ROW_ID}:declaration_id>/review")
 @allow(*OFFICE_ROLES)
 @doc(
     "审核申报：通过（打分）或退回（说明理由，可设重新申报期限）",

@@ -24,8 +24,8 @@ class Month(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         match = _MONTH.match(super()._deserialize(value, attr, data, **kwargs))
-        if not match or not 1 <= int(match[2]) <= 12 or int(match[1]) < 2000:
-            raise ValidationError("月份须为 YYYY-MM")
+        if not match or not 1 <= int(match[2]) <= 12 or not 2000 <= int(match[1]) <= 8999:
+            raise ValidationError("月份须为 YYYY-MM（2000–8999 年）")
         return date(int(match[1]), int(match[2]), 1)
 
     def _serialize(self, value, attr, obj, **kwargs):
