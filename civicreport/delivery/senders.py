@@ -37,6 +37,8 @@ TOPIC_TITLES = {
     "resolved": "办结通知",
     "rejected": "不予受理通知",
     "closed": "结案通知",
+    "order_dispatched": "点单派单通知",  # cobuilding.orders: a needs order for the team or unit
+    "order_cancelled": "点单取消通知",
 }
 FIELD_LABELS = {"report": "案件编号", "status": "当前状态", "deadline_at": "处置时限", "note": "备注"}
 UNLISTED_FIELDS = ("message", "event")  # the message leads the body; the event is the subject
