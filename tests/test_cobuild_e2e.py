@@ -174,7 +174,11 @@ def test_a_task_is_issued_declared_on_a_phone_returned_redeclared_and_accepted(l
     open_as(browser, base, "/console/leader", people["leader"])
     row = f"#community-ranking tr[data-unit='{COMMUNITY}']"
     wait(browser, lambda d: "长乐社区" in text_of(d, row), "the leader page did not rank the community")
-    assert "/console/cobuild/report?month=" in browser.find_element(By.ID, "cobuild-report").get_attribute("href")
+    browser.find_element(By.ID, "cobuild-report").click()  # the 月通报 opens with the leader's token
+    wait(browser, lambda d: len(d.window_handles) == 2, "the 月通报 did not open")
+    browser.switch_to.window(browser.window_handles[1])
+    wait(browser, lambda d: "社区文明共建月度通报" in d.title, "the 月通报 did not load")
+    assert "长乐社区" in text_of(browser, "table")
 
 
 def test_a_needs_order_is_dispatched_from_the_community_phone_and_served_by_the_team(

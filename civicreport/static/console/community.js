@@ -111,10 +111,15 @@ function matterItem(matter) {
     owed ? noteForm(matter) : null);
 }
 
+function noteTitle(note) {
+  if (!note.from_status) return "列入实事清单";
+  return note.to_status ? `转为${settings.matters[note.to_status]}` : "进展";
+}
+
 function noteLine(note) {
   return el("li", {},
     el("time", {}, formatTime(note.created_at)), " ",
-    note.to_status ? `转为${settings.matters[note.to_status]}` : "进展", note.actor ? ` · ${note.actor.display_name}` : "",
+    noteTitle(note), note.actor ? ` · ${note.actor.display_name}` : "",
     note.note ? el("div", { class: "note" }, note.note) : null, thumbs(note.photos));
 }
 
