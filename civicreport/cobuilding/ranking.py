@@ -56,6 +56,12 @@ Quarter (季度考核)
     the mean of its monthly parts that are not None; card the worst of its months' (red beats
     yellow); ``months`` says how many months scored. Ranks and flags are recomputed on the quarter
     scores by the rules above. The quarter is settled when its three months are.
+
+How it is computed
+    Each part for every community at once: ``area_stats``'s queries, three grouped queries for
+    the tasks, one read of the month's 实事清单 items (``matters.on_time_counts``), one walk of
+    the month's orders (``order_stats.community_figures``), one of the cards; no query per
+    community. A settled month is one read of its stored rows.
 """
 
 from dataclasses import dataclass
