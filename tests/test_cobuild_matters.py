@@ -339,6 +339,8 @@ def test_overdue_items_count_against_their_partner_as_of_a_day(client, town, clo
     today = client.get("/api/v1/matters?overdue=true", headers=town["office"]).get_json()["matters"]
     assert [(m["id"], m["overdue"]) for m in today] == [(second["id"], True)]
     assert_error(client.get("/api/v1/matters/overdue", headers=town["staff"]), 403, "forbidden")
+    far = client.get("/api/v1/matters/overdue", query_string={"as_of": "9999-12-31"}, headers=town["leader"])
+    assert_error(far, 422, "validation_failed")  # its end of day would be past the last date
 
 
 def test_the_months_on_time_rate(client, town, clock, ctx):
