@@ -51,7 +51,8 @@ def browser(tmp_path):
 
 @pytest.fixture
 def people(ctx):
-    """The office (a supervisor), the community's staff, a leader and a volunteer of the community's team."""
+    """The office (a supervisor), the community's staff, a leader linked to the community and a
+    volunteer of the community's team."""
     make_geography()
     team = partners.create_team(TEAM, COMMUNITY)
     made = {
@@ -62,6 +63,7 @@ def people(ctx):
         ),
         "leader": auth.create_user("lingdao", "leader", display_name="张主任", password=PASSWORD),
     }
+    partners.link_leader("lingdao", COMMUNITY)  # his 联系点: listed first on his page
     tokens = {role: auth.issue_token(user) for role, user in made.items()}
     db.session.remove()  # no open read transaction while the live server writes (SQLite)
     return tokens
@@ -174,6 +176,7 @@ def test_a_task_is_issued_declared_on_a_phone_returned_redeclared_and_accepted(l
     open_as(browser, base, "/console/leader", people["leader"])
     row = f"#community-ranking tr[data-unit='{COMMUNITY}']"
     wait(browser, lambda d: "长乐社区" in text_of(d, row), "the leader page did not rank the community")
+    assert "长乐社区" in text_of(browser, "#linked-ranking")
     browser.find_element(By.ID, "cobuild-report").click()  # the 月通报 opens with the leader's token
     wait(browser, lambda d: len(d.window_handles) == 2, "the 月通报 did not open")
     browser.switch_to.window(browser.window_handles[1])

@@ -15,6 +15,7 @@ const COLUMNS = [
 ];
 const BOARD_COLUMNS = [COLUMNS[0], COLUMNS[1], COLUMNS[4], COLUMNS[7]];
 const FLAGS = { red: "红旗", grey: "灰旗" };
+let linked = []; // area codes of the signed-in leader's 联系点
 // 社区月度排名: the score and each weighted part (0–100; — when the part had nothing to measure).
 const PARTS = [["案件办理", "cases"], ["月度任务", "tasks"], ["实事清单", "matters"], ["点单服务", "orders"]];
 const COMMUNITY_COLUMNS = [
@@ -71,12 +72,26 @@ async function load() {
   }
 }
 
+// A leader's 联系点 (streets or communities he answers for): their communities are shown first.
+async function loadLinks(user) {
+  if (user.role !== "leader") return;
+  try {
+    const body = await api(`/api/v1/leader-links?${new URLSearchParams({ user: user.name })}`);
+    linked = body.leader_links.map((link) => link.area_code);
+  } catch (error) {
+    showNotice(error.message);
+  }
+}
+
 async function loadCommunities() {
   const month = form.elements.month.value;
   document.getElementById("cobuild-report").href = `/console/cobuild/report?month=${month}`;
   try {
     const ranking = await api(`/api/v1/rankings/communities?month=${month}`);
     fillTable(document.getElementById("community-ranking"), COMMUNITY_COLUMNS, ranking.rows);
+    const mine = ranking.rows.filter((row) => linked.some((area) => row.code.startsWith(area)));
+    fillTable(document.getElementById("linked-ranking"), COMMUNITY_COLUMNS, mine);
+    document.getElementById("linked-box").hidden = !mine.length;
     const names = (entries) => entries.map((e) => e.name).join("、") || "无";
     document.getElementById("community-flags").textContent =
       `红旗：${names(ranking.red_flags)}；灰旗：${names(ranking.grey_flags)}`;
@@ -121,7 +136,8 @@ document.getElementById("export-communities").addEventListener("click", () => {
   download(`/api/v1/rankings/communities?month=${month}&format=csv`, `社区排名-${month}.csv`);
 });
 
-start(() => {
+start(async (user) => {
   form.elements.month.value = form.elements.month.value || thisMonth();
+  await loadLinks(user);
   loadAll();
 });
