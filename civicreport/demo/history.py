@@ -16,6 +16,9 @@ What the cases look like
     cut at ``now``: old cases are mostly closed or rated, recent ones still open, slow
     units leave overdue cases behind. The worker's 预警/超期 events are included.
 
+The same months of 社区文明共建 (tasks, declarations, 联席会议 and 实事清单, needs orders) come
+from ``cobuild_history``, in the same transaction.
+
 Deliberately left out: photos (no media rows, so no objects to fake), outbox messages
 (nothing is sent for the past) and receipt tokens (nobody could hold one).
 
@@ -43,6 +46,7 @@ from civicreport.cases.models import DailyCounter, Report, ReportEvent
 from civicreport.cases.routing import CategoryKey, route
 from civicreport.cases.status import CLOCK_RUNNING
 from civicreport.db_types import utcnow
+from civicreport.demo.cobuild_history import forget_rankings, load_cobuild_history, months_since, settle_rankings
 from civicreport.demo.loader import demo_loaded, load_demo
 from civicreport.extensions import db
 from civicreport.geo.crs import wgs84_to_gcj02
@@ -908,6 +912,7 @@ class Summary:
     statuses: Counter
     overdue: int
     events: int
+    cobuild: object = None  # cobuild_history.CobuildSummary
 
 
 def load_history(count, seed=DEFAULT_SEED, now=None, days=DEFAULT_DAYS):
@@ -932,11 +937,18 @@ def load_history(count, seed=DEFAULT_SEED, now=None, days=DEFAULT_DAYS):
                 _write(batch, summary, generator.now)
                 batch = []
         _write(batch, summary, generator.now)
+        summary.cobuild = load_cobuild_history(
+            seed, generator.now, generator.days[0], generator.ctx.calendar, generator.ctx.people.dispatchers
+        )
         stats.forget_settled()
+        stored = forget_rankings()
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
+    summary.cobuild.settled = settle_rankings(
+        stored | set(months_since(generator.days[0], generator.now)), generator.now
+    )
     return summary
 
 

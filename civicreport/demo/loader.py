@@ -100,14 +100,16 @@ def _load_rules(specs, units):
 
 
 def _load_cobuilding(spec, district_code, units, names):
-    """Partner units, each community's lead and member partners, its team with volunteers and
-    its community staff login, and the district leaders' links: added when missing, so loading
-    again changes nothing (and leaves a partnership an admin has since closed closed)."""
+    """Partner units, each community's lead and member partners (the lead with a unit_staff
+    liaison), its team with volunteers and its community staff login, and the district leaders'
+    links: added when missing, so loading again changes nothing (and leaves a partnership an
+    admin has since closed closed)."""
     units = units | _load_units(spec["units"], district_code)
     since = date.fromisoformat(spec["since"])
     for community in spec["communities"]:
-        code = community["code"]
-        _partner(code, units[community["lead"]], "lead", since)
+        code, lead = community["code"], units[community["lead"]]
+        _partner(code, lead, "lead", since)
+        _demo_user(f"demo-staff-{lead.code}", "unit_staff", f"{lead.name}联络员", unit_id=lead.id)
         for member in community["members"]:
             _partner(code, units[member], "member", since)
         _demo_user(f"demo-community-{code}", "community_staff", community["staff"], areas=[UserArea(code=code)])
