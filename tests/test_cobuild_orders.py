@@ -40,7 +40,7 @@ class Town:
         self.client = client
         make_geography()
         db.session.add(Community(code=OTHER_COMMUNITY, name="沙溪社区", street_code=STREET))
-        partner = make_unit("rdb", "government_office", "区人大办公室")
+        self.partner = partner = make_unit("rdb", "government_office", "区人大办公室")
         make_unit("nyw", "government_office", "区农业农村委")
         db.session.add(
             Partnership(community_code=COMMUNITY, unit_id=partner.id, role="lead", starts_on=date(2020, 1, 1))
@@ -148,6 +148,7 @@ def test_an_order_walks_from_the_residents_phone_to_its_rating_and_into_the_mont
         "overdue": 0,
     }
     assert row["satisfaction_rate"] == 1.0 and row["service_hours"] == 2.5
+    assert all(type(row[name]) is int for name in ("collected", "dispatched", "rated", "overdue"))
     assert next(r for r in stats["communities"] if r["code"] == OTHER_COMMUNITY)["collected"] == 0
     [team_row] = stats["teams"]
     assert (team_row["kind"], team_row["name"], team_row["dispatched"], team_row["service_hours"]) == (
@@ -169,10 +170,18 @@ def test_a_partner_unit_serves_and_staff_file_on_a_residents_behalf_by_community
     assert town.ok(oid, "staff", "dispatch", unit="rdb")["unit"] == {"code": "rdb", "name": "区人大办公室"}
     town.serve(oid, "partner", hours=1)
     assert town.ok(oid, "receipt", "rate", rating=3)["status"] == "rated"
+    # A team of a partner unit (not of the community) serves the community's orders too.
+    partner_team = VolunteerTeam(name="区人大志愿服务队", unit_id=town.partner.id)
+    db.session.add(partner_team)
+    db.session.commit()
+    second = town.file()["id"]
+    assert town.ok(second, "staff", "dispatch", team="区人大志愿服务队")["team"]["name"] == "区人大志愿服务队"
     listed = client.get(ORDERS, headers=town.people["partner"]).get_json()["orders"]
     assert [o["id"] for o in listed] == [oid]
     teams = order_stats.month_figures(date.today())["teams"]
-    assert [(t["kind"], t["code"], t["rated"], t["satisfied"]) for t in teams] == [("unit", "rdb", 1, 0)]
+    assert [(t["kind"], t["code"], t["rated"], t["satisfied"]) for t in teams if t["kind"] == "unit"] == [
+        ("unit", "rdb", 1, 0)
+    ]
     assert_error(
         client.post(ORDERS, json={"description": NEED, "community": OTHER_COMMUNITY}, headers=town.people["staff"]),
         403,
@@ -231,6 +240,17 @@ def test_who_may_do_what(town, client):
     }
     assert "contact" in lists["staff"][0] and "contact" not in lists["volunteer"][0]
     assert_error(client.get("/api/v1/stats/orders", headers=town.people["staff"]), 403, "forbidden")
+    month = f"{date.today():%Y-%m}"
+    filters = {
+        "status=dispatched": 1,
+        "status=submitted,rated": 0,
+        f"month={month}&community={COMMUNITY}": 1,
+        "month=2000-01": 0,
+        f"community={OTHER_COMMUNITY}": 0,
+    }
+    for query, expected in filters.items():
+        found = client.get(f"{ORDERS}?{query}", headers=town.people["office"]).get_json()["orders"]
+        assert len(found) == expected, query
 
 
 def test_wrong_state_and_bad_input(town, client):

@@ -125,7 +125,7 @@ def satisfaction(community_code, month, now=None):
 
 def _figures(counts):
     counts = counts or {}
-    figures = {name: counts.get(name, 0) for name in FIGURES}
+    figures = {name: int(counts.get(name, 0)) for name in FIGURES}  # counted as floats with the hours
     figures["service_hours"] = round(counts.get("service_hours", 0.0), 2)
     figures["satisfaction_rate"] = round(figures["satisfied"] / figures["rated"], 4) if figures["rated"] else None
     return figures
