@@ -184,16 +184,17 @@ def test_a_task_is_issued_declared_on_a_phone_returned_redeclared_and_accepted(l
     assert "长乐社区" in text_of(browser, "table")
 
 
-def test_a_needs_order_is_dispatched_from_the_community_phone_and_served_by_the_team(
-    live_server, browser, people, client, tmp_path
+def test_a_needs_order_filed_and_dispatched_on_the_community_phone_is_served_by_the_team(
+    live_server, browser, people, tmp_path
 ):
-    filed = client.post(
-        "/api/v1/orders",
-        json={"description": "独居老人家中水管漏水，需要帮忙维修", "community": COMMUNITY, "contact": "13800000001"},
-    )
-    assert filed.status_code == 201, filed.get_json()
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
     login(browser, live_server, "/console/community", "changle")
+    browser.find_element(By.CSS_SELECTOR, "#file-order summary").click()  # 代群众点单
+    form = browser.find_element(By.ID, "order-form")
+    form.find_element(By.NAME, "description").send_keys("独居老人家中水管漏水，需要帮忙维修")
+    form.find_element(By.NAME, "contact").send_keys("13800000001")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(browser, lambda d: "回执码" in text_of(d, "#order-receipt"), "no receipt for the resident")
     wait(browser, lambda d: order_status(d) == "submitted", "the phone did not list the order")
     assert "13800000001" in text_of(browser, "#orders")  # the community reads the resident's contact
     form = browser.find_element(By.CSS_SELECTOR, "#orders form.dispatch-form")

@@ -89,6 +89,28 @@ async function refreshOrders() {
   if (!orders.length) list.append(el("li", { class: "muted" }, "暂无群众点单"));
 }
 
+// 代点单: staff file a resident's need; the receipt goes to the resident, who rates with it.
+async function fileOrder(event) {
+  event.preventDefault();
+  const form = event.target;
+  const error = document.getElementById("order-error");
+  const receipt = document.getElementById("order-receipt");
+  const contact = form.elements.contact.value.trim();
+  try {
+    const order = await api("/api/v1/orders", {
+      method: "POST",
+      json: { description: form.elements.description.value.trim(), community, ...(contact ? { contact } : {}) },
+    });
+    form.reset();
+    error.textContent = "";
+    receipt.textContent = `已点单 ${order.id}，回执码 ${order.receipt_token}（请交给群众，凭它查看和评价）`;
+    receipt.hidden = false;
+    await refreshOrders();
+  } catch (failure) {
+    error.textContent = failure.message;
+  }
+}
+
 // ---- 实事清单 ----------------------------------------------------------------------------
 
 async function loadMatters() {
@@ -160,6 +182,8 @@ async function section(load) {
     showNotice(error.message);
   }
 }
+
+document.getElementById("order-form").addEventListener("submit", fileOrder);
 
 start(async (user) => {
   community = (user.areas || []).find((code) => code.length === 12) || null;
