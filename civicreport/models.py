@@ -33,6 +33,23 @@ from civicreport.cobuilding.models import (
 )
 from civicreport.delivery.models import OutboxMessage
 from civicreport.open311.models import Open311Client
+from civicreport.oversight.models import (
+    ChecklistItem,
+    Inspection,
+    InspectionItem,
+    InspectionPoint,
+    JointOperation,
+    ListedProblem,
+    ListedProblemCase,
+    ListedProblemEvent,
+    ListedProblemUnit,
+    OperationCase,
+    OperationUnit,
+    Whistle,
+    WhistleEvent,
+    WhistlePart,
+)
+from civicreport.oversight.models import Photo as OversightPhoto
 from civicreport.reference.areas import Community, District, GridCellArea, Street
 from civicreport.reference.calendar import CalendarDay
 from civicreport.reference.categories import Category, RoutingRule
@@ -45,6 +62,7 @@ __all__ = [
     "Card",
     "CardMonth",
     "Category",
+    "ChecklistItem",
     "Community",
     "DailyCounter",
     "Declaration",
@@ -52,7 +70,15 @@ __all__ = [
     "District",
     "GridCellArea",
     "IdempotencyRecord",
+    "Inspection",
+    "InspectionItem",
+    "InspectionPoint",
+    "JointOperation",
     "LeaderLink",
+    "ListedProblem",
+    "ListedProblemCase",
+    "ListedProblemEvent",
+    "ListedProblemUnit",
     "Matter",
     "MatterNote",
     "Media",
@@ -61,7 +87,10 @@ __all__ = [
     "NeedOrder",
     "NeedOrderEvent",
     "Open311Client",
+    "OperationCase",
+    "OperationUnit",
     "OutboxMessage",
+    "OversightPhoto",
     "Partnership",
     "PhashBand",
     "Photo",
@@ -81,4 +110,7 @@ __all__ = [
     "User",
     "UserArea",
     "VolunteerTeam",
+    "Whistle",
+    "WhistleEvent",
+    "WhistlePart",
 ]
