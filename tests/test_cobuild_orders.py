@@ -218,6 +218,8 @@ def test_who_may_do_what(town, client):
     assert_error(town.act(oid, "other_staff", "dispatch", team="沙溪志愿服务队"), 403, "order_not_covered")
     assert_error(town.act(oid, "leader", "reject", note="x"), 403, "role_not_allowed")
     assert_error(town.act(oid, "staff", "dispatch", team="沙溪志愿服务队"), 422, "team_not_of_community")
+    for team in ("9" * 40, "²", 12345):
+        assert_error(town.act(oid, "staff", "dispatch", team=team), 422, "unknown_team")
     town.ok(oid, "office", "dispatch", team="长乐志愿服务队")
     assert_error(town.act(oid, "other_volunteer", "accept"), 403, "order_not_covered")
     assert_error(town.act(oid, "staff", "accept"), 403, "role_not_allowed")

@@ -146,8 +146,10 @@ def _dispatch(step):
 
 def _team_for(order, ref):
     """An active team of the order's community, or of a unit building with it now; 422 otherwise."""
-    query = select(VolunteerTeam).where(VolunteerTeam.id == int(ref) if ref.isdigit() else VolunteerTeam.name == ref)
-    team = db.session.scalar(query)
+    by_id = ref.isascii() and ref.isdigit() and len(ref) <= 9  # an id the column can hold, else a name
+    team = db.session.scalar(
+        select(VolunteerTeam).where(VolunteerTeam.id == int(ref) if by_id else VolunteerTeam.name == ref)
+    )
     if team is None or not team.active:
         raise ValidationFailed("志愿服务队不存在或已停用", code="unknown_team", details={"team": ref})
     if team.community_code != order.community_code and team.unit_id not in _partner_ids(order.community_code):
