@@ -13,14 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from civicreport.cases.models import MAX_PHOTOS_PER_STEP
-from civicreport.cobuilding.status import (
-    CARD_REASONS,
-    CARDS,
-    DECLARATION_STATES,
-    FLAGS,
-    MATTER_STATES,
-    ORDER_STATES,
-)
+from civicreport.cobuilding.status import DECLARATION_STATES, MATTER_STATES, ORDER_STATES
 from civicreport.extensions import db
 from civicreport.reference.areas import Community
 from civicreport.web import PUBLIC, allow
@@ -38,9 +31,6 @@ def _settings(**extra):
         "declarations": {"pending": "未申报", **DECLARATION_STATES},
         "orders": ORDER_STATES,
         "matters": MATTER_STATES,
-        "cards": CARDS,
-        "card_reasons": CARD_REASONS,
-        "flags": FLAGS,
         "max_photos": MAX_PHOTOS_PER_STEP,
         "max_photo_bytes": config["MAX_PHOTO_BYTES"],
         **extra,

@@ -43,10 +43,10 @@ async function load() {
 function drawBoard(tasks, declarations) {
   const byCell = new Map(declarations.map((d) => [`${d.task.id}/${d.community_code}`, d]));
   const codes = [...new Set(tasks.flatMap(taskCommunities))].sort();
-  const declared = declarations.filter((d) => d.status === "accepted").length;
+  const accepted = declarations.filter((d) => d.status === "accepted").length;
   const cells = tasks.reduce((sum, task) => sum + taskCommunities(task).length, 0);
   document.getElementById("summary").textContent =
-    `本月任务 ${tasks.length} 项，应申报 ${cells} 份，已申报 ${declarations.length} 份，已通过 ${declared} 份`;
+    `本月任务 ${tasks.length} 项，应申报 ${cells} 份，已申报 ${declarations.length} 份，已通过 ${accepted} 份`;
   const head = el("thead", {}, el("tr", {}, el("th", {}, "社区"), tasks.map((t) =>
     el("th", { title: `截止 ${formatTime(t.due_at)}` }, t.title, el("div", { class: "muted" }, `${t.points} 分`)))));
   const rows = codes.map((code) => el("tr", { dataset: { community: code } },
@@ -58,8 +58,10 @@ function drawBoard(tasks, declarations) {
 
 function cell(task, code, declaration) {
   if (!taskCommunities(task).includes(code)) return el("td", { class: "muted" }, "—");
+  const overdue = !declaration && new Date(task.due_at) < new Date(); // 逾期未报: a yellow card to come
   return el("td", { class: declaration ? declaration.status : "pending", dataset: { task: task.id } },
     declarationBadge(declaration), " ", lateBadge(declaration),
+    overdue ? el("span", { class: "badge late" }, "逾期未报") : null,
     declaration && declaration.score != null ? el("span", { class: "muted" }, ` ${declaration.score} 分`) : null);
 }
 
@@ -129,8 +131,8 @@ function drawCards(cards) {
   const head = el("thead", {}, el("tr", {}, ["社区", "警示", "原因", "任务"].map((t) => el("th", {}, t))));
   const rows = cards.map((card) => el("tr", { dataset: { community: card.community_code, color: card.color } },
     el("td", {}, communityName(card.community_code, card.community_name)),
-    el("td", {}, el("span", { class: `badge card-${card.color}` }, settings.cards[card.color] || card.color)),
-    el("td", {}, settings.card_reasons[card.reason] || card.reason),
+    el("td", {}, el("span", { class: `badge card-${card.color}` }, card.color_label)),
+    el("td", {}, card.reason_label),
     el("td", {}, card.task_title || "—")));
   const empty = el("tr", {}, el("td", { colspan: 4, class: "muted" }, "本月暂无红黄牌（月底评定后显示）"));
   document.getElementById("cards").replaceChildren(head, el("tbody", {}, rows.length ? rows : empty));
