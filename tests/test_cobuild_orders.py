@@ -283,6 +283,12 @@ def test_wrong_state_and_bad_input(town, client):
         assert_error(client.post(ORDERS, json=body), 422, code)
     assert_error(client.post(ORDERS, data="x", content_type="text/plain"), 400, "malformed_json")
     assert_error(client.get(f"{ORDERS}?status=lost", headers=town.people["office"]), 422, "validation_failed")
+    for month in ("9999-12", "1999-01", "2026-1"):
+        for url in (f"{ORDERS}?month={month}", f"/api/v1/stats/orders?month={month}"):
+            assert_error(client.get(url, headers=town.people["office"]), 422, "validation_failed")
+    assert_error(
+        client.post(ORDERS, json={"description": "水管\x00漏水", "community": COMMUNITY}), 400, "nul_character"
+    )
     assert_error(
         client.get("/api/v1/stats/orders?month=2026-13", headers=town.people["office"]), 422, "validation_failed"
     )

@@ -2,6 +2,7 @@
 
 import math
 import re
+from datetime import date
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
@@ -14,6 +15,7 @@ from civicreport.schema_fields import BoundedList, CommaList
 
 COMMUNITY_CODE = validate.Regexp(re.compile(r"^\d{12}$"), error="社区代码须为 12 位数字")
 LIST_MAX = 200
+LAST_MONTH = validate.Range(max=date(9998, 12, 1), error="月份超出范围")  # reporting.stats.Period.month's last
 
 
 class OrderSubmitSchema(Schema):
@@ -81,7 +83,7 @@ class OrderQuerySchema(Schema):
         metadata={"description": "状态，可多个：" + "、".join(ORDER_STATES)},
     )
     community = fields.String(load_default=None, validate=COMMUNITY_CODE)
-    month = Month(load_default=None, metadata={"description": "点单月份 YYYY-MM"})
+    month = Month(load_default=None, validate=LAST_MONTH, metadata={"description": "点单月份 YYYY-MM"})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=LIST_MAX))
 
     @validates("status")
@@ -95,7 +97,7 @@ class OrderStatsQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    month = Month(load_default=None, metadata={"description": "统计月份 YYYY-MM，默认本月"})
+    month = Month(load_default=None, validate=LAST_MONTH, metadata={"description": "统计月份 YYYY-MM，默认本月"})
 
 
 def _named(row, code_attr="code"):
