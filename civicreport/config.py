@@ -154,6 +154,9 @@ class Settings:
     # team's 退单), the service done within SERVICE hours of 派单.
     COBUILD_ORDER_DISPATCH_HOURS: int = 4
     COBUILD_ORDER_SERVICE_HOURS: int = 21  # three working days of 7 office hours
+    # 吹哨报到 (oversight.whistles): a summoned unit must 报到 (name who answers for its part) within
+    # this many working hours of the whistle, or it is marked late and escalated (督办) by the worker.
+    WHISTLE_CHECKIN_HOURS: int = 2
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "PUBLIC_URL", public_url(self.PUBLIC_URL))  # the one normal form
@@ -264,6 +267,8 @@ def _check(settings: Settings) -> None:
     map_center(settings.MAP_CENTER)
     _check_rate_limits(settings)
     _check_cobuild(settings)
+    if settings.WHISTLE_CHECKIN_HOURS < 1:
+        raise ValueError(f"{ENV_PREFIX}WHISTLE_CHECKIN_HOURS must be at least 1")
     _check_ranking(settings)
     _refuse_default_secret(settings)
 
