@@ -172,6 +172,7 @@ def test_a_task_is_issued_declared_on_a_phone_returned_redeclared_and_accepted(l
     review(browser, "accept", score="8")
     wait(browser, lambda d: cell_status(d) == "accepted", "the board did not show the acceptance")
     assert "8 分" in text_of(browser, "#board tbody") and text_of(browser, "#queue-count") == "0"
+    assert "长乐社区" in text_of(browser, "#order-figures") and not browser.find_element(By.ID, "notice").is_displayed()
 
     open_as(browser, base, "/console/leader", people["leader"])
     row = f"#community-ranking tr[data-unit='{COMMUNITY}']"

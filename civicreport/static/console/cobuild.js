@@ -1,6 +1,7 @@
 // 共建督导 (创建办): a month's tasks board (communities × tasks, each cell the declaration's state),
 // the review queue (accept with a score, or return with a note and a re-submit deadline), the
-// form that issues a task, and the month's 红黄牌.
+// form that issues a task, the month's 红黄牌, its needs orders per community and the partners'
+// overdue 实事.
 import { el, formatTime, settings } from "../shared/page.js";
 import { api, openPrivate, query, showNotice, start } from "./staff.js";
 import { chosenMonth, cityInstant, monthTitle, rememberMonth } from "./month.js";
@@ -26,14 +27,18 @@ async function load() {
   document.getElementById("title").textContent = `${monthTitle(month)} · 社区文明共建任务`;
   document.getElementById("report-link").href = `/console/cobuild/report?${query({ month })}`;
   try {
-    const [tasks, declarations, cards] = await Promise.all([
+    const [tasks, declarations, cards, orders, overdue] = await Promise.all([
       api(`/api/v1/tasks?${query({ month })}`),
       api(`/api/v1/declarations?${query({ month })}`),
       api(`/api/v1/cards?${query({ month })}`),
+      api(`/api/v1/stats/orders?${query({ month })}`),
+      api("/api/v1/matters/overdue"),
     ]);
     drawBoard(tasks.tasks, declarations.declarations);
     drawQueue(declarations.declarations.filter((d) => d.status === "submitted"));
-    drawCards(cards.cards);
+    drawTable("cards", CARD_COLUMNS, cards.cards, "本月暂无红黄牌（月底评定后显示）");
+    drawTable("order-figures", ORDER_COLUMNS, orders.communities, "本月暂无点单");
+    drawTable("overdue-matters", OVERDUE_COLUMNS, overdue.units, "没有逾期的实事");
     showNotice("");
   } catch (error) {
     showNotice(error.message);
@@ -127,15 +132,23 @@ async function review(event, declaration) {
   }
 }
 
-function drawCards(cards) {
-  const head = el("thead", {}, el("tr", {}, ["社区", "警示", "原因", "任务"].map((t) => el("th", {}, t))));
-  const rows = cards.map((card) => el("tr", { dataset: { community: card.community_code, color: card.color } },
-    el("td", {}, communityName(card.community_code, card.community_name)),
-    el("td", {}, el("span", { class: `badge card-${card.color}` }, card.color_label)),
-    el("td", {}, card.reason_label),
-    el("td", {}, card.task_title || "—")));
-  const empty = el("tr", {}, el("td", { colspan: 4, class: "muted" }, "本月暂无红黄牌（月底评定后显示）"));
-  document.getElementById("cards").replaceChildren(head, el("tbody", {}, rows.length ? rows : empty));
+const CARD_COLUMNS = [
+  ["社区", (r) => communityName(r.community_code, r.community_name)],
+  ["警示", (r) => el("span", { class: `badge card-${r.color}` }, r.color_label)],
+  ["原因", (r) => r.reason_label], ["任务", (r) => r.task_title || "—"],
+];
+const ORDER_COLUMNS = [
+  ["社区", (r) => r.name], ["点单", (r) => r.collected], ["有效派单", (r) => r.dispatched],
+  ["完成", (r) => r.completed], ["满意率", (r) => (r.satisfaction_rate == null ? "—" : `${(r.satisfaction_rate * 100).toFixed(1)}%`)],
+  ["服务时长（小时）", (r) => r.service_hours], ["超时", (r) => r.overdue],
+];
+const OVERDUE_COLUMNS = [["承办共建单位", (r) => r.name], ["逾期事项", (r) => r.overdue]];
+
+function drawTable(id, columns, rows, emptyText) {
+  const head = el("thead", {}, el("tr", {}, columns.map(([title]) => el("th", {}, title))));
+  const lines = rows.map((row) => el("tr", {}, columns.map(([, value]) => el("td", {}, value(row)))));
+  const empty = el("tr", {}, el("td", { colspan: columns.length, class: "muted" }, emptyText));
+  document.getElementById(id).replaceChildren(head, el("tbody", {}, lines.length ? lines : empty));
 }
 
 async function issueTask(event) {
