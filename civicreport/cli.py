@@ -94,6 +94,12 @@ def _load_history(count, seed):
         f"{summary.count} 条历史案件（{summary.first_day} 至 {summary.last_day}，{summary.events} 条事件，"
         f"{time.perf_counter() - started:.1f} 秒）：{states}；当前超期 {summary.overdue}"
     )
+    cobuild = summary.cobuild
+    months = "、".join(f"{month:%Y-%m}" for month in cobuild.months) or "无新月份"
+    click.echo(
+        f"社区文明共建（{months}）：任务 {cobuild.tasks}，申报 {cobuild.declarations}，联席会议 {cobuild.meetings}，"
+        f"实事清单 {cobuild.matters}，点单 {cobuild.orders}；排名已结算 {len(cobuild.settled)} 个月"
+    )
 
 
 @click.command("import-grid")

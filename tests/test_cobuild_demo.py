@@ -198,6 +198,7 @@ def test_the_cli_says_what_it_generated(app, ctx):
     result = app.test_cli_runner().invoke(args=["load-demo", "--history", "40", "--seed", "3"])
     assert result.exit_code == 0, result.output
     assert db.session.scalar(select(func.count()).select_from(Task)) > 0
+    assert "社区文明共建（" in result.output and "排名已结算" in result.output
 
 
 def timelines(model, key):
