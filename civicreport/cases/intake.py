@@ -124,13 +124,8 @@ def _create(data, uploads, user, remember, nonce, channel=None, client_data=None
     attached = _unattached_media(data["media_ids"])
     pending = photos.privacy_deferred()
     processed = [photos.process_upload(raw, index, pending=pending) for index, raw in enumerate(uploads)]
-    facts = [evidence.PhotoFacts(m.gps_lat, m.gps_lon, m.taken_at) for m in attached]
-    facts += [evidence.PhotoFacts(p.meta.gps_lat, p.meta.gps_lon, p.meta.taken_at) for p in processed]
-    location = _location(data, facts)
-    cell = locate(location["lat"], location["lon"])
-    routed = route(CategoryKey.of(category), cell)
-    nearby = duplicates.nearby_open(location["lat"], location["lon"], category)
-    reused = duplicates.photo_matches(attached + processed, location["lat"], location["lon"])
+    report = _placed_report(data, category, attached, processed, user, channel)
+    nearby = duplicates.nearby_open(report.lat, report.lon, category)
 
     batch = photos.new_batch()
     try:
@@ -138,11 +133,8 @@ def _create(data, uploads, user, remember, nonce, channel=None, client_data=None
             photos.store(batch, raw, photo, uploader=user, position=len(attached) + i)
             for i, (raw, photo) in enumerate(zip(uploads, processed, strict=True))
         ]
-        report = _new_report(data, location, cell, routed, category, user, channel)
-        report.photo_reuse_flagged = any(match.suspicious for match in reused)
         report.device_id = device_id
         report.open311_client_id = open311_client.id if open311_client else None
-        evidence.check(facts, location["lat"], location["lon"], utcnow()).apply(report)
         if user is None:
             report.receipt_token_hash = token_hash(receipt_token(nonce, report.public_id))
         db.session.add(report)
@@ -152,13 +144,50 @@ def _create(data, uploads, user, remember, nonce, channel=None, client_data=None
         db.session.flush()
         set_committed_value(report, "media", [*attached, *new_media])  # what _attach wrote
         remember(201, "report", report.id)
-        public_id, unit_code = report.public_id, routed.unit.code if routed.unit else None  # before commit expires them
+        # read before commit expires them
+        public_id, grid_code, unit_code = report.public_id, report.grid_code, report.unit and report.unit.code
         db.session.commit()
     except BaseException:
         batch.discard()
         raise
-    log.info("report %s submitted in grid %s, routed to %s", public_id, cell.code, unit_code)
+    log.info("report %s submitted in grid %s, routed to %s", public_id, grid_code, unit_code)
     return Submission(report, tuple(nearby))
+
+
+def open_case(data, user, *, media, channel):
+    """File a report in the caller's transaction, which commits it with its own rows: a layer
+    above the cases opens one from a finding (an inspection's failed item) with ``media``, photos
+    of ``user``'s it has claimed already (``photo_claims.claim``), which become the case's photos.
+
+    ``data`` is shaped as ``ReportSubmitSchema`` loads it (its ``media_ids`` unused); no
+    Idempotency-Key (the caller's own request is the unit of retry); a photo is not required.
+    Routed as every report; raises AppError (category, location) before anything is added.
+    """
+    media = list(media)
+    _check_photo_count(len(media), required=False)
+    report = _placed_report(data, _category(data["category"]), media, [], user, channel)
+    db.session.add(report)
+    db.session.flush()
+    for position, photo in enumerate(media):
+        photo.report_id, photo.position = report.id, position
+    db.session.add(_submitted_event(report, user))
+    db.session.flush()
+    return report
+
+
+def _placed_report(data, category, attached, processed, user, channel):
+    """A new report of ``data`` located, routed and checked against its photos' EXIF and reuse,
+    not yet in the session."""
+    facts = [evidence.PhotoFacts(m.gps_lat, m.gps_lon, m.taken_at) for m in attached]
+    facts += [evidence.PhotoFacts(p.meta.gps_lat, p.meta.gps_lon, p.meta.taken_at) for p in processed]
+    location = _location(data, facts)
+    cell = locate(location["lat"], location["lon"])
+    routed = route(CategoryKey.of(category), cell)
+    reused = duplicates.photo_matches(attached + processed, location["lat"], location["lon"])
+    report = _new_report(data, location, cell, routed, category, user, channel)
+    report.photo_reuse_flagged = any(match.suspicious for match in reused)
+    evidence.check(facts, location["lat"], location["lon"], utcnow()).apply(report)
+    return report
 
 
 def _check_photo_count(count, required=True):
