@@ -18,7 +18,27 @@ from tests.factories import INSIDE, make_geography, make_user, photo_bytes
 from tests.helpers import override_settings, post_report
 
 API_POLICY = {"default-src": ["'none'"], "frame-ancestors": ["'none'"]}
-PAGES = ["/console", "/console/unit", "/console/leader", "/m/", "/m/mine", "/api/v1/docs"]
+PAGES = [
+    "/console",
+    "/console/unit",
+    "/console/leader",
+    "/console/cobuild",
+    "/console/community",
+    "/console/team",
+    "/console/oversight",
+    "/console/whistles",
+    "/console/listed-problems",
+    "/console/points",
+    "/console/operations",
+    "/m/",
+    "/m/mine",
+    "/m/orders",
+    "/public/listed-problems",
+    "/api/v1/docs",
+]
+# Pages fetched with the reader's token (the console opens them with it): without one, a 401 in the error shape.
+TOKEN_PAGES = ["/console/cobuild/report"]
+NOT_PAGE_PREFIXES = ("/api/", "/static/", "/open311/", "/media/")
 # (method, path, request keywords, status): answers of every kind, errors included
 NOT_PAGES = [
     ("get", "/api/v1/categories", {}, 200),
@@ -66,6 +86,23 @@ def test_a_request_over_the_size_cap_is_a_defended_413(app, client, monkeypatch)
     assert response.status_code == 413
     assert_defended(response)
     assert policy(response) == API_POLICY
+
+
+def test_every_page_is_checked_here(app):
+    """A new page joins PAGES (or TOKEN_PAGES), so the two tests below cover it."""
+    routes = {
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods and not rule.arguments and not rule.rule.startswith(NOT_PAGE_PREFIXES)
+    }
+    assert routes == set(PAGES + TOKEN_PAGES) - {"/api/v1/docs"}
+
+
+@pytest.mark.parametrize("path", TOKEN_PAGES)
+def test_token_pages_refuse_the_anonymous_in_the_error_shape(client, path):
+    response = client.get(path)
+    assert response.status_code == 401 and response.is_json
+    assert_defended(response)
 
 
 @pytest.mark.parametrize("path", PAGES)
