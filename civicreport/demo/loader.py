@@ -13,6 +13,7 @@ from civicreport.cobuilding.models import LeaderLink, Partnership, VolunteerTeam
 from civicreport.extensions import db
 from civicreport.geo.geojson import to_geojson_text
 from civicreport.geo.grid import lattice
+from civicreport.oversight.checklists import load_checklists
 from civicreport.reference.areas import Community, District, GridCellArea, Street
 from civicreport.reference.categories import RoutingRule
 from civicreport.reference.grid import invalidate_grid_index
@@ -27,6 +28,7 @@ def load_demo():
     """Load 綦江区: streets, communities, units, routing rules and a ~100 m grid."""
     demo = json.loads(data_file("demo_qijiang.json").read_text(encoding="utf-8"))
     load_categories()
+    load_checklists()
     district = District(**demo["district"])
     db.session.merge(district)
     units = _load_units(demo["units"], district.code)
