@@ -166,6 +166,8 @@ class JointOperation(db.Model):
     result_note: Mapped[str | None] = mapped_column(Text)
     recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recorded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -340,11 +342,13 @@ class InspectionItem(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspection.id"), index=True)
     item_code: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(64))  # the item's label when asked (admins may rename it later)
     passed: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str | None] = mapped_column(Text)
     report_id: Mapped[int | None] = mapped_column(ForeignKey("report.id"), index=True)
 
     photos: Mapped[list[Photo]] = relationship(order_by=Photo.position)
+    report: Mapped["Report | None"] = relationship()  # noqa: F821
 
 
 @event.listens_for(WhistleEvent, "before_update")
