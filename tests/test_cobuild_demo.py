@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from civicreport.accounts import auth
 from civicreport.accounts.models import UNIT_KINDS, Unit, User
 from civicreport.cobuilding import declarations, matters, orders
 from civicreport.cobuilding.access import community_of
@@ -76,6 +77,8 @@ def test_every_demo_community_has_a_lead_partner_members_a_leader_a_team_and_log
     )
     assert sha_xi == "綦江区人大办公室"
     assert all(kind in UNIT_KINDS for kind in PARTNER_KINDS)
+    for user in db.session.scalars(select(User)):  # every demo login as create-user would accept it
+        auth.check_role(user.role, user.unit, user.area_codes, user.team_id)
     first = counts()
     load_demo()
     assert counts() == first  # loading again adds nothing
@@ -223,3 +226,21 @@ def walk(steps, transitions):
 
 def partners_of(community_code):
     return db.session.scalars(select(Partnership).where(Partnership.community_code == community_code)).all()
+
+
+def test_the_demo_logins_see_their_own_community_and_team(loaded, client):
+    code = "500110002002"
+    staff = db.session.scalar(select(User).where(User.name == f"demo-community-{code}"))
+    volunteer = db.session.scalar(select(User).where(User.name == f"demo-volunteer-{code}-1"))
+    declared = client.get("/api/v1/declarations", headers=bearer(staff))
+    assert declared.status_code == 200, declared.get_json()
+    rows = declared.get_json()["declarations"]
+    assert rows and {row["community_code"] for row in rows} == {code}
+    served = client.get("/api/v1/orders", headers=bearer(volunteer))
+    assert served.status_code == 200, served.get_json()
+    rows = served.get_json()["orders"]
+    assert rows and {row["team"]["id"] for row in rows} == {volunteer.team_id}
+
+
+def bearer(user):
+    return {"Authorization": f"Bearer {auth.issue_token(user)}"}
