@@ -32,6 +32,7 @@ def create_app(config=None):
         guards,
         media_files,
         mobile,
+        oversight_pages,
         rate_limits,
         security_headers,
         workflow,
@@ -81,6 +82,8 @@ def create_app(config=None):
     app.register_blueprint(workflow.pages)
     app.register_blueprint(console.bp)
     app.register_blueprint(cobuild_pages.bp)
+    app.register_blueprint(oversight_pages.pages)
+    app.register_blueprint(oversight_pages.api)
     app.register_blueprint(mobile.bp)
     app.register_blueprint(mobile.api)
     app.register_blueprint(stats_routes.bp)

@@ -1,0 +1,1 @@
+"""Requests in and views out of the oversight layer (marshmallow schemas)."""
