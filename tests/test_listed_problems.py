@@ -307,7 +307,13 @@ def test_the_a4_sheet_prints_for_readers_only(client, office):
     response = client.get(f"/console/listed-problems/{pid}/sheet", headers=office["lead"])
     assert response.status_code == 200 and response.mimetype == "text/html"
     html = response.get_data(as_text=True)
-    assert "挂牌督办单" in html and LEADER_DISPLAY in html and "区市场监管局" in html and "<script" not in html
+    assert (
+        "挂牌督办单" in html
+        and "暴露垃圾" in html
+        and LEADER_DISPLAY in html
+        and "区市场监管局" in html
+        and "<script" not in html
+    )
     assert "listing_sheet.css" in html
     assert_error(client.get(f"/console/listed-problems/{pid}/sheet"), 401, "unauthorized")
     assert_error(client.get(f"/console/listed-problems/{pid}/sheet", headers=office["other"]), 403, "listing_not_yours")

@@ -41,7 +41,13 @@ from civicreport.db_types import utcnow
 from civicreport.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from civicreport.extensions import db
 from civicreport.oversight import photos
-from civicreport.oversight.models import ListedProblem, ListedProblemCase, ListedProblemEvent, ListedProblemUnit
+from civicreport.oversight.models import (
+    ListedProblem,
+    ListedProblemCase,
+    ListedProblemEvent,
+    ListedProblemUnit,
+    Photo,
+)
 from civicreport.reference.areas import Community, GridCellArea, Street
 from civicreport.reference.categories import Category
 from civicreport.reference.grid import locate
@@ -70,7 +76,7 @@ TRANSITIONS = {
     "delist": Move("摘牌", ("delisting_requested",), "delisted", OFFICE_ROLES, needs=("media_ids",)),
     "reopen": Move("重新挂牌", ("delisted",), "listed", OFFICE_ROLES, needs=("note",)),
 }
-EVENT_LABELS = {"list": "挂牌", **{name: move.label for name, move in TRANSITIONS.items()}, "suggest": "关联案件"}
+EVENT_LABELS = {"list": "挂牌", **{name: move.label for name, move in TRANSITIONS.items()}}
 
 
 def local_day(moment):
@@ -298,7 +304,8 @@ def _listing_query(*, status=None, overdue=False):
         select(ListedProblem)
         .options(
             selectinload(ListedProblem.lead_unit),
-            selectinload(ListedProblem.events).selectinload(ListedProblemEvent.photos),
+            selectinload(ListedProblem.leader),
+            selectinload(ListedProblem.events).selectinload(ListedProblemEvent.photos).selectinload(Photo.media),
         )
         .order_by(ListedProblem.target_on, ListedProblem.id)
     )
@@ -339,6 +346,11 @@ def after_photos(problem):
     if problem.status != "delisted":
         return []
     return next((step.photos for step in reversed(problem.events) if step.action == "delist"), [])
+
+
+def category_names(codes):
+    """``{code: name}`` of ``codes``, for views that show what a problem is about."""
+    return dict(db.session.execute(select(Category.code, Category.name).where(Category.code.in_(codes))).all())
 
 
 def area_name(code):

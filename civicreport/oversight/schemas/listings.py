@@ -157,6 +157,9 @@ class ListingSchema(Schema):
     area_code = fields.String(required=True)
     area_name = fields.Function(lambda problem: listings.area_name(problem.area_code))
     categories = fields.List(fields.String())
+    category_names = fields.Function(
+        lambda problem: listings.category_names(problem.categories), metadata={"description": "类别代码 → 名称"}
+    )
     leader = fields.Nested(_PersonSchema, required=True, metadata={"description": "牵头区级领导"})
     leader_office = fields.String(required=True)
     lead_unit = fields.Nested(_UnitSchema, required=True)
