@@ -44,6 +44,7 @@ def create_app(config=None):
     from civicreport.web import rankings as ranking_routes
     from civicreport.web import redaction as redaction_routes
     from civicreport.web import stats as stats_routes
+    from civicreport.web import whistles as whistle_routes
     from civicreport.web.access_log import scrub_werkzeug_log
     from civicreport.web.media_urls import FlaskMediaUrls
     from civicreport.web.public_url import PublicUrl
@@ -89,6 +90,7 @@ def create_app(config=None):
     app.register_blueprint(stats_routes.bp)
     app.register_blueprint(declarations.bp)
     app.register_blueprint(order_routes.bp)
+    app.register_blueprint(whistle_routes.bp)
     app.register_blueprint(ranking_routes.bp)
     app.register_blueprint(ranking_routes.pages)
     app.register_blueprint(redaction_routes.bp)

@@ -19,6 +19,7 @@ from civicreport.demo import loader as demo_loader
 from civicreport.errors import AppError
 from civicreport.media.errors import StorageUnavailable
 from civicreport.open311 import clients as open311_clients
+from civicreport.oversight import whistles
 from civicreport.ops import maintenance
 from civicreport.ops.allocator import tune_malloc
 from civicreport.reference import loading
@@ -245,12 +246,14 @@ def _password(prompt, stdin):
 @click.option("--once", is_flag=True, help="Run one round and exit.")
 @click.option("--interval", type=float, help="Seconds between rounds (default WORKER_INTERVAL).")
 def worker(once, interval):
-    """Deliver notifications with retries, raise warning/overdue events on deadlines, blur photos
+    """Deliver notifications with retries, raise warning/overdue events on deadlines, escalate the
+    units summoned by a whistle that did not 报到 in time, blur photos
     uploaded in PRIVACY_MODE=worker, judge the communities' 红黄牌 of months past their tasks' due
     times, store the case figures and community rankings of settled months."""
     tune_malloc()  # the privacy pass decodes photos and runs OpenCV: see civicreport.ops.allocator
     jobs = (
         deadlines.scan,
+        whistles.escalate_late,
         stats.settle_closed_months,
         cards.judge_due,  # before the ranking: a settled month shows its cards
         ranking.settle_closed_months,

@@ -39,8 +39,18 @@ TOPIC_TITLES = {
     "closed": "结案通知",
     "order_dispatched": "点单派单通知",  # cobuilding.orders: a needs order for the team or unit
     "order_cancelled": "点单取消通知",
+    "whistle_summoned": "吹哨报到通知",  # oversight.whistles: a unit summoned, with its 报到 deadline
+    "whistle_returned": "吹哨任务退回通知",
 }
-FIELD_LABELS = {"report": "案件编号", "status": "当前状态", "deadline_at": "处置时限", "note": "备注"}
+FIELD_LABELS = {
+    "report": "案件编号",
+    "status": "当前状态",
+    "deadline_at": "处置时限",
+    "note": "备注",
+    "whistle": "吹哨编号",
+    "task": "任务",
+    "checkin_due_at": "报到时限",
+}
 UNLISTED_FIELDS = ("message", "event")  # the message leads the body; the event is the subject
 
 

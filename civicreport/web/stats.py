@@ -1,5 +1,10 @@
 """Statistics for leaders: rankings, 红黑榜 and 红黄牌 per unit, area and monitor, as JSON or CSV.
 
+A unit's row and its 红榜/黑榜 entry also carry its 吹哨报到 figures (``whistle_*``: 报到
+punctuality and 一体评议 scores, defined in ``oversight.whistle_stats``), merged here because the
+reporting layer sits below the oversight layer; they are shown beside the ranking, which stays
+the cases'.
+
 The period is ``month=YYYY-MM`` (default: the current local month) or ``from=YYYY-MM-DD``
 and ``to=YYYY-MM-DD`` (``to`` excluded, at most 366 days). ``format=csv`` gives a UTF-8 file
 with a BOM (so Excel reads the Chinese headers) as an attachment. Bad parameters are 422.
@@ -16,6 +21,7 @@ from flask import Blueprint, Response, request
 from civicreport import registry
 from civicreport.db_types import EARLIEST, LATEST, utcnow
 from civicreport.errors import ValidationFailed
+from civicreport.oversight import whistle_stats
 from civicreport.reporting import stats
 from civicreport.reporting.schemas.stats import (
     AreaStatsQuerySchema,
@@ -40,7 +46,19 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 @doc("单位考评与红黑榜", query=StatsQuerySchema, response=StatsTableSchema, media=MEDIA_TYPES)
 def units():
     period, fmt = _query()
-    return _respond(stats.unit_stats(period), fmt)
+    return _respond(_with_whistles(stats.unit_stats(period)), fmt)
+
+
+def _with_whistles(table):
+    """``table`` with each unit's whistle figures in its row and its 红榜/黑榜 entry."""
+    figures = whistle_stats.unit_figures(table.period)
+    merged = {}
+    for row in table.rows:
+        merged[row["code"]] = {f"whistle_{k}": v for k, v in figures.get(row["code"], whistle_stats.empty()).items()}
+        row.update(merged[row["code"]])
+    for entry in table.red_list + table.black_list:
+        entry.update(merged[entry["code"]])
+    return table
 
 
 @bp.get("/stats/areas")
@@ -179,7 +197,16 @@ COLUMNS = {
         ("派遣数", "received", _plain),
         ("接单数", "claimed", _plain),
     ]
-    + _CASE_TAIL,
+    + _CASE_TAIL[:-2]
+    + [
+        ("吹哨召集数", "whistle_summoned", _plain),
+        ("按时报到数", "whistle_checked_in_on_time", _plain),
+        ("报到超时数", "whistle_late", _plain),
+        ("报到及时率", "whistle_checkin_rate", _percent),
+        ("评议数", "whistle_rated", _plain),
+        ("评议平均分", "whistle_mean_rating", _plain),
+    ]
+    + _CASE_TAIL[-2:],
     "areas": [
         ("排名", "rank", _plain),
         ("区域编码", "code", _plain),

@@ -150,6 +150,9 @@ class ReportViewSchema(ReportStaffSchema):
     allowed_actions = fields.List(
         fields.String(), metadata={"description": "调用者当前可执行的流转动作（登录用户或持回执令牌时给出）"}
     )
+    whistles = fields.List(
+        fields.Dict(), metadata={"description": "工作人员视图：就本案吹哨的事项（id、title、status、status_label）"}
+    )
 
 
 class SubmittedReportSchema(ReportViewSchema):
