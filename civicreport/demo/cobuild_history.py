@@ -108,6 +108,7 @@ class Actor:
 
 RESIDENT = Actor(None, "resident")  # the receipt's holder (cobuilding.orders)
 STOP = {"deadline_at": None}  # a step that stops an order's clock
+RECENT = timedelta(days=4)  # orders filed since then may still wait for their next step
 
 
 @dataclass
@@ -364,7 +365,7 @@ class _Generator:
             draw = rng.random()
             if draw < 0.05:
                 story.note(row, self._after(at, DAY * 3, DAY * 15), rng.choice(self.office), "dropped", DROP_NOTES[0])
-            elif draw >= 0.05 + 0.1 * (1 - q):  # else stalled: overdue once its deadline passes
+            elif draw >= 0.1 + 0.3 * (1 - q):  # else stalled: overdue once its deadline passes
                 early = rng.random() < 0.55 + 0.4 * q
                 finish = due_end + timedelta(days=rng.uniform(-18, -1) if early else rng.uniform(1, 20))
                 finish = self.line.add(max(finish, at), rng.randint(1, DAY))
@@ -427,6 +428,8 @@ class _Generator:
         if draw < 0.1:
             story.act(row, at, "cancel", RESIDENT, "cancelled", rng.choice(CANCEL_NOTES), fields=STOP)
             return
+        if self._waits(row):
+            return  # 待派单
         to_unit = rng.random() < 0.15
         deadline = self.line.add(at, self.service_minutes)
         data = _late(row, at) | {"deadline_at": deadline.isoformat()}
@@ -438,8 +441,10 @@ class _Generator:
             return
         server = place.lead_staff if to_unit else rng.choice(place.volunteers)
         at = self._after(at, 10, 240)
-        if not story.act(row, at, "accept", server, "accepted", fields={"accepted_at": at}):
+        if self._waits(row) or not story.act(row, at, "accept", server, "accepted", fields={"accepted_at": at}):
             return
+        if self._waits(row):
+            return  # 服务中
         at = self._after(at, 60, int(self.service_minutes * 1.1))
         spent = rng.choice(hours)
         fields = {"completed_at": at, "service_hours": spent} | STOP
@@ -452,6 +457,10 @@ class _Generator:
             at = self._after(at, 30, DAY * 2)
             fields = {"rating": rating, "rating_comment": comment}
             story.act(row, at, "rate", RESIDENT, "rated", data={"rating": rating}, fields=fields)
+
+    def _waits(self, row):
+        """Some of the last days' orders wait at their step for now, so each list has work in it."""
+        return self.now - row["created_at"] < RECENT and self.rng.random() < 0.4
 
 
 class _Story:
