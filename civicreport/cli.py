@@ -101,6 +101,10 @@ def _load_history(count, seed):
         f"社区文明共建（{months}）：任务 {cobuild.tasks}，申报 {cobuild.declarations}，联席会议 {cobuild.meetings}，"
         f"实事清单 {cobuild.matters}，点单 {cobuild.orders}；排名已结算 {len(cobuild.settled)} 个月"
     )
+    oversight = summary.oversight
+    click.echo(
+        f"督查督办：吹哨 {oversight.whistles}，点位检查 {oversight.inspections}，联合整治行动 {oversight.operations}"
+    )
 
 
 @click.command("import-grid")

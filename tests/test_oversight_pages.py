@@ -5,19 +5,23 @@ and keeps him to his own view."""
 
 import json
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from civicreport.accounts import auth
 from civicreport.cobuilding import partners
 from civicreport.db_types import utcnow
+from civicreport.demo import history
+from civicreport.demo.loader import load_demo
 from civicreport.extensions import db
 from civicreport.oversight.models import (
     ChecklistItem,
     Inspection,
     InspectionItem,
     InspectionPoint,
+    JointOperation,
     ListedProblem,
     Whistle,
     WhistlePart,
@@ -181,3 +185,38 @@ def test_the_overview_is_kept_to_leaders_and_the_office(client, scene):
     assert_error(client.get("/api/v1/leader/overview", headers=scene["staff"]), 403, "forbidden")
     assert_error(client.get("/api/v1/leader/overview"), 401, "unauthorized")
     assert_error(client.get("/api/v1/leader/overview?nope=1", headers=scene["office"]), 422, "validation_failed")
+
+
+NOW = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)  # a Friday, 16:30 in 綦江
+
+
+def test_the_demo_has_points_and_a_listed_problem_once(ctx):
+    load_demo()
+    load_demo()
+    points = db.session.scalars(select(InspectionPoint)).all()
+    assert len(points) == 5 and {p.kind for p in points} >= {"market", "toilet", "back_street", "junction"}
+    assert all(p.unit_id and p.grid_code.startswith(p.community_code) for p in points)
+    [problem] = db.session.scalars(select(ListedProblem)).all()
+    assert problem.leader.name == "demo-district-leader-1" and len(problem.co_units) == 3
+    assert [e.action for e in problem.events] == ["list"]
+
+
+def test_the_demo_history_feeds_the_leader_page(ctx, client):
+    load_demo()
+    summary = history.load_history(50, seed=5, now=NOW, days=70)
+    assert summary.oversight.whistles == 6 and summary.oversight.inspections > 30 and summary.oversight.operations > 20
+    whistles = db.session.scalars(select(Whistle).order_by(Whistle.created_at)).all()
+    assert [w.status for w in whistles] == ["closed"] * 5 + ["open"]
+    assert all(p.rating for w in whistles[:5] for p in w.parts)
+    assert any(p.late and p.status == "summoned" and p.escalated_at for p in whistles[-1].parts)
+    operations = db.session.scalars(select(JointOperation)).all()
+    assert {o.status for o in operations} >= {"done", "planned"}
+    assert all(o.result_counts for o in operations if o.status == "done")
+    again = history.load_history(0, seed=5, now=NOW, days=70).oversight
+    assert (again.whistles, again.inspections, again.operations) == (0, 0, 0)
+
+    leader = auth.issue_token(auth.user_named("demo-district-leader-1"))
+    view = client.get("/api/v1/leader/overview", headers={"Authorization": f"Bearer {leader}"}).get_json()
+    assert [row["title"] for row in view["listed_problems"]] == ["长乐农贸市场周边脏乱差"]
+    assert "长乐农贸市场" in [point["name"] for point in view["failing_points"]]
+    assert all(row["late_parts"] for row in view["late_whistles"])

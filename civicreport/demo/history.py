@@ -48,6 +48,7 @@ from civicreport.cases.status import CLOCK_RUNNING
 from civicreport.db_types import utcnow
 from civicreport.demo.cobuild_history import forget_rankings, load_cobuild_history, months_since, settle_rankings
 from civicreport.demo.loader import demo_loaded, load_demo
+from civicreport.demo.oversight import load_oversight_history
 from civicreport.extensions import db
 from civicreport.geo.crs import wgs84_to_gcj02
 from civicreport.geo.geojson import parse_geometry
@@ -913,6 +914,7 @@ class Summary:
     overdue: int
     events: int
     cobuild: object = None  # cobuild_history.CobuildSummary
+    oversight: object = None  # demo.oversight.OversightSummary
 
 
 def load_history(count, seed=DEFAULT_SEED, now=None, days=DEFAULT_DAYS):
@@ -940,6 +942,7 @@ def load_history(count, seed=DEFAULT_SEED, now=None, days=DEFAULT_DAYS):
         summary.cobuild = load_cobuild_history(
             seed, generator.now, generator.days[0], generator.ctx.calendar, generator.ctx.people.dispatchers
         )
+        summary.oversight = load_oversight_history(seed, generator.now)
         stats.forget_settled()
         stored = forget_rankings()
         db.session.commit()

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from civicreport.accounts.models import Unit, User, UserArea
 from civicreport.cobuilding.models import LeaderLink, Partnership, VolunteerTeam
+from civicreport.demo.oversight import load_oversight
 from civicreport.extensions import db
 from civicreport.geo.geojson import to_geojson_text
 from civicreport.geo.grid import lattice
@@ -56,6 +57,8 @@ def load_demo():
             db.session.merge(grid_row(code, community["code"], geom))
     _load_rules(demo["rules"], units)
     _load_cobuilding(demo["cobuilding"], district.code, units, {c["code"]: c["name"] for c in demo["communities"]})
+    db.session.flush()
+    load_oversight()  # points and a listed problem (demo.oversight), on the cells just written
     db.session.commit()
     invalidate_grid_index()
     return sum(len(members) for members in cells.values())

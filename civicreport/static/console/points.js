@@ -16,7 +16,7 @@ function rate(value) {
 }
 
 function unitName(point) {
-  return point.unit ? point.unit.name || point.unit : null;
+  return point.unit ? point.unit.name : null;
 }
 
 async function loadList() {
@@ -35,15 +35,13 @@ async function loadList() {
 
 function pointItem(point) {
   const open = el("button", { type: "button", class: "link", onclick: () => openPoint(point) }, point.name);
-  const last = point.last_inspection || null;
   return el("li", { class: "item point-item", id: `p-${point.id}`, dataset: { id: point.id, kind: point.kind } },
     el("header", {}, el("h3", {}, open),
       el("span", {}, el("span", { class: "badge" }, settings.point_kinds[point.kind] || point.kind), " ",
-        point.overdue ? el("span", { class: "badge late" }, "检查逾期") : null,
-        last && last.passed === false ? el("span", { class: "badge fail" }, "上次不合格") : null)),
+        point.overdue ? el("span", { class: "badge late" }, "检查逾期") : null)),
     el("p", { class: "meta" }, [unitName(point) ? `责任单位 ${unitName(point)}` : null,
       `每 ${point.every_days} 天检查`, `上次检查 ${formatTime(point.last_inspected_at)}`,
-      `合格率 ${rate(point.pass_rate)}`].filter(Boolean).join(" · ")),
+      `检查 ${point.inspections ?? 0} 次`, `合格率 ${rate(point.pass_rate)}`].filter(Boolean).join(" · ")),
     el("div", { class: "detail" }));
 }
 
@@ -62,32 +60,29 @@ async function showHistory(point, box) {
   try {
     const body = await api(`/api/v1/points/${point.id}/inspections`);
     const rows = body.inspections || [];
-    const labels = new Map(settings.checklists[point.kind] || []);
-    box.replaceChildren(el("h4", {}, `检查记录（合格率 ${rate(body.pass_rate ?? point.pass_rate)}）`),
-      rows.length ? el("ol", { class: "timeline" }, rows.map((row) => inspectionLine(row, labels)))
+    box.replaceChildren(el("h4", {}, `检查记录（合格率 ${rate(body.point.pass_rate)}）`),
+      rows.length ? el("ol", { class: "timeline" }, rows.map(inspectionLine))
         : el("p", { class: "muted" }, "尚无检查记录"));
   } catch (error) {
     box.replaceChildren(el("p", { class: "error" }, error.message));
   }
 }
 
-function inspectionLine(row, labels) {
-  const failed = (row.items || []).filter((i) => !i.passed);
+function inspectionLine(row) {
+  const failed = row.items.filter((i) => !i.pass);
   return el("li", { dataset: { passed: String(row.passed) } },
     el("time", {}, formatTime(row.inspected_at)), " ",
     el("span", { class: `badge ${row.passed ? "pass" : "fail"}` }, row.passed ? "合格" : "不合格"),
-    row.inspector ? ` · ${row.inspector.display_name || row.inspector.name || ""}` : "",
-    failed.map((i) => el("div", { class: "note" }, labels.get(i.item) || i.label || i.item,
-      i.note ? `：${i.note}` : "", i.case ? `（案件 ${i.case}）` : "", thumbs(i.photos))));
+    row.unannounced ? " · 暗访" : "",
+    failed.map((i) => el("div", { class: "note" }, i.label, i.note ? `：${i.note}` : "",
+      i.case ? `（案件 ${i.case.id}，${i.case.status_label}）` : "", thumbs(i.photos))));
 }
 
 // ---- the inspection form (on a phone) ------------------------------------------------------
 
 function checkItem(code, label) {
-  const submitState = { picker: null };
   const note = el("label", { class: "fail-only", hidden: true }, "问题描述", el("textarea", { name: `note-${code}`, maxlength: "1000" }));
   const picker = photoPicker();
-  submitState.picker = picker;
   const photos = el("div", { class: "fail-only", hidden: true }, picker.node);
   const card = el("fieldset", { class: "check-item", dataset: { item: code } },
     el("legend", {}, label),
@@ -136,7 +131,7 @@ function inspectionForm(point, box) {
       });
       const cases = answer.cases || [];
       result.replaceChildren(el("p", { class: "receipt" }, answer.passed ? "检查合格" : "检查不合格",
-        cases.length ? `，已生成案件 ${cases.length} 件：${cases.map((c) => c.id || c).join("、")}` : ""));
+        cases.length ? `，已生成案件 ${cases.length} 件：${cases.map((c) => c.id).join("、")}` : ""));
       form.replaceWith(result);
       await loadList();
       showNotice(result.textContent);
