@@ -182,10 +182,15 @@ def test_three_units_one_late_and_escalated_one_sent_back_closed_rated_and_count
     for code, rating in {"cgj": 5, "sw": 3, "jxj": 2}.items():
         town.ok(wid, "staff", "rate", unit=code, rating=rating, note="评议意见")
     assert_error(town.act(wid, "staff", "rate", unit="cgj", rating=4), 409, "already_rated")
-    final = town.get(wid, "cgj").get_json()
+    final = town.get(wid).get_json()
     assert {c: p["rating"] for c, p in _parts(final).items()} == {"cgj": 5, "sw": 3, "jxj": 2}
-    assert [e["action"] for e in final["events"]][:3] == ["raise", "check_in", "check_in"]
-    assert final["allowed_actions"] == []
+    assert [(e["label"], e["unit"]) for e in final["events"]][:4] == [
+        ("吹哨", None),
+        ("报到", "cgj"),
+        ("报到", "sw"),
+        ("督办", "jxj"),
+    ]
+    assert final["allowed_actions"] == [] and town.get(wid, "cgj").get_json()["allowed_actions"] == []
 
     # The unit statistics: 报到 punctuality and 评议 in each unit's row and its 红黑榜 entry.
     stats = client.get("/api/v1/stats/units", headers=town.people["leader"]).get_json()

@@ -41,7 +41,7 @@ def unit_figures(period, now=None):
         figures[code] = _row(summoned=summoned, checked_in_on_time=on_time or 0, late=late or 0)
     for code, rated, mean in db.session.execute(_ratings(start, end)):
         row = figures.setdefault(code, _row())
-        row.update(rated=rated, mean_rating=round(mean, 2))
+        row.update(rated=rated, mean_rating=round(float(mean), 2))  # PostgreSQL averages as numeric
     for row in figures.values():
         decided = row["checked_in_on_time"] + row["late"]
         row["checkin_rate"] = round(row["checked_in_on_time"] / decided, 4) if decided else None

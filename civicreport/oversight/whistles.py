@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from civicreport import registry
@@ -133,6 +134,7 @@ class Transition:
     target: str | None = None  # the whistle's state after it (None: settled from its parts)
     notify: str | None = None  # outbox topic written with the change, to the part's unit
     asks: str = ""  # the input, for the API document
+    part_open: Callable = lambda part: True  # beyond its state, whether a part still takes the step
 
 
 @dataclass
@@ -235,6 +237,7 @@ TRANSITIONS = {
             ("unit", "rating"),
             frozenset({"resolved"}),
             asks="unit、rating（1–5）、note",
+            part_open=lambda part: part.rating is None,
         ),
         Transition(
             "escalate",
@@ -259,9 +262,16 @@ def allowed_actions(whistle, actor):
         if not t.roles & roles or whistle.status not in t.sources:
             continue
         parts = [own] if t.roles == UNITS else whistle.parts
-        if t.part_sources is None or any(p is not None and p.status in t.part_sources for p in parts):
+        if t.part_sources is None or any(
+            p is not None and p.status in t.part_sources and t.part_open(p) for p in parts
+        ):
             found.append(t.action)
     return found
+
+
+def event_label(action):
+    """What the timeline shows for an event's ``action``."""
+    return "吹哨" if action == "raise" else TRANSITIONS[action].label
 
 
 def get(public_id, *, lock=False):
@@ -529,7 +539,12 @@ def search(user, *, status=(), unit=None, late=None, limit=100):
     """The whistles ``user`` may list, newest first: community staff their community's, unit staff
     those summoning their unit (a street office also its streets'), supervisors their areas',
     admins and leaders all; 403 for any other role."""
-    query = select(Whistle).where(*_list_scope(user)).order_by(Whistle.created_at.desc(), Whistle.id.desc())
+    query = (
+        select(Whistle)
+        .where(*_list_scope(user))
+        .options(selectinload(Whistle.raised_by), selectinload(Whistle.report))
+        .order_by(Whistle.created_at.desc(), Whistle.id.desc())
+    )
     if status:
         query = query.where(Whistle.status.in_(status))
     if unit:

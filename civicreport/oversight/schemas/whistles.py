@@ -7,7 +7,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from civicreport.cases.models import MAX_PHOTOS_PER_STEP
 from civicreport.oversight import photos
 from civicreport.oversight.status import PART_STATES, WHISTLE_STATES
-from civicreport.oversight.whistles import MAX_UNITS
+from civicreport.oversight.whistles import MAX_UNITS, event_label
 from civicreport.schema_fields import BoundedList, CommaList
 
 LIST_MAX = 200
@@ -132,6 +132,7 @@ class PartSchema(Schema):
 
 class WhistleEventSchema(Schema):
     action = fields.String()
+    label = fields.String(metadata={"description": "步骤名称，如 报到、督办"})
     unit = fields.String(metadata={"description": "所涉单位编码；整体步骤为 null"})
     from_status = fields.String()
     to_status = fields.String()
@@ -161,7 +162,7 @@ class WhistleSummarySchema(Schema):
 
 class WhistleSchema(WhistleSummarySchema):
     description = fields.String()
-    events = fields.Function(lambda w: _events(w), metadata={"description": "时间线"})
+    events = fields.List(fields.Nested(WhistleEventSchema), metadata={"description": "时间线"})
     photos = fields.Function(lambda w: [p for e in w.events for p in photos.views(e.photos)])
     allowed_actions = fields.List(fields.String(), dump_default=None)
 
@@ -171,10 +172,12 @@ class WhistleListSchema(Schema):
 
 
 def _events(whistle):
+    """The timeline as rows ``WhistleEventSchema`` dumps: each event with its part's unit code."""
     units = {p.id: p.unit.code for p in whistle.parts}
     return [
         {
             "action": e.action,
+            "label": event_label(e.action),
             "unit": units.get(e.part_id),
             "from_status": e.from_status,
             "to_status": e.to_status,
@@ -182,13 +185,14 @@ def _events(whistle):
             "note": e.note,
             "data": e.data,
             "photos": photos.views(e.photos),
-            "created_at": e.created_at.isoformat(),
+            "created_at": e.created_at,
         }
         for e in whistle.events
     ]
 
 
 def whistle_view(whistle, allowed_actions):
-    body = WhistleSchema().dump(whistle)
+    body = WhistleSchema(exclude=("events",)).dump(whistle)
+    body["events"] = WhistleEventSchema(many=True).dump(_events(whistle))
     body["allowed_actions"] = allowed_actions
     return body
