@@ -157,6 +157,10 @@ class Settings:
     # 吹哨报到 (oversight.whistles): a summoned unit must 报到 (name who answers for its part) within
     # this many working hours of the whistle, or it is marked late and escalated (督办) by the worker.
     WHISTLE_CHECKIN_HOURS: int = 2
+    # 联合整治行动 (oversight.operations): the rhythm each area keeps — at least this many operations
+    # done per street each month (办事处每月一次) and per community each week (社区每周一次).
+    OPERATIONS_PER_STREET_MONTH: int = 1
+    OPERATIONS_PER_COMMUNITY_WEEK: int = 1
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "PUBLIC_URL", public_url(self.PUBLIC_URL))  # the one normal form
@@ -269,6 +273,9 @@ def _check(settings: Settings) -> None:
     _check_cobuild(settings)
     if settings.WHISTLE_CHECKIN_HOURS < 1:
         raise ValueError(f"{ENV_PREFIX}WHISTLE_CHECKIN_HOURS must be at least 1")
+    for key in ("OPERATIONS_PER_STREET_MONTH", "OPERATIONS_PER_COMMUNITY_WEEK"):
+        if getattr(settings, key) < 1:
+            raise ValueError(f"{ENV_PREFIX}{key} must be at least 1")
     _check_ranking(settings)
     _refuse_default_secret(settings)
 
