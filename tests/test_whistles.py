@@ -8,14 +8,14 @@ import io
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from civicreport.accounts import auth
 from civicreport.accounts.models import User, UserArea
 from civicreport.cases.deadlines import work_calendar
 from civicreport.delivery.models import OutboxMessage
 from civicreport.extensions import db
-from civicreport.oversight.models import WhistleEvent, WhistlePart
+from civicreport.oversight.models import Whistle, WhistleEvent, WhistlePart
 from civicreport.reference.areas import Community
 from tests.factories import COMMUNITY, INSIDE, STREET, make_geography, make_unit, photo_bytes
 from tests.helpers import assert_error, submit
@@ -229,6 +229,8 @@ def test_who_may_raise_where(town):
     assert_error(town.raise_(tasks={"hb": "x"}), 422, "task_for_unknown_unit")
     assert_error(town.raise_(units="sw"), 422, "validation_failed")
     assert_error(town.raise_(title=" "), 422, "validation_failed")
+    assert_error(town.raise_(media_ids=[town.upload("office")]), 409, "media_unavailable")  # not hers
+    assert db.session.scalar(select(func.count()).select_from(Whistle)) == 2
 
 
 def test_reading_listing_and_acting_are_kept_to_the_parties(town, client):

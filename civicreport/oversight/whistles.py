@@ -436,6 +436,14 @@ def raise_whistle(data, user):
     unknown); 403 when ``user`` may not raise whistles there; units by code (404 unknown, 422
     inactive). Every summoned unit gets its 报到 deadline and a notification.
     """
+    try:
+        return _raise(data, user)
+    except AppError:  # nothing of a refused whistle stays in the session, its flushed rows included
+        db.session.rollback()
+        raise
+
+
+def _raise(data, user):
     scope = raising_scope(user)
     if scope is None:
         raise Forbidden("当前角色无权吹哨", code="role_not_allowed", details={"allowed_roles": list(RAISING_ROLES)})
