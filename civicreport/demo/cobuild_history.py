@@ -180,6 +180,8 @@ def _next_month(month):
 
 
 class _Generator:
+    """The months' rows, built in memory (``pending``) from one seeded random stream."""
+
     def __init__(self, rng, now, line, zone, office):
         self.rng, self.now, self.line, self.zone, self.office = rng, now, line, zone, office
         cfg = registry.settings()
@@ -232,7 +234,7 @@ class _Generator:
         row = {
             "month": month,
             "title": title,
-            "description": f"{month:%Y年%-m月}重点任务：{title}，月底前申报完成情况并附现场照片。",
+            "description": f"{month.year}年{month.month}月重点任务：{title}，月底前申报完成情况并附现场照片。",
             "indicator": indicator,
             "points": float(points),
             "due_at": due,
