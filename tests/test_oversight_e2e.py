@@ -195,3 +195,36 @@ def test_the_public_listed_problems_page_reads_on_a_phone(app, live_server, brow
     wait(browser, lambda d: "长乐农贸市场脏乱差" in text_of(d, "body"), "the public page does not list it")
     page = text_of(browser, "body")
     assert "区政府分管副区长" in page and "张副区长" not in page and fits_the_phone(browser)
+
+
+def test_the_office_records_an_operation_from_the_calendar(app, live_server, browser, people):
+    starts = datetime.now(registry.current().zone).replace(microsecond=0) - timedelta(hours=1)
+    planned = app.test_client().post(
+        "/api/v1/operations",
+        json={
+            "title": "长乐社区占道经营整治",
+            "area": COMMUNITY,
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=3)).isoformat(),
+            "units": ["cgj"],
+            "categories": ["09006"],
+        },
+        headers=bearer(people["office"]),
+    )
+    assert planned.status_code == 201, planned.get_json()
+    operation = planned.get_json()["id"]
+    open_as(browser, live_server, f"/console/operations?month={starts:%Y-%m}", people["office"])
+    wait(
+        browser,
+        lambda d: d.find_element(By.CSS_SELECTOR, f".calendar .op[data-id='{operation}']"),
+        "not on the calendar",
+    ).click()
+    form = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#operation form.result-form"), "no result form")
+    count = form.find_element(By.NAME, "count-09006")
+    count.clear()
+    count.send_keys("12")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(browser, lambda d: status_of(d, "#operation .operation-card") == "done", "the result was not recorded")
+    assert "占道经营 12" in text_of(browser, "#operation")
+    assert status_of(browser, f".calendar .op[data-id='{operation}']") == "done"
+    assert "长乐社区" in text_of(browser, "#rhythm-communities")

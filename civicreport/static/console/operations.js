@@ -3,7 +3,7 @@
 // operations and records results or cancels; the rhythm table shows per street (monthly) and per
 // community (weekly) whether an operation was done in each period.
 import { el, formatTime, settings } from "../shared/page.js";
-import { api, showNotice, start } from "./staff.js";
+import { api, query, showNotice, start } from "./staff.js";
 import { chosenMonth, cityInstant, monthTitle, rememberMonth } from "./month.js";
 import { photoPicker, thumbs } from "./photos.js";
 
@@ -12,33 +12,27 @@ const WEEKDAYS = ["一", "二", "三", "四", "五", "六", "日"];
 const categories = new Map(settings.categories);
 const areas = new Map(settings.areas);
 const form = document.getElementById("month-form");
-const dayOf = new Intl.DateTimeFormat("en-CA", { timeZone: settings.timezone, year: "numeric", month: "2-digit", day: "2-digit" });
 let me = null;
-let operations = [];
 
 function badge(status) {
   return el("span", { class: `badge o-${status}`, dataset: { status } }, settings.operations[status] || status);
 }
 
 function areaName(op) {
-  return op.area_name || areas.get(op.area_code) || op.area_code;
+  return areas.get(op.area_code) || op.area_code;
 }
 
-// ---- the calendar --------------------------------------------------------------------------
+// ---- the calendar and the rhythm ---------------------------------------------------------
 
-function drawCalendar(month) {
+function drawCalendar(month, days) {
   const [year, number] = month.split("-").map(Number);
   const first = new Date(Date.UTC(year, number - 1, 1));
-  const days = new Date(Date.UTC(year, number, 0)).getUTCDate();
+  const count = new Date(Date.UTC(year, number, 0)).getUTCDate();
   const lead = (first.getUTCDay() + 6) % 7; // Monday first
-  const byDay = new Map();
-  for (const op of operations) {
-    const day = dayOf.format(new Date(op.starts_at));
-    byDay.set(day, [...(byDay.get(day) || []), op]);
-  }
+  const byDay = new Map(days.map((day) => [day.date, day.operations]));
   const cells = WEEKDAYS.map((name) => el("div", { class: "head" }, `周${name}`));
   for (let n = 0; n < lead; n += 1) cells.push(el("div", { class: "day other empty" }));
-  for (let d = 1; d <= days; d += 1) {
+  for (let d = 1; d <= count; d += 1) {
     const key = `${month}-${String(d).padStart(2, "0")}`;
     const ops = byDay.get(key) || [];
     cells.push(el("div", { class: `day${ops.length ? "" : " empty"}`, dataset: { day: key } },
@@ -51,33 +45,44 @@ function drawCalendar(month) {
   document.getElementById("calendar").replaceChildren(...cells);
 }
 
+const MARKS = { done: "✓ 已开展", missed: "✗ 未开展", open: "进行中" };
+
+function periodCell(period) {
+  return el("td", { class: period.status, dataset: { status: period.status } },
+    MARKS[period.status] || period.status, ` ${period.done}/${period.required}`);
+}
+
+function fillRhythm(id, head, rows) {
+  const table = document.getElementById(id);
+  table.replaceChildren(el("thead", {}, el("tr", {}, head.map((title) => el("th", {}, title)))),
+    el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { class: "muted", colspan: head.length }, "暂无"))));
+}
+
 function drawRhythm(rhythm) {
-  const table = document.getElementById("rhythm");
-  if (!rhythm || !rhythm.length) {
-    table.replaceChildren(el("tbody", {}, el("tr", {}, el("td", { class: "muted" }, "暂无节奏要求"))));
-    return;
-  }
-  const periods = rhythm[0].periods || [];
-  const marks = { done: "✓ 已开展", missed: "✗ 未开展", pending: "进行中" };
-  table.replaceChildren(
-    el("thead", {}, el("tr", {}, el("th", {}, "区域"), periods.map((p) => el("th", {}, p.label || p.period)))),
-    el("tbody", {}, rhythm.map((row) => el("tr", { dataset: { area: row.area_code } },
-      el("td", {}, row.area_name || areas.get(row.area_code) || row.area_code),
-      (row.periods || []).map((p) => el("td", { class: p.status, dataset: { status: p.status } },
-        marks[p.status] || p.status, p.count ? `（${p.count}）` : ""))))));
+  fillRhythm("rhythm-streets", ["街道", "本月"], rhythm.streets.map((s) =>
+    el("tr", { dataset: { area: s.code } }, el("td", {}, s.name), periodCell(s))));
+  const weeks = rhythm.communities.length ? rhythm.communities[0].weeks : [];
+  const day = (iso) => iso.slice(5).replace("-", "/");
+  fillRhythm("rhythm-communities", ["社区", ...weeks.map((w) => `${day(w.starts_on)} 周`)],
+    rhythm.communities.map((c) => el("tr", { dataset: { area: c.code } }, el("td", {}, c.name), c.weeks.map(periodCell))));
 }
 
 async function load() {
   const month = form.elements.month.value;
   rememberMonth(month);
   try {
-    const body = await api(`/api/v1/operations/calendar?month=${month}`);
-    operations = body.operations || [];
-    drawCalendar(month);
-    drawRhythm(body.rhythm);
+    const [calendar, rhythm] = await Promise.all([
+      api(`/api/v1/operations/calendar?month=${month}`),
+      api(`/api/v1/operations/rhythm?${query({ month, street: form.elements.street.value })}`),
+    ]);
+    const operations = calendar.days.flatMap((day) => day.operations);
+    drawCalendar(month, calendar.days);
+    drawRhythm(rhythm);
     const done = operations.filter((op) => op.status === "done").length;
+    const missed = [...rhythm.streets, ...rhythm.communities.flatMap((c) => c.weeks)]
+      .filter((p) => p.status === "missed").length;
     document.getElementById("summary").textContent =
-      `${monthTitle(month)}：安排 ${operations.length} 次，已开展 ${done} 次`;
+      `${monthTitle(month)}：安排 ${operations.length} 次，已开展 ${done} 次；未按节奏开展 ${missed} 个周期`;
     showNotice("");
   } catch (error) {
     showNotice(error.message);
@@ -100,12 +105,13 @@ function operationCard(op) {
   return el("article", { class: "item operation-card", dataset: { id: op.id, status: op.status } },
     el("header", {}, el("h3", {}, op.title), badge(op.status)),
     el("p", { class: "meta" }, `${areaName(op)}${op.place ? ` · ${op.place}` : ""} · ${formatTime(op.starts_at)} 至 ${formatTime(op.ends_at)}`),
-    el("p", {}, "参加单位：", (op.units || []).map((u) => u.name || u).join("、")),
-    el("p", {}, "整治对象：", (op.categories || []).map((c) => categories.get(c) || c).join("、")),
+    el("p", {}, "参加单位：", op.units.map((u) => u.name).join("、")),
+    el("p", {}, "整治对象：", op.categories.map((c) => categories.get(c) || c).join("、")),
     counts.length ? el("p", { class: "counts" }, "成效：", counts.map(([c, n]) => `${categories.get(c) || c} ${n}`).join("，")) : null,
     op.result_note ? el("p", {}, op.result_note) : null,
+    op.cancel_reason ? el("p", { class: "returned-note" }, "取消原因：", op.cancel_reason) : null,
     thumbs(op.photos),
-    op.cases && op.cases.length ? el("p", {}, "转办案件：", op.cases.map((c) => c.id || c).join("、")) : null,
+    op.cases.length ? el("p", {}, "转办案件：", op.cases.map((c) => c.id).join("、")) : null,
     op.status === "planned" && OFFICE.includes(me.role) ? [resultForm(op), cancelForm(op)] : null);
 }
 
@@ -113,7 +119,7 @@ function resultForm(op) {
   const error = el("p", { class: "error", role: "alert" });
   const submit = el("button", { type: "submit", class: "primary" }, "记录成效");
   const picker = photoPicker(() => { submit.disabled = picker.busy(); });
-  const counts = (op.categories || []).map((c) => el("label", {}, `${categories.get(c) || c}（处理数）`,
+  const counts = op.categories.map((c) => el("label", {}, `${categories.get(c) || c}（处理数）`,
     el("input", { type: "number", min: "0", max: "100000", value: "0", name: `count-${c}`, dataset: { category: c } })));
   const resultForm = el("form", { class: "result-form" }, counts,
     el("label", {}, "情况说明", el("textarea", { name: "note", maxlength: "2000" })),
@@ -141,12 +147,12 @@ function resultForm(op) {
 function cancelForm(op) {
   const error = el("p", { class: "error", role: "alert" });
   const cancel = el("form", { class: "cancel-form" },
-    el("label", {}, "取消理由", el("input", { name: "note", maxlength: "1000", required: true })),
+    el("label", {}, "取消原因", el("input", { name: "reason", maxlength: "1000", required: true })),
     error, el("div", { class: "buttons" }, el("button", { type: "submit" }, "取消行动")));
   cancel.addEventListener("submit", async (event) => {
     event.preventDefault();
     try {
-      await api(`/api/v1/operations/${op.id}/cancel`, { method: "POST", json: { note: cancel.elements.note.value.trim() } });
+      await api(`/api/v1/operations/${op.id}/cancel`, { method: "POST", json: { reason: cancel.elements.reason.value.trim() } });
       await load();
       await showOperation(op.id);
     } catch (failure) {
@@ -186,6 +192,8 @@ function options(select, rows) {
 }
 
 options(planForm.elements.area, settings.areas);
+options(form.elements.street, settings.areas.filter(([code]) => code.length === 9));
+form.elements.street.addEventListener("change", load);
 options(planForm.elements.units, settings.units);
 options(planForm.elements.categories, settings.categories.map(([code, name]) => [code, `${code} ${name}`]));
 planForm.addEventListener("submit", plan);
