@@ -5,8 +5,6 @@ import time
 from pathlib import Path
 
 import click
-from flask_migrate import upgrade
-
 from civicreport import registry
 from civicreport.abuse import blocks
 from civicreport.accounts import auth, users
@@ -19,11 +17,12 @@ from civicreport.demo import loader as demo_loader
 from civicreport.errors import AppError
 from civicreport.media.errors import StorageUnavailable
 from civicreport.open311 import clients as open311_clients
-from civicreport.oversight import whistles
 from civicreport.ops import maintenance
 from civicreport.ops.allocator import tune_malloc
+from civicreport.oversight import whistles
 from civicreport.reference import loading
 from civicreport.reporting import stats
+from flask_migrate import upgrade
 
 
 def init_app(app):
