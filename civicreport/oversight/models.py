@@ -196,6 +196,8 @@ class OperationCase(db.Model):
     operation_id: Mapped[int] = mapped_column(ForeignKey("joint_operation.id", ondelete="CASCADE"), primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("report.id"), primary_key=True)
 
+    report: Mapped["Report"] = relationship(lazy="joined")  # noqa: F821
+
 
 class ListedProblem(db.Model):
     """A 挂牌整改 problem: listed by the campaign office under a district leader and a lead unit
