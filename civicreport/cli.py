@@ -5,6 +5,8 @@ import time
 from pathlib import Path
 
 import click
+from flask_migrate import upgrade
+
 from civicreport import registry
 from civicreport.abuse import blocks
 from civicreport.accounts import auth, users
@@ -22,7 +24,6 @@ from civicreport.ops.allocator import tune_malloc
 from civicreport.oversight import whistles
 from civicreport.reference import loading
 from civicreport.reporting import stats
-from flask_migrate import upgrade
 
 
 def init_app(app):
