@@ -40,7 +40,9 @@ def create_app(config=None):
     from civicreport.web import docs as docs_routes
     from civicreport.web import matters as matter_routes
     from civicreport.web import open311 as open311_routes
+    from civicreport.web import operations as operation_routes
     from civicreport.web import orders as order_routes
+    from civicreport.web import points as point_routes
     from civicreport.web import rankings as ranking_routes
     from civicreport.web import redaction as redaction_routes
     from civicreport.web import stats as stats_routes
@@ -97,6 +99,8 @@ def create_app(config=None):
     app.register_blueprint(admin.bp)
     app.register_blueprint(cobuild_admin.bp)
     app.register_blueprint(matter_routes.bp)
+    app.register_blueprint(point_routes.bp)
+    app.register_blueprint(operation_routes.bp)
     app.register_blueprint(docs_routes.bp)
     app.register_blueprint(open311_routes.bp)
     cli.init_app(app)
