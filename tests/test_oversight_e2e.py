@@ -228,3 +228,47 @@ def test_the_office_records_an_operation_from_the_calendar(app, live_server, bro
     assert "占道经营 12" in text_of(browser, "#operation")
     assert status_of(browser, f".calendar .op[data-id='{operation}']") == "done"
     assert "长乐社区" in text_of(browser, "#rhythm-communities")
+
+
+def test_a_listed_problem_moves_from_progress_to_delisting_and_back(app, live_server, browser, people, tmp_path):
+    listed = app.test_client().post(
+        "/api/v1/listed-problems",
+        json={
+            "title": "长乐农贸市场脏乱差",
+            "area": COMMUNITY,
+            "categories": ["06010"],
+            "leader": "lingdao",
+            "leader_office": "区政府分管副区长",
+            "lead_unit": "cgj",
+            "target_on": (date.today() + timedelta(days=30)).isoformat(),
+        },
+        headers=bearer(people["office"]),
+    )
+    assert listed.status_code == 201, listed.get_json()
+    problem = listed.get_json()["id"]
+    item = f"#l-{problem}"
+
+    def act(action, note, photo=None):
+        box = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, f"{item} form[data-action={action}]"), action)
+        box.find_element(By.XPATH, "..").find_element(By.TAG_NAME, "summary").click()
+        box.find_element(By.NAME, "note").send_keys(note)
+        if photo:
+            take_photo(browser, box, tmp_path / photo)
+        box.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    open_as(browser, live_server, f"/console/listed-problems#{problem}", people["unit"])
+    act("update", "已清理周边占道摊点", "progress.jpg")
+    wait(browser, lambda d: "已清理周边占道摊点" in text_of(d, f"{item} .timeline"), "no progress on the timeline")
+    assert fits_the_phone(browser)
+    act("request_delisting", "整改完成，申请摘牌")
+    wait(browser, lambda d: status_of(d, item) == "delisting_requested", "the delisting was not requested")
+
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    open_as(browser, live_server, f"/console/listed-problems#{problem}", people["office"])
+    act("delist", "现场核验合格", "after.jpg")
+    wait(browser, lambda d: status_of(d, item) == "delisted", "the problem was not delisted")
+    act("reopen", "问题反弹，重新挂牌")
+    wait(browser, lambda d: status_of(d, item) == "listed", "the problem was not reopened")
+    timeline = text_of(browser, f"{item} .timeline")
+    assert all(step in timeline for step in ("挂牌", "整改进展", "申请摘牌", "摘牌", "重新挂牌"))
