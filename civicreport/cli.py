@@ -21,7 +21,7 @@ from civicreport.media.errors import StorageUnavailable
 from civicreport.open311 import clients as open311_clients
 from civicreport.ops import maintenance
 from civicreport.ops.allocator import tune_malloc
-from civicreport.oversight import whistles
+from civicreport.oversight import checklists, whistles
 from civicreport.reference import loading
 from civicreport.reporting import stats
 
@@ -30,6 +30,7 @@ def init_app(app):
     for command in (
         init_db,
         load_categories,
+        load_checklists,
         load_demo,
         import_grid,
         create_user,
@@ -64,6 +65,17 @@ def init_db():
 def load_categories(path):
     """Insert or update categories from the bundled (or given) CSV."""
     click.echo(f"{loading.load_categories(path)} categories loaded")
+
+
+@click.command("load-checklists")
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False), help="CSV; default: bundled list")
+def load_checklists(path):
+    """Insert or update the inspection checklists of the point kinds (点位检查标准) from the bundled
+    (or given) CSV; the categories they name must be loaded."""
+    try:
+        click.echo(f"{checklists.load_checklists(path)} checklist items loaded")
+    except AppError as err:
+        _fail(err)
 
 
 @click.command("load-demo")

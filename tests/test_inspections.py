@@ -10,8 +10,10 @@ from civicreport.accounts import auth
 from civicreport.cases.models import Report
 from civicreport.db_types import utcnow
 from civicreport.extensions import db
+from civicreport.oversight import checklists
 from civicreport.oversight.checklists import load_checklists
 from civicreport.oversight.models import Inspection, InspectionPoint
+from civicreport.oversight.status import POINT_KINDS
 from tests.factories import FAR_AWAY, INSIDE, make_rule, make_unit, make_user, photo_bytes
 from tests.helpers import assert_error, count
 
@@ -241,3 +243,14 @@ def test_admins_edit_the_checklists(client, people, grid):
         "checklist_item_not_found",
     )
     assert_error(client.patch(url, json={"category": "99999"}, headers=people["admin"]), 422, "unknown_category")
+
+
+def test_load_checklists_command(app, ctx, tmp_path):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["load-checklists"])
+    assert result.exit_code == 0 and result.output.strip() == "40 checklist items loaded"
+    assert {item.point_kind for item in checklists.items()} == set(POINT_KINDS)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("point_kind,code,label,category_code,position\nzoo,x,动物,06010,1\n", encoding="utf-8")
+    result = runner.invoke(args=["load-checklists", "--file", str(bad)])
+    assert result.exit_code != 0 and "unknown_point_kind" in result.output
