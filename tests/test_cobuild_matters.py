@@ -64,7 +64,8 @@ def town(grid, client, clock):
         "admin": make_user("admin", "admin")[1],
         "leader": make_user("leader", "leader")[1],
         "monitor": make_user("monitor", "monitor")[1],
-        "unit_staff": make_user("staff-rdb", "unit_staff", "rdb")[1],
+        "unit_staff": make_user("staff-jgj", "unit_staff", "jgj")[1],  # a partner, but not responsible
+        "partner_staff": make_user("staff-rdb", "unit_staff", "rdb")[1],
         "volunteer": _bearer(auth.create_user("v1", "volunteer", team_id=team.id)),
         "staff": _bearer(auth.create_user("cs", "community_staff", areas=[COMMUNITY])),
         "other_staff": _bearer(auth.create_user("cs2", "community_staff", areas=[OTHER])),
@@ -368,3 +369,47 @@ def test_the_months_on_time_rate(client, town, clock, ctx):
     assert matters.on_time_rate(COMMUNITY, date(2026, 11, 1)) == pytest.approx(1 / 3)
     assert matters.on_time_rate(COMMUNITY, date(2026, 12, 1)) == 1.0
     assert matters.on_time_rate(COMMUNITY, date(2026, 10, 1)) is None
+
+
+def test_the_responsible_partners_staff_report_progress(client, town):
+    """Staff of the unit owing an item (the partner reports its progress) list and read their
+    unit's items and add progress notes with photos; moving the item stays the community's."""
+    ours = _filed(client, town["staff"])
+    _filed(client, town["other_staff"], partner="nyw", community=OTHER)
+    listed = client.get("/api/v1/matters", headers=town["partner_staff"]).get_json()["matters"]
+    assert [row["id"] for row in listed] == [ours["id"]]
+    assert client.get(f"/api/v1/matters/{ours['id']}", headers=town["partner_staff"]).status_code == 200
+    assert client.get("/api/v1/matters", headers=town["unit_staff"]).get_json()["matters"] == []
+    assert_error(client.get(f"/api/v1/matters/{ours['id']}", headers=town["unit_staff"]), 403, "forbidden")
+
+    media_id = _upload(client, town["partner_staff"])
+    noted = _note(client, town["partner_staff"], ours["id"], note="已联系施工队", media_ids=[media_id])
+    assert noted.status_code == 201, noted.get_json()
+    last = noted.get_json()["notes"][-1]
+    assert last["actor"]["name"] == "staff-rdb" and last["to_status"] is None and len(last["photos"]) == 1
+    assert_error(_note(client, town["partner_staff"], ours["id"], status="in_progress"), 403, "forbidden")
+    assert matters.roles_on(auth.user_named("staff-rdb"), db.session.get(matters.Matter, ours["id"])) == {"partner"}
+
+
+def test_a_bounded_supervisor_lists_only_his_communities(client, town):
+    """A supervisor bound to 长乐社区 lists its partnerships, teams, meetings and items only."""
+    _filed(client, town["staff"])
+    _filed(client, town["other_staff"], partner="nyw", community=OTHER)
+    for headers, community in ((town["staff"], COMMUNITY), (town["other_staff"], OTHER)):
+        body = {"held_on": "2026-10-20", "title": "会", "partners": [], "community": community}
+        assert client.post("/api/v1/meetings", json=body, headers=headers).status_code == 201
+    partners.create_team("百步梯志愿队", OTHER)
+    bounded = _bearer(auth.create_user("sup-cl", "supervisor", areas=[COMMUNITY]))
+    street = _bearer(auth.create_user("sup-st", "supervisor", areas=[STREET]))
+    lists = {
+        "partnerships": "community_code",
+        "teams": "community_code",
+        "meetings": "community_code",
+        "matters": "community_code",
+    }
+    for name, field in lists.items():
+        mine = client.get(f"/api/v1/{name}", headers=bounded).get_json()[name]
+        assert mine and {row[field] for row in mine} == {COMMUNITY}, name
+        everything = client.get(f"/api/v1/{name}", headers=street).get_json()[name]
+        assert {row[field] for row in everything} == {COMMUNITY, OTHER}, name
+    assert_error(client.get(f"/api/v1/matters?community={OTHER}", headers=bounded), 403, "community_not_covered")

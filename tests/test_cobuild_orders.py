@@ -241,7 +241,9 @@ def test_who_may_do_what(town, client):
         "leader": 1,
     }
     assert "contact" in lists["staff"][0] and "contact" not in lists["volunteer"][0]
-    assert_error(client.get("/api/v1/stats/orders", headers=town.people["staff"]), 403, "forbidden")
+    own = client.get("/api/v1/stats/orders", headers=town.people["staff"]).get_json()  # its community alone
+    assert [row["code"] for row in own["communities"]] == [COMMUNITY]
+    assert_error(client.get("/api/v1/stats/orders", headers=town.people["volunteer"]), 403, "forbidden")
     month = f"{date.today():%Y-%m}"
     filters = {
         "status=dispatched": 1,
@@ -381,3 +383,39 @@ def test_month_figures_count_steps_and_missed_deadlines_in_working_time(town, mo
     teams = order_stats.month_figures(date(2026, 11, 1), now=datetime(2026, 12, 7, tzinfo=UTC))["teams"]
     assert [(t["name"], t["dispatched"], t["completed"], t["overdue"]) for t in teams] == [("长乐志愿服务队", 2, 1, 1)]
     assert order_stats.satisfaction(COMMUNITY, date(2026, 12, 1)) is None
+
+
+def test_the_list_carries_each_orders_actions_and_contact_as_the_single_view_does(town, client):
+    """GET /orders gives every row what GET /orders/<id> gives the same caller: the actions open
+    to him now and the resident's contact only where he may see it, so pages read one list."""
+    first = town.file()["id"]
+    town.ok(first, "staff", "dispatch", team="长乐志愿服务队")
+    town.file(community=OTHER_COMMUNITY, lat=None, lon=None)
+    for who in ("staff", "other_staff", "volunteer", "partner", "office", "leader"):
+        rows = client.get(ORDERS, headers=town.people[who]).get_json()["orders"]
+        for row in rows:
+            single = client.get(f"{ORDERS}/{row['id']}", headers=town.people[who]).get_json()
+            assert row["allowed_actions"] == single["allowed_actions"], (who, row["id"])
+            assert row.get("contact") == single.get("contact") and ("contact" in row) == ("contact" in single)
+    staff_rows = client.get(ORDERS, headers=town.people["staff"]).get_json()["orders"]
+    assert staff_rows[0]["allowed_actions"] == ["cancel"] and staff_rows[0]["contact"] == "13900000000"
+    volunteer_rows = client.get(ORDERS, headers=town.people["volunteer"]).get_json()["orders"]
+    assert volunteer_rows[0]["allowed_actions"] == ["accept", "decline"] and "contact" not in volunteer_rows[0]
+
+
+def test_a_bounded_office_and_community_staff_see_only_their_communities(town, client):
+    """A supervisor bound to 长乐社区 lists its orders alone; the month's figures of community
+    staff and of that supervisor leave the other community's rows (and orders) out."""
+    town.ok(town.file()["id"], "staff", "dispatch", team="长乐志愿服务队")
+    other = town.file(community=OTHER_COMMUNITY, lat=None, lon=None)["id"]
+    town.ok(other, "other_staff", "dispatch", team="沙溪志愿服务队")
+    bounded = _person("office-cl", "supervisor", area=COMMUNITY)
+    rows = client.get(ORDERS, headers=bounded).get_json()["orders"]
+    assert {row["community"]["code"] for row in rows} == {COMMUNITY}
+    for headers in (bounded, town.people["staff"]):
+        figures = client.get("/api/v1/stats/orders", headers=headers).get_json()
+        assert [row["code"] for row in figures["communities"]] == [COMMUNITY]
+        assert figures["communities"][0]["collected"] == 1
+        assert [row["name"] for row in figures["teams"]] == ["长乐志愿服务队"]
+    everything = client.get("/api/v1/stats/orders", headers=town.people["office"]).get_json()
+    assert {row["code"] for row in everything["communities"]} == {COMMUNITY, OTHER_COMMUNITY}

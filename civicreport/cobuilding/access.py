@@ -10,6 +10,8 @@
 - A ``leader`` reads everything; his linked areas (``LeaderLink``) are listed first.
 """
 
+from sqlalchemy import false, or_, true
+
 from civicreport.accounts.access import bounding_areas, require_roles
 from civicreport.errors import Forbidden
 
@@ -33,6 +35,18 @@ def covers_community(user, community_code):
     # An area covers a community when it contains it (district, street or the community itself);
     # a grid cell is part of a community, not the whole of it.
     return not areas or any(community_code.startswith(code) for code in areas)
+
+
+def community_scope(user, column):
+    """SQL condition on a community-code ``column``: the rows ``covers_community`` lets ``user``
+    read, so every list filters in the query what a single read checks row by row."""
+    if user.role == "community_staff":
+        own = community_of(user)
+        return column == own if own else false()
+    areas = [code for code in bounding_areas(user) if len(code) <= 12]  # a grid cell covers none
+    if not bounding_areas(user):
+        return true()
+    return or_(false(), *(column.startswith(code, autoescape=True) for code in areas))
 
 
 def require_community(user, community_code, roles=READER_ROLES):

@@ -32,6 +32,7 @@ from civicreport.cobuilding.access import (
     OFFICE_ROLES,
     READER_ROLES,
     community_of,
+    community_scope,
     covers_community,
     require_community,
 )
@@ -328,15 +329,19 @@ def queue(user, *, month=None, status=None, community=None, limit=200):
         require_community(user, community)
     elif user.role == "community_staff":
         community = community_of(user)
-    query = select(Declaration).join(Task).order_by(Declaration.submitted_at, Declaration.id)
+    query = (
+        select(Declaration)
+        .join(Task)
+        .where(community_scope(user, Declaration.community_code))
+        .order_by(Declaration.submitted_at, Declaration.id)
+    )
     if month is not None:
         query = query.where(Task.month == month)
     if status is not None:
         query = query.where(Declaration.status == status)
     if community is not None:
         query = query.where(Declaration.community_code == community)
-    rows = db.session.scalars(query).all()
-    return [d for d in rows if covers_community(user, d.community_code)][:limit]
+    return db.session.scalars(query.limit(limit)).all()
 
 
 def of_task(task):

@@ -9,7 +9,9 @@ Definitions (days are local dates in ``TIMEZONE``; the figures D's ranking reads
     moves           the TRANSITIONS table below: open → in_progress → done (a ``result`` is
                     required), and any item still owed (open or in progress) → dropped, by the
                     office alone and with a note; a progress note (text or photos) while it is
-                    owed. Community staff of its community and the office do the rest. Each
+                    owed. Community staff of its community and the office do the rest; staff of
+                    the responsible partner unit (``PARTNER``) read their unit's items and add
+                    progress notes (the practice: the partner reports its progress). Each
                     move or note is one ``MatterNote`` (never changed) with its photos.
     closed at       when a note moved the item to done or dropped; done on = local date of it.
     overdue         on day ``d``: filed before the end of ``d``, ``due_on < d``, and not closed
@@ -34,7 +36,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from civicreport import registry
 from civicreport.accounts.models import Unit
 from civicreport.cobuilding import partners, photos
-from civicreport.cobuilding.access import OFFICE_ROLES, READER_ROLES, community_of, require_community
+from civicreport.cobuilding.access import (
+    OFFICE_ROLES,
+    READER_ROLES,
+    community_of,
+    community_scope,
+    covers_community,
+    require_community,
+)
 from civicreport.cobuilding.models import Matter, MatterNote, Meeting, MeetingAttendee
 from civicreport.cobuilding.status import MATTER_OPEN
 from civicreport.db_types import utcnow
@@ -42,6 +51,8 @@ from civicreport.errors import Conflict, NotFound, ValidationFailed
 from civicreport.extensions import db
 
 WRITERS = ("community_staff", *OFFICE_ROLES)
+PARTNER = "partner"  # pseudo-role: unit staff of the item's responsible partner unit
+PARTNER_STAFF = "unit_staff"
 CLOSED = ("done", "dropped")
 
 
@@ -60,7 +71,26 @@ TRANSITIONS = {
     "done": Move(("in_progress",), WRITERS, needs=("result",)),
     "dropped": Move(MATTER_OPEN, OFFICE_ROLES, needs=("note",)),
 }
-NOTE = Move(MATTER_OPEN, WRITERS)
+NOTE = Move(MATTER_OPEN, (*WRITERS, PARTNER))
+
+
+def roles_on(by, matter):
+    """The roles ``by`` holds on ``matter``: his own where his communities cover it, and
+    ``PARTNER`` for staff of the unit responsible for it."""
+    roles = set()
+    if by is None:
+        return roles
+    if by.role in READER_ROLES and covers_community(by, matter.community_code):
+        roles.add(by.role)
+    if by.role == PARTNER_STAFF and by.unit_id is not None and by.unit_id == matter.unit_id:
+        roles.add(PARTNER)
+    return roles
+
+
+def _require_part(by, matter, roles):
+    """401/403 unless ``by`` holds one of ``roles`` on ``matter`` (``roles_on``)."""
+    if not roles_on(by, matter) & set(roles):
+        require_community(by, matter.community_code, tuple(role for role in roles if role != PARTNER))
 
 
 def end_of_day(day):
@@ -117,7 +147,11 @@ def hold_meeting(by, *, community_code, held_on, title, minutes="", partner_unit
 
 def meetings(by, community_code=None, month=None):
     """Meetings, latest first; ``month`` (a date in it) keeps that month's."""
-    query = select(Meeting).order_by(Meeting.held_on.desc(), Meeting.id.desc())
+    query = (
+        select(Meeting)
+        .where(community_scope(by, Meeting.community_code))
+        .order_by(Meeting.held_on.desc(), Meeting.id.desc())
+    )
     community_code = _reading(by, community_code)
     if community_code:
         query = query.where(Meeting.community_code == community_code)
@@ -183,9 +217,11 @@ def matters(by, *, community_code=None, status=None, unit_code=None, meeting_id=
     query = (
         select(Matter)
         .options(selectinload(Matter.unit), selectinload(Matter.notes).selectinload(MatterNote.photos))
+        .where(_matter_scope(by))
         .order_by(Matter.due_on, Matter.id)
     )
-    community_code = _reading(by, community_code)
+    if by.role != PARTNER_STAFF:
+        community_code = _reading(by, community_code)
     if community_code:
         query = query.where(Matter.community_code == community_code)
     if status:
@@ -199,12 +235,20 @@ def matters(by, *, community_code=None, status=None, unit_code=None, meeting_id=
     return db.session.scalars(query).all()
 
 
+def _matter_scope(by):
+    """The items ``by`` may list: his unit's for partner staff, else his communities'."""
+    if by.role == PARTNER_STAFF:
+        return Matter.unit_id == by.unit_id
+    return community_scope(by, Matter.community_code)
+
+
 def get_matter(by, matter_id):
-    """One item with its notes; 404 ``matter_not_found``, 403 outside ``by``'s community."""
+    """One item with its notes; 404 ``matter_not_found``, 403 outside ``by``'s community (or,
+    for partner staff, another unit's item)."""
     matter = db.session.get(Matter, matter_id)
     if matter is None:
         raise NotFound("实事清单事项不存在", code="matter_not_found", details={"id": matter_id})
-    require_community(by, matter.community_code)
+    _require_part(by, matter, (*READER_ROLES, PARTNER))
     return matter
 
 
@@ -225,7 +269,7 @@ def move(by, matter_id, status=None, *, note="", result=None, media_ids=()):
     step = TRANSITIONS.get(target) if target else NOTE
     if step is None:
         raise ValidationFailed("目标状态无效", code="unknown_status", details={"statuses": list(TRANSITIONS)})
-    require_community(by, matter.community_code, step.roles)
+    _require_part(by, matter, step.roles)
     if matter.status not in step.sources:
         raise Conflict(
             "该事项当前状态不允许此操作",
@@ -271,7 +315,7 @@ def allowed_moves(by, matter):
     return [
         target
         for target, step in TRANSITIONS.items()
-        if matter.status in step.sources and by is not None and by.role in step.roles
+        if matter.status in step.sources and roles_on(by, matter) & set(step.roles)
     ]
 
 
@@ -294,9 +338,9 @@ def _closed_at():
     )
 
 
-def overdue_by_unit(as_of=None):
+def overdue_by_unit(as_of=None, *, by=None):
     """Items overdue on ``as_of`` (default today; see the module's definitions) per responsible
-    partner unit, the most first, then by unit code."""
+    partner unit, the most first, then by unit code; of ``by``'s communities when given."""
     day = as_of or partners.today()
     end = end_of_day(day)
     closed = _closed_at()
@@ -304,6 +348,7 @@ def overdue_by_unit(as_of=None):
         select(Unit.code, Unit.name, Matter.id)
         .join(Matter.unit)
         .outerjoin(closed, closed.c.matter_id == Matter.id)
+        .where(*(() if by is None else (community_scope(by, Matter.community_code),)))
         .where(Matter.due_on < day, Matter.created_at < end)
         .where((closed.c.closed_at.is_(None)) | (closed.c.closed_at >= end))
         .order_by(Unit.code, Matter.id)

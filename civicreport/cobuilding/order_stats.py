@@ -51,6 +51,7 @@ from sqlalchemy import select
 
 from civicreport import registry
 from civicreport.accounts.models import Unit
+from civicreport.cobuilding.access import community_scope
 from civicreport.cobuilding.models import NeedOrder, NeedOrderEvent, VolunteerTeam
 from civicreport.db_types import utcnow
 from civicreport.extensions import db
@@ -94,17 +95,19 @@ def month_of(value):
     return value if isinstance(value, Period) else Period.month(value.year, value.month)
 
 
-def month_figures(month, now=None):
+def month_figures(month, now=None, *, by=None):
     """``{"month", "communities": [rows], "teams": [rows]}`` for a month (a date in it, or a
-    Period): every community, with zeros; the teams and units with any figure."""
+    Period): every community, with zeros; the teams and units with any figure. For a reader
+    ``by`` kept to some communities (community staff, a bounded supervisor) only their orders
+    count: the other communities' rows are left out, and a team's or unit's row holds its work
+    for those communities alone."""
     period = month_of(month)
-    communities, teams = _tally(period, now or utcnow())
+    scope = () if by is None else (community_scope(by, Community.code),)
+    communities, teams = _tally(period, now or utcnow(), scope and (community_scope(by, NeedOrder.community_code),))
+    rows = db.session.execute(select(Community.code, Community.name).where(*scope).order_by(Community.code))
     return {
         "month": f"{period.start:%Y-%m}",
-        "communities": [
-            {"code": code, "name": name, **_figures(communities.get(code))}
-            for code, name in db.session.execute(select(Community.code, Community.name).order_by(Community.code))
-        ],
+        "communities": [{"code": code, "name": name, **_figures(communities.get(code))} for code, name in rows],
         "teams": _team_rows(teams),
     }
 
@@ -131,24 +134,25 @@ def _figures(counts):
     return figures
 
 
-def _tally(period, now):
-    """(per community, per team) counters of the month; teams keyed ("team"|"unit", id)."""
+def _tally(period, now, scope=()):
+    """(per community, per team) counters of the month's orders (those meeting ``scope``, SQL
+    conditions on NeedOrder); teams keyed ("team"|"unit", id)."""
     start, end = period.instants(registry.current().zone)
     cut_off = min(end, now)
     communities, teams = defaultdict(lambda: defaultdict(float)), defaultdict(lambda: defaultdict(float))
-    for order, events in _orders_with_steps(start - LOOKBACK, cut_off):
+    for order, events in _orders_with_steps(start - LOOKBACK, cut_off, scope):
         _walk(order, events, start, cut_off, communities[order.community_code], teams)
     return communities, teams
 
 
-def _orders_with_steps(since, cut_off):
+def _orders_with_steps(since, cut_off, scope):
     active = select(NeedOrderEvent.order_id).where(
         NeedOrderEvent.created_at >= since, NeedOrderEvent.created_at < cut_off
     )
     rows = db.session.execute(
         select(NeedOrder, NeedOrderEvent)
         .join(NeedOrderEvent, NeedOrderEvent.order_id == NeedOrder.id)
-        .where(NeedOrder.id.in_(active), NeedOrderEvent.created_at < cut_off)
+        .where(NeedOrder.id.in_(active), NeedOrderEvent.created_at < cut_off, *scope)
         .order_by(NeedOrder.id, NeedOrderEvent.id)
     )
     grouped = defaultdict(list)

@@ -29,17 +29,23 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from civicreport import registry
 from civicreport.abuse import throttle
-from civicreport.accounts.access import bounding_areas
 from civicreport.accounts.auth import receipt_matches, receipt_token, token_hash
 from civicreport.accounts.models import Unit
 from civicreport.cases.deadlines import work_calendar
 from civicreport.cases.models import IdempotencyRecord
 from civicreport.cobuilding import photos
-from civicreport.cobuilding.access import COMMUNITY_ROLES, OFFICE_ROLES, community_of, covers_community
+from civicreport.cobuilding.access import (
+    COMMUNITY_ROLES,
+    OFFICE_ROLES,
+    community_of,
+    community_scope,
+    covers_community,
+)
 from civicreport.cobuilding.models import NeedOrder, NeedOrderEvent, Partnership, VolunteerTeam
 from civicreport.cobuilding.status import ORDER_OPEN
 from civicreport.db_types import utcnow
@@ -528,7 +534,12 @@ def search(user, *, status=None, community=None, month=None, limit=100):
     """The orders ``user`` may list, newest first: community staff their community's, a volunteer
     his team's, unit staff their unit's, the office those of the communities it covers, a leader
     all; ``month`` is a Period (local dates). 403 for any other role."""
-    query = select(NeedOrder).where(*_scope(user)).order_by(NeedOrder.created_at.desc(), NeedOrder.id.desc())
+    query = (
+        select(NeedOrder)
+        .where(*_scope(user))
+        .options(*LIST_LOADS)
+        .order_by(NeedOrder.created_at.desc(), NeedOrder.id.desc())
+    )
     if status:
         query = query.where(NeedOrder.status.in_(status))
     if community:
@@ -539,6 +550,15 @@ def search(user, *, status=None, community=None, month=None, limit=100):
     return db.session.scalars(query.limit(limit)).all()
 
 
+# What a list row shows of each order, loaded in a few queries rather than some per order.
+LIST_LOADS = (
+    selectinload(NeedOrder.events).selectinload(NeedOrderEvent.photos),
+    selectinload(NeedOrder.community),
+    selectinload(NeedOrder.team),
+    selectinload(NeedOrder.unit),
+)
+
+
 def _scope(user):
     if user.role == "community_staff":
         return [NeedOrder.community_code == community_of(user)]
@@ -547,8 +567,7 @@ def _scope(user):
     if user.role == "unit_staff":
         return [NeedOrder.unit_id == user.unit_id] if user.unit_id else [NeedOrder.id.is_(None)]
     if user.role in OFFICE_ROLES:
-        codes = bounding_areas(user)
-        return [or_(*(NeedOrder.community_code.startswith(code) for code in codes))] if codes else []
+        return [community_scope(user, NeedOrder.community_code)]
     if user.role == "leader":
         return []
     raise Forbidden("当前角色无权查看点单", code="role_not_allowed", details={"role": user.role})

@@ -27,7 +27,13 @@ from sqlalchemy import or_, select
 from civicreport import registry
 from civicreport.accounts.auth import known_unit, user_named
 from civicreport.accounts.models import Unit, User
-from civicreport.cobuilding.access import OFFICE_ROLES, READER_ROLES, community_of, require_community
+from civicreport.cobuilding.access import (
+    OFFICE_ROLES,
+    READER_ROLES,
+    community_of,
+    community_scope,
+    require_community,
+)
 from civicreport.cobuilding.models import LeaderLink, Partnership, VolunteerTeam
 from civicreport.cobuilding.status import PARTNER_ROLES
 from civicreport.db_types import utcnow
@@ -146,7 +152,7 @@ def _close(row, ends_on):
 def partnerships(community_code=None, unit_code=None, as_of=None, *, history=False, by=None):
     """Partnerships in force on ``as_of`` (default today), leads first; every row, newest first,
     with ``history``. Community staff read their own community's only."""
-    query = select(Partnership).join(Partnership.unit)
+    query = select(Partnership).join(Partnership.unit).where(*_scoped(by, Partnership.community_code))
     community_code = _readable_community(by, community_code)
     if community_code:
         query = query.where(Partnership.community_code == community_code)
@@ -166,6 +172,11 @@ def communities_of(unit_code, as_of=None):
     if db.session.scalar(select(Unit.id).where(Unit.code == unit_code)) is None:
         raise NotFound("单位不存在", code="unit_not_found", details={"unit": unit_code})
     return partnerships(unit_code=unit_code, as_of=as_of)
+
+
+def _scoped(by, column):
+    """The list condition of ``by``'s communities (none for the CLI, which reads everything)."""
+    return () if by is None else (community_scope(by, column),)
 
 
 def _readable_community(by, community_code):
@@ -303,7 +314,7 @@ def get_team(team_id, *, by=None):
 
 def teams(community_code=None, *, by=None):
     """Teams by name, with members; community staff read their own community's only."""
-    query = select(VolunteerTeam).order_by(VolunteerTeam.name)
+    query = select(VolunteerTeam).where(*_scoped(by, VolunteerTeam.community_code)).order_by(VolunteerTeam.name)
     community_code = _readable_community(by, community_code)
     if community_code:
         query = query.where(VolunteerTeam.community_code == community_code)

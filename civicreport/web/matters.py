@@ -81,10 +81,16 @@ def file_matter():
 
 
 @bp.get("/matters")
-@allow(*READER_ROLES)
-@doc("实事清单，期限近的在前", tag="meetings", query=MatterQuerySchema, response=MatterListSchema)
+@allow(*READER_ROLES, matters.PARTNER_STAFF)
+@doc(
+    "实事清单，期限近的在前（共建单位工作人员只见本单位承办的）",
+    tag="meetings",
+    query=MatterQuerySchema,
+    response=MatterListSchema,
+)
 def list_matters():
-    """实事清单 items with their notes; community staff see their own community's."""
+    """实事清单 items with their notes; community staff see their own community's, partner staff
+    their unit's."""
     query = load_valid(MatterQuerySchema(), request.args.to_dict())
     rows = matters.matters(
         current_user(),
@@ -103,11 +109,11 @@ def list_matters():
 def overdue_matters():
     """Overdue items per responsible partner unit on a day."""
     query = load_valid(OverdueQuerySchema(), request.args.to_dict())
-    return OverdueListSchema().dump({"units": matters.overdue_by_unit(query["as_of"])})
+    return OverdueListSchema().dump({"units": matters.overdue_by_unit(query["as_of"], by=current_user())})
 
 
 @bp.get(f"/matters/<{ROW_ID}:matter_id>")
-@allow(*READER_ROLES)
+@allow(*READER_ROLES, matters.PARTNER_STAFF)
 @doc("查看实事清单事项及进展记录", tag="meetings", path={"matter_id": "事项 id"}, response=MatterSchema)
 def get_matter(matter_id):
     """One item with its notes and photos."""
@@ -115,9 +121,9 @@ def get_matter(matter_id):
 
 
 @bp.post(f"/matters/<{ROW_ID}:matter_id>/notes")
-@allow(*matters.WRITERS)
+@allow(*matters.WRITERS, matters.PARTNER_STAFF)
 @doc(
-    "实事清单事项：记录进展（可附照片）或转状态",
+    "实事清单事项：记录进展（可附照片）或转状态；承办共建单位的工作人员可记录进展",
     tag="meetings",
     path={"matter_id": "事项 id"},
     body=MatterNoteCreateSchema,

@@ -30,7 +30,7 @@ bp = Blueprint("orders", __name__, url_prefix="/api/v1")
 RECEIPT_HEADER = "X-Receipt-Token"
 ORDER_PATH = {"order_id": "点单编号，如 QJD20261207-4F2A9C"}
 LISTERS = (*OFFICE_ROLES, "leader", "community_staff", "volunteer", "unit_staff")
-STATS_READERS = (*OFFICE_ROLES, "leader")
+STATS_READERS = (*OFFICE_ROLES, "leader", "community_staff")
 ACTIONS_TEXT = "action 取值：" + "；".join(
     f"{t.action}（{t.label}{'，须带 ' + (t.asks or '、'.join(t.needs)) if t.asks or t.needs else ''}）"
     for t in orders.TRANSITIONS.values()
@@ -81,14 +81,19 @@ def submit_order():
     "点单列表：社区工作人员看本社区，志愿者看本队，共建单位看派给本单位的，创建办和领导看全部",
     query=OrderQuerySchema,
     response=OrderListSchema,
+    description="每张点单带调用者此刻可执行的 allowed_actions；群众联系方式（contact、location）"
+    "只给本社区工作人员和创建办，与查看单张点单的规则相同。",
 )
 def list_orders():
-    """The orders the caller may list, newest first, filtered by status, community and month."""
+    """The orders the caller may list, newest first, filtered by status, community and month; each
+    as GET /orders/<id> shows it to the caller (contact, allowed actions), so a page needs no
+    second request per order."""
     user = _user()
     query = load_valid(OrderQuerySchema(), request.args.to_dict(flat=False) | _single(request.args))
     month = query["month"] and Period.month(query["month"].year, query["month"].month)
     found = orders.search(user, status=query["status"], community=query["community"], month=month, limit=query["limit"])
-    return {"orders": [order_view(o, orders.OrderActor(user)) for o in found]}
+    actor = orders.OrderActor(user)
+    return {"orders": [order_view(o, actor, orders.allowed_actions(o, actor)) for o in found]}
 
 
 def _single(args):
@@ -136,7 +141,7 @@ def transition(order_id):
 @bp.get("/stats/orders")
 @allow(*STATS_READERS)
 @doc(
-    "群众点单统计：按社区、按服务队的点单数、有效派单数、完成数、满意率、服务时长、超时数",
+    "群众点单统计：按社区、按服务队的点单数、有效派单数、完成数、满意率、服务时长、超时数（社区工作人员只见本社区的）",
     query=OrderStatsQuerySchema,
     response=OrderStatsSchema,
     tag="stats",
@@ -145,4 +150,4 @@ def order_statistics():
     """The month's figures per community and per team (definitions: cobuilding.order_stats)."""
     month = load_valid(OrderStatsQuerySchema(), request.args.to_dict())["month"]
     month = month or utcnow().astimezone(registry.current().zone).date()
-    return order_stats.month_figures(month)
+    return order_stats.month_figures(month, by=_user())

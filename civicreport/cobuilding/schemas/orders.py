@@ -156,7 +156,10 @@ class SubmittedOrderSchema(OrderPrivateSchema):
 
 
 class OrderListSchema(Schema):
-    orders = fields.List(fields.Nested(OrderSchema), required=True)
+    """Each order as the caller may read it: contact and location only where OrderPrivateSchema's
+    rule allows."""
+
+    orders = fields.List(fields.Nested(OrderPrivateSchema), required=True)
 
 
 def order_view(order, actor, allowed_actions=None):
