@@ -26,7 +26,8 @@ Red: at most one per community and month, beside its yellows
     Severe is recorded when both apply.
 
 A community's card of a month (``card_of``): ``red`` with a red card, else ``yellow`` with a
-yellow one, else None.
+yellow one, else None. Each card issued is told to its community through the outbox
+(``card_issued``), in the transaction that issues it.
 """
 
 from collections import Counter
@@ -39,8 +40,11 @@ from sqlalchemy.orm import selectinload
 from civicreport import registry
 from civicreport.cobuilding import tasks
 from civicreport.cobuilding.models import Card, CardMonth, Declaration, Task
+from civicreport.cobuilding.status import CARD_REASONS, CARDS
 from civicreport.db_types import utcnow
+from civicreport.delivery import outbox
 from civicreport.extensions import db
+from civicreport.reference.areas import Community
 
 
 def judge(month, now=None):
@@ -57,6 +61,7 @@ def judge(month, now=None):
         db.session.flush()  # claims the month: a second judge fails here
         cards = _cards(month, month_tasks, cut_off(month, month_tasks), now)
         db.session.add_all(cards)
+        _notify(cards, {task.id: task.title for task in month_tasks})
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -155,6 +160,27 @@ def _reason(declaration, cut):
     if "return" in actions and "accept" not in actions:
         return "returned"
     return None
+
+
+def _notify(cards, titles):
+    """One ``card_issued`` message per card, to its community."""
+    names = dict(db.session.execute(select(Community.code, Community.name)).all())
+    for card in cards:
+        title = titles.get(card.task_id)
+        about = f"任务“{title}”" if title else "本月共建任务"
+        outbox.enqueue(
+            "card_issued",
+            {
+                "event": "card_issued",
+                "community": card.community_code,
+                "month": f"{card.month:%Y-%m}",
+                "card": card.color,
+                "reason": card.reason,
+                "task": card.task_id,
+                "message": f"{names.get(card.community_code, card.community_code)} {card.month:%Y年%m月}"
+                f"{about}{CARD_REASONS[card.reason]}，记{CARDS[card.color]}一张",
+            },
+        )
 
 
 def _yellow_codes(month):

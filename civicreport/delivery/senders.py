@@ -39,6 +39,12 @@ TOPIC_TITLES = {
     "closed": "结案通知",
     "order_dispatched": "点单派单通知",  # cobuilding.orders: a needs order for the team or unit
     "order_cancelled": "点单取消通知",
+    "order_warning": "点单临期预警",  # cobuilding.order_deadlines: a 派单 or service deadline near
+    "order_overdue": "点单超时通知",
+    "task_issued": "共建任务通知",  # cobuilding.tasks and cards: to the communities
+    "task_changed": "共建任务调整通知",
+    "task_withdrawn": "共建任务撤回通知",
+    "card_issued": "红黄牌通知",
     "whistle_summoned": "吹哨报到通知",  # oversight.whistles: a unit summoned, with its 报到 deadline
     "whistle_returned": "吹哨任务退回通知",
 }

@@ -12,6 +12,7 @@ from civicreport.cobuilding.schemas.tasks import (
     DeclarationSchema,
     DeclarationSubmitSchema,
     ReviewSchema,
+    TaskChangeSchema,
     TaskCreateSchema,
     TaskDetailSchema,
     TaskListSchema,
@@ -92,6 +93,41 @@ def get_task(task_id):
         if covers_community(user, community.code)
     ]
     return task_view(task) | {"declarations": rows}
+
+
+@bp.patch(f"/tasks/<{ROW_ID}:task_id>")
+@allow(*OFFICE_ROLES)
+@doc(
+    "修改月度共建任务：标题、说明、指标、分值、申报截止时间、涉及社区（月份不可改）",
+    tag=TAG,
+    path={"task_id": "任务 id"},
+    body=TaskChangeSchema,
+    response=TaskSchema,
+    errors=(403, 404, 409),
+    description="只改传入的字段，并通知所涉社区。已有社区申报（409 task_declared）或该月红黄牌已评定"
+    "（409 month_judged）后不能再改。",
+)
+def change_task(task_id):
+    """The office corrects a task nobody has declared yet."""
+    data = load_valid(TaskChangeSchema(), json_object())
+    return task_view(tasks.change(task_id, data, _user()))
+
+
+@bp.delete(f"/tasks/<{ROW_ID}:task_id>")
+@allow(*OFFICE_ROLES)
+@doc(
+    "撤回月度共建任务",
+    tag=TAG,
+    path={"task_id": "任务 id"},
+    status=204,
+    errors=(403, 404, 409),
+    description="尚无社区申报且该月红黄牌未评定时可撤回（否则 409 task_declared / month_judged）；"
+    "撤回的任务直接删除（此时没有任何记录引用它），不再出现在任务列表中，并通知所涉社区。",
+)
+def withdraw_task(task_id):
+    """The office withdraws a task nobody has declared yet."""
+    tasks.withdraw(task_id, _user())
+    return "", 204
 
 
 def _allowed(user, code, declared):

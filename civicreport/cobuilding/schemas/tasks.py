@@ -3,7 +3,7 @@
 import re
 from datetime import date
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from civicreport.cases.models import MAX_PHOTOS_PER_STEP
 from civicreport.cobuilding import photos
@@ -69,6 +69,25 @@ class TaskCreateSchema(Schema):
         },
     )
     due = Instant(load_default=None, metadata={"description": "申报截止时间，默认该月最后一天 18:00（本地时间）"})
+
+
+class TaskChangeSchema(Schema):
+    """A change to a task: only the fields given change; its month never does."""
+
+    class Meta:
+        unknown = RAISE
+
+    title = fields.String(validate=validate.Length(min=1, max=128))
+    description = fields.String(validate=validate.Length(max=4000))
+    indicator = fields.String(allow_none=True, validate=validate.Length(min=1, max=32))
+    points = fields.Float(validate=validate.Range(min=0, min_inclusive=False, max=1000))
+    communities = Communities(metadata=TaskCreateSchema().fields["communities"].metadata)
+    due = Instant(allow_none=True, metadata={"description": "申报截止时间；null 为该月最后一天 18:00（本地时间）"})
+
+    @validates_schema
+    def something_changes(self, data, **kwargs):
+        if not data:
+            raise ValidationError("请至少修改一项")
 
 
 class TaskQuerySchema(Schema):
