@@ -254,3 +254,24 @@ def test_load_checklists_command(app, ctx, tmp_path):
     bad.write_text("point_kind,code,label,category_code,position\nzoo,x,动物,06010,1\n", encoding="utf-8")
     result = runner.invoke(args=["load-checklists", "--file", str(bad)])
     assert result.exit_code != 0 and "unknown_point_kind" in result.output
+
+
+def test_odd_inspection_bodies_are_refused_in_the_error_shape(client, people, grid):
+    point = _point(client, people)
+    bodies = [
+        [],
+        "x",
+        {"items": {}},
+        {"items": [1]},
+        {"items": [{"item": "floor_clean", "pass": "maybe"}]},
+        {"items": [{"item": "", "pass": True}]},
+        {"items": [{"item": "floor_clean", "pass": True, "media_ids": "m"}]},
+        {"items": [{"item": "floor_clean", "pass": True, "extra": 1}]},
+        {"items": [{"item": "x"}] * 51},
+        {"items": _answers(), "unannounced": "often"},
+    ]
+    for body in bodies:
+        response = client.post(f"/api/v1/points/{point['id']}/inspections", json=body, headers=people["monitor"])
+        assert response.status_code in (400, 422), (body, response.get_json())
+        assert set(response.get_json()["error"]) == {"code", "message", "details"}
+    assert count(Inspection) == 0

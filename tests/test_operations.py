@@ -237,3 +237,68 @@ def test_the_rhythm_follows_the_settings(app, client, people, grid, monkeypatch)
     _result(client, people["office"], operation["id"])
     street = client.get("/api/v1/operations/rhythm?month=2026-10", headers=people["office"]).get_json()["streets"][0]
     assert (street["required"], street["done"], street["status"]) == (2, 1, "missed")
+
+
+ODD = [
+    "",
+    " ",
+    "0",
+    "-1",
+    "1e309",
+    "nan",
+    "9999-12",
+    "8999-12",
+    "2000-01",
+    "0001-01-01T00:00:00+14:00",
+    "8999-12-31T23:59:59-12:00",
+    "500110001\n",
+    "５００１１０００１",
+    "true",
+    "x" * 300,
+    "[]",
+    "%00",
+]
+ROUTES = {
+    "/api/v1/operations": ["from", "to", "area", "status", "unit"],
+    "/api/v1/operations/calendar": ["month"],
+    "/api/v1/operations/rhythm": ["month", "street"],
+    "/api/v1/points": ["kind", "community", "unit", "overdue", "active"],
+    "/api/v1/points/1/inspections": ["limit"],
+    "/api/v1/checklists": ["kind", "include_inactive"],
+}
+
+
+def test_odd_query_parameters_never_fail(client, people, grid):
+    for path, names in ROUTES.items():
+        for name in names:
+            for value in ODD:
+                response = client.get(path, query_string={name: value}, headers=people["office"])
+                assert response.status_code in (200, 400, 404, 422), (path, name, value, response.get_json())
+                if response.status_code >= 400:
+                    assert set(response.get_json()["error"]) == {"code", "message", "details"}
+
+
+def test_odd_bodies_are_refused_in_the_error_shape(client, people, grid):
+    operation = _scheduled(client, people["office"])
+    bodies = [
+        [],
+        "x",
+        1,
+        None,
+        {"counts": []},
+        {"counts": {"09006": 1.5}},
+        {"counts": {"": 1}},
+        {"counts": {"x" * 9: 1}},
+        {"counts": {}, "reports": "QJ1"},
+        {"counts": {}, "media_ids": [1]},
+        {"counts": {}, "reports": ["x"] * 101},
+        {"reason": ""},
+    ]
+    for path in ("result", "cancel"):
+        for body in bodies:
+            response = client.post(f"/api/v1/operations/{operation['id']}/{path}", json=body, headers=people["office"])
+            assert response.status_code in (400, 422), (path, body, response.get_json())
+            assert set(response.get_json()["error"]) == {"code", "message", "details"}
+    for body in [{"title": "t", "area": STREET, "starts_at": 1}, {"units": "cgj"}, {"lat": "x", "lon": 1}]:
+        response = _operation(client, people["office"], **body)
+        assert response.status_code == 422, (body, response.get_json())
