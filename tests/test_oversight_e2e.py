@@ -1,10 +1,12 @@
-"""The oversight pages in real headless Chromium against a live server on loopback: a whistle's
-unit reports in and closes its part on a phone and the raiser verifies and rates it at a desk; a
-monitor inspects a market on a phone, one item failing with a photo, which opens a routed case
-that the linked leader's 督办总览 lists; the public 挂牌整改 page on a phone.
+"""The oversight pages in real headless Chromium against a live server on loopback: community
+staff raise a whistle from the (emulated) location, its unit reports in and closes its part on a
+phone and the raiser verifies and rates it; a monitor inspects a market on a phone, one item
+failing with a photo, which opens a routed case that the linked leader's 督办总览 lists; a listed
+problem from progress to delisting and reopening; an operation recorded from the calendar; the
+public 挂牌整改 page on a phone.
 
-The rows a step needs before the page (the whistle, the point, the listed problem) are made over
-the API with the Flask test client, so each test drives only its pages. Skipped when Debian's
+The rows a step needs before its page (the point, the listed problem, the operation) are made
+over the API with the Flask test client, so each test drives only its pages. Skipped when Debian's
 chromium / chromium-driver are not installed (.ci/run installs them).
 """
 
@@ -17,6 +19,7 @@ from tests.browser import chromium, csp_violations, serve, skip_without_chromium
 skip_without_chromium()
 
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
 
 from civicreport import registry  # noqa: E402
 from civicreport.accounts import auth  # noqa: E402
@@ -97,22 +100,25 @@ def fits_the_phone(driver):
     return driver.execute_script("return document.documentElement.scrollWidth") <= PHONE["width"]
 
 
-def test_a_unit_reports_in_and_closes_its_part_on_a_phone_and_the_raiser_verifies_and_rates(
-    app, live_server, browser, people, tmp_path
+def test_a_whistle_raised_from_the_location_is_reported_in_and_closed_on_a_phone_verified_and_rated(
+    live_server, browser, people, tmp_path
 ):
-    raised = app.test_client().post(
-        "/api/v1/whistles",
-        json={
-            "title": "小区门口污水外溢",
-            "lat": INSIDE[0],
-            "lon": INSIDE[1],
-            "lead_unit": "cgj",
-            "tasks": {"cgj": "疏通管网"},
-        },
-        headers=bearer(people["staff"]),
+    browser.execute_cdp_cmd("Browser.grantPermissions", {"origin": live_server, "permissions": ["geolocation"]})
+    browser.execute_cdp_cmd(
+        "Emulation.setGeolocationOverride", {"latitude": INSIDE[0], "longitude": INSIDE[1], "accuracy": 10}
     )
-    assert raised.status_code == 201, raised.get_json()
-    whistle = raised.get_json()["id"]
+    open_as(browser, live_server, "/console/whistles", people["staff"])
+    browser.find_element(By.CSS_SELECTOR, "#raise summary").click()
+    form = browser.find_element(By.ID, "raise-form")
+    form.find_element(By.NAME, "title").send_keys("小区门口污水外溢")
+    browser.find_element(By.ID, "locate").click()
+    wait(browser, lambda d: "已定位" in text_of(d, "#where"), "the phone's location was not taken")
+    Select(form.find_element(By.NAME, "lead_unit")).select_by_value("cgj")
+    form.find_element(By.NAME, "lead_task").send_keys("疏通管网")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(browser, lambda d: d.execute_script("return location.hash.length > 1"), "the whistle was not raised")
+    whistle = browser.execute_script("return decodeURIComponent(location.hash.slice(1))")
+    wait(browser, lambda d: status_of(d, f"#w-{whistle}") == "open", "the new whistle is not listed")
     part = "#whistles .part[data-unit=cgj]"
 
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
