@@ -147,6 +147,11 @@ def test_a_whistle_raised_from_the_location_is_reported_in_and_closed_on_a_phone
     timeline = text_of(browser, f"#w-{whistle} .timeline")
     assert all(step in timeline for step in ("吹哨", "报到", "完成任务", "核验办结", "一体评议"))
 
+    open_as(browser, live_server, "/console/leader", people["leader"])  # the 红黑榜 shows the unit's figures
+    row = "#ranking tr[data-unit=cgj]"
+    wait(browser, lambda d: "区城市管理局" in text_of(d, row), "the unit is not on the 红黑榜 page")
+    assert "100.0%" in text_of(browser, row) and "4.0" in text_of(browser, row)
+
 
 def test_a_phone_inspection_fails_one_item_with_a_photo_and_the_leader_sees_the_point(
     app, live_server, browser, people, tmp_path

@@ -12,6 +12,8 @@ const COLUMNS = [
   ["按期结案率", (r) => percent(r.on_time_rate)], ["结案率", (r) => percent(r.closure_rate)],
   ["返工率", (r) => percent(r.rework_rate)], ["满意率", (r) => percent(r.satisfaction_rate)],
   ["当前超期", (r) => r.overdue_now], ["警示", (r) => cardBadge(r.card)],
+  // 吹哨报到 beside the ranking (oversight.whistle_stats): 报到 punctuality and the 一体评议 mean.
+  ["吹哨报到及时率", (r) => percent(r.whistle_checkin_rate)], ["一体评议均分", (r) => rating(r.whistle_mean_rating)],
 ];
 const BOARD_COLUMNS = [COLUMNS[0], COLUMNS[1], COLUMNS[4], COLUMNS[7]];
 const FLAGS = { red: "红旗", grey: "灰旗" };
@@ -28,6 +30,10 @@ const COMMUNITY_COLUMNS = [
 
 function percent(rate) {
   return rate == null ? "—" : `${(rate * 100).toFixed(1)}%`;
+}
+
+function rating(value) {
+  return value == null ? "—" : Number(value).toFixed(1);
 }
 
 function score(value) {
