@@ -8,7 +8,7 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from civicreport.accounts import auth
 from civicreport.accounts.models import UNIT_KINDS, Unit, User
@@ -16,12 +16,14 @@ from civicreport.cobuilding import declarations, matters, orders
 from civicreport.cobuilding.access import community_of
 from civicreport.cobuilding.models import (
     Card,
+    CardMonth,
     Declaration,
     DeclarationEvent,
     LeaderLink,
     Matter,
     MatterNote,
     Meeting,
+    MeetingAttendee,
     NeedOrder,
     NeedOrderEvent,
     Partnership,
@@ -244,3 +246,32 @@ def test_the_demo_logins_see_their_own_community_and_team(loaded, client):
 
 def bearer(user):
     return {"Authorization": f"Bearer {auth.issue_token(user)}"}
+
+
+def test_the_same_seed_gives_the_same_months_on_an_empty_layer(ctx):
+    load_demo()
+    history.load_history(20, seed=4, now=NOW, days=40)
+    first = layer()
+    assert all(first)
+    for model in (NeedOrderEvent, NeedOrder, MatterNote, Matter, MeetingAttendee, Meeting, DeclarationEvent):
+        db.session.execute(delete(model))
+    for model in (Declaration, TaskCommunity, Card, CardMonth, RankingRow, RankingMonth, Task):
+        db.session.execute(delete(model))
+    db.session.commit()
+    history.load_history(20, seed=4, now=NOW, days=40)
+    assert layer() == first
+
+
+def layer():
+    return (
+        db.session.execute(select(Task.month, Task.title, Task.due_at).order_by(Task.month, Task.title)).all(),
+        db.session.execute(
+            select(Declaration.community_code, Declaration.status, Declaration.submitted_at).order_by(
+                Declaration.community_code, Declaration.submitted_at
+            )
+        ).all(),
+        db.session.execute(select(NeedOrder.public_id, NeedOrder.status).order_by(NeedOrder.public_id)).all(),
+        db.session.execute(
+            select(Matter.title, Matter.due_on, Matter.status).order_by(Matter.due_on, Matter.title)
+        ).all(),
+    )
