@@ -74,9 +74,16 @@ function details(report) {
   if (report.escalation_count) rows.push(["督办次数", String(report.escalation_count)]);
   const notes = evidenceNotes(report);
   if (notes.length) rows.push(["核实提示", notes.join("；"), "flagged"]);
+  if (report.whistles && report.whistles.length) rows.push(["吹哨报到", whistleLinks(report.whistles)]);
   return el("dl", { class: "details" }, rows.map(([term, value, mark]) => [
     el("dt", {}, term), el("dd", mark ? { class: mark } : {}, value),
   ]));
+}
+
+// The whistles blown on this case (staff view), each opening on the 吹哨报到 page.
+function whistleLinks(whistles) {
+  return whistles.map((w, n) => [n ? "；" : "",
+    el("a", { href: `/console/whistles#${encodeURIComponent(w.id)}` }, w.title), `（${w.status_label}）`]);
 }
 
 // The figure behind a flag, where the report carries one.
