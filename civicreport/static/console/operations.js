@@ -1,13 +1,14 @@
 // 联合整治: a month's joint operations on a calendar (in the city's time zone), each opening its
-// units, target behaviours and result (counts by category, photos, cases opened); the office plans
-// operations and records results or cancels; the rhythm table shows per street (monthly) and per
-// community (weekly) whether an operation was done in each period.
+// units, target behaviours and result (counts by category, photos, cases opened); the office,
+// community staff and street offices plan operations and record results or cancel them; the rhythm
+// tables show per street (monthly) and per community (weekly) whether the operations were done.
 import { el, formatTime, settings } from "../shared/page.js";
 import { api, query, showNotice, start } from "./staff.js";
 import { chosenMonth, cityInstant, monthTitle, rememberMonth } from "./month.js";
 import { photoPicker, thumbs } from "./photos.js";
 
 const OFFICE = ["supervisor", "admin"];
+const unitKinds = new Map(settings.units.map(([code, , kind]) => [code, kind]));
 const WEEKDAYS = ["一", "二", "三", "四", "五", "六", "日"];
 const categories = new Map(settings.categories);
 const areas = new Map(settings.areas);
@@ -112,7 +113,7 @@ function operationCard(op) {
     op.cancel_reason ? el("p", { class: "returned-note" }, "取消原因：", op.cancel_reason) : null,
     thumbs(op.photos),
     op.cases.length ? el("p", {}, "转办案件：", op.cases.map((c) => c.id).join("、")) : null,
-    op.status === "planned" && OFFICE.includes(me.role) ? [resultForm(op), cancelForm(op)] : null);
+    op.status === "planned" && organises(me) ? [resultForm(op), cancelForm(op)] : null);
 }
 
 function resultForm(op) {
@@ -187,6 +188,13 @@ async function plan(event) {
   }
 }
 
+// Who plans and records operations: the office, community staff (their community) and a street
+// office's staff (its streets); the API keeps each to its areas.
+function organises(user) {
+  return OFFICE.includes(user.role) || user.role === "community_staff"
+    || (user.role === "unit_staff" && unitKinds.get(user.unit) === "street_office");
+}
+
 function options(select, rows) {
   select.append(...rows.map(([code, name]) => el("option", { value: code }, name)));
 }
@@ -204,7 +212,9 @@ form.addEventListener("submit", (event) => {
 
 start((user) => {
   me = user;
-  document.getElementById("plan").hidden = !OFFICE.includes(user.role);
+  document.getElementById("plan").hidden = !organises(user);
+  const own = (user.areas || []).find((code) => code.length === 12);
+  if (user.role === "community_staff" && own) planForm.elements.area.value = own;
   form.elements.month.value = form.elements.month.value || chosenMonth();
   load();
 });
