@@ -11,7 +11,7 @@ from civicreport import registry
 from civicreport.abuse import blocks
 from civicreport.accounts import auth, users
 from civicreport.cases import deadlines, privacy_pass, retention
-from civicreport.cobuilding import cards, partners, ranking
+from civicreport.cobuilding import cards, order_deadlines, partners, ranking
 from civicreport.delivery import outbox
 from civicreport.delivery.worker import run_worker
 from civicreport.demo import history
@@ -262,13 +262,15 @@ def _password(prompt, stdin):
 @click.option("--once", is_flag=True, help="Run one round and exit.")
 @click.option("--interval", type=float, help="Seconds between rounds (default WORKER_INTERVAL).")
 def worker(once, interval):
-    """Deliver notifications with retries, raise warning/overdue events on deadlines, escalate the
+    """Deliver notifications with retries, raise warning/overdue events on deadlines (cases' and the
+    needs orders' 派单 and service clocks), escalate the
     units summoned by a whistle that did not 报到 in time, blur photos
     uploaded in PRIVACY_MODE=worker, judge the communities' 红黄牌 of months past their tasks' due
     times, store the case figures and community rankings of settled months."""
     tune_malloc()  # the privacy pass decodes photos and runs OpenCV: see civicreport.ops.allocator
     jobs = (
         deadlines.scan,
+        order_deadlines.scan,
         whistles.escalate_late,
         stats.settle_closed_months,
         cards.judge_due,  # before the ranking: a settled month shows its cards

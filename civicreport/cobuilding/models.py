@@ -309,6 +309,10 @@ class NeedOrder(db.Model):
     device_id: Mapped[str | None] = mapped_column(String(64))
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))  # staff 代点单
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # cobuilding.order_deadlines: when the running clock warns, and what the worker has sent of it
+    warning_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    warning_notified: Mapped[bool] = mapped_column(Boolean, default=False)
+    overdue_notified: Mapped[bool] = mapped_column(Boolean, default=False)
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

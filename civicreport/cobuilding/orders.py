@@ -18,7 +18,7 @@ Deadlines run in working time (office hours on working days, as cases' do): 派�
 ``COBUILD_ORDER_DISPATCH_HOURS`` of 点单 (and again of a 退单), the service within
 ``COBUILD_ORDER_SERVICE_HOURS`` of 派单. An event that starts a clock records its
 ``deadline_at``; a step taken after it records ``late``: ``order_stats`` counts missed deadlines
-from that timeline.
+from that timeline, and ``order_deadlines`` sends a warning and an overdue notice on each clock.
 """
 
 import hashlib
@@ -36,9 +36,8 @@ from civicreport import registry
 from civicreport.abuse import throttle
 from civicreport.accounts.auth import receipt_matches, receipt_token, token_hash
 from civicreport.accounts.models import Unit
-from civicreport.cases.deadlines import work_calendar
 from civicreport.cases.models import IdempotencyRecord
-from civicreport.cobuilding import photos
+from civicreport.cobuilding import order_deadlines, photos
 from civicreport.cobuilding.access import (
     COMMUNITY_ROLES,
     OFFICE_ROLES,
@@ -210,7 +209,7 @@ def _complete(step):
     _mark_late(step)
     step.order.service_hours = float(hours)
     step.order.completed_at = step.now
-    step.order.deadline_at = None
+    order_deadlines.stop_clock(step.order)
     step.event_data["hours"] = float(hours)
     step.media_ids = list(step.data["media_ids"])
 
@@ -225,11 +224,11 @@ def _rate(step):
 
 
 def _stop_clock(step):
-    step.order.deadline_at = None
+    order_deadlines.stop_clock(step.order)
 
 
 def _start_clock(step, hours):
-    step.order.deadline_at = work_calendar().add(step.now, hours * 60)
+    order_deadlines.start_clock(step.order, step.now, hours)
     step.event_data["deadline_at"] = step.order.deadline_at.isoformat()
 
 
@@ -412,8 +411,7 @@ def _notify(transition, order, event, team, unit):
         "team": team.name if team else None,
         "deadline_at": order.deadline_at,
     }
-    receiver = unit or (team and team.unit)
-    target = None if receiver else team.contact_phone
+    receiver, target = order_deadlines.recipient(team, unit)
     outbox.enqueue(transition.notify, payload, unit=receiver, target=target)
 
 
@@ -459,10 +457,10 @@ def _file(data, user, key, fingerprint, nonce, device_id):
         contact=data["contact"],
         device_id=device_id,
         created_by_user_id=user.id if on_behalf else None,
-        deadline_at=work_calendar().add(now, registry.settings().COBUILD_ORDER_DISPATCH_HOURS * 60),
         created_at=now,
         updated_at=now,
     )
+    order_deadlines.start_clock(order, now, registry.settings().COBUILD_ORDER_DISPATCH_HOURS)
     token = receipt_token(nonce, order.public_id)
     order.receipt_token_hash = token_hash(token)
     db.session.add(order)
