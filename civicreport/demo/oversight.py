@@ -351,7 +351,7 @@ def _operations(rng, now):
             days_ago = week * 7 + rng.randrange(0, 3)
             if week and rng.random() < 0.15:
                 continue  # a missed week
-            count += _operation(rng, units, office, community, _at(now, days_ago, 14, 30), now, "周末联合整治")
+            count += _operation(rng, units, office, community, _at(now, days_ago, 14, 30), now, "社区联合整治")
     return count
 
 

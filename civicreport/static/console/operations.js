@@ -41,7 +41,7 @@ function drawCalendar(month, days) {
       ops.map((op) => el("button", {
         type: "button", class: "op", dataset: { id: op.id, status: op.status }, title: op.title,
         onclick: () => showOperation(op.id),
-      }, op.title))));
+      }, `${areaName(op).split(" ").pop()} · ${op.title}`))));
   }
   document.getElementById("calendar").replaceChildren(...cells);
 }

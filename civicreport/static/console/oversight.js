@@ -23,7 +23,7 @@ function listedItem(row) {
 
 function lateLine(part) {
   const when = part.checked_in_at ? `${formatTime(part.checked_in_at)} 报到` : "至今未报到";
-  return el("li", {}, `${part.unit.name}：应于 ${formatTime(part.checkin_due_at)} 前报到，${when}`,
+  return el("li", {}, `${part.unit.name}：应于 ${formatTime(part.checkin_due_at)} 前报到，${when} `,
     part.escalated_at ? el("span", { class: "badge late" }, "已督办") : null);
 }
 
