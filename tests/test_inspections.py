@@ -15,7 +15,7 @@ from civicreport.oversight.checklists import load_checklists
 from civicreport.oversight.models import Inspection, InspectionPoint
 from civicreport.oversight.status import POINT_KINDS
 from tests.factories import FAR_AWAY, INSIDE, make_rule, make_unit, make_user, photo_bytes
-from tests.helpers import assert_error, count
+from tests.helpers import assert_error, count, submit
 
 MARKET = ["floor_clean", "garbage_removal", "road_occupation", "live_poultry", "stall_order"]
 
@@ -275,3 +275,20 @@ def test_odd_inspection_bodies_are_refused_in_the_error_shape(client, people, gr
         assert response.status_code in (400, 422), (body, response.get_json())
         assert set(response.get_json()["error"]) == {"code", "message", "details"}
     assert count(Inspection) == 0
+
+
+def test_the_case_view_names_its_point_and_item_for_staff(client, people, grid):
+    point = _point(client, people)
+    body = _inspect(client, people["monitor"], point["id"], _answers({"road_occupation"})).get_json()
+    case_id = body["cases"][0]["id"]
+    staff = client.get(f"/api/v1/reports/{case_id}", headers=people["office"]).get_json()
+    assert staff["inspection"]["point"] == {
+        "id": point["id"],
+        "name": "古南农贸市场",
+        "kind": "market",
+        "kind_label": "农贸市场",
+    }
+    assert staff["inspection"]["inspection_id"] == body["id"] and staff["inspection"]["label"] == "占道经营"
+    assert "inspection" not in client.get(f"/api/v1/reports/{case_id}").get_json()  # not in the public view
+    other = submit(client, INSIDE)["id"]
+    assert client.get(f"/api/v1/reports/{other}", headers=people["office"]).get_json()["inspection"] is None

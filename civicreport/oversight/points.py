@@ -299,3 +299,25 @@ def _open_case(by, point, item, note, media):
         "media_ids": [],
     }
     return intake.open_case(data, by, media=media, channel=CASE_CHANNEL)
+
+
+def of_report(report):
+    """The point and inspection item whose failure opened ``report``, or None: what the case view
+    shows its staff (the cases know nothing of the layer above them)."""
+    found = db.session.execute(
+        select(InspectionItem, Inspection, InspectionPoint)
+        .join(Inspection, InspectionItem.inspection_id == Inspection.id)
+        .join(InspectionPoint, Inspection.point_id == InspectionPoint.id)
+        .where(InspectionItem.report_id == report.id)
+    ).first()
+    if found is None:
+        return None
+    item, inspection, point = found
+    return {
+        "point": {"id": point.id, "name": point.name, "kind": point.kind, "kind_label": POINT_KINDS[point.kind]},
+        "inspection_id": inspection.id,
+        "inspected_at": inspection.inspected_at.isoformat(),
+        "unannounced": inspection.unannounced,
+        "item": item.item_code,
+        "label": item.label,
+    }

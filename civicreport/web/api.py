@@ -22,7 +22,7 @@ from civicreport.cases.schemas.report import (
 from civicreport.errors import BadRequest
 from civicreport.ops import health as ops_health
 from civicreport.ops.schemas import HealthSchema
-from civicreport.oversight import whistles
+from civicreport.oversight import points, whistles
 from civicreport.reference import lookup as reference_lookup
 from civicreport.reference.grid import normalise_point
 from civicreport.reference.schemas import (
@@ -167,8 +167,9 @@ def get_report(public_id):
     allowed = workflow.allowed_actions(report, actor) if actor.user or actor.receipt_report_id else None
     staff = actor.sees_private(report)
     body = report_view(report, staff=staff, allowed_actions=allowed)
-    if staff:  # the cases know nothing of the oversight layer above them: its whistles are added here
+    if staff:  # the cases know nothing of the oversight layer above them: its links are added here
         body["whistles"] = whistles.of_report(report)
+        body["inspection"] = points.of_report(report)
     return body
 
 

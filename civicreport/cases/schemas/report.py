@@ -153,6 +153,13 @@ class ReportViewSchema(ReportStaffSchema):
     whistles = fields.List(
         fields.Dict(), metadata={"description": "工作人员视图：就本案吹哨的事项（id、title、status、status_label）"}
     )
+    inspection = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "工作人员视图：由点位检查不合格项所立的案件给出点位（id、name、kind）、"
+            "检查 id 与时间、是否暗访、检查项（item、label）；其他案件为 null"
+        },
+    )
 
 
 class SubmittedReportSchema(ReportViewSchema):
