@@ -8,7 +8,7 @@ the first time, and the next person's token replaces the last in localStorage. S
 Debian's chromium / chromium-driver are not installed (.ci/run installs them).
 """
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -23,7 +23,7 @@ from civicreport import registry  # noqa: E402
 from civicreport.accounts import auth  # noqa: E402
 from civicreport.cobuilding import partners  # noqa: E402
 from civicreport.extensions import db  # noqa: E402
-from tests.factories import COMMUNITY, INSIDE, make_geography, photo_bytes  # noqa: E402
+from tests.factories import COMMUNITY, INSIDE, make_geography, make_unit, photo_bytes  # noqa: E402
 from tests.helpers import override_settings  # noqa: E402
 
 pytestmark = pytest.mark.e2e  # Chromium drives the co-building pages on a live server
@@ -51,9 +51,11 @@ def browser(tmp_path):
 
 @pytest.fixture
 def people(ctx):
-    """The office (a supervisor), the community's staff, a leader linked to the community and a
-    volunteer of the community's team."""
+    """The office (a supervisor), the community's staff, a leader linked to the community, a
+    volunteer of the community's team and the community's lead partner unit."""
     make_geography()
+    make_unit("rdb", "government_office", "区人大办公室")
+    partners.add_partnership(COMMUNITY, "rdb", "lead", date(2020, 1, 1))
     team = partners.create_team(TEAM, COMMUNITY)
     made = {
         "volunteer": auth.create_user("zhiyuan", "volunteer", display_name="志愿者周", team_id=team.id),
@@ -85,6 +87,11 @@ def open_as(driver, base, path, token):
     driver.execute_script("localStorage.setItem('civicreport.token', arguments[0])", token)
     driver.get(base + path)
     wait(driver, lambda d: d.find_element(By.ID, "main").is_displayed(), f"{path} did not open")
+
+
+def menu(driver):
+    """The labels of the console menu's links shown to the signed-in role."""
+    return [link.text for link in driver.find_elements(By.CSS_SELECTOR, "#menu a") if link.is_displayed()]
 
 
 def cell_status(driver):
@@ -190,6 +197,16 @@ def test_a_needs_order_filed_and_dispatched_on_the_community_phone_is_served_by_
 ):
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
     login(browser, live_server, "/console/community", "changle")
+    assert menu(browser) == ["社区工作台", "督查督办"]  # a link naming no roles is every role's
+    browser.find_element(By.CSS_SELECTOR, "#file-matter summary").click()  # 列入实事清单, owed by a partner
+    form = browser.find_element(By.ID, "matter-form")
+    form.find_element(By.NAME, "title").send_keys("修缮小区路灯")
+    wait(browser, lambda d: len(Select(form.find_element(By.NAME, "partner")).options) == 2, "no partner to choose")
+    Select(form.find_element(By.NAME, "partner")).select_by_value("rdb")
+    due = form.find_element(By.NAME, "due_on")
+    browser.execute_script("arguments[0].value = arguments[1]", due, f"{date.today() + timedelta(days=10):%Y-%m-%d}")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(browser, lambda d: "承办：区人大办公室" in text_of(d, "#matters"), "the 实事清单 did not list the item")
     browser.find_element(By.CSS_SELECTOR, "#file-order summary").click()  # 代群众点单
     form = browser.find_element(By.ID, "order-form")
     form.find_element(By.NAME, "description").send_keys("独居老人家中水管漏水，需要帮忙维修")
@@ -205,6 +222,7 @@ def test_a_needs_order_filed_and_dispatched_on_the_community_phone_is_served_by_
 
     open_as(browser, live_server, "/console/team", people["volunteer"])
     wait(browser, lambda d: order_status(d) == "dispatched", "the team did not list the order")
+    assert menu(browser) == ["志愿服务", "督查督办"]
     browser.find_element(By.CSS_SELECTOR, "#orders button[data-action=accept]").click()
     form = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#orders form.complete-form"), "no complete form")
     form.find_element(By.NAME, "hours").send_keys("1.5")

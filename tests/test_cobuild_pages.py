@@ -67,3 +67,53 @@ def test_the_data_behind_the_pages_needs_a_staff_login(ctx, client):
     for path in ("/api/v1/tasks", "/api/v1/declarations", "/api/v1/cards"):
         assert client.get(path).status_code == 401
         assert client.get(path, headers=citizen).status_code == 403
+
+
+MENU = {
+    "supervisor": {"值班台", "红黑榜", "共建督导"},
+    "admin": {"值班台", "问题清单", "红黑榜", "共建督导"},
+    "monitor": {"值班台"},
+    "leader": {"红黑榜", "共建督导"},
+    "unit_staff": {"问题清单", "志愿服务"},
+    "community_staff": {"社区工作台"},
+    "volunteer": {"志愿服务"},
+}
+
+
+def menu_of(page):
+    """``{label: roles}`` of the console menu's links that name their roles (staff.js shows a link
+    to the logged-in role it names and hides it from the others)."""
+    nav = re.search(r'<nav id="menu">(.*?)</nav>', page, re.S).group(1)
+    links = re.findall(r'<a data-roles="([^"]+)" href="[^"]+"[^>]*>([^<]+)</a>', nav)
+    return {label: set(roles.split()) for roles, label in links}
+
+
+@pytest.mark.parametrize("path", ["/console", *PAGES, "/console/leader"])
+def test_the_menu_shows_each_role_its_own_links(client, path):
+    menu = menu_of(client.get(path).get_data(as_text=True))
+    assert {role: {label for label, roles in menu.items() if role in roles} for role in MENU} == MENU
+    staff_js = client.get("/static/console/staff.js").get_data(as_text=True)
+    assert "#menu a[data-roles]" in staff_js and "showMenu(user.role)" in staff_js
+
+
+def test_the_community_page_files_an_item_and_records_a_meeting(client):
+    """The forms the page posts: a 实事清单 item (title, description, a partner of the community,
+    due date, optionally its meeting) and a 联席会议 (date, title, minutes, partners present)."""
+    page = client.get("/console/community").get_data(as_text=True)
+    matter_form = re.search(r'<form id="matter-form">(.*?)</form>', page, re.S).group(1)
+    for name in ("title", "description", "partner", "due_on", "meeting_id"):
+        assert f'name="{name}"' in matter_form
+    assert 'type="date"' in matter_form and 'id="matter-partner"' in matter_form
+    meeting_form = re.search(r'<form id="meeting-form">(.*?)</form>', page, re.S).group(1)
+    for name in ("held_on", "title", "minutes"):
+        assert f'name="{name}"' in meeting_form
+    assert 'id="meeting-partners"' in meeting_form and 'id="meetings"' in page
+    script = client.get("/static/console/community.js").get_data(as_text=True)
+    for call in ("/api/v1/partnerships?", '"/api/v1/matters"', '"/api/v1/meetings"', "/api/v1/meetings?"):
+        assert call in script
+
+
+def test_the_order_pages_read_one_list(client):
+    """The list carries each order's actions and contact: no order is fetched one by one."""
+    script = client.get("/static/console/orders.js").get_data(as_text=True)
+    assert 'api("/api/v1/orders")' in script and "/api/v1/orders/${encodeURIComponent(order.id)}`)" not in script

@@ -1,6 +1,7 @@
 // 社区工作台 (community staff, on a phone): this month's tasks with the community's declaration of
 // each (declare, or re-declare after a return, with photos from the phone), the residents' needs
-// orders to dispatch to a volunteer team, and the community's 实事清单 with progress notes.
+// orders to dispatch to a volunteer team, the community's 实事清单 (file an item for a partner,
+// progress notes) and its 联席会议 (record one with the partners present).
 import { el, formatTime, settings } from "../shared/page.js";
 import { api, query, showNotice, start } from "./staff.js";
 import { chosenMonth, monthTitle } from "./month.js";
@@ -173,6 +174,85 @@ function noteForm(matter) {
   return el("details", {}, el("summary", {}, "记录进展"), form);
 }
 
+// The community's partners today: the 实事清单 form's choice and the meeting's attendance.
+async function loadPartners() {
+  const { partnerships } = await api(`/api/v1/partnerships?${query({ community })}`);
+  const units = partnerships.map((row) => [row.unit.code, `${row.unit.name}（${row.role_label}）`]);
+  document.getElementById("matter-partner").replaceChildren(
+    el("option", { value: "" }, "选择共建单位"), ...units.map(([code, name]) => el("option", { value: code }, name)));
+  document.getElementById("meeting-partners").replaceChildren(el("legend", {}, "到会共建单位"),
+    ...units.map(([code, name]) => el("label", { class: "check" },
+      el("input", { type: "checkbox", name: "partners", value: code }), name)));
+}
+
+async function fileMatter(event) {
+  event.preventDefault();
+  const form = event.target;
+  const error = document.getElementById("matter-error");
+  const meeting = form.elements.meeting_id.value;
+  try {
+    await api("/api/v1/matters", {
+      method: "POST",
+      json: {
+        community,
+        title: form.elements.title.value.trim(),
+        description: form.elements.description.value.trim(),
+        partner: form.elements.partner.value,
+        due_on: form.elements.due_on.value,
+        ...(meeting ? { meeting_id: Number(meeting) } : {}),
+      },
+    });
+    form.reset();
+    error.textContent = "";
+    await loadMatters();
+  } catch (failure) {
+    error.textContent = failure.message;
+  }
+}
+
+// ---- 联席会议 ----------------------------------------------------------------------------
+
+async function loadMeetings() {
+  const { meetings } = await api(`/api/v1/meetings?${query({ community })}`);
+  const list = document.getElementById("meetings");
+  list.replaceChildren(...meetings.map(meetingItem));
+  if (!meetings.length) list.append(el("li", { class: "muted" }, "暂无联席会议记录"));
+  document.getElementById("matter-meeting").replaceChildren(el("option", { value: "" }, "（无）"),
+    ...meetings.map((m) => el("option", { value: m.id }, `${m.held_on} ${m.title}`)));
+}
+
+function meetingItem(meeting) {
+  const present = meeting.partners.map((unit) => unit.name).join("、");
+  return el("li", { class: "item meeting-item", dataset: { id: meeting.id } },
+    el("header", {}, el("h3", {}, meeting.title), el("span", { class: "meta" }, meeting.held_on)),
+    el("p", { class: "meta" }, `到会共建单位：${present || "（未记录）"}`),
+    meeting.minutes ? el("p", { class: "note" }, meeting.minutes) : null);
+}
+
+async function holdMeeting(event) {
+  event.preventDefault();
+  const form = event.target;
+  const error = document.getElementById("meeting-error");
+  const partners = [...form.querySelectorAll('input[name="partners"]:checked')].map((box) => box.value);
+  try {
+    await api("/api/v1/meetings", {
+      method: "POST",
+      json: {
+        community,
+        held_on: form.elements.held_on.value,
+        title: form.elements.title.value.trim(),
+        minutes: form.elements.minutes.value.trim(),
+        partners,
+      },
+    });
+    form.reset();
+    error.textContent = "";
+    await loadMeetings();
+  } catch (failure) {
+    error.textContent = failure.message;
+  }
+}
+
 // ---- start ---------------------------------------------------------------------------------
 
 async function section(load) {
@@ -184,6 +264,8 @@ async function section(load) {
 }
 
 document.getElementById("order-form").addEventListener("submit", fileOrder);
+document.getElementById("matter-form").addEventListener("submit", fileMatter);
+document.getElementById("meeting-form").addEventListener("submit", holdMeeting);
 
 start(async (user) => {
   community = (user.areas || []).find((code) => code.length === 12) || null;
@@ -191,5 +273,7 @@ start(async (user) => {
   document.getElementById("title").textContent = name ? `${name} · 社区工作台` : "社区工作台";
   if (user.role !== "community_staff") showNotice("本页供社区工作人员使用；创建办请到“共建督导”。");
   await loadTeams();
-  await Promise.all([section(loadTasks), section(refreshOrders), section(loadMatters)]);
+  await Promise.all([
+    section(loadTasks), section(refreshOrders), section(loadMatters), section(loadPartners), section(loadMeetings),
+  ]);
 });

@@ -4,14 +4,10 @@ import { el, formatTime, settings } from "../shared/page.js";
 import { api, showNotice } from "./staff.js";
 import { photoPicker, thumbs } from "./photos.js";
 
-const OPEN = ["submitted", "dispatched", "accepted"];
-
-// The caller's orders, newest first. The list leaves out the resident's contact and the steps
-// open to the caller: an open order's own answer carries both, so open ones are read one by one.
+// The caller's orders, newest first, each with the steps open to the caller and the resident's
+// contact where the caller may see it: one request for the whole list.
 export async function loadOrders() {
-  const { orders } = await api("/api/v1/orders");
-  return Promise.all(orders.map((order) => (OPEN.includes(order.status)
-    ? api(`/api/v1/orders/${encodeURIComponent(order.id)}`) : order)));
+  return (await api("/api/v1/orders")).orders;
 }
 
 export function orderBadge(order) {

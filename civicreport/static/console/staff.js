@@ -72,7 +72,15 @@ function showLogin(message) {
   document.getElementById("login-error").textContent = message || "";
 }
 
+// The menu shows each role its own pages: a link's data-roles names them (base.html).
+function showMenu(role) {
+  for (const link of document.querySelectorAll("#menu a[data-roles]")) {
+    link.hidden = !link.dataset.roles.split(" ").includes(role);
+  }
+}
+
 function enter(user, onReady) {
+  showMenu(user.role);
   document.getElementById("login").hidden = true;
   document.getElementById("main").hidden = false;
   document.getElementById("who").hidden = false;
