@@ -310,10 +310,8 @@ def _inspections(rng, now):
 
 
 def _inspect(rng, point, items, inspector, at, *, fail_first):
-    if fail_first:  # the one failure the leader page shows, alone
-        verdicts = [i > 0 for i in range(len(items))]
-    else:
-        verdicts = [rng.random() >= 1 / 8 for _ in items]
+    # A market's latest visit fails its first item alone: the failure the leader page shows.
+    verdicts = [i > 0 for i in range(len(items))] if fail_first else [rng.random() >= 1 / 8 for _ in items]
     inspection = Inspection(
         point_id=point.id, inspector_user_id=inspector.id, unannounced=True, inspected_at=at, passed=all(verdicts)
     )
