@@ -121,6 +121,8 @@ def test_a_whistle_raised_from_the_location_is_reported_in_and_closed_on_a_phone
     wait(browser, lambda d: status_of(d, f"#w-{whistle}") == "open", "the new whistle is not listed")
     part = "#whistles .part[data-unit=cgj]"
 
+    open_as(browser, live_server, "/console/unit", people["unit"])  # the unit's worklist names what it owes
+    wait(browser, lambda d: "待报到 1 件" in text_of(d, "#whistle-line"), "the worklist does not mention the whistle")
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
     open_as(browser, live_server, f"/console/whistles#{whistle}", people["unit"])
     form = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, f"{part} form.checkin-form"), "no 报到 form")

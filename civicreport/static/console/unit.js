@@ -1,4 +1,5 @@
-// 问题清单: a unit's open cases, overdue first, with deadlines and the 督办通知书 of escalated cases.
+// 问题清单: a unit's open cases, overdue first, with deadlines and the 督办通知书 of escalated cases;
+// for the unit's own staff, a line on the whistles (吹哨) waiting for its 报到 or its part.
 import { el, formatTime, statusBadge } from "../shared/page.js";
 import { api, deadlineBadges, openPrivate, showNotice, start } from "./staff.js";
 import { openCase } from "./case.js";
@@ -20,6 +21,20 @@ async function load() {
   } catch (error) {
     body.replaceChildren();
     showNotice(error.message);
+  }
+}
+
+// A unit's own staff also owe the whistles that summon it: how many wait for its 报到 or its part.
+async function loadWhistles() {
+  try {
+    const { whistles } = await api(`/api/v1/whistles?status=open&unit=${encodeURIComponent(unitCode)}`);
+    const parts = whistles.flatMap((w) => w.parts.filter((p) => p.unit.code === unitCode));
+    const summoned = parts.filter((p) => p.status === "summoned").length;
+    const working = parts.filter((p) => p.status === "checked_in").length;
+    document.getElementById("whistle-count").textContent = `待报到 ${summoned} 件，办理中 ${working} 件`;
+    document.getElementById("whistle-line").hidden = !(summoned || working);
+  } catch {
+    document.getElementById("whistle-line").hidden = true; // the worklist stays the page's point
   }
 }
 
@@ -58,4 +73,5 @@ start((user) => {
   form.hidden = user.role === "unit_staff";
   form.elements.unit.value = unitCode || "";
   if (unitCode) load();
+  if (user.role === "unit_staff") loadWhistles();
 });
