@@ -38,6 +38,7 @@ def create_app(config=None):
         workflow,
     )
     from civicreport.web import docs as docs_routes
+    from civicreport.web import listings as listing_routes
     from civicreport.web import matters as matter_routes
     from civicreport.web import open311 as open311_routes
     from civicreport.web import operations as operation_routes
@@ -99,6 +100,8 @@ def create_app(config=None):
     app.register_blueprint(admin.bp)
     app.register_blueprint(cobuild_admin.bp)
     app.register_blueprint(matter_routes.bp)
+    app.register_blueprint(listing_routes.bp)
+    app.register_blueprint(listing_routes.pages)
     app.register_blueprint(point_routes.bp)
     app.register_blueprint(operation_routes.bp)
     app.register_blueprint(docs_routes.bp)

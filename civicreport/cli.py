@@ -21,7 +21,7 @@ from civicreport.media.errors import StorageUnavailable
 from civicreport.open311 import clients as open311_clients
 from civicreport.ops import maintenance
 from civicreport.ops.allocator import tune_malloc
-from civicreport.oversight import checklists, whistles
+from civicreport.oversight import checklists, listings, whistles
 from civicreport.reference import loading
 from civicreport.reporting import stats
 
@@ -264,7 +264,7 @@ def _password(prompt, stdin):
 def worker(once, interval):
     """Deliver notifications with retries, raise warning/overdue events on deadlines (cases' and the
     needs orders' 派单 and service clocks), escalate the
-    units summoned by a whistle that did not 报到 in time, blur photos
+    units summoned by a whistle that did not 报到 in time, link new cases near listed problems, blur photos
     uploaded in PRIVACY_MODE=worker, judge the communities' 红黄牌 of months past their tasks' due
     times, store the case figures and community rankings of settled months."""
     tune_malloc()  # the privacy pass decodes photos and runs OpenCV: see civicreport.ops.allocator
@@ -272,6 +272,7 @@ def worker(once, interval):
         deadlines.scan,
         order_deadlines.scan,
         whistles.escalate_late,
+        listings.suggest_all,
         stats.settle_closed_months,
         cards.judge_due,  # before the ranking: a settled month shows its cards
         ranking.settle_closed_months,
