@@ -167,6 +167,12 @@ def test_a_phone_inspection_fails_one_item_with_a_photo_and_the_leader_sees_the_
     point = registered.get_json()["id"]
 
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    open_as(browser, live_server, "/console/oversight", people["monitor"])  # 督查督办 lands a monitor on 点位暗访
+    wait(browser, lambda d: d.current_url.endswith("/console/points"), "the monitor did not land on the points")
+    shown = browser.execute_script(
+        "return [...document.querySelectorAll('.subnav a')].filter((a) => !a.hidden).map((a) => a.textContent)"
+    )
+    assert shown == ["点位暗访"]
     open_as(browser, live_server, f"/console/points#{point}", people["monitor"])
     form = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "form.inspection-form"), "no inspection form")
     assert fits_the_phone(browser)

@@ -84,7 +84,14 @@ form.addEventListener("submit", (event) => {
   load(form.elements.leader.value.trim());
 });
 
+// The 督查督办 link of the top bar lands here: a role without this page goes to its own one.
+const LANDING = { monitor: "/console/points", unit_staff: "/console/whistles", community_staff: "/console/whistles" };
+
 start((user) => {
+  if (LANDING[user.role]) {
+    location.replace(LANDING[user.role]);
+    return;
+  }
   form.hidden = user.role === "leader";
   load("");
 });

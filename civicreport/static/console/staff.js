@@ -74,7 +74,7 @@ function showLogin(message) {
 
 // The menu shows each role its own pages: a link's data-roles names them (base.html).
 function showMenu(role) {
-  for (const link of document.querySelectorAll("#menu a[data-roles]")) {
+  for (const link of document.querySelectorAll("#menu a[data-roles], .subnav a[data-roles]")) {
     link.hidden = !link.dataset.roles.split(" ").includes(role);
   }
 }
