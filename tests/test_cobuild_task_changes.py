@@ -205,3 +205,5 @@ def test_each_card_issued_is_told_to_its_community(client, people, clock):
     assert senders.topic_title("card_issued") == "红黄牌通知"
     assert cards.judge(datetime(2026, 11, 1).date()) == []
     assert len(db.session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "card_issued")).all()) == 2
+    bounded = client.get("/api/v1/cards?month=2026-11", headers=people["bounded"]).get_json()
+    assert [card["community_code"] for card in bounded["cards"]] == [COMMUNITY]

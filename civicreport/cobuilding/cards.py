@@ -39,6 +39,7 @@ from sqlalchemy.orm import selectinload
 
 from civicreport import registry
 from civicreport.cobuilding import tasks
+from civicreport.cobuilding.access import community_scope
 from civicreport.cobuilding.models import Card, CardMonth, Declaration, Task
 from civicreport.cobuilding.status import CARD_REASONS, CARDS
 from civicreport.db_types import utcnow
@@ -91,9 +92,11 @@ def card_of(community_code, month):
     return "red" if "red" in colors else "yellow" if "yellow" in colors else None
 
 
-def of_month(month):
-    """The cards of ``month``, by community then task."""
+def of_month(month, *, by=None):
+    """The cards of ``month``, by community then task; of ``by``'s communities when given."""
     query = select(Card).where(Card.month == month).order_by(Card.community_code, Card.color, Card.task_id)
+    if by is not None:
+        query = query.where(community_scope(by, Card.community_code))
     return db.session.scalars(query).all()
 
 

@@ -218,7 +218,7 @@ def list_cards():
     month = load_valid(CardQuerySchema(), request.args.to_dict())["month"]
     user = _user()
     cards.judge(month)
-    issued = [card for card in cards.of_month(month) if covers_community(user, card.community_code)]
+    issued = cards.of_month(month, by=user)
     names = declarations.community_names(card.community_code for card in issued)
     titles = {task.id: task.title for task in tasks.listing(user, month)}
     communities = sorted({card.community_code for card in issued})
