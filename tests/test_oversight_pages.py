@@ -16,6 +16,7 @@ from civicreport.db_types import utcnow
 from civicreport.demo import history
 from civicreport.demo.loader import load_demo
 from civicreport.extensions import db
+from civicreport.oversight import leader
 from civicreport.oversight.models import (
     ChecklistItem,
     Inspection,
@@ -220,3 +221,25 @@ def test_the_demo_history_feeds_the_leader_page(ctx, client):
     assert [row["title"] for row in view["listed_problems"]] == ["长乐农贸市场周边脏乱差"]
     assert "长乐农贸市场" in [point["name"] for point in view["failing_points"]]
     assert all(row["late_parts"] for row in view["late_whistles"])
+
+
+def test_the_overview_leaves_out_what_is_settled(client, scene):
+    """Delisted over RECENT_DAYS ago, closed over RECENT_DAYS ago, passed at the latest visit: gone."""
+    now = utcnow()
+    problem = db.session.scalar(select(ListedProblem).where(ListedProblem.public_id == "GP-长乐"))
+    problem.status, problem.delisted_at = "delisted", now - timedelta(days=leader.RECENT_DAYS + 1)
+    whistle = db.session.scalar(select(Whistle).where(Whistle.public_id == "CS-长乐"))
+    whistle.status, whistle.closed_at = "closed", now - timedelta(days=leader.RECENT_DAYS + 1)
+    point = db.session.scalar(select(InspectionPoint).where(InspectionPoint.name == "长乐农贸市场"))
+    inspector = auth.user_named("lingdao").id
+    db.session.add(Inspection(point_id=point.id, inspector_user_id=inspector, passed=True, inspected_at=now))
+    db.session.commit()
+    view = client.get("/api/v1/leader/overview", headers=scene["leader"]).get_json()
+    assert view["listed_problems"] == [] and view["late_whistles"] == [] and view["failing_points"] == []
+
+    problem.delisted_at = whistle.closed_at = now - timedelta(days=1)  # recently settled: still shown
+    db.session.commit()
+    view = client.get("/api/v1/leader/overview", headers=scene["leader"]).get_json()
+    [listed] = view["listed_problems"]
+    assert listed["status"] == "delisted" and listed["overdue"] is False
+    assert [w["status"] for w in view["late_whistles"]] == ["closed"]

@@ -21,7 +21,8 @@ Definitions (days are local dates in ``TIMEZONE``; ``now`` is the time of the ca
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import false, or_, select
+from sqlalchemy import case, false, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from civicreport.accounts.access import require_roles
 from civicreport.accounts.auth import user_named
@@ -31,6 +32,7 @@ from civicreport.errors import Forbidden, ValidationFailed
 from civicreport.extensions import db
 from civicreport.oversight.models import (
     Inspection,
+    InspectionItem,
     InspectionPoint,
     ListedProblem,
     Whistle,
@@ -117,28 +119,43 @@ def _late_whistles(leader, areas, now):
 
 
 def _failing_points(leader, areas, now):
-    query = select(InspectionPoint).where(InspectionPoint.active.is_(True))
+    """Active points whose latest inspection failed: the latest inspections in one query, the
+    recent counts in another (no query per point)."""
+    newest = (
+        select(Inspection.point_id, func.max(Inspection.inspected_at).label("at"))
+        .group_by(Inspection.point_id)
+        .subquery()
+    )
+    query = (
+        select(InspectionPoint, Inspection)
+        .join(newest, newest.c.point_id == InspectionPoint.id)
+        .join(Inspection, (Inspection.point_id == newest.c.point_id) & (Inspection.inspected_at == newest.c.at))
+        .where(InspectionPoint.active.is_(True), Inspection.passed.is_(False))
+        .options(selectinload(Inspection.items).selectinload(InspectionItem.report))
+        .order_by(InspectionPoint.id, Inspection.id)
+    )
     if leader is not None:
         query = query.where(_within(InspectionPoint.community_code, areas))
-    points = db.session.scalars(query.order_by(InspectionPoint.id)).all()
-    since = now - timedelta(days=RECENT_DAYS)
-    failing = []
-    for point in points:
-        inspections = db.session.scalars(
-            select(Inspection).where(Inspection.point_id == point.id).order_by(Inspection.inspected_at.desc())
-        ).all()
-        if not inspections or inspections[0].passed:
-            continue
-        recent = [i for i in inspections if i.inspected_at >= since]
-        point.latest = inspections[0]
-        point.pass_rate = sum(i.passed for i in recent) / len(recent) if recent else None
+    latest = {point: inspection for point, inspection in db.session.execute(query)}  # the last of a tie wins
+    rates = _recent_pass_rates([point.id for point in latest], now - timedelta(days=RECENT_DAYS))
+    for point, inspection in latest.items():
+        point.pass_rate = rates.get(point.id)
         point.inspection_overdue = (point.last_inspected_at or point.created_at) < now - timedelta(
             days=point.every_days
         )
         point.failed_items = [
             {"item": i.item_code, "label": i.label, "case": i.report.public_id if i.report else None}
-            for i in point.latest.items
+            for i in inspection.items
             if not i.passed
         ]
-        failing.append(point)
-    return failing
+    return list(latest)
+
+
+def _recent_pass_rates(point_ids, since):
+    """``{point id: passed / inspections since ``since``}`` for points inspected since then."""
+    query = (
+        select(Inspection.point_id, func.count(), func.sum(case((Inspection.passed, 1), else_=0)))
+        .where(Inspection.point_id.in_(point_ids), Inspection.inspected_at >= since)
+        .group_by(Inspection.point_id)
+    )
+    return {point_id: passed / count for point_id, count, passed in db.session.execute(query)}
