@@ -3,14 +3,19 @@
 Storage is local unless CIVICREPORT_STORAGE=s3 (CI points it at a moto server over HTTP).
 The schema comes from the migrations, so every run also proves they apply.
 Fixtures many modules share live here too: the test grid (``grid``, ``city_unit``), a supervisor,
-the closed ``loop`` and fake AWS credentials; plain helpers are in tests/helpers.py.
+the closed ``loop``, fake AWS credentials and a real local SMTP server (``smtp_server``); plain helpers
+are in tests/helpers.py.
 """
 
 import os
+import socket
 import uuid
+from email import message_from_bytes, policy
+from types import SimpleNamespace
 
 import boto3
 import pytest
+from aiosmtpd.controller import Controller
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -157,3 +162,34 @@ def aws_env():
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
             mp.delenv(name, raising=False)
         yield
+
+
+class _Inbox:
+    """An aiosmtpd handler that keeps every message it receives, parsed with the modern policy
+    (headers such as a Chinese Subject come back decoded; get_content() gives the text)."""
+
+    def __init__(self, messages):
+        self.messages = messages
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(message_from_bytes(envelope.original_content or envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on a free local port: .host, .port and .messages (email.message.Message)."""
+    messages = []
+    port = _free_port()
+    controller = Controller(_Inbox(messages), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield SimpleNamespace(host="127.0.0.1", port=port, messages=messages)
+    finally:
+        controller.stop()
