@@ -8,7 +8,6 @@ are in tests/helpers.py.
 """
 
 import os
-import socket
 import uuid
 from email import message_from_bytes, policy
 from types import SimpleNamespace
@@ -24,7 +23,7 @@ from civicreport.extensions import db, limiter
 from civicreport.reference.grid import invalidate_grid_index
 from civicreport.reference.loading import load_categories
 from tests.factories import make_geography, make_rule, make_unit, make_user
-from tests.helpers import Loop
+from tests.helpers import Loop, free_port
 
 KEEP_TABLES = {"alembic_version", "category"}
 
@@ -176,17 +175,11 @@ class _Inbox:
         return "250 OK"
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def smtp_server():
     """A real SMTP server (aiosmtpd) on a free local port: .host, .port and .messages (email.message.Message)."""
     messages = []
-    port = _free_port()
+    port = free_port()
     controller = Controller(_Inbox(messages), hostname="127.0.0.1", port=port)
     controller.start()
     try:
