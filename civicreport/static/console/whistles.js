@@ -10,8 +10,8 @@ const LABELS = {
   raise: "吹哨", check_in: "报到", resolve_part: "完成任务", return_part: "退回任务",
   verify: "核验办结", rate: "一体评议", escalate: "督办",
 };
-const RAISERS = ["community_staff", "unit_staff", "supervisor", "admin"];
 const units = new Map(settings.units.map(([code, name]) => [code, name]));
+const unitKinds = new Map(settings.units.map(([code, , kind]) => [code, kind]));
 const filters = document.getElementById("filters");
 let me = null;
 
@@ -257,6 +257,12 @@ async function raise(event) {
 
 // ---- start ---------------------------------------------------------------------------------
 
+// Who blows the whistle: community staff, a street office's staff (its streets) and the office.
+function raisesWhistles(user) {
+  return ["community_staff", "supervisor", "admin"].includes(user.role)
+    || (user.role === "unit_staff" && unitKinds.get(user.unit) === "street_office");
+}
+
 async function refresh() {
   try {
     await loadList();
@@ -276,7 +282,7 @@ window.addEventListener("hashchange", () => openWhistle(decodeURIComponent(locat
 
 start((user) => {
   me = user;
-  const raises = RAISERS.includes(user.role);
+  const raises = raisesWhistles(user);
   document.getElementById("raise").hidden = !raises;
   if (raises) fillUnits();
   refresh();
