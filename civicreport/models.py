@@ -2,6 +2,7 @@
 
 from civicreport.abuse.models import Block, Throttle
 from civicreport.accounts.models import ApiToken, Unit, User, UserArea
+from civicreport.alerts.models import AreaSubscription
 from civicreport.cases.models import (
     DailyCounter,
     IdempotencyRecord,
@@ -56,6 +57,7 @@ from civicreport.reference.categories import Category, RoutingRule
 from civicreport.reporting.models import StatsCaseMonth, StatsMonth
 
 __all__ = [
+    "AreaSubscription",
     "ApiToken",
     "Block",
     "CalendarDay",
