@@ -161,6 +161,12 @@ class Settings:
     # done per street each month (办事处每月一次) and per community each week (社区每周一次).
     OPERATIONS_PER_STREET_MONTH: int = 1
     OPERATIONS_PER_COMMUNITY_WEEK: int = 1
+    # 公开地图与片区提醒 (alerts): reports one public map request returns at most; the least time
+    # between two e-mail digests of one subscription; subscribe requests per address and per e-mail.
+    PUBLIC_MAP_MAX: int = 500
+    ALERTS_DIGEST_MINUTES: int = 60
+    SUBSCRIBE_LIMIT_PER_IP: str = "10/hour;50/day"
+    SUBSCRIBE_LIMIT_PER_EMAIL: str = "3/hour;10/day"  # each sends a confirmation e-mail to that address
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "PUBLIC_URL", public_url(self.PUBLIC_URL))  # the one normal form
@@ -194,6 +200,8 @@ BLANK_MEANS_OFF = frozenset(
         "SUPPORT_LIMIT_PER_IP",
         "SUPPORT_LIMIT_PER_ACCOUNT",
         "OPEN311_CLIENT_LIMIT",
+        "SUBSCRIBE_LIMIT_PER_IP",
+        "SUBSCRIBE_LIMIT_PER_EMAIL",
     }
 )
 _HOST = re.compile(r"[a-z0-9.-]+|[0-9a-f:.]+")  # a DNS name (IDN as punycode), an IPv4 or IPv6 address
@@ -277,6 +285,9 @@ def _check(settings: Settings) -> None:
         if getattr(settings, key) < 1:
             raise ValueError(f"{ENV_PREFIX}{key} must be at least 1")
     _check_ranking(settings)
+    for key in ("PUBLIC_MAP_MAX", "ALERTS_DIGEST_MINUTES"):
+        if getattr(settings, key) < 1:
+            raise ValueError(f"{ENV_PREFIX}{key} must be at least 1")
     _refuse_default_secret(settings)
 
 
