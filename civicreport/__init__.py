@@ -30,14 +30,17 @@ def create_app(config=None):
         declarations,
         error_responses,
         guards,
+        landing,
         media_files,
         mobile,
         oversight_pages,
         rate_limits,
         security_headers,
+        signed_links,
         workflow,
     )
     from civicreport.web import docs as docs_routes
+    from civicreport.web import exposure as exposure_routes
     from civicreport.web import listings as listing_routes
     from civicreport.web import matters as matter_routes
     from civicreport.web import open311 as open311_routes
@@ -89,6 +92,8 @@ def create_app(config=None):
     app.register_blueprint(oversight_pages.pages)
     app.register_blueprint(oversight_pages.api)
     app.register_blueprint(mobile.bp)
+    app.register_blueprint(landing.bp)
+    app.register_blueprint(signed_links.bp)
     app.register_blueprint(mobile.api)
     app.register_blueprint(stats_routes.bp)
     app.register_blueprint(declarations.bp)
@@ -104,6 +109,8 @@ def create_app(config=None):
     app.register_blueprint(listing_routes.pages)
     app.register_blueprint(point_routes.bp)
     app.register_blueprint(operation_routes.bp)
+    app.register_blueprint(exposure_routes.bp)
+    app.register_blueprint(exposure_routes.pages)
     app.register_blueprint(docs_routes.bp)
     app.register_blueprint(open311_routes.bp)
     cli.init_app(app)

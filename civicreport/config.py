@@ -75,6 +75,7 @@ class Settings:
     OFFICE_HOURS: str = "08:30-12:00,14:00-17:30"
     WARNING_RATIO: float = 0.6
     TOKEN_DAYS: int = 30
+    SIGNED_LINK_SECONDS: int = 300  # a console page opened in a new tab (督办通知书, 月通报) by a signed link
     OUTBOX_MAX_ATTEMPTS: int = 8
     OUTBOX_BACKOFF_SECONDS: int = 30
     OUTBOX_BACKOFF_MAX_SECONDS: int = 3600
@@ -98,6 +99,7 @@ class Settings:
     PHOTO_REUSE_DISTANCE_M: float = 200.0
     PHOTO_REUSE_DAYS: int = 7
     QUEUE_PAGE_MAX: int = 200
+    QUEUE_TOTALS_SECONDS: int = 15  # how long a queue filter's count and extent are reused; 0: never
     STATS_RANK_SIZE: int = 3
     STATS_MIN_CASES: int = 3
     YELLOW_CARD_RATE: float = 0.8
@@ -281,13 +283,15 @@ def _check(settings: Settings) -> None:
     _check_cobuild(settings)
     if settings.WHISTLE_CHECKIN_HOURS < 1:
         raise ValueError(f"{ENV_PREFIX}WHISTLE_CHECKIN_HOURS must be at least 1")
-    for key in ("OPERATIONS_PER_STREET_MONTH", "OPERATIONS_PER_COMMUNITY_WEEK"):
+    for key in ("OPERATIONS_PER_STREET_MONTH", "OPERATIONS_PER_COMMUNITY_WEEK", "SIGNED_LINK_SECONDS"):
         if getattr(settings, key) < 1:
             raise ValueError(f"{ENV_PREFIX}{key} must be at least 1")
     _check_ranking(settings)
     for key in ("PUBLIC_MAP_MAX", "ALERTS_DIGEST_MINUTES"):
         if getattr(settings, key) < 1:
             raise ValueError(f"{ENV_PREFIX}{key} must be at least 1")
+    if settings.QUEUE_TOTALS_SECONDS < 0:
+        raise ValueError(f"{ENV_PREFIX}QUEUE_TOTALS_SECONDS must be 0 or more")
     _refuse_default_secret(settings)
 
 

@@ -19,6 +19,7 @@ from tests.helpers import override_settings, post_report
 
 API_POLICY = {"default-src": ["'none'"], "frame-ancestors": ["'none'"]}
 PAGES = [
+    "/",
     "/console",
     "/console/unit",
     "/console/leader",
@@ -38,7 +39,7 @@ PAGES = [
 ]
 # Pages fetched with the reader's token (the console opens them with it): without one, a 401 in the error shape.
 TOKEN_PAGES = ["/console/cobuild/report"]
-NOT_PAGE_PREFIXES = ("/api/", "/static/", "/open311/", "/media/")
+NOT_PAGE_PREFIXES = ("/api/", "/static/", "/open311/", "/media/", "/favicon.ico")  # the icon: a redirect
 # (method, path, request keywords, status): answers of every kind, errors included
 NOT_PAGES = [
     ("get", "/api/v1/categories", {}, 200),

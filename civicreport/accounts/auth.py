@@ -41,10 +41,26 @@ def bearer_token(header):
 
 
 def _live_token(token):
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
+    return _live(db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token))))
+
+
+def _live(row):
     if row is None or row.revoked_at or (row.expires_at and row.expires_at <= utcnow()) or not row.user.active:
         raise Unauthorized("令牌无效或已过期", code="invalid_token")
     return row
+
+
+def token_id_for_bearer(header):
+    """The id of the live bearer token in ``header`` (a signed link names it); 401 without one."""
+    token = bearer_token(header)
+    if token is None:
+        raise Unauthorized("请先登录", code="authentication_required")
+    return _live_token(token).id
+
+
+def user_for_token_id(token_id):
+    """The user of bearer token ``token_id`` while it is live: a signed link dies with its login."""
+    return _live(db.session.get(ApiToken, token_id)).user
 
 
 def user_for_bearer(header):

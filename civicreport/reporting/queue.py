@@ -6,10 +6,12 @@ reports arriving between two page requests never shift or repeat rows.
 
 import base64
 import json
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import astuple, dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import and_, literal, select, tuple_
+from sqlalchemy import and_, case, func, literal, select, tuple_
 from sqlalchemy.orm import selectinload
 
 from civicreport import registry
@@ -61,6 +63,57 @@ def search(filters, user, now=None):
     now = now or utcnow()
     reports, cursor = _page(select(Report).where(*case_scope(user), *_conditions(filters, now)), filters)
     return Page(reports, cursor, now)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The whole filter, not one page: how many cases, how many overdue, and where they lie."""
+
+    count: int
+    overdue: int
+    bbox: tuple | None  # (min lon, min lat, max lon, max lat); None when nothing matched
+
+
+_TOTALS_KEPT = 256  # filters remembered at once; the oldest is dropped first
+_totals_cache: dict = {}
+_totals_lock = threading.Lock()
+
+
+def totals(filters, user, now=None):
+    """``Totals`` of every report ``user`` may see under ``filters`` (cursor, sort, limit ignored).
+
+    One aggregate query, reused for QUEUE_TOTALS_SECONDS per user and filter: the console asks
+    again on every filter change and "加载更多", and the count need not be to the second.
+    """
+    seconds = registry.settings().QUEUE_TOTALS_SECONDS
+    key = (user.id if user else None, astuple(replace(filters, sort="created", limit=0, cursor=None)))
+    with _totals_lock:
+        kept = _totals_cache.get(key)
+    if seconds and kept and time.monotonic() - kept[0] < seconds:
+        return kept[1]
+    found = _count(filters, user, now or utcnow())
+    if seconds:
+        with _totals_lock:
+            if len(_totals_cache) >= _TOTALS_KEPT:
+                _totals_cache.pop(next(iter(_totals_cache)))
+            _totals_cache[key] = (time.monotonic(), found)
+    return found
+
+
+def _count(filters, user, now):
+    overdue = and_(Report.status.in_(CLOCK_RUNNING), Report.deadline_at < now)
+    row = db.session.execute(
+        select(
+            func.count(Report.id),
+            func.coalesce(func.sum(case((overdue, 1), else_=0)), 0),
+            func.min(Report.lon),
+            func.min(Report.lat),
+            func.max(Report.lon),
+            func.max(Report.lat),
+        ).where(*case_scope(user), *_conditions(filters, now))
+    ).one()
+    count, late, *extent = row
+    return Totals(count, int(late), tuple(extent) if count else None)
 
 
 def _conditions(f, now):

@@ -17,12 +17,14 @@ PUBLIC = "public"
 PER_ACTION = "per_action"
 
 
+USER_KEY = "civicreport.user"  # the request's user, cached in its environ (a signed link sets it too)
+
+
 def current_user():
     """The bearer token's user for this request (cached); None when anonymous, 401 if invalid."""
-    key = "civicreport.user"
-    if key not in request.environ:
-        request.environ[key] = user_for_bearer(request.headers.get("Authorization"))
-    return request.environ[key]
+    if USER_KEY not in request.environ:
+        request.environ[USER_KEY] = user_for_bearer(request.headers.get("Authorization"))
+    return request.environ[USER_KEY]
 
 
 def json_object():

@@ -37,6 +37,7 @@ from civicreport.reporting.schemas.queue import (
     QueuePageSchema,
     QueueQuerySchema,
     queue_page,
+    totals_view,
 )
 from civicreport.schema_fields import load_valid
 from civicreport.web import PUBLIC, allow, mark_replay, rate_limits
@@ -198,7 +199,8 @@ def queue_list():
         cursor=params["cursor"],
     )
     user = _user()
-    return queue_page(queue.search(filters, user), params["format"])
+    page = queue.search(filters, user)
+    return {**queue_page(page, params["format"]), "totals": totals_view(queue.totals(filters, user, page.now))}
 
 
 def _single(args):

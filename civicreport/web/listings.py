@@ -21,6 +21,7 @@ from civicreport.oversight.status import LISTING_STATES
 from civicreport.schema_fields import load_valid
 from civicreport.web import PER_ACTION, PUBLIC, allow, current_user, json_object
 from civicreport.web.openapi import doc
+from civicreport.web.signed_links import opens_by_link
 
 bp = Blueprint("listings", __name__, url_prefix="/api/v1")
 pages = Blueprint("listing_pages", __name__)
@@ -128,9 +129,10 @@ def public_page():
 
 
 @pages.get(f"/console/listed-problems/<{ROW_ID}:problem_id>/sheet")
+@opens_by_link
 @allow(*listings.READER_ROLES)
 def sheet(problem_id):
-    """The printable 挂牌督办 sheet (A4) of one problem (the console opens it with the reader's token)."""
+    """The printable 挂牌督办 sheet (A4) of one problem (the console opens it by a signed link, web.signed_links)."""
     problem = listings.get(current_user(), problem_id)
     return render_template(
         "console/listing_sheet.html",

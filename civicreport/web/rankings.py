@@ -20,6 +20,7 @@ from civicreport.reporting.stats import Period
 from civicreport.schema_fields import load_valid
 from civicreport.web import allow
 from civicreport.web.openapi import doc
+from civicreport.web.signed_links import opens_by_link
 
 bp = Blueprint("rankings", __name__, url_prefix="/api/v1")
 pages = Blueprint("ranking_pages", __name__)
@@ -44,9 +45,10 @@ def communities():
 
 
 @pages.get("/console/cobuild/report")
+@opens_by_link
 @allow(*READERS)
 def monthly_report():
-    """The 月通报 of a month, printable on A4 (the console opens it with the reader's token)."""
+    """The 月通报 of a month, printable on A4 (the console opens it by a signed link, web.signed_links)."""
     table = ranking.month_ranking(_month(load_valid(ReportQuerySchema(), request.args.to_dict())))
     return render_template(
         "console/cobuild_report.html",

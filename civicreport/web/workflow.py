@@ -27,6 +27,7 @@ from civicreport.schema_fields import load_valid
 from civicreport.web import PER_ACTION, PUBLIC, allow
 from civicreport.web import current_user as _user
 from civicreport.web.openapi import doc
+from civicreport.web.signed_links import opens_by_link
 
 bp = Blueprint("workflow", __name__, url_prefix="/api/v1")
 pages = Blueprint("pages", __name__)
@@ -116,6 +117,7 @@ def unit_worklist(code):
 
 
 @pages.get("/reports/<public_id>/notice")
+@opens_by_link
 @allow(*CASE_READERS)
 def escalation_notice(public_id):
     return render_template("notice.html", **worklist.notice(public_id, _user()))

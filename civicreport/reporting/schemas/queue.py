@@ -126,10 +126,26 @@ class QueueItemSchema(Schema):
     thumb_url = fields.String()
 
 
+def totals_view(totals):
+    return {"count": totals.count, "overdue": totals.overdue, "bbox": list(totals.bbox) if totals.bbox else None}
+
+
+class QueueTotalsSchema(Schema):
+    """The whole filter, whatever the page: the console's count, overdue count and map extent."""
+
+    count = fields.Integer(required=True, metadata={"description": "符合筛选条件的案件总数"})
+    overdue = fields.Integer(required=True, metadata={"description": "其中当前超期的件数"})
+    bbox = fields.List(
+        fields.Float(), allow_none=True, metadata={"description": "这些案件的范围：最小经度,最小纬度,最大经度,最大纬度"}
+    )
+
+
 class QueuePageSchema(Schema):
-    """``format=json``: items; ``format=geojson``: a FeatureCollection. Both carry next_cursor."""
+    """``format=json``: items; ``format=geojson``: a FeatureCollection. Both carry next_cursor
+    and the totals of the whole filter (counted once per QUEUE_TOTALS_SECONDS)."""
 
     items = fields.List(fields.Nested(QueueItemSchema))
     type = fields.String(metadata={"description": "FeatureCollection"})
     features = fields.List(fields.Dict())
     next_cursor = fields.String(metadata={"description": "下一页的 cursor；没有更多时为 null"})
+    totals = fields.Nested(QueueTotalsSchema)
