@@ -27,9 +27,12 @@ migrate: install
 demo: migrate
 	$(FLASK) load-demo --if-empty
 
-# The notification worker runs beside the web server and stops with it.
+# The notification worker runs beside the web server and stops with it; once the server answers,
+# the site's pages are printed (civicreport/web/landing.py: the same links as the page at /).
 run: demo
-	$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(FLASK) worker & worker=$$!; \
+	$(PY) -m civicreport.web.landing http://127.0.0.1:$(PORT) & announce=$$!; \
+	trap 'kill $$worker $$announce 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # Production: gunicorn with gunicorn.conf.py, which migrates once before forking workers.

@@ -11,6 +11,7 @@ from civicreport.cases.models import Report
 from civicreport.db_types import utcnow
 from civicreport.extensions import db
 from civicreport.web.landing import LINKS, wait_and_print
+from tests.browser import serve
 from tests.factories import make_user
 from tests.helpers import assert_error, override_settings
 
@@ -150,3 +151,11 @@ def test_the_count_is_kept_briefly_per_user_and_filter(app, loop, client, monkey
     assert len(again["items"]) == 2  # the rows themselves are always fresh
     other = client.get("/api/v1/queue?status=submitted&q=垃圾", headers=loop.people["supervisor"]).get_json()
     assert other["totals"]["count"] == 2  # another filter is counted afresh
+
+
+def test_make_run_prints_every_link_once_the_app_answers(app, capsys):
+    with serve(app) as port:
+        assert wait_and_print(f"http://127.0.0.1:{port}") == 0
+    printed = capsys.readouterr().out
+    assert f"http://127.0.0.1:{port}/" in printed
+    assert all(f"http://127.0.0.1:{port}{path}" in printed and title in printed for path, title, _ in LINKS)
