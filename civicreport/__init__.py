@@ -43,6 +43,7 @@ def create_app(config=None):
     from civicreport.web import exposure as exposure_routes
     from civicreport.web import listings as listing_routes
     from civicreport.web import matters as matter_routes
+    from civicreport.web import public_map as public_map_routes
     from civicreport.web import open311 as open311_routes
     from civicreport.web import operations as operation_routes
     from civicreport.web import orders as order_routes
@@ -111,6 +112,8 @@ def create_app(config=None):
     app.register_blueprint(operation_routes.bp)
     app.register_blueprint(exposure_routes.bp)
     app.register_blueprint(exposure_routes.pages)
+    app.register_blueprint(public_map_routes.api)
+    app.register_blueprint(public_map_routes.pages)
     app.register_blueprint(docs_routes.bp)
     app.register_blueprint(open311_routes.bp)
     cli.init_app(app)

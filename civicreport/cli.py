@@ -10,6 +10,7 @@ from flask_migrate import upgrade
 from civicreport import registry
 from civicreport.abuse import blocks
 from civicreport.accounts import auth, users
+from civicreport.alerts import digests
 from civicreport.cases import deadlines, privacy_pass, retention
 from civicreport.cobuilding import cards, order_deadlines, partners, ranking
 from civicreport.delivery import outbox
@@ -278,6 +279,7 @@ def worker(once, interval):
         ranking.settle_closed_months,
         maintenance.PeriodicMediaGc(),
         privacy_pass.clear_pending,
+        digests.send_due,  # area alerts: queued here, sent by the next round's outbox delivery
     )
     counts = run_worker(once=once, interval=interval, jobs=jobs)
     if once:

@@ -47,6 +47,8 @@ TOPIC_TITLES = {
     "card_issued": "红黄牌通知",
     "whistle_summoned": "吹哨报到通知",  # oversight.whistles: a unit summoned, with its 报到 deadline
     "whistle_returned": "吹哨任务退回通知",
+    "area_confirm": "片区提醒订阅确认",  # alerts.subscriptions: the double opt-in link
+    "area_alert": "片区公开案件提醒",  # alerts.digests: an area's news since the last one
 }
 FIELD_LABELS = {
     "report": "案件编号",
@@ -56,6 +58,8 @@ FIELD_LABELS = {
     "whistle": "吹哨编号",
     "task": "任务",
     "checkin_due_at": "报到时限",
+    "confirm_url": "确认订阅",
+    "unsubscribe_url": "退订（一键）",
 }
 UNLISTED_FIELDS = ("message", "event")  # the message leads the body; the event is the subject
 
@@ -217,6 +221,10 @@ class EmailSender:
         mail["To"] = message.target
         mail["X-Civicreport-Event"] = message.topic
         mail["X-Civicreport-Delivery"] = str(message.id)
+        unsubscribe = message.payload.get("unsubscribe_url")
+        if unsubscribe:  # RFC 2369 and RFC 8058: the mail client's own one-click unsubscribe
+            mail["List-Unsubscribe"] = f"<{unsubscribe}>"
+            mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         mail.set_content(email_body(message))
         return mail
 

@@ -51,6 +51,7 @@ _MESSAGES = {
     "ip": "当前网络提交过于频繁，请稍后再试",
     "account": "本账号提交次数已达上限，请稍后再试",
     "client": "该 Open311 客户端提交过于频繁，请稍后再试",
+    "email": "该邮箱的订阅请求过于频繁，请稍后再试",  # web.public_map's subscribe limit
 }
 
 

@@ -1,0 +1,19 @@
+"""Coarse positions: a point snapped to the centre of a fixed grid cell of about ``metres`` a side.
+
+A fixed grid, not random jitter: the same point always gives the same answer, so averaging many
+answers never recovers the precise one.
+"""
+
+import math
+
+from civicreport.geo.distance import metres_per_degree
+
+
+def snap(lat: float, lon: float, metres: float) -> tuple[float, float]:
+    """(lat, lon) moved to the centre of its ~``metres`` cell; the longitude step is taken at the
+    snapped latitude, so every point of one cell gets the same centre."""
+    lat_step = metres / metres_per_degree(lat)[0]
+    snapped_lat = (math.floor(lat / lat_step) + 0.5) * lat_step
+    lon_step = metres / metres_per_degree(snapped_lat)[1]
+    snapped_lon = (math.floor(lon / lon_step) + 0.5) * lon_step
+    return round(snapped_lat, 6), round(snapped_lon, 6)
