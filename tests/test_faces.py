@@ -178,13 +178,19 @@ def test_grey_faces_are_found_small_once_given_a_skin_tone(detector, scene, monk
 
 
 def test_only_grey_pixels_are_given_a_skin_tone():
-    """Grey takes the tone in full, a colour whose channels differ by 30 or more keeps
-    itself, and in between the two blend linearly."""
+    """Grey takes the tone in full (green and blue lowered to 0.8 and 0.66 of it), a colour
+    whose channels differ by 30 or more keeps itself, and one differing by 15 half the tone."""
     pixels = np.array([[[100, 100, 100], [200, 40, 40], [30, 90, 160], [115, 100, 100]]], np.uint8)
-    toned = faces._skin_toned(pixels).astype(int)
+    toned = faces._skin_toned(pixels)
     assert toned[0, 0].tolist() == [100, 80, 66]
     assert toned[0, 1].tolist() == [200, 40, 40] and toned[0, 2].tolist() == [30, 90, 160]
-    assert abs(toned[0, 3] - (pixels[0, 3] + np.array([105, 84, 69])) / 2).max() <= 1
+    assert toned[0, 3].tolist() == [115, 88, 80]  # 100 - 0.5 × 0.2 × 115, 100 - 0.5 × 0.34 × 115
+
+
+def test_a_black_and_white_photo_is_scanned_as_it_is():
+    """Toned whole, its textures would turn into faces (gravel.png: 6 false boxes)."""
+    grey = np.asarray(shipped("gravel.png"))
+    assert faces._skin_toned(grey) is grey
 
 
 def test_several_faces_in_one_photo_each_get_a_region(detector, scene):
