@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select
 
 from civicreport.accounts import auth
 from civicreport.accounts.models import UNIT_KINDS, Unit, User
-from civicreport.cobuilding import declarations, matters, orders
+from civicreport.cobuilding import declarations, matters, order_deadlines, orders
 from civicreport.cobuilding.access import community_of
 from civicreport.cobuilding.models import (
     Card,
@@ -33,6 +33,7 @@ from civicreport.cobuilding.models import (
     TaskCommunity,
     VolunteerTeam,
 )
+from civicreport.cobuilding.status import ORDER_OPEN
 from civicreport.demo import history
 from civicreport.demo.loader import load_demo
 from civicreport.extensions import db
@@ -142,6 +143,15 @@ def test_orders_walk_the_order_transitions_with_hours_and_ratings(loaded):
         dispatch = [e for e in steps if e.action == "dispatch"]
         if dispatch:
             assert (order.team_id, order.unit_id) == (dispatch[0].data.get("team_id"), dispatch[0].data.get("unit_id"))
+        running = order.status in ORDER_OPEN
+        assert (order.deadline_at is not None) == running == (order.warning_at is not None)
+        if running:
+            assert order.warning_at < order.deadline_at
+            assert (order.warning_notified, order.overdue_notified) == (
+                order.warning_at <= NOW,
+                order.deadline_at <= NOW,
+            )
+    assert order_deadlines.scan(now=NOW) == {"order_warning": 0, "order_overdue": 0}  # nothing owed for the past
     statuses = Counter(o.status for o in placed)
     assert statuses["rated"] > len(placed) / 2 and statuses["rejected"] and statuses["completed"]
     assert any(o.unit_id for o in placed) and any(o.created_by_user_id for o in placed)

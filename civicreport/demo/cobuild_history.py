@@ -107,7 +107,7 @@ class Actor:
 
 
 RESIDENT = Actor(None, "resident")  # the receipt's holder (cobuilding.orders)
-STOP = {"deadline_at": None}  # a step that stops an order's clock
+STOP = {"deadline_at": None, "warning_at": None}  # a step that stops an order's clock
 RECENT = timedelta(days=4)  # orders filed since then may still wait for their next step
 
 
@@ -186,6 +186,7 @@ class _Generator:
         self.rng, self.now, self.line, self.zone, self.office = rng, now, line, zone, office
         cfg = registry.settings()
         self.resubmit_days = cfg.COBUILD_RESUBMIT_DAYS
+        self.warning_ratio = cfg.WARNING_RATIO
         self.dispatch_minutes = cfg.COBUILD_ORDER_DISPATCH_HOURS * 60
         self.service_minutes = cfg.COBUILD_ORDER_SERVICE_HOURS * 60
         self.places = _places()
@@ -401,7 +402,10 @@ class _Generator:
             "receipt_token_hash": None,
             "device_id": None,
             "created_by_user_id": place.staff.user_id if by_staff else None,
-            "deadline_at": self.line.add(created, self.dispatch_minutes),
+            "deadline_at": None,
+            "warning_at": None,
+            "warning_notified": False,
+            "overdue_notified": False,
             "dispatched_at": None,
             "accepted_at": None,
             "completed_at": None,
@@ -411,10 +415,12 @@ class _Generator:
             "created_at": created,
             "updated_at": created,
         }
-        story = _Story(self.now)
+        story = _Story(self.now, before=self._scan)
+        self._clock(row, created, self.dispatch_minutes)
         data = {"deadline_at": row["deadline_at"].isoformat(), "on_behalf": by_staff}
         story.act(row, created, "submit", place.staff if by_staff else RESIDENT, "submitted", data=data)
         self._serve(story, row, place, hours)
+        self._scan(row, self.now)
         row["version"] = len(story.events)
         self.pending.add(NeedOrder, row, story.events)
 
@@ -433,11 +439,11 @@ class _Generator:
         if self._waits(row):
             return  # 待派单
         to_unit = rng.random() < 0.15
-        deadline = self.line.add(at, self.service_minutes)
-        data = _late(row, at) | {"deadline_at": deadline.isoformat()}
+        data = _late(row, at)
         data |= {"unit_id": place.lead, "unit": place.unit_codes[place.lead]} if to_unit else {}
         data |= {} if to_unit else {"team_id": place.team[0], "team": place.team[1]}
-        fields = {"dispatched_at": at, "deadline_at": deadline}
+        fields = {"dispatched_at": at, **self._clock({}, at, self.service_minutes)}
+        data["deadline_at"] = fields["deadline_at"].isoformat()
         fields |= {"unit_id": place.lead} if to_unit else {"team_id": place.team[0]}
         if not story.act(row, at, "dispatch", place.staff, "dispatched", data=data, fields=fields):
             return
@@ -460,6 +466,19 @@ class _Generator:
             fields = {"rating": rating, "rating_comment": comment}
             story.act(row, at, "rate", RESIDENT, "rated", data={"rating": rating}, fields=fields)
 
+    def _clock(self, row, start, minutes):
+        """Start a clock on ``row`` as order_deadlines does (deadline, warning, flags); returns it."""
+        warning = self.line.add(start, round(self.warning_ratio * minutes))
+        row |= {"deadline_at": self.line.add(start, minutes), "warning_at": warning}
+        row |= {"warning_notified": False, "overdue_notified": False}
+        return row
+
+    def _scan(self, row, until):
+        """The worker's notices on the running clock that fell before ``until`` (sent, so flagged)."""
+        if row["deadline_at"] is not None:
+            row["warning_notified"] |= row["warning_at"] <= until
+            row["overdue_notified"] |= row["deadline_at"] <= until
+
     def _waits(self, row):
         """Some of the last days' orders wait at their step for now, so each list has work in it."""
         return self.now - row["created_at"] < RECENT and self.rng.random() < 0.4
@@ -469,8 +488,9 @@ class _Story:
     """A row's timeline under construction: each step sets its fields and appends its event,
     unless it would fall after ``now`` (then it and every later step are left out)."""
 
-    def __init__(self, now):
+    def __init__(self, now, before=None):
         self.now, self.events, self.last = now, [], None
+        self.before = before  # called with (row, instant) before a step changes the row
         self.moves = 1  # a matter's version: its INSERT, then one per move
 
     def _at(self, at):
@@ -483,6 +503,8 @@ class _Story:
         at = self._at(at)
         if at is None:
             return False
+        if self.before:
+            self.before(row, at)
         row.update(fields or {})
         self.events.append(
             {
