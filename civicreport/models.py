@@ -33,6 +33,7 @@ from civicreport.cobuilding.models import (
     VolunteerTeam,
 )
 from civicreport.delivery.models import OutboxMessage
+from civicreport.exposure.models import ExposureReview, Publication, PublicationEvent
 from civicreport.open311.models import Open311Client
 from civicreport.oversight.models import (
     ChecklistItem,
@@ -70,6 +71,7 @@ __all__ = [
     "Declaration",
     "DeclarationEvent",
     "District",
+    "ExposureReview",
     "GridCellArea",
     "IdempotencyRecord",
     "Inspection",
@@ -96,6 +98,8 @@ __all__ = [
     "Partnership",
     "PhashBand",
     "Photo",
+    "Publication",
+    "PublicationEvent",
     "RankingMonth",
     "RankingRow",
     "Report",

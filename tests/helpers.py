@@ -141,10 +141,11 @@ class Loop:
         self.client = client
         self.people = people
 
-    def new_report(self, category="06010"):
-        body = post_report(
-            self.client, [photo_bytes(gps=INSIDE)], category=category, description="路边暴露垃圾"
-        ).get_json()
+    def new_report(self, category="06010", kind="problem"):
+        fields = {"category": category, "description": "路边暴露垃圾"}
+        if kind == "praise":
+            fields = {"kind": kind, "description": "公交车礼让斑马线上的行人"}
+        body = post_report(self.client, [photo_bytes(gps=INSIDE)], **fields).get_json()
         self.people["receipt"] = {"X-Receipt-Token": body["receipt_token"]}
         return body["id"]
 
@@ -170,7 +171,7 @@ class Loop:
 
     def to_state(self, state):
         """A fresh report in ``state`` (``extension_pending`` is in_progress with a request)."""
-        rid = self.new_report()
+        rid = self.new_report(kind="praise" if state.startswith("praise") else "problem")
         steps = PATHS[state]
         for who, action, fields in steps:
             if fields == "photo":
@@ -196,6 +197,8 @@ PATHS = {
     "resolved": _TO_RESOLVED,
     "verified": _TO_RESOLVED + [("monitor", "verify_pass", {})],
     "closed": _TO_RESOLVED + [("monitor", "verify_pass", {}), ("supervisor", "close", {})],
+    "praise": [],  # a 文明点赞 report, submitted
+    "praise_verified": [("supervisor", "confirm_praise", {})],
 }
 SOURCE_STATE = {
     "accept": "submitted",
@@ -216,6 +219,7 @@ SOURCE_STATE = {
     "rate": "closed",
     "escalate": "in_progress",
     "add_evidence": "submitted",
+    "confirm_praise": "praise",
 }
 
 

@@ -8,7 +8,7 @@ One definition serves all three, so a feed never shows what the map hides:
 - its category, citizen group, status, street and community, dates, support count and the thumb of
   its first photo the privacy pass has blurred; never the description (people type names and phone
   numbers into it), the contact, the reporter or an original;
-- its point, except for reports about people's behaviour (BEHAVIOUR_GROUPS): those are snapped to a
+- its point, except for reports about what people do (``is_behaviour``): those are snapped to a
   ~50 m grid cell, so a map of 不文明行为 cannot pin a person's door, stall or parking place.
 """
 
@@ -30,9 +30,12 @@ from civicreport.geo.distance import distance_m, metres_per_degree
 from civicreport.reference.areas import Community, Street
 from civicreport.reference.lookup import active_categories
 
-# Citizen groups whose reports are about what people do (文明行为, 交通文明) or where they work
-# (市场秩序: a stall, a vendor's pitch) rather than about a thing: their points are coarse.
-BEHAVIOUR_GROUPS = frozenset({"文明行为", "交通文明", "市场秩序"})
+# Reports about what people do rather than about a thing, by the standard's classes: the local
+# 文明行为 extension (group "behaviour": 闯红灯, 乱扔垃圾, 不文明养犬 …) and 街面秩序类 (major class
+# 09: 游商, 店外经营, 流浪乞讨, 违停 …), whichever citizen group (文明行为, 交通文明, 市场秩序,
+# 其他问题, 市容环境) the phone page lists them under. Their points are coarse.
+BEHAVIOUR_CATEGORY_GROUPS = frozenset({"behaviour"})
+BEHAVIOUR_MAJORS = frozenset({"09"})
 COARSE_M = 50.0
 HIDDEN_STATES = frozenset({"submitted", "rejected", "duplicate"})
 PUBLIC_STATES = tuple(status for status in STATUSES if status not in HIDDEN_STATES)
@@ -128,7 +131,9 @@ def codes_of_group(group):
 
 
 def is_behaviour(report):
-    return report.category is not None and citizen_group(report.category) in BEHAVIOUR_GROUPS
+    """Whether the report is about people (its point coarse); one without a category may be too."""
+    category = report.category
+    return category is None or category.group in BEHAVIOUR_CATEGORY_GROUPS or category.major_code in BEHAVIOUR_MAJORS
 
 
 def point(report):

@@ -120,12 +120,12 @@ def submit_report(
 
 def _create(data, uploads, user, remember, nonce, channel=None, client_data=None, device_id=None, open311_client=None):
     _check_photo_count(len(uploads) + len(data["media_ids"]), required=channel not in PHOTO_OPTIONAL_CHANNELS)
-    category = _category(data["category"])
+    category = _category(data["category"], data.get("kind", "problem"))
     attached = _unattached_media(data["media_ids"])
     pending = photos.privacy_deferred()
     processed = [photos.process_upload(raw, index, pending=pending) for index, raw in enumerate(uploads)]
     report = _placed_report(data, category, attached, processed, user, channel)
-    nearby = duplicates.nearby_open(report.lat, report.lon, category)
+    nearby = duplicates.nearby_open(report.lat, report.lon, category) if report.kind == "problem" else []
 
     batch = photos.new_batch()
     try:
@@ -200,7 +200,10 @@ def _check_photo_count(count, required=True):
         )
 
 
-def _category(code):
+def _category(code, kind="problem"):
+    """The problem's category; 文明点赞 names none (it is no problem of the catalogue)."""
+    if kind == "praise" and code is not None:
+        raise ValidationFailed("文明点赞无需选择问题类别", code="praise_has_no_category", details={"category": code})
     return None if code is None else require_category(code)
 
 
@@ -237,7 +240,10 @@ def _location(data, facts):
 def _new_report(data, location, cell, routed, category, user, channel=None):
     crs, input_lat, input_lon = location["input"] or (None, None, None)
     suggestions = None
-    if category is None:
+    praise = data.get("kind") == "praise"
+    if praise:  # confirmed by a supervisor, never routed to a unit (the workflow's confirm_praise)
+        routed = replace(routed, unit=None, rule=None, routed_by=None)
+    elif category is None:
         active = db.session.scalars(select(Category).where(Category.active.is_(True))).all()
         suggestions = [s.__dict__ for s in registry.current().classifier.suggest(data["description"], active)]
     community, street, district = areas_of(cell)  # the view shows their names: one query, not three
@@ -265,6 +271,7 @@ def _new_report(data, location, cell, routed, category, user, channel=None):
         channel=channel or ("monitor" if user and user.role == "monitor" else "citizen"),
         reporter_user_id=user.id if user else None,
         contact=data["contact"],
+        kind="praise" if praise else "problem",
     )
 
 

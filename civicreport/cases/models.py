@@ -29,6 +29,9 @@ from civicreport.extensions import db
 LOCATION_SOURCES = ("exif", "device", "manual")
 CHANNELS = ("citizen", "monitor", "open311")
 MEDIA_KINDS = ("evidence", "after", "verification")
+# What a citizen files: a problem to fix (the closed loop) or 文明点赞, good conduct seen (the
+# workflow's confirm_praise: a supervisor confirms it, never routed or dispatched; the 光荣榜 may publish it).
+REPORT_KINDS = ("problem", "praise")
 MAX_PHOTOS_PER_STEP = 6  # photos one transition (处置、核查、补充证据) may attach
 
 
@@ -102,6 +105,7 @@ class Report(db.Model):
     rating_comment: Mapped[str | None] = mapped_column(Text)
 
     channel: Mapped[str] = mapped_column(String(16), default="citizen")
+    kind: Mapped[str] = mapped_column(String(8), default="problem", server_default="problem")  # REPORT_KINDS
     reporter_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     receipt_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     contact: Mapped[str | None] = mapped_column(String(128))

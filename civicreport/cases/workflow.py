@@ -1,6 +1,8 @@
 """The closed loop: every state change is one row of TRANSITIONS, applied in one transaction.
 
 受理 → 派遣 → 接单 → 处置 → 核查 → 结案 → 回访, with 回退, 延期, 挂账, 返工 and 督办 on the side.
+A 文明点赞 (praise) report is no problem to fix: 核实点赞 takes it from submitted straight to
+verified (or 不予受理 rejects it); 受理 and so the rest of the loop are for problems alone.
 A transition names the roles that may make it, the states it leaves from, the fields it
 needs, and its effect; illegal ones are 409 with the actions allowed now.
 """
@@ -221,12 +223,23 @@ def _no_pending_extension(report):
     return report.extension_request_minutes is None
 
 
+def _is_problem(report):
+    return report.kind == "problem"
+
+
+def _is_praise(report):
+    return report.kind == "praise"
+
+
 UNIT_STATES = frozenset(CLOCK_RUNNING)  # what the unit may act on: the cases whose clock runs
 
 TRANSITIONS = {
     t.action: t
     for t in (
-        Transition("accept", "受理", frozenset({"submitted"}), "accepted", SUPERVISORS, _accept),
+        Transition("accept", "受理", frozenset({"submitted"}), "accepted", SUPERVISORS, _accept, guard=_is_problem),
+        # 文明点赞 skips the loop: a supervisor confirms what was seen (or rejects it), and a
+        # confirmed praise report rests at verified, where the 光荣榜 (exposure) may publish it.
+        Transition("confirm_praise", "核实点赞", frozenset({"submitted"}), "verified", SUPERVISORS, guard=_is_praise),
         Transition(
             "reject",
             "不予受理",

@@ -11,6 +11,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from civicreport.cases.models import REPORT_KINDS
 from civicreport.cases.schemas.media import PhotoPublicSchema, PhotoStaffSchema
 from civicreport.schema_fields import BoundedList
 
@@ -21,6 +22,11 @@ class ReportSubmitSchema(Schema):
     class Meta:
         unknown = RAISE
 
+    kind = fields.String(
+        load_default="problem",
+        validate=validate.OneOf(REPORT_KINDS),
+        metadata={"description": "problem（问题，默认）或 praise（文明点赞：不选类别，不派遣）"},
+    )
     category = fields.String(load_default=None, validate=validate.Length(min=1, max=8))
     description = fields.String(load_default="", validate=validate.Length(max=2000))
     lat = fields.Float(load_default=None, allow_nan=False)
@@ -43,6 +49,7 @@ class ReportSubmitSchema(Schema):
 
 class ReportPublicSchema(Schema):
     id = fields.String(attribute="public_id")
+    kind = fields.String()
     status = fields.String()
     category = fields.Function(
         lambda r: (
