@@ -243,3 +243,13 @@ def test_the_overview_leaves_out_what_is_settled(client, scene):
     [listed] = view["listed_problems"]
     assert listed["status"] == "delisted" and listed["overdue"] is False
     assert [w["status"] for w in view["late_whistles"]] == ["closed"]
+
+
+def test_a_supervisor_with_areas_reads_inside_them(client, scene):
+    bounded = {
+        "Authorization": f"Bearer {auth.issue_token(auth.create_user('sup-wl', 'supervisor', areas=[OTHER_STREET]))}"
+    }
+    view = client.get("/api/v1/leader/overview", headers=bounded).get_json()
+    assert [row["title"] for row in view["listed_problems"]] == ["沙溪农贸市场脏乱差"]
+    assert [row["title"] for row in view["late_whistles"]] == ["沙溪背街小巷积水"]
+    assert [row["name"] for row in view["failing_points"]] == ["沙溪农贸市场"]

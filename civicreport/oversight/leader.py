@@ -5,7 +5,8 @@ Definitions (days are local dates in ``TIMEZONE``; ``now`` is the time of the ca
     his areas       the streets and communities of his leader links in force today
                     (``cobuilding.partners.leader_links``); a listed problem he leads is his
                     wherever it lies. The office (supervisor/admin) reads one leader's view by
-                    naming him, or the whole district without a name.
+                    naming him, or without a name its own areas (a supervisor's areas; none:
+                    the whole district).
     in an area      a row whose community (or, for a listed problem, its area code: street,
                     community or grid cell) starts with one of the area codes.
     listed problem  every problem not delisted, plus those delisted in the last RECENT_DAYS;
@@ -24,7 +25,7 @@ from datetime import timedelta
 from sqlalchemy import case, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from civicreport.accounts.access import require_roles
+from civicreport.accounts.access import bounding_areas, require_roles
 from civicreport.accounts.auth import user_named
 from civicreport.cobuilding.partners import leader_links, today
 from civicreport.db_types import utcnow
@@ -61,11 +62,13 @@ def overview(by, leader_name=None):
     require_roles(by, READERS)
     leader = _leader(by, leader_name)
     areas = [link.area_code for link in leader_links(leader.name)] if leader else []
+    # The rows read: a leader's areas; the office's own areas (none: the whole district).
+    scope = areas if leader else (bounding_areas(by) or None)
     now = utcnow()
     view = Overview(leader=leader, areas=_named(areas), as_of=today())
-    view.listed_problems = _listed_problems(leader, areas, now, view.as_of)
-    view.late_whistles = _late_whistles(leader, areas, now)
-    view.failing_points = _failing_points(leader, areas, now)
+    view.listed_problems = _listed_problems(leader, scope, now, view.as_of)
+    view.late_whistles = _late_whistles(scope, now)
+    view.failing_points = _failing_points(scope, now)
     return view
 
 
@@ -94,12 +97,13 @@ def _within(column, areas):
     return or_(*(column.startswith(code) for code in areas)) if areas else false()
 
 
-def _listed_problems(leader, areas, now, day):
+def _listed_problems(leader, scope, now, day):
     query = select(ListedProblem).where(
         or_(ListedProblem.status != "delisted", ListedProblem.delisted_at >= now - timedelta(days=RECENT_DAYS))
     )
-    if leader is not None:
-        query = query.where(or_(ListedProblem.leader_user_id == leader.id, _within(ListedProblem.area_code, areas)))
+    if scope is not None:
+        his = ListedProblem.leader_user_id == leader.id if leader else false()
+        query = query.where(or_(his, _within(ListedProblem.area_code, scope)))
     rows = db.session.scalars(query.order_by(ListedProblem.target_on, ListedProblem.id)).all()
     for row in rows:
         row.overdue = row.status != "delisted" and row.target_on < day
@@ -107,18 +111,18 @@ def _listed_problems(leader, areas, now, day):
     return rows
 
 
-def _late_whistles(leader, areas, now):
+def _late_whistles(scope, now):
     late = select(WhistlePart.whistle_id).where(WhistlePart.late.is_(True))
     query = select(Whistle).where(
         Whistle.id.in_(late),
         or_(Whistle.status != "closed", Whistle.closed_at >= now - timedelta(days=RECENT_DAYS)),
     )
-    if leader is not None:
-        query = query.where(_within(Whistle.community_code, areas))
+    if scope is not None:
+        query = query.where(_within(Whistle.community_code, scope))
     return db.session.scalars(query.order_by(Whistle.created_at.desc(), Whistle.id.desc())).all()
 
 
-def _failing_points(leader, areas, now):
+def _failing_points(scope, now):
     """Active points whose latest inspection failed: the latest inspections in one query, the
     recent counts in another (no query per point)."""
     newest = (
@@ -134,8 +138,8 @@ def _failing_points(leader, areas, now):
         .options(selectinload(Inspection.items).selectinload(InspectionItem.report))
         .order_by(InspectionPoint.id, Inspection.id)
     )
-    if leader is not None:
-        query = query.where(_within(InspectionPoint.community_code, areas))
+    if scope is not None:
+        query = query.where(_within(InspectionPoint.community_code, scope))
     latest = {point: inspection for point, inspection in db.session.execute(query)}  # the last of a tie wins
     rates = _recent_pass_rates([point.id for point in latest], now - timedelta(days=RECENT_DAYS))
     for point, inspection in latest.items():
