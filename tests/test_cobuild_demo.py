@@ -34,6 +34,7 @@ from civicreport.cobuilding.models import (
     VolunteerTeam,
 )
 from civicreport.cobuilding.status import ORDER_OPEN
+from civicreport.delivery.models import OutboxMessage
 from civicreport.demo import history
 from civicreport.demo.loader import load_demo
 from civicreport.extensions import db
@@ -197,6 +198,7 @@ def test_history_settles_the_rankings_of_the_ended_months_with_flags_and_cards(l
         assert flags["red"] >= 1 and flags["grey"] >= 1
     assert {row.card for row in rows} & {"yellow", "red"}
     assert db.session.scalar(select(func.count()).select_from(Card)) > 0
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0  # nothing sent for the past
 
 
 def test_loading_history_again_keeps_the_generated_months(loaded):

@@ -19,7 +19,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from civicreport import registry
 from civicreport.accounts.models import User
@@ -39,6 +39,7 @@ from civicreport.cobuilding.models import (
     TaskCommunity,
     VolunteerTeam,
 )
+from civicreport.delivery.models import OutboxMessage
 from civicreport.extensions import db
 from civicreport.geo.geojson import parse_geometry
 from civicreport.reference.areas import Community
@@ -108,6 +109,7 @@ class Actor:
 
 RESIDENT = Actor(None, "resident")  # the receipt's holder (cobuilding.orders)
 STOP = {"deadline_at": None, "warning_at": None}  # a step that stops an order's clock
+CARD_ISSUED = "card_issued"  # cobuilding.cards' outbox topic
 RECENT = timedelta(days=4)  # orders filed since then may still wait for their next step
 
 
@@ -162,9 +164,24 @@ def forget_rankings():
 
 def settle_rankings(months, now):
     """Settle (red and yellow cards judged first, by the ranking) every month of ``months`` that
-    is due by ``now``, oldest first; each commits. Returns those settled."""
+    is due by ``now``, oldest first; each commits. Returns those settled.
+
+    The history sends nothing for the past: the ``card_issued`` messages judging these months
+    queued are taken back out of the outbox before the worker sees them."""
+    before = db.session.scalar(select(func.max(OutboxMessage.id))) or 0
     periods = [Period.month(month.year, month.month) for month in sorted(months)]
-    return [period.start for period in periods if ranking.settle(period, now)]
+    settled = [period.start for period in periods if ranking.settle(period, now)]
+    labels = {f"{month:%Y-%m}" for month in months}
+    queued = db.session.execute(
+        select(OutboxMessage.id, OutboxMessage.payload).where(
+            OutboxMessage.id > before, OutboxMessage.topic == CARD_ISSUED
+        )
+    )
+    past = [message_id for message_id, payload in queued if payload.get("month") in labels]
+    if past:
+        db.session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(past)))
+        db.session.commit()
+    return settled
 
 
 def months_since(first_day, now):
