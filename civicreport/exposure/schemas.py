@@ -27,37 +27,37 @@ class _Strict(Schema):
         unknown = RAISE
 
 
-class PublishSchema(_Strict):
+class ExposurePublishSchema(_Strict):
     report = fields.String(required=True, validate=validate.Length(min=1, max=32), metadata={"description": "案件编号"})
     kind = fields.String(required=True, validate=validate.OneOf(KINDS), metadata={"description": "uncivil 或 praise"})
     note = fields.String(required=True, validate=NOTE, metadata={"description": "发布理由（不公开）"})
     reviewed = fields.Raw(load_default=None, metadata={"description": "须为 true：已在预览中查看遮挡后的照片与文字"})
 
 
-class WithdrawSchema(_Strict):
+class ExposureWithdrawSchema(_Strict):
     note = fields.String(required=True, validate=NOTE, metadata={"description": "撤下理由（不公开）"})
 
 
-class PreviewQuerySchema(_Strict):
+class ExposurePreviewQuerySchema(_Strict):
     report = fields.String(required=True, validate=validate.Length(min=1, max=32))
 
 
-class CandidateQuerySchema(_Strict):
+class ExposureCandidateQuerySchema(_Strict):
     kind = fields.String(load_default="uncivil", validate=validate.OneOf(KINDS))
 
 
-class StaffQuerySchema(_Strict):
+class ExposureStaffQuerySchema(_Strict):
     kind = fields.String(load_default=None, validate=validate.OneOf(KINDS))
     withdrawn = fields.Boolean(load_default=None)
 
 
-class PublicQuerySchema(_Strict):
+class ExposurePublicQuerySchema(_Strict):
     kind = fields.String(load_default=None, validate=validate.OneOf(KINDS))
     month = fields.String(load_default=None, validate=MONTH, metadata={"description": "发布月份 YYYY-MM"})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
 
 
-class FiguresQuerySchema(_Strict):
+class ExposureFiguresQuerySchema(_Strict):
     month = fields.String(load_default=None, validate=MONTH)
 
 
@@ -165,7 +165,7 @@ def candidate_view(report):
 # --- the documented shapes (OpenAPI) ----------------------------------------------------------
 
 
-class _PhotoSchema(Schema):
+class ExposurePhotoSchema(Schema):
     id = fields.String(required=True)
     url = fields.String(required=True, metadata={"description": "已做隐私遮挡的展示图"})
     thumb_url = fields.String(required=True)
@@ -185,8 +185,8 @@ class PublicExposureSchema(Schema):
     reported_on = fields.Date()
     published_on = fields.Date()
     text = fields.String(metadata={"description": "描述，电话号码与联系方式已隐藏"})
-    photos = fields.List(fields.Nested(_PhotoSchema))
-    after_photos = fields.List(fields.Nested(_PhotoSchema))
+    photos = fields.List(fields.Nested(ExposurePhotoSchema))
+    after_photos = fields.List(fields.Nested(ExposurePhotoSchema))
     outcome = fields.String()
     outcome_on = fields.Date()
 
@@ -198,7 +198,7 @@ class PublicExposureListSchema(Schema):
     total = fields.Integer(required=True)
 
 
-class PreviewSchema(Schema):
+class ExposurePreviewSchema(Schema):
     report = fields.String(required=True)
     report_kind = fields.String()
     kind = fields.String(metadata={"description": "该案件可发布到的榜：uncivil 或 praise"})
@@ -208,14 +208,14 @@ class PreviewSchema(Schema):
     reported_on = fields.Date()
     text = fields.String(metadata={"description": "将公开的文字（电话、邮箱与上报人联系方式已隐藏）"})
     contact = fields.String(allow_none=True)
-    photos = fields.List(fields.Nested(_PhotoSchema))
-    after_photos = fields.List(fields.Nested(_PhotoSchema))
+    photos = fields.List(fields.Nested(ExposurePhotoSchema))
+    after_photos = fields.List(fields.Nested(ExposurePhotoSchema))
     outcome = fields.String()
     reviewed_at = fields.String()
     published = fields.Integer(allow_none=True)
 
 
-class PublicationSchema(Schema):
+class ExposurePublicationSchema(Schema):
     id = fields.Integer(required=True)
     kind = fields.String()
     kind_label = fields.String()
@@ -232,11 +232,11 @@ class PublicationSchema(Schema):
     events = fields.List(fields.Dict())
 
 
-class PublicationListSchema(Schema):
-    publications = fields.List(fields.Nested(PublicationSchema), required=True)
+class ExposurePublicationListSchema(Schema):
+    publications = fields.List(fields.Nested(ExposurePublicationSchema), required=True)
 
 
-class CandidateSchema(Schema):
+class ExposureCandidateSchema(Schema):
     report = fields.String(required=True)
     kind = fields.String()
     status = fields.String()
@@ -246,16 +246,16 @@ class CandidateSchema(Schema):
     text = fields.String()
 
 
-class CandidateListSchema(Schema):
-    candidates = fields.List(fields.Nested(CandidateSchema), required=True)
+class ExposureCandidateListSchema(Schema):
+    candidates = fields.List(fields.Nested(ExposureCandidateSchema), required=True)
 
 
-class _Counts(Schema):
+class _ExposureCounts(Schema):
     published = fields.Integer()
     withdrawn = fields.Integer()
 
 
-class FiguresSchema(Schema):
+class ExposureFiguresSchema(Schema):
     month = fields.String(required=True)
-    uncivil = fields.Nested(_Counts)
-    praise = fields.Nested(_Counts)
+    uncivil = fields.Nested(_ExposureCounts)
+    praise = fields.Nested(_ExposureCounts)

@@ -12,20 +12,20 @@ from civicreport.exposure import publishing
 from civicreport.exposure.schemas import (
     KIND_LABELS,
     PER_PAGE,
-    CandidateListSchema,
-    CandidateQuerySchema,
-    FiguresQuerySchema,
-    FiguresSchema,
-    PreviewQuerySchema,
-    PreviewSchema,
-    PublicationListSchema,
-    PublicationSchema,
+    ExposureCandidateListSchema,
+    ExposureCandidateQuerySchema,
+    ExposureFiguresQuerySchema,
+    ExposureFiguresSchema,
+    ExposurePreviewQuerySchema,
+    ExposurePreviewSchema,
+    ExposurePublicationListSchema,
+    ExposurePublicationSchema,
+    ExposurePublicQuerySchema,
+    ExposurePublishSchema,
+    ExposureStaffQuerySchema,
+    ExposureWithdrawSchema,
     PublicExposureListSchema,
     PublicExposureSchema,
-    PublicQuerySchema,
-    PublishSchema,
-    StaffQuerySchema,
-    WithdrawSchema,
     candidate_view,
     preview_view,
     public_view,
@@ -49,12 +49,12 @@ TAG = "exposure"
 @doc(
     "发布前预览：将公开的遮挡后照片与隐藏号码后的文字；记录查看人与时间（发布须先预览）",
     tag=TAG,
-    query=PreviewQuerySchema,
-    response=PreviewSchema,
+    query=ExposurePreviewQuerySchema,
+    response=ExposurePreviewSchema,
     errors=(404, 409),
 )
 def preview():
-    query = load_valid(PreviewQuerySchema(), request.args.to_dict())
+    query = load_valid(ExposurePreviewQuerySchema(), request.args.to_dict())
     return preview_view(publishing.preview(current_user(), query["report"]))
 
 
@@ -63,13 +63,13 @@ def preview():
 @doc(
     "发布到曝光台（uncivil）或光荣榜（praise）：仅已核查、已结案或已评价的案件，须先预览并带 reviewed: true",
     tag=TAG,
-    body=PublishSchema,
-    response=PublicationSchema,
+    body=ExposurePublishSchema,
+    response=ExposurePublicationSchema,
     status=201,
     errors=(404, 409),
 )
 def publish():
-    data = load_valid(PublishSchema(), json_object())
+    data = load_valid(ExposurePublishSchema(), json_object())
     publication = publishing.publish(
         current_user(), data["report"], data["kind"], data["note"].strip(), data["reviewed"]
     )
@@ -82,22 +82,25 @@ def publish():
     "撤下：留下记录（谁、何时、理由），公开页面随即显示“已撤下”",
     tag=TAG,
     path={"publication_id": "发布记录 id"},
-    body=WithdrawSchema,
-    response=PublicationSchema,
+    body=ExposureWithdrawSchema,
+    response=ExposurePublicationSchema,
     errors=(404, 409),
 )
 def withdraw(publication_id):
-    data = load_valid(WithdrawSchema(), json_object())
+    data = load_valid(ExposureWithdrawSchema(), json_object())
     return staff_view(publishing.withdraw(current_user(), publication_id, data["note"].strip()))
 
 
 @bp.get("/exposure")
 @allow(*publishing.PUBLISHERS)
 @doc(
-    "已发布与已撤下的记录（含发布人、理由与撤下记录）", tag=TAG, query=StaffQuerySchema, response=PublicationListSchema
+    "已发布与已撤下的记录（含发布人、理由与撤下记录）",
+    tag=TAG,
+    query=ExposureStaffQuerySchema,
+    response=ExposurePublicationListSchema,
 )
 def publications():
-    query = load_valid(StaffQuerySchema(), request.args.to_dict())
+    query = load_valid(ExposureStaffQuerySchema(), request.args.to_dict())
     rows = publishing.publications(current_user(), query["kind"], query["withdrawn"])
     return {"publications": [staff_view(p) for p in rows]}
 
@@ -107,19 +110,24 @@ def publications():
 @doc(
     "可发布的案件：已核查、已结案或已评价且未在榜上的（本人片区内，最近的在前）",
     tag=TAG,
-    query=CandidateQuerySchema,
-    response=CandidateListSchema,
+    query=ExposureCandidateQuerySchema,
+    response=ExposureCandidateListSchema,
 )
 def candidates():
-    query = load_valid(CandidateQuerySchema(), request.args.to_dict())
+    query = load_valid(ExposureCandidateQuerySchema(), request.args.to_dict())
     return {"candidates": [candidate_view(r) for r in publishing.candidates(current_user(), query["kind"])]}
 
 
 @bp.get("/stats/exposure")
 @allow(*publishing.FIGURE_READERS)
-@doc("曝光台与光荣榜月度数：当月发布与撤下条数", tag=TAG, query=FiguresQuerySchema, response=FiguresSchema)
+@doc(
+    "曝光台与光荣榜月度数：当月发布与撤下条数",
+    tag=TAG,
+    query=ExposureFiguresQuerySchema,
+    response=ExposureFiguresSchema,
+)
 def figures():
-    query = load_valid(FiguresQuerySchema(), request.args.to_dict())
+    query = load_valid(ExposureFiguresQuerySchema(), request.args.to_dict())
     month = query["month"] or utcnow().astimezone(registry.current().zone).strftime("%Y-%m")
     return {"month": month, **publishing.month_counts(*_month_instants(month))}
 
@@ -129,11 +137,11 @@ def figures():
 @doc(
     "曝光台与光荣榜公开列表：类别、街道社区（无精确位置）、日期、遮挡后照片与处理结果，每页 20 条",
     tag=TAG,
-    query=PublicQuerySchema,
+    query=ExposurePublicQuerySchema,
     response=PublicExposureListSchema,
 )
 def public_list():
-    return _public_page(load_valid(PublicQuerySchema(), request.args.to_dict()))
+    return _public_page(load_valid(ExposurePublicQuerySchema(), request.args.to_dict()))
 
 
 @bp.get(f"/public/exposure/<{ROW_ID}:publication_id>")
@@ -154,7 +162,7 @@ def public_item(publication_id):
 def list_page():
     """The public 曝光台/光荣榜 on a phone: server-rendered from the public view alone, no script."""
     filled = {name: value for name, value in request.args.items() if value}  # the month form sends month=
-    query = load_valid(PublicQuerySchema(), filled)
+    query = load_valid(ExposurePublicQuerySchema(), filled)
     return render_template("public/exposure.html", listing=_public_page(query), query=query, kinds=KIND_LABELS)
 
 
