@@ -389,7 +389,8 @@ class _Generator:
                 early = rng.random() < 0.55 + 0.4 * q
                 finish = due_end + timedelta(days=rng.uniform(-18, -1) if early else rng.uniform(1, 20))
                 finish = self.line.add(max(finish, at), rng.randint(1, DAY))
-                if story.note(row, at + (finish - at) / 2, staff, None, PROGRESS_NOTES[2]):
+                reporter = place.lead_staff if unit == place.lead else staff  # the partner's own note
+                if story.note(row, at + (finish - at) / 2, reporter, None, PROGRESS_NOTES[2]):
                     result = rng.choice(DONE_NOTES)
                     story.note(row, finish, staff, "done", result, fields={"result": result, "done_at": finish})
         row["version"] = story.moves  # one UPDATE per move after the INSERT
