@@ -10,6 +10,7 @@ from civicreport import registry
 from civicreport.alerts import public_reports
 from civicreport.alerts.models import AreaSubscription
 from civicreport.alerts.subscriptions import area_of, unsubscribe_link
+from civicreport.cases.status import STATUS_LABELS
 from civicreport.db_types import utcnow
 from civicreport.delivery.outbox import enqueue
 from civicreport.errors import NotFound
@@ -51,11 +52,11 @@ def _digest(subscription, now):
 
 def _text(area, reports, more, since):
     lines = [f"“{area.name}”自上次提醒以来的公开案件动态：", ""]
-    for report in reports:
-        view = public_reports.public_view(report)
+    for report in reports:  # public fields only, and no photo URL: the worker has no request to build one
         news = "新上报" if report.created_at > since else "已办结"
-        category = view["category"]["name"] if view["category"] else "未分类"
-        lines.append(f"· [{news}] {view['id']} {category}（{view['status_label']}）{view['street']}{view['community']}")
+        category = report.category.name if report.category else "未分类"
+        place = f"{report.street.name}{report.community.name}"
+        lines.append(f"· [{news}] {report.public_id} {category}（{STATUS_LABELS[report.status]}）{place}")
     if more:
         lines.append("……另有更多案件，请查看公开地图。")
     return "\n".join(lines)
