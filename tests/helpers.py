@@ -106,8 +106,9 @@ class FailingOnPut:
         return getattr(self.backend, name)
 
 
-def public_gets(app, report_id, media_id):
-    """Every GET route whose parameters this test can fill in, with each filling."""
+def public_gets(app, report_id, media_id, **more):
+    """Every GET route whose parameters this test can fill in, with each filling; ``more`` names
+    further parameters (e.g. ``publication_id``) and their one value."""
     values = {
         "public_id": [report_id],
         "service_request_id": [report_id],
@@ -116,6 +117,7 @@ def public_gets(app, report_id, media_id):
         "service_code": ["06010"],
         "token": ["x"],
         "fmt": ["json", "xml"],
+        **{name: [value] for name, value in more.items()},
     }
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint == "static" or set(rule.arguments) - set(values):

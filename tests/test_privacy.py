@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from civicreport.cases.models import Media
+from civicreport.cases.models import Media, Report
 from civicreport.extensions import db
 from civicreport.media.images import process_photo
 from civicreport.media.privacy import (
@@ -41,7 +41,7 @@ from tests.factories import (
     make_user,
     photo_bytes,
 )
-from tests.helpers import fetch, post_report, public_gets
+from tests.helpers import PATHS, Loop, fetch, post_report, public_gets
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos"
 CONTACT = "13912345678"
@@ -261,16 +261,42 @@ def test_public_outputs_never_carry_contact_or_originals(app, client, city_unit)
         "other unit": stranger,
     }
     queries = {"/api/v1/queue": "?format=geojson", "/api/v1/duplicates": f"?lat={INSIDE[0]}&lon={INSIDE[1]}"}
-    checked = 0
-    for path in public_gets(app, report_id, media.id):
+    publication_id = _on_the_exposure_board(client, report_id, monitor)
+    private += [m.original_key for m in db.session.scalars(select(Media))]  # the unit's after photo too
+    point = Report.lat, Report.lon
+    precise = [f"{value:.4f}" for value in db.session.execute(select(*point)).one()]
+    checked = exposure = 0
+    for path in public_gets(app, report_id, media.id, publication_id=str(publication_id)):
         for who, headers in callers.items():
             response = client.get(path + queries.get(path, ""), headers=headers)
             if response.mimetype.startswith("image/"):
                 continue
             assert response.status_code < 500, f"{who} GET {path}"  # a crash could hide a leak
-            _assert_clean(f"{who} GET {path}", response.get_data(as_text=True), private)
+            text = response.get_data(as_text=True)
+            _assert_clean(f"{who} GET {path}", text, private)
+            if "exposure" in path:  # 曝光台: a behaviour case is placed by street and community alone
+                _assert_clean(f"{who} GET {path}", text, precise + ['"lat"', '"lon"'])
+                exposure += response.status_code == 200
             checked += 1
     assert checked > 20
+    assert exposure >= 4 * len(callers)  # the public list and item, as API and as page
+
+
+def _on_the_exposure_board(client, report_id, monitor):
+    """Drive the case to verified and publish it on the 曝光台; its publication id."""
+    people = {
+        "supervisor": make_user("sup", "supervisor")[1],
+        "own_staff": make_user("staff", "unit_staff", unit_code="cgj")[1],
+        "monitor": monitor,
+    }
+    loop = Loop(client, people)
+    for who, action, fields in PATHS["verified"]:
+        loop.ok(report_id, who, action, **({"media_ids": [loop.upload(who)]} if fields == "photo" else fields))
+    client.get(f"/api/v1/exposure/preview?report={report_id}", headers=people["supervisor"])
+    body = {"report": report_id, "kind": "uncivil", "note": "典型", "reviewed": True}
+    response = client.post("/api/v1/exposure", json=body, headers=people["supervisor"])
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
 
 
 def test_anonymous_reports_show_no_reporter(client, city_unit):
