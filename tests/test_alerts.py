@@ -1,6 +1,7 @@
 """Area alerts end to end: subscribe, confirm by the e-mailed link, a digest by the worker through a
 real local SMTP server (aiosmtpd), one-click unsubscribe; the digest's rhythm; limits and errors."""
 
+import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -51,6 +52,14 @@ def link_in(message, label):
     return f"{url.path}?{url.query}"
 
 
+def assert_a_defended_page(page):
+    """The alert pages (outside tests/test_security_headers.py's PAGES: they need a link's token)."""
+    assert page.mimetype == "text/html" and page.headers["X-Frame-Options"] == "DENY"
+    csp = page.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "form-action 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert not re.search(r"<script|<style\b|\sstyle=|\son[a-z]+=", page.get_data(as_text=True), re.IGNORECASE)
+
+
 def confirmed(client, mail):
     assert subscribe(client).status_code == 202
     deliver_due()
@@ -58,6 +67,7 @@ def confirmed(client, mail):
     confirm = link_in(message, "确认订阅")
     page = client.get(confirm)
     assert page.status_code == 200 and "确认订阅" in page.get_data(as_text=True)
+    assert_a_defended_page(page)
     token = confirm.split("token=")[1]
     assert client.post("/alerts/confirm", data={"token": token}).status_code == 200
     return message
@@ -92,6 +102,7 @@ def test_the_unsubscribe_link_also_works_as_a_plain_get(client, mail):
     confirmation = confirmed(client, mail)
     page = client.get(link_in(confirmation, "退订（一键）"))
     assert page.status_code == 200 and "已退订" in page.get_data(as_text=True)
+    assert_a_defended_page(page)
     again = client.get(link_in(confirmation, "退订（一键）"))
     assert again.status_code == 200  # harmless twice
 

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from PIL import Image
@@ -36,7 +37,10 @@ from tests.faces import (
     street_scene,
 )
 from tests.factories import (
+    COMMUNITY,
     INSIDE,
+    NE_CORNER,
+    STREET,
     make_unit,
     make_user,
     photo_bytes,
@@ -45,6 +49,7 @@ from tests.helpers import PATHS, Loop, fetch, post_report, public_gets
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos"
 CONTACT = "13912345678"
+AREA_FEEDS = [f"/feeds/areas/{COMMUNITY}.atom", f"/feeds/areas/{STREET}.atom"]  # the test grid's community and street
 INNER_FACE = (FACE[0] + FACE[2] * 15 // 100, FACE[1] + FACE[3] * 30 // 100, FACE[2] * 70 // 100, FACE[3] * 55 // 100)
 
 
@@ -260,13 +265,19 @@ def test_public_outputs_never_carry_contact_or_originals(app, client, city_unit)
         "monitor": monitor,
         "other unit": stranger,
     }
-    queries = {"/api/v1/queue": "?format=geojson", "/api/v1/duplicates": f"?lat={INSIDE[0]}&lon={INSIDE[1]}"}
+    queries = {
+        "/api/v1/queue": "?format=geojson",
+        "/api/v1/duplicates": f"?lat={INSIDE[0]}&lon={INSIDE[1]}",
+        "/api/v1/public/reports": "?format=geojson",  # the public map: the case shows there once verified
+        "/feeds/areas/circle.atom": f"?lat={INSIDE[0]}&lon={INSIDE[1]}&r=500",
+    }
     publication_id = _on_the_exposure_board(client, report_id, monitor)
     private += [m.original_key for m in db.session.scalars(select(Media))]  # the unit's after photo too
     point = Report.lat, Report.lon
     precise = [f"{value:.4f}" for value in db.session.execute(select(*point)).one()]
     checked = exposure = 0
-    for path in public_gets(app, report_id, media.id, publication_id=str(publication_id)):
+    routes = public_gets(app, report_id, media.id, publication_id=str(publication_id))
+    for path in [*routes, *AREA_FEEDS]:
         for who, headers in callers.items():
             response = client.get(path + queries.get(path, ""), headers=headers)
             if response.mimetype.startswith("image/"):
@@ -297,6 +308,35 @@ def _on_the_exposure_board(client, report_id, monitor):
     response = client.post("/api/v1/exposure", json=body, headers=people["supervisor"])
     assert response.status_code == 201, response.get_json()
     return response.get_json()["id"]
+
+
+def test_the_public_map_and_feeds_never_place_a_behaviour_report_precisely(client, city_unit, supervisor):
+    """Reports about what people do (闯红灯, 乱扔垃圾, 游商 …) show to about 50 m on every route of
+    the public map and its feeds; a report about a thing keeps its point."""
+    behaviour = post_report(
+        client, [photo_bytes(gps=INSIDE)], lat=INSIDE[0], lon=INSIDE[1], category="L90004", contact=CONTACT
+    ).get_json()["id"]
+    thing = post_report(
+        client, [photo_bytes(gps=NE_CORNER)], lat=NE_CORNER[0], lon=NE_CORNER[1], category="06010"
+    ).get_json()["id"]
+    for report_id in (behaviour, thing):
+        client.post(f"/api/v1/reports/{report_id}/transitions", json={"action": "accept"}, headers=supervisor)
+    precise = [f"{INSIDE[0]}", f"{INSIDE[1]}", CONTACT]
+    routes = [
+        "/api/v1/public/reports",
+        "/api/v1/public/reports?format=geojson",
+        f"/api/v1/public/reports?format=geojson&bbox=106.6,29,106.7,29.1&group={quote('文明行为')}",
+        f"/feeds/areas/circle.atom?lat={NE_CORNER[0]}&lon={NE_CORNER[1]}&r=2000",  # the query is echoed
+        *AREA_FEEDS,
+        "/map",
+    ]
+    for path in routes:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        _assert_clean(f"GET {path}", response.get_data(as_text=True), precise)
+    listed = client.get("/api/v1/public/reports").get_json()["reports"]
+    assert {r["id"]: r["approximate"] for r in listed} == {behaviour: True, thing: False}
+    assert str(NE_CORNER[0]) in json.dumps(listed)  # a thing's point is shown as it is
 
 
 def test_anonymous_reports_show_no_reporter(client, city_unit):

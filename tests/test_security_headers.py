@@ -31,15 +31,20 @@ PAGES = [
     "/console/listed-problems",
     "/console/points",
     "/console/operations",
+    "/console/exposure",
     "/m/",
     "/m/mine",
     "/m/orders",
     "/public/listed-problems",
+    "/exposure",
+    "/map",
     "/api/v1/docs",
 ]
 # Pages fetched with the reader's token (the console opens them with it): without one, a 401 in the error shape.
 TOKEN_PAGES = ["/console/cobuild/report"]
 NOT_PAGE_PREFIXES = ("/api/", "/static/", "/open311/", "/media/", "/favicon.ico")  # the icon: a redirect
+# Atom feeds are no pages; the alert pages open only with an e-mailed link (tests/test_alerts.py checks them).
+NOT_PAGE_PREFIXES += ("/feeds/", "/alerts/")
 # (method, path, request keywords, status): answers of every kind, errors included
 NOT_PAGES = [
     ("get", "/api/v1/categories", {}, 200),
@@ -57,6 +62,9 @@ NOT_PAGES = [
     ("get", "/static/console/staff.js", {}, 200),
     ("get", "/static/mobile/mobile.css", {}, 200),
     ("get", "/static/vendor/leaflet/images/layers.png", {}, 200),
+    ("get", "/feeds/areas/circle.atom?lat=29.03&lon=106.64&r=500", {}, 200),
+    ("get", "/feeds/areas/circle.atom", {}, 422),
+    ("get", "/alerts/unsubscribe", {}, 404),
 ]
 
 
