@@ -186,7 +186,8 @@ def test_unit_staff_sees_their_worklist_and_the_escalation_notice(live_server, b
     browser.switch_to.window(browser.window_handles[1])
     wait(browser, lambda d: "督办通知书" in text_of(d, "h1"), "the notice did not render")
     assert "请今日内整改到位" in text_of(browser, "body")
-    # its stylesheet passed the console's policy, which a blob: document inherits
+    assert "signature=" in browser.current_url  # a signed link, not a blob: it prints, reloads and can be shared
+    # its stylesheet passed the page's policy
     assert browser.execute_script("return getComputedStyle(document.querySelector('h1')).textAlign") == "center"
     browser.close()
     browser.switch_to.window(browser.window_handles[0])

@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from civicreport import registry
 from civicreport.accounts.access import Actor, case_scope, require_in_area
+from civicreport.accounts.models import Unit
 from civicreport.cases.lookup import get_report
 from civicreport.cases.models import Report
 from civicreport.cases.photo_urls import object_url, public_photos
@@ -12,6 +13,12 @@ from civicreport.db_types import utcnow
 from civicreport.errors import Conflict, Forbidden
 from civicreport.extensions import db
 from civicreport.reference.lookup import require_unit
+
+
+def unit_choices():
+    """The active units as [code, name], by name: what the 问题清单 page offers the office to pick."""
+    rows = db.session.execute(select(Unit.code, Unit.name).where(Unit.active.is_(True)).order_by(Unit.name))
+    return [[code, name] for code, name in rows]
 
 
 def _unit_for(code, user):

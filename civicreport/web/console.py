@@ -11,6 +11,7 @@ from civicreport.cases.status import OPEN_STATES, STATUS_LABELS, STATUSES
 from civicreport.cases.workflow import TRANSITIONS
 from civicreport.config import map_center
 from civicreport.reference.categories import CATEGORY_GROUPS
+from civicreport.reporting import worklist
 from civicreport.web import PUBLIC, allow
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -77,7 +78,8 @@ def supervisor():
 @bp.get("/unit")
 @allow(PUBLIC)  # a shell: the worklist comes from /api/v1/units/<code>/worklist
 def unit():
-    return _page("console/unit.html", "unit")
+    """The office and leaders pick the unit from the list (unit names are on every receipt anyway)."""
+    return render_template("console/unit.html", page="unit", settings=_settings(), units=worklist.unit_choices())
 
 
 @bp.get("/leader")

@@ -3,7 +3,7 @@
 // form that issues a task, the month's 红黄牌, its needs orders per community and the partners'
 // overdue 实事.
 import { el, formatTime, settings } from "../shared/page.js";
-import { api, openPrivate, query, showNotice, start } from "./staff.js";
+import { api, openSigned, query, showNotice, start } from "./staff.js";
 import { chosenMonth, cityInstant, monthTitle, rememberMonth } from "./month.js";
 import { declarationBadge, declarationPhotos, evidenceNotes, lateBadge, timeline } from "./declarations.js";
 import { thumbs } from "./photos.js";
@@ -180,9 +180,9 @@ form.addEventListener("submit", (event) => {
   load();
 });
 taskForm.addEventListener("submit", issueTask);
-// The 月通报 needs the reader's token: fetched and opened from a blob.
+// The 月通报 opens in a new tab by a signed link (the tab cannot send the reader's token).
 document.getElementById("report-link").addEventListener("click", (event) => {
-  openPrivate(event, event.currentTarget.getAttribute("href"), showNotice);
+  openSigned(event, event.currentTarget.getAttribute("href"), showNotice);
 });
 taskForm.addEventListener("change", () => {
   document.getElementById("task-communities").hidden = taskForm.elements.scope.value !== "some";

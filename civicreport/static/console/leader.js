@@ -1,8 +1,8 @@
 // 红黑榜: a month's unit rankings, the red and black lists, and on-time rates as CSS bars; the
 // community ranking (社区月度排名) with its 红灰旗 and cards, and the printable 月通报 it links to.
 import { el } from "../shared/page.js";
-import { api, openPrivate, request, showNotice, start } from "./staff.js";
-import { thisMonth } from "./month.js";
+import { api, openSigned, request, showNotice, start } from "./staff.js";
+import { chosenMonth, fillMonths, monthTitle, rememberMonth } from "./month.js";
 
 const form = document.getElementById("month-form");
 const CARDS = { red: "红牌", yellow: "黄牌" };
@@ -52,9 +52,23 @@ function fillTable(table, columns, rows) {
   table.replaceChildren(head, el("tbody", {}, lines));
 }
 
+// A unit with no case this month (none dispatched, closed or overdue) has no rate to draw.
+function idle(row) {
+  return !row.received && !row.closed && !row.overdue_now;
+}
+
+// The chart: units with cases, each bar coloured by the unit's card; the others folded away by name.
+function drawBars(rows) {
+  const idleRows = rows.filter(idle);
+  document.getElementById("bars").replaceChildren(...rows.filter((row) => !idle(row)).map(bar));
+  document.getElementById("idle-units").hidden = !idleRows.length;
+  document.getElementById("idle-summary").textContent = `另有 ${idleRows.length} 个单位本月无案件`;
+  document.getElementById("idle-names").textContent = idleRows.map((row) => row.name).join("、");
+}
+
 function bar(row) {
   const rate = row.on_time_rate;
-  const fill = el("span", { class: "bar" });
+  const fill = el("span", { class: row.card ? `bar card-${row.card}` : "bar" });
   fill.style.width = `${(rate || 0) * 100}%`; // through CSSOM: the CSP refuses style attributes
   return el("div", { class: "bar-row", dataset: { unit: row.code } },
     el("span", { class: "bar-label", title: row.name }, row.name),
@@ -65,13 +79,12 @@ function bar(row) {
 async function load() {
   try {
     const stats = await api(`/api/v1/stats/units?month=${form.elements.month.value}`);
-    const [year, month] = form.elements.month.value.split("-");
-    document.getElementById("title").textContent = `${year} 年 ${Number(month)} 月 · 月度通报`;
+    document.getElementById("title").textContent = `${monthTitle(form.elements.month.value)} · 月度通报`;
     const full = new Map(stats.rows.map((row) => [row.code, row])); // list entries carry rank, code and name only
     fillTable(document.getElementById("red-list"), BOARD_COLUMNS, stats.red_list.map((e) => full.get(e.code)));
     fillTable(document.getElementById("black-list"), BOARD_COLUMNS, stats.black_list.map((e) => full.get(e.code)));
     fillTable(document.getElementById("ranking"), COLUMNS, stats.rows);
-    document.getElementById("bars").replaceChildren(...stats.rows.map(bar));
+    drawBars(stats.rows);
     showNotice("");
   } catch (error) {
     showNotice(error.message);
@@ -132,10 +145,14 @@ form.addEventListener("submit", (event) => {
   event.preventDefault();
   loadAll();
 });
+form.elements.month.addEventListener("change", () => {
+  rememberMonth(form.elements.month.value); // a reload or a shared address shows the same month
+  loadAll();
+});
 document.getElementById("export").addEventListener("click", exportCsv);
-// The 月通报 needs the reader's token: fetched and opened from a blob.
+// The 月通报 opens in a new tab by a signed link (the tab cannot send the reader's token).
 document.getElementById("cobuild-report").addEventListener("click", (event) => {
-  openPrivate(event, event.currentTarget.getAttribute("href"), showNotice);
+  openSigned(event, event.currentTarget.getAttribute("href"), showNotice);
 });
 document.getElementById("export-communities").addEventListener("click", () => {
   const month = form.elements.month.value;
@@ -143,7 +160,7 @@ document.getElementById("export-communities").addEventListener("click", () => {
 });
 
 start(async (user) => {
-  form.elements.month.value = form.elements.month.value || thisMonth();
+  fillMonths(form.elements.month, chosenMonth());
   await loadLinks(user);
   loadAll();
 });

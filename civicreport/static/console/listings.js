@@ -4,7 +4,7 @@
 // cases, its timeline and the printable 挂牌督办 sheet; what the caller may do comes from the
 // problem's allowed_actions.
 import { el, formatTime, settings } from "../shared/page.js";
-import { api, openPrivate, query, showNotice, start } from "./staff.js";
+import { api, openSigned, query, showNotice, start } from "./staff.js";
 import { photoPicker, thumbs } from "./photos.js";
 
 const OFFICE = ["supervisor", "admin"];
@@ -66,7 +66,7 @@ function showDetail(problem) {
 
 function detail(problem) {
   const sheet = el("a", { href: `/console/listed-problems/${problem.id}/sheet`, target: "_blank", rel: "noopener" }, "打印挂牌督办单");
-  sheet.addEventListener("click", (event) => openPrivate(event, sheet.getAttribute("href"), showNotice));
+  sheet.addEventListener("click", (event) => openSigned(event, sheet.getAttribute("href"), showNotice));
   return el("div", { class: "listing-detail" },
     problem.description ? el("p", {}, problem.description) : null,
     el("p", { class: "meta" }, `牵头领导 ${problem.leader.display_name}（${problem.leader_office}）`,

@@ -17,6 +17,26 @@ export function monthTitle(month) {
   return `${year} 年 ${Number(number)} 月`;
 }
 
+const PICKER_MONTHS = 24; // how far back the month list goes
+
+// The month picker in Chinese: a <select> of "2026 年 12 月" … for the last two years (and the
+// chosen month if older); <input type="month"> speaks the browser's language, not the city's.
+export function fillMonths(select, chosen) {
+  const [year, month] = thisMonth().split("-").map(Number);
+  const months = Array.from({ length: PICKER_MONTHS }, (_, back) => {
+    const date = new Date(Date.UTC(year, month - 1 - back, 1));
+    return `${date.getUTCFullYear()}-${String(date.getUTCMonth() + 1).padStart(2, "0")}`;
+  });
+  if (!months.includes(chosen)) months.push(chosen);
+  select.replaceChildren(...months.map((value) => {
+    const option = document.createElement("option");
+    option.value = value;
+    option.textContent = monthTitle(value);
+    return option;
+  }));
+  select.value = chosen;
+}
+
 // Keep the month in the address so a reload or a shared link shows the same month.
 export function rememberMonth(month) {
   const url = new URL(location.href);

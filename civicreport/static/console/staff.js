@@ -29,7 +29,7 @@ export async function request(path, { method = "GET", json, form } = {}) {
   return response;
 }
 
-// A private document (督办通知书, an original photo) needs the bearer token: fetch it and show
+// A private file (an original photo) needs the bearer token: fetch it and show
 // it in a new window from a blob. A presigned URL of the photo store opens as it is.
 export async function openPrivate(event, url, onError) {
   if (new URL(url, location.href).origin !== location.origin) return;
@@ -37,6 +37,21 @@ export async function openPrivate(event, url, onError) {
   const win = window.open("", "_blank");
   try {
     win.location.href = URL.createObjectURL(await (await request(url)).blob());
+  } catch (error) {
+    win.close();
+    onError(error.message);
+  }
+}
+
+// A console page that opens in a new tab (督办通知书, 月通报, 挂牌督办单): the tab cannot send the
+// token, so it opens a short-lived signed link of the page (POST /api/v1/signed-links), a real
+// address that prints, reloads and survives being opened directly for a few minutes.
+export async function openSigned(event, path, onError) {
+  event.preventDefault();
+  const win = window.open("", "_blank"); // at once, within the click: later it would be a blocked pop-up
+  try {
+    const { url } = await api("/api/v1/signed-links", { method: "POST", json: { path } });
+    win.location.href = url;
   } catch (error) {
     win.close();
     onError(error.message);

@@ -29,7 +29,7 @@ async function load(append = false) {
     if (!append) clear();
     page.features.map(itemOf).forEach(add);
     nextCursor = page.next_cursor;
-    afterLoad(append);
+    afterLoad(append, page.totals);
   } catch (error) {
     showNotice(error.message);
   }
@@ -49,16 +49,25 @@ function add(item) {
   remember(item);
 }
 
-function afterLoad(append) {
+// ``totals`` are the whole filter's (the server counts them), not the rows loaded so far.
+function afterLoad(append, totals) {
   showNotice("");
   more.hidden = !nextCursor;
-  const overdue = [...cases.values()].filter((c) => c.item.overdue).length;
-  summary.textContent = cases.size
-    ? `显示 ${cases.size} 件${nextCursor ? "（还有更多）" : ""}，其中超期 ${overdue} 件`
+  summary.dataset.count = totals.count;
+  summary.dataset.overdue = totals.overdue;
+  summary.textContent = totals.count
+    ? `共 ${totals.count} 件，其中超期 ${totals.overdue} 件${nextCursor ? `（已显示 ${cases.size} 件）` : ""}`
     : "没有符合条件的案件";
   fillChoices(filters.elements.street, seen.street);
   fillChoices(filters.elements.unit, seen.unit);
-  if (!append && cases.size) map.fitBounds(clusters.getBounds().pad(0.2), { maxZoom: 17 });
+  if (!append && totals.bbox) fitTo(totals.bbox);
+}
+
+// The map shows every case of the filter, loaded or not: its extent comes with the totals.
+function fitTo([west, south, east, north]) {
+  const { crs } = settings.map;
+  const bounds = L.latLngBounds([toMap(crs, south, west), toMap(crs, north, east)]);
+  map.fitBounds(bounds.pad(0.2), { maxZoom: 17 });
 }
 
 function caseRow(item) {

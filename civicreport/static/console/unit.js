@@ -1,7 +1,7 @@
 // 问题清单: a unit's open cases, overdue first, with deadlines and the 督办通知书 of escalated cases;
 // for the unit's own staff, a line on the whistles (吹哨) waiting for its 报到 or its part.
 import { el, formatTime, statusBadge } from "../shared/page.js";
-import { api, deadlineBadges, openPrivate, showNotice, start } from "./staff.js";
+import { api, deadlineBadges, openSigned, showNotice, start } from "./staff.js";
 import { openCase } from "./case.js";
 
 const form = document.getElementById("unit-form");
@@ -57,16 +57,18 @@ function openLine(line) {
 
 function noticeLink(id) {
   const path = `/reports/${encodeURIComponent(id)}/notice`;
-  return el("a", { href: path, class: "notice-link", onclick: (event) => openPrivate(event, path, showNotice) },
+  return el("a", { href: path, class: "notice-link", onclick: (event) => openSigned(event, path, showNotice) },
     "督办通知书");
 }
 
-form.addEventListener("submit", (event) => {
-  event.preventDefault();
-  unitCode = form.elements.unit.value.trim();
-  history.replaceState(null, "", `?unit=${encodeURIComponent(unitCode)}`);
-  load();
-});
+function choose(code) {
+  unitCode = code;
+  history.replaceState(null, "", code ? `?unit=${encodeURIComponent(code)}` : location.pathname);
+  if (code) load();
+}
+
+form.addEventListener("submit", (event) => event.preventDefault());
+form.elements.unit.addEventListener("change", () => choose(form.elements.unit.value));
 
 start((user) => {
   unitCode = user.role === "unit_staff" ? user.unit : new URLSearchParams(location.search).get("unit");

@@ -14,10 +14,13 @@ const mapHint = document.getElementById("map-hint");
 
 let place = null; // {source, lat, lon, crs, accuracy}; lat/lon in crs
 let photoPoint = null; // WGS-84 GPS of the first photo that has one
+let photoOutside = false; // that GPS lies outside the service area (a photo taken elsewhere)
+let devicePlace = null; // the phone's own position, to fall back on when the photo's is no use
 let area = null; // what /grid/locate said about the place: text, or an error
 let map = null;
 let pin = null;
 let lookup = 0; // only the latest area lookup may draw
+const listeners = []; // told whenever the place changes (the duplicate hint)
 
 // The fields the report carries; with the photo's GPS the server reads it from the photo itself.
 export function fields() {
@@ -26,6 +29,15 @@ export function fields() {
   const result = { lat: place.lat, lon: place.lon, crs: place.crs, location_source: place.source };
   if (place.accuracy != null) result.accuracy = Math.min(Math.round(place.accuracy), 100000);
   return result;
+}
+
+// The place as a point for the API ({lat, lon, crs}), whatever it came from; null while unknown.
+export function point() {
+  return place && { lat: place.lat, lon: place.lon, crs: place.crs };
+}
+
+export function onChange(listener) {
+  listeners.push(listener);
 }
 
 export function describe() {
@@ -38,7 +50,8 @@ export function locate() {
     (position) => {
       if (place && place.source === "manual") return; // the citizen already chose on the map
       const { latitude, longitude, accuracy } = position.coords;
-      setPlace({ source: "device", lat: latitude, lon: longitude, crs: "wgs84", accuracy });
+      devicePlace = { source: "device", lat: latitude, lon: longitude, crs: "wgs84", accuracy };
+      setPlace(devicePlace);
     },
     (error) => fallBack(error.code === error.PERMISSION_DENIED ? "未允许定位" : "暂时无法定位"),
     { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 },
@@ -53,13 +66,34 @@ function fallBack(reason) {
 
 // Called whenever the photos change: ``point`` is the first photo GPS (WGS-84) or null.
 export function setPhotoPoint(point) {
+  const same = point && photoPoint && point.lat === photoPoint.lat && point.lon === photoPoint.lon;
   photoPoint = point;
+  if (!same) photoOutside = false;
   if (!point && place && place.source === "exif") place = null;
-  if (point && (!place || place.source === "exif")) {
+  if (point && !photoOutside && (!place || place.source === "exif")) {
     setPlace({ source: "exif", lat: point.lat, lon: point.lon, crs: "wgs84" });
-    return;
+  } else {
+    render();
   }
-  render();
+  if (point && !same) checkPhotoPoint(point);
+}
+
+// A photo taken far away (another city, a wrong clock of the GPS) cannot place the report: say so,
+// and go back to the phone's position or the map.
+async function checkPhotoPoint(point) {
+  try {
+    await api(`/api/v1/grid/locate?lat=${point.lat}&lon=${point.lon}&crs=wgs84`);
+  } catch (error) {
+    const still = photoPoint && photoPoint.lat === point.lat && photoPoint.lon === point.lon;
+    if (error.code !== "outside_service_area" || !still) return;
+    photoOutside = true;
+    if (place && place.source === "exif") {
+      place = null;
+      if (devicePlace) setPlace(devicePlace);
+      else fallBack("照片位置不在服务范围内");
+    }
+    render();
+  }
 }
 
 function setPlace(next) {
@@ -68,6 +102,7 @@ function setPlace(next) {
   render();
   if (pin) pin.setLatLng(mapPoint(place));
   describeArea(place);
+  listeners.forEach((listener) => listener(place));
 }
 
 async function describeArea(target) {
@@ -82,12 +117,15 @@ async function describeArea(target) {
 }
 
 function render() {
-  usePhoto.hidden = !photoPoint || !place || place.source === "exif";
+  usePhoto.hidden = !photoPoint || photoOutside || !place || place.source === "exif";
   photoLine.hidden = !photoPoint;
-  if (photoPoint) {
+  photoLine.classList.toggle("error", photoOutside);
+  if (photoOutside) {
+    photoLine.textContent = "照片位置不在服务范围内，请以手机定位或地图选点为准。";
+  } else if (photoPoint) {
     const gap = place && place.source !== "exif" ? gapM(place, photoPoint) : null;
     photoLine.textContent = `照片带有拍摄位置（${photoPoint.lat.toFixed(5)}, ${photoPoint.lon.toFixed(5)}）`
-      + (gap != null ? `，距所选位置约 ${gap} 米` : "");
+      + (gap != null ? `，距所选位置${distanceText(gap)}` : "");
   }
   if (!place) return;
   const accuracy = place.accuracy != null ? `（精度约 ${Math.round(place.accuracy)} 米）` : "";
@@ -96,6 +134,10 @@ function render() {
     area && area.text ? area.text : `${place.lat.toFixed(5)}, ${place.lon.toFixed(5)}`,
     area && area.error ? el("span", { class: "error", role: "alert" }, ` ${area.error}`) : null,
   ].filter(Boolean));
+}
+
+function distanceText(metres) {
+  return metres < 1000 ? `约 ${metres} 米` : `约 ${(metres / 1000).toFixed(1)} 公里`;
 }
 
 function gapM(from, photo) {
@@ -148,6 +190,8 @@ export async function openMap() {
   const { center, crs } = settings.map;
   const start = place ? mapPoint(place) : photoPoint ? mapPoint({ ...photoPoint, crs: "wgs84" }) : toMap(crs, ...center);
   map = tileMap(mapBox, 17, { start, zoomControl: true });
+  if (map.tilesMissing) explainNoTiles();
+  map.on("notiles", explainNoTiles);
   const icon = L.divIcon({ className: "pin", html: "<span></span>", iconSize: [0, 0] });
   pin = L.marker(start, { draggable: true, icon, keyboard: true, title: "问题位置" }).addTo(map);
   pin.on("dragend", () => chooseOnMap(pin.getLatLng()));
@@ -155,6 +199,11 @@ export async function openMap() {
     pin.setLatLng(event.latlng);
     chooseOnMap(event.latlng);
   });
+}
+
+// The map still works without its picture: a tap or the pin gives the point, the line above names the community.
+function explainNoTiles() {
+  mapHint.textContent = "地图底图未能加载，但仍可点按方框内或拖动红色图钉标出位置，上方会显示所在街道和社区。";
 }
 
 usePhoto.addEventListener("click", () => setPlace({ source: "exif", lat: photoPoint.lat, lon: photoPoint.lon, crs: "wgs84" }));

@@ -1,8 +1,10 @@
 // 我要上报: photos upload one by one as soon as they are chosen (each with its own progress bar),
 // the place comes from the phone, the map or the photo, the category from a grouped picker with
-// suggestions from the description; the final submit goes through the outbox.
+// suggestions from the description; the final submit goes through the outbox. Open cases nearby of
+// the same kind are offered for "我也遇到了", and the draft (uploaded photos, text, category) is kept
+// in localStorage until it is submitted, so closing the browser loses nothing.
 
-import { ApiError, el, settings } from "../shared/page.js";
+import { ApiError, el, settings, statusBadge } from "../shared/page.js";
 import { api, deviceId, isTransient, newId, showBanner } from "./phone.js";
 import * as location from "./location.js";
 import * as outbox from "./outbox.js";
@@ -10,6 +12,8 @@ import { persistent } from "./store.js";
 
 const MAX_UPLOAD_TRIES = 4;
 const STALL_MS = 30000; // an upload with no progress for this long is restarted
+const DRAFT_KEY = "civicreport.draft";
+const DRAFT_DAYS = 3; // an older draft's photos may be gone from the server: start afresh
 
 const form = document.getElementById("report-form");
 const fieldset = document.getElementById("report-fields");
@@ -24,6 +28,8 @@ const formError = document.getElementById("form-error");
 const submitButton = document.getElementById("submit");
 const submitStatus = document.getElementById("submit-status");
 const retryNow = document.getElementById("retry-now");
+const duplicateBox = document.getElementById("duplicates");
+const candidateList = document.getElementById("candidates");
 
 const photos = []; // {file, key, state: uploading|done|failed, media, tries, node, preview}
 const categoryNames = new Map(settings.groups.flatMap(([, items]) => items));
@@ -53,7 +59,7 @@ function addFiles(input) {
 }
 
 function photoNode(photo) {
-  const image = el("img", { src: photo.preview, alt: photo.file.name });
+  const image = el("img", { src: photo.preview || null, alt: photo.file ? photo.file.name : "已上传的照片" });
   image.addEventListener("error", () => image.removeAttribute("src"), { once: true }); // e.g. HEIC before upload
   return el("li", { class: "photo", dataset: { state: "uploading" } },
     image,
@@ -80,9 +86,10 @@ function removePhoto(photo) {
   photo.removed = true;
   photos.splice(photos.indexOf(photo), 1);
   photo.node.remove();
-  URL.revokeObjectURL(photo.preview);
+  if (photo.file) URL.revokeObjectURL(photo.preview);
   location.setPhotoPoint(firstPhotoPoint());
   refresh();
+  saveDraft();
 }
 
 // POST /api/v1/media with XMLHttpRequest, whose upload events drive the progress bar.
@@ -140,6 +147,7 @@ async function upload(photo) {
   if (photo.media.thumb_url) photo.node.querySelector("img").src = photo.media.thumb_url;
   show(photo, "done", photo.media.gps ? "已上传·含位置" : "已上传");
   location.setPhotoPoint(firstPhotoPoint());
+  saveDraft();
 }
 
 function firstPhotoPoint() {
@@ -159,6 +167,8 @@ function chooseGroup(name, code = "") {
   category.value = code;
   groups.querySelector(`input[value="${name}"]`).checked = true;
   markSuggestion();
+  saveDraft();
+  lookForDuplicates();
 }
 
 function markSuggestion() {
@@ -196,6 +206,105 @@ async function suggest() {
   }
 }
 
+// ---- 我也遇到了: open cases nearby ---------------------------------------------------------
+
+let duplicateTicket = 0;
+
+async function lookForDuplicates() {
+  const at = location.point();
+  const mine = ++duplicateTicket;
+  if (!at) return;
+  const query = new URLSearchParams({ lat: at.lat, lon: at.lon, crs: at.crs });
+  if (category.value) query.set("category", category.value);
+  try {
+    const { candidates } = await api(`/api/v1/duplicates?${query}`);
+    if (mine !== duplicateTicket) return;
+    candidateList.replaceChildren(...candidates.map(candidateNode));
+    duplicateBox.hidden = candidates.length === 0;
+  } catch {
+    // a hint only: without the network the citizen simply reports
+  }
+}
+
+function candidateNode(candidate) {
+  const button = el("button", { type: "button", class: "support" }, "我也遇到了");
+  const count = el("span", { class: "muted" }, `${candidate.support_count} 人附议`);
+  button.addEventListener("click", () => support(candidate, button, count));
+  return el("li", { class: "candidate", dataset: { id: candidate.id } },
+    candidate.thumb_url ? el("img", { src: candidate.thumb_url, alt: "" }) : el("span", { class: "nothumb" }),
+    el("div", { class: "body" },
+      el("div", {}, el("strong", {}, candidate.category ? candidate.category.name : "未分类"), " ",
+        statusBadge(candidate.status)),
+      el("div", { class: "desc" }, candidate.description || "（无描述）"),
+      el("div", { class: "muted" }, `相距约 ${Math.round(candidate.distance_m)} 米 · `, count)),
+    button);
+}
+
+async function support(candidate, button, count) {
+  button.disabled = true;
+  try {
+    const answer = await api(`/api/v1/reports/${encodeURIComponent(candidate.id)}/support`, { method: "POST" });
+    count.textContent = `${answer.support_count} 人附议`;
+    button.textContent = answer.already_supported ? "您已附议过" : "已附议，谢谢！";
+  } catch (error) {
+    button.disabled = false;
+    showBanner(error instanceof ApiError ? error.message : "网络中断，请稍后再试");
+  }
+}
+
+// ---- the draft ------------------------------------------------------------------------------
+
+function saveDraft() {
+  const draft = {
+    saved_at: Date.now(),
+    photos: photos.filter((p) => p.state === "done").map((p) => ({ key: p.key, media: p.media })),
+    description: description.value,
+    group: (groups.querySelector("input:checked") || {}).value || "",
+    category: category.value,
+  };
+  const empty = !draft.photos.length && !draft.description.trim() && !draft.group;
+  try {
+    if (empty) localStorage.removeItem(DRAFT_KEY);
+    else localStorage.setItem(DRAFT_KEY, JSON.stringify(draft));
+  } catch {
+    // storage full or disabled: the page still works, only without the draft
+  }
+}
+
+function dropDraft() {
+  try {
+    localStorage.removeItem(DRAFT_KEY);
+  } catch {
+    // nothing was kept
+  }
+}
+
+function readDraft() {
+  try {
+    const draft = JSON.parse(localStorage.getItem(DRAFT_KEY));
+    return draft && Date.now() - draft.saved_at < DRAFT_DAYS * 86400000 ? draft : null;
+  } catch {
+    return null;
+  }
+}
+
+// The photos already uploaded come back as uploaded (their ids are what the report needs).
+function restoreDraft() {
+  const draft = readDraft();
+  if (!draft) return dropDraft();
+  for (const kept of draft.photos.slice(0, settings.max_photos)) {
+    const photo = { key: kept.key, media: kept.media, state: "done", tries: 0, preview: kept.media.thumb_url || "" };
+    photo.node = photoNode(photo);
+    photos.push(photo);
+    list.append(photo.node);
+    show(photo, "done", kept.media.gps ? "已上传·含位置" : "已上传");
+  }
+  description.value = draft.description || "";
+  if (draft.group && groups.querySelector(`input[value="${draft.group}"]`)) chooseGroup(draft.group, draft.category);
+  location.setPhotoPoint(firstPhotoPoint());
+  if (draft.photos.length || draft.description) showBanner("已恢复您上次未提交的内容。");
+}
+
 // ---- submit -------------------------------------------------------------------------------
 
 function refresh() {
@@ -230,6 +339,7 @@ async function onSubmit(event) {
     place: location.describe() };
   lock(true);
   current = await outbox.submit(payload(), summary);
+  dropDraft(); // the outbox keeps the submission now, until the server answers
 }
 
 function lock(locked) {
@@ -258,6 +368,7 @@ function onOutbox({ type, item, attempt, delay, body, error }) {
     lock(false);
     retryNow.hidden = true;
     formError.textContent = error.message;
+    saveDraft(); // back to the form: it is a draft again
   }
   form.dataset.attempts = String(attempt);
 }
@@ -300,9 +411,17 @@ async function warnIfForgetful() {
 for (const input of [document.getElementById("camera"), document.getElementById("gallery")]) {
   input.addEventListener("change", () => addFiles(input));
 }
-description.addEventListener("input", suggestSoon);
+description.addEventListener("input", () => {
+  suggestSoon();
+  saveDraft();
+});
 groups.addEventListener("change", (event) => chooseGroup(event.target.value));
-category.addEventListener("change", markSuggestion);
+category.addEventListener("change", () => {
+  markSuggestion();
+  saveDraft();
+  lookForDuplicates();
+});
+location.onChange(lookForDuplicates);
 anonymous.addEventListener("change", () => {
   document.getElementById("contact-field").hidden = anonymous.checked;
 });
@@ -311,6 +430,7 @@ retryNow.addEventListener("click", () => outbox.flush());
 document.getElementById("copy-token").addEventListener("click", copyToken);
 outbox.subscribe(onOutbox);
 outbox.flush();
+restoreDraft();
 location.locate();
 warnIfForgetful();
 refresh();

@@ -93,9 +93,33 @@ export function toMap(crs, lat, lon) {
 
 // A Leaflet map (Leaflet already loaded) on the configured tiles, viewing ``start`` (a point on
 // those tiles; the configured centre without one) at ``zoom``; ``options`` go to L.map.
+// Without tiles (none configured, or the tile host unreachable) the map says so and stays usable:
+// ``map.tilesMissing`` is set and a "notiles" event fired, for pages that explain more.
 export function tileMap(element, zoom, { start, ...options } = {}) {
   const { tile_url: url, attribution, center, crs } = settings.map;
   const map = L.map(element, options).setView(start || toMap(crs, ...center), zoom);
-  if (url) L.tileLayer(url, { attribution, maxZoom: 19 }).addTo(map);
+  if (!url) {
+    noTiles(map, "未配置地图底图");
+    return map;
+  }
+  let loaded = false;
+  let judging = null; // after a failed tile, a moment for the others before calling the tiles missing
+  L.tileLayer(url, { attribution, maxZoom: 19 })
+    .on("tileload", () => { loaded = true; })
+    .on("tileerror", () => {
+      judging ??= setTimeout(() => loaded || noTiles(map, "地图底图加载失败"), TILE_PATIENCE_MS);
+    })
+    .addTo(map);
   return map;
+}
+
+const TILE_PATIENCE_MS = 3000;
+
+function noTiles(map, why) {
+  map.tilesMissing = true;
+  map.getContainer().classList.add("no-tiles");
+  const note = L.control({ position: "bottomleft" });
+  note.onAdd = () => el("p", { class: "no-tiles-note", role: "status" }, why);
+  note.addTo(map);
+  map.fire("notiles");
 }
