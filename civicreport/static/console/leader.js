@@ -1,6 +1,7 @@
 // 红黑榜: a month's unit rankings, the red and black lists, and on-time rates as CSS bars; the
 // community ranking (社区月度排名) with its 红灰旗 and cards, and the printable 月通报 it links to.
 import { el } from "../shared/page.js";
+import { loadExposureCounts } from "./exposure_counts.js";
 import { api, openSigned, request, showNotice, start } from "./staff.js";
 import { chosenMonth, fillMonths, monthTitle, rememberMonth } from "./month.js";
 
@@ -139,6 +140,7 @@ function exportCsv() {
 async function loadAll() {
   await load();
   await loadCommunities(); // after: a failure here stays on the notice line
+  await loadExposureCounts(form.elements.month.value).catch((error) => showNotice(error.message));
 }
 
 form.addEventListener("submit", (event) => {

@@ -8,6 +8,7 @@ import { ApiError, el, settings, statusBadge } from "../shared/page.js";
 import { api, deviceId, isTransient, newId, showBanner } from "./phone.js";
 import * as location from "./location.js";
 import * as outbox from "./outbox.js";
+import { isPraise } from "./praise.js";
 import { persistent } from "./store.js";
 
 const MAX_UPLOAD_TRIES = 4;
@@ -326,7 +327,8 @@ function payload() {
     description: description.value.trim(),
     ...location.fields(),
   };
-  if (category.value) body.category = category.value;
+  if (isPraise()) body.kind = "praise"; // 文明点赞 names no category
+  else if (category.value) body.category = category.value;
   if (!anonymous.checked && contact.value.trim()) body.contact = contact.value.trim();
   return body;
 }
@@ -335,7 +337,8 @@ async function onSubmit(event) {
   event.preventDefault();
   formError.textContent = problem() || "";
   if (formError.textContent) return;
-  const summary = { category: categoryNames.get(category.value) || null, description: description.value.trim(),
+  const named = isPraise() ? "文明点赞" : categoryNames.get(category.value);
+  const summary = { category: named || null, description: description.value.trim(),
     place: location.describe() };
   lock(true);
   current = await outbox.submit(payload(), summary);
