@@ -86,6 +86,18 @@ class Settings:
     SMTP_SECURITY: str = "starttls"  # "starttls" when the server offers it, "ssl" (port 465), or "none"
     SMTP_USERNAME: str = ""  # blank: no login
     SMTP_PASSWORD: str = ""
+    # Telling reporters (cases.notices): the channels they may choose at submit ("email", "sms"),
+    # and the SMS gateway (delivery.sms): "log" writes a line, "recording" keeps the texts (tests,
+    # demos), "tencent" sends through Tencent Cloud SMS with the TENCENT_SMS_* settings.
+    REPORTER_NOTICE_CHANNELS: str = "email,sms"
+    SMS_PROVIDER: str = "log"
+    TENCENT_SMS_SECRET_ID: str = ""
+    TENCENT_SMS_SECRET_KEY: str = ""
+    TENCENT_SMS_APP_ID: str = ""  # SmsSdkAppId
+    TENCENT_SMS_SIGN_NAME: str = ""
+    TENCENT_SMS_TEMPLATE_ID: str = ""  # an approved template: {1} the case number, {2} its state
+    TENCENT_SMS_REGION: str = "ap-guangzhou"
+    NOTICE_POLL_SECONDS: int = 60  # how often the phone pages ask whether a kept case has moved
     WORKER_INTERVAL: float = 5.0
     MAP_TILE_URL: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"  # blank: no tile layer
     MAP_TILE_CRS: str = "wgs84"  # "gcj02" for 高德/腾讯 tiles: markers are shifted in the browser
@@ -287,12 +299,31 @@ def _check(settings: Settings) -> None:
         if getattr(settings, key) < 1:
             raise ValueError(f"{ENV_PREFIX}{key} must be at least 1")
     _check_ranking(settings)
+    _check_notices(settings)
     for key in ("PUBLIC_MAP_MAX", "ALERTS_DIGEST_MINUTES"):
         if getattr(settings, key) < 1:
             raise ValueError(f"{ENV_PREFIX}{key} must be at least 1")
     if settings.QUEUE_TOTALS_SECONDS < 0:
         raise ValueError(f"{ENV_PREFIX}QUEUE_TOTALS_SECONDS must be 0 or more")
     _refuse_default_secret(settings)
+
+
+def _check_notices(settings: Settings) -> None:
+    """The reporters' channels, the SMS gateway, and Tencent's keys when it is the gateway."""
+    from civicreport.cases.reporter_models import NOTICE_CHANNELS  # late: the models import the app's db
+    from civicreport.delivery.sms import SMS_PROVIDERS
+
+    for name in filter(None, (part.strip() for part in settings.REPORTER_NOTICE_CHANNELS.split(","))):
+        if name not in NOTICE_CHANNELS:
+            raise ValueError(f"{ENV_PREFIX}REPORTER_NOTICE_CHANNELS: {name!r} is none of {', '.join(NOTICE_CHANNELS)}")
+    if settings.SMS_PROVIDER not in SMS_PROVIDERS:
+        raise ValueError(f"{ENV_PREFIX}SMS_PROVIDER must be one of {', '.join(SMS_PROVIDERS)}")
+    tencent = ("SECRET_ID", "SECRET_KEY", "APP_ID", "SIGN_NAME", "TEMPLATE_ID", "REGION")
+    missing = [f"{ENV_PREFIX}TENCENT_SMS_{key}" for key in tencent if not getattr(settings, f"TENCENT_SMS_{key}")]
+    if settings.SMS_PROVIDER == "tencent" and missing:
+        raise ValueError(f"SMS_PROVIDER=tencent needs {', '.join(missing)}")
+    if settings.NOTICE_POLL_SECONDS < 5:
+        raise ValueError(f"{ENV_PREFIX}NOTICE_POLL_SECONDS must be at least 5")
 
 
 def _check_choices(settings: Settings) -> None:

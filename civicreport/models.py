@@ -12,6 +12,7 @@ from civicreport.cases.models import (
     ReportEvent,
     Support,
 )
+from civicreport.cases.reporter_models import NoticeSubscription, ReceiptCode
 from civicreport.cobuilding.models import (
     Card,
     CardMonth,
@@ -93,6 +94,7 @@ __all__ = [
     "Open311Client",
     "OperationCase",
     "OperationUnit",
+    "NoticeSubscription",
     "OutboxMessage",
     "OversightPhoto",
     "Partnership",
@@ -102,6 +104,7 @@ __all__ = [
     "PublicationEvent",
     "RankingMonth",
     "RankingRow",
+    "ReceiptCode",
     "Report",
     "ReportEvent",
     "RoutingRule",

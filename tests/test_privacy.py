@@ -250,7 +250,14 @@ def test_public_outputs_never_carry_contact_or_originals(app, client, city_unit)
     unit) get no contact and no original anywhere, whatever GET route they call."""
     raw = face_photo()
     submitted = post_report(
-        client, [raw], lat=INSIDE[0], lon=INSIDE[1], category="06010", contact=CONTACT, description="路边垃圾"
+        client,
+        [raw],
+        lat=INSIDE[0],
+        lon=INSIDE[1],
+        category="06010",
+        contact=CONTACT,
+        notify="true",  # told by SMS as the case moves: the number still shows nowhere public
+        description="路边垃圾",
     ).get_json()
     report_id = submitted["id"]
     _assert_clean("submit answer", json.dumps(submitted, ensure_ascii=False), [CONTACT])
@@ -270,6 +277,7 @@ def test_public_outputs_never_carry_contact_or_originals(app, client, city_unit)
         "/api/v1/duplicates": f"?lat={INSIDE[0]}&lon={INSIDE[1]}",
         "/api/v1/public/reports": "?format=geojson",  # the public map: the case shows there once verified
         "/feeds/areas/circle.atom": f"?lat={INSIDE[0]}&lon={INSIDE[1]}&r=500",
+        "/api/v1/receipts/updates": f"?ids={report_id}",  # the phone's unread badge
     }
     publication_id = _on_the_exposure_board(client, report_id, monitor)
     private += [m.original_key for m in db.session.scalars(select(Media))]  # the unit's after photo too

@@ -45,10 +45,14 @@ log = logging.getLogger(__name__)
 LOGIN_ACCOUNT = "login_account"  # the login name tried, known or not (a known user: its id)
 LOGIN_ADDRESS = "login_ip"
 RECEIPT_ADDRESS = "receipt_ip"  # wrong X-Receipt-Token headers and receipts looked up
+CODE_CASE = "code_case"  # short receipt codes tried on one case (cases.receipt_codes)
+CODE_ADDRESS = "code_ip"  # short receipt codes tried from one address
 MESSAGES = {
     LOGIN_ACCOUNT: "该账号登录失败次数过多，请稍后再试",
     LOGIN_ADDRESS: "当前网络登录失败次数过多，请稍后再试",
     RECEIPT_ADDRESS: "回执码错误次数过多，请稍后再试",
+    CODE_CASE: "该案件的查询码错误次数过多，请稍后再试",
+    CODE_ADDRESS: "查询码错误次数过多，请稍后再试",
 }
 # The counters' own pool: a few connections suffice, each held for one short transaction.
 POOL = {"pool_size": 2, "max_overflow": 6, "pool_timeout": 10}

@@ -5,8 +5,10 @@ from sqlalchemy.orm import selectinload
 
 from civicreport import registry
 from civicreport.abuse import throttle
-from civicreport.accounts.access import actor_for
+from civicreport.accounts.access import Actor, actor_for
+from civicreport.cases import receipt_codes
 from civicreport.cases.models import Report
+from civicreport.errors import NotFound
 from civicreport.extensions import db
 from civicreport.reference.lookup import active_categories
 
@@ -105,6 +107,30 @@ def reports_for_receipts(receipts, address=None):
         else:
             unknown.append(public_id)
     return found, unknown
+
+
+def report_by_code(public_id, code, address):
+    """``([(report, its reporter's actor)], [])`` when ``code`` is the short receipt code of case
+    ``public_id``, else ``([], [public_id])``: the lookup's answer, as for the long token."""
+    report = receipt_codes.report_for_code(public_id, code, address)
+    if report is None:
+        return [], [public_id]
+    return [(report, Actor(None, report.id))], []
+
+
+def proven_report(public_id, address, *, token=None, code=None):
+    """The report whose receipt ``token`` or short ``code`` is given, counted like every receipt
+    (429 while locked); 404 ``receipt_not_found`` otherwise, never telling a missing case from a
+    wrong proof."""
+    if code is not None:
+        report = receipt_codes.report_for_code(public_id, code, address)
+    else:
+        report = db.session.scalar(select(Report).where(Report.public_id == public_id))
+        actor = _counted_actor(None, report, token, _receipt_keys(address)) if report else None
+        report = report if actor and actor.receipt_report_id == report.id else None
+    if report is None:
+        raise NotFound("案件编号或回执不正确", code="receipt_not_found", details={"id": public_id})
+    return report
 
 
 def receipt_actor(user, report, receipt, address):

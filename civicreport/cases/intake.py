@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from civicreport import registry
 from civicreport.accounts.auth import receipt_token, token_hash
-from civicreport.cases import duplicates, evidence, photos
+from civicreport.cases import duplicates, evidence, notices, photos, receipt_codes
 from civicreport.cases.models import (
     DailyCounter,
     IdempotencyRecord,
@@ -55,6 +55,7 @@ class Submission:
     report: Report
     nearby: tuple = ()
     receipt_token: str | None = None
+    receipt_code: str | None = None  # the short code a person keeps (cases.receipt_codes)
     replayed: bool = False
 
 
@@ -99,7 +100,8 @@ def submit_report(
     scopes the ``Idempotency-Key``, so two clients' keys never meet.
     Raises AppError (validation, conflict, database) and MediaError (photos, storage); on any
     failure no row remains, and objects it stored are left for gc-media (see ``photos.ObjectBatch``).
-    Anonymous submitters get a receipt token, recomputed from the key on a replay.
+    Anonymous submitters get a receipt token and a short receipt code, recomputed from the key on a
+    replay; ``notify`` keeps the contact for notices (cases.notices), 422 when it cannot be told.
     """
     extra = {"channel": channel, "client_data": client_data} if channel else {}
     fingerprint = _fingerprint(
@@ -114,11 +116,17 @@ def submit_report(
         lambda report_id: Submission(db.session.get(Report, int(report_id)), replayed=True),
     )
     if user is None:
-        submission = replace(submission, receipt_token=receipt_token(nonce, submission.report.public_id))
+        public_id = submission.report.public_id
+        submission = replace(
+            submission,
+            receipt_token=receipt_token(nonce, public_id),
+            receipt_code=receipt_codes.code_for(nonce, public_id),
+        )
     return submission
 
 
 def _create(data, uploads, user, remember, nonce, channel=None, client_data=None, device_id=None, open311_client=None):
+    notice_choice = notices.check_opt_in(data)
     _check_photo_count(len(uploads) + len(data["media_ids"]), required=channel not in PHOTO_OPTIONAL_CHANNELS)
     category = _category(data["category"], data.get("kind", "problem"))
     attached = _unattached_media(data["media_ids"])
@@ -139,6 +147,9 @@ def _create(data, uploads, user, remember, nonce, channel=None, client_data=None
             report.receipt_token_hash = token_hash(receipt_token(nonce, report.public_id))
         db.session.add(report)
         db.session.flush()
+        notices.opt_in(report, notice_choice)
+        if user is None:
+            receipt_codes.issue(report, receipt_codes.code_for(nonce, report.public_id))
         _attach(report, attached, new_media)
         db.session.add(_submitted_event(report, user, client_data))
         db.session.flush()

@@ -1,8 +1,8 @@
 """Retention: reporter data of cases closed long ago is anonymised; the case itself stays.
 
 What goes: the contact, the link to the reporter's account (on the report and on the
-evidence photos they uploaded), the device id, the receipt (its hash and the idempotency
-records that could re-issue it or map a reporter's key to the case) and the rating
+evidence photos they uploaded), the device id, the receipt (its hash, the short code's hash, and the idempotency
+records that could re-issue it or map a reporter's key to the case), the address given for notices, and the rating
 comment (the reporter's own free text); also who supported the case (我也遇到了: accounts,
 device ids, addresses — the count stays). What stays: the description, place,
 photos, timeline, rating and every date — the stats and the case record need them.
@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 
+from civicreport.cases import notices, receipt_codes
 from civicreport.cases.models import (
     IdempotencyRecord,
     Media,
@@ -79,6 +80,8 @@ def _anonymise(report, now, summary):
         if present
     ]
     _forget_idempotency(report)
+    receipt_codes.forget(report.id)
+    notices.forget(report.id)
     db.session.execute(delete(Support).where(Support.report_id == report.id))
     if uploaded:
         db.session.execute(

@@ -16,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from civicreport import registry
 from civicreport.accounts.access import REPORTER, require_in_area
 from civicreport.accounts.models import Unit
-from civicreport.cases import deadlines
+from civicreport.cases import deadlines, notices
 from civicreport.cases.models import MAX_PHOTOS_PER_STEP, Media, Report, ReportEvent
 from civicreport.cases.routing import CategoryKey, route
 from civicreport.cases.status import CLOCK_RUNNING, OPEN_STATES
@@ -481,6 +481,7 @@ def _record(transition, step):
             report=report,
             unit=report.unit if transition.notify in UNIT_TOPICS else None,
         )
+    notices.tell_reporter(transition.action, report)  # the reporter who asked, same transaction
 
 
 UNIT_TOPICS = {"dispatch", "rework", "escalation", "extension_approved", "extension_denied"}

@@ -1,4 +1,4 @@
-"""How an outbox message leaves the building: log line, signed webhook, or e-mail.
+"""How an outbox message leaves the building: log line, signed webhook, e-mail, or SMS.
 
 Every sender has one method, ``send(message)``, which returns on success and
 raises ``DeliveryFailed(reason)`` on any failure. Senders never retry; the
@@ -21,6 +21,7 @@ from urllib.error import HTTPError
 from urllib.parse import urlsplit
 
 from civicreport.accounts.models import Unit
+from civicreport.delivery.sms import SmsFailed, build_gateway
 from civicreport.extensions import db
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,11 @@ TOPIC_TITLES = {
     "whistle_returned": "吹哨任务退回通知",
     "area_confirm": "片区提醒订阅确认",  # alerts.subscriptions: the double opt-in link
     "area_alert": "片区公开案件提醒",  # alerts.digests: an area's news since the last one
+    "notice_accepted": "案件受理通知",  # cases.notices: to the reporter who asked to be told
+    "notice_dispatched": "案件派遣通知",
+    "notice_resolved": "案件处置通知",
+    "notice_closed": "案件结案通知",
+    "notice_rejected": "案件不予受理通知",
 }
 FIELD_LABELS = {
     "report": "案件编号",
@@ -247,6 +253,25 @@ def email_body(message):
     return "\n".join(lines) + "\n"
 
 
+class SmsSender:
+    """Sends a reporter's notice as a text through the configured gateway (delivery.sms): the
+    full sentence for a gateway that takes free text, the case number and its state for a
+    provider's approved template. Raises ``DeliveryFailed`` for a missing number or a refusal."""
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    def send(self, message):
+        if not message.target:
+            raise DeliveryFailed("no mobile number")
+        payload = message.payload
+        text = f"【随手拍】{payload.get('message') or topic_title(message.topic)}（案件编号 {payload.get('report')}）"
+        try:
+            self.gateway.send(message.target, text, [payload.get("report") or "", payload.get("status") or ""])
+        except SmsFailed as err:
+            raise DeliveryFailed(f"sms: {err.reason}") from None
+
+
 def build_senders(config: Mapping[str, Any]) -> dict[str, Sender]:
     """One sender per delivery method, from app config; raises KeyError on a missing key."""
     return {
@@ -260,4 +285,5 @@ def build_senders(config: Mapping[str, Any]) -> dict[str, Sender]:
             username=config["SMTP_USERNAME"],
             password=config["SMTP_PASSWORD"],
         ),
+        "sms": SmsSender(build_gateway(config)),
     }

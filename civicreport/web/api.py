@@ -3,7 +3,7 @@
 from flask import Blueprint, jsonify, request
 
 from civicreport.accounts.access import Actor, actor_for
-from civicreport.cases import citizen, duplicates, intake, lookup, workflow
+from civicreport.cases import citizen, duplicates, intake, lookup, notices, workflow
 from civicreport.cases.schemas.duplicates import (
     CandidateListSchema,
     DuplicateQuerySchema,
@@ -70,6 +70,10 @@ def _submitted_view(submission, user):
         body["duplicate_candidates"] = [candidate_view(n) for n in submission.nearby]
     if submission.receipt_token:
         body["receipt_token"] = submission.receipt_token
+        body["receipt_code"] = submission.receipt_code
+    notify = notices.notice_state(report)
+    if notify:
+        body["notify"] = notify
     return body
 
 
@@ -129,7 +133,9 @@ def upload_media():
     status=201,
     errors=(403, 409, 429, 503),
     description="不带 lat/lon 时取照片 EXIF 中的位置；坐标可为 wgs84、gcj02 或 bd09。匿名上报返回 receipt_token，"
-    "凭它查看和评价这件上报。同一 Idempotency-Key 重试返回同一件上报。",
+    "凭它查看和评价这件上报，以及 8 位查询码 receipt_code（连同案件编号查询进度，便于抄写和电话报读）。"
+    "notify 为 true 且 contact 为手机号或电子邮箱时，案件进展以短信或邮件通知上报人。"
+    "同一 Idempotency-Key 重试返回同一件上报。",
 )
 @takes_photos
 def submit_report():

@@ -35,6 +35,10 @@ class ReportSubmitSchema(Schema):
     accuracy = fields.Float(load_default=None, validate=validate.Range(min=0, max=100_000))
     location_source = fields.String(load_default="device", validate=validate.OneOf(["device", "manual"]))
     contact = fields.String(load_default=None, validate=validate.Length(max=128))
+    notify = fields.Boolean(
+        load_default=False,
+        metadata={"description": "true：案件受理、派遣、处置、结案或不予受理时通知上报人（contact 须为手机号或电子邮箱）"},
+    )
     # A ceiling read before the ids are: intake then holds the count to MAX_PHOTOS_PER_REPORT.
     media_ids = BoundedList(fields.String(validate=validate.Length(max=32)), max_items=MEDIA_IDS_MAX, load_default=list)
 
@@ -171,6 +175,10 @@ class ReportViewSchema(ReportStaffSchema):
 
 class SubmittedReportSchema(ReportViewSchema):
     receipt_token = fields.String(metadata={"description": "匿名上报时给出：凭它查看和评价这件上报"})
+    receipt_code = fields.String(
+        metadata={"description": "匿名上报时给出：8 位查询码，连同案件编号可查询进度（POST /api/v1/receipts/lookup）"}
+    )
+    notify = fields.Dict(metadata={"description": "开启进度通知时给出：{channel: email|sms, active}"})
     duplicate_candidates = fields.List(
         fields.Dict(),
         metadata={
