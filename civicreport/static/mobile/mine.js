@@ -1,7 +1,10 @@
 // 我的上报: the reports this phone sent (ids and receipt tokens kept in IndexedDB), fetched in one
 // request by their receipts, with status, unit, before/after photos, timeline and the rating form.
+// A case added by its number and short code (查询码) instead of the token is fetched by the code.
+// Cases that moved since the list was last read are marked, and the unread badge cleared (badge.js).
 
 import { ApiError, el, formatDayTime, settings, statusBadge } from "../shared/page.js";
+import * as badge from "./badge.js";
 import { api } from "./phone.js";
 import * as outbox from "./outbox.js";
 import * as store from "./store.js";
@@ -30,19 +33,45 @@ async function refresh() {
   empty.hidden = receipts.length > 0 || waiting > 0;
   if (!receipts.length) return list.replaceChildren();
   try {
-    const answer = await api("/api/v1/receipts/lookup", {
-      method: "POST", json: { receipts: receipts.map(({ id, receipt_token }) => ({ id, receipt_token })) },
-    });
-    const views = new Map(answer.reports.map((view) => [view.id, view]));
+    const views = await lookup(receipts);
     for (const receipt of receipts) {
       if (views.has(receipt.id)) store.put(store.RECEIPTS, { ...receipt, view: views.get(receipt.id) });
     }
     draw(receipts.map((r) => views.get(r.id) || { id: r.id, ...r.view, unknown: true }));
     listStatus.textContent = "";
+    await markMoved();
   } catch (error) {
     draw(receipts.map((r) => r.view));
     listStatus.textContent = error instanceof ApiError ? error.message : "网络不可用，显示的是上次查到的进度。";
   }
+}
+
+// The views by id: the token-kept cases in one request, the code-kept ones each by their code.
+async function lookup(receipts) {
+  const byToken = receipts.filter((r) => r.receipt_token).map(({ id, receipt_token }) => ({ id, receipt_token }));
+  const answers = await Promise.all([
+    byToken.length ? api("/api/v1/receipts/lookup", { method: "POST", json: { receipts: byToken } }) : { reports: [] },
+    ...receipts.filter((r) => !r.receipt_token && r.receipt_code).map(({ id, receipt_code }) =>
+      api("/api/v1/receipts/lookup", { method: "POST", json: { id, receipt_code } }).then(readOnly)),
+  ]);
+  return new Map(answers.flatMap((answer) => answer.reports).map((view) => [view.id, view]));
+}
+
+// Rating and adding photos need the app's long token: a case kept by its code is followed only.
+function readOnly(answer) {
+  return { reports: answer.reports.map((view) => ({ ...view, allowed_actions: [] })) };
+}
+
+async function markMoved() {
+  const moved = await badge.check();
+  for (const update of moved) {
+    const item = document.getElementById(`case-${update.id}`);
+    if (item && !item.classList.contains("moved")) {
+      item.classList.add("moved");
+      item.querySelector("header").append(el("span", { class: "moved-tag" }, "新进展"));
+    }
+  }
+  await badge.markSeen(moved);
 }
 
 function draw(views) {
@@ -72,8 +101,29 @@ function card(view) {
     view.rating ? el("p", { class: "rating" }, "★".repeat(view.rating) + "☆".repeat(5 - view.rating),
       el("span", { class: "muted" }, ` 您的评价：${RATING_WORDS[view.rating]}`)) : null,
     (view.allowed_actions || []).includes("rate") ? ratingForm(view) : null,
+    view.notify && view.notify.active ? stopNotices(view) : null,
     view.events && view.events.length ? timeline(view.events) : null,
     view.unknown ? el("p", { class: "error" }, "回执无效，无法查询这条上报") : null);
+}
+
+const CHANNEL_WORDS = { email: "邮件", sms: "短信" };
+
+function stopNotices(view) {
+  const error = el("p", { class: "error", role: "alert" });
+  const button = el("button", { type: "button", class: "stop-notices" }, `不再接收${CHANNEL_WORDS[view.notify.channel] || ""}进度通知`);
+  button.addEventListener("click", async () => {
+    const receipt = (await store.all(store.RECEIPTS)).find((r) => r.id === view.id);
+    const proof = receipt.receipt_token ? { receipt_token: receipt.receipt_token } : { receipt_code: receipt.receipt_code };
+    button.disabled = true;
+    try {
+      await api("/api/v1/receipts/notices", { method: "POST", json: { id: view.id, ...proof, notify: false } });
+      await refresh();
+    } catch (failure) {
+      error.textContent = failure instanceof ApiError ? failure.message : "网络不可用，请稍后再试";
+      button.disabled = false;
+    }
+  });
+  return el("div", { class: "notices" }, button, error);
 }
 
 function thumbs(title, photos, kind) {
@@ -135,10 +185,16 @@ async function addReceipt(event) {
   event.preventDefault();
   const form = event.target;
   const error = document.getElementById("receipt-error");
-  const wanted = { id: form.elements.case_id.value.trim(), receipt_token: form.elements.receipt_token.value.trim() };
-  if (!wanted.id || !wanted.receipt_token) return void (error.textContent = "请填写案件编号和回执码");
+  const id = form.elements.case_id.value.trim();
+  const proof = form.elements.receipt_token.value.trim();
+  if (!id || !proof) return void (error.textContent = "请填写案件编号和回执码（或 8 位查询码）");
+  // The 8-character code a person noted down (spaces and dashes allowed), or the app's long token.
+  const code = proof.replace(/[\s\-_.·]/g, "").toUpperCase();
+  const wanted = code.length === 8 ? { id, receipt_code: code } : { id, receipt_token: proof };
   try {
-    const answer = await api("/api/v1/receipts/lookup", { method: "POST", json: { receipts: [wanted] } });
+    const answer = await api("/api/v1/receipts/lookup", {
+      method: "POST", json: wanted.receipt_code ? wanted : { receipts: [wanted] },
+    });
     if (!answer.reports.length) return void (error.textContent = "案件编号或回执码不正确");
     const view = answer.reports[0];
     await store.put(store.RECEIPTS, { ...wanted, created_at: view.created_at, summary: {}, view });
@@ -151,6 +207,7 @@ async function addReceipt(event) {
   }
 }
 
+badge.watch(() => refresh());
 outbox.subscribe(({ type }) => {
   if (type === "sent" || type === "failed") refresh();
 });

@@ -1,0 +1,87 @@
+"""我的上报's unread badge in real headless Chromium at 390×844: a case kept on the phone by its
+number and short code moves, the badge on every phone page says so, 我的上报 marks the case and
+clears it. Skipped without Debian's chromium / chromium-driver (.ci/run installs them)."""
+
+import pytest
+
+from tests.browser import chromium, csp_violations, serve, skip_without_chromium, text_of, wait
+
+skip_without_chromium()
+
+from selenium.webdriver.common.by import By  # noqa: E402
+
+from civicreport.extensions import db  # noqa: E402
+from tests.factories import INSIDE, make_geography, make_rule, make_unit, make_user, photo_bytes  # noqa: E402
+from tests.helpers import override_settings, post_report  # noqa: E402
+
+pytestmark = pytest.mark.e2e  # Chromium drives the phone pages on a live server
+PHONE = {
+    "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 3.0, "touch": True},
+    "userAgent": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/18.0 Mobile/15E148 Safari/604.1",
+}
+
+
+@pytest.fixture
+def case(ctx, client):
+    """An anonymous report filed for 区城市管理局, its answer, and the supervisor's bearer header."""
+    make_geography()
+    make_rule(make_unit("cgj", "urban_management", "区城市管理局"), major="06")
+    supervisor = make_user("sup", "supervisor")[1]
+    db.session.commit()
+    body = post_report(client, [photo_bytes(gps=INSIDE)], category="06010", description="路边暴露垃圾").get_json()
+    db.session.remove()  # no open read transaction while the live server writes (SQLite)
+    return body, supervisor
+
+
+@pytest.fixture
+def base(app, monkeypatch):
+    override_settings(app, monkeypatch, MAP_TILE_URL="")
+    with serve(app) as port:
+        yield f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def phone(tmp_path):
+    driver = chromium(tmp_path / "profile", mobile=PHONE)
+    yield driver
+    refused = csp_violations(driver)
+    driver.quit()
+    assert refused == [], "the Content-Security-Policy refused part of a page"
+
+
+def badge(driver):
+    return driver.execute_script(
+        "const b = document.getElementById('unread'); return b && !b.hidden ? b.textContent : '';"
+    )
+
+
+def test_the_badge_tells_of_a_moved_case_until_my_reports_is_read(base, phone, case, client):
+    body, supervisor = case
+    phone.get(base + "/m/mine")
+    phone.find_element(By.CSS_SELECTOR, "#add-receipt summary").click()
+    phone.find_element(By.NAME, "case_id").send_keys(body["id"])
+    code = body["receipt_code"]
+    phone.find_element(By.NAME, "receipt_token").send_keys(f"{code[:4].lower()} {code[4:]}")  # as a person types it
+    phone.find_element(By.CSS_SELECTOR, "#receipt-form button[type=submit]").click()
+    wait(phone, lambda d: d.find_elements(By.ID, f"case-{body['id']}"), "the case kept by its code is not listed")
+    assert badge(phone) == ""
+
+    accepted = client.post(f"/api/v1/reports/{body['id']}/transitions", json={"action": "accept"}, headers=supervisor)
+    assert accepted.status_code == 200
+    db.session.remove()
+
+    phone.get(base + "/m/")
+    wait(phone, lambda d: badge(d) == "1", "the badge does not show the accepted case")
+    mark = phone.find_element(By.ID, "unread").rect
+    assert mark["x"] + mark["width"] <= 390 and mark["height"] >= 16  # on the screen, readable
+
+    phone.find_element(By.CSS_SELECTOR, ".bar nav a[href$='/m/mine']").click()
+    card = f"#case-{body['id']}"
+    wait(phone, lambda d: "新进展" in text_of(d, card), "我的上报 does not mark the moved case")
+    assert "已受理" in text_of(phone, card)
+    wait(phone, lambda d: badge(d) == "", "the badge stays after 我的上报 was read")
+
+    phone.get(base + "/m/")
+    phone.execute_script("return new Promise((done) => setTimeout(done, 300));")
+    assert badge(phone) == ""  # read once, not unread again
