@@ -1,6 +1,7 @@
-"""我的上报's unread badge in real headless Chromium at 390×844: a case kept on the phone by its
-number and short code moves, the badge on every phone page says so, 我的上报 marks the case and
-clears it. Skipped without Debian's chromium / chromium-driver (.ci/run installs them)."""
+"""Reporter notices on the phone in real headless Chromium at 390×844: a citizen asks to be told
+and keeps the short code from the receipt, then stops the notices from 我的上报; a case kept by
+its number and short code moves, the unread badge on every phone page says so, 我的上报 marks the
+case and clears it. Skipped without Debian's chromium / chromium-driver (.ci/run installs them)."""
 
 import pytest
 
@@ -9,7 +10,10 @@ from tests.browser import chromium, csp_violations, serve, skip_without_chromium
 skip_without_chromium()
 
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
+from civicreport.cases.reporter_models import NoticeSubscription  # noqa: E402
 from civicreport.extensions import db  # noqa: E402
 from tests.factories import INSIDE, make_geography, make_rule, make_unit, make_user, photo_bytes  # noqa: E402
 from tests.helpers import override_settings, post_report  # noqa: E402
@@ -85,3 +89,42 @@ def test_the_badge_tells_of_a_moved_case_until_my_reports_is_read(base, phone, c
     phone.get(base + "/m/")
     phone.execute_script("return new Promise((done) => setTimeout(done, 300));")
     assert badge(phone) == ""  # read once, not unread again
+
+
+def test_a_citizen_asks_to_be_told_keeps_the_code_and_stops_the_notices(base, phone, case, tmp_path):
+    phone.execute_cdp_cmd(
+        "Browser.setPermission", {"permission": {"name": "geolocation"}, "setting": "granted", "origin": base}
+    )
+    phone.execute_cdp_cmd(
+        "Emulation.setGeolocationOverride", {"latitude": INSIDE[0], "longitude": INSIDE[1], "accuracy": 12}
+    )
+    phone.get(base + "/m/")
+    path = tmp_path / "snap.jpg"
+    path.write_bytes(photo_bytes((1200, 900), gps=INSIDE))
+    phone.find_element(By.ID, "gallery").send_keys(str(path))
+    wait(
+        phone,
+        lambda d: d.execute_script("return document.querySelector('#photos .photo').dataset.state") == "done",
+        "the photo did not upload",
+    )
+    phone.find_element(By.CSS_SELECTOR, "#groups input[value='市容环境'] + span").click()
+    Select(phone.find_element(By.ID, "category")).select_by_value("06010")
+    phone.find_element(By.ID, "anonymous").click()
+    phone.find_element(By.ID, "contact").send_keys("wang@example.cn")
+    phone.find_element(By.ID, "notify").click()
+    phone.find_element(By.ID, "submit").click()
+    wait(phone, lambda d: d.find_element(By.ID, "receipt").is_displayed(), "no receipt after submitting")
+    code = text_of(phone, "#receipt-code")
+    assert len(code) == 9 and code[4] == " "  # 8 characters, read in two halves
+    public_id = text_of(phone, "#receipt-id")
+    subscription = db.session.scalar(select(NoticeSubscription))
+    assert (subscription.channel, subscription.address, subscription.opted_out_at) == ("email", "wang@example.cn", None)
+    db.session.remove()
+
+    phone.get(base + f"/m/mine#{public_id}")
+    card = f"#case-{public_id}"
+    wait(phone, lambda d: code in text_of(d, card), "我的上报 does not show the code")
+    phone.find_element(By.CSS_SELECTOR, f"{card} .stop-notices").click()
+    wait(phone, lambda d: not d.find_elements(By.CSS_SELECTOR, f"{card} .stop-notices"), "the button stays")
+    assert db.session.scalar(select(NoticeSubscription.opted_out_at)) is not None
+    db.session.remove()

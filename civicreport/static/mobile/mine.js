@@ -37,7 +37,7 @@ async function refresh() {
     for (const receipt of receipts) {
       if (views.has(receipt.id)) store.put(store.RECEIPTS, { ...receipt, view: views.get(receipt.id) });
     }
-    draw(receipts.map((r) => views.get(r.id) || { id: r.id, ...r.view, unknown: true }));
+    draw(receipts.map((r) => ({ ...(views.get(r.id) || { id: r.id, ...r.view, unknown: true }), receipt_code: r.receipt_code })));
     listStatus.textContent = "";
     await markMoved();
   } catch (error) {
@@ -95,6 +95,7 @@ function card(view) {
       el("dt", {}, "位置"), el("dd", {}, view.grid ? `${view.grid.street.name} ${view.grid.community.name}` : "—"),
       el("dt", {}, "处置单位"), el("dd", { class: "unit" }, view.unit ? view.unit.name : "待派遣"),
       el("dt", {}, "上报时间"), el("dd", {}, formatDayTime(view.created_at)),
+      view.receipt_code ? [el("dt", {}, "查询码"), el("dd", { class: "code" }, view.receipt_code.replace(/^(.{4})/, "$1 "))] : null,
       view.closed_at ? [el("dt", {}, "办结时间"), el("dd", {}, formatDayTime(view.closed_at))] : null),
     thumbs("处置前", photos.filter((p) => !AFTER_KINDS.has(p.kind)), "before"),
     thumbs("处置后", photos.filter((p) => AFTER_KINDS.has(p.kind)), "after"),

@@ -78,7 +78,8 @@ async function send(item) {
 
 async function settle(item, body, attempt) {
   const receipt = {
-    id: body.id, receipt_token: body.receipt_token || null, created_at: body.created_at,
+    id: body.id, receipt_token: body.receipt_token || null, receipt_code: body.receipt_code || null,
+    created_at: body.created_at,
     summary: item.summary, view: body,
   };
   finished.add(item.key);

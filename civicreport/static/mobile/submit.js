@@ -330,6 +330,7 @@ function payload() {
   if (isPraise()) body.kind = "praise"; // 文明点赞 names no category
   else if (category.value) body.category = category.value;
   if (!anonymous.checked && contact.value.trim()) body.contact = contact.value.trim();
+  if (!anonymous.checked && document.getElementById("notify").checked) body.notify = true; // told as the case moves
   return body;
 }
 
@@ -384,6 +385,7 @@ function showReceipt(report) {
     [report.grid.street.name, report.grid.community.name, report.unit && `转 ${report.unit.name}`].filter(Boolean).join(" · ");
   document.getElementById("receipt-token").textContent = report.receipt_token || "";
   document.getElementById("receipt-token-box").hidden = !report.receipt_token;
+  document.getElementById("receipt-code").textContent = (report.receipt_code || "").replace(/^(.{4})/, "$1 ");
   const link = document.getElementById("receipt-link");
   link.href = `${link.pathname}#${encodeURIComponent(report.id)}`;
   receipt.hidden = false;
@@ -427,6 +429,7 @@ category.addEventListener("change", () => {
 location.onChange(lookForDuplicates);
 anonymous.addEventListener("change", () => {
   document.getElementById("contact-field").hidden = anonymous.checked;
+  document.getElementById("notify-field").hidden = anonymous.checked;
 });
 form.addEventListener("submit", onSubmit);
 retryNow.addEventListener("click", () => outbox.flush());
