@@ -62,7 +62,7 @@ class SentSms:
 class RecordingGateway:
     """The test double: keeps every text in ``sent``; ``failing`` makes the next sends fail."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.sent: list[SentSms] = []
         self.failing = ""
 
