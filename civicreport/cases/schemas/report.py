@@ -37,7 +37,9 @@ class ReportSubmitSchema(Schema):
     contact = fields.String(load_default=None, validate=validate.Length(max=128))
     notify = fields.Boolean(
         load_default=False,
-        metadata={"description": "true：案件受理、派遣、处置、结案或不予受理时通知上报人（contact 须为手机号或电子邮箱）"},
+        metadata={
+            "description": "true：案件受理、派遣、处置、结案或不予受理时通知上报人（contact 须为手机号或电子邮箱）"
+        },
     )
     # A ceiling read before the ids are: intake then holds the count to MAX_PHOTOS_PER_REPORT.
     media_ids = BoundedList(fields.String(validate=validate.Length(max=32)), max_items=MEDIA_IDS_MAX, load_default=list)
