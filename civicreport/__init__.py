@@ -43,11 +43,11 @@ def create_app(config=None):
     from civicreport.web import exposure as exposure_routes
     from civicreport.web import listings as listing_routes
     from civicreport.web import matters as matter_routes
-    from civicreport.web import public_map as public_map_routes
     from civicreport.web import open311 as open311_routes
     from civicreport.web import operations as operation_routes
     from civicreport.web import orders as order_routes
     from civicreport.web import points as point_routes
+    from civicreport.web import public_map as public_map_routes
     from civicreport.web import rankings as ranking_routes
     from civicreport.web import redaction as redaction_routes
     from civicreport.web import stats as stats_routes
