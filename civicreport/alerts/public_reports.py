@@ -8,12 +8,15 @@ One definition serves all three, so a feed never shows what the map hides:
 - its category, citizen group, status, street and community, dates, support count and the thumb of
   its first photo the privacy pass has blurred; never the description (people type names and phone
   numbers into it), the contact, the reporter or an original;
-- its point, except for reports about what people do (``is_behaviour``): those are snapped to a
-  ~50 m grid cell, so a map of 不文明行为 cannot pin a person's door, stall or parking place.
+- its point as ``cases.public_point`` shows it to anyone: a report about what people do is placed
+  at the centre of its ~50 m cell, so a map of 不文明行为 cannot pin a person's door, stall or
+  parking place; a box or circle matches such a report by that centre, so asking again and again
+  with smaller ones finds nothing finer.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
@@ -22,21 +25,14 @@ from civicreport import registry
 from civicreport.cases.citizen import citizen_group
 from civicreport.cases.models import Report
 from civicreport.cases.photo_urls import object_url, public_photos
+from civicreport.cases.public_point import COARSE_REACH_M, in_bbox, public_point, widened
 from civicreport.cases.status import STATUS_LABELS, STATUSES
 from civicreport.errors import NotFound
 from civicreport.extensions import db
-from civicreport.geo.coarse import snap
 from civicreport.geo.distance import distance_m, metres_per_degree
 from civicreport.reference.areas import Community, Street
 from civicreport.reference.lookup import active_categories
 
-# Reports about what people do rather than about a thing, by the standard's classes: the local
-# 文明行为 extension (group "behaviour": 闯红灯, 乱扔垃圾, 不文明养犬 …) and 街面秩序类 (major class
-# 09: 游商, 店外经营, 流浪乞讨, 违停 …), whichever citizen group (文明行为, 交通文明, 市场秩序,
-# 其他问题, 市容环境) the phone page lists them under. Their points are coarse.
-BEHAVIOUR_CATEGORY_GROUPS = frozenset({"behaviour"})
-BEHAVIOUR_MAJORS = frozenset({"09"})
-COARSE_M = 50.0
 HIDDEN_STATES = frozenset({"submitted", "rejected", "duplicate"})
 PUBLIC_STATES = tuple(status for status in STATUSES if status not in HIDDEN_STATES)
 CIRCLE_MAX_M = 2000.0  # the largest circle an alert or a feed may follow
@@ -82,10 +78,12 @@ def circle(lat, lon, radius_m):
 def search(filters, limit):
     """(reports, truncated): the public reports matching ``filters``, newest first, at most ``limit``."""
     query = _query(filters).order_by(Report.created_at.desc(), Report.id.desc())
-    if filters.area is None or filters.area.kind != "circle":
+    circle = filters.area if filters.area is not None and filters.area.kind == "circle" else None
+    if filters.bbox is None and circle is None:
         rows = db.session.scalars(query.limit(limit + 1)).all()
-    else:  # the bounding box of the circle in SQL, the circle itself here
-        rows = [r for r in db.session.scalars(query) if _in_circle(r, filters.area)][: limit + 1]
+    else:  # a box widened to whole cells in SQL, the place itself here, on the point as shown
+        with db.session.scalars(query.execution_options(yield_per=256)) as found:
+            rows = list(islice((r for r in found if _placed(public_point(r), filters.bbox, circle)), limit + 1))
     return rows[:limit], len(rows) > limit
 
 
@@ -96,7 +94,7 @@ def _query(f):
         .options(*(selectinload(r) for r in (Report.media, Report.category, Report.community, Report.street)))
     )
     if f.bbox:
-        west, south, east, north = f.bbox
+        west, south, east, north = widened(f.bbox)
         query = query.where(Report.lon.between(west, east), Report.lat.between(south, north))
     if f.category:
         query = query.where(Report.category_code == f.category)
@@ -115,14 +113,15 @@ def _in_area(query, area):
     if area.kind == "street":
         return query.where(Report.street_code == area.code)
     m_lat, m_lon = metres_per_degree(area.lat)
-    dlat, dlon = area.radius_m / m_lat, area.radius_m / m_lon
+    dlat, dlon = (area.radius_m + COARSE_REACH_M) / m_lat, (area.radius_m + COARSE_REACH_M) / m_lon
     return query.where(
         Report.lat.between(area.lat - dlat, area.lat + dlat), Report.lon.between(area.lon - dlon, area.lon + dlon)
     )
 
 
-def _in_circle(report, area):
-    return distance_m(report.lat, report.lon, area.lat, area.lon) <= area.radius_m
+def _placed(shown, bbox, circle):
+    inside = bbox is None or in_bbox(shown, bbox)
+    return inside and (circle is None or distance_m(shown.lat, shown.lon, circle.lat, circle.lon) <= circle.radius_m)
 
 
 def codes_of_group(group):
@@ -130,20 +129,9 @@ def codes_of_group(group):
     return [c.code for c in active_categories() if citizen_group(c) == group]
 
 
-def is_behaviour(report):
-    """Whether the report is about people (its point coarse); one without a category may be too."""
-    category = report.category
-    return category is None or category.group in BEHAVIOUR_CATEGORY_GROUPS or category.major_code in BEHAVIOUR_MAJORS
-
-
-def point(report):
-    """(lat, lon) as the public sees it: snapped to ~50 m for a behaviour report."""
-    return snap(report.lat, report.lon, COARSE_M) if is_behaviour(report) else (report.lat, report.lon)
-
-
 def public_view(report):
     """What anyone may read of a public report (see the module's docstring)."""
-    lat, lon = point(report)
+    shown = public_point(report)
     photos = public_photos(report.media)
     return {
         "id": report.public_id,
@@ -153,9 +141,9 @@ def public_view(report):
         "status_label": STATUS_LABELS[report.status],
         "community": report.community.name,
         "street": report.street.name,
-        "lat": lat,
-        "lon": lon,
-        "approximate": is_behaviour(report),
+        "lat": shown.lat,
+        "lon": shown.lon,
+        "approximate": shown.approximate,
         "created_at": report.created_at.isoformat(),
         "closed_at": report.closed_at and report.closed_at.isoformat(),
         "support_count": report.support_count,

@@ -1,0 +1,91 @@
+"""Where a case is shown, and to whom precisely: the one definition every view of a point takes.
+
+A report about what people do (``is_behaviour``: 闯红灯, 乱扔垃圾, 游商, 店外经营, 违停 …) names
+a person's door, stall or parking place, so whoever may not see it precisely is shown the centre of
+its fixed ~50 m cell (``geo.coarse.snap``). Precisely see it (``sees_precise_point``): the staff who
+may read the case's private side (the centre within its areas, the unit it was dispatched to), its
+reporter (they stood there: account or receipt), and a monitor while the fix awaits their on-site
+核查 within their areas. Everyone else — the public, Open311 clients, other units, monitors not
+checking it — gets the cell. A report about a thing (a broken lid, a pile of rubbish) keeps its point.
+
+What a caller without that right can learn is a function of the cell alone, so it leaks nothing
+when asked again and again: a search by place (a bounding box, a circle, "within 50 m of here")
+matches a behaviour report by its cell (``widened``, ``COARSE_REACH_M``), and a distance to it is
+measured to the cell and shown rounded (``shown_distance``: "约 50 米").
+"""
+
+import math
+from dataclasses import dataclass
+
+from civicreport.accounts.access import REPORTER
+from civicreport.geo.coarse import snap
+from civicreport.geo.distance import distance_m, metres_per_degree
+
+# Reports about what people do rather than about a thing, by the standard's classes: the local
+# 文明行为 extension (group "behaviour": 闯红灯, 乱扔垃圾, 不文明养犬 …) and 街面秩序类 (major class
+# 09: 游商, 店外经营, 流浪乞讨, 违停 …), whichever citizen group the phone page lists them under.
+BEHAVIOUR_CATEGORY_GROUPS = frozenset({"behaviour"})
+BEHAVIOUR_MAJORS = frozenset({"09"})
+COARSE_M = 50.0
+# How far a precise point may lie from its cell's centre (half the diagonal), plus rounding.
+COARSE_REACH_M = COARSE_M * math.sqrt(0.5) + 1.0
+ON_SITE_CHECK = frozenset({"resolved"})  # a monitor's 核查 (verify_pass / verify_fail) happens on site
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A point as one caller sees it; ``approximate`` when it is the cell's centre."""
+
+    lat: float
+    lon: float
+    approximate: bool
+
+
+def is_behaviour(report):
+    """Whether the report is about people (its point coarse); one without a category may be too."""
+    category = report.category
+    return category is None or category.group in BEHAVIOUR_CATEGORY_GROUPS or category.major_code in BEHAVIOUR_MAJORS
+
+
+def public_point(report):
+    """The point anyone may see: the cell's centre for a behaviour report, else the point."""
+    if is_behaviour(report):
+        return Shown(*snap(report.lat, report.lon, COARSE_M), approximate=True)
+    return Shown(report.lat, report.lon, approximate=False)
+
+
+def sees_precise_point(actor, report):
+    """Whether ``actor`` (accounts.access.Actor) may see where ``report`` is to the metre."""
+    if not is_behaviour(report) or actor.sees_private(report):
+        return True
+    roles = actor.roles_for(report)
+    return REPORTER in roles or ("monitor" in roles and report.status in ON_SITE_CHECK)
+
+
+def point_for(report, actor):
+    """The point as ``actor`` sees it (``sees_precise_point``)."""
+    if sees_precise_point(actor, report):
+        return Shown(report.lat, report.lon, approximate=False)
+    return public_point(report)
+
+
+def shown_distance(lat, lon, shown):
+    """Metres from (lat, lon) to ``shown``: to the decimetre for a precise point, rounded up to the
+    next COARSE_M for a cell's centre, so a list near a point reads "约 50 米"."""
+    metres = distance_m(lat, lon, shown.lat, shown.lon)
+    return COARSE_M * max(1, math.ceil(metres / COARSE_M)) if shown.approximate else round(metres, 1)
+
+
+def widened(bbox):
+    """``bbox`` (west, south, east, north) grown by COARSE_REACH_M: a search by place over precise
+    points in SQL finds every report whose cell centre lies inside, to be kept or dropped by
+    ``public_point`` afterwards."""
+    west, south, east, north = bbox
+    m_lat, m_lon = metres_per_degree(max(abs(south), abs(north)))
+    dlat, dlon = COARSE_REACH_M / m_lat, COARSE_REACH_M / m_lon
+    return west - dlon, south - dlat, east + dlon, north + dlat
+
+
+def in_bbox(shown, bbox):
+    west, south, east, north = bbox
+    return west <= shown.lon <= east and south <= shown.lat <= north
