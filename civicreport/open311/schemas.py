@@ -20,6 +20,7 @@ from marshmallow import (
 
 from civicreport import registry
 from civicreport.cases.photo_urls import object_url, public_photos
+from civicreport.cases.public_point import public_point
 from civicreport.cases.status import STATUS_NOTES, open311_status
 from civicreport.open311.attributes import ATTRIBUTES
 from civicreport.reference.categories import CATEGORY_GROUPS
@@ -151,6 +152,7 @@ def request_view(report):
     notes = STATUS_NOTES.get(report.status, report.status)
     if report.status == "duplicate" and report.duplicate_of is not None:
         notes = f"与 {report.duplicate_of.public_id} 为同一问题，已合并"
+    point = public_point(report)  # a report about what people do: its ~50 m cell (README, Privacy)
     return {
         "service_request_id": report.public_id,
         "status": open311_status(report.status),
@@ -166,8 +168,8 @@ def request_view(report):
         "address": f"{report.district.name}{report.street.name}{report.community.name}",
         "address_id": None,
         "zipcode": None,
-        "lat": report.lat,
-        "long": report.lon,
+        "lat": point.lat,
+        "long": point.lon,
         "media_url": object_url(evidence[0].display_key) if evidence else None,
     }
 
