@@ -41,6 +41,7 @@ def init_app(app):
         create_token,
         set_calendar_day,
         worker,
+        settle,
         block,
         outbox_group,
         anonymise_reporters,
@@ -267,14 +268,14 @@ def worker(once, interval):
     needs orders' 派单 and service clocks), escalate the
     units summoned by a whistle that did not 报到 in time, link new cases near listed problems, blur photos
     uploaded in PRIVACY_MODE=worker, judge the communities' 红黄牌 of months past their tasks' due
-    times, store the case figures and community rankings of settled months."""
+    times, store the community rankings of settled months. The case figures of ended months are
+    settled by ``flask settle``, run beside it."""
     tune_malloc()  # the privacy pass decodes photos and runs OpenCV: see civicreport.ops.allocator
     jobs = (
         deadlines.scan,
         order_deadlines.scan,
         whistles.escalate_late,
         listings.suggest_all,
-        stats.settle_closed_months,
         cards.judge_due,  # before the ranking: a settled month shows its cards
         ranking.settle_closed_months,
         maintenance.PeriodicMediaGc(),
@@ -286,6 +287,18 @@ def worker(once, interval):
         click.echo(" ".join(f"{key}={value}" for key, value in counts.items()))
         if counts["errors"]:
             raise click.ClickException(f"{counts['errors']} worker step(s) failed; see the log")
+
+
+@click.command("settle")
+@click.option("--once", is_flag=True, help="Settle what is due and exit.")
+@click.option("--interval", type=float, help="Seconds between rounds (default WORKER_INTERVAL).")
+def settle(once, interval):
+    """Settle the case figures of ended months (per case, then per unit, area and monitor), in chunks
+    that commit as they go: run it beside ``flask worker``, never inside it, so a month's minutes of
+    settling never hold up a notification. A settler that dies is resumed from its last chunk."""
+    counts = run_worker(once=once, interval=interval, jobs=(stats.settle_months,), deliver=False)
+    if once and counts["errors"]:
+        raise click.ClickException("settling failed; see the log")
 
 
 @click.command("create-token")

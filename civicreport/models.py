@@ -56,7 +56,7 @@ from civicreport.oversight.models import Photo as OversightPhoto
 from civicreport.reference.areas import Community, District, GridCellArea, Street
 from civicreport.reference.calendar import CalendarDay
 from civicreport.reference.categories import Category, RoutingRule
-from civicreport.reporting.models import StatsCaseMonth, StatsMonth
+from civicreport.reporting.models import StatsCaseMonth, StatsGroupMonth, StatsMonth
 
 __all__ = [
     "AreaSubscription",
@@ -109,6 +109,7 @@ __all__ = [
     "ReportEvent",
     "RoutingRule",
     "StatsCaseMonth",
+    "StatsGroupMonth",
     "StatsMonth",
     "Street",
     "Support",

@@ -12,8 +12,9 @@ from civicreport.extensions import db
 log = logging.getLogger(__name__)
 
 
-def run_worker(*, once=False, interval=None, jobs=()):
-    """Run rounds of ``deliver_due()`` then each job in ``jobs`` (no-argument callables).
+def run_worker(*, once=False, interval=None, jobs=(), deliver=True):
+    """Run rounds of ``deliver_due()`` then each job in ``jobs`` (no-argument callables); with
+    ``deliver=False`` rounds of the jobs alone (``flask settle``, the month-end settling beside the worker).
 
     Needs an app context. ``once=True`` runs one round and returns its counts
     (sent/retried/dead plus ``errors``, the number of steps that raised).
@@ -21,23 +22,24 @@ def run_worker(*, once=False, interval=None, jobs=()):
     until SIGTERM or SIGINT, finishing the current step first, and returns
     None. A step that raises is logged and rolled back; the others still run.
     """
+    steps = (deliver_due, *jobs) if deliver else tuple(jobs)
     if once:
-        return _run_round(jobs)
+        return _run_round(steps)
     interval = registry.settings().WORKER_INTERVAL if interval is None else interval
     stop = threading.Event()
     with _stop_on_signals(stop):
         log.info("worker started; round every %ss", interval)
         while not stop.is_set():
-            _run_round(jobs, stop)
+            _run_round(steps, stop)
             stop.wait(interval)
     log.info("worker stopped")
     return None
 
 
-def _run_round(jobs=(), stop=None):
+def _run_round(steps, stop=None):
     """One round; returns deliver_due's counts and ``errors``. Never raises an Exception."""
     counts = {"sent": 0, "retried": 0, "dead": 0, "errors": 0}
-    for step in (deliver_due, *jobs):
+    for step in steps:
         if stop is not None and stop.is_set():
             break
         try:

@@ -3,8 +3,8 @@
 Rows are a cache of what the timeline says: ``report_event`` is append-only and its events are
 stamped when they happen, so once a month has ended (and settled, see ``reporting.stats``) its
 per-case aggregates never change. Deadline and area are taken from the report when the month
-settles, so the published figures of a month stay as published. Deleting both tables is always
-safe; they are rebuilt on demand.
+settles, so the published figures of a month stay as published. Deleting the three tables is always
+safe; the settling job (``flask settle``) rebuilds them.
 """
 
 from datetime import date, datetime
@@ -17,13 +17,21 @@ from civicreport.extensions import db
 
 
 class StatsMonth(db.Model):
-    """A month whose per-case rows are in ``stats_case_month``."""
+    """A month being settled or settled: its per-case rows are in ``stats_case_month`` and, once
+    ``finished_at`` is set, its figures per unit, area and monitor in ``stats_group_month``.
+
+    Settling goes in chunks of cases in report id order, each committed with ``done_through`` (the
+    last report id stored), so a settler that dies is resumed after its ``lease_until`` has passed.
+    """
 
     __tablename__ = "stats_month"
 
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     cases: Mapped[int] = mapped_column(Integer, default=0)
-    settled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    settled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # settling began
+    done_through: Mapped[int] = mapped_column(BigInteger, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class StatsCaseMonth(db.Model):
@@ -53,4 +61,39 @@ class StatsCaseMonth(db.Model):
     street_code: Mapped[str | None] = mapped_column(String(32))
     community_code: Mapped[str | None] = mapped_column(String(32))
     grid_code: Mapped[str | None] = mapped_column(String(32))
+    district_code: Mapped[str | None] = mapped_column(String(32))
     handling_hours: Mapped[float | None] = mapped_column(Float)
+
+
+class StatsGroupMonth(db.Model):
+    """The figures of one unit, area or monitor in one settled month: the numerators and
+    denominators of every rate (``reporting.stats`` defines them), summed from the month's
+    ``stats_case_month`` rows when it finished settling, so a table is a read of a few hundred rows.
+
+    ``kind`` is ``unit``, ``district``, ``street``, ``community``, ``grid`` or ``monitor`` (``code``
+    then holds the user id). Working hours are kept as their total and the number of cases measured.
+    """
+
+    __tablename__ = "stats_group_month"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    code: Mapped[str] = mapped_column(String(80), primary_key=True)
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    claimed: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    dispatched: Mapped[int] = mapped_column(Integer, default=0)
+    resolved: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)
+    suspended: Mapped[int] = mapped_column(Integer, default=0)
+    due: Mapped[int] = mapped_column(Integer, default=0)
+    on_time: Mapped[int] = mapped_column(Integer, default=0)
+    reworked: Mapped[int] = mapped_column(Integer, default=0)
+    rated: Mapped[int] = mapped_column(Integer, default=0)
+    satisfied: Mapped[int] = mapped_column(Integer, default=0)
+    hours_total: Mapped[float] = mapped_column(Float, default=0.0)
+    hours_cases: Mapped[int] = mapped_column(Integer, default=0)
+    filed: Mapped[int] = mapped_column(Integer, default=0)
+    valid: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    duplicate: Mapped[int] = mapped_column(Integer, default=0)

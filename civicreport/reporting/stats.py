@@ -104,25 +104,31 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from civicreport import registry
+from civicreport import progress, registry
 from civicreport.accounts.models import Unit, User
 from civicreport.cases.deadlines import work_calendar
 from civicreport.cases.models import Report, ReportEvent
 from civicreport.cases.status import CLOCK_RUNNING
 from civicreport.db_types import utcnow
 from civicreport.extensions import db
-from civicreport.reference.areas import Community, GridCellArea, Street
-from civicreport.reporting.models import StatsCaseMonth, StatsMonth
+from civicreport.reference.areas import Community, District, GridCellArea, Street
+from civicreport.reporting.models import StatsCaseMonth, StatsGroupMonth, StatsMonth
 from civicreport.worktime import WorkingLine
 
-LEVELS = ("street", "community", "grid")
-_AREA_COLUMNS = {"street": Report.street_code, "community": Report.community_code, "grid": Report.grid_code}
+LEVELS = ("district", "street", "community", "grid")
+_AREA_COLUMNS = {
+    "district": Report.district_code,
+    "street": Report.street_code,
+    "community": Report.community_code,
+    "grid": Report.grid_code,
+}
 # What a case row takes from its report: when the month settles, these are stored with it.
-_REPORT_COLUMNS = ("deadline_at", "street_code", "community_code", "grid_code")
+_REPORT_COLUMNS = ("deadline_at", "district_code", "street_code", "community_code", "grid_code")
 _ID_WIDTH = 10**12
 # The count fields of a unit's and of an area's row.
 _UNIT_COUNTS = (
@@ -164,10 +170,17 @@ _TRACKED = (
     "close",
     "rate",
 )
-_STORED_COLUMNS = tuple(c.name for c in StatsCaseMonth.__table__.columns if c.name != "month")
+_GROUP_COLUMNS = tuple(c.name for c in StatsGroupMonth.__table__.columns)
+# Every count of a stored figures row, zero unless its kind has it.
+_ZERO = dict.fromkeys(
+    (*_AREA_COUNTS, "claimed", "hours_total", "hours_cases", "filed", "valid", "rejected", "duplicate"), 0
+)
 # A request that began before midnight may commit its event a little after: wait before settling.
 SETTLE_AFTER = timedelta(hours=1)
-_STORE_BATCH = 5000
+# Cases per committed chunk when a month settles (a chunk's ids go in one IN list: SQLite takes
+# 32,766 parameters); a chunk renews the settler's lease, which a dead settler's successor waits out.
+SETTLE_CHUNK = 10_000
+SETTLE_LEASE = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -210,44 +223,59 @@ class Table:
     rows: list
     red_list: list
     black_list: list
+    state: str = "live"  # see ``month_state``
 
 
 def unit_stats(period, now=None):
     """Figures per unit (every active unit, and any unit with cases), ranked and carded."""
     now = now or utcnow()
-    _settle(period, period.previous(), now=now)
     _reporting_session()
+    state = _state(period, now)
     units = {u.code: u for u in db.session.scalars(select(Unit))}
-    current, previous = _case_figures(_by_unit, period, now, _UNIT_COUNTS)
+    current, previous = _case_figures("unit", _by_unit, period, now, _UNIT_COUNTS, state)
     overdue = _overdue_now(Unit.code, now, join=Unit)
     codes = {code for code, unit in units.items() if unit.active} | set(current) | set(overdue)
     names = {code: units[code].name if code in units else code for code in codes}
-    return _case_table("units", period, names, (current, previous), overdue, _UNIT_COUNTS)
+    return _case_table("units", period, names, (current, previous), overdue, _UNIT_COUNTS, state)
 
 
 def area_stats(period, level, now=None):
-    """Figures per street, community or grid cell (all of the level); ValueError for another level."""
+    """Figures per district, street, community or grid cell (all of the level); ValueError for another level."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
     now = now or utcnow()
-    _settle(period, period.previous(), now=now)
     _reporting_session()
-    current, previous = _case_figures(partial(_by_area, level), period, now, _AREA_COUNTS)
+    state = _state(period, now)
+    current, previous = _case_figures(level, partial(_by_area, level), period, now, _AREA_COUNTS, state)
     overdue = _overdue_now(_AREA_COLUMNS[level], now)
     names = _area_names(level)
     names.update({code: code for code in set(current) | set(overdue) if code not in names})
-    return _case_table(f"areas:{level}", period, names, (current, previous), overdue, _AREA_COUNTS)
+    return _case_table(f"areas:{level}", period, names, (current, previous), overdue, _AREA_COUNTS, state)
 
 
 def monitor_stats(period, now=None):
     """Reports filed and valid-report rate per monitor (every active monitor, and any who filed)."""
     now = now or utcnow()
-    _settle(period, now=now)
     _reporting_session()
-    cases = _cases(period, now)
+    state = _state(period, now)
+    if state == "settled":
+        figures = {int(code): counts for code, counts in _read_figures("monitor", period).items()}
+    else:
+        figures = {row.monitor_id: row._asdict() for row in db.session.execute(_monitor_counts(_cases(period, now)))}
+    people = db.session.scalars(
+        select(User).where(or_(and_(User.role == "monitor", User.active.is_(True)), User.id.in_(list(figures))))
+    ).all()
+    rows = [_monitor_row(user, figures.get(user.id, {})) for user in people]
+    minimum = registry.settings().STATS_MIN_CASES
+    ranked = _rank(rows, lambda r: r["filed"] >= minimum, lambda r: (r["valid_rate"], r["filed"]))
+    return _table("monitors", period, rows, ranked, state)
+
+
+def _monitor_counts(cases):
+    """Filed, valid, rejected and merged reports per monitor of ``cases``: one GROUP BY."""
     c = cases.c
     valid = and_(c.accepted == 1, c.merged == 0)
-    stmt = (
+    return (
         select(
             c.monitor_id,
             func.count().label("filed"),
@@ -258,14 +286,6 @@ def monitor_stats(period, now=None):
         .where(c.monitor_id.is_not(None))
         .group_by(c.monitor_id)
     )
-    figures = {row.monitor_id: row._asdict() for row in db.session.execute(stmt)}
-    people = db.session.scalars(
-        select(User).where(or_(and_(User.role == "monitor", User.active.is_(True)), User.id.in_(list(figures))))
-    ).all()
-    rows = [_monitor_row(user, figures.get(user.id, {})) for user in people]
-    minimum = registry.settings().STATS_MIN_CASES
-    ranked = _rank(rows, lambda r: r["filed"] >= minimum, lambda r: (r["valid_rate"], r["filed"]))
-    return _table("monitors", period, rows, ranked)
 
 
 def _monitor_row(user, figures):
@@ -276,80 +296,188 @@ def _monitor_row(user, figures):
     return row
 
 
-def settle_closed_months(now=None):
-    """Store the per-case rows of the last two months once they have settled (a worker job).
+def month_state(period, now=None):
+    """``settled`` (figures stored), ``settling`` (ended, its settling not finished yet) or ``live``
+    (a month not ended, or a period that is not a calendar month)."""
+    return _state(period, now or utcnow())
 
-    The month before last is what 红黄牌 compare with. Returns the months stored now.
+
+def _state(period, now):
+    if not _settled(period, now):
+        return "live"
+    return "settled" if _finished(period) else "settling"
+
+
+def _finished(period):
+    return db.session.scalar(select(StatsMonth.finished_at).where(StatsMonth.month == period.start)) is not None
+
+
+def settle_months(now=None, *, chunk=SETTLE_CHUNK, on_chunk=None):
+    """The settling job (``flask settle``): settle every ended month not settled yet, newest first,
+    from the month of the first event on. Returns the months finished by this call.
+
+    ``on_chunk(period, marker)`` is called after each committed chunk (the progress display uses
+    it; tests use it to stall or kill a settler between chunks).
     """
     now = now or utcnow()
-    today = now.astimezone(registry.current().zone).date()
-    last = Period.month(today.year, today.month).previous()
-    return _settle(last, last.previous(), now=now)
+    first = db.session.scalar(select(func.min(ReportEvent.created_at)))
+    if first is None:
+        return []
+    zone = registry.current().zone
+    day = first.astimezone(zone).date()
+    period, finished = Period.month(day.year, day.month), []
+    months = []
+    while _settled(period, now):
+        months.append(period)
+        period = Period.month(period.end.year, period.end.month)
+    done = set(db.session.scalars(select(StatsMonth.month).where(StatsMonth.finished_at.is_not(None))))
+    for month in reversed(months):
+        if month.start not in done and settle_month(month, now, chunk=chunk, on_chunk=on_chunk):
+            finished.append(month.start)
+    return finished
+
+
+def settle_month(period, now=None, *, chunk=SETTLE_CHUNK, on_chunk=None):
+    """Settle one ended calendar month in chunks of ``chunk`` cases, each committed as it goes; True
+    when it finished here, False when it was not due, already settled or another settler holds it.
+
+    The month's cases are those with a tracked event inside it, taken in report id order; a chunk
+    stores their rows (with working hours) and moves ``done_through`` and the lease in the same
+    transaction, so a settler killed at any point is resumed from its last chunk once
+    ``SETTLE_LEASE`` has passed. The figures per unit, area and monitor are stored last, with
+    ``finished_at``: readers see the month settled only when all of it is.
+    """
+    now = now or utcnow()
+    if not _settled(period, now) or (marker := _claim(period, now)) is None:
+        return False
+    start, end = period.instants(registry.current().zone)
+    line = WorkingLine(work_calendar(), start.astimezone(registry.current().zone).date())
+    ids = _month_case_ids(start, end, marker.done_through)
+    with progress.stage(f"settling {period.start:%Y-%m}", total=marker.cases + len(ids), unit="cases") as bar:
+        bar.advance(marker.cases)
+        for first in range(0, len(ids), chunk):
+            part = ids[first : first + chunk]
+            _store_chunk(marker, start, end, part, line)
+            bar.advance(len(part))
+            if on_chunk is not None:
+                on_chunk(period, marker)
+    _store_figures(period)
+    marker.finished_at, marker.lease_until = utcnow(), None
+    db.session.commit()
+    return True
+
+
+def _claim(period, now):
+    """The month's marker, created or taken over from a settler whose lease has run out; None when
+    it is settled or another settler holds it. Commits."""
+    lease = utcnow() + SETTLE_LEASE
+    try:
+        db.session.add(StatsMonth(month=period.start, cases=0, done_through=0, lease_until=lease))
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        taken = db.session.execute(
+            update(StatsMonth)
+            .where(
+                StatsMonth.month == period.start,
+                StatsMonth.finished_at.is_(None),
+                or_(StatsMonth.lease_until.is_(None), StatsMonth.lease_until < now),
+            )
+            .values(lease_until=lease)
+        )
+        db.session.commit()
+        if not taken.rowcount:
+            return None
+    return db.session.get(StatsMonth, period.start)
+
+
+def _month_case_ids(start, end, after):
+    """Ids of the reports with a tracked event in ``[start, end)`` above ``after``, ascending."""
+    stmt = (
+        select(ReportEvent.report_id)
+        .where(
+            ReportEvent.created_at >= start,
+            ReportEvent.created_at < end,
+            ReportEvent.action.in_(_TRACKED),
+            ReportEvent.report_id > after,
+        )
+        .distinct()
+        .order_by(ReportEvent.report_id)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def _store_chunk(marker, start, end, ids, line):
+    """Insert the case rows of ``ids`` with their working hours and move the marker on; commits."""
+    cases = _live_cases(start, end, report_ids=ids)
+    rows = [dict(row._mapping, month=marker.month) for row in db.session.execute(select(cases))]
+    for row in rows:
+        measured = row["dispatched_at"] is not None and row["resolved_at"] is not None
+        row["handling_hours"] = line.hours(row["dispatched_at"], row["resolved_at"]) if measured else None
+    if rows:
+        db.session.execute(insert(StatsCaseMonth.__table__), rows)
+    marker.cases += len(rows)
+    marker.done_through = ids[-1]
+    marker.lease_until = utcnow() + SETTLE_LEASE
+    db.session.commit()
+
+
+def _store_figures(period):
+    """Sum the month's case rows per unit, area and monitor into ``stats_group_month``: seven GROUP BYs."""
+    table = StatsCaseMonth.__table__
+    cases = select(*table.c).where(table.c.month == period.start).subquery("cases")
+    end = period.instants(registry.current().zone)[1]
+    groupings = {"unit": (_by_unit, _UNIT_COUNTS)}
+    groupings.update({level: (partial(_by_area, level), _AREA_COUNTS) for level in LEVELS})
+    rows = []
+    for kind, (grouping_for, counts) in groupings.items():
+        for code, figures in _counts(cases, grouping_for, end, counts[1:], hours=True).items():
+            rows.append({**_ZERO, **figures, "month": period.start, "kind": kind, "code": code})
+    for row in db.session.execute(_monitor_counts(cases)):
+        figures = row._asdict()
+        rows.append({**_ZERO, **figures, "month": period.start, "kind": "monitor", "code": str(figures["monitor_id"])})
+    db.session.execute(delete(StatsGroupMonth).where(StatsGroupMonth.month == period.start))
+    if rows:
+        db.session.execute(insert(StatsGroupMonth.__table__), [_group_columns(row) for row in rows])
+
+
+def _group_columns(row):
+    return {name: row[name] for name in _GROUP_COLUMNS}
+
+
+def _read_figures(kind, period):
+    """Code → counts (and ``avg_handling_hours``) of a settled month's stored rows of ``kind``."""
+    figures = {}
+    for row in db.session.scalars(
+        select(StatsGroupMonth).where(StatsGroupMonth.month == period.start, StatsGroupMonth.kind == kind)
+    ):
+        counts = {name: getattr(row, name) for name in _ZERO}
+        if row.hours_cases:
+            counts["avg_handling_hours"] = round(row.hours_total / row.hours_cases, 2)
+        figures[row.code] = counts
+    return figures
 
 
 def forget_settled():
-    """Drop every stored month (after backfilling past events); they are rebuilt when next needed."""
+    """Drop every stored month (after backfilling past events); the settling job stores them again."""
+    db.session.execute(delete(StatsGroupMonth))
     db.session.execute(delete(StatsCaseMonth))
     db.session.execute(delete(StatsMonth))
-
-
-def _settle(*periods, now):
-    """Store the per-case rows of each settled calendar month in ``periods`` not stored yet; commits.
-
-    Two processes settling the same month race on ``stats_month``'s key: the loser rolls back and
-    reads the winner's rows.
-    """
-    due = {period.start: period for period in periods if _settled(period, now)}
-    if due:
-        for month in db.session.scalars(select(StatsMonth.month).where(StatsMonth.month.in_(list(due)))):
-            del due[month]
-    stored = []
-    for period in due.values():
-        try:
-            _store_month(period)
-            db.session.commit()
-            stored.append(period.start)
-        except IntegrityError:
-            db.session.rollback()
-    return stored
 
 
 def _settled(period, now):
     return period.is_month() and period.instants(registry.current().zone)[1] + SETTLE_AFTER <= now
 
 
-def _store_month(period):
-    """Insert the month's case rows with their working hours (measured here, once) and its marker."""
-    start, end = period.instants(registry.current().zone)
-    marker = StatsMonth(month=period.start, settled_at=utcnow())
-    db.session.add(marker)
-    db.session.flush()  # claims the month before the long read: a second settler fails here, not after it
-    rows = [dict(row._mapping, month=period.start) for row in db.session.execute(select(_live_cases(start, end)))]
-    line = WorkingLine(work_calendar(), start.astimezone(registry.current().zone).date())
-    for row in rows:
-        measured = row["dispatched_at"] is not None and row["resolved_at"] is not None
-        row["handling_hours"] = line.hours(row["dispatched_at"], row["resolved_at"]) if measured else None
-    for first in range(0, len(rows), _STORE_BATCH):
-        db.session.execute(insert(StatsCaseMonth.__table__), rows[first : first + _STORE_BATCH])
-    marker.cases = len(rows)
-
-
 def _cases(period, now, actions=_TRACKED):
-    """One row per case of ``period``: the columns of ``_per_case`` and what it takes from its report.
-
-    A settled month's rows are read from storage (they also hold ``handling_hours``); call
-    ``_settle`` for the period first.
-    """
-    if _settled(period, now):
-        table = StatsCaseMonth.__table__
-        return (
-            select(*(table.c[name] for name in _STORED_COLUMNS)).where(table.c.month == period.start).subquery("cases")
-        )
+    """One row per case of ``period`` as the timeline says up to the cut-off (see ``_live_cases``)."""
     return _live_cases(*_span(period, now), actions)
 
 
-def _live_cases(start, cut_off, actions=_TRACKED):
-    per_case = _per_case(start, cut_off, actions)
+def _live_cases(start, cut_off, actions=_TRACKED, report_ids=None):
+    """One row per case with ``actions`` events in ``[start, cut_off)`` (only ``report_ids`` when
+    given): the columns of ``_per_case`` and what it takes from its report."""
+    per_case = _per_case(start, cut_off, actions, report_ids)
     return (
         select(*per_case.c, *(Report.__table__.c[name] for name in _REPORT_COLUMNS))
         .join_from(per_case, Report, Report.id == per_case.c.report_id)
@@ -380,8 +508,9 @@ def _span(period, now):
     return start, min(end, now)
 
 
-def _per_case(start, cut_off, actions=_TRACKED):
-    """One row per report with ``actions`` events in [start, cut_off): what they say, in one GROUP BY.
+def _per_case(start, cut_off, actions=_TRACKED, report_ids=None):
+    """One row per report with ``actions`` events in [start, cut_off) (of ``report_ids`` only, when
+    given): what they say, in one GROUP BY.
 
     Every event that matters for a period's cases lies in that window: a case starts there (its
     submit, or the dispatch that puts it in a unit's cohort) and its later events follow it. A
@@ -401,7 +530,7 @@ def _per_case(start, cut_off, actions=_TRACKED):
 
     # The unit of the last dispatch: the largest fixed-width "id + unit code" string (ids < 9e12).
     tagged_unit = cast(event.id + literal(_ID_WIDTH, BigInteger), String) + event.data["unit"].as_string()
-    return (
+    stmt = (
         select(
             event.report_id,
             last(event.action == "submit", event.id).label("submit_id"),
@@ -423,8 +552,10 @@ def _per_case(start, cut_off, actions=_TRACKED):
         )
         .where(event.created_at >= start, event.created_at < cut_off, event.action.in_(actions))
         .group_by(event.report_id)
-        .subquery("per_case")
     )
+    if report_ids is not None:
+        stmt = stmt.where(event.report_id.in_(report_ids))
+    return stmt.subquery("per_case")
 
 
 def _by_unit(cases):
@@ -437,14 +568,22 @@ def _by_area(level, cases):
     return cases.c[f"{level}_code"], cases.c.submit_id.is_not(None)
 
 
-def _case_figures(grouping_for, period, now, counts):
+def _case_figures(kind, grouping_for, period, now, counts, state):
     """The ``counts`` per group key for ``period`` (with mean working hours), and for the period before it
-    what ranking and cards need. Three queries.
+    what ranking and cards need: a read of the stored rows of ``kind`` for a settled month, else three
+    queries over the timeline.
     """
-    current = _counts(grouping_for, period, now, counts[1:])
-    for key, hours in _handling_hours(grouping_for, period, now).items():
-        current[key]["avg_handling_hours"] = hours
-    return current, _counts(grouping_for, period.previous(), now, ("accepted", "due", "on_time"))
+    if state == "settled":
+        current = _read_figures(kind, period)
+    else:
+        cut_off = _span(period, now)[1]
+        current = _counts(_cases(period, now), grouping_for, cut_off, counts[1:])
+        for key, hours in _handling_hours(grouping_for, period, now).items():
+            current[key]["avg_handling_hours"] = hours
+    before = period.previous()
+    if _state(before, now) == "settled":
+        return current, _read_figures(kind, before)
+    return current, _counts(_cases(before, now), grouping_for, _span(before, now)[1], ("accepted", "due", "on_time"))
 
 
 def _case_flags(c, cut_off):
@@ -466,21 +605,23 @@ def _case_flags(c, cut_off):
     }
 
 
-def _counts(grouping_for, period, now, names):
-    """``received`` and the counts ``names`` per key: one GROUP BY over the window's cases and their reports.
+def _counts(cases, grouping_for, cut_off, names, *, hours=False):
+    """``received`` and the counts ``names`` per key: one GROUP BY over ``cases`` (with ``hours``, also
+    the total of their stored working hours and how many were measured).
 
     PostgreSQL computes only the per-case aggregates that ``names`` use.
     """
-    cases = _cases(period, now)
     key, cohort = grouping_for(cases)
-    flags = _case_flags(cases.c, _span(period, now)[1])
-    stmt = (
-        select(key.label("key"), func.count().label("received"), *(_count(flags[n]).label(n) for n in names))
-        .select_from(cases)
-        .where(cohort)
-        .group_by(key)
-    )
-    return {row.key: row._asdict() for row in db.session.execute(stmt)}
+    flags = _case_flags(cases.c, cut_off)
+    columns = [key.label("key"), func.count().label("received"), *(_count(flags[n]).label(n) for n in names)]
+    if hours:
+        measured = cases.c.handling_hours
+        columns += [
+            func.coalesce(func.sum(measured), 0.0).label("hours_total"),
+            func.count(measured).label("hours_cases"),
+        ]
+    stmt = select(*columns).select_from(cases).where(cohort, key.is_not(None)).group_by(key)
+    return {row.key: {k: v for k, v in row._asdict().items() if k != "key"} for row in db.session.execute(stmt)}
 
 
 def _count(condition):
@@ -488,14 +629,11 @@ def _count(condition):
 
 
 def _handling_hours(grouping_for, period, now):
-    """Mean working hours dispatch → resolve per key, to 0.01 h: one query, measured in SQL for a settled
-    month (each case's hours are stored), else in Python over the submit, dispatch and resolve events.
+    """Mean working hours dispatch → resolve per key, to 0.01 h: one query, measured in Python over the
+    submit, dispatch and resolve events.
     """
     cases = _cases(period, now, ("submit", "dispatch", "resolve"))
     key, cohort = grouping_for(cases)
-    if _settled(period, now):
-        stmt = select(key, func.avg(cases.c.handling_hours)).where(cohort, cases.c.handling_hours.is_not(None))
-        return {group: round(hours, 2) for group, hours in db.session.execute(stmt.group_by(key))}
     stmt = (
         select(key, cases.c.dispatched_at, cases.c.resolved_at)
         .select_from(cases)
@@ -523,6 +661,8 @@ def _overdue_now(key, now, join=None):
 
 def _area_names(level):
     """Code → name of every area of ``level``; grid cells are named after their community."""
+    if level == "district":
+        return dict(db.session.execute(select(District.code, District.name)).all())
     if level == "street":
         return dict(db.session.execute(select(Street.code, Street.name)).all())
     if level == "community":
@@ -531,7 +671,7 @@ def _area_names(level):
     return {code: f"{community}{code[-3:]}号网格" for code, community in rows}
 
 
-def _case_table(kind, period, names, figures, overdue, counts):
+def _case_table(kind, period, names, figures, overdue, counts, state):
     """Rows for units or areas, ranked by the documented score and carded against the previous period.
 
     ``figures`` is (this period, previous period), each key → counts; ``counts`` names the row's count
@@ -557,7 +697,7 @@ def _case_table(kind, period, names, figures, overdue, counts):
     for row in ranked:
         earlier = row["previous_on_time_rate"] if eligible(previous.get(row["code"], {})) else None
         row["card"] = _card(row["on_time_rate"], earlier, cfg.YELLOW_CARD_RATE, cfg.RED_CARD_RATE)
-    return _table(kind, period, rows, ranked)
+    return _table(kind, period, rows, ranked, state)
 
 
 def _case_row(code, name, figures, before, overdue_now, counts, basis):
@@ -608,12 +748,17 @@ def _card(rate, previous_rate, yellow, red):
     return "yellow" if rate < yellow else None
 
 
-def _table(kind, period, rows, ranked):
+def _table(kind, period, rows, ranked, state):
     """Rows ordered ranked first (by rank), then unranked by code; 红榜 and 黑榜 from ``ranked``."""
     size = min(registry.settings().STATS_RANK_SIZE, len(ranked) // 2)
     unranked = sorted((r for r in rows if r["rank"] is None), key=lambda r: r["code"])
     return Table(
-        kind, period, ranked + unranked, [_entry(r) for r in ranked[:size]], [_entry(r) for r in ranked[::-1][:size]]
+        kind,
+        period,
+        ranked + unranked,
+        [_entry(r) for r in ranked[:size]],
+        [_entry(r) for r in ranked[::-1][:size]],
+        state,
     )
 
 

@@ -69,7 +69,7 @@ def areas():
     level = request.args.get("level", "community")
     if level not in stats.LEVELS:
         raise ValidationFailed(
-            "区域层级须为 street、community 或 grid",
+            "区域层级须为 district、street、community 或 grid",
             code="invalid_level",
             details={"level": level, "levels": list(stats.LEVELS)},
         )
@@ -152,6 +152,7 @@ def _respond(table, fmt):
         "rows": table.rows,
         "red_list": table.red_list,
         "black_list": table.black_list,
+        "state": table.state,
     }
 
 

@@ -18,7 +18,8 @@ class StatsQuerySchema(Schema):
 
 class AreaStatsQuerySchema(StatsQuerySchema):
     level = fields.String(
-        validate=validate.OneOf(["street", "community", "grid"]), metadata={"description": "区域层级，默认 community"}
+        validate=validate.OneOf(["district", "street", "community", "grid"]),
+        metadata={"description": "区域层级，默认 community"},
     )
 
 
@@ -35,3 +36,11 @@ class StatsTableSchema(Schema):
     rows = fields.List(fields.Dict(), required=True)
     red_list = fields.List(fields.Dict(), required=True)
     black_list = fields.List(fields.Dict(), required=True)
+    state = fields.String(
+        required=True,
+        validate=validate.OneOf(["live", "settling", "settled"]),
+        metadata={
+            "description": "settled：已结算月份，数据固定；settling：月份已结束、正在结算（数据按时间线现算，"
+            "结算完成后固定）；live：本月或自定义区间，按时间线现算"
+        },
+    )
