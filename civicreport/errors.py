@@ -87,6 +87,19 @@ class ServiceUnavailable(AppError):
     message = "服务暂时不可用，请稍后重试"
 
 
+def unknown_action(action, actions) -> ValidationFailed:
+    """What every ``TRANSITIONS`` table (cases, orders, declarations, whistles, listings) answers to an
+    action it does not have: the same code and details, so one client handles them all."""
+    return ValidationFailed("未知操作", code="unknown_action", details={"action": action, "actions": sorted(actions)})
+
+
+def role_not_allowed(action, roles) -> Forbidden:
+    """What every ``TRANSITIONS`` table answers to a role its step does not admit, naming who may."""
+    return Forbidden(
+        "当前角色无权执行此操作", code="role_not_allowed", details={"action": action, "allowed_roles": sorted(roles)}
+    )
+
+
 # The status each kind of media failure answers with (the code, message and details are its own).
 MEDIA_STATUS = {PhotoTooLarge: 413, InvalidPhoto: 422, StorageUnavailable: 503}
 

@@ -28,6 +28,8 @@ from civicreport.errors import (
     NotFound,
     Unauthorized,
     ValidationFailed,
+    role_not_allowed,
+    unknown_action,
 )
 from civicreport.extensions import db
 from civicreport.reference.categories import PRIORITY
@@ -402,9 +404,7 @@ def apply(report, actor, data):
     """
     transition = TRANSITIONS.get(data.get("action"))
     if transition is None:
-        raise ValidationFailed(
-            "未知操作", code="unknown_action", details={"action": data.get("action"), "actions": sorted(TRANSITIONS)}
-        )
+        raise unknown_action(data.get("action"), TRANSITIONS)
     _authorise(transition, report, actor)
     if not _ready(transition, report):
         raise _state_conflict(transition, report, actor)
@@ -428,11 +428,7 @@ def _authorise(transition, report, actor):
         raise Unauthorized("请登录后操作", code="login_required", details={"action": transition.action})
     if not actor.roles_for(report) & transition.roles:
         require_in_area(actor, report)
-        raise Forbidden(
-            "当前角色无权执行此操作",
-            code="role_not_allowed",
-            details={"action": transition.action, "allowed_roles": sorted(transition.roles)},
-        )
+        raise role_not_allowed(transition.action, transition.roles)
     if transition.unit_bound and not actor.in_unit(report.unit_id):
         raise Forbidden("该案件不属于本单位", code="not_your_unit", details={"action": transition.action})
 

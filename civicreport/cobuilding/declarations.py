@@ -39,7 +39,7 @@ from civicreport.cobuilding.access import (
 from civicreport.cobuilding.models import Declaration, DeclarationEvent, Task
 from civicreport.db_types import utcnow
 from civicreport.delivery import outbox
-from civicreport.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+from civicreport.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed, role_not_allowed
 from civicreport.extensions import db
 from civicreport.geo.distance import distance_m
 from civicreport.geo.geojson import parse_geometry
@@ -194,11 +194,7 @@ def review(declaration_id, user, data, now=None):
 
 def _apply(transition, declaration, user, data, now):
     if user.role not in transition.roles:
-        raise Forbidden(
-            "当前角色无权执行此操作",
-            code="role_not_allowed",
-            details={"action": transition.action, "allowed_roles": sorted(transition.roles)},
-        )
+        raise role_not_allowed(transition.action, transition.roles)
     status = declaration.status if declaration.id else NEW
     if status not in transition.sources:
         raise Conflict(

@@ -49,7 +49,15 @@ from civicreport.cobuilding.models import NeedOrder, NeedOrderEvent, Partnership
 from civicreport.cobuilding.status import ORDER_OPEN
 from civicreport.db_types import utcnow
 from civicreport.delivery import outbox
-from civicreport.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+from civicreport.errors import (
+    AppError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+    role_not_allowed,
+    unknown_action,
+)
 from civicreport.extensions import db
 from civicreport.reference.areas import Community
 from civicreport.reference.grid import locate, normalise_point
@@ -327,16 +335,10 @@ def apply(order, actor, data):
     """
     transition = TRANSITIONS.get(data.get("action"))
     if transition is None:
-        raise ValidationFailed(
-            "未知操作", code="unknown_action", details={"action": data.get("action"), "actions": list(TRANSITIONS)}
-        )
+        raise unknown_action(data.get("action"), TRANSITIONS)
     require_reader(order, actor)
     if not actor.roles_for(order) & transition.roles:
-        raise Forbidden(
-            "当前角色无权执行此操作",
-            code="role_not_allowed",
-            details={"action": transition.action, "allowed_roles": sorted(transition.roles)},
-        )
+        raise role_not_allowed(transition.action, transition.roles)
     if order.status not in transition.sources:
         raise Conflict(
             f"点单当前状态不能执行“{transition.label}”",

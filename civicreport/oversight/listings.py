@@ -38,7 +38,7 @@ from civicreport.accounts.models import Unit, User
 from civicreport.cases.duplicates import nearby_open
 from civicreport.cases.models import Report
 from civicreport.db_types import utcnow
-from civicreport.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from civicreport.errors import Conflict, Forbidden, NotFound, ValidationFailed, unknown_action
 from civicreport.extensions import db
 from civicreport.oversight import photos
 from civicreport.oversight.models import (
@@ -385,7 +385,7 @@ def transition(by, problem_id, action, *, note="", media_ids=(), target_on=None)
         raise NotFound("挂牌问题不存在", code="listing_not_found", details={"id": problem_id})
     move = TRANSITIONS.get(action)
     if move is None:
-        raise ValidationFailed("操作无效", code="unknown_action", details={"actions": list(TRANSITIONS)})
+        raise unknown_action(action, TRANSITIONS)
     _require_move(by, problem, move)
     if problem.status not in move.sources:
         raise Conflict(

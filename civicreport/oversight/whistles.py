@@ -37,7 +37,15 @@ from civicreport.cases.deadlines import work_calendar
 from civicreport.cobuilding.access import community_of
 from civicreport.db_types import utcnow
 from civicreport.delivery import outbox
-from civicreport.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+from civicreport.errors import (
+    AppError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+    role_not_allowed,
+    unknown_action,
+)
 from civicreport.extensions import db
 from civicreport.oversight import photos
 from civicreport.oversight.models import Whistle, WhistleEvent, WhistlePart
@@ -298,16 +306,10 @@ def apply(whistle, actor, data):
     """
     transition = TRANSITIONS.get(data.get("action"))
     if transition is None:
-        raise ValidationFailed(
-            "未知操作", code="unknown_action", details={"action": data.get("action"), "actions": list(TRANSITIONS)}
-        )
+        raise unknown_action(data.get("action"), TRANSITIONS)
     require_reader(whistle, actor)
     if not actor.roles_for(whistle) & transition.roles:
-        raise Forbidden(
-            "当前角色无权执行此操作",
-            code="role_not_allowed",
-            details={"action": transition.action, "allowed_roles": sorted(transition.roles)},
-        )
+        raise role_not_allowed(transition.action, transition.roles)
     _check_state(whistle.status in transition.sources, transition, whistle, actor)
     _check_needs(transition, data)
     part = _part_for(transition, whistle, actor, data.get("unit"))
