@@ -35,6 +35,8 @@ _REQUEST_FIELDS = (
     "media_url",
 )
 
+_UPDATE_FIELDS = ("update_id", "service_request_id", "status", "updated_datetime", "description", "media_url")
+
 DTDS = {
     "discovery": (
         "<!ELEMENT discovery (changeset, contact, key_service, endpoints)>\n"
@@ -69,8 +71,14 @@ DTDS = {
     ),
     "service_requests": (
         "<!ELEMENT service_requests (request*)>\n"
-        f"<!ELEMENT request (service_request_id, (({', '.join(_REQUEST_FIELDS[1:])}) | (token, service_notice?)))>\n"
+        "<!ELEMENT request (service_request_id, "
+        f"(({', '.join(_REQUEST_FIELDS[1:])}) | (token, service_notice?) | service_notice))>\n"
         + _text(*_REQUEST_FIELDS, "token")
+    ),
+    # The updates extension: a list of updates, or a POST's answer (the update_id alone).
+    "service_request_updates": (
+        "<!ELEMENT service_request_updates (request_update*)>\n"
+        f"<!ELEMENT request_update (update_id, ({', '.join(_UPDATE_FIELDS[1:])})?)>\n" + _text(*_UPDATE_FIELDS)
     ),
     "errors": ("<!ELEMENT errors (error+)>\n<!ELEMENT error (code, description)>\n" + _text("code", "description")),
 }

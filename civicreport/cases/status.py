@@ -65,6 +65,30 @@ STATUS_NOTES = {
     "duplicate": "与其他上报为同一问题，已合并",
 }
 
+# The names of the Open311 service request updates extension (as FixMyStreet reads them:
+# perllib/Open311.pm map_state lower-cases a status and turns "_" into " "). Every state is
+# one row. Nothing answers "closed", which FixMyStreet shows as "fixed - council" unless the
+# body sends extended statuses, so a rejected case can never read as fixed there. A case is
+# "fixed" once checked (核查通过), not when the unit says so: a failed check (返工) would
+# otherwise flip a citizen's report from fixed back to in progress. Unused on purpose:
+# internal_referral and not_councils_responsibility (closed in FixMyStreet; 回退 and 不予受理
+# are not that), unable_to_fix (FixMyStreet reads no_further_action as the same state).
+UPDATE_STATUSES = {
+    "submitted": "open",
+    "accepted": "investigating",
+    "rejected": "no_further_action",
+    "duplicate": "duplicate",
+    "dispatched": "action_scheduled",
+    "in_progress": "in_progress",
+    "returned": "investigating",
+    "suspended": "action_scheduled",
+    "resolved": "in_progress",
+    "rework": "in_progress",
+    "verified": "fixed",
+    "closed": "fixed",
+    "rated": "fixed",
+}
+
 # Open311 knows two states; each of ours falls into one.
 OPEN311_STATES = {"open": OPEN_STATES, "closed": CLOSED_STATES}
 

@@ -455,6 +455,9 @@ def _record(transition, step):
     if step.target:
         report.status = step.target
     report.updated_at = step.now
+    public_note = (step.data.get("public_note") or "").strip()
+    if public_note:  # what the public reads about this step (Open311 status_notes and updates)
+        step.event_data["public_note"] = public_note
     event = ReportEvent(
         report_id=report.id,
         actor_user_id=step.actor.user.id if step.actor.user else None,

@@ -19,22 +19,32 @@ from marshmallow import (
 )
 
 from civicreport import registry
+from civicreport.cases.models import MAX_PHOTOS_PER_STEP
 from civicreport.cases.photo_urls import object_url, public_photos
 from civicreport.cases.public_point import public_point
-from civicreport.cases.status import STATUS_NOTES, open311_status
+from civicreport.cases.schemas.report import ReportSubmitSchema
+from civicreport.cases.status import STATUS_NOTES, UPDATE_STATUSES, open311_status
 from civicreport.open311.attributes import ATTRIBUTES
 from civicreport.reference.categories import CATEGORY_GROUPS
-from civicreport.schema_fields import CommaList, utc_instant
+from civicreport.schema_fields import BoundedList, CommaList, utc_instant
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 DISCOVERY_CHANGESET = "2026-12-02T00:00:00+08:00"  # bump when this document's shape changes
 MAX_IDS = 1000  # service_request_id (and service_code) values one GET requests may name
+MAX_DESCRIPTION = 4000  # the spec's limit for a request's (and an update's) description
 FORMATS = {"json": "application/json", "xml": "text/xml"}
 
 # Characters XML 1.0 forbids even when escaped; a description carrying one must not
 # make the whole document ill-formed.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _XML_ITEMS = {"attributes": "attribute", "values": "value", "endpoints": "endpoint", "formats": "format"}
+
+
+def without_blanks(form):
+    """A form or query as {name: value} without the blank values: the spec reads an empty
+    optional argument as a missing one, and FixMyStreet sends every ``attribute[...]`` it
+    knows, blank when the citizen left it empty (perllib/Open311.pm, lines 208-217)."""
+    return {key: value for key, value in form.items() if value.strip()}
 
 
 class W3CDateTime(fields.Field):
@@ -59,7 +69,7 @@ class PostRequestSchema(Schema):
     long = fields.Float(load_default=None, allow_nan=False, validate=validate.Range(-180, 180))
     address_string = fields.String(load_default=None, validate=validate.Length(max=256))
     address_id = fields.String(load_default=None, validate=validate.Length(max=64))
-    description = fields.String(load_default="", validate=validate.Length(max=2000))
+    description = fields.String(load_default="", validate=validate.Length(max=MAX_DESCRIPTION))
     media_url = fields.Url(
         load_default=None, schemes={"http", "https"}, require_tld=False, validate=validate.Length(max=1024)
     )
@@ -77,13 +87,33 @@ class PostRequestSchema(Schema):
             raise ValidationError("lat 和 long 必须同时提供", field_name="lat")
 
 
+class Open311ReportSchema(ReportSubmitSchema):
+    """Our submission with the spec's 4,000 characters of description (FixMyStreet sends the
+    title, the text and a link back in one: perllib/Open311.pm, lines 289-316)."""
+
+    description = fields.String(load_default="", validate=validate.Length(max=MAX_DESCRIPTION))
+
+
+class FirstIds(CommaList):
+    """A comma list of which the first ``MAX_IDS`` distinct values count and the rest is dropped:
+    one id too many must not fail a client's whole batch; it asks for the rest in another call."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_items=MAX_IDS, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        parts = value if isinstance(value, list) else [value]
+        items = [p.strip() for part in parts for p in str(part).split(",") if p.strip()]
+        return super()._deserialize(list(dict.fromkeys(items))[:MAX_IDS], attr, data, **kwargs)
+
+
 class RequestsQuerySchema(Schema):
     """``GET requests`` filters."""
 
     class Meta:
         unknown = EXCLUDE
 
-    service_request_id = CommaList(max_items=MAX_IDS, load_default=tuple)
+    service_request_id = FirstIds(load_default=tuple)
     service_code = CommaList(max_items=MAX_IDS, load_default=tuple)
     status = CommaList(max_items=2, load_default=tuple)
     start_date = W3CDateTime(load_default=None)
@@ -95,6 +125,40 @@ class RequestsQuerySchema(Schema):
         unknown = sorted(set(data["status"]) - {"open", "closed"})
         if unknown:
             raise ValidationError(f"status 只能是 open 或 closed：{','.join(unknown)}", field_name="status")
+
+
+class UpdatesQuerySchema(Schema):
+    """``GET servicerequestupdates``: the window FixMyStreet polls (its last two hours by default:
+    perllib/Open311/GetServiceRequestUpdates.pm, lines 17-40)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    start_date = W3CDateTime(load_default=None)
+    end_date = W3CDateTime(load_default=None)
+    jurisdiction_id = fields.String(load_default=None)
+
+
+class PostUpdateSchema(Schema):
+    """``POST servicerequestupdates``: a citizen's comment as FixMyStreet posts it
+    (perllib/Open311.pm ``_populate_service_request_update_params``, lines 473-577). Names,
+    e-mail and phone are read and dropped; ``status`` and ``updated_datetime`` are what the
+    client says, kept with the note."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    service_request_id = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    description = fields.String(load_default="", validate=validate.Length(max=MAX_DESCRIPTION))
+    update_id = fields.String(load_default=None, validate=validate.Length(max=64))
+    status = fields.String(load_default=None, validate=validate.Length(max=32))
+    updated_datetime = W3CDateTime(load_default=None)
+    media_url = BoundedList(  # repeated when the client sends several (FixMyStreet's multi_photos)
+        fields.Url(schemes={"http", "https"}, require_tld=False, validate=validate.Length(max=1024)),
+        max_items=MAX_PHOTOS_PER_STEP,
+        load_default=list,
+    )
+    jurisdiction_id = fields.String(load_default=None)
 
 
 def discovery_view(endpoint_url):
@@ -146,12 +210,21 @@ def definition_view(category):
     }
 
 
-def request_view(report):
-    """The public view of a report as a service request: derivative photo only, no contact."""
+def status_notes(status, duplicate_of=None, public_note=None):
+    """What the public reads about a state: the step in words, the merged case, and the
+    public note staff wrote with the step (``public_note``; their ``note`` stays inside)."""
+    notes = STATUS_NOTES.get(status, status)
+    if status == "duplicate" and duplicate_of is not None:
+        notes = f"与 {duplicate_of.public_id} 为同一问题，已合并"
+    return f"{notes}：{public_note}" if public_note else notes
+
+
+def request_view(report, public_note=None, posted_media_url=None):
+    """The public view of a report as a service request: derivative photo only, no contact.
+    ``public_note`` is the one staff wrote with the current state; ``posted_media_url`` the
+    ``media_url`` the client sent, shown when we hold no photo of our own (the spec returns it)."""
     evidence = [m for m in public_photos(report.media) if m.kind == "evidence"]
-    notes = STATUS_NOTES.get(report.status, report.status)
-    if report.status == "duplicate" and report.duplicate_of is not None:
-        notes = f"与 {report.duplicate_of.public_id} 为同一问题，已合并"
+    notes = status_notes(report.status, report.duplicate_of, public_note)
     point = public_point(report)  # a report about what people do: its ~50 m cell (README, Privacy)
     return {
         "service_request_id": report.public_id,
@@ -170,8 +243,27 @@ def request_view(report):
         "zipcode": None,
         "lat": point.lat,
         "long": point.lon,
-        "media_url": object_url(evidence[0].display_key) if evidence else None,
+        "media_url": object_url(evidence[0].display_key) if evidence else posted_media_url,
     }
+
+
+def update_view(update):
+    """One public step of a case as FixMyStreet reads an update (Open311::UpdatesBase): its
+    ``update_id`` (the timeline event), the status in the names of ``UPDATE_STATUSES``, the
+    step in words with the public note, and the step's public photo (the unit's after photo)."""
+    event = update.event
+    return {
+        "update_id": str(event.id),
+        "service_request_id": update.report.public_id,
+        "status": UPDATE_STATUSES[event.to_status],
+        "updated_datetime": local_time(event.created_at),
+        "description": status_notes(event.to_status, update.report.duplicate_of, update.public_note),
+        "media_url": object_url(update.photo.display_key) if update.photo else None,
+    }
+
+
+def posted_update_view(event):
+    return {"update_id": str(event.id)}
 
 
 def local_time(value):
@@ -179,11 +271,12 @@ def local_time(value):
     return None if value is None else value.astimezone(registry.current().zone).isoformat(timespec="seconds")
 
 
-def submitted_view(report, token):
+def submitted_view(report):
+    """The spec's answer to a POST: the id, or a token when the id comes later; never both.
+    We file at once, so the id (FixMyStreet takes it as is: perllib/Open311.pm, line 108)."""
     unit = report.unit.name if report.unit else "属地街道"
     return {
         "service_request_id": report.public_id,
-        "token": token,
         "service_notice": f"已登记为案件 {report.public_id}，将由{unit}处理",
     }
 

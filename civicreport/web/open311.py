@@ -7,28 +7,34 @@ clients parse that; the description starts with our stable English error code.
 
 import json
 import logging
+import re
 
 from flask import Blueprint, current_app, request, url_for
 from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from civicreport.cases.schemas.report import ReportSubmitSchema
 from civicreport.errors import AppError, NotFound, as_app_error
 from civicreport.media.errors import MediaError
 from civicreport.open311 import clients as open311_clients
 from civicreport.open311 import service as open311
 from civicreport.open311.schemas import (
     FORMATS,
+    Open311ReportSchema,
     PostRequestSchema,
+    PostUpdateSchema,
     RequestsQuerySchema,
+    UpdatesQuerySchema,
     definition_view,
     discovery_view,
     error_items,
+    posted_update_view,
     request_view,
     service_view,
     submitted_view,
     to_xml,
     token_view,
+    update_view,
+    without_blanks,
 )
 from civicreport.schema_fields import load_valid
 from civicreport.web import PUBLIC, allow, mark_replay
@@ -45,6 +51,8 @@ FMT = "<any(json, xml):fmt>"
 _SPEC_STATUS = {422: 400, 401: 403}
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _HTTP_MESSAGES = {400: "请求格式错误", 404: "未找到", 405: "不支持该请求方法", 413: "上传内容过大"}
+# FixMyStreet's photo parts (perllib/Open311.pm, lines 265-277: ``photo1``, ``photo2`` …).
+_NUMBERED_PHOTO = re.compile(r"^photo([1-9][0-9]{0,2})$")
 
 
 def _respond(fmt, root, item, payload, status=200):
@@ -55,6 +63,28 @@ def _respond(fmt, root, item, payload, status=200):
 
 def _requests(fmt, views, status=200):
     return _respond(fmt, "service_requests", "request", views, status)
+
+
+def _updates(fmt, views, status=200):
+    return _respond(fmt, "service_request_updates", "request_update", views, status)
+
+
+def _uploads():
+    """The photo parts: ``media`` (repeatable), then ``photo1``, ``photo2`` … in number order.
+    An empty part (a file input left empty) is no photo, as a blank field is no value."""
+    numbered = sorted((k for k in request.files if _NUMBERED_PHOTO.match(k)), key=lambda k: int(k[5:]))
+    parts = [f for name in ("media", *numbered) for f in request.files.getlist(name)]
+    return [data for data in (f.read() for f in parts) if data]
+
+
+def _client():
+    """The posting client by its ``api_key`` (body, else query; blank is none); 403 first."""
+    return open311_clients.client_for_key(request.form.get("api_key", "").strip() or request.args.get("api_key"))
+
+
+def _published(reports):
+    extras = open311.request_extras(reports)
+    return [request_view(report, **extras[report.id]) for report in reports]
 
 
 @bp.get(f"/discovery.{FMT}")
@@ -83,21 +113,20 @@ def service_definition(service_code, fmt):
 @allow(PUBLIC)  # the api_key (an Open311 client key, in the body or the query) is checked by the service
 @takes_photos
 def create_request(fmt):
-    form = request.form
-    uploads = [f.read() for f in request.files.getlist("media")]
-    client = open311_clients.client_for_key(form.get("api_key") or request.args.get("api_key"))  # 403 comes first
-    data = load_valid(PostRequestSchema(), form.to_dict())
-    attributes = open311.attributes_from(form)
-    report = load_valid(ReportSubmitSchema(), open311.report_fields(client, data, attributes))
+    uploads = _uploads()
+    client = _client()
+    data = load_valid(PostRequestSchema(), without_blanks(request.form))
+    attributes = open311.attributes_from(request.form)
+    report = load_valid(Open311ReportSchema(), open311.report_fields(client, data, attributes))
     submission = open311.submit(client, data, attributes, report, uploads, request.headers.get("Idempotency-Key"))
-    response = _requests(fmt, [submitted_view(submission.report, open311.token_for(submission.report))], 201)
+    response = _requests(fmt, [submitted_view(submission.report)], 201)
     return mark_replay(response, submission.replayed)
 
 
 @bp.get(f"/requests.{FMT}")
 @allow(PUBLIC)
 def list_requests(fmt):
-    query = load_valid(RequestsQuerySchema(), request.args.to_dict())
+    query = load_valid(RequestsQuerySchema(), without_blanks(request.args))
     open311.check_jurisdiction(query["jurisdiction_id"])
     found = open311.search(
         ids=query["service_request_id"],
@@ -106,14 +135,42 @@ def list_requests(fmt):
         start=query["start_date"],
         end=query["end_date"],
     )
-    return _requests(fmt, [request_view(r) for r in found])
+    return _requests(fmt, _published(found))
 
 
 @bp.get(f"/requests/<service_request_id>.{FMT}")
 @allow(PUBLIC)
 def get_request(service_request_id, fmt):
     open311.check_jurisdiction(request.args.get("jurisdiction_id"))
-    return _requests(fmt, [request_view(open311.request(service_request_id))])
+    return _requests(fmt, _published([open311.request(service_request_id)]))
+
+
+@bp.get(f"/servicerequestupdates.{FMT}")
+@allow(PUBLIC)
+def list_updates(fmt):
+    """The service request updates extension, as FixMyStreet polls it (perllib/Open311.pm,
+    lines 354-373): public steps only; a given ``api_key`` narrows them to its client's cases."""
+    query = load_valid(UpdatesQuerySchema(), without_blanks(request.args))
+    open311.check_jurisdiction(query["jurisdiction_id"])
+    key = request.args.get("api_key", "").strip()
+    client = open311_clients.client_for_key(key) if key else None
+    found = open311.updates(client, query["start_date"], query["end_date"])
+    return _updates(fmt, [update_view(u) for u in found])
+
+
+@bp.post(f"/servicerequestupdates.{FMT}")
+@limited("upload", by_client=True)
+@allow(PUBLIC)  # the api_key is checked by the service, as for POST requests
+@takes_photos
+def post_update(fmt):
+    """A citizen's comment as FixMyStreet posts it (perllib/Open311.pm, lines 375-409 and
+    473-577), kept as an evidence note on the case (see ``open311.post_update``)."""
+    uploads = _uploads()
+    client = _client()
+    media_urls = [url for url in request.form.getlist("media_url") if url.strip()]
+    data = load_valid(PostUpdateSchema(), {**without_blanks(request.form), "media_url": media_urls})
+    event = open311.post_update(client, data, uploads)
+    return _updates(fmt, [posted_update_view(event)], 201)
 
 
 @bp.get(f"/tokens/<token>.{FMT}")

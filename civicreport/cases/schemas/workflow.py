@@ -12,6 +12,14 @@ class TransitionSchema(Schema):
 
     action = fields.String(required=True, validate=validate.Length(max=32))
     note = fields.String(load_default=None, validate=validate.Length(max=1000))
+    public_note = fields.String(
+        load_default=None,
+        validate=validate.Length(max=500),
+        metadata={
+            "description": "对外答复：公开给群众的一句话（如不予受理的理由），Open311 的 status_notes 与进展说明照登；"
+            "note 仍只给工作人员和上报人"
+        },
+    )
     category = fields.String(load_default=None, validate=validate.Length(max=8))
     unit = fields.String(load_default=None, validate=validate.Length(max=32))
     duplicate_of = fields.String(load_default=None, validate=validate.Length(max=32))
