@@ -9,7 +9,7 @@ or day.
 """
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy import and_, func, or_, select, update
@@ -20,6 +20,7 @@ from civicreport.abuse.throttle import address_key
 from civicreport.accounts.access import require_in_area
 from civicreport.cases.lookup import set_flags
 from civicreport.cases.models import Media, PhashBand, Report, Support
+from civicreport.cases.public_point import COARSE_REACH_M, public_point
 from civicreport.db_types import utcnow
 from civicreport.errors import Conflict, NotFound
 from civicreport.extensions import db
@@ -33,7 +34,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Nearby:
     report: Report
-    distance_m: float
+    distance_m: float  # to the point as the caller sees it (cases.public_point)
+    approximate: bool = False
 
 
 @dataclass(frozen=True)
@@ -42,19 +44,28 @@ class PhotoMatch:
     kind: str  # "identical" or "similar"
     distance_m: float
     suspicious: bool
+    approximate: bool = False
 
 
-def nearby_open(lat, lon, category=None, *, exclude_id=None, now=None):
+def nearby_open(lat, lon, category=None, *, exclude_id=None, now=None, coarse=False):
     """The DUPLICATE_CANDIDATES_MAX open reports like this one nearest to the point, nearest
-    first: at a hotspot, a phone gets the few that matter, not every case within the radius."""
+    first: at a hotspot, a phone gets the few that matter, not every case within the radius.
+
+    ``coarse`` (a caller who may not see behaviour reports precisely: the phone before and after
+    submitting, a monitor triaging): a behaviour report is found, ordered and measured by its
+    cell's centre (cases.public_point), up to COARSE_REACH_M further so that none within the
+    radius of its real point is missed, and its distance is shown rounded ("约 50 米"): asking
+    from point after point then tells nothing finer than the cell the public map shows.
+    """
     cfg = registry.settings()
     radius = cfg.DUPLICATE_RADIUS_M
+    reach = radius + (COARSE_REACH_M if coarse else 0)
     m_lat, m_lon = metres_per_degree(lat)
     query = select(Report).where(
         Report.is_open,
         Report.created_at >= (now or utcnow()) - timedelta(days=cfg.DUPLICATE_WINDOW_DAYS),
-        Report.lat.between(lat - radius / m_lat, lat + radius / m_lat),
-        Report.lon.between(lon - radius / m_lon, lon + radius / m_lon),
+        Report.lat.between(lat - reach / m_lat, lat + reach / m_lat),
+        Report.lon.between(lon - reach / m_lon, lon + reach / m_lon),
     )
     if exclude_id is not None:
         query = query.where(Report.id != exclude_id)
@@ -65,10 +76,24 @@ def nearby_open(lat, lon, category=None, *, exclude_id=None, now=None):
     # Planar distance within the box orders as the great-circle one does at this scale;
     # the box's corners lie beyond the radius, so they can only fill the tail of the list.
     north, east = (Report.lat - lat) * m_lat, (Report.lon - lon) * m_lon
-    query = query.order_by(north * north + east * east, Report.id).limit(cfg.DUPLICATE_CANDIDATES_MAX)
-    query = query.options(selectinload(Report.media))  # candidate views show their photos
-    found = [Nearby(r, distance_m(lat, lon, r.lat, r.lon)) for r in db.session.scalars(query)]
-    return sorted((n for n in found if n.distance_m <= radius), key=lambda n: n.distance_m)
+    wanted = cfg.DUPLICATE_CANDIDATES_MAX
+    query = query.order_by(north * north + east * east, Report.id).limit(wanted * (4 if coarse else 1))
+    query = query.options(selectinload(Report.media), selectinload(Report.category))  # views show both
+    measure = _as_shown if coarse else _precisely
+    found = (measure(report, lat, lon) for report in db.session.scalars(query))
+    within = (n for n in found if n.distance_m <= radius + (COARSE_REACH_M if n.approximate else 0))
+    return sorted(within, key=lambda n: n.distance_m)[:wanted]
+
+
+def _precisely(report, lat, lon):
+    return Nearby(report, distance_m(lat, lon, report.lat, report.lon))
+
+
+def _as_shown(report, lat, lon):
+    """``report`` measured to its point as anyone sees it (a cell's centre counts as within the
+    radius up to COARSE_REACH_M further, so that no report whose real point is within is lost)."""
+    shown = public_point(report)
+    return Nearby(report, distance_m(lat, lon, shown.lat, shown.lon), shown.approximate)
 
 
 def photo_matches(photos, lat, lon, *, exclude_id=None, now=None):
@@ -145,9 +170,17 @@ def for_report(report, actor):
     """Triage view for a report already filed: nearby candidates and photo matches; 403
     ``outside_area`` for staff whose areas leave the case out."""
     require_in_area(actor, report)
-    nearby = nearby_open(report.lat, report.lon, report.category, exclude_id=report.id, now=report.created_at)
-    matches = photo_matches(report.media, report.lat, report.lon, exclude_id=report.id, now=report.created_at)
-    return nearby, matches
+    coarse = not actor.sees_private(report)  # a monitor: other cases as the public sees them
+    at = report.lat, report.lon
+    nearby = nearby_open(*at, report.category, exclude_id=report.id, now=report.created_at, coarse=coarse)
+    matches = photo_matches(report.media, *at, exclude_id=report.id, now=report.created_at)
+    return nearby, [_shown_match(m, *at) for m in matches] if coarse else matches
+
+
+def _shown_match(match, lat, lon):
+    """``match`` measured to its report's point as anyone sees it."""
+    shown = _as_shown(match.report, lat, lon)
+    return replace(match, distance_m=round(shown.distance_m, 1), approximate=shown.approximate)
 
 
 @dataclass(frozen=True)

@@ -133,7 +133,8 @@ def _create(data, uploads, user, remember, nonce, channel=None, client_data=None
     pending = photos.privacy_deferred()
     processed = [photos.process_upload(raw, index, pending=pending) for index, raw in enumerate(uploads)]
     report = _placed_report(data, category, attached, processed, user, channel)
-    nearby = duplicates.nearby_open(report.lat, report.lon, category) if report.kind == "problem" else []
+    # the reporter sees the other cases as the public does
+    nearby = duplicates.nearby_open(report.lat, report.lon, category, coarse=True) if report.kind == "problem" else []
 
     batch = photos.new_batch()
     try:

@@ -11,7 +11,7 @@ checking it — gets the cell. A report about a thing (a broken lid, a pile of r
 What a caller without that right can learn is a function of the cell alone, so it leaks nothing
 when asked again and again: a search by place (a bounding box, a circle, "within 50 m of here")
 matches a behaviour report by its cell (``widened``, ``COARSE_REACH_M``), and a distance to it is
-measured to the cell and shown rounded (``shown_distance``: "约 50 米").
+measured to the cell's centre and shown rounded (``rounded_distance``: "约 50 米").
 """
 
 import math
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from civicreport.accounts.access import REPORTER
 from civicreport.geo.coarse import snap
-from civicreport.geo.distance import distance_m, metres_per_degree
+from civicreport.geo.distance import metres_per_degree
 
 # Reports about what people do rather than about a thing, by the standard's classes: the local
 # 文明行为 extension (group "behaviour": 闯红灯, 乱扔垃圾, 不文明养犬 …) and 街面秩序类 (major class
@@ -69,11 +69,9 @@ def point_for(report, actor):
     return public_point(report)
 
 
-def shown_distance(lat, lon, shown):
-    """Metres from (lat, lon) to ``shown``: to the decimetre for a precise point, rounded up to the
-    next COARSE_M for a cell's centre, so a list near a point reads "约 50 米"."""
-    metres = distance_m(lat, lon, shown.lat, shown.lon)
-    return COARSE_M * max(1, math.ceil(metres / COARSE_M)) if shown.approximate else round(metres, 1)
+def rounded_distance(metres):
+    """A distance to a cell's centre as shown: to the nearest COARSE_M, at least COARSE_M ("约 50 米")."""
+    return COARSE_M * max(1, round(metres / COARSE_M))
 
 
 def widened(bbox):
@@ -84,6 +82,16 @@ def widened(bbox):
     m_lat, m_lon = metres_per_degree(max(abs(south), abs(north)))
     dlat, dlon = COARSE_REACH_M / m_lat, COARSE_REACH_M / m_lon
     return west - dlon, south - dlat, east + dlon, north + dlat
+
+
+def cell_bbox(bbox):
+    """``bbox`` (west, south, east, north) grown to the cells of its corners and one cell more: an
+    extent to fit a map to that does not pin its outermost case."""
+    west, south, east, north = bbox
+    (south, west), (north, east) = snap(south, west, COARSE_M), snap(north, east, COARSE_M)
+    m_lat, m_lon = metres_per_degree(max(abs(south), abs(north)))
+    dlat, dlon = COARSE_M / m_lat, COARSE_M / m_lon
+    return round(west - dlon, 6), round(south - dlat, 6), round(east + dlon, 6), round(north + dlat, 6)
 
 
 def in_bbox(shown, bbox):

@@ -65,7 +65,7 @@ def _submitted_view(submission, user):
     """What the submitter reads: the private side only for who may see it on any case
     (accounts.access); the possible duplicates when filed now; an anonymous reporter's receipt."""
     report = submission.report
-    body = report_view(report, staff=Actor(user).sees_private(report))
+    body = report_view(report, Actor(user, report.id))  # its reporter, who sees where they stood
     if not submission.replayed:
         body["duplicate_candidates"] = [candidate_view(n) for n in submission.nearby]
     if submission.receipt_token:
@@ -172,9 +172,8 @@ def get_report(public_id):
     report = lookup.get_report(public_id)
     actor = citizen.receipt_actor(user, report, request.headers.get("X-Receipt-Token"), request.remote_addr)
     allowed = workflow.allowed_actions(report, actor) if actor.user or actor.receipt_report_id else None
-    staff = actor.sees_private(report)
-    body = report_view(report, staff=staff, allowed_actions=allowed)
-    if staff:  # the cases know nothing of the oversight layer above them: its links are added here
+    body = report_view(report, actor, allowed_actions=allowed)
+    if actor.sees_private(report):  # the cases know nothing of the oversight layer above them: its links are added here
         body["whistles"] = whistles.of_report(report)
         body["inspection"] = points.of_report(report)
     return body
@@ -206,7 +205,10 @@ def queue_list():
     )
     user = _user()
     page = queue.search(filters, user)
-    return {**queue_page(page, params["format"]), "totals": totals_view(queue.totals(filters, user, page.now))}
+    return {
+        **queue_page(page, params["format"], Actor(user)),
+        "totals": totals_view(queue.totals(filters, user, page.now)),
+    }
 
 
 def _single(args):
@@ -222,7 +224,7 @@ def duplicate_candidates():
     query = load_valid(DuplicateQuerySchema(), request.args.to_dict())
     lat, lon = normalise_point(query["lat"], query["lon"], query["crs"])
     category = reference_lookup.require_category(query["category"]) if query["category"] else None
-    return {"candidates": [candidate_view(n) for n in duplicates.nearby_open(lat, lon, category)]}
+    return {"candidates": [candidate_view(n) for n in duplicates.nearby_open(lat, lon, category, coarse=True)]}
 
 
 @bp.get("/reports/<public_id>/duplicates")

@@ -119,7 +119,10 @@ def lookup_receipts():
         found, unknown = citizen.report_by_code(data["id"], data["receipt_code"], request.remote_addr)
     return {
         "reports": [
-            {**receipt_view(report, workflow.allowed_actions(report, actor)), "notify": notices.notice_state(report)}
+            {
+                **receipt_view(report, actor, workflow.allowed_actions(report, actor)),
+                "notify": notices.notice_state(report),
+            }
             for report, actor in found
         ],
         "unknown": unknown,

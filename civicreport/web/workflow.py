@@ -92,9 +92,7 @@ def transition(public_id):
     report = workflow.load_for_update(public_id)
     actor = citizen.receipt_actor(user, report, request.headers.get(RECEIPT_HEADER), request.remote_addr)
     workflow.apply(report, actor, data)
-    return report_view(
-        report, staff=actor.sees_private(report), allowed_actions=workflow.allowed_actions(report, actor)
-    )
+    return report_view(report, actor, allowed_actions=workflow.allowed_actions(report, actor))
 
 
 @bp.get("/reports/<public_id>/events")

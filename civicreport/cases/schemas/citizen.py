@@ -147,8 +147,9 @@ class ReceiptLookupResultSchema(Schema):
     )
 
 
-def receipt_view(report, allowed_actions):
-    """The public view of a report for its reporter: timeline and the actions (rate, add photos) open to them."""
-    body = report_view(report, allowed_actions=allowed_actions)
+def receipt_view(report, actor, allowed_actions):
+    """The public view of a report for its reporter (``actor``, who stood there and so sees the point
+    precisely): timeline and the actions (rate, add photos) open to them."""
+    body = report_view(report, actor, allowed_actions=allowed_actions)
     body["events"] = ReceiptEventSchema(many=True).dump(report.events)
     return body

@@ -3,6 +3,7 @@
 from marshmallow import RAISE, Schema, fields, validate
 
 from civicreport.cases.photo_urls import object_url, public_photos
+from civicreport.cases.public_point import rounded_distance
 
 
 class DuplicateQuerySchema(Schema):
@@ -29,11 +30,18 @@ def _brief(report):
 
 
 def candidate_view(nearby):
-    return {**_brief(nearby.report), "distance_m": round(nearby.distance_m, 1)}
+    return {**_brief(nearby.report), **_distance(nearby)}
 
 
 def photo_match_view(match):
-    return {**_brief(match.report), "match": match.kind, "distance_m": match.distance_m, "suspicious": match.suspicious}
+    return {**_brief(match.report), "match": match.kind, **_distance(match), "suspicious": match.suspicious}
+
+
+def _distance(found):
+    """The distance as shown: to the decimetre, or to a behaviour report's cell rounded (cases.public_point)."""
+    if not found.approximate:
+        return {"distance_m": round(found.distance_m, 1), "approximate": False}
+    return {"distance_m": rounded_distance(found.distance_m), "approximate": True}
 
 
 class CandidateSchema(Schema):
@@ -47,6 +55,9 @@ class CandidateSchema(Schema):
     support_count = fields.Integer(required=True)
     thumb_url = fields.String()
     distance_m = fields.Float(required=True)
+    approximate = fields.Boolean(
+        metadata={"description": "true：关于人的行为的上报，距离量到其约 50 米网格的中心并取整到 50 米（约 50 米）"}
+    )
 
 
 class PhotoMatchSchema(CandidateSchema):

@@ -12,6 +12,7 @@ from marshmallow import (
 )
 
 from civicreport.cases.models import REPORT_KINDS
+from civicreport.cases.public_point import point_for
 from civicreport.cases.schemas.media import PhotoPublicSchema, PhotoStaffSchema
 from civicreport.schema_fields import BoundedList
 
@@ -70,7 +71,13 @@ class ReportPublicSchema(Schema):
     )
     suggested_categories = fields.Raw()
     description = fields.String()
-    location = fields.Function(lambda r: {"lat": r.lat, "lon": r.lon, "crs": "wgs84", "source": r.location_source})
+    location = fields.Function(
+        lambda r: {"lat": r.lat, "lon": r.lon, "crs": "wgs84", "source": r.location_source, "approximate": False},
+        metadata={
+            "description": "WGS-84 坐标；关于人的行为的上报（文明行为、街面秩序类），对无权查看精确位置者"
+            "给出约 50 米网格的中心，approximate 为 true（见 README 隐私一节）"
+        },
+    )
     location_source = fields.String()
     grid = fields.Function(
         lambda r: {
@@ -133,9 +140,13 @@ class ReportStaffSchema(ReportPublicSchema):
     resolved_at = fields.DateTime()
 
 
-def report_view(report, staff=False, allowed_actions=None):
-    schema = ReportStaffSchema() if staff else ReportPublicSchema()
+def report_view(report, actor, allowed_actions=None):
+    """The report as ``actor`` (accounts.access.Actor) may read it: the staff view for who sees its
+    private side, the point where ``cases.public_point`` lets them see it."""
+    schema = ReportStaffSchema() if actor.sees_private(report) else ReportPublicSchema()
     body = schema.dump(report)
+    shown = point_for(report, actor)
+    body["location"] |= {"lat": shown.lat, "lon": shown.lon, "approximate": shown.approximate}
     if allowed_actions is not None:
         body["allowed_actions"] = allowed_actions
     return body

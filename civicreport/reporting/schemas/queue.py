@@ -11,6 +11,7 @@ from marshmallow import (
 )
 
 from civicreport.cases.photo_urls import object_url, public_photos
+from civicreport.cases.public_point import cell_bbox, point_for
 from civicreport.cases.status import STATUSES
 from civicreport.schema_fields import CommaList, Instant
 
@@ -62,17 +63,20 @@ class QueueQuerySchema(Schema):
         return data
 
 
-def queue_item(report, now):
-    """One case, with the thumb of its first photo the privacy pass has rendered."""
+def queue_item(report, now, actor):
+    """One case, with the thumb of its first photo the privacy pass has rendered, placed where
+    ``actor`` may see it (cases.public_point: a monitor sees a behaviour case's cell until its 核查)."""
     photos = public_photos(report.media)
     thumb = photos[0].thumb_key if photos else None
+    shown = point_for(report, actor)
     return {
         "id": report.public_id,
         "status": report.status,
         "category": report.category and {"code": report.category.code, "name": report.category.name},
         "description": report.description,
-        "lat": report.lat,
-        "lon": report.lon,
+        "lat": shown.lat,
+        "lon": shown.lon,
+        "approximate": shown.approximate,
         "grid": report.grid_code,
         "community": report.community.name,
         "street": report.street.name,
@@ -89,8 +93,8 @@ def queue_item(report, now):
     }
 
 
-def queue_page(page, fmt):
-    items = [queue_item(r, page.now) for r in page.reports]
+def queue_page(page, fmt, actor):
+    items = [queue_item(r, page.now, actor) for r in page.reports]
     next_cursor = page.next_cursor
     if fmt == "json":
         return {"items": items, "next_cursor": next_cursor}
@@ -112,6 +116,9 @@ class QueueItemSchema(Schema):
     description = fields.String()
     lat = fields.Float()
     lon = fields.Float()
+    approximate = fields.Boolean(
+        metadata={"description": "true：关于人的行为的上报，调用者无权查看精确位置，坐标为约 50 米网格的中心"}
+    )
     grid = fields.String()
     community = fields.String()
     street = fields.String()
@@ -127,7 +134,10 @@ class QueueItemSchema(Schema):
 
 
 def totals_view(totals):
-    return {"count": totals.count, "overdue": totals.overdue, "bbox": list(totals.bbox) if totals.bbox else None}
+    """The counts, and the extent grown to whole ~50 m cells (cases.public_point.cell_bbox), so that
+    it places no case more finely than its item does."""
+    bbox = list(cell_bbox(totals.bbox)) if totals.bbox else None
+    return {"count": totals.count, "overdue": totals.overdue, "bbox": bbox}
 
 
 class QueueTotalsSchema(Schema):
