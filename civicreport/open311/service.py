@@ -4,7 +4,9 @@ Submissions go through the same intake as ``POST /api/v1/reports`` (channel ``op
 so grid placement, routing, idempotency and the photo pipeline apply unchanged. The
 ``api_key`` is an Open311 client key (``flask open311-key create …``, see ``open311_clients``),
 never a login's token: the report is filed by no account and names the client that sent it.
-Reads are public and show public data only.
+Reads are public and show public data only. The service request updates extension (as
+FixMyStreet uses it): ``updates`` lists the public steps of cases, ``post_update`` keeps a
+client's comment as a staff-only note on the case.
 """
 
 import re
