@@ -72,19 +72,26 @@ Ranking (排名)
     range of the same length just before it.
 
 How it is computed
-    Per unit or area table, three queries. Counts: the period's events, read through their time
-    index, are grouped per report with conditional aggregates (one row per case), joined to the
-    reports for their deadlines and areas and summed per key with conditional counts, all in SQL.
-    A calendar month that has settled (ended ``SETTLE_AFTER`` ago) keeps those per-case rows in
-    ``stats_case_month``, with each case's working hours: computed once, by the worker at the
-    start of the next month or by the first request that needs them, and read from then on.
-    Events are append-only and stamped when they happen, so nothing changes them (a loader that
-    backfills the past calls ``forget_settled``); a month's figures are then a GROUP BY over its
-    own rows, without the timeline or the reports. Working
-    hours: a narrow query gives each resolved case's dispatch and resolve instants, measured in
-    Python on a time line of the period's working days built once. The previous period: the
-    counts that ranking and cards need. The current backlog is a small GROUP BY on ``report``.
-    No query per case or per unit.
+    A calendar month that has settled (ended ``SETTLE_AFTER`` ago and settled by ``flask settle``)
+    is read, not computed: its figures per unit, district, street, community, grid cell and
+    monitor (every numerator and denominator above, working hours as a total and a count) are
+    rows of ``stats_group_month``, so a table is a read of a few hundred rows for the month and
+    one for the month before (cards), whatever the month's volume. They are summed once, when the
+    month settles, from its per-case rows in ``stats_case_month`` (each case's aggregates, its
+    deadline and areas then, and its working hours), which stay as the audit trail. Settling is
+    its own job (``settle_months``, run by ``flask settle`` beside the worker, never inside a
+    request or the worker's round): the month's cases in chunks of ``SETTLE_CHUNK`` that commit as
+    they go, under a lease, resumable from the last chunk; the figures and ``finished_at`` last.
+    Events are append-only and stamped when they happen, so nothing changes a settled month (a
+    loader that backfills the past calls ``forget_settled``).
+    Any other period (the month in progress, a month ended but not settled yet, a range of days)
+    is computed from the timeline, three queries per table: the period's events, read through
+    their time index, grouped per report with conditional aggregates (one row per case), joined
+    to the reports for their deadlines and areas and summed per key with conditional counts, all
+    in SQL; the working hours of the resolved cases measured in Python on a time line of the
+    period's working days built once; the previous period's counts that ranking and cards need.
+    A table says which it is (``state``: settled, settling or live). The current backlog is a
+    small GROUP BY on ``report``. No query per case or per unit.
 """
 
 from dataclasses import dataclass
@@ -371,24 +378,24 @@ def _claim(period, now):
     """The month's marker, created or taken over from a settler whose lease has run out; None when
     it is settled or another settler holds it. Commits."""
     lease = utcnow() + SETTLE_LEASE
-    try:
-        db.session.add(StatsMonth(month=period.start, cases=0, done_through=0, lease_until=lease))
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        taken = db.session.execute(
-            update(StatsMonth)
-            .where(
-                StatsMonth.month == period.start,
-                StatsMonth.finished_at.is_(None),
-                or_(StatsMonth.lease_until.is_(None), StatsMonth.lease_until < now),
-            )
-            .values(lease_until=lease)
+    if db.session.get(StatsMonth, period.start) is None:
+        try:
+            db.session.add(StatsMonth(month=period.start, cases=0, done_through=0, lease_until=lease))
+            db.session.commit()
+            return db.session.get(StatsMonth, period.start)
+        except IntegrityError:  # another settler created it first
+            db.session.rollback()
+    taken = db.session.execute(
+        update(StatsMonth)
+        .where(
+            StatsMonth.month == period.start,
+            StatsMonth.finished_at.is_(None),
+            or_(StatsMonth.lease_until.is_(None), StatsMonth.lease_until < now),
         )
-        db.session.commit()
-        if not taken.rowcount:
-            return None
-    return db.session.get(StatsMonth, period.start)
+        .values(lease_until=lease)
+    )
+    db.session.commit()
+    return db.session.get(StatsMonth, period.start) if taken.rowcount else None
 
 
 def _month_case_ids(start, end, after):
