@@ -8,6 +8,7 @@ over the Flask test client. Answers are read as its ``_get_xml_object`` reads th
 undef: Open311.pm lines 721-745), and statuses go through its ``map_state`` (lines 455-471).
 """
 
+import io
 import random
 import re
 from datetime import UTC, datetime, timedelta
@@ -22,7 +23,7 @@ from civicreport.db_types import utcnow
 from civicreport.extensions import db
 from civicreport.reference.areas import GridCellArea
 from tests.factories import INSIDE, photo_bytes
-from tests.helpers import fetch
+from tests.helpers import fetch, post_report
 from tests.open311_xml import BASE, parse
 
 JURISDICTION = "500110"
@@ -309,6 +310,24 @@ def test_blank_optional_arguments_are_absent(client, key):
         updates = client.get(f"{BASE}/servicerequestupdates.{fmt}?start_date=&end_date=&api_key=&jurisdiction_id=")
         assert updates.status_code == 200, updates.data.decode()
     assert [r["service_request_id"] for r in client.get(f"{BASE}/requests.json?{blank}").get_json()] == [request_id]
+
+
+def test_a_blank_crs_on_our_own_api_is_wgs84(client, key):
+    for fields in ({"crs": ""}, {"crs": " "}):
+        response = post_report(
+            client, [photo_bytes(gps=INSIDE)], category="06010", lat=INSIDE[0], lon=INSIDE[1], **fields
+        )
+        assert response.status_code == 201, response.get_json()
+        assert report_of(response.get_json()["id"]).input_crs in (None, "wgs84")
+    upload = client.post(
+        "/api/v1/media",
+        data={"photo": (io.BytesIO(photo_bytes(gps=INSIDE)), "p.jpg")},
+        content_type="multipart/form-data",
+    )
+    media_id = upload.get_json()["id"]
+    body = {"category": "06010", "lat": INSIDE[0], "lon": INSIDE[1], "crs": "", "media_ids": [media_id]}
+    response = client.post("/api/v1/reports", json=body)
+    assert response.status_code == 201, response.get_json()
 
 
 def test_photo1_and_photo2_take_the_upload_pipeline(client, key, storage):

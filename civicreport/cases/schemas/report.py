@@ -7,6 +7,7 @@ from marshmallow import (
     Schema,
     ValidationError,
     fields,
+    pre_load,
     validate,
     validates_schema,
 )
@@ -44,6 +45,13 @@ class ReportSubmitSchema(Schema):
     )
     # A ceiling read before the ids are: intake then holds the count to MAX_PHOTOS_PER_REPORT.
     media_ids = BoundedList(fields.String(validate=validate.Length(max=32)), max_items=MEDIA_IDS_MAX, load_default=list)
+
+    @pre_load
+    def blank_crs_is_absent(self, data, **kwargs):
+        """``"crs": ""`` (a client that sends every field, a form's empty choice) means the default, wgs84."""
+        if isinstance(data, dict) and isinstance(data.get("crs"), str) and not data["crs"].strip():
+            return {key: value for key, value in data.items() if key != "crs"}
+        return data
 
     @validates_schema
     def lat_and_lon_together(self, data, **kwargs):
