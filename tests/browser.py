@@ -28,6 +28,38 @@ CHROMIUM_FLAGS = (
 )
 
 
+ANDROID = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/150.0 Mobile Safari/537.36"
+)
+OVERFLOW = "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+# Tap targets under 44×44 px among the visible elements matching arguments[0], each measured by what takes
+# the tap: a radio button, checkbox or file picker by its label. Exempt: links inside running text (a
+# sentence's link) and the map's attribution line.
+SMALL_TARGETS = """
+const exempt = (n) => n.closest('.leaflet-control-attribution') ||
+  (n.tagName === 'A' && n.parentElement.matches('p, li > p, small, footer, .note'));
+const target = (n) => (n.matches('[type=radio], [type=checkbox], [type=file]') && n.closest('label')) || n;
+return [...document.querySelectorAll(arguments[0])]
+  .filter((n) => n.offsetParent !== null && !exempt(n))
+  .map((n) => {
+    const r = target(n).getBoundingClientRect(), name = (n.id || n.name || n.textContent).trim().slice(0, 16);
+    return [n.tagName + ' ' + name, Math.round(r.width), Math.round(r.height)];
+  })
+  .filter(([, w, h]) => w < 44 || h < 44);
+"""
+
+
+def phone_screen(width=390, height=844, ratio=2.0, agent=ANDROID):
+    """chromedriver's mobileEmulation of a touch phone ``width``×``height`` CSS px (390×844: a current
+    mid-size phone; 360×740: the small Android most people here still carry)."""
+    return {"deviceMetrics": {"width": width, "height": height, "pixelRatio": ratio, "touch": True}, "userAgent": agent}
+
+
+def small_targets(driver, css):
+    """[(element, width, height)] of the visible ``css`` matches a thumb would find too small."""
+    return driver.execute_script(SMALL_TARGETS, css)
+
+
 def skip_without_chromium():
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
         pytest.skip("needs Debian's chromium and chromium-driver", allow_module_level=True)
@@ -78,6 +110,26 @@ def text_of(driver, css):
 
 def status_of(driver, css):
     return driver.execute_script("const n = document.querySelector(arguments[0]); return n && n.dataset.status;", css)
+
+
+@contextmanager
+def chromiums(profile_root):
+    """Yields ``start(*flags, mobile=None)``, which starts a Chromium with its own profile under
+    ``profile_root``; on leaving, every driver is closed and no page may have had anything refused by
+    its Content-Security-Policy (a refused script is a page that silently does not work)."""
+    drivers = []
+
+    def start(*flags, mobile=None):
+        drivers.append(chromium(profile_root / f"profile{len(drivers)}", *flags, mobile=mobile))
+        return drivers[-1]
+
+    try:
+        yield start
+        refused = [message for driver in drivers for message in csp_violations(driver)]
+    finally:
+        for driver in drivers:
+            driver.quit()
+    assert refused == [], "the Content-Security-Policy refused part of a page"
 
 
 def csp_violations(driver):

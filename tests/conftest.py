@@ -22,6 +22,7 @@ from civicreport import create_app, registry
 from civicreport.extensions import db, limiter
 from civicreport.reference.grid import invalidate_grid_index
 from civicreport.reference.loading import load_categories
+from tests.browser import chromiums
 from tests.factories import make_geography, make_rule, make_unit, make_user
 from tests.helpers import Loop, free_port
 
@@ -187,3 +188,11 @@ def smtp_server():
         yield SimpleNamespace(host="127.0.0.1", port=port, messages=messages)
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def open_browser(tmp_path):
+    """``open_browser(*flags, mobile=None)`` starts a headless Chromium (tests/browser.py); at the end
+    all are closed and no page may have had anything refused by its Content-Security-Policy."""
+    with chromiums(tmp_path) as start:
+        yield start

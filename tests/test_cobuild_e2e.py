@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from tests.browser import chromium, csp_violations, serve, skip_without_chromium, text_of, wait
+from tests.browser import serve, skip_without_chromium, text_of, wait
 
 skip_without_chromium()
 
@@ -41,12 +41,8 @@ def live_server(app, monkeypatch):
 
 
 @pytest.fixture
-def browser(tmp_path):
-    driver = chromium(tmp_path / "profile", "--window-size=1280,900")
-    yield driver
-    refused = csp_violations(driver)
-    driver.quit()
-    assert refused == [], "the Content-Security-Policy refused part of a page"
+def browser(open_browser):
+    return open_browser("--window-size=1280,900")
 
 
 @pytest.fixture

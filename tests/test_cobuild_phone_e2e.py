@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from tests.browser import chromium, csp_violations, serve, skip_without_chromium, status_of, text_of, wait
+from tests.browser import chromium, csp_violations, phone_screen, serve, skip_without_chromium, status_of, text_of, wait
 
 skip_without_chromium()
 
@@ -24,11 +24,7 @@ from tests.factories import COMMUNITY, INSIDE, make_geography, photo_bytes  # no
 from tests.helpers import override_settings  # noqa: E402
 
 pytestmark = pytest.mark.e2e  # Chromium drives the phone page on a live server
-PHONE = {
-    "deviceMetrics": {"width": 360, "height": 740, "pixelRatio": 2.0, "touch": True},
-    "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/150.0 Mobile Safari/537.36",
-}
+PHONE = phone_screen(360, 740)
 
 
 def _bearer(name, role, **fields):

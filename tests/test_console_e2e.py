@@ -6,15 +6,7 @@ The tile URL is blank here, so the map draws no tiles and the browser needs no n
 
 import pytest
 
-from tests.browser import (
-    chromium,
-    csp_violations,
-    serve,
-    skip_without_chromium,
-    status_of,
-    text_of,
-    wait,
-)
+from tests.browser import csp_violations, serve, skip_without_chromium, status_of, text_of, wait
 
 skip_without_chromium()
 
@@ -40,12 +32,8 @@ def live_server(app, monkeypatch):
 
 
 @pytest.fixture
-def browser(tmp_path):
-    driver = chromium(tmp_path / "profile", "--window-size=1400,900")
-    yield driver
-    refused = csp_violations(driver)
-    driver.quit()
-    assert refused == [], "the Content-Security-Policy refused part of a page"
+def browser(open_browser):
+    return open_browser("--window-size=1400,900")
 
 
 @pytest.fixture

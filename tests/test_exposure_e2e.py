@@ -6,7 +6,7 @@ console, and a leader reads the month's counts. Skipped without Debian's chromiu
 import pytest
 from sqlalchemy import select
 
-from tests.browser import chromium, csp_violations, serve, skip_without_chromium, text_of, wait
+from tests.browser import OVERFLOW, phone_screen, serve, skip_without_chromium, small_targets, text_of, wait
 
 skip_without_chromium()
 
@@ -21,22 +21,10 @@ from tests.helpers import PATHS, Loop, override_settings, post_report  # noqa: E
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "exposure-pass-1"
-PHONE = {
-    "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2.0, "touch": True},
-    "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/150.0 Mobile Safari/537.36",
-}
 TYPED = "早高峰闯红灯，司机电话 138 1234 5678"
 PHOTOS_SHOWN = """
 const images = [...document.querySelectorAll('#preview-photos img')];
 return images.every((i) => i.complete && i.naturalWidth > 0) ? images.length : -1;
-"""
-OVERFLOW = "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
-SMALL_TARGETS = """
-return [...document.querySelectorAll(arguments[0])].filter((n) => n.offsetParent !== null).map((n) => {
-  const r = n.getBoundingClientRect();
-  return [n.textContent.trim(), Math.round(r.height)];
-}).filter(([, h]) => h < 44);
 """
 
 
@@ -65,21 +53,6 @@ def _person(name, role, display_name, unit_code=None):
     return {"Authorization": f"Bearer {auth.issue_token(user)}"}
 
 
-@pytest.fixture
-def open_browser(tmp_path):
-    drivers = []
-
-    def start(*flags, **options):
-        drivers.append(chromium(tmp_path / f"profile{len(drivers)}", *flags, **options))
-        return drivers[-1]
-
-    yield start
-    refused = [message for driver in drivers for message in csp_violations(driver)]
-    for driver in drivers:
-        driver.quit()
-    assert refused == [], "the Content-Security-Policy refused part of a page"
-
-
 def login(driver, base, path, name):
     driver.get(base + path)
     wait(driver, lambda d: d.find_element(By.ID, "login-form").is_displayed(), "no login box")
@@ -91,7 +64,7 @@ def login(driver, base, path, name):
 
 
 def test_a_praise_from_the_phone_on_the_honour_board(live, loop, client, open_browser, tmp_path):
-    phone = open_browser(mobile=PHONE)
+    phone = open_browser(mobile=phone_screen())
     phone.execute_cdp_cmd(
         "Browser.setPermission", {"permission": {"name": "geolocation"}, "setting": "granted", "origin": live}
     )
@@ -136,7 +109,7 @@ def test_a_praise_from_the_phone_on_the_honour_board(live, loop, client, open_br
     )
     assert phone.find_elements(By.CSS_SELECTOR, f"{card} .photos img")
     assert phone.execute_script(OVERFLOW) == 0, "the list is wider than the phone"
-    assert phone.execute_script(SMALL_TARGETS, ".filters > a, .month button, .item h2 a") == []
+    assert small_targets(phone, ".filters > a, .month button, .item h2 a") == []
     phone.find_element(By.CSS_SELECTOR, ".filters a[href*='kind=praise']").click()
     wait(phone, lambda d: "kind=praise" in d.current_url, "the 光荣榜 filter did not open")
     phone.find_element(By.CSS_SELECTOR, f"{card} h2 a").click()

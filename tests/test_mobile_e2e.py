@@ -12,15 +12,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from tests.browser import (
-    chromium,
-    csp_violations,
-    serve,
-    skip_without_chromium,
-    status_of,
-    text_of,
-    wait,
-)
+from tests.browser import chromium, csp_violations, phone_screen, serve, skip_without_chromium, status_of, text_of, wait
 
 skip_without_chromium()
 
@@ -41,11 +33,7 @@ from tests.factories import (  # noqa: E402
 from tests.helpers import PATHS, Loop, override_settings  # noqa: E402
 
 pytestmark = pytest.mark.e2e  # Chromium drives the phone pages on a live server
-PHONE = {
-    "deviceMetrics": {"width": 360, "height": 740, "pixelRatio": 2.0, "touch": True},
-    "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/150.0 Mobile Safari/537.36",
-}
+PHONE = phone_screen(360, 740)
 PHOTO_GPS = (29.0321, 106.6424)  # inside the test grid, ~50 m from where the phone says it is
 SUBMIT_LINE = b"POST /api/v1/reports "
 

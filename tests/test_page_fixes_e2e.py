@@ -11,7 +11,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from tests.browser import chromium, csp_violations, serve, skip_without_chromium, text_of, wait
+from tests.browser import (
+    chromium,
+    csp_violations,
+    phone_screen,
+    serve,
+    skip_without_chromium,
+    small_targets,
+    text_of,
+    wait,
+)
 
 skip_without_chromium()
 
@@ -27,23 +36,13 @@ from tests.helpers import Loop, override_settings  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "fixes-pass-1"
-PHONE = {
-    "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2.0, "touch": True},
-    "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/150.0 Mobile Safari/537.36",
-}
+PHONE = phone_screen(390, 844)
 FAR_AWAY = (39.9087, 116.3975)  # Beijing: far outside the test grid
 # Everything a finger taps on the submit page, measured where it is shown.
 TAP_TARGETS = (
     "header a, button:not([hidden]), .button, select, label.chip, label.check, summary, .leaflet-bar a, "
     ".candidate .support"
 )
-SMALL_TARGETS = """
-return [...document.querySelectorAll(arguments[0])].filter((n) => n.offsetParent !== null).map((n) => {
-  const r = n.getBoundingClientRect();
-  return [n.id || n.className || n.tagName, Math.round(r.width * 10) / 10, Math.round(r.height * 10) / 10];
-}).filter(([, w, h]) => w < 44 || h < 44);
-"""
 
 
 @pytest.fixture
@@ -144,7 +143,7 @@ def test_the_phone_page_on_a_390_px_phone(live, city, tmp_path):
         phone.find_element(By.ID, "description").send_keys("小区门口垃圾堆了两天")
         phone.find_element(By.CSS_SELECTOR, "#groups input[value='市容环境'] + span").click()
         Select(phone.find_element(By.ID, "category")).select_by_value("06010")
-        small = phone.execute_script(SMALL_TARGETS, TAP_TARGETS)
+        small = small_targets(phone, TAP_TARGETS)
         assert not small, f"tap targets under 44 px: {small}"
         phone.save_screenshot(str(tmp_path / "phone-fixes.png"))
     finally:

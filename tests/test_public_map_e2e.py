@@ -7,7 +7,7 @@ and still works. Skipped without Debian's chromium / chromium-driver.
 import pytest
 from sqlalchemy import select
 
-from tests.browser import chromium, csp_violations, serve, skip_without_chromium, text_of, wait
+from tests.browser import OVERFLOW, phone_screen, serve, skip_without_chromium, small_targets, text_of, wait
 
 skip_without_chromium()
 
@@ -20,18 +20,6 @@ from tests.factories import INSIDE, NE_CORNER, SW_CORNER, photo_bytes  # noqa: E
 from tests.helpers import override_settings, post_report  # noqa: E402
 
 pytestmark = pytest.mark.e2e
-PHONE = {
-    "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2.0, "touch": True},
-    "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/150.0 Mobile Safari/537.36",
-}
-OVERFLOW = "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
-SMALL_TARGETS = """
-return [...document.querySelectorAll(arguments[0])].filter((n) => n.offsetParent !== null).map((n) => {
-  const r = n.getBoundingClientRect();
-  return [n.tagName + ' ' + n.textContent.trim().slice(0, 12), Math.round(r.height)];
-}).filter(([, h]) => h < 44);
-"""
 RECT = (
     "const r = document.querySelector(arguments[0]).getBoundingClientRect(); return [r.left, r.top, r.width, r.height];"
 )
@@ -56,27 +44,12 @@ def live(app, monkeypatch, reports):
         yield f"http://127.0.0.1:{port}"
 
 
-@pytest.fixture
-def browser(tmp_path):
-    drivers = []
-
-    def start(*flags, **options):
-        drivers.append(chromium(tmp_path / f"profile{len(drivers)}", *flags, **options))
-        return drivers[-1]
-
-    yield start
-    refused = [message for driver in drivers for message in csp_violations(driver)]
-    for driver in drivers:
-        driver.quit()
-    assert refused == [], "the Content-Security-Policy refused part of the page"
-
-
 def listed(driver):
     return driver.find_elements(By.CSS_SELECTOR, "#reports li")
 
 
-def test_the_map_on_a_390_px_phone(live, reports, browser):
-    phone = browser(mobile=PHONE)
+def test_the_map_on_a_390_px_phone(live, reports, open_browser):
+    phone = open_browser(mobile=phone_screen())
     phone.get(f"{live}/map")
     wait(phone, lambda d: len(listed(d)) == 2, "the two public cases are listed")
     assert "本区域 2 件公开案件" in text_of(phone, "#summary")
@@ -89,7 +62,7 @@ def test_the_map_on_a_390_px_phone(live, reports, browser):
     header = phone.execute_script(RECT, ".bar")
     zoom = phone.execute_script(RECT, ".leaflet-control-zoom")
     assert zoom[1] >= header[1] + header[3]
-    assert phone.execute_script(SMALL_TARGETS, "select, #reports li, .subscribe summary, .bar a") == []
+    assert small_targets(phone, "select, #reports li, .subscribe summary, .bar a") == []
 
     Select(phone.find_element(By.NAME, "group")).select_by_visible_text("文明行为")
     wait(phone, lambda d: len(listed(d)) == 1, "the group filter leaves the behaviour case")
@@ -100,10 +73,7 @@ def test_the_map_on_a_390_px_phone(live, reports, browser):
 
     phone.find_element(By.CSS_SELECTOR, ".subscribe summary").click()
     phone.find_element(By.NAME, "email").send_keys("neighbour@example.cn")
-    assert (
-        phone.execute_script(SMALL_TARGETS, "#subscribe-form input, #subscribe-form select, #subscribe-form button")
-        == []
-    )
+    assert small_targets(phone, "#subscribe-form input, #subscribe-form select, #subscribe-form button") == []
     phone.find_element(By.CSS_SELECTOR, "#subscribe-form button").click()
     wait(phone, lambda d: "确认邮件已发送" in text_of(d, "#subscribe-answer"), "the subscription is pending")
     subscription = db.session.scalar(select(AreaSubscription))
@@ -116,8 +86,8 @@ def test_the_map_on_a_390_px_phone(live, reports, browser):
     assert "r=1000" in phone.find_element(By.ID, "feed-link").get_attribute("href")
 
 
-def test_the_map_beside_the_list_on_a_1440_px_desktop(live, reports, browser):
-    desk = browser("--window-size=1440,900")
+def test_the_map_beside_the_list_on_a_1440_px_desktop(live, reports, open_browser):
+    desk = open_browser("--window-size=1440,900")
     desk.set_window_size(1440, 900)
     desk.get(f"{live}/map#report={reports[0]}")
     wait(desk, lambda d: len(listed(d)) == 2, "the two public cases are listed")

@@ -9,7 +9,15 @@ import json
 
 import pytest
 
-from tests.browser import chromium, csp_violations, serve, skip_without_chromium, wait
+from tests.browser import (
+    OVERFLOW,
+    csp_violations,
+    phone_screen,
+    serve,
+    skip_without_chromium,
+    small_targets,
+    wait,
+)
 
 skip_without_chromium()
 
@@ -24,25 +32,9 @@ from tests.factories import COMMUNITY, INSIDE, make_geography, make_rule, make_u
 from tests.helpers import Loop, override_settings  # noqa: E402
 
 pytestmark = pytest.mark.e2e
-PHONE = {
-    "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2.0, "touch": True},
-    "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/150.0 Mobile Safari/537.36",
-}
 DESKTOP = "--window-size=1440,900"
-OVERFLOW = "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
-# Visible buttons, links and fields a thumb must hit, measured by what takes the tap: a radio button
-# checkbox or file picker by its label. Exempt: links inside running text and the map's attribution line.
-SMALL_TARGETS = """
-const exempt = (n) => n.closest('.leaflet-control-attribution') ||
-  (n.tagName === 'A' && n.parentElement.matches('p, li > p, small, footer, .note'));
-const target = (n) => (n.matches('[type=radio], [type=checkbox], [type=file]') && n.closest('label')) || n;
-return [...document.querySelectorAll('main a, main button, main select, main input:not([type=hidden])')]
-  .filter((n) => n.offsetParent !== null && !exempt(n))
-  .map((n) => [n.tagName + ' ' + (n.id || n.name || n.textContent).trim().slice(0, 16),
-               Math.round(target(n).getBoundingClientRect().height)])
-  .filter(([, h]) => h < 44);
-"""
+# Every button, link and field of the main content a thumb must hit.
+TARGETS = "main a, main button, main select, main input:not([type=hidden])"
 HAS_CONTENT = "const m = document.querySelector('main, body'); return m && m.innerText.trim().length > 20;"
 
 
@@ -89,22 +81,19 @@ def live(app, monkeypatch):
 
 
 @pytest.mark.parametrize("screen", ["phone", "desktop"])
-def test_every_public_page_fits_the_screen_and_loads_whole(pages, live, tmp_path, screen):
-    driver = chromium(tmp_path / "profile", mobile=PHONE) if screen == "phone" else chromium(tmp_path / "p", DESKTOP)
+def test_every_public_page_fits_the_screen_and_loads_whole(pages, live, open_browser, screen):
+    driver = open_browser(mobile=phone_screen()) if screen == "phone" else open_browser(DESKTOP)
     problems = {}
-    try:
-        for path in pages:
-            driver.get(live + path)
-            wait(driver, lambda d: d.execute_script(HAS_CONTENT), f"{path} showed nothing")
-            wait(driver, lambda d: d.execute_script("return document.readyState") == "complete", path)
-            found = {
-                "wider than the screen by px": driver.execute_script(OVERFLOW),
-                "refused by the CSP": csp_violations(driver),
-                "error page": driver.find_elements(By.CSS_SELECTOR, "pre") and '"error"' in driver.page_source,
-            }
-            if screen == "phone":
-                found["targets under 44 px"] = driver.execute_script(SMALL_TARGETS)
-            problems.update({f"{path}: {what}": value for what, value in found.items() if value})
-    finally:
-        driver.quit()
+    for path in pages:
+        driver.get(live + path)
+        wait(driver, lambda d: d.execute_script(HAS_CONTENT), f"{path} showed nothing")
+        wait(driver, lambda d: d.execute_script("return document.readyState") == "complete", path)
+        found = {
+            "wider than the screen by px": driver.execute_script(OVERFLOW),
+            "refused by the CSP": csp_violations(driver),
+            "error page": driver.find_elements(By.CSS_SELECTOR, "pre") and '"error"' in driver.page_source,
+        }
+        if screen == "phone":
+            found["targets under 44 px"] = small_targets(driver, TARGETS)
+        problems.update({f"{path}: {what}": value for what, value in found.items() if value})
     assert problems == {}, json.dumps(problems, ensure_ascii=False, indent=1)

@@ -5,7 +5,7 @@ case and clears it. Skipped without Debian's chromium / chromium-driver (.ci/run
 
 import pytest
 
-from tests.browser import chromium, csp_violations, serve, skip_without_chromium, text_of, wait
+from tests.browser import chromium, csp_violations, phone_screen, serve, skip_without_chromium, text_of, wait
 
 skip_without_chromium()
 
@@ -19,11 +19,11 @@ from tests.factories import INSIDE, make_geography, make_rule, make_unit, make_u
 from tests.helpers import override_settings, post_report  # noqa: E402
 
 pytestmark = pytest.mark.e2e  # Chromium drives the phone pages on a live server
-PHONE = {
-    "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 3.0, "touch": True},
-    "userAgent": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-    "Version/18.0 Mobile/15E148 Safari/604.1",
-}
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/18.0 Mobile/15E148 Safari/604.1"
+)
+PHONE = phone_screen(ratio=3.0, agent=IPHONE)
 
 
 @pytest.fixture
