@@ -8,9 +8,13 @@ over the Flask test client. Answers are read as its ``_get_xml_object`` reads th
 undef: Open311.pm lines 721-745), and statuses go through its ``map_state`` (lines 455-471).
 """
 
+import base64
 import io
+import json
 import random
 import re
+import shutil
+import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -44,11 +48,21 @@ def _escape(text):
 
 
 def query_form(params):
-    """``$uri->query_form($params)`` of a hashref (its keys in Perl's unordered hash order):
-    GET query strings and ``POST $uri, $params`` bodies (Open311.pm lines 629-631 and 661)."""
+    """``$uri->query_form($params)`` of a hashref, its keys in Perl's unordered hash order:
+    FixMyStreet's GET query strings (Open311.pm lines 629-631)."""
     pairs = list(params.items())
     random.Random(len(pairs)).shuffle(pairs)  # a Perl hash has no order; the server must not care
+    return encode_pairs(pairs)
+
+
+def encode_pairs(pairs):
     return b"&".join(_escape(k) + b"=" + _escape("" if v is None else v) for k, v in _flatten(pairs))
+
+
+def post_form(params):
+    """``POST $uri, $params`` (Open311.pm line 661): the query form as the body, with
+    HTTP::Request::Common's line ends made CRLF."""
+    return re.sub(rb"(?<!%0D)%0A", b"%0D%0A", query_form(params))
 
 
 def _flatten(pairs):
@@ -72,6 +86,33 @@ def form_data(params, uploads):
     separator = f"\r\n--{boundary}\r\n".encode()
     body = f"--{boundary}\r\n".encode() + separator.join(parts) + f"\r\n--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
+
+
+# Perl itself, where it is installed, checks the two encoders above byte for byte.
+_PERL_ENCODE = r"""
+use strict; use warnings; use JSON::PP; use Encode; use MIME::Base64; use HTTP::Request::Common qw(POST);
+my $in = decode_json(do { local $/; <STDIN> });
+my @pairs = map { (encode('UTF-8', $_->[0]), encode('UTF-8', $_->[1])) } @{$in->{pairs}};
+my @files = map { ($_->[0] => [undef, $_->[1], Content_Type => $_->[2], Content => decode_base64($_->[3])]) }
+    @{$in->{uploads}};
+my $req = @files ? POST('http://x/', Content_Type => 'form-data', Content => [@pairs, @files])
+    : POST('http://x/', \@pairs);
+binmode STDOUT; print $req->header('Content-Type'), "\n", $req->content;
+"""
+
+
+def perl_post(pairs, uploads=()):
+    """(Content-Type, body) of HTTP::Request::Common's POST of ``pairs`` and ``uploads``."""
+    files = [[name, filename, kind, base64.b64encode(content).decode()] for name, (filename, kind, content) in uploads]
+    given = json.dumps({"pairs": pairs, "uploads": files}).encode()
+    out = subprocess.run(["perl", "-e", _PERL_ENCODE], input=given, capture_output=True, check=True).stdout
+    content_type, _, body = out.partition(b"\n")
+    return content_type.decode(), body
+
+
+def _has_perl_modules():
+    probe = ["perl", "-MURI", "-MHTTP::Request::Common", "-MJSON::PP", "-MMIME::Base64", "-e1"]
+    return shutil.which("perl") is not None and subprocess.run(probe, capture_output=True).returncode == 0
 
 
 # --- how FixMyStreet reads the answers -------------------------------------------------------
@@ -177,7 +218,7 @@ def send_service_request(client, key, uploads=None, **overrides):
         params.pop("media_url", None)  # line 278: photos uploaded, no media_url
         body, content_type = form_data(params, uploads)
     else:
-        body, content_type = query_form(params), "application/x-www-form-urlencoded"
+        body, content_type = post_form(params), "application/x-www-form-urlencoded"
     return client.post(f"{BASE}/requests.xml", data=body, content_type=content_type)
 
 
@@ -235,7 +276,7 @@ def post_service_request_update(client, key, service_request_id, uploads=None, *
     if uploads:
         body, content_type = form_data(params, uploads)
     else:
-        body, content_type = query_form(params), "application/x-www-form-urlencoded"
+        body, content_type = post_form(params), "application/x-www-form-urlencoded"
     return client.post(f"{BASE}/servicerequestupdates.xml", data=body, content_type=content_type)
 
 
@@ -268,6 +309,27 @@ def report_of(public_id):
     return db.session.scalar(select(Report).where(Report.public_id == public_id))
 
 
+@pytest.mark.skipif(not _has_perl_modules(), reason="needs perl with URI and HTTP::Request::Common (libwww-perl)")
+def test_the_encoders_match_perls_own_bytes():
+    pairs = [
+        ("description", "路边垃圾 堆放\n\nhttps://fms.example.cn/report/17?a=1&b=[2]; 100% ~*'()!\n"),
+        ("attribute[crs]", ""),
+        ("lat", "29.0318"),
+        ("media_url", "https://fms.example.cn/p/1.jpeg"),
+        ("media_url", "https://fms.example.cn/p/2.jpeg"),
+    ]
+    content_type, body = perl_post(pairs)
+    assert content_type == "application/x-www-form-urlencoded"
+    assert body == re.sub(rb"(?<!%0D)%0A", b"%0D%0A", encode_pairs(pairs))
+    uploads = {
+        "photo1": ("17.0.full.jpeg", "image/jpeg", photo_bytes()),
+        "photo2": ("17.1.full.jpeg", "image/png", b"\x89PNG"),
+    }
+    content_type, body = perl_post(pairs, list(uploads.items()))
+    params = {**dict(pairs[:3]), "media_url": [pairs[3][1], pairs[4][1]]}  # a hashref with an arrayref (line 198)
+    assert (body, content_type) == form_data(params, uploads)
+
+
 # --- reports ---------------------------------------------------------------------------------
 
 
@@ -275,9 +337,10 @@ def test_a_report_with_every_attribute_blank_is_filed(client, key):
     request_id = filed_id(send_service_request(client, key))
     report = report_of(request_id)
     assert report.channel == "open311" and report.input_crs in (None, "wgs84") and report.accuracy_m is None
-    assert report.description.startswith("路边垃圾堆放\n\n菜场门口") and report.description.endswith(
-        "/report/17"
-    )  # trimmed
+    assert report.description.startswith(
+        "路边垃圾堆放\r\n\r\n菜场门口"
+    )  # line ends as HTTP::Request::Common sends them
+    assert report.description.endswith("/report/17")  # trimmed
     assert report.contact == "Li Lei / li.lei@example.cn"  # kept private, as before
     shown = xml_simple(client.get(f"{BASE}/requests/{request_id}.xml").data)["request"][0]
     assert shown["status"] == "open" and shown["service_code"] == "06010"
@@ -512,7 +575,7 @@ def test_bad_comments_are_refused_in_the_spec_shape(client, key):
     assert "empty_update" in error_descriptions(empty, 400)[0]
     json_answer = client.post(
         f"{BASE}/servicerequestupdates.json",
-        data=query_form(update_params(key, request_id, update_id="4714")),
+        data=post_form(update_params(key, request_id, update_id="4714")),
         content_type="application/x-www-form-urlencoded",
     )
     assert json_answer.status_code == 201 and list(json_answer.get_json()[0]) == ["update_id"]
