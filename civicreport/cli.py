@@ -119,6 +119,7 @@ def _load_history(count, seed):
     click.echo(
         f"督查督办：吹哨 {oversight.whistles}，点位检查 {oversight.inspections}，联合整治行动 {oversight.operations}"
     )
+    click.echo(f"案件统计：已结算 {len(stats.settle_months())} 个月")  # what flask settle would do next
 
 
 @click.command("import-grid")

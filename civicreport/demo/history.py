@@ -38,7 +38,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from civicreport import registry
+from civicreport import progress, registry
 from civicreport.accounts.access import REPORTER
 from civicreport.accounts.models import Unit, User, UserArea
 from civicreport.cases.deadlines import work_calendar
@@ -931,18 +931,24 @@ def load_history(count, seed=DEFAULT_SEED, now=None, days=DEFAULT_DAYS):
     summary = Summary(count, None, None, Counter(), 0, 0)
     batch = []
     try:
-        for day, day_count in generator.day_counts(count):
-            batch += generator.cases(day, day_count, reserve_numbers(day, day_count))
-            summary.first_day = summary.first_day or day
-            summary.last_day = day
-            if len(batch) >= BATCH_SIZE:
-                _write(batch, summary, generator.now)
-                batch = []
-        _write(batch, summary, generator.now)
-        summary.cobuild = load_cobuild_history(
-            seed, generator.now, generator.days[0], generator.ctx.calendar, generator.ctx.people.dispatchers
-        )
-        summary.oversight = load_oversight_history(seed, generator.now)
+        with progress.stage("history cases", total=count, unit="cases") as bar:
+            for day, day_count in generator.day_counts(count):
+                batch += generator.cases(day, day_count, reserve_numbers(day, day_count))
+                summary.first_day = summary.first_day or day
+                summary.last_day = day
+                if len(batch) >= BATCH_SIZE:
+                    _write(batch, summary, generator.now)
+                    bar.advance(len(batch))
+                    batch = []
+            _write(batch, summary, generator.now)
+            bar.advance(len(batch))
+        with progress.stage("co-building and oversight history", unit="parts") as bar:
+            summary.cobuild = load_cobuild_history(
+                seed, generator.now, generator.days[0], generator.ctx.calendar, generator.ctx.people.dispatchers
+            )
+            bar.advance()
+            summary.oversight = load_oversight_history(seed, generator.now)
+            bar.advance()
         stats.forget_settled()
         stored = forget_rankings()
         db.session.commit()

@@ -16,7 +16,7 @@ from itertools import islice
 from flask_migrate import upgrade
 from sqlalchemy import select, text
 
-from civicreport import registry
+from civicreport import progress, registry
 from civicreport.cases.models import Media
 from civicreport.db_types import utcnow
 from civicreport.extensions import db
@@ -72,10 +72,12 @@ def collect_media_garbage(older_than_hours, *, dry_run=False):
     cutoff = utcnow() - timedelta(hours=older_than_hours)
     backend = registry.current().storage
     result = GcResult()
-    for prefix in MEDIA_PREFIXES:
-        objects = backend.iter_objects(prefix)
-        while chunk := list(islice(objects, CHUNK)):
-            _collect_chunk(backend, chunk, cutoff, dry_run, result)
+    with progress.stage("gc-media: scanning stored objects", unit="objects") as bar:
+        for prefix in MEDIA_PREFIXES:
+            objects = backend.iter_objects(prefix)
+            while chunk := list(islice(objects, CHUNK)):
+                _collect_chunk(backend, chunk, cutoff, dry_run, result)
+                bar.advance(len(chunk))
     return result
 
 

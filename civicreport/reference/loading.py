@@ -5,6 +5,7 @@ import json
 from importlib import resources
 from pathlib import Path
 
+from civicreport import progress
 from civicreport.errors import ValidationFailed
 from civicreport.extensions import db
 from civicreport.geo.crs import gcj02_to_wgs84
@@ -53,19 +54,28 @@ def import_grid(geojson_text, crs):
     if crs not in ("wgs84", "gcj02"):
         raise ValidationFailed("坐标系只能是 wgs84 或 gcj02", code="unsupported_crs")
     features = _features(geojson_text)
-    parsed = [_parse_feature(i, f, crs) for i, f in enumerate(features)]
+    with progress.stage("checking grid features", total=len(features), unit="features") as bar:
+        parsed = []
+        for index, feature in enumerate(features):
+            parsed.append(_parse_feature(index, feature, crs))
+            bar.advance()
     communities = sorted((p for p in parsed if len(p[0]) == 12), key=lambda p: p[0])
     cells = [p for p in parsed if len(p[0]) == 15]
     known = {c[0] for c in communities}
-    for code, name, geom in communities:
-        if db.session.get(Street, code[:9]) is None:
-            raise ValidationFailed("社区所属街道不存在", code="unknown_street", details={"code": code})
-        db.session.merge(Community(code=code, name=name or code, street_code=code[:9], boundary=to_geojson_text(geom)))
-    for code, _, geom in cells:
-        if code[:12] not in known and db.session.get(Community, code[:12]) is None:
-            raise ValidationFailed("网格所属社区不存在", code="unknown_community", details={"code": code})
-        db.session.merge(grid_row(code, code[:12], geom))
-    db.session.commit()
+    with progress.stage("writing communities and grid cells", total=len(parsed), unit="features") as bar:
+        for code, name, geom in communities:
+            if db.session.get(Street, code[:9]) is None:
+                raise ValidationFailed("社区所属街道不存在", code="unknown_street", details={"code": code})
+            db.session.merge(
+                Community(code=code, name=name or code, street_code=code[:9], boundary=to_geojson_text(geom))
+            )
+            bar.advance()
+        for code, _, geom in cells:
+            if code[:12] not in known and db.session.get(Community, code[:12]) is None:
+                raise ValidationFailed("网格所属社区不存在", code="unknown_community", details={"code": code})
+            db.session.merge(grid_row(code, code[:12], geom))
+            bar.advance()
+        db.session.commit()
     invalidate_grid_index()
     return len(communities), len(cells)
 
