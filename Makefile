@@ -27,17 +27,19 @@ migrate: install
 demo: migrate
 	$(FLASK) load-demo --if-empty
 
-# The notification worker runs beside the web server and stops with it; once the server answers,
-# the site's pages are printed (civicreport/web/landing.py: the same links as the page at /).
+# The notification worker and the month-end settling (flask settle) run beside the web server and
+# stop with it; once the server answers, the site's pages are printed (civicreport/web/landing.py:
+# the same links as the page at /).
 run: demo
 	$(FLASK) worker & worker=$$!; \
+	$(FLASK) settle & settler=$$!; \
 	$(PY) -m civicreport.web.landing http://127.0.0.1:$(PORT) & announce=$$!; \
-	trap 'kill $$worker $$announce 2>/dev/null' EXIT INT TERM; \
+	trap 'kill $$worker $$settler $$announce 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # Production: gunicorn with gunicorn.conf.py, which migrates once before forking workers.
 # Set CIVICREPORT_DATABASE_URL, CIVICREPORT_STORAGE=s3 and the S3 settings first; run
-# `$(FLASK) worker` as its own service beside it (see README, Production).
+# `$(FLASK) worker` and `$(FLASK) settle` as their own services beside it (see README, Production).
 serve-prod: install
 	$(VENV)/bin/gunicorn --config gunicorn.conf.py wsgi:app
 
