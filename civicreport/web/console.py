@@ -36,7 +36,14 @@ EVIDENCE_LABELS = {
     evidence.PHOTO_UNREADABLE: "照片无法读取，请看原图",
     "photo_reuse": "照片与其他地点或较早案件的照片雷同",
 }
-EVENT_LABELS = {"submit": "上报", "support": "附议", "warning": "临期预警", "overdue": "超期", "redact": "照片遮挡"}
+EVENT_LABELS = {
+    "submit": "上报",
+    "support": "附议",
+    "warning": "临期预警",
+    "overdue": "超期",
+    "redact": "照片遮挡",
+    "citizen_comment": "群众补充（Open311）",  # open311.service.post_update: a staff-only note
+}
 
 
 def _settings():

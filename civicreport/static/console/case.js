@@ -5,9 +5,11 @@ import { api, deadlineBadges, openPrivate, showNotice } from "./staff.js";
 const drawer = document.getElementById("drawer");
 const AFTER_KINDS = new Set(["after", "verification"]);
 // Fields each action's form asks for beyond its required ones (the workflow table's `needs`).
-const EXTRA_FIELDS = { accept: ["category"], dispatch: ["unit"] };
+// A rejection may carry a public reason: Open311 clients (FixMyStreet) show it, while 说明 stays inside.
+const EXTRA_FIELDS = { accept: ["category"], dispatch: ["unit"], reject: ["note", "public_note"] };
 const FIELD_LABELS = {
-  note: "说明", category: "问题类别", unit: "处置单位", duplicate_of: "原案件编号",
+  note: "说明", public_note: "对外答复（公开显示）", category: "问题类别", unit: "处置单位",
+  duplicate_of: "原案件编号",
   hours: "延期小时数", rating: "评分（1–5）", media_ids: "照片",
 };
 
@@ -169,6 +171,7 @@ async function field(name, required) {
 
 async function input(name, required) {
   if (name === "note") return el("textarea", { name, rows: 2, required, maxlength: 1000 });
+  if (name === "public_note") return el("textarea", { name, rows: 2, required, maxlength: 500 });
   if (name === "category") return categorySelect(name);
   if (name === "unit") return unitSelect(name);
   if (name === "hours") return el("input", { name, type: "number", min: 1, max: 720, required });
