@@ -15,7 +15,10 @@ from PIL import Image
 from sqlalchemy import select
 
 from civicreport.cases.models import Media, Report
+from civicreport.cases.public_point import COARSE_M, COARSE_REACH_M
 from civicreport.extensions import db
+from civicreport.geo.coarse import snap
+from civicreport.geo.distance import distance_m
 from civicreport.media.images import process_photo
 from civicreport.media.privacy import (
     NullDetector,
@@ -41,6 +44,7 @@ from tests.factories import (
     INSIDE,
     NE_CORNER,
     STREET,
+    make_rule,
     make_unit,
     make_user,
     photo_bytes,
@@ -50,6 +54,10 @@ from tests.helpers import PATHS, Loop, fetch, post_report, public_gets
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos"
 CONTACT = "13912345678"
 AREA_FEEDS = [f"/feeds/areas/{COMMUNITY}.atom", f"/feeds/areas/{STREET}.atom"]  # the test grid's community and street
+# A 店外经营 (09005, a report about what people do) stall: its ~50 m cell's centre differs from it at
+# the fourth decimal, and so does every other point these tests place.
+BEHAVIOUR_AT = (29.03237, 106.64063)
+BEHAVIOUR_PRECISE = [f"{value:.4f}" for value in BEHAVIOUR_AT]
 INNER_FACE = (FACE[0] + FACE[2] * 15 // 100, FACE[1] + FACE[3] * 30 // 100, FACE[2] * 70 // 100, FACE[3] * 55 // 100)
 
 
@@ -282,23 +290,41 @@ def test_public_outputs_never_carry_contact_or_originals(app, client, city_unit)
     publication_id = _on_the_exposure_board(client, report_id, monitor)
     private += [m.original_key for m in db.session.scalars(select(Media))]  # the unit's after photo too
     point = Report.lat, Report.lon
-    precise = [f"{value:.4f}" for value in db.session.execute(select(*point)).one()]
+    precise = [
+        f"{value:.4f}" for value in db.session.execute(select(*point).where(Report.public_id == report_id)).one()
+    ]
+    behaviour_id = _dispatched_behaviour_case(client, city_unit)["id"]  # someone else's stall: no caller here sees it
+    queries["/api/v1/duplicates?behaviour"] = f"?lat={BEHAVIOUR_AT[0]}&lon={BEHAVIOUR_AT[1]}&category=09005"
     checked = exposure = 0
     routes = public_gets(app, report_id, media.id, publication_id=str(publication_id))
-    for path in [*routes, *AREA_FEEDS]:
+    behaviour_routes = public_gets(app, behaviour_id, media.id, publication_id=str(publication_id))
+    for path in [*routes, *behaviour_routes, *AREA_FEEDS, "/api/v1/duplicates?behaviour"]:
         for who, headers in callers.items():
-            response = client.get(path + queries.get(path, ""), headers=headers)
+            response = client.get(path.removesuffix("?behaviour") + queries.get(path, ""), headers=headers)
             if response.mimetype.startswith("image/"):
                 continue
             assert response.status_code < 500, f"{who} GET {path}"  # a crash could hide a leak
             text = response.get_data(as_text=True)
-            _assert_clean(f"{who} GET {path}", text, private)
+            _assert_clean(f"{who} GET {path}", text, private + BEHAVIOUR_PRECISE)
             if "exposure" in path:  # 曝光台: a behaviour case is placed by street and community alone
                 _assert_clean(f"{who} GET {path}", text, precise + ['"lat"', '"lon"'])
                 exposure += response.status_code == 200
             checked += 1
     assert checked > 20
     assert exposure >= 4 * len(callers)  # the public list and item, as API and as page
+
+
+def _dispatched_behaviour_case(client, unit, **fields):
+    """A 店外经营 report at BEHAVIOUR_AT, accepted and dispatched to ``unit``; its answer."""
+    make_rule(unit, major="09")
+    body = post_report(
+        client, [photo_bytes(gps=BEHAVIOUR_AT)], lat=BEHAVIOUR_AT[0], lon=BEHAVIOUR_AT[1], category="09005", **fields
+    ).get_json()
+    supervisor = make_user("sup-09", "supervisor")[1]
+    for action in ("accept", "dispatch"):
+        response = client.post(f"/api/v1/reports/{body['id']}/transitions", json={"action": action}, headers=supervisor)
+        assert response.status_code == 200, response.get_json()
+    return body
 
 
 def _on_the_exposure_board(client, report_id, monitor):
@@ -322,14 +348,19 @@ def test_the_public_map_and_feeds_never_place_a_behaviour_report_precisely(clien
     """Reports about what people do (闯红灯, 乱扔垃圾, 游商 …) show to about 50 m on every route of
     the public map and its feeds; a report about a thing keeps its point."""
     behaviour = post_report(
-        client, [photo_bytes(gps=INSIDE)], lat=INSIDE[0], lon=INSIDE[1], category="L90004", contact=CONTACT
+        client,
+        [photo_bytes(gps=BEHAVIOUR_AT)],
+        lat=BEHAVIOUR_AT[0],
+        lon=BEHAVIOUR_AT[1],
+        category="L90004",
+        contact=CONTACT,
     ).get_json()["id"]
     thing = post_report(
         client, [photo_bytes(gps=NE_CORNER)], lat=NE_CORNER[0], lon=NE_CORNER[1], category="06010"
     ).get_json()["id"]
     for report_id in (behaviour, thing):
         client.post(f"/api/v1/reports/{report_id}/transitions", json={"action": "accept"}, headers=supervisor)
-    precise = [f"{INSIDE[0]}", f"{INSIDE[1]}", CONTACT]
+    precise = [*BEHAVIOUR_PRECISE, CONTACT]
     routes = [
         "/api/v1/public/reports",
         "/api/v1/public/reports?format=geojson",
@@ -345,6 +376,147 @@ def test_the_public_map_and_feeds_never_place_a_behaviour_report_precisely(clien
     listed = client.get("/api/v1/public/reports").get_json()["reports"]
     assert {r["id"]: r["approximate"] for r in listed} == {behaviour: True, thing: False}
     assert str(NE_CORNER[0]) in json.dumps(listed)  # a thing's point is shown as it is
+
+
+# Every GET route that shows a case, its place or the cases near a place; {id} is the 店外经营 case.
+POINT_ROUTES = [
+    "/api/v1/reports/{id}",
+    "/api/v1/reports/{id}/events",
+    "/api/v1/reports/{id}/duplicates",  # triage, a monitor's too
+    "/api/v1/queue",
+    "/api/v1/queue?format=geojson",
+    "/api/v1/queue?format=geojson&category=09005",  # one case: the totals' bbox is its extent
+    f"/api/v1/duplicates?lat={BEHAVIOUR_AT[0]}&lon={BEHAVIOUR_AT[1]}&category=09005",  # 我也遇到了
+    f"/api/v1/duplicates?lat={INSIDE[0]}&lon={INSIDE[1]}",
+    "/api/v1/public/reports?format=geojson",
+    f"/feeds/areas/circle.atom?lat={INSIDE[0]}&lon={INSIDE[1]}&r=300",
+    f"/feeds/areas/{COMMUNITY}.atom",
+    "/open311/v2/requests.json",
+    "/open311/v2/requests.xml",
+    "/open311/v2/requests/{id}.json",
+    "/open311/v2/requests/{id}.xml",
+    "/api/v1/receipts/updates?ids={id}",
+    "/reports/{id}/notice",
+    "/map",
+    "/m/",
+    "/m/mine",
+    "/console",
+    "/exposure",
+]
+
+
+@pytest.fixture
+def stall_and_lid(client, city_unit, supervisor):
+    """A 店外经营 case dispatched to cgj and an accepted 06010 case near it, with the callers who may
+    not see the stall precisely: anyone, the other case's reporter, a monitor, another unit."""
+    stall = _dispatched_behaviour_case(client, city_unit, contact=CONTACT)
+    lid = post_report(client, [photo_bytes(gps=INSIDE)], lat=INSIDE[0], lon=INSIDE[1], category="06010").get_json()
+    client.post(f"/api/v1/reports/{lid['id']}/transitions", json={"action": "accept"}, headers=supervisor)
+    make_unit("other", "sanitation")
+    callers = {
+        "anonymous": {},
+        "another case's receipt": {"X-Receipt-Token": lid["receipt_token"]},
+        "monitor": make_user("mon", "monitor")[1],
+        "other unit": make_user("u2", "unit_staff", unit_code="other")[1],
+    }
+    return stall, lid, callers
+
+
+@pytest.mark.parametrize("route", POINT_ROUTES)
+def test_no_route_places_a_behaviour_report_precisely_for_who_may_not_see_it(client, stall_and_lid, route):
+    """Anyone, another case's receipt, a monitor not checking it and another unit never get the
+    stall's point to 4 decimals, on any route that shows a case, its place or cases near a place."""
+    stall, _, callers = stall_and_lid
+    for who, headers in callers.items():
+        response = client.get(route.format(id=stall["id"]), headers=headers)
+        assert response.status_code < 500, f"{who} GET {route}"  # a crash could hide a leak
+        _assert_clean(f"{who} GET {route}", response.get_data(as_text=True), BEHAVIOUR_PRECISE)
+
+
+def test_the_cases_own_people_see_a_behaviour_report_precisely(client, stall_and_lid, supervisor):
+    """The centre, the unit it was dispatched to and its reporter see the stall where it is; anyone
+    else its cell's centre (approximate); a thing's case keeps its point for everyone."""
+    stall, lid, _ = stall_and_lid
+    own_staff = make_user("staff", "unit_staff", unit_code="cgj")[1]
+    assert (stall["location"]["lat"], stall["location"]["lon"]) == BEHAVIOUR_AT  # the submit answer
+    people = {"supervisor": supervisor, "own unit": own_staff, "reporter": {"X-Receipt-Token": stall["receipt_token"]}}
+    for who, headers in people.items():
+        location = client.get(f"/api/v1/reports/{stall['id']}", headers=headers).get_json()["location"]
+        assert (location["lat"], location["lon"], location["approximate"]) == (*BEHAVIOUR_AT, False), who
+    public = client.get(f"/api/v1/reports/{stall['id']}").get_json()["location"]
+    assert (public["lat"], public["lon"], public["approximate"]) == (*snap(*BEHAVIOUR_AT, COARSE_M), True)
+    mine = client.post(
+        "/api/v1/receipts/lookup", json={"receipts": [{"id": stall["id"], "receipt_token": stall["receipt_token"]}]}
+    )
+    assert mine.get_json()["reports"][0]["location"]["lat"] == BEHAVIOUR_AT[0]  # 我的上报
+    features = client.get("/api/v1/queue?format=geojson", headers=own_staff).get_json()["features"]
+    assert [f["geometry"]["coordinates"] for f in features] == [[BEHAVIOUR_AT[1], BEHAVIOUR_AT[0]]]
+    thing = client.get(f"/api/v1/reports/{lid['id']}").get_json()["location"]
+    assert (thing["lat"], thing["lon"], thing["approximate"]) == (*INSIDE, False)
+    request = client.get(f"/open311/v2/requests/{lid['id']}.json").get_json()[0]
+    assert (request["lat"], request["long"]) == INSIDE
+
+
+def test_a_monitor_sees_the_point_while_the_fix_awaits_their_check(client, stall_and_lid):
+    """核查 is done on site: once the unit reports the stall gone, a monitor whose areas reach it sees
+    where it stood; before that, its cell."""
+    stall, _, callers = stall_and_lid
+    assert client.get(f"/api/v1/reports/{stall['id']}", headers=callers["monitor"]).get_json()["location"][
+        "approximate"
+    ]
+    loop = Loop(client, {"own_staff": make_user("staff", "unit_staff", unit_code="cgj")[1]})
+    for who, action, fields in PATHS["resolved"][2:]:  # accepted and dispatched already
+        loop.ok(stall["id"], who, action, **({"media_ids": [loop.upload(who)]} if fields == "photo" else fields))
+    location = client.get(f"/api/v1/reports/{stall['id']}", headers=callers["monitor"]).get_json()["location"]
+    assert (location["lat"], location["lon"], location["approximate"]) == (*BEHAVIOUR_AT, False)
+
+
+def test_nearby_hints_place_a_behaviour_report_by_its_cell_alone(client, stall_and_lid, city_unit):
+    """我也遇到了 offers the stall to a phone within 50 m of it at "约 50 米"; a second stall elsewhere in
+    the same cell reads exactly the same from every point, so asking from point after point tells
+    nothing finer than the cell. A thing's case keeps its distance to the decimetre."""
+    stall, lid, _ = stall_and_lid
+    twin_at = (29.03215, 106.64085)  # ~30 m from the stall, in its cell
+    assert snap(*twin_at, COARSE_M) == snap(*BEHAVIOUR_AT, COARSE_M)
+    twin = post_report(
+        client, [photo_bytes(gps=twin_at, color=(30, 90, 200))], lat=twin_at[0], lon=twin_at[1], category="09005"
+    ).get_json()["id"]
+    for lat, lon in [BEHAVIOUR_AT, (29.03270, 106.64063), (29.03237, 106.64010), (29.0321, 106.6409)]:
+        found = client.get(f"/api/v1/duplicates?lat={lat}&lon={lon}&category=09005").get_json()["candidates"]
+        seen = {c["id"]: (c["distance_m"], c["approximate"]) for c in found}
+        assert seen[stall["id"]] == seen[twin], (lat, lon)
+        assert seen[stall["id"]] in {(50.0, True), (100.0, True)}, (lat, lon)
+    lids = client.get(f"/api/v1/duplicates?lat={INSIDE[0]}&lon={INSIDE[1] + 0.0002}").get_json()["candidates"]
+    assert [(c["id"], c["approximate"]) for c in lids] == [(lid["id"], False)]
+    assert lids[0]["distance_m"] == pytest.approx(19.5, abs=0.5)  # 0.0002° of longitude at 29° N
+
+
+def test_a_box_or_circle_on_the_public_map_finds_a_behaviour_report_by_its_cell(client, stall_and_lid):
+    """A box around the stall's real point that leaves out its cell's centre lists nothing, one around
+    the centre lists it: shrinking boxes cannot pin it. The same for a circle's feed."""
+    stall, _, _ = stall_and_lid
+    centre = snap(*BEHAVIOUR_AT, COARSE_M)
+
+    def listed(lat, lon, d=0.00005):
+        bbox = f"{lon - d},{lat - d},{lon + d},{lat + d}"
+        return [r["id"] for r in client.get(f"/api/v1/public/reports?bbox={bbox}").get_json()["reports"]]
+
+    assert listed(*BEHAVIOUR_AT) == [] and listed(*centre) == [stall["id"]]
+    feed = "/feeds/areas/circle.atom?lat={}&lon={}&r=5"
+    assert stall["id"] not in client.get(feed.format(*BEHAVIOUR_AT)).get_data(as_text=True)
+    assert stall["id"] in client.get(feed.format(*centre)).get_data(as_text=True)
+
+
+def test_every_point_of_a_cell_gets_the_same_centre():
+    """A point's cell's centre tells nothing of where in the cell it lies: over a 200 m square every
+    2 m, at most 5 × 5 cells' centres come out (one with a latitude step taken at each point's own
+    latitude gave 94, its centre moving by decimetres across a cell), each its own centre, none
+    further from its points than COARSE_REACH_M."""
+    points = [(29.03 + i * 0.00002, 106.64 + j * 0.00002) for i in range(90) for j in range(90)]
+    centres = {point: snap(*point, COARSE_M) for point in points}
+    assert len(set(centres.values())) <= 25
+    assert all(snap(*centre, COARSE_M) == centre for centre in set(centres.values()))
+    assert max(distance_m(*point, *centre) for point, centre in centres.items()) <= COARSE_REACH_M
 
 
 def test_anonymous_reports_show_no_reporter(client, city_unit):

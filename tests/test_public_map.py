@@ -2,6 +2,7 @@
 bad input is answered (always the one error shape, never a 5xx)."""
 
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -62,7 +63,7 @@ def test_behaviour_reports_are_placed_to_about_50_m(loop, client):
     lon, lat = feature["geometry"]["coordinates"]
     assert feature["properties"]["approximate"] is True
     assert (lat, lon) != INSIDE and 0 < distance_m(lat, lon, *INSIDE) <= 36  # the centre of a 50 m cell
-    assert str(INSIDE[0]) not in json.dumps(body)
+    assert not re.search(rf"{INSIDE[0]}(?!\d)", json.dumps(body))  # a centre may share its first digits
     again = features(client)["features"][0]["geometry"]["coordinates"]
     assert again == [lon, lat]  # the same cell every time: nothing to average away
     listed = client.get(f"/api/v1/public/reports?bbox={BBOX}").get_json()["reports"]

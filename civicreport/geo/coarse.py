@@ -10,9 +10,12 @@ from civicreport.geo.distance import metres_per_degree
 
 
 def snap(lat: float, lon: float, metres: float) -> tuple[float, float]:
-    """(lat, lon) moved to the centre of its ~``metres`` cell; the longitude step is taken at the
-    snapped latitude, so every point of one cell gets the same centre."""
-    lat_step = metres / metres_per_degree(lat)[0]
+    """(lat, lon) moved to the centre of its ~``metres`` cell. The latitude step is one for the whole
+    globe (taken at the equator: cells are up to 1 % taller towards the poles) and the longitude step
+    is taken at the snapped latitude, so every point of one cell gets the very same centre: a step
+    taken at the point's own latitude moved the centre by a few decimetres across a cell, which told
+    where in it the point lay."""
+    lat_step = metres / metres_per_degree(0.0)[0]
     snapped_lat = (math.floor(lat / lat_step) + 0.5) * lat_step
     lon_step = metres / metres_per_degree(snapped_lat)[1]
     snapped_lon = (math.floor(lon / lon_step) + 0.5) * lon_step
