@@ -27,6 +27,7 @@ ROLE_LABELS = {
     "community_staff": "社区工作人员",
     "volunteer": "志愿者",
     "system": "系统",
+    "open311": "Open311 客户端",  # who posted a comment for a citizen (open311.service.post_update)
 }
 # Why a case asks the supervisor to look twice before accepting it (the drawer's 核实提示).
 EVIDENCE_LABELS = {

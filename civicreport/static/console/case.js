@@ -147,7 +147,9 @@ function eventLine(event) {
   return el("li", {},
     el("time", {}, formatTime(event.created_at)), " ",
     el("strong", {}, label), who, moved,
-    event.note ? el("div", { class: "note" }, event.note) : null);
+    event.note ? el("div", { class: "note" }, event.note) : null,
+    event.data && event.data.public_note
+      ? el("div", { class: "note" }, `对外答复：${event.data.public_note}`) : null);
 }
 
 async function showForm(action) {
