@@ -126,3 +126,12 @@ def test_georeport_lists_services_and_reads_a_request(live, fmt):
     one = client.get_service_request(request_id)
     assert one["service_request_id"] == request_id and one["description"] == "井盖缺失，夜间危险"
     assert one["status"] == "open" and one["service_name"] == by_code["06010"]["service_name"]
+
+
+def test_georeport_reads_an_empty_json_result_as_an_empty_list(live):
+    """georeport 0.3.1's XML path fails on a valid empty ``<service_requests />`` (xmltodict gives
+    None); its JSON path must get a list it can iterate (issue 24)."""
+    root, _ = live
+    client = GeoReport(root, jurisdiction="500110", output_format="json")
+    assert client.get_service_requests() == []
+    assert client.get_service_requests(service_request_id="QJ19990101-0001,QJ19990101-0002") == []
