@@ -452,6 +452,9 @@ def test_polling_follows_a_case_through_the_loop(client, key, loop):
     states = _fms_states(client, key, request_id)
     assert [s for s, _, _ in states] == ["investigating", "action scheduled", "in progress", "in progress"]
     assert states[0][1] == "已受理，等待派遣" and states[3][1] == "已处置，等待核查：已清运"
+    posted_update_id(post_service_request_update(client, key, request_id))  # a note on the way moves nothing
+    shown = xml_simple(client.get(f"{BASE}/requests/{request_id}.xml").data)["request"][0]
+    assert shown["status_notes"] == "已处置，等待核查：已清运"
     after = db.session.scalar(select(Media).where(Media.kind == "after"))
     assert after.display_key in states[3][2] and states[0][2] is None  # the unit's after photo, public derivative
     loop.ok(request_id, "monitor", "verify_pass")

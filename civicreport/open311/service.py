@@ -373,7 +373,11 @@ def request_extras(reports):
     steps = db.session.execute(
         select(ReportEvent.report_id, ReportEvent.data)
         .join(Report, Report.id == ReportEvent.report_id)
-        .where(ReportEvent.report_id.in_(ids), ReportEvent.to_status == Report.status, ReportEvent.action != "submit")
+        .where(
+            ReportEvent.report_id.in_(ids),
+            ReportEvent.to_status == Report.status,
+            ReportEvent.to_status != ReportEvent.from_status,  # steps that moved it, not notes on the way
+        )
         .order_by(ReportEvent.id)
     ).all()
     for report_id, data in steps:  # the latest step into the current state wins
