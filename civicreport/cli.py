@@ -296,8 +296,10 @@ def worker(once, interval):
 def settle(once, interval):
     """Settle the case figures of ended months (per case, then per unit, area and monitor), in chunks
     that commit as they go: run it beside ``flask worker``, never inside it, so a month's minutes of
-    settling never hold up a notification. A settler that dies is resumed from its last chunk."""
-    counts = run_worker(once=once, interval=interval, jobs=(stats.settle_months,), deliver=False)
+    settling never hold up a notification. A settler that dies is resumed from its last chunk.
+    Each round also brings the case rows of the month in progress up to date (its live figures)."""
+    jobs = (stats.settle_months, stats.refresh_live_month)
+    counts = run_worker(once=once, interval=interval, jobs=jobs, deliver=False)
     if once and counts["errors"]:
         raise click.ClickException("settling failed; see the log")
 

@@ -56,7 +56,13 @@ from civicreport.oversight.models import Photo as OversightPhoto
 from civicreport.reference.areas import Community, District, GridCellArea, Street
 from civicreport.reference.calendar import CalendarDay
 from civicreport.reference.categories import Category, RoutingRule
-from civicreport.reporting.models import StatsCaseMonth, StatsGroupMonth, StatsMonth
+from civicreport.reporting.models import (
+    StatsCaseLive,
+    StatsCaseMonth,
+    StatsGroupMonth,
+    StatsLiveMonth,
+    StatsMonth,
+)
 
 __all__ = [
     "AreaSubscription",
@@ -108,8 +114,10 @@ __all__ = [
     "Report",
     "ReportEvent",
     "RoutingRule",
+    "StatsCaseLive",
     "StatsCaseMonth",
     "StatsGroupMonth",
+    "StatsLiveMonth",
     "StatsMonth",
     "Street",
     "Support",

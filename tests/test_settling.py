@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from statistics import fmean
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 from civicreport import registry
 from civicreport.accounts.models import Unit
@@ -23,7 +23,7 @@ from civicreport.demo import history
 from civicreport.demo.loader import load_demo
 from civicreport.extensions import db
 from civicreport.reporting import stats
-from civicreport.reporting.models import StatsCaseMonth, StatsGroupMonth, StatsMonth
+from civicreport.reporting.models import StatsCaseLive, StatsCaseMonth, StatsGroupMonth, StatsLiveMonth, StatsMonth
 from tests.helpers import override_settings
 
 NOW = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
@@ -182,3 +182,25 @@ def test_the_stored_rows_cover_every_level_and_the_monitors(ctx):
     stats.settle_month(OCTOBER)
     kinds = set(db.session.scalars(select(StatsGroupMonth.kind).where(StatsGroupMonth.month == OCTOBER.start)))
     assert kinds == {"unit", "district", "street", "community", "grid", "monitor"}
+
+
+def test_the_month_in_progress_read_from_kept_rows_equals_the_timeline(ctx):
+    load(seed=13)
+    november = MONTHS[2]
+    first = stats.refresh_live_month(NOW - timedelta(days=3))
+    again = stats.refresh_live_month(NOW)  # only the cases with events since (less an hour)
+    assert 0 < again < first + again
+    assert db.session.get(StatsLiveMonth, november.start).as_of == NOW
+    kept = tables(november, NOW)
+    stale = NOW + stats.LIVE_MAX_AGE + timedelta(seconds=1)
+    assert stats.unit_stats(november, stale).state == "live"  # rows too old: the timeline is read
+
+    db.session.execute(delete(StatsLiveMonth))
+    db.session.commit()
+    assert kept == tables(november, NOW)  # the same month computed from the timeline
+
+    stats.refresh_live_month(NOW)
+    db.session.execute(update(StatsCaseLive).values(rating=5))  # the kept rows are what is read
+    db.session.commit()
+    rows = [row for row in stats.unit_stats(november, NOW).rows if row["rated"]]
+    assert rows and all(row["satisfaction_rate"] == 1.0 for row in rows)

@@ -34,12 +34,9 @@ class StatsMonth(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class StatsCaseMonth(db.Model):
-    """One case of one month: what its events inside the month say (the columns of ``stats._per_case``),
-    its deadline and area when the month settled, and its working hours from dispatch to resolve.
-    """
-
-    __tablename__ = "stats_case_month"
+class _CaseColumns:
+    """What a case row holds: what its events inside the month say (the columns of
+    ``stats._per_case``), its deadline and areas, and its working hours from dispatch to resolve."""
 
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     report_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -63,6 +60,29 @@ class StatsCaseMonth(db.Model):
     grid_code: Mapped[str | None] = mapped_column(String(32))
     district_code: Mapped[str | None] = mapped_column(String(32))
     handling_hours: Mapped[float | None] = mapped_column(Float)
+
+
+class StatsCaseMonth(_CaseColumns, db.Model):
+    """One case of one settled month, with its deadline and area when the month settled."""
+
+    __tablename__ = "stats_case_month"
+
+
+class StatsCaseLive(_CaseColumns, db.Model):
+    """One case of the month in progress as of ``StatsLiveMonth.as_of``: kept up to date by the
+    settling job, which recomputes only the cases with events since its last pass."""
+
+    __tablename__ = "stats_case_live"
+
+
+class StatsLiveMonth(db.Model):
+    """The month in progress whose case rows are in ``stats_case_live``, and the instant they count to."""
+
+    __tablename__ = "stats_live_month"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+    cases: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class StatsGroupMonth(db.Model):

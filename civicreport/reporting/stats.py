@@ -124,7 +124,7 @@ from civicreport.cases.status import CLOCK_RUNNING
 from civicreport.db_types import utcnow
 from civicreport.extensions import db
 from civicreport.reference.areas import Community, District, GridCellArea, Street
-from civicreport.reporting.models import StatsCaseMonth, StatsGroupMonth, StatsMonth
+from civicreport.reporting.models import StatsCaseLive, StatsCaseMonth, StatsGroupMonth, StatsLiveMonth, StatsMonth
 from civicreport.worktime import WorkingLine
 
 LEVELS = ("district", "street", "community", "grid")
@@ -188,6 +188,9 @@ SETTLE_AFTER = timedelta(hours=1)
 # 32,766 parameters); a chunk renews the settler's lease, which a dead settler's successor waits out.
 SETTLE_CHUNK = 10_000
 SETTLE_LEASE = timedelta(minutes=2)
+# The month in progress is read from the case rows the settling job keeps when they are at most
+# this old (it refreshes them every round); older, or missing, its figures come from the timeline.
+LIVE_MAX_AGE = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -265,10 +268,12 @@ def monitor_stats(period, now=None):
     now = now or utcnow()
     _reporting_session()
     state = _state(period, now)
+    kept = _kept_live_cases(period, now) if state == "live" else None
     if state == "settled":
         figures = {int(code): counts for code, counts in _read_figures("monitor", period).items()}
     else:
-        figures = {row.monitor_id: row._asdict() for row in db.session.execute(_monitor_counts(_cases(period, now)))}
+        cases = _cases(period, now) if kept is None else kept[0]
+        figures = {row.monitor_id: row._asdict() for row in db.session.execute(_monitor_counts(cases))}
     people = db.session.scalars(
         select(User).where(or_(and_(User.role == "monitor", User.active.is_(True)), User.id.in_(list(figures))))
     ).all()
@@ -416,17 +421,23 @@ def _month_case_ids(start, end, after):
 
 def _store_chunk(marker, start, end, ids, line):
     """Insert the case rows of ``ids`` with their working hours and move the marker on; commits."""
-    cases = _live_cases(start, end, report_ids=ids)
-    rows = [dict(row._mapping, month=marker.month) for row in db.session.execute(select(cases))]
-    for row in rows:
-        measured = row["dispatched_at"] is not None and row["resolved_at"] is not None
-        row["handling_hours"] = line.hours(row["dispatched_at"], row["resolved_at"]) if measured else None
+    rows = _case_rows(start, end, ids, line, marker.month)
     if rows:
         db.session.execute(insert(StatsCaseMonth.__table__), rows)
     marker.cases += len(rows)
     marker.done_through = ids[-1]
     marker.lease_until = utcnow() + SETTLE_LEASE
     db.session.commit()
+
+
+def _case_rows(start, cut_off, ids, line, month):
+    """The case rows of ``ids`` over ``[start, cut_off)``, each with its working hours measured on ``line``."""
+    cases = _live_cases(start, cut_off, report_ids=ids)
+    rows = [dict(row._mapping, month=month) for row in db.session.execute(select(cases))]
+    for row in rows:
+        measured = row["dispatched_at"] is not None and row["resolved_at"] is not None
+        row["handling_hours"] = line.hours(row["dispatched_at"], row["resolved_at"]) if measured else None
+    return rows
 
 
 def _store_figures(period):
@@ -458,18 +469,72 @@ def _read_figures(kind, period):
     for row in db.session.scalars(
         select(StatsGroupMonth).where(StatsGroupMonth.month == period.start, StatsGroupMonth.kind == kind)
     ):
-        counts = {name: getattr(row, name) for name in _ZERO}
-        if row.hours_cases:
-            counts["avg_handling_hours"] = round(row.hours_total / row.hours_cases, 2)
-        figures[row.code] = counts
+        figures[row.code] = _mean_hours({name: getattr(row, name) for name in _ZERO})
     return figures
+
+
+def _mean_hours(counts):
+    """``counts`` with ``avg_handling_hours`` (to 0.01 h) from its hours total, when any case was measured."""
+    if counts["hours_cases"]:
+        counts["avg_handling_hours"] = round(counts["hours_total"] / counts["hours_cases"], 2)
+    return counts
+
+
+def refresh_live_month(now=None):
+    """The settling job's second step: bring the case rows of the month in progress up to ``now``
+    (the first time all its cases, then only those with events since the last pass, less
+    ``SETTLE_AFTER`` for late commits), in one transaction; drop those of earlier months. Returns
+    the number of cases recomputed.
+
+    A case without new events has the same events up to ``now`` as up to the last pass, so its
+    row stands; what moves with the clock (due, on time) is decided when the rows are read.
+    """
+    now = now or utcnow()
+    zone = registry.current().zone
+    today = now.astimezone(zone).date()
+    period = Period.month(today.year, today.month)
+    start = period.instants(zone)[0]
+    db.session.execute(delete(StatsCaseLive).where(StatsCaseLive.month != period.start))
+    db.session.execute(delete(StatsLiveMonth).where(StatsLiveMonth.month != period.start))
+    marker = db.session.get(StatsLiveMonth, period.start) or StatsLiveMonth(month=period.start, cases=0)
+    since = start if marker.as_of is None else max(start, marker.as_of - SETTLE_AFTER)
+    ids = _month_case_ids(since, now, 0)
+    line = WorkingLine(work_calendar(), today.replace(day=1))
+    with progress.stage(f"live figures {period.start:%Y-%m}", total=len(ids), unit="cases") as bar:
+        for first in range(0, len(ids), SETTLE_CHUNK):
+            part = ids[first : first + SETTLE_CHUNK]
+            db.session.execute(
+                delete(StatsCaseLive).where(StatsCaseLive.month == period.start, StatsCaseLive.report_id.in_(part))
+            )
+            rows = _case_rows(start, now, part, line, period.start)
+            if rows:
+                db.session.execute(insert(StatsCaseLive.__table__), rows)
+            bar.advance(len(part))
+    marker.as_of = now
+    db.session.add(marker)
+    db.session.flush()
+    marker.cases = db.session.scalar(select(func.count()).where(StatsCaseLive.month == period.start))
+    db.session.commit()
+    return len(ids)
+
+
+def _kept_live_cases(period, now):
+    """(case rows, the instant they count to) of the month in progress, when the settling job has
+    brought them up to at most ``LIVE_MAX_AGE`` before ``now``; else None (read the timeline)."""
+    start, end = period.instants(registry.current().zone)
+    if not (period.is_month() and start <= now < end):
+        return None
+    as_of = db.session.scalar(select(StatsLiveMonth.as_of).where(StatsLiveMonth.month == period.start))
+    if as_of is None or not now - LIVE_MAX_AGE <= as_of <= now:
+        return None
+    table = StatsCaseLive.__table__
+    return select(*table.c).where(table.c.month == period.start).subquery("cases"), as_of
 
 
 def forget_settled():
     """Drop every stored month (after backfilling past events); the settling job stores them again."""
-    db.session.execute(delete(StatsGroupMonth))
-    db.session.execute(delete(StatsCaseMonth))
-    db.session.execute(delete(StatsMonth))
+    for table in (StatsGroupMonth, StatsCaseMonth, StatsMonth, StatsCaseLive, StatsLiveMonth):
+        db.session.execute(delete(table))
 
 
 def _settled(period, now):
@@ -580,8 +645,15 @@ def _case_figures(kind, grouping_for, period, now, counts, state):
     what ranking and cards need: a read of the stored rows of ``kind`` for a settled month, else three
     queries over the timeline.
     """
+    kept = _kept_live_cases(period, now) if state == "live" else None
     if state == "settled":
         current = _read_figures(kind, period)
+    elif kept is not None:
+        cases, as_of = kept
+        current = {
+            key: _mean_hours(figures)
+            for key, figures in _counts(cases, grouping_for, as_of, counts[1:], hours=True).items()
+        }
     else:
         cut_off = _span(period, now)[1]
         current = _counts(_cases(period, now), grouping_for, cut_off, counts[1:])
