@@ -4,6 +4,7 @@ every public view. Photos are generated here; the corpus test skips without ../s
 import hashlib
 import io
 import json
+import random
 import re
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from civicreport.cases.models import Media, Report
-from civicreport.cases.public_point import COARSE_M, COARSE_REACH_M
+from civicreport.cases.public_point import COARSE_M, COARSE_REACH_M, cells_within
 from civicreport.extensions import db
 from civicreport.geo.coarse import snap
 from civicreport.geo.distance import distance_m
@@ -491,17 +492,23 @@ def test_nearby_hints_place_a_behaviour_report_by_its_cell_alone(client, stall_a
     assert lids[0]["distance_m"] == pytest.approx(19.5, abs=0.5)  # 0.0002° of longitude at 29° N
 
 
-def test_a_box_or_circle_on_the_public_map_finds_a_behaviour_report_by_its_cell(client, stall_and_lid):
-    """A box around the stall's real point that leaves out its cell's centre lists nothing, one around
-    the centre lists it: shrinking boxes cannot pin it. The same for a circle's feed."""
-    stall, _, _ = stall_and_lid
+def test_a_box_or_circle_finds_a_behaviour_report_by_its_cell(client, stall_and_lid, supervisor):
+    """On the public map and in a monitor's queue, a box around the stall's real point that leaves out
+    its cell's centre lists nothing, one around the centre lists it: shrinking boxes cannot pin it.
+    The same for a circle's feed. The centre's queue finds it by its point."""
+    stall, _, callers = stall_and_lid
     centre = snap(*BEHAVIOUR_AT, COARSE_M)
 
-    def listed(lat, lon, d=0.00005):
-        bbox = f"{lon - d},{lat - d},{lon + d},{lat + d}"
-        return [r["id"] for r in client.get(f"/api/v1/public/reports?bbox={bbox}").get_json()["reports"]]
+    def listed(lat, lon, path="/api/v1/public/reports", headers=None, d=0.00005):
+        body = client.get(f"{path}?bbox={lon - d},{lat - d},{lon + d},{lat + d}", headers=headers).get_json()
+        return [r["id"] for r in body.get("reports", body.get("items"))]
 
     assert listed(*BEHAVIOUR_AT) == [] and listed(*centre) == [stall["id"]]
+    monitor = callers["monitor"]
+    assert listed(*BEHAVIOUR_AT, "/api/v1/queue", monitor) == []
+    assert listed(*centre, "/api/v1/queue", monitor) == [stall["id"]]
+    assert listed(*BEHAVIOUR_AT, "/api/v1/queue", supervisor) == [stall["id"]]
+    assert listed(*centre, "/api/v1/queue", supervisor) == []
     feed = "/feeds/areas/circle.atom?lat={}&lon={}&r=5"
     assert stall["id"] not in client.get(feed.format(*BEHAVIOUR_AT)).get_data(as_text=True)
     assert stall["id"] in client.get(feed.format(*centre)).get_data(as_text=True)
@@ -517,6 +524,21 @@ def test_every_point_of_a_cell_gets_the_same_centre():
     assert len(set(centres.values())) <= 25
     assert all(snap(*centre, COARSE_M) == centre for centre in set(centres.values()))
     assert max(distance_m(*point, *centre) for point, centre in centres.items()) <= COARSE_REACH_M
+
+
+def test_the_cells_a_box_spells_out_are_those_whose_centres_it_holds():
+    """The queue's box for a monitor (cells_within, conditions in SQL) keeps a point exactly when
+    the box holds its cell's centre, as the public map's check on the shown point does."""
+    rng = random.Random(3)
+    for _ in range(100):
+        south, west = 29.03 + rng.uniform(0, 0.003), 106.64 + rng.uniform(0, 0.003)
+        box = (west, south, west + rng.uniform(0, 0.002), south + rng.uniform(0, 0.002))
+        cells = list(cells_within(box))
+        for _ in range(100):
+            lat, lon = 29.029 + rng.uniform(0, 0.007), 106.639 + rng.uniform(0, 0.007)
+            centre_lat, centre_lon = snap(lat, lon, COARSE_M)
+            held = box[0] <= centre_lon <= box[2] and box[1] <= centre_lat <= box[3]
+            assert held == any(w <= lon < e and s <= lat < n for w, s, e, n in cells), (box, lat, lon)
 
 
 def test_anonymous_reports_show_no_reporter(client, city_unit):

@@ -17,9 +17,14 @@ measured to the cell's centre and shown rounded (``rounded_distance``: "约 50 �
 import math
 from dataclasses import dataclass
 
+from sqlalchemy import and_, false, or_, select
+
 from civicreport.accounts.access import REPORTER
+from civicreport.cases.models import Report
 from civicreport.geo.coarse import snap
 from civicreport.geo.distance import metres_per_degree
+from civicreport.reference.categories import Category
+from civicreport.reference.grid import grid_index
 
 # Reports about what people do rather than about a thing, by the standard's classes: the local
 # 文明行为 extension (group "behaviour": 闯红灯, 乱扔垃圾, 不文明养犬 …) and 街面秩序类 (major class
@@ -92,6 +97,61 @@ def cell_bbox(bbox):
     m_lat, m_lon = metres_per_degree(max(abs(south), abs(north)))
     dlat, dlon = COARSE_M / m_lat, COARSE_M / m_lon
     return round(west - dlon, 6), round(south - dlat, 6), round(east + dlon, 6), round(north + dlat, 6)
+
+
+def sees_every_point(user):
+    """Whether ``user`` sees to the metre every case their queue lists (accounts.access.case_scope):
+    the centre and the units list only cases whose private side they read; a monitor does not."""
+    return user.role != "monitor"
+
+
+def behaviour_clause():
+    """``is_behaviour`` as a condition on Report, for searches in SQL."""
+    behaviour = select(Category.code).where(
+        or_(Category.group.in_(BEHAVIOUR_CATEGORY_GROUPS), Category.major_code.in_(BEHAVIOUR_MAJORS))
+    )
+    return or_(Report.category_code.is_(None), Report.category_code.in_(behaviour))
+
+
+def in_bbox_clause(bbox, user):
+    """Report inside ``bbox`` as ``user`` sees it: by its point, or for a behaviour case ``user`` may
+    see only coarsely (a monitor's, but while it awaits their 核查) by its cell's centre, so that the
+    answer to any box depends on the cell alone."""
+    west, south, east, north = bbox
+    precise = and_(Report.lon.between(west, east), Report.lat.between(south, north))
+    if sees_every_point(user):
+        return precise
+    coarse = and_(behaviour_clause(), Report.status.not_in(ON_SITE_CHECK))
+    cells = (
+        and_(Report.lat >= south, Report.lat < north, Report.lon >= west, Report.lon < east)
+        for west, south, east, north in cells_within(_on_the_grid(bbox))
+    )
+    return or_(and_(~coarse, precise), and_(coarse, or_(false(), *cells)))
+
+
+def _on_the_grid(bbox):
+    """``bbox`` cut to the service area (every case lies in a grid cell), which bounds the rows of
+    cells to spell out; None when they do not meet."""
+    grid = grid_index().bounds
+    if grid is None:
+        return None
+    west, south, east, north = bbox
+    cut = max(west, grid[0]), max(south, grid[1]), min(east, grid[2]), min(north, grid[3])
+    return cut if cut[0] <= cut[2] and cut[1] <= cut[3] else None
+
+
+def cells_within(bbox):
+    """Per row of cells (``geo.coarse.snap``'s grid), the box (west, south, east, north; east and
+    north excluded) of the row's cells whose centres lie inside ``bbox``."""
+    if bbox is None:
+        return
+    west, south, east, north = bbox
+    lat_step = COARSE_M / metres_per_degree(0.0)[0]
+    for row in range(math.ceil(south / lat_step - 0.5), math.floor(north / lat_step - 0.5) + 1):
+        lon_step = COARSE_M / metres_per_degree((row + 0.5) * lat_step)[1]
+        first, last = math.ceil(west / lon_step - 0.5), math.floor(east / lon_step - 0.5)
+        if first <= last:
+            yield first * lon_step, row * lat_step, (last + 1) * lon_step, (row + 1) * lat_step
 
 
 def in_bbox(shown, bbox):

@@ -18,6 +18,7 @@ from civicreport import registry
 from civicreport.accounts.access import case_scope
 from civicreport.accounts.models import Unit
 from civicreport.cases.models import Report
+from civicreport.cases.public_point import in_bbox_clause
 from civicreport.cases.status import CLOCK_RUNNING
 from civicreport.db_types import EARLIEST, INTEGER_RANGE, LATEST, UTCDateTime, utcnow
 from civicreport.errors import ValidationFailed
@@ -61,7 +62,7 @@ def search(filters, user, now=None):
     Raises Forbidden for roles without a queue and ValidationFailed for a bad cursor.
     """
     now = now or utcnow()
-    reports, cursor = _page(select(Report).where(*case_scope(user), *_conditions(filters, now)), filters)
+    reports, cursor = _page(select(Report).where(*case_scope(user), *_conditions(filters, now, user)), filters)
     return Page(reports, cursor, now)
 
 
@@ -110,13 +111,13 @@ def _count(filters, user, now):
             func.min(Report.lat),
             func.max(Report.lon),
             func.max(Report.lat),
-        ).where(*case_scope(user), *_conditions(filters, now))
+        ).where(*case_scope(user), *_conditions(filters, now, user))
     ).one()
     count, late, *extent = row
     return Totals(count, int(late), tuple(extent) if count else None)
 
 
-def _conditions(f, now):
+def _conditions(f, now, user):
     conditions = []
     if f.statuses:
         conditions.append(Report.status.in_(f.statuses))
@@ -140,8 +141,7 @@ def _conditions(f, now):
     if f.evidence_flag is not None:
         conditions.append(Report.evidence_flagged.is_(f.evidence_flag))
     if f.bbox:
-        west, south, east, north = f.bbox
-        conditions += [Report.lon.between(west, east), Report.lat.between(south, north)]
+        conditions.append(in_bbox_clause(f.bbox, user))  # a monitor's behaviour cases by their cells
     if f.since:
         conditions.append(Report.created_at >= f.since)
     if f.until:
