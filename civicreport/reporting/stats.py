@@ -11,7 +11,8 @@ Period and cut-off
     its deadline. That deadline is the current one, because the timeline does not record every
     deadline move (恢复办理 moves it silently), until the month settles: a settled calendar month
     keeps the deadlines and areas its cases had then, so a published 月通报 stays as published.
-    ``overdue_now`` is a figure of now (see below).
+    ``overdue_now`` is a figure of now (see below). The month in progress counts to the last
+    pass of the settling job over it instead of now (seconds to minutes earlier, see below).
 
 Cases of a unit (处置单位)
     The reports with a ``dispatch`` event inside the period, each counted once, for the unit of
@@ -84,8 +85,12 @@ How it is computed
     they go, under a lease, resumable from the last chunk; the figures and ``finished_at`` last.
     Events are append-only and stamped when they happen, so nothing changes a settled month (a
     loader that backfills the past calls ``forget_settled``).
-    Any other period (the month in progress, a month ended but not settled yet, a range of days)
-    is computed from the timeline, three queries per table: the period's events, read through
+    The month in progress is read from its case rows in ``stats_case_live``, which the same job
+    keeps up to date (``refresh_live_month``: each pass recomputes only the cases with events
+    since the last one), counted to the instant of its last pass; a GROUP BY over the month's
+    cases, bounded by the month's volume, without the timeline. When they are missing or more
+    than ``LIVE_MAX_AGE`` old, and for any other period (a month ended but not settled yet, a
+    range of days), figures are computed from the timeline, three queries per table: the period's events, read through
     their time index, grouped per report with conditional aggregates (one row per case), joined
     to the reports for their deadlines and areas and summed per key with conditional counts, all
     in SQL; the working hours of the resolved cases measured in Python on a time line of the
