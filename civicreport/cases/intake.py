@@ -142,6 +142,7 @@ def _create(data, uploads, user, remember, nonce, channel=None, client_data=None
             photos.store(batch, raw, photo, uploader=user, position=len(attached) + i)
             for i, (raw, photo) in enumerate(zip(uploads, processed, strict=True))
         ]
+        report.public_id = _next_public_id()  # a write: taken after the slow part (photos stored), see below
         report.device_id = device_id
         report.open311_client_id = open311_client.id if open311_client else None
         if user is None:
@@ -178,6 +179,7 @@ def open_case(data, user, *, media, channel):
     media = list(media)
     _check_photo_count(len(media), required=False)
     report = _placed_report(data, _category(data["category"]), media, [], user, channel)
+    report.public_id = _next_public_id()
     db.session.add(report)
     db.session.flush()
     for position, photo in enumerate(media):
@@ -189,7 +191,9 @@ def open_case(data, user, *, media, channel):
 
 def _placed_report(data, category, attached, processed, user, channel):
     """A new report of ``data`` located, routed and checked against its photos' EXIF and reuse,
-    not yet in the session."""
+    not yet in the session and without its public id: taking one writes the day's counter, which
+    on SQLite locks the database until commit, so it waits until the photos are stored (a retry
+    storing the same photos meanwhile would otherwise wait on the lock and fail)."""
     facts = [evidence.PhotoFacts(m.gps_lat, m.gps_lon, m.taken_at) for m in attached]
     facts += [evidence.PhotoFacts(p.meta.gps_lat, p.meta.gps_lon, p.meta.taken_at) for p in processed]
     location = _location(data, facts)
@@ -260,7 +264,6 @@ def _new_report(data, location, cell, routed, category, user, channel=None):
         suggestions = [s.__dict__ for s in registry.current().classifier.suggest(data["description"], active)]
     community, street, district = areas_of(cell)  # the view shows their names: one query, not three
     return Report(
-        public_id=_next_public_id(),
         category=category,
         description=data["description"].strip(),
         suggested_categories=suggestions,
