@@ -330,6 +330,23 @@ def test_the_encoders_match_perls_own_bytes():
     assert (body, content_type) == form_data(params, uploads)
 
 
+# --- the service list FixMyStreet builds its categories from -----------------------------------
+
+
+def test_the_service_list_reads_as_populate_service_list_expects(client):
+    """Open311/PopulateServiceList.pm: ``$list->{service}`` (line 77), a plain ``service_code``
+    (line 91), ``metadata`` 'true' to fetch the definition (lines 167-168), its ``attributes``
+    an array (line 239) whose ``values`` FixMyStreet offers as choices, ``group`` a list (line 369)."""
+    services = xml_simple(client.get(f"{BASE}/services.xml?jurisdiction_id={JURISDICTION}").data)["service"]
+    litter = next(s for s in services if s["service_code"] == "06010")
+    assert litter["metadata"].lower() == "true" and litter["group"] == ["事件"]
+    definition = xml_simple(client.get(f"{BASE}/services/06010.xml?jurisdiction_id={JURISDICTION}").data)
+    attributes = definition["attributes"]
+    assert isinstance(attributes, list) and [a["code"] for a in attributes] == ["crs", "accuracy"]
+    assert [v["key"] for v in attributes[0]["values"]] == ["wgs84", "gcj02", "bd09"]
+    assert attributes[1]["values"] is None  # SuppressEmpty: an empty <values/> is undef, no choices
+
+
 # --- reports ---------------------------------------------------------------------------------
 
 
