@@ -5,12 +5,57 @@ at one place: lists are refused by their length before their items are looked at
 instants are refused when UTC (every date-time column) cannot hold them.
 """
 
+import re
 from datetime import UTC
 
 from marshmallow import ValidationError, fields, validate
 
 from civicreport.db_types import EARLIEST, LATEST
 from civicreport.errors import ValidationFailed
+
+# What a client may send as ``Idempotency-Key``: visible ASCII, as a UUID or any token it makes.
+# Header bytes outside ASCII reach the app as Latin-1 mojibake (“3f1c…” arrived as ``3f1cÃ¢Â€Â¦``),
+# so they are refused with this format in the message rather than kept as a key nobody could repeat.
+IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,100}")
+IDEMPOTENCY_KEY_FORMAT = "1–100 个可见 ASCII 字符（字母、数字或 !-~ 中的符号，不含空格和中文），如一个 UUID"
+
+
+def idempotency_key(key):
+    """``key`` when it is a valid ``Idempotency-Key``, None for none; else 422 ``invalid_idempotency_key``
+    naming the expected format."""
+    if not key:
+        return None
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise ValidationFailed(
+            f"Idempotency-Key 格式无效：须为{IDEMPOTENCY_KEY_FORMAT}",
+            code="invalid_idempotency_key",
+            details={"header": "Idempotency-Key", "pattern": IDEMPOTENCY_KEY.pattern},
+        )
+    return key
+
+
+# WGS-84/GCJ-02/BD-09 degrees; beyond them the coordinate transforms refused with invalid_coordinates.
+LATITUDE = validate.Range(min=-90, max=90, error="纬度须在 -90 至 90 之间")
+LONGITUDE = validate.Range(min=-180, max=180, error="经度须在 -180 至 180 之间")
+
+
+def lat_lon_pair_refused():
+    """422 ``lat_lon_pair``: its own code, since a multipart form cannot state the pair rule in
+    OpenAPI and the document names it instead."""
+    message = "lat 和 lon 必须同时提供"
+    return ValidationFailed(message, code="lat_lon_pair", details={"fields": {"lat": [message]}})
+
+
+def both_or_neither(first, second):
+    """JSON Schema (OpenAPI 3.0) for a schema's ``OPENAPI_RULES``: ``first`` and ``second`` are
+    both numbers, or both absent or null (the ``lat_and_lon_together`` rule)."""
+    unset = {"nullable": True, "enum": [None]}
+    return {
+        "anyOf": [
+            {"required": [first, second], "properties": {first: {"type": "number"}, second: {"type": "number"}}},
+            {"properties": {first: unset, second: unset}},
+        ]
+    }
 
 
 def load_valid(schema, data):
@@ -38,13 +83,24 @@ class BoundedList(fields.List):
 
 
 class CommaList(BoundedList):
-    """``a,b`` or repeated query parameters, as a tuple of non-empty strings, bounded like any list."""
+    """``a,b`` or repeated query parameters, as a tuple of non-empty strings, bounded like any list.
 
-    def __init__(self, *, max_items, **kwargs):
+    With ``choices``, each value must match the pattern the OpenAPI document states (at most
+    ``max_items`` parts of the choices, blank parts and spaces allowed), so the document and
+    the server refuse the same strings."""
+
+    def __init__(self, *, max_items, choices=None, **kwargs):
+        self.pattern, self.choices = None, tuple(choices or ())
+        if choices:
+            item = "(" + "|".join(re.escape(c) for c in choices) + ")?"
+            self.pattern = re.compile(rf"^ *{item} *(, *{item} *){{0,{max_items - 1}}}$")
+            kwargs["metadata"] = {"pattern": self.pattern.pattern, **kwargs.get("metadata", {})}
         super().__init__(fields.String(), max_items=max_items, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         parts = value if isinstance(value, list) else [value]
+        if self.pattern and not all(self.pattern.fullmatch(str(part)) for part in parts):
+            raise ValidationError(f"逗号分隔，至多 {self.bounds.max} 项，每项为 {'、'.join(self.choices)} 之一")
         items = [p.strip() for part in parts for p in str(part).split(",") if p.strip()]
         return tuple(super()._deserialize(items, attr, data, **kwargs))
 

@@ -275,7 +275,7 @@ def test_wrong_state_and_bad_input(town, client):
 
     bad = [
         ({"description": ""}, "validation_failed"),
-        ({"description": NEED, "lat": INSIDE[0]}, "validation_failed"),
+        ({"description": NEED, "lat": INSIDE[0]}, "lat_lon_pair"),
         ({"description": NEED}, "location_required"),
         ({"description": NEED, "community": "500110001999"}, "unknown_community"),
         ({"description": NEED, "lat": FAR_AWAY[0], "lon": FAR_AWAY[1]}, "outside_service_area"),

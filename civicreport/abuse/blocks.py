@@ -19,7 +19,9 @@ from civicreport.extensions import db
 
 log = logging.getLogger(__name__)
 
-DEVICE_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")  # the X-Device-Id a phone makes once per install
+# The X-Device-Id a phone makes once per install (a UUID fits); the OpenAPI document is built from these.
+DEVICE_ID_CHARS, DEVICE_ID_LENGTH = "A-Za-z0-9._:-", (8, 64)
+DEVICE_ID = re.compile(rf"[{DEVICE_ID_CHARS}]{{{DEVICE_ID_LENGTH[0]},{DEVICE_ID_LENGTH[1]}}}")
 
 
 def matching_block(device, account, address, now=None):

@@ -1,11 +1,27 @@
 """Public map queries, subscription requests and the views the OpenAPI document describes."""
 
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates, validates_schema
+import re
+
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates,
+    validates_schema,
+)
 
 from civicreport.alerts.public_reports import CIRCLE_MAX_M, PUBLIC_STATES
 from civicreport.cases.citizen import CITIZEN_GROUPS
+from civicreport.errors import ValidationFailed
 from civicreport.schema_fields import CommaList
 
+_NUMBER = r" *-?\d{1,3}(\.\d+)? *"
+BBOX = rf"^({_NUMBER}(,{_NUMBER}){{3}})?$"  # blank: no bbox
+BBOX_RANGE = "−180 ≤ 最小经度 ≤ 最大经度 ≤ 180，−90 ≤ 最小纬度 ≤ 最大纬度 ≤ 90"
 LAT = validate.Range(min=-90, max=90)
 LON = validate.Range(min=-180, max=180)
 RADIUS = validate.Range(min=1, max=CIRCLE_MAX_M, error=f"半径须在 1 至 {CIRCLE_MAX_M:g} 米之间")
@@ -16,11 +32,13 @@ class PublicReportsQuerySchema(Schema):
         unknown = RAISE
 
     bbox = CommaList(
-        max_items=4, load_default=None, metadata={"description": "最小经度,最小纬度,最大经度,最大纬度（WGS-84）"}
+        max_items=4,
+        load_default=None,
+        metadata={"description": f"最小经度,最小纬度,最大经度,最大纬度（WGS-84；{BBOX_RANGE}）", "pattern": BBOX},
     )
     category = fields.String(load_default=None, validate=validate.Length(min=1, max=8))
     group = fields.String(load_default=None, validate=validate.OneOf(CITIZEN_GROUPS))
-    status = CommaList(max_items=len(PUBLIC_STATES), load_default=())
+    status = CommaList(max_items=len(PUBLIC_STATES), choices=PUBLIC_STATES, load_default=())
     limit = fields.Integer(load_default=None, validate=validate.Range(min=1, max=10_000))
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "geojson"]))
 
@@ -30,21 +48,30 @@ class PublicReportsQuerySchema(Schema):
         if unknown:
             raise ValidationError(f"不可查询的状态: {', '.join(unknown)}")
 
+    @pre_load
+    def bbox_format(self, data, **kwargs):
+        """The document's pattern is the rule: ``bbox=`` is none, anything else must match it."""
+        if data.get("bbox") == "":
+            data = {k: v for k, v in data.items() if k != "bbox"}
+        if isinstance(data.get("bbox"), str) and not re.fullmatch(BBOX, data["bbox"]):
+            raise ValidationError("bbox 须为 最小经度,最小纬度,最大经度,最大纬度 四个数", field_name="bbox")
+        return data
+
     @validates("bbox")
     def four_numbers(self, value, **kwargs):
-        if value is None:
+        if not value:  # bbox= (blank) is no bbox
             return
         try:
             west, south, east, north = (float(v) for v in value)
         except ValueError:
             raise ValidationError("bbox 须为 最小经度,最小纬度,最大经度,最大纬度 四个数") from None
         if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
-            raise ValidationError("bbox 范围无效")
+            # its own code: the document's pattern states the format, this only in words
+            raise ValidationFailed(f"bbox 范围无效：须 {BBOX_RANGE}", code="bbox_out_of_range", details={"bbox": value})
 
     @post_load
     def numbers(self, data, **kwargs):
-        if data["bbox"] is not None:
-            data["bbox"] = tuple(float(v) for v in data["bbox"])
+        data["bbox"] = tuple(float(v) for v in data["bbox"]) if data["bbox"] else None
         return data
 
 
@@ -75,6 +102,22 @@ class SubscribeSchema(Schema):
     lat = fields.Float(load_default=None, allow_nan=False, validate=LAT)
     lon = fields.Float(load_default=None, allow_nan=False, validate=LON)
     radius = fields.Float(load_default=None, allow_nan=False, validate=RADIUS, metadata={"description": "米，≤ 2000"})
+    # area_given below, for the OpenAPI document
+    OPENAPI_RULES = {
+        "anyOf": [
+            {
+                "properties": {"area": {"enum": ["community", "street"]}, "code": {"type": "string"}},
+                "required": ["code"],
+            },
+            {
+                "properties": {
+                    "area": {"enum": ["circle"]},
+                    **dict.fromkeys(("lat", "lon", "radius"), {"type": "number"}),
+                },
+                "required": ["lat", "lon", "radius"],
+            },
+        ]
+    }
 
     @validates_schema
     def area_given(self, data, **kwargs):

@@ -29,6 +29,7 @@ from civicreport.extensions import db
 from civicreport.reference.categories import PRIORITY, Category
 from civicreport.reference.grid import areas_of, locate, normalise_point
 from civicreport.reference.lookup import require_category
+from civicreport.schema_fields import idempotency_key
 
 log = logging.getLogger(__name__)
 
@@ -400,10 +401,8 @@ def _replay(scoped_key, fingerprint, replay):
 
 
 def _scoped(kind, user, key, client=None):
-    if not key:
+    if not idempotency_key(key):
         return None
-    if len(key) > 100 or not key.isprintable():
-        raise ValidationFailed("Idempotency-Key 格式无效", code="invalid_idempotency_key")
     owner = f"open311-{client.id}" if client else (user.id if user else "anon")
     return f"{kind}:{owner}:{key}"
 

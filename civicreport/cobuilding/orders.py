@@ -61,6 +61,7 @@ from civicreport.errors import (
 from civicreport.extensions import db
 from civicreport.reference.areas import Community
 from civicreport.reference.grid import locate, normalise_point
+from civicreport.schema_fields import idempotency_key
 
 RESIDENT = "resident"
 STAFF = "staff"
@@ -509,10 +510,8 @@ def _new_public_id(now):
 
 
 def _scoped(user, key):
-    if not key:
+    if not idempotency_key(key):
         return None
-    if len(key) > 100 or not key.isprintable():
-        raise ValidationFailed("Idempotency-Key 格式无效", code="invalid_idempotency_key")
     return f"order:{user.id if user else 'anon'}:{key}"
 
 

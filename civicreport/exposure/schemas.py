@@ -17,7 +17,8 @@ OUTCOMES = {
 }
 PRAISE_OUTCOME = "经核实，予以点赞"
 PRAISE_CATEGORY = "文明点赞"
-MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="月份格式为 YYYY-MM")
+# Years 2000–2999: month=0000-01 passed \d{4} and failed as a 500 building year 0's instants.
+MONTH = validate.Regexp(r"^2\d{3}-(0[1-9]|1[0-2])$", error="月份格式为 YYYY-MM（2000–2999 年）")
 NOTE = validate.Length(min=1, max=500)
 PER_PAGE = 20
 

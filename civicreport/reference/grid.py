@@ -70,9 +70,14 @@ def normalise_point(lat, lon, crs):
             details={"crs": crs, "supported": list(SUPPORTED_CRS)},
         )
     try:
-        return to_wgs84(lat, lon, crs)
+        lat, lon = to_wgs84(lat, lon, crs)
     except ValueError as exc:
         raise ValidationFailed("坐标超出范围", code="invalid_coordinates", details={"reason": str(exc)}) from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):  # bd09 (-90, -180) lands past the pole: a 500 in nearest()
+        raise ValidationFailed(
+            "该位置不在本系统服务范围内", code="outside_service_area", details={"lat": lat, "lon": lon}
+        )
+    return lat, lon
 
 
 def locate(lat, lon):

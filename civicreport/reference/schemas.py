@@ -2,6 +2,8 @@
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from civicreport.schema_fields import LATITUDE, LONGITUDE
+
 
 class CategorySchema(Schema):
     code = fields.String()
@@ -20,8 +22,8 @@ class LocateQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    lat = fields.Float(required=True, allow_nan=False)
-    lon = fields.Float(required=True, allow_nan=False)
+    lat = fields.Float(required=True, allow_nan=False, validate=LATITUDE)
+    lon = fields.Float(required=True, allow_nan=False, validate=LONGITUDE)
     crs = fields.String(load_default="wgs84", validate=validate.OneOf(["wgs84", "gcj02", "bd09"]))
 
 

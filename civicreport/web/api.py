@@ -19,7 +19,7 @@ from civicreport.cases.schemas.report import (
     SubmittedReportSchema,
     report_view,
 )
-from civicreport.errors import BadRequest
+from civicreport.errors import BadRequest, ValidationFailed
 from civicreport.ops import health as ops_health
 from civicreport.ops.schemas import HealthSchema
 from civicreport.oversight import points, whistles
@@ -43,15 +43,12 @@ from civicreport.schema_fields import load_valid
 from civicreport.web import PUBLIC, allow, mark_replay, rate_limits
 from civicreport.web import current_user as _user
 from civicreport.web.guards import takes_photos
-from civicreport.web.openapi import IDEMPOTENCY_KEY, MANY, ONE, doc
+from civicreport.web.openapi import DEVICE_ID_HEADER, IDEMPOTENCY_KEY, MANY, ONE, doc, refused
 from civicreport.web.rate_limits import limited
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # What a phone sends with each submission; the device id feeds the abuse limits and the block list.
-SUBMIT_HEADERS = {
-    **IDEMPOTENCY_KEY,
-    rate_limits.DEVICE_HEADER: "本机安装时生成一次的设备标识（8–64 位字母、数字或 ._:-），用于按设备限流",
-}
+SUBMIT_HEADERS = {**IDEMPOTENCY_KEY, **DEVICE_ID_HEADER}
 
 
 def _created(body, replayed):
@@ -93,7 +90,12 @@ def categories():
 
 @bp.get("/grid/locate")
 @allow(PUBLIC)
-@doc("按坐标查网格、社区、街道和各大类的责任单位", query=LocateQuerySchema, response=LocateSchema)
+@doc(
+    "按坐标查网格、社区、街道和各大类的责任单位",
+    query=LocateQuerySchema,
+    response=LocateSchema,
+    refusals=refused("outside_service_area"),
+)
 def grid_locate():
     query = load_valid(LocateQuerySchema(), request.args.to_dict())
     return locate_view(*reference_lookup.locate_with_routes(query["lat"], query["lon"], query["crs"]))
@@ -109,10 +111,14 @@ def grid_locate():
     response=UploadedPhotoSchema,
     status=201,
     errors=(403, 429, 503),
+    refusals=refused("unsupported_image_type", "idempotency_key_reused"),
 )
 @takes_photos
 def upload_media():
     user = _user()
+    unknown = sorted(set(request.form) | (set(request.files) - {"photo"}))
+    if unknown:  # the document's form is closed: one part, photo
+        raise ValidationFailed(details={"fields": dict.fromkeys(unknown, ["Unknown field."])})
     files = request.files.getlist("photo")
     if len(files) != 1:
         raise BadRequest("请以 multipart 字段 photo 上传一张照片", code="photo_field_required")
@@ -132,6 +138,20 @@ def upload_media():
     response=SubmittedReportSchema,
     status=201,
     errors=(403, 409, 429, 503),
+    refusals=refused(
+        "outside_service_area",
+        "unknown_category",
+        "unknown_media",
+        "duplicate_media_ids",
+        "photo_required",
+        "location_required",
+        "lat_lon_pair",
+        "too_many_photos",
+        "unsupported_image_type",
+        "praise_has_no_category",
+        "notice_contact_required",
+        "idempotency_key_reused",
+    ),
     description="不带 lat/lon 时取照片 EXIF 中的位置；坐标可为 wgs84、gcj02 或 bd09。匿名上报返回 receipt_token，"
     "凭它查看和评价这件上报，以及 8 位查询码 receipt_code（连同案件编号查询进度，便于抄写和电话报读）。"
     "notify 为 true 且 contact 为手机号或电子邮箱时，案件进展以短信或邮件通知上报人。"
@@ -218,7 +238,12 @@ def _single(args):
 
 @bp.get("/duplicates")
 @allow(PUBLIC)
-@doc("上报前的重复提示：附近同类未办结上报", query=DuplicateQuerySchema, response=CandidateListSchema)
+@doc(
+    "上报前的重复提示：附近同类未办结上报",
+    query=DuplicateQuerySchema,
+    response=CandidateListSchema,
+    refusals=refused("outside_service_area", "unknown_category"),
+)
 def duplicate_candidates():
     """Before submitting: “这个问题已有人上报” candidates near a point."""
     query = load_valid(DuplicateQuerySchema(), request.args.to_dict())
@@ -241,7 +266,7 @@ def report_duplicates(public_id):
 @doc(
     "我也遇到了：为未办结的上报附议（每人每件一次，重复附议人数不变）",
     response=SupportSchema,
-    headers={rate_limits.DEVICE_HEADER: SUBMIT_HEADERS[rate_limits.DEVICE_HEADER]},
+    headers=DEVICE_ID_HEADER,
     errors=(403, 409, 429),
 )
 def support(public_id):

@@ -24,6 +24,9 @@ from apispec.ext.marshmallow.common import resolve_schema_cls
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from marshmallow import RAISE, Schema, fields, missing
 
+from civicreport.abuse.blocks import DEVICE_ID, DEVICE_ID_LENGTH
+from civicreport.schema_fields import IDEMPOTENCY_KEY as IDEMPOTENCY_KEY_PATTERN
+from civicreport.schema_fields import IDEMPOTENCY_KEY_FORMAT
 from civicreport.web import PER_ACTION, PUBLIC
 from civicreport.web.error_schema import ErrorSchema
 
@@ -72,7 +75,45 @@ TAGS = {
 
 # Descriptions of path parameters by name; ``@doc(path=...)`` overrides them per view.
 PATH_PARAMS = {"public_id": "案件编号，如 QJ20261123-0042", "code": "单位编码"}
-IDEMPOTENCY_KEY = {"Idempotency-Key": "手机端生成的唯一键；网络中断后用同一个键重试，只会创建一次"}
+IDEMPOTENCY_KEY = {
+    "Idempotency-Key": f"手机端生成的唯一键（{IDEMPOTENCY_KEY_FORMAT}）；网络中断后用同一个键重试，只会创建一次"
+}
+DEVICE_ID_HEADER = {
+    "X-Device-Id": f"本机安装时生成一次的设备标识（{DEVICE_ID_LENGTH[0]}–{DEVICE_ID_LENGTH[1]} 位字母、数字或 ._:-，"
+    "如一个 UUID），用于按设备限流和禁止名单；格式不对为 422 invalid_device_id，登录用户也一样"
+}
+# A header's schema is the server's own check (schema_fields.idempotency_key, rate_limits.device_id).
+# An empty value is taken as no header at all, hence the optional group.
+HEADER_SCHEMAS = {
+    "Idempotency-Key": {"type": "string", "pattern": f"^({IDEMPOTENCY_KEY_PATTERN.pattern})?$"},
+    "X-Device-Id": {"type": "string", "pattern": f"^({DEVICE_ID.pattern})?$", "maxLength": DEVICE_ID_LENGTH[1]},
+}
+# Every string the server reads is refused with 400 nul_character when it holds U+0000 (web.guards).
+NO_NUL = "^[^\\u0000]*$"
+
+# What well-formed input may still be refused for, by the data (``@doc(refusals=refused(...))``).
+REFUSALS = {
+    "outside_service_area": "坐标须落在本系统服务范围（已导入的网格）内；details 给出最近的社区与距离",
+    "unknown_category": "category 须为 GET /api/v1/categories 列出的启用类别",
+    "unknown_community": "community 须为已导入的社区编码",
+    "unknown_media": "media_ids 须为 POST /api/v1/media 返回且未用过的照片 id",
+    "photo_required": "至少一张照片：multipart 的 photo，或 JSON 的 media_ids（文明点赞以外）",
+    "unsupported_image_type": "照片须为 JPEG、PNG、WebP 或 HEIC（按内容识别，不看文件名和 Content-Type）",
+    "too_many_photos": "照片数不超过 MAX_PHOTOS_PER_REPORT 设置（默认 6）",
+    "idempotency_key_reused": "同一 Idempotency-Key 只能用于同样的请求",
+    "duplicate_media_ids": "media_ids 不能重复",
+    "praise_has_no_category": "文明点赞（kind=praise）不带 category",
+    "lat_lon_pair": "lat 与 lon 须同时提供（JSON 中同为 null 等于不带）",
+    "notice_contact_required": "notify 为 true 时 contact 须为手机号或电子邮箱",
+    "location_required": "须带 lat/lon，或照片 EXIF 中有位置，或（点单）community",
+    "bbox_out_of_range": "bbox 须 −180 ≤ 最小经度 ≤ 最大经度 ≤ 180，−90 ≤ 最小纬度 ≤ 最大纬度 ≤ 90",
+}
+
+
+def refused(*codes):
+    """``{code: text}`` of REFUSALS for ``@doc(refusals=...)``."""
+    return {code: REFUSALS[code] for code in codes}
+
 
 _RULE_ARG = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 _CONVERTER_TYPES = {"int": "integer", "float": "number"}
@@ -80,13 +121,15 @@ _CONVERTER_TYPES = {"int": "integer", "float": "number"}
 
 class _Converter(OpenAPIConverter):
     """Closed objects only for schemas that reject unknown input on purpose (``Meta.unknown``);
-    answers may grow fields without breaking clients."""
+    answers may grow fields without breaking clients. A schema's ``OPENAPI_RULES`` (JSON
+    Schema keywords) join its object: the dependencies its ``validates_schema`` enforces."""
 
     def schema2jsonschema(self, schema):
         jsonschema = super().schema2jsonschema(schema)
         if not hasattr(getattr(schema, "Meta", None), "unknown"):
             jsonschema.pop("additionalProperties", None)
-        return jsonschema
+        # Rules across fields that a schema states for the document (e.g. ``anyOf`` of required sets)
+        return jsonschema | getattr(schema, "OPENAPI_RULES", {})
 
 
 class _Plugin(MarshmallowPlugin):
@@ -119,6 +162,7 @@ class Operation:
     status: int = 200
     media: tuple = ("application/json",)
     errors: tuple = ()
+    refusals: dict = field(default_factory=dict)
     receipt: bool = False
 
 
@@ -129,7 +173,10 @@ def doc(summary, **details):
     ``query``: schema of the query string. ``body``: schema of a JSON body. ``form`` and
     ``files`` (``{"photo": ONE | MANY}``): a multipart body. ``headers``/``path``: name →
     description. ``response``/``status``/``media``: the success answer. ``errors``: further
-    statuses (e.g. ``(409, 429)``). ``receipt``: the anonymous reporter's X-Receipt-Token is
+    statuses (e.g. ``(409, 429)``). ``refusals``: error code → Chinese text for each 422 that
+    well-formed input still gets from the data (an unknown category, a point outside the
+    service area): the document cannot express those as a schema, so it names them
+    (``x-refusals`` and the description). ``receipt``: the anonymous reporter's X-Receipt-Token is
     accepted. ``tag``: the group on the docs page (default: the first path segment).
     Raises TypeError on an unknown keyword, at import time.
     """
@@ -150,10 +197,14 @@ def build_spec(app):
         version=_version(),
         openapi_version="3.0.3",
         plugins=[plugin],
-        info={"description": '随手拍文明城市上报接口。错误统一为 {"error": {"code", "message", "details"}}。'},
+        info={
+            "description": '随手拍文明城市上报接口。错误统一为 {"error": {"code", "message", "details"}}。'
+            "任何参数、请求头或请求体中的字符串含空字符（U+0000）都以 400 nul_character 拒绝。"
+        },
         servers=[{"url": "/"}],
     )
     _components(spec, plugin)
+    plugin.converter.request_schemas = _request_schema_classes(app)
     used_tags = set()
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
         view = app.view_functions[rule.endpoint]
@@ -166,6 +217,28 @@ def build_spec(app):
     for tag in sorted(used_tags, key=_tag_order):
         spec.tag({"name": tag, "description": TAGS.get(tag, tag)})
     return spec.to_dict()
+
+
+def _request_schema_classes(app):
+    """The schema classes that read input (query, JSON or form), nested ones included."""
+    found = set()
+    pending = [
+        _schema_class(schema)
+        for view in app.view_functions.values()
+        if isinstance(getattr(view, "openapi", None), Operation)
+        for schema in (view.openapi.query, view.openapi.body, view.openapi.form)
+        if schema is not None
+    ]
+    while pending:
+        cls = pending.pop()
+        if cls in found:
+            continue
+        found.add(cls)
+        for declared in cls._declared_fields.values():
+            inner = getattr(declared, "inner", declared)
+            if isinstance(inner, fields.Nested):
+                pending.append(_schema_class(inner.nested))
+    return found
 
 
 def documented_operations(spec):
@@ -216,6 +289,7 @@ def _components(spec, plugin):
     plugin.map_to_openapi_type(Upload, "string", "binary")
     plugin.converter.add_attribute_function(_dumped_may_be_null)
     plugin.converter.add_attribute_function(_comma_list)
+    plugin.converter.add_attribute_function(_no_nul)
     spec.components.security_scheme(
         "bearer",
         {
@@ -243,14 +317,35 @@ def _components(spec, plugin):
 
 def _dumped_may_be_null(converter, field, ret, **kwargs):
     """marshmallow dumps a None attribute as null whatever the field says, so an optional
-    field without a non-null load default may be null (``allow_none`` fields apispec marks itself)."""
-    if field.allow_none or field.required or field.load_default not in (missing, None):
+    field without a non-null load default may be null (``allow_none`` fields apispec marks itself).
+    Not in what a client sends: loading refuses null there."""
+    if (
+        _reads_input(converter, field)
+        or field.allow_none
+        or field.required
+        or field.load_default not in (missing, None)
+    ):
         return {}
     if not isinstance(field.parent, Schema):  # items of a list, values of a dict
         return {}
     if "$ref" in ret:
         return {"anyOf": [{"type": "object", "nullable": True}, {"$ref": ret.pop("$ref")}]}
     return {"nullable": True}
+
+
+def _reads_input(converter, field):
+    parent = field.parent
+    while isinstance(parent, fields.Field):  # the items of a list
+        parent = parent.parent
+    cls = type(parent)
+    return cls.__name__ == "GeneratedSchema" or cls in getattr(converter, "request_schemas", ())
+
+
+def _no_nul(converter, field, ret, **kwargs):
+    """A free-text string read from a client says it takes no U+0000 (web.guards answers 400)."""
+    if ret.get("type") != "string" or {"enum", "pattern", "format"} & set(ret) or not _reads_input(converter, field):
+        return {}
+    return {"pattern": NO_NUL}
 
 
 def _comma_list(converter, field, ret, **kwargs):
@@ -261,7 +356,12 @@ def _comma_list(converter, field, ret, **kwargs):
         return {}
     for key in ("default", "items", "minItems", "maxItems"):
         ret.pop(key, None)
-    return {"type": "string", "description": f"逗号分隔，也可重复此参数；最多 {field.bounds.max} 项"}
+    pattern = ret.pop("pattern", NO_NUL)  # a field's own (metadata) pattern stays
+    return {
+        "type": "string",
+        "pattern": pattern,
+        "description": f"逗号分隔，也可重复此参数；最多 {field.bounds.max} 项",
+    }
 
 
 def _operation(rule, view, method, shared_view):
@@ -277,12 +377,21 @@ def _operation(rule, view, method, shared_view):
         "security": _security(roles, doc_.receipt),
         "x-roles": list(roles),
     }
-    if doc_.description:
-        operation["description"] = doc_.description
+    description = _description(doc_)
+    if description:
+        operation["description"] = description
+    if doc_.refusals:
+        operation["x-refusals"] = sorted(doc_.refusals)
     body = _request_body(doc_)
     if body:
         operation["requestBody"] = body
     return operation
+
+
+def _description(doc_):
+    refusals = "；".join(f"{code}：{text}" for code, text in doc_.refusals.items())
+    parts = [doc_.description or "", f"格式正确但数据不符时为 422：{refusals}。" if refusals else ""]
+    return "\n\n".join(p for p in parts if p)
 
 
 def _derived_errors(rule, doc_, roles):
@@ -291,7 +400,7 @@ def _derived_errors(rule, doc_, roles):
         errors.add(404)
     if doc_.body is not None or doc_.form is not None or doc_.files:
         errors.add(422)
-    if doc_.query is not None:
+    if doc_.query is not None or doc_.headers or doc_.refusals:
         errors.add(422)
     if doc_.files:
         errors.add(413)
@@ -320,7 +429,7 @@ def _parameters(rule, doc_):
                 "name": name,
                 "required": True,
                 "description": doc_.path.get(name, PATH_PARAMS.get(name, name)),
-                "schema": {"type": _CONVERTER_TYPES.get(converter, "string")},
+                "schema": _path_schema(converter),
             }
         )
     if doc_.query is not None:
@@ -332,10 +441,15 @@ def _parameters(rule, doc_):
                 "name": name,
                 "required": False,
                 "description": text,
-                "schema": {"type": "string", "maxLength": 128},
+                "schema": HEADER_SCHEMAS.get(name, {"type": "string", "pattern": NO_NUL}),
             }
         )
     return params
+
+
+def _path_schema(converter):
+    kind = _CONVERTER_TYPES.get(converter, "string")
+    return {"type": kind, "pattern": NO_NUL} if kind == "string" else {"type": kind}
 
 
 def _request_body(doc_):
@@ -348,8 +462,13 @@ def _request_body(doc_):
 
 
 def _multipart(doc_):
-    """The multipart schema: the form schema's fields plus one binary part (or a list) per file field."""
-    parts = {} if doc_.form is None else {n: copy(f) for n, f in _schema_class(doc_.form)._declared_fields.items()}
+    """The multipart schema: the form schema's fields plus one binary part (or a list) per file field.
+
+    A form part is never null (a field left out is the form's None); other parts are refused."""
+    parts = {}
+    for name, declared in ({} if doc_.form is None else _schema_class(doc_.form)._declared_fields).items():
+        parts[name] = copy(declared)
+        parts[name].allow_none = False
     for name, count in doc_.files.items():
         parts[name] = Upload(required=True) if count == ONE else fields.List(Upload(), load_default=list)
     return _StrictForm.from_dict(parts)

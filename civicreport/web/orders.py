@@ -22,7 +22,7 @@ from civicreport.reporting.stats import Period
 from civicreport.schema_fields import load_valid
 from civicreport.web import PER_ACTION, PUBLIC, allow, mark_replay, rate_limits
 from civicreport.web import current_user as _user
-from civicreport.web.openapi import IDEMPOTENCY_KEY, doc
+from civicreport.web.openapi import DEVICE_ID_HEADER, IDEMPOTENCY_KEY, doc, refused
 from civicreport.web.rate_limits import limited
 
 bp = Blueprint("orders", __name__, url_prefix="/api/v1")
@@ -54,10 +54,11 @@ def _actor(order):
 @doc(
     "我要点单：居民提出急难愁盼需求（匿名，凭回执码查看、评价）；社区工作人员可代居民点单",
     body=OrderSubmitSchema,
-    headers={**IDEMPOTENCY_KEY, rate_limits.DEVICE_HEADER: "本机安装时生成一次的设备标识，用于按设备限流"},
+    headers={**IDEMPOTENCY_KEY, **DEVICE_ID_HEADER},
     response=SubmittedOrderSchema,
     status=201,
     errors=(403, 429),
+    refusals=refused("outside_service_area", "unknown_community", "location_required"),
     description="带 lat/lon 时按网格定位到社区，否则须带 community（社区代码）。返回点单编号和 receipt_token。"
     "同一 Idempotency-Key 重试返回同一张点单。",
 )

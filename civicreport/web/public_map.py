@@ -20,7 +20,7 @@ from civicreport.extensions import limiter
 from civicreport.schema_fields import load_valid
 from civicreport.web import PUBLIC, allow, json_object
 from civicreport.web.console import map_settings
-from civicreport.web.openapi import doc
+from civicreport.web.openapi import doc, refused
 
 api = Blueprint("public_map_api", __name__, url_prefix="/api/v1")
 pages = Blueprint("public_map", __name__)
@@ -37,6 +37,7 @@ ATOM = "application/atom+xml; charset=utf-8"
     tag=TAG,
     query=PublicReportsQuerySchema,
     response=PublicReportPageSchema,
+    refusals=refused("bbox_out_of_range"),
 )
 def public_reports_list():
     """The public reports in a bbox, newest first, held to PUBLIC_MAP_MAX."""

@@ -38,12 +38,18 @@ FORMATS = ("json", "csv")
 MEDIA_TYPES = ("application/json", "text/csv")
 MAX_DAYS = 366
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# The pair rules of month/from/to, which a query string's schema cannot state.
+PERIOD_REFUSALS = {
+    "invalid_period": "from 与 to 须同时提供且 to 晚于 from；month 不能与 from/to 同用",
+    "period_too_long": f"from 至 to 最长 {MAX_DAYS} 天",
+    "invalid_date": "日期须为 YYYY-MM-DD，年份 1000–8999",
+}
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @bp.get("/stats/units")
 @allow(*READERS)
-@doc("单位考评与红黑榜", query=StatsQuerySchema, response=StatsTableSchema, media=MEDIA_TYPES)
+@doc("单位考评与红黑榜", query=StatsQuerySchema, response=StatsTableSchema, media=MEDIA_TYPES, refusals=PERIOD_REFUSALS)
 def units():
     period, fmt = _query()
     return _respond(_with_whistles(stats.unit_stats(period)), fmt)
@@ -63,7 +69,13 @@ def _with_whistles(table):
 
 @bp.get("/stats/areas")
 @allow(*READERS)
-@doc("街道/社区/网格考评与红黑榜", query=AreaStatsQuerySchema, response=StatsTableSchema, media=MEDIA_TYPES)
+@doc(
+    "街道/社区/网格考评与红黑榜",
+    query=AreaStatsQuerySchema,
+    response=StatsTableSchema,
+    media=MEDIA_TYPES,
+    refusals=PERIOD_REFUSALS,
+)
 def areas():
     period, fmt = _query()
     level = request.args.get("level", "community")
@@ -78,7 +90,7 @@ def areas():
 
 @bp.get("/stats/monitors")
 @allow(*READERS)
-@doc("监督员考评", query=StatsQuerySchema, response=StatsTableSchema, media=MEDIA_TYPES)
+@doc("监督员考评", query=StatsQuerySchema, response=StatsTableSchema, media=MEDIA_TYPES, refusals=PERIOD_REFUSALS)
 def monitors():
     period, fmt = _query()
     return _respond(stats.monitor_stats(period), fmt)

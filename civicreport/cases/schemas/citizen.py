@@ -54,6 +54,13 @@ class ReceiptLookupSchema(Schema):
     receipt_code = fields.String(
         validate=validate.Length(min=1, max=32), metadata={"description": "8 位查询码，可带空格或短横线"}
     )
+    # one_way below, for the OpenAPI document
+    OPENAPI_RULES = {
+        "oneOf": [
+            {"required": ["receipts"], "not": {"anyOf": [{"required": ["id"]}, {"required": ["receipt_code"]}]}},
+            {"required": ["id", "receipt_code"], "not": {"required": ["receipts"]}},
+        ]
+    }
 
     @validates_schema
     def one_way(self, data, **kwargs):
@@ -73,6 +80,8 @@ class ReceiptProofSchema(Schema):
     id = fields.String(required=True, validate=validate.Length(min=1, max=32))
     receipt_token = fields.String(validate=validate.Length(min=1, max=128))
     receipt_code = fields.String(validate=validate.Length(min=1, max=32))
+    # one_proof below, for the OpenAPI document
+    OPENAPI_RULES = {"oneOf": [{"required": ["receipt_token"]}, {"required": ["receipt_code"]}]}
 
     @validates_schema
     def one_proof(self, data, **kwargs):
@@ -94,13 +103,17 @@ class NoticeChoiceResultSchema(Schema):
     notify = fields.Nested(NoticeStateSchema, required=True)
 
 
+_CASE_ID = r"[!-+\--~]{1,32}"  # visible ASCII but the comma
+
+
 class UpdatesQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
     ids = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=MAX_RECEIPTS * 33),
+        # the whole rule, so that the document can state it: 1–50 numbers of 1–32 characters
+        validate=validate.Regexp(rf"^{_CASE_ID}(,{_CASE_ID}){{0,{MAX_RECEIPTS - 1}}}$", error="ids 格式无效"),
         metadata={"description": f"本机保存的案件编号，逗号分隔，至多 {MAX_RECEIPTS} 个"},
     )
 

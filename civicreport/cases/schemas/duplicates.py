@@ -4,14 +4,15 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from civicreport.cases.photo_urls import object_url, public_photos
 from civicreport.cases.public_point import rounded_distance
+from civicreport.schema_fields import LATITUDE, LONGITUDE
 
 
 class DuplicateQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    lat = fields.Float(required=True, allow_nan=False)
-    lon = fields.Float(required=True, allow_nan=False)
+    lat = fields.Float(required=True, allow_nan=False, validate=LATITUDE)
+    lon = fields.Float(required=True, allow_nan=False, validate=LONGITUDE)
     crs = fields.String(load_default="wgs84", validate=validate.OneOf(["wgs84", "gcj02", "bd09"]))
     category = fields.String(load_default=None, validate=validate.Length(max=8))
 

@@ -15,7 +15,7 @@ from marshmallow import (
 from civicreport.cases.models import REPORT_KINDS
 from civicreport.cases.public_point import point_for
 from civicreport.cases.schemas.media import PhotoPublicSchema, PhotoStaffSchema
-from civicreport.schema_fields import BoundedList
+from civicreport.schema_fields import LATITUDE, LONGITUDE, BoundedList, both_or_neither, lat_lon_pair_refused
 
 MEDIA_IDS_MAX = 64
 
@@ -31,8 +31,8 @@ class ReportSubmitSchema(Schema):
     )
     category = fields.String(load_default=None, validate=validate.Length(min=1, max=8))
     description = fields.String(load_default="", validate=validate.Length(max=2000))
-    lat = fields.Float(load_default=None, allow_nan=False)
-    lon = fields.Float(load_default=None, allow_nan=False)
+    lat = fields.Float(load_default=None, allow_nan=False, validate=LATITUDE)
+    lon = fields.Float(load_default=None, allow_nan=False, validate=LONGITUDE)
     crs = fields.String(load_default="wgs84", validate=validate.OneOf(["wgs84", "gcj02", "bd09"]))
     accuracy = fields.Float(load_default=None, validate=validate.Range(min=0, max=100_000))
     location_source = fields.String(load_default="device", validate=validate.OneOf(["device", "manual"]))
@@ -53,10 +53,12 @@ class ReportSubmitSchema(Schema):
             return {key: value for key, value in data.items() if key != "crs"}
         return data
 
+    OPENAPI_RULES = both_or_neither("lat", "lon")
+
     @validates_schema
     def lat_and_lon_together(self, data, **kwargs):
         if (data["lat"] is None) != (data["lon"] is None):
-            raise ValidationError("lat 和 lon 必须同时提供", field_name="lat")
+            raise lat_lon_pair_refused()
         for name in ("lat", "lon"):
             if data[name] is not None and not math.isfinite(data[name]):
                 raise ValidationError("坐标必须是有限数值", field_name=name)

@@ -11,7 +11,7 @@ from civicreport.cobuilding import photos
 from civicreport.cobuilding.orders import is_overdue
 from civicreport.cobuilding.schemas.tasks import Month
 from civicreport.cobuilding.status import ORDER_STATES
-from civicreport.schema_fields import BoundedList, CommaList
+from civicreport.schema_fields import LATITUDE, LONGITUDE, BoundedList, CommaList, both_or_neither, lat_lon_pair_refused
 
 COMMUNITY_CODE = validate.Regexp(re.compile(r"^\d{12}$"), error="社区代码须为 12 位数字")
 LIST_MAX = 200
@@ -25,8 +25,8 @@ class OrderSubmitSchema(Schema):
     description = fields.String(
         required=True, validate=validate.Length(min=1, max=2000), metadata={"description": "需求描述（急难愁盼）"}
     )
-    lat = fields.Float(load_default=None, allow_nan=False)
-    lon = fields.Float(load_default=None, allow_nan=False)
+    lat = fields.Float(load_default=None, allow_nan=False, validate=LATITUDE)
+    lon = fields.Float(load_default=None, allow_nan=False, validate=LONGITUDE)
     crs = fields.String(load_default="wgs84", validate=validate.OneOf(["wgs84", "gcj02", "bd09"]))
     community = fields.String(
         load_default=None, validate=COMMUNITY_CODE, metadata={"description": "所在社区代码；带 lat/lon 时以坐标为准"}
@@ -34,11 +34,12 @@ class OrderSubmitSchema(Schema):
     contact = fields.String(
         load_default=None, validate=validate.Length(max=128), metadata={"description": "联系方式，仅社区和创建办可见"}
     )
+    OPENAPI_RULES = both_or_neither("lat", "lon")
 
     @validates_schema
     def lat_and_lon_together(self, data, **kwargs):
         if (data["lat"] is None) != (data["lon"] is None):
-            raise ValidationError("lat 和 lon 必须同时提供", field_name="lat")
+            raise lat_lon_pair_refused()
         for name in ("lat", "lon"):
             if data[name] is not None and not math.isfinite(data[name]):
                 raise ValidationError("坐标必须是有限数值", field_name=name)

@@ -4,12 +4,23 @@ from marshmallow import Schema, fields, validate
 
 
 class StatsQuerySchema(Schema):
+    # web.stats parses these itself; the pattern and the words are its rules (years EARLIEST–LATEST)
     month = fields.String(
-        metadata={"description": "统计月份 YYYY-MM，默认本月；不能与 from/to 同用", "pattern": r"^\d{4}-\d{2}$"}
+        metadata={
+            "description": "统计月份 YYYY-MM（1000–8999 年），默认本月；不能与 from/to 同用",
+            "pattern": r"^[1-8]\d{3}-(0[1-9]|1[0-2])$",
+        }
     )
-    start = fields.String(data_key="from", metadata={"description": "起始日期 YYYY-MM-DD（含）", "format": "date"})
+    start = fields.String(
+        data_key="from",
+        metadata={"description": "起始日期 YYYY-MM-DD（含）；须与 to 同时提供，不能与 month 同用", "format": "date"},
+    )
     end = fields.String(
-        data_key="to", metadata={"description": "结束日期 YYYY-MM-DD（不含），最长 366 天", "format": "date"}
+        data_key="to",
+        metadata={
+            "description": "结束日期 YYYY-MM-DD（不含）；须与 from 同时提供，晚于 from，最长 366 天",
+            "format": "date",
+        },
     )
     format = fields.String(
         validate=validate.OneOf(["json", "csv"]), metadata={"description": "csv 为带 BOM 的 UTF-8 附件"}
