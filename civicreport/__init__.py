@@ -20,7 +20,7 @@ def create_app(config=None):
     from civicreport import adapters, cli, models, registry  # noqa: F401  models registers the tables
     from civicreport import config as config_module
     from civicreport.abuse import throttle
-    from civicreport.extensions import db, migrate
+    from civicreport.extensions import db, migrate, tune_sqlite
     from civicreport.web import (
         admin,
         api,
@@ -72,6 +72,7 @@ def create_app(config=None):
     appcontext_popped.connect(registry.unbind_app, app)
 
     db.init_app(app)
+    tune_sqlite(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     error_responses.init_app(app)
     security_headers.init_app(app)

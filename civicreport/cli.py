@@ -358,10 +358,12 @@ def block_remove(kind, value):
 
 @block.command("list")
 def block_list():
-    """Print every block: id, kind, value, expiry, reason."""
-    for entry in blocks.list_blocks():
+    """Print every block: id, kind, value, expiry, reason; "none" when there is none."""
+    entries = blocks.list_blocks()
+    for entry in entries:
         expiry = f"{entry.expires_at:%Y-%m-%d %H:%M}" if entry.expires_at else "-"
         click.echo(f"{entry.id}\t{entry.kind}\t{entry.value}\t{expiry}\t{entry.reason or ''}")
+    _none_if_empty(entries)
 
 
 @click.group("outbox")
@@ -372,13 +374,20 @@ def outbox_group():
 @outbox_group.command("dead")
 @click.option("--unit", "unit_code", help="Only this unit's messages (unit code).")
 def outbox_dead(unit_code):
-    """Print every dead message: id, topic, unit, attempts, last error."""
+    """Print every dead message: id, topic, unit, attempts, last error; "none" when there is none."""
     try:
         messages = outbox.dead_messages(unit_code)
     except AppError as err:
         _fail(err)
     for message, unit_code in messages:
         click.echo(f"{message.id}\t{message.topic}\t{unit_code or '-'}\t{message.attempts}\t{message.last_error or ''}")
+    _none_if_empty(messages)
+
+
+def _none_if_empty(rows):
+    """An empty list says so: an operator took silence for a command that did nothing."""
+    if not rows:
+        click.echo("none")
 
 
 @outbox_group.command("requeue")
@@ -451,8 +460,12 @@ def open311_key_create(name, jurisdiction, rate_limit):
 @open311_key_group.command("list")
 def open311_key_list():
     """Print every client: name, jurisdiction, limit, created, last used, revoked (UTC; never the key)."""
+    clients = open311_clients.clients()
+    if not clients:
+        click.echo("none")
+        return
     click.echo("name\tjurisdiction\tlimit\tcreated\tlast used\trevoked")
-    for client in open311_clients.clients():
+    for client in clients:
         times = (_minute(client.created_at), _minute(client.last_used_at), _minute(client.revoked_at))
         click.echo("\t".join((client.name, client.jurisdiction, open311_clients.limit_of(client), *times)))
 

@@ -3,13 +3,16 @@
 import logging
 import signal
 import threading
+import time
 from contextlib import contextmanager
 
 from civicreport import registry
 from civicreport.delivery.outbox import deliver_due
-from civicreport.extensions import db
+from civicreport.extensions import database_busy, db
 
 log = logging.getLogger(__name__)
+BUSY_RETRIES = 3  # SQLite "database is locked" (another process held the write lock past the busy timeout)
+BUSY_PAUSE = 0.5  # seconds, times the attempt
 
 
 def run_worker(*, once=False, interval=None, jobs=(), deliver=True):
@@ -42,16 +45,35 @@ def _run_round(steps, stop=None):
     for step in steps:
         if stop is not None and stop.is_set():
             break
+        name = getattr(step, "__name__", step)
         try:
-            result = step()
-        except Exception:
-            log.exception("worker step %s failed", getattr(step, "__name__", step))
+            result = _patiently(step)
+        except Exception as exc:
+            if database_busy(exc):  # an expected wait on SQLite, not a fault: one line, next round retries
+                log.warning("worker step %s: SQLite database still locked by another process; next round", name)
+            else:
+                log.exception("worker step %s failed", name)
             db.session.rollback()
             counts["errors"] += 1
             continue
         if step is deliver_due:
             counts.update(result)
     return counts
+
+
+def _patiently(step):
+    """``step()``, run again after a short pause while SQLite says the database is locked:
+    ``load-demo --history`` beside the worker printed three such tracebacks a run."""
+    for attempt in range(1, BUSY_RETRIES):
+        try:
+            return step()
+        except Exception as exc:
+            if not database_busy(exc):
+                raise
+            db.session.rollback()
+            log.info("worker step %s: SQLite database locked; retrying", getattr(step, "__name__", step))
+            time.sleep(BUSY_PAUSE * attempt)
+    return step()
 
 
 @contextmanager
