@@ -46,6 +46,7 @@ def init_app(app):
         outbox_group,
         anonymise_reporters,
         gc_media,
+        storage_group,
         open311_key_group,
     ):
         app.cli.add_command(command)
@@ -403,6 +404,25 @@ def outbox_requeue(ids, unit_code, everything):
     except AppError as err:
         _fail(err)
     click.echo(f"{count} dead message(s) requeued")
+
+
+@click.group("storage")
+def storage_group():
+    """The photo store (CIVICREPORT_STORAGE: a local directory or an S3 bucket)."""
+
+
+@storage_group.command("init")
+def storage_init():
+    """Create the bucket (or directory) if missing, make it private (block public access, private
+    ACL) and check that this app may write, read and delete an object; print what was done.
+    Safe to run again: it changes nothing that is already right."""
+    try:
+        done = registry.current().storage.init()
+    except StorageUnavailable as err:
+        raise click.ClickException(f"{err.code}: {err.message}") from None
+    for line in done:
+        click.echo(line)
+    click.echo("storage ready")
 
 
 @click.command("anonymise-reporters")

@@ -52,3 +52,10 @@ class StorageUnavailable(MediaError):
 
     code = "storage_unavailable"
     message = "图片存储暂时不可用，请稍后重试"
+
+
+class BucketMissing(StorageUnavailable):
+    """The S3 bucket does not exist (yet): ``flask storage init`` creates it."""
+
+    code = "bucket_missing"
+    message = "对象存储桶不存在：请运行 flask storage init 创建"

@@ -32,7 +32,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from civicreport.media.errors import StorageUnavailable
+from civicreport.media.errors import BucketMissing, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +128,12 @@ class Storage(abc.ABC):
         """Raise StorageUnavailable if the backend cannot be reached (health checks)."""
 
     @abc.abstractmethod
+    def init(self) -> list[str]:
+        """Make the store ready (``flask storage init``): create what is missing, keep it
+        private, and prove that this process may write, read and delete an object. Returns
+        one line per thing done or found; raises StorageUnavailable naming the step that failed."""
+
+    @abc.abstractmethod
     def modified_at(self, key: str) -> datetime | None:
         """When the object was last written or touched (aware, UTC), or None if there is none."""
 
@@ -192,6 +198,13 @@ class LocalStorage(Storage):
 
     def private_url(self, key: str) -> str | None:
         return None
+
+    def init(self) -> list[str]:
+        step = functools.partial(_init_step, f"directory {self.root}")
+        with step("mkdir"):
+            existed = os.path.isdir(self.root)
+            os.makedirs(self.root, exist_ok=True)
+        return [f"directory {self.root}: {'exists' if existed else 'created'}", _probe_permissions(self, step)]
 
     def check(self) -> None:
         try:
@@ -367,8 +380,54 @@ class S3Storage(Storage):
         return f"{url.scheme}://{url.netloc}"
 
     def check(self) -> None:
+        """StorageUnavailable when S3 does not answer; BucketMissing, which names ``flask storage
+        init``, when it answers that the bucket is not there (HeadBucket 404)."""
         with self._errors("check"):
-            self._probe.head_bucket(Bucket=self.bucket)
+            try:
+                self._probe.head_bucket(Bucket=self.bucket)
+            except ClientError as exc:
+                if _is_missing(exc):
+                    raise BucketMissing(details={"bucket": self.bucket, "command": "flask storage init"}) from None
+                raise
+
+    def init(self) -> list[str]:
+        return [self._ensure_bucket(), *self._keep_private(), _probe_permissions(self, self._init_step)]
+
+    def _ensure_bucket(self) -> str:
+        with self._init_step("HeadBucket"):
+            try:
+                self._client.head_bucket(Bucket=self.bucket)
+                return f"bucket {self.bucket}: exists"
+            except ClientError as exc:
+                if not _is_missing(exc):
+                    raise
+        region = self._endpoint["region"]
+        where = {} if region in (None, "us-east-1") else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        with self._init_step("CreateBucket"):
+            self._client.create_bucket(Bucket=self.bucket, **where)
+        return f"bucket {self.bucket}: created" + (f" in {region}" if region else "")
+
+    def _keep_private(self) -> list[str]:
+        """Block public access where the store has the setting (AWS, moto); a private ACL always.
+        Photos are served by presigned URLs, never by a public bucket."""
+        done = []
+        with self._init_step("PutPublicAccessBlock"):
+            try:
+                self._client.put_public_access_block(
+                    Bucket=self.bucket, PublicAccessBlockConfiguration=dict.fromkeys(_PUBLIC_ACCESS_BLOCK, True)
+                )
+                done.append("public access: blocked (" + ", ".join(_PUBLIC_ACCESS_BLOCK) + ")")
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") not in _NOT_SUPPORTED:
+                    raise
+                done.append("public access block: not supported by this store; check the bucket policy is private")
+        with self._init_step("PutBucketAcl"):
+            self._client.put_bucket_acl(Bucket=self.bucket, ACL="private")
+        done.append("bucket ACL: private (no public read or write)")
+        return done
+
+    def _init_step(self, step: str) -> Any:
+        return _init_step(f"bucket {self.bucket}", step)
 
     def modified_at(self, key: str) -> datetime | None:
         with self._errors("head"):
@@ -421,6 +480,36 @@ def _s3_client(
         response_checksum_validation="when_required",
     )
     return boto3.session.Session().client("s3", endpoint_url=endpoint_url, region_name=region, config=config)
+
+
+_PUBLIC_ACCESS_BLOCK = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+_NOT_SUPPORTED = {"NotImplemented", "MethodNotAllowed", "InvalidRequest", "InvalidArgument"}  # MinIO, OSS, Ceph
+
+
+@contextmanager
+def _init_step(where: str, step: str) -> Iterator[None]:
+    """A failed step of ``init`` as StorageUnavailable naming it, the store and what it answered."""
+    try:
+        yield
+    except (BotoCoreError, ClientError, OSError, StorageUnavailable) as exc:
+        answer = exc.__cause__ or exc
+        raise StorageUnavailable(f"{step} on {where} failed: {answer}", details={"step": step}) from exc
+
+
+def _probe_permissions(store: Storage, step: Any) -> str:
+    """Write, read back and delete one object under a name no photo has: what the app needs."""
+    key = f"{_TEMP_PREFIX}storage-init-{os.getpid()}-{time.time_ns()}"
+    data = b"civicreport storage init probe"
+    with step("write (PutObject)"):
+        store.put(key, data, "application/octet-stream")
+    with step("read (GetObject)"):
+        if store.get(key) != data:
+            raise StorageUnavailable("the probe object read back differs", details={"key": key})
+    with step("delete (DeleteObject)"):
+        store.delete(key)
+        if store.exists(key):
+            raise StorageUnavailable("the probe object is still there after delete", details={"key": key})
+    return "permissions: write, read and delete ok"
 
 
 def _is_missing(exc: ClientError) -> bool:

@@ -14,11 +14,15 @@ def health():
     Both checks run even when the first fails, and each is bounded by a timeout
     (DB_CONNECT_TIMEOUT, HEALTH_TIMEOUT), so a dead dependency makes this answer
     quickly. Raises ServiceUnavailable ``unhealthy`` with ``status: degraded`` and
-    every check in its details when either is down.
+    every check in its details when either is down; its message carries what the failing
+    checks say (a missing S3 bucket: run ``flask storage init``).
     """
-    checks = {"database": _check(_ping_database), "storage": _check(lambda: registry.current().storage.check())}
+    results = {"database": _check(_ping_database), "storage": _check(lambda: registry.current().storage.check())}
+    checks = {name: status for name, (status, _) in results.items()}
     if any(value != "ok" for value in checks.values()):
-        raise ServiceUnavailable("依赖服务不可用", code="unhealthy", details={"status": "degraded", "checks": checks})
+        said = "；".join(message for _, message in results.values() if message)
+        message = f"依赖服务不可用：{said}" if said else "依赖服务不可用"
+        raise ServiceUnavailable(message, code="unhealthy", details={"status": "degraded", "checks": checks})
     return checks
 
 
@@ -30,8 +34,11 @@ def _ping_database():
 
 
 def _check(probe):
+    """``("ok", None)``, or ``("error: <code>", what the failure says to an operator or None)``."""
     try:
         probe()
     except Exception as exc:  # any failure is a finding to report, never a 500
-        return f"error: {exc.code if isinstance(exc, (AppError, MediaError)) else type(exc).__name__}"
-    return "ok"
+        if isinstance(exc, (AppError, MediaError)):
+            return f"error: {exc.code}", exc.message
+        return f"error: {type(exc).__name__}", None
+    return "ok", None
