@@ -12,12 +12,21 @@ BENCH_SUBMISSIONS ?= 300
 
 .PHONY: run test test-fast lint install migrate demo bench clean serve-prod
 
+# The first install takes minutes (about 3½ on the 2-core machine): one line per stage, and while
+# pip works one line per package it fetches, so a newcomer sees it moving. pip's own exit status is
+# lost in the pipe; the import check after it is what fails the target.
+PIP_PROGRESS := grep --line-buffered -E '^(Collecting|Installing collected|Successfully installed|ERROR)' | cut -c1-110
 $(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
-	$(PY) -m pip install --quiet -e '.[test]' 2>&1 | grep -v '^WARNING: Location' || true
+	@echo "== [1/4] virtualenv $(VENV) (Python: $(PYTHON)) =="
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "== [2/4] upgrading pip =="
+	@$(PY) -m pip install --upgrade pip 2>&1 | $(PIP_PROGRESS) || true
+	@echo "== [3/4] civicreport and its test tools (the first time: a few minutes) =="
+	@$(PY) -m pip install -e '.[test]' 2>&1 | $(PIP_PROGRESS) || true
+	@echo "== [4/4] checking the install =="
 	$(PY) -c "import civicreport, PIL, pillow_heif, shapely, boto3, moto, pytest"
-	touch $(STAMP)
+	@touch $(STAMP)
+	@echo "== installed =="
 
 install: $(STAMP)
 
