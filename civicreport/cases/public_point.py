@@ -52,10 +52,15 @@ def is_behaviour(report):
     return category is None or category.group in BEHAVIOUR_CATEGORY_GROUPS or category.major_code in BEHAVIOUR_MAJORS
 
 
+def cell_centre(lat, lon):
+    """(lat, lon) of the centre of the point's ~COARSE_M cell."""
+    return snap(lat, lon, COARSE_M)
+
+
 def public_point(report):
     """The point anyone may see: the cell's centre for a behaviour report, else the point."""
     if is_behaviour(report):
-        return Shown(*snap(report.lat, report.lon, COARSE_M), approximate=True)
+        return Shown(*cell_centre(report.lat, report.lon), approximate=True)
     return Shown(report.lat, report.lon, approximate=False)
 
 
@@ -89,16 +94,6 @@ def widened(bbox):
     return west - dlon, south - dlat, east + dlon, north + dlat
 
 
-def cell_bbox(bbox):
-    """``bbox`` (west, south, east, north) grown to the cells of its corners and one cell more: an
-    extent to fit a map to that does not pin its outermost case."""
-    west, south, east, north = bbox
-    (south, west), (north, east) = snap(south, west, COARSE_M), snap(north, east, COARSE_M)
-    m_lat, m_lon = metres_per_degree(max(abs(south), abs(north)))
-    dlat, dlon = COARSE_M / m_lat, COARSE_M / m_lon
-    return round(west - dlon, 6), round(south - dlat, 6), round(east + dlon, 6), round(north + dlat, 6)
-
-
 def sees_every_point(user):
     """Whether ``user`` sees to the metre every case their queue lists (accounts.access.case_scope):
     the centre and the units list only cases whose private side they read; a monitor does not."""
@@ -113,15 +108,22 @@ def behaviour_clause():
     return or_(Report.category_code.is_(None), Report.category_code.in_(behaviour))
 
 
+def coarse_clause(user):
+    """The cases of ``user``'s queue they see by their cells alone, as a condition on Report (a
+    monitor's behaviour cases but while they await 核查); None when they see every point."""
+    if sees_every_point(user):
+        return None
+    return and_(behaviour_clause(), Report.status.not_in(ON_SITE_CHECK))
+
+
 def in_bbox_clause(bbox, user):
-    """Report inside ``bbox`` as ``user`` sees it: by its point, or for a behaviour case ``user`` may
-    see only coarsely (a monitor's, but while it awaits their 核查) by its cell's centre, so that the
-    answer to any box depends on the cell alone."""
+    """Report inside ``bbox`` as ``user`` sees it: by its point, or for a case ``user`` sees only
+    coarsely by its cell's centre, so that the answer to any box depends on the cell alone."""
     west, south, east, north = bbox
     precise = and_(Report.lon.between(west, east), Report.lat.between(south, north))
-    if sees_every_point(user):
+    coarse = coarse_clause(user)
+    if coarse is None:
         return precise
-    coarse = and_(behaviour_clause(), Report.status.not_in(ON_SITE_CHECK))
     cells = (
         and_(Report.lat >= south, Report.lat < north, Report.lon >= west, Report.lon < east)
         for west, south, east, north in cells_within(_on_the_grid(bbox))

@@ -11,14 +11,14 @@ import time
 from dataclasses import astuple, dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, literal, select, tuple_
+from sqlalchemy import and_, case, func, literal, select, true, tuple_
 from sqlalchemy.orm import selectinload
 
 from civicreport import registry
 from civicreport.accounts.access import case_scope
 from civicreport.accounts.models import Unit
 from civicreport.cases.models import Report
-from civicreport.cases.public_point import in_bbox_clause
+from civicreport.cases.public_point import cell_centre, coarse_clause, in_bbox_clause
 from civicreport.cases.status import CLOCK_RUNNING
 from civicreport.db_types import EARLIEST, INTEGER_RANGE, LATEST, UTCDateTime, utcnow
 from civicreport.errors import ValidationFailed
@@ -102,19 +102,30 @@ def totals(filters, user, now=None):
 
 
 def _count(filters, user, now):
+    """The totals in one aggregate; the extent of the cases ``user`` sees only by their cells
+    (cases.public_point.coarse_clause) is taken over their cells' centres, so it pins none of them."""
     overdue = and_(Report.status.in_(CLOCK_RUNNING), Report.deadline_at < now)
+    where = [*case_scope(user), *_conditions(filters, now, user)]
+    coarse = coarse_clause(user)
+    precise = true() if coarse is None else ~coarse
     row = db.session.execute(
         select(
             func.count(Report.id),
             func.coalesce(func.sum(case((overdue, 1), else_=0)), 0),
-            func.min(Report.lon),
-            func.min(Report.lat),
-            func.max(Report.lon),
-            func.max(Report.lat),
-        ).where(*case_scope(user), *_conditions(filters, now, user))
+            *(agg(case((precise, column))) for agg in (func.min, func.max) for column in (Report.lon, Report.lat)),
+        ).where(*where)
     ).one()
     count, late, *extent = row
-    return Totals(count, int(late), tuple(extent) if count else None)
+    points = [] if coarse is None else db.session.execute(select(Report.lat, Report.lon).where(*where, coarse)).all()
+    return Totals(count, int(late), _extent(extent, [cell_centre(lat, lon) for lat, lon in points]))
+
+
+def _extent(found, centres):
+    """(min lon, min lat, max lon, max lat) of the aggregate ``found`` and of ``centres`` [(lat, lon)]."""
+    west, south, east, north = found
+    lons = [v for v in (west, east, *(lon for _, lon in centres)) if v is not None]
+    lats = [v for v in (south, north, *(lat for lat, _ in centres)) if v is not None]
+    return (min(lons), min(lats), max(lons), max(lats)) if lons else None
 
 
 def _conditions(f, now, user):

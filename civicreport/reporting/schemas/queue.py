@@ -11,7 +11,7 @@ from marshmallow import (
 )
 
 from civicreport.cases.photo_urls import object_url, public_photos
-from civicreport.cases.public_point import cell_bbox, point_for
+from civicreport.cases.public_point import point_for
 from civicreport.cases.status import STATUSES
 from civicreport.schema_fields import CommaList, Instant
 
@@ -134,10 +134,7 @@ class QueueItemSchema(Schema):
 
 
 def totals_view(totals):
-    """The counts, and the extent grown to whole ~50 m cells (cases.public_point.cell_bbox), so that
-    it places no case more finely than its item does."""
-    bbox = list(cell_bbox(totals.bbox)) if totals.bbox else None
-    return {"count": totals.count, "overdue": totals.overdue, "bbox": bbox}
+    return {"count": totals.count, "overdue": totals.overdue, "bbox": list(totals.bbox) if totals.bbox else None}
 
 
 class QueueTotalsSchema(Schema):
