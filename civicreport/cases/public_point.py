@@ -4,13 +4,13 @@ A report about what people do (``is_behaviour``: 闯红灯, 乱扔垃圾, 游商
 a person's door, stall or parking place, so whoever may not see it precisely is shown the centre of
 its fixed ~50 m cell (``geo.coarse.snap``). Precisely see it (``sees_precise_point``): the staff who
 may read the case's private side (the centre within its areas, the unit it was dispatched to), its
-reporter (they stood there: account or receipt), and a monitor while the fix awaits their on-site
+reporter (they stood there: account, receipt or 查询码), and a monitor while the fix awaits their on-site
 核查 within their areas. Everyone else — the public, Open311 clients, other units, monitors not
 checking it — gets the cell. A report about a thing (a broken lid, a pile of rubbish) keeps its point.
 
 What a caller without that right can learn is a function of the cell alone, so it leaks nothing
 when asked again and again: a search by place (a bounding box, a circle, "within 50 m of here")
-matches a behaviour report by its cell (``widened``, ``COARSE_REACH_M``), and a distance to it is
+matches a behaviour report by its cell (``widened``, ``cells_within``), and a distance to it is
 measured to the cell's centre and shown rounded (``rounded_distance``: "约 50 米").
 """
 
@@ -21,7 +21,7 @@ from sqlalchemy import and_, false, or_, select
 
 from civicreport.accounts.access import REPORTER
 from civicreport.cases.models import Report
-from civicreport.geo.coarse import snap
+from civicreport.geo.coarse import lat_step, lon_step, snap
 from civicreport.geo.distance import metres_per_degree
 from civicreport.reference.categories import Category
 from civicreport.reference.grid import grid_index
@@ -132,11 +132,12 @@ def in_bbox_clause(bbox, user):
 
 
 def _on_the_grid(bbox):
-    """``bbox`` cut to the service area (every case lies in a grid cell), which bounds the rows of
-    cells to spell out; None when they do not meet."""
-    grid = grid_index().bounds
-    if grid is None:
+    """``bbox`` cut to the service area and the cells at its edges (every case lies in a grid cell),
+    which bounds the rows of cells to spell out; None when they do not meet."""
+    bounds = grid_index().bounds
+    if bounds is None:
         return None
+    grid = widened(bounds)
     west, south, east, north = bbox
     cut = max(west, grid[0]), max(south, grid[1]), min(east, grid[2]), min(north, grid[3])
     return cut if cut[0] <= cut[2] and cut[1] <= cut[3] else None
@@ -148,12 +149,12 @@ def cells_within(bbox):
     if bbox is None:
         return
     west, south, east, north = bbox
-    lat_step = COARSE_M / metres_per_degree(0.0)[0]
-    for row in range(math.ceil(south / lat_step - 0.5), math.floor(north / lat_step - 0.5) + 1):
-        lon_step = COARSE_M / metres_per_degree((row + 0.5) * lat_step)[1]
-        first, last = math.ceil(west / lon_step - 0.5), math.floor(east / lon_step - 0.5)
+    down = lat_step(COARSE_M)
+    for row in range(math.ceil(south / down - 0.5), math.floor(north / down - 0.5) + 1):
+        across = lon_step(COARSE_M, (row + 0.5) * down)
+        first, last = math.ceil(west / across - 0.5), math.floor(east / across - 0.5)
         if first <= last:
-            yield first * lon_step, row * lat_step, (last + 1) * lon_step, (row + 1) * lat_step
+            yield first * across, row * down, (last + 1) * across, (row + 1) * down
 
 
 def in_bbox(shown, bbox):

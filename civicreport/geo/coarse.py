@@ -15,8 +15,18 @@ def snap(lat: float, lon: float, metres: float) -> tuple[float, float]:
     is taken at the snapped latitude, so every point of one cell gets the very same centre: a step
     taken at the point's own latitude moved the centre by a few decimetres across a cell, which told
     where in it the point lay."""
-    lat_step = metres / metres_per_degree(0.0)[0]
-    snapped_lat = (math.floor(lat / lat_step) + 0.5) * lat_step
-    lon_step = metres / metres_per_degree(snapped_lat)[1]
-    snapped_lon = (math.floor(lon / lon_step) + 0.5) * lon_step
+    step = lat_step(metres)
+    snapped_lat = (math.floor(lat / step) + 0.5) * step
+    step = lon_step(metres, snapped_lat)
+    snapped_lon = (math.floor(lon / step) + 0.5) * step
     return round(snapped_lat, 6), round(snapped_lon, 6)
+
+
+def lat_step(metres: float) -> float:
+    """The grid's step of latitude in degrees: row ``i`` spans [i, i + 1) steps."""
+    return metres / metres_per_degree(0.0)[0]
+
+
+def lon_step(metres: float, centre_lat: float) -> float:
+    """The step of longitude in degrees of the row whose centre is at ``centre_lat``."""
+    return metres / metres_per_degree(centre_lat)[1]
