@@ -29,6 +29,7 @@ from civicreport.media.images import hamming
 from civicreport.reference.categories import Category
 
 log = logging.getLogger(__name__)
+HOTSPOT_ROWS = 200  # open cases of one class within ~90 m in a week: more means a hotspot, not a street
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,13 @@ def nearby_open(lat, lon, category=None, *, exclude_id=None, now=None, coarse=Fa
         )
     # Planar distance within the box orders as the great-circle one does at this scale;
     # the box's corners lie beyond the radius, so they can only fill the tail of the list.
+    # Coarse: the newest HOTSPOT_ROWS, which one real point cannot bring in or leave out.
     north, east = (Report.lat - lat) * m_lat, (Report.lon - lon) * m_lon
     wanted = cfg.DUPLICATE_CANDIDATES_MAX
-    query = query.order_by(north * north + east * east, Report.id).limit(wanted * (4 if coarse else 1))
+    if coarse:
+        query = query.order_by(Report.id.desc()).limit(HOTSPOT_ROWS)
+    else:
+        query = query.order_by(north * north + east * east, Report.id).limit(wanted)
     query = query.options(selectinload(Report.media), selectinload(Report.category))  # views show both
     measure = _as_shown if coarse else _precisely
     found = (measure(report, lat, lon) for report in db.session.scalars(query))
