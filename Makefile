@@ -15,7 +15,8 @@ BENCH_SUBMISSIONS ?= 300
 # The first install takes minutes (about 3½ on the 2-core machine): one line per stage, and while
 # pip works one line per package it fetches, so a newcomer sees it moving. pip's own exit status is
 # lost in the pipe; the import check after it is what fails the target.
-PIP_PROGRESS := grep --line-buffered -E '^(Collecting|Installing collected|Successfully installed|ERROR)' | cut -c1-110
+PIP_PROGRESS := grep --line-buffered -E '^(Collecting|Installing collected|Successfully installed|ERROR)' \
+	| sed -u 's/ (from .*//' | cut -c1-110
 $(STAMP): pyproject.toml
 	@echo "== [1/4] virtualenv $(VENV) (Python: $(PYTHON)) =="
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -27,7 +27,7 @@ def idempotency_key(key):
         return None
     if not IDEMPOTENCY_KEY.fullmatch(key):
         raise ValidationFailed(
-            f"Idempotency-Key 格式无效：须为{IDEMPOTENCY_KEY_FORMAT}",
+            f"Idempotency-Key 格式无效：须为 {IDEMPOTENCY_KEY_FORMAT}",
             code="invalid_idempotency_key",
             details={"header": "Idempotency-Key", "pattern": IDEMPOTENCY_KEY.pattern},
         )
