@@ -45,6 +45,17 @@ class Report(db.Model):
         Index("ix_report_created_at_id", "created_at", "id"),
         Index("ix_report_unit_id_created_at", "unit_id", "created_at"),
         Index("ix_report_priority_created_at", "priority", "created_at"),
+        # The statistics' overdue-now backlog per unit and area, read from the index alone (issue 25).
+        Index(
+            "ix_report_status_deadline_at_areas",
+            "status",
+            "deadline_at",
+            "unit_id",
+            "district_code",
+            "street_code",
+            "community_code",
+            "grid_code",
+        ),
         # For ILIKE '%…%' in the queue's text search: trigrams on PostgreSQL (a plain index elsewhere).
         Index(
             "ix_report_description_trgm",
