@@ -49,6 +49,8 @@ from civicreport.web.rate_limits import limited
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # What a phone sends with each submission; the device id feeds the abuse limits and the block list.
 SUBMIT_HEADERS = {**IDEMPOTENCY_KEY, **DEVICE_ID_HEADER}
+# What the photo pipeline refuses in bytes that are well-formed as an upload (media.errors).
+PHOTO_REFUSALS = ("unsupported_image_type", "image_unreadable", "image_too_many_pixels", "invalid_photo")
 
 
 def _created(body, replayed):
@@ -111,7 +113,7 @@ def grid_locate():
     response=UploadedPhotoSchema,
     status=201,
     errors=(403, 429, 503),
-    refusals=refused("unsupported_image_type", "idempotency_key_reused"),
+    refusals=refused(*PHOTO_REFUSALS, "idempotency_key_reused"),
 )
 @takes_photos
 def upload_media():
@@ -147,7 +149,7 @@ def upload_media():
         "location_required",
         "lat_lon_pair",
         "too_many_photos",
-        "unsupported_image_type",
+        *PHOTO_REFUSALS,
         "praise_has_no_category",
         "notice_contact_required",
         "idempotency_key_reused",
