@@ -437,6 +437,7 @@ def _store_chunk(marker, start, end, ids, line):
 
 def _case_rows(start, cut_off, ids, line, month):
     """The case rows of ``ids`` over ``[start, cut_off)``, each with its working hours measured on ``line``."""
+    _reporting_session()  # one plan, no parallel workers each aggregating the whole chunk again
     cases = _live_cases(start, cut_off, report_ids=ids)
     rows = [dict(row._mapping, month=month) for row in db.session.execute(select(cases))]
     for row in rows:
@@ -555,11 +556,12 @@ def _live_cases(start, cut_off, actions=_TRACKED, report_ids=None):
     """One row per case with ``actions`` events in ``[start, cut_off)`` (only ``report_ids`` when
     given): the columns of ``_per_case`` and what it takes from its report."""
     per_case = _per_case(start, cut_off, actions, report_ids)
-    return (
-        select(*per_case.c, *(Report.__table__.c[name] for name in _REPORT_COLUMNS))
-        .join_from(per_case, Report, Report.id == per_case.c.report_id)
-        .subquery("cases")
+    stmt = select(*per_case.c, *(Report.__table__.c[name] for name in _REPORT_COLUMNS)).join_from(
+        per_case, Report, Report.id == per_case.c.report_id
     )
+    if report_ids is not None:  # the reports by their key, not a scan of them all to hash-join
+        stmt = stmt.where(Report.id.in_(report_ids))
+    return stmt.subquery("cases")
 
 
 def _reporting_session():
