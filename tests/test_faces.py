@@ -21,7 +21,7 @@ from civicreport.media import faces
 from civicreport.media.faces import YuNetDetector
 from civicreport.media.images import process_photo
 from civicreport.media.privacy import build_detector
-from tests.face_images import NO_FACES, covers, library_faces, shipped, with_faces
+from tests.face_images import NO_FACES, covers, library_faces, shipped, with_faces, with_lfw_faces
 from tests.faces import edge_energy, jpeg, open_image, scaled, street_scene
 
 DISPLAY = (1280, 720)  # a 16:9 photo's display image: 1/40 of its short side is 18 px
@@ -135,6 +135,26 @@ def test_a_second_look_finds_small_turned_faces_the_scan_is_unsure_of(detector, 
     assert all(found(detector, image, boxes))
     monkeypatch.setattr(faces, "_LOOKS", 0)
     assert sum(found(detector, image, boxes)) <= 2
+
+
+def test_a_face_the_scan_scores_under_a_tenth_gets_a_second_look(detector, monkeypatch):
+    """LFW people 16-19 at 24 px (1/40 of 960) on a street: the scan scores person 16 under 0.1,
+    yet its box is among the photo's best small ones; looked at 2.2×, it is a face."""
+    scene = street_scene(size=(1280, 960), face=None, seed=3)
+    places = [(150, 200), (700, 300), (400, 700), (1000, 650)]
+    image, boxes = with_lfw_faces(scene, [16, 17, 18, 19], 24, places, np.random.default_rng(16))
+    assert all(found(detector, image, boxes))
+    monkeypatch.setattr(faces, "_CANDIDATE", 0.1)
+    assert found(detector, image, boxes) == [False, True, True, True]
+
+
+def test_a_zoomed_part_of_a_face_is_not_a_second_face(detector, scene, monkeypatch):
+    """An eye and a cheek of a 48-px face score 0.06 in the scan and, zoomed, 0.8 or more: the
+    look lies half inside the face the scan was sure of and adds no region of its own."""
+    image, _ = with_faces(scene, "astronaut", 48, PLACES)
+    assert len(detector.detect(image)) == len(PLACES)
+    monkeypatch.setattr(faces, "_parts_of", lambda looked, sure: np.zeros(len(looked), bool))
+    assert len(detector.detect(image)) > len(PLACES)
 
 
 def found(detector, image, boxes):
