@@ -1,5 +1,7 @@
 """The citizen pages' own API: category suggestions and 我的上报 by receipt tokens."""
 
+import re
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from civicreport.cases.schemas.report import (
@@ -7,6 +9,7 @@ from civicreport.cases.schemas.report import (
     ReportPublicSchema,
     report_view,
 )
+from civicreport.errors import ValidationFailed
 from civicreport.schema_fields import BoundedList
 
 MAX_RECEIPTS = 50
@@ -104,6 +107,17 @@ class NoticeChoiceResultSchema(Schema):
 
 
 _CASE_ID = r"[!-+\--~]{1,32}"  # visible ASCII but the comma
+# the whole rule, so that the document can state it: 1–50 numbers of 1–32 characters
+IDS = re.compile(rf"^{_CASE_ID}(,{_CASE_ID}){{0,{MAX_RECEIPTS - 1}}}$")
+
+
+def _case_ids(value):
+    if value == "":
+        raise ValidationError("ids 不能为空")
+    if not IDS.fullmatch(value):  # the code the phone pages have known since the badge came
+        raise ValidationFailed(
+            f"ids 须为 1–{MAX_RECEIPTS} 个案件编号，逗号分隔", code="invalid_ids", details={"max": MAX_RECEIPTS}
+        )
 
 
 class UpdatesQuerySchema(Schema):
@@ -112,9 +126,8 @@ class UpdatesQuerySchema(Schema):
 
     ids = fields.String(
         required=True,
-        # the whole rule, so that the document can state it: 1–50 numbers of 1–32 characters
-        validate=validate.Regexp(rf"^{_CASE_ID}(,{_CASE_ID}){{0,{MAX_RECEIPTS - 1}}}$", error="ids 格式无效"),
-        metadata={"description": f"本机保存的案件编号，逗号分隔，至多 {MAX_RECEIPTS} 个"},
+        validate=_case_ids,
+        metadata={"description": f"本机保存的案件编号，逗号分隔，至多 {MAX_RECEIPTS} 个", "pattern": IDS.pattern},
     )
 
 
