@@ -188,7 +188,7 @@ def test_block_cli_adds_lists_and_removes(app, grid):
     assert "ip\t198.51.100.7/32" in listed and "脚本刷单" in listed
     assert runner.invoke(args=["block", "add", "ip", "198.51.100.7"]).exit_code != 0  # already blocked
     assert runner.invoke(args=["block", "remove", "ip", "198.51.100.7"]).exit_code == 0
-    assert runner.invoke(args=["block", "list"]).output == ""
+    assert runner.invoke(args=["block", "list"]).output == "none\n"  # an empty list says so
     missing = runner.invoke(args=["block", "remove", "device", PHONE])
     assert missing.exit_code != 0 and "block_not_found" in missing.output
 
