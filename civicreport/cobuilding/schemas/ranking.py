@@ -6,8 +6,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from civicreport.db_types import EARLIEST, LATEST
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+# Years EARLIEST–LATEST-1 (1000–8999) and months 01–12 in the patterns, which the document states
+_MONTH = re.compile(r"^([1-8]\d{3})-(0[1-9]|1[0-2])$")
+_QUARTER = re.compile(r"^([1-8]\d{3})-Q([1-4])$")
 _YEARS = range(EARLIEST.year, LATEST.year)
 
 
@@ -20,6 +21,9 @@ def _year(text):
 class Month(fields.String):
     """``YYYY-MM`` as (year, month)."""
 
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"pattern": _MONTH.pattern, **kwargs.pop("metadata", {})}, **kwargs)
+
     def _deserialize(self, value, attr, data, **kwargs):
         match = _MONTH.match(super()._deserialize(value, attr, data, **kwargs))
         if not match or not 1 <= int(match[2]) <= 12:
@@ -29,6 +33,9 @@ class Month(fields.String):
 
 class Quarter(fields.String):
     """``YYYY-Qn`` (n 1–4) as (year, quarter)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"pattern": _QUARTER.pattern, **kwargs.pop("metadata", {})}, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         match = _QUARTER.match(super()._deserialize(value, attr, data, **kwargs))

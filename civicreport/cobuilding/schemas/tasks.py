@@ -11,7 +11,8 @@ from civicreport.cobuilding.status import CARD_REASONS, CARDS, DECLARATION_STATE
 from civicreport.schema_fields import BoundedList, Instant
 
 MAX_TASK_COMMUNITIES = 500
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# The whole rule (years 2000–8999, months 01–12), so that the OpenAPI document states it
+_MONTH = re.compile(r"^([2-8]\d{3})-(0[1-9]|1[0-2])$")
 _COMMUNITY = re.compile(r"^\d{12}$")
 
 
