@@ -510,7 +510,7 @@ def refresh_live_month(now=None):
         for first in range(0, len(ids), SETTLE_CHUNK):
             part = ids[first : first + SETTLE_CHUNK]
             db.session.execute(
-                delete(StatsCaseLive).where(StatsCaseLive.month == period.start, StatsCaseLive.report_id.in_(part))
+                delete(StatsCaseLive).where(StatsCaseLive.month == period.start, _among(StatsCaseLive.report_id, part))
             )
             rows = _case_rows(start, now, part, line, period.start)
             if rows:
@@ -560,7 +560,7 @@ def _live_cases(start, cut_off, actions=_TRACKED, report_ids=None):
         per_case, Report, Report.id == per_case.c.report_id
     )
     if report_ids is not None:  # the reports by their key, not a scan of them all to hash-join
-        stmt = stmt.where(Report.id.in_(report_ids))
+        stmt = stmt.where(_among(Report.id, report_ids))
     return stmt.subquery("cases")
 
 
@@ -585,6 +585,16 @@ def _span(period, now):
     """The period's start and its cut-off ``min(end, now)``, as UTC instants."""
     start, end = period.instants(registry.current().zone)
     return start, min(end, now)
+
+
+def _among(column, ids):
+    """``column`` in ``ids`` (ascending, and every report with events in the window between the first
+    and the last, as ``_month_case_ids`` lists them): a range when they are dense, which reads the
+    same rows (the others have no events in the window) without binding 10,000 parameters
+    (0.85 s of a chunk's 3.5 s at 5 M); the list itself for sparse ids, such as old cases'."""
+    if ids and ids[-1] - ids[0] < 2 * len(ids):
+        return column.between(ids[0], ids[-1])
+    return column.in_(ids)
 
 
 def _per_case(start, cut_off, actions=_TRACKED, report_ids=None):
@@ -633,7 +643,7 @@ def _per_case(start, cut_off, actions=_TRACKED, report_ids=None):
         .group_by(event.report_id)
     )
     if report_ids is not None:
-        stmt = stmt.where(event.report_id.in_(report_ids))
+        stmt = stmt.where(_among(event.report_id, report_ids))
     return stmt.subquery("per_case")
 
 
