@@ -123,6 +123,7 @@ def operations():
     "领导督办总览：联系点内的挂牌问题、报到迟到的吹哨、检查不合格的点位",
     query=OverviewQuerySchema,
     response=OverviewSchema,
+    errors=(404,),  # an unknown leader: user_not_found
     description="领导看自己的联系点；创建办（值班长、管理员）可按 leader 查看某位领导的，省略为全区。",
 )
 def leader_overview():
