@@ -42,7 +42,8 @@ def stall(period, marker):
     print(marker.done_through, flush=True)
     time.sleep(600)
 
-app = create_app({"DATABASE_URL": sys.argv[1], "SECRET_KEY": "settler", "MEDIA_ROOT": sys.argv[2]})
+settings = {"DATABASE_URL": sys.argv[1], "SECRET_KEY": "k" * 40, "STORAGE": "local", "MEDIA_ROOT": sys.argv[2]}
+app = create_app(settings)
 with app.app_context():
     stats.settle_month(stats.Period.month(2026, 10), chunk=40, on_chunk=stall)
 """
