@@ -38,6 +38,35 @@ def idempotency_key(key):
 LATITUDE = validate.Range(min=-90, max=90, error="纬度须在 -90 至 90 之间")
 LONGITUDE = validate.Range(min=-180, max=180, error="经度须在 -180 至 180 之间")
 
+_NUMBER = r" *-?\d{1,3}(\.\d+)? *"
+BBOX = rf"^({_NUMBER}(,{_NUMBER}){{3}})?$"  # blank: no bbox
+BBOX_RANGE = "−180 ≤ 最小经度 ≤ 最大经度 ≤ 180，−90 ≤ 最小纬度 ≤ 最大纬度 ≤ 90"
+
+
+class Bbox(fields.String):
+    """``west,south,east,north`` (WGS-84) as four floats; blank is no bbox (None), as if absent.
+
+    The pattern is the whole format rule and the document states it; an inverted or
+    out-of-range box is its own 422 ``bbox_out_of_range``, which an operation names in
+    ``x-refusals``. The public map and the staff queue read bboxes with this one field."""
+
+    def __init__(self, **kwargs):
+        description = f"最小经度,最小纬度,最大经度,最大纬度（WGS-84；{BBOX_RANGE}）；空值即不限"
+        metadata = {"description": description, "pattern": BBOX, **kwargs.pop("metadata", {})}
+        super().__init__(load_default=None, metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not re.fullmatch(BBOX, text):
+            raise ValidationError("bbox 须为 最小经度,最小纬度,最大经度,最大纬度 四个数")
+        if not text:
+            return None
+        west, south, east, north = (float(v) for v in text.split(","))
+        if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+            refusal = f"bbox 范围无效：须 {BBOX_RANGE}"
+            raise ValidationFailed(refusal, code="bbox_out_of_range", details={"bbox": text})
+        return west, south, east, north
+
 
 def lat_lon_pair_refused():
     """422 ``lat_lon_pair``: its own code, since a multipart form cannot state the pair rule in

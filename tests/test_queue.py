@@ -220,13 +220,18 @@ def test_geojson_feature_collection(client, queue):
         ({"cursor": "garbage"}, "invalid_cursor"),
         ({"status": "flying"}, "validation_failed"),
         ({"bbox": "1,2,3"}, "validation_failed"),
-        ({"bbox": "110,30,100,31"}, "validation_failed"),
+        ({"bbox": "110,30,100,31"}, "bbox_out_of_range"),  # the public map's documented refusal
         ({"sort": "random"}, "validation_failed"),
         ({"color": "red"}, "validation_failed"),
     ],
 )
 def test_bad_parameters_are_422(client, queue, params, code):
     assert_error(get(client, queue["people"]["sup"], **params), 422, code)
+
+
+def test_a_blank_bbox_is_no_bbox_as_on_the_public_map(client, queue):
+    everything = ids_of(get(client, queue["people"]["sup"]))
+    assert everything and ids_of(get(client, queue["people"]["sup"], bbox="")) == everything
 
 
 def test_cursor_of_another_sort_is_rejected(client, queue):

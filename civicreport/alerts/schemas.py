@@ -1,14 +1,11 @@
 """Public map queries, subscription requests and the views the OpenAPI document describes."""
 
-import re
-
 from marshmallow import (
     RAISE,
     Schema,
     ValidationError,
     fields,
     post_load,
-    pre_load,
     validate,
     validates,
     validates_schema,
@@ -16,12 +13,8 @@ from marshmallow import (
 
 from civicreport.alerts.public_reports import CIRCLE_MAX_M, PUBLIC_STATES
 from civicreport.cases.citizen import CITIZEN_GROUPS
-from civicreport.errors import ValidationFailed
-from civicreport.schema_fields import CommaList
+from civicreport.schema_fields import Bbox, CommaList
 
-_NUMBER = r" *-?\d{1,3}(\.\d+)? *"
-BBOX = rf"^({_NUMBER}(,{_NUMBER}){{3}})?$"  # blank: no bbox
-BBOX_RANGE = "−180 ≤ 最小经度 ≤ 最大经度 ≤ 180，−90 ≤ 最小纬度 ≤ 最大纬度 ≤ 90"
 LAT = validate.Range(min=-90, max=90)
 LON = validate.Range(min=-180, max=180)
 RADIUS = validate.Range(min=1, max=CIRCLE_MAX_M, error=f"半径须在 1 至 {CIRCLE_MAX_M:g} 米之间")
@@ -31,11 +24,7 @@ class PublicReportsQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    bbox = CommaList(
-        max_items=4,
-        load_default=None,
-        metadata={"description": f"最小经度,最小纬度,最大经度,最大纬度（WGS-84；{BBOX_RANGE}）", "pattern": BBOX},
-    )
+    bbox = Bbox()
     category = fields.String(load_default=None, validate=validate.Length(min=1, max=8))
     group = fields.String(load_default=None, validate=validate.OneOf(CITIZEN_GROUPS))
     status = CommaList(max_items=len(PUBLIC_STATES), choices=PUBLIC_STATES, load_default=())
@@ -47,32 +36,6 @@ class PublicReportsQuerySchema(Schema):
         unknown = sorted(set(value) - set(PUBLIC_STATES))
         if unknown:
             raise ValidationError(f"不可查询的状态: {', '.join(unknown)}")
-
-    @pre_load
-    def bbox_format(self, data, **kwargs):
-        """The document's pattern is the rule: ``bbox=`` is none, anything else must match it."""
-        if data.get("bbox") == "":
-            data = {k: v for k, v in data.items() if k != "bbox"}
-        if isinstance(data.get("bbox"), str) and not re.fullmatch(BBOX, data["bbox"]):
-            raise ValidationError("bbox 须为 最小经度,最小纬度,最大经度,最大纬度 四个数", field_name="bbox")
-        return data
-
-    @validates("bbox")
-    def four_numbers(self, value, **kwargs):
-        if not value:  # bbox= (blank) is no bbox
-            return
-        try:
-            west, south, east, north = (float(v) for v in value)
-        except ValueError:
-            raise ValidationError("bbox 须为 最小经度,最小纬度,最大经度,最大纬度 四个数") from None
-        if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
-            # its own code: the document's pattern states the format, this only in words
-            raise ValidationFailed(f"bbox 范围无效：须 {BBOX_RANGE}", code="bbox_out_of_range", details={"bbox": value})
-
-    @post_load
-    def numbers(self, data, **kwargs):
-        data["bbox"] = tuple(float(v) for v in data["bbox"]) if data["bbox"] else None
-        return data
 
 
 class CircleSchema(Schema):

@@ -203,7 +203,12 @@ def get_report(public_id):
 
 @bp.get("/queue")
 @allow("supervisor", "monitor", "leader", "admin", "unit_staff")
-@doc("受理队列：筛选、分页、GeoJSON", query=QueueQuerySchema, response=QueuePageSchema)
+@doc(
+    "受理队列：筛选、分页、GeoJSON",
+    query=QueueQuerySchema,
+    response=QueuePageSchema,
+    refusals=refused("bbox_out_of_range"),
+)
 def queue_list():
     params = load_valid(QueueQuerySchema(), request.args.to_dict(flat=False) | _single(request.args))
     filters = queue.Filters(
@@ -234,8 +239,8 @@ def queue_list():
 
 
 def _single(args):
-    """Query parameters that must appear once, as plain values (status/bbox may repeat)."""
-    return {key: values[-1] for key, values in args.lists() if key not in ("status", "bbox")}
+    """Query parameters that must appear once, as plain values (status may repeat)."""
+    return {key: values[-1] for key, values in args.lists() if key != "status"}
 
 
 @bp.get("/duplicates")

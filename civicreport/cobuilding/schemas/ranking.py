@@ -45,9 +45,7 @@ class Quarter(fields.String):
 
 
 class RankingQuerySchema(Schema):
-    month = Month(
-        metadata={"description": "排名月份 YYYY-MM，默认本月；不能与 quarter 同用", "pattern": r"^\d{4}-\d{2}$"}
-    )
+    month = Month(metadata={"description": "排名月份 YYYY-MM，默认本月；不能与 quarter 同用"})
     quarter = Quarter(metadata={"description": "季度考核 YYYY-Qn（如 2026-Q4）：三个月的月度得分取平均后重新排名"})
     format = fields.String(
         load_default="json",
@@ -62,7 +60,7 @@ class RankingQuerySchema(Schema):
 
 
 class ReportQuerySchema(Schema):
-    month = Month(metadata={"description": "通报月份 YYYY-MM，默认本月", "pattern": r"^\d{4}-\d{2}$"})
+    month = Month(metadata={"description": "通报月份 YYYY-MM，默认本月"})
 
 
 class PartsSchema(Schema):

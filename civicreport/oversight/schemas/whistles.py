@@ -92,18 +92,13 @@ class WhistleQuerySchema(Schema):
 
     status = CommaList(
         max_items=len(WHISTLE_STATES),
+        choices=WHISTLE_STATES,
         load_default=(),
         metadata={"description": "状态，可多个：" + "、".join(WHISTLE_STATES)},
     )
     unit = fields.String(load_default=None, validate=UNIT_CODE, metadata={"description": "召集了该单位的"})
     late = fields.Boolean(load_default=None, metadata={"description": "true：有单位报到超时的"})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=LIST_MAX))
-
-    @validates("status")
-    def known_statuses(self, value, **kwargs):
-        unknown = sorted(set(value) - set(WHISTLE_STATES))
-        if unknown:
-            raise ValidationError(f"未知状态：{'、'.join(unknown)}")
 
 
 def _unit(part):

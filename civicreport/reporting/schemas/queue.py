@@ -3,24 +3,21 @@
 from marshmallow import (
     RAISE,
     Schema,
-    ValidationError,
     fields,
-    post_load,
     validate,
-    validates,
 )
 
 from civicreport.cases.photo_urls import object_url, public_photos
 from civicreport.cases.public_point import point_for
 from civicreport.cases.status import STATUSES
-from civicreport.schema_fields import CommaList, Instant
+from civicreport.schema_fields import Bbox, CommaList, Instant
 
 
 class QueueQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    status = CommaList(max_items=len(STATUSES), load_default=())
+    status = CommaList(max_items=len(STATUSES), choices=STATUSES, load_default=())
     category = fields.String(load_default=None, validate=validate.Length(max=8))
     group = fields.String(load_default=None, validate=validate.OneOf(["component", "event", "behaviour"]))
     grid = fields.String(load_default=None, validate=validate.Length(equal=15))
@@ -30,7 +27,7 @@ class QueueQuerySchema(Schema):
     overdue = fields.Boolean(load_default=None)
     warning = fields.Boolean(load_default=None)
     evidence_flag = fields.Boolean(load_default=None)
-    bbox = CommaList(max_items=4, load_default=None)
+    bbox = Bbox()
     since = Instant(load_default=None)
     until = Instant(load_default=None)
     q = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
@@ -38,29 +35,6 @@ class QueueQuerySchema(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=1000))
     cursor = fields.String(load_default=None, validate=validate.Length(max=500))
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "geojson"]))
-
-    @validates("status")
-    def known_statuses(self, value, **kwargs):
-        unknown = sorted(set(value) - set(STATUSES))
-        if unknown:
-            raise ValidationError(f"未知状态: {', '.join(unknown)}")
-
-    @validates("bbox")
-    def four_numbers(self, value, **kwargs):
-        if value is None:
-            return
-        try:
-            west, south, east, north = (float(v) for v in value)
-        except ValueError:
-            raise ValidationError("bbox 须为 最小经度,最小纬度,最大经度,最大纬度") from None
-        if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
-            raise ValidationError("bbox 范围无效")
-
-    @post_load
-    def numbers(self, data, **kwargs):
-        if data["bbox"] is not None:
-            data["bbox"] = tuple(float(v) for v in data["bbox"])
-        return data
 
 
 def queue_item(report, now, actor):
