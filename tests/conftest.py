@@ -22,9 +22,9 @@ from civicreport import create_app, registry
 from civicreport.extensions import db, limiter
 from civicreport.reference.grid import invalidate_grid_index
 from civicreport.reference.loading import load_categories
-from tests.browser import chromiums
+from tests.browser import chromiums, serve
 from tests.factories import make_geography, make_rule, make_unit, make_user
-from tests.helpers import Loop, free_port
+from tests.helpers import Loop, free_port, override_settings
 
 KEEP_TABLES = {"alembic_version", "category"}
 
@@ -188,6 +188,15 @@ def smtp_server():
         yield SimpleNamespace(host="127.0.0.1", port=port, messages=messages)
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def live_server(app, monkeypatch):
+    """The app served on a free loopback port for a browser, without map tiles (the tests' network has
+    no tile server; the pages say so and work on): its base URL."""
+    override_settings(app, monkeypatch, MAP_TILE_URL="")
+    with serve(app) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture

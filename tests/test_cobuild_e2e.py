@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from tests.browser import serve, skip_without_chromium, text_of, wait
+from tests.browser import skip_without_chromium, text_of, wait
 
 skip_without_chromium()
 
@@ -24,20 +24,12 @@ from civicreport.accounts import auth  # noqa: E402
 from civicreport.cobuilding import partners  # noqa: E402
 from civicreport.extensions import db  # noqa: E402
 from tests.factories import COMMUNITY, INSIDE, make_geography, make_unit, photo_bytes  # noqa: E402
-from tests.helpers import override_settings  # noqa: E402
 
 pytestmark = pytest.mark.e2e  # Chromium drives the co-building pages on a live server
 PASSWORD = "cobuild-pass-1"
 PHONE = {"width": 360, "height": 740, "deviceScaleFactor": 2, "mobile": True}
 TASK = "背街小巷环境整治"
 TEAM = "长乐社区志愿服务队"
-
-
-@pytest.fixture
-def live_server(app, monkeypatch):
-    override_settings(app, monkeypatch, MAP_TILE_URL="")
-    with serve(app) as port:
-        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ The tile URL is blank here, so the map draws no tiles and the browser needs no n
 
 import pytest
 
-from tests.browser import csp_violations, serve, skip_without_chromium, status_of, text_of, wait
+from tests.browser import csp_violations, skip_without_chromium, status_of, text_of, wait
 
 skip_without_chromium()
 
@@ -22,13 +22,6 @@ from tests.helpers import Loop, override_settings  # noqa: E402
 
 pytestmark = pytest.mark.e2e  # Chromium drives the console on a live server
 PASSWORD = "console-pass-1"
-
-
-@pytest.fixture
-def live_server(app, monkeypatch):
-    override_settings(app, monkeypatch, MAP_TILE_URL="")
-    with serve(app) as port:
-        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from datetime import UTC, timedelta
 
 import pytest
 
-from tests.browser import serve, skip_without_chromium, status_of, text_of, wait
+from tests.browser import skip_without_chromium, status_of, text_of, wait
 
 skip_without_chromium()
 
@@ -23,19 +23,11 @@ from civicreport.db_types import utcnow  # noqa: E402
 from civicreport.extensions import db  # noqa: E402
 from civicreport.open311 import clients as open311_clients  # noqa: E402
 from tests.factories import INSIDE, make_geography, make_rule, make_unit  # noqa: E402
-from tests.helpers import override_settings  # noqa: E402
 from tests.open311_xml import BASE  # noqa: E402
 
 pytestmark = pytest.mark.e2e  # Chromium drives the console on a live server
 PASSWORD = "console-pass-1"
 COMMENT = "还是没有清理，气味越来越大"
-
-
-@pytest.fixture
-def live_server(app, monkeypatch):
-    override_settings(app, monkeypatch, MAP_TILE_URL="")
-    with serve(app) as port:
-        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture

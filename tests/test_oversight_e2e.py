@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from tests.browser import serve, skip_without_chromium, status_of, text_of, wait
+from tests.browser import skip_without_chromium, status_of, text_of, wait
 
 skip_without_chromium()
 
@@ -27,17 +27,9 @@ from civicreport.cobuilding import partners  # noqa: E402
 from civicreport.extensions import db  # noqa: E402
 from civicreport.oversight.checklists import load_checklists  # noqa: E402
 from tests.factories import COMMUNITY, INSIDE, make_geography, make_rule, make_unit, photo_bytes  # noqa: E402
-from tests.helpers import override_settings  # noqa: E402
 
 pytestmark = pytest.mark.e2e  # Chromium drives the oversight pages on a live server
 PHONE = {"width": 360, "height": 740, "deviceScaleFactor": 2, "mobile": True}
-
-
-@pytest.fixture
-def live_server(app, monkeypatch):
-    override_settings(app, monkeypatch, MAP_TILE_URL="")
-    with serve(app) as port:
-        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture
