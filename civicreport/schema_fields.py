@@ -6,7 +6,7 @@ instants are refused when UTC (every date-time column) cannot hold them.
 """
 
 import re
-from datetime import UTC
+from datetime import UTC, date
 
 from marshmallow import ValidationError, fields, validate
 
@@ -134,10 +134,48 @@ class CommaList(BoundedList):
         return tuple(super()._deserialize(items, attr, data, **kwargs))
 
 
+def year_pattern(first, last):
+    """A regular expression for the four-digit years ``first``–``last``: 2000–2099 is ``20\\d{2}``,
+    so the OpenAPI document can state a year range that a date's format cannot."""
+    return "(" + "|".join(_digit_ranges(f"{first:04d}", f"{last:04d}")) + ")"
+
+
+def _digit_ranges(low, high):
+    rest = len(low) - 1
+    if low == high:
+        return [low]
+    if low[1:] == "0" * rest and high[1:] == "9" * rest:
+        head = low[0] if low[0] == high[0] else f"[{low[0]}-{high[0]}]"
+        return [head + (rf"\d{{{rest}}}" if rest else "")]
+    if low[0] == high[0]:
+        return [low[0] + tail for tail in _digit_ranges(low[1:], high[1:])]
+    middle = [f"[{int(low[0]) + 1}-{int(high[0]) - 1}]\\d{{{rest}}}"] if int(high[0]) - int(low[0]) > 1 else []
+    below = [low[0] + tail for tail in _digit_ranges(low[1:], "9" * rest)]
+    return below + middle + [high[0] + tail for tail in _digit_ranges("0" * rest, high[1:])]
+
+
+# The days staff enter and ask about (deadlines, meetings, as-of dates): any real record's day,
+# and the day after it (the end of a day, the next month) is a date too.
+DAY_YEARS = (2000, 2099)
+DAYS = validate.Range(
+    min=date(DAY_YEARS[0], 1, 1), max=date(DAY_YEARS[1], 12, 31), error="日期须在 2000 年至 2099 年之间"
+)
+
+
+class Day(fields.Date):
+    """A calendar day in ``DAY_YEARS``; the document's pattern states the years."""
+
+    def __init__(self, **kwargs):
+        metadata = {"pattern": f"^{year_pattern(*DAY_YEARS)}-", **kwargs.pop("metadata", {})}
+        super().__init__(validate=DAYS, metadata=metadata, **kwargs)
+
+
 def utc_instant(moment):
-    """An aware datetime as UTC; ValidationError outside ``EARLIEST``–``LATEST`` (the database
-    layer failed with a 500 on 0001-01-01T00:00+08:00, before year 1 in UTC)."""
-    if not EARLIEST <= moment < LATEST:
+    """An aware datetime as UTC; ValidationError for a year, as written, outside ``EARLIEST``–``LATEST``
+    (the database layer failed with a 500 on 0001-01-01T00:00+08:00, before year 1 in UTC; a
+    written year of 1000 or more is past year 1 in UTC whatever its offset). The year as written is
+    what the document's pattern can state."""
+    if not EARLIEST.year <= moment.year < LATEST.year:
         raise ValidationError(f"时间须在 {EARLIEST.year} 年至 {LATEST.year} 年之间")
     return moment.astimezone(UTC)
 
@@ -146,7 +184,8 @@ class Instant(fields.AwareDateTime):
     """An ISO 8601 date-time with an offset (none is a 422), as UTC."""
 
     def __init__(self, **kwargs):
-        super().__init__(default_timezone=None, **kwargs)
+        metadata = {"pattern": f"^{year_pattern(EARLIEST.year, LATEST.year - 1)}-", **kwargs.pop("metadata", {})}
+        super().__init__(default_timezone=None, metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         return utc_instant(super()._deserialize(value, attr, data, **kwargs))

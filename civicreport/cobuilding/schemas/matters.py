@@ -4,10 +4,10 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from civicreport.cases.models import MAX_PHOTOS_PER_STEP
 from civicreport.cobuilding import matters, photos
-from civicreport.cobuilding.schemas.partners import COMMUNITY_CODE, DAYS, UNIT_CODE, PersonSchema, UnitRefSchema
+from civicreport.cobuilding.schemas.partners import COMMUNITY_CODE, UNIT_CODE, PersonSchema, UnitRefSchema
 from civicreport.cobuilding.schemas.tasks import Month
 from civicreport.cobuilding.status import MATTER_STATES
-from civicreport.schema_fields import BoundedList
+from civicreport.schema_fields import DAY_YEARS, BoundedList, Day
 
 MAX_ATTENDEES = 100
 MAX_ID = 2**63 - 1
@@ -22,7 +22,7 @@ class MeetingCreateSchema(_Strict):
     community = fields.String(
         load_default=None, validate=COMMUNITY_CODE, metadata={"description": "社区工作人员可省略"}
     )
-    held_on = fields.Date(validate=DAYS, required=True, metadata={"description": "会议日期（不晚于今天）"})
+    held_on = Day(required=True, metadata={"description": "会议日期（不晚于今天）"})
     title = fields.String(required=True, validate=validate.Length(min=1, max=128))
     minutes = fields.String(load_default="", validate=validate.Length(max=20000), metadata={"description": "会议纪要"})
     partners = BoundedList(
@@ -35,7 +35,7 @@ class MeetingCreateSchema(_Strict):
 
 class MeetingQuerySchema(_Strict):
     community = fields.String(load_default=None, validate=COMMUNITY_CODE)
-    month = Month(load_default=None, validate=DAYS, metadata={"description": "YYYY-MM"})
+    month = Month(years=DAY_YEARS, load_default=None, metadata={"description": "YYYY-MM"})
 
 
 class MeetingSchema(Schema):
@@ -64,7 +64,7 @@ class MatterCreateSchema(_Strict):
     partner = fields.String(
         required=True, validate=UNIT_CODE, metadata={"description": "承办共建单位编码：须为该社区现有共建单位"}
     )
-    due_on = fields.Date(validate=DAYS, required=True, metadata={"description": "办结期限（最后一天）"})
+    due_on = Day(required=True, metadata={"description": "办结期限（最后一天）"})
     meeting_id = fields.Integer(
         load_default=None,
         strict=True,
@@ -135,7 +135,7 @@ class MatterListSchema(Schema):
 
 
 class OverdueQuerySchema(_Strict):
-    as_of = fields.Date(validate=DAYS, load_default=None, metadata={"description": "查询日期，默认今天"})
+    as_of = Day(load_default=None, metadata={"description": "查询日期，默认今天"})
 
 
 class OverdueUnitSchema(Schema):

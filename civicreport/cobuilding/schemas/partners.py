@@ -1,15 +1,12 @@
 """Partnerships, leader links and volunteer teams: requests in, views out."""
 
-from datetime import date
-
 from marshmallow import RAISE, Schema, fields, validate
 
 from civicreport.cobuilding.status import PARTNER_ROLES
+from civicreport.schema_fields import Day
 
 COMMUNITY_CODE = validate.Regexp(r"^\d{12}$", error="社区代码须为 12 位数字")
 UNIT_CODE = validate.Length(min=1, max=32)
-# Any real record's day, and the day after it (the end of a day, the next month) is a date too.
-DAYS = validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31), error="日期须在 2000 年至 2099 年之间")
 
 
 class _Strict(Schema):
@@ -33,15 +30,15 @@ class PartnershipCreateSchema(_Strict):
             "description": "lead 牵头单位（同一社区同时只有一个：新牵头单位开始前一天原牵头单位结束）；member 成员单位"
         },
     )
-    starts_on = fields.Date(validate=DAYS, load_default=None, metadata={"description": "开始日期，默认今天"})
+    starts_on = Day(load_default=None, metadata={"description": "开始日期，默认今天"})
 
 
 class EndSchema(_Strict):
-    ends_on = fields.Date(validate=DAYS, load_default=None, metadata={"description": "不再生效的第一天，默认今天"})
+    ends_on = Day(load_default=None, metadata={"description": "不再生效的第一天，默认今天"})
 
 
 class AsOfSchema(_Strict):
-    as_of = fields.Date(validate=DAYS, load_default=None, metadata={"description": "查询日期，默认今天"})
+    as_of = Day(load_default=None, metadata={"description": "查询日期，默认今天"})
 
 
 class PartnershipQuerySchema(AsOfSchema):
@@ -71,7 +68,7 @@ class LeaderLinkCreateSchema(_Strict):
         required=True,
         validate=validate.Regexp(r"^(\d{9}|\d{12})$", error="联系点须为 9 位街道或 12 位社区代码"),
     )
-    starts_on = fields.Date(validate=DAYS, load_default=None, metadata={"description": "开始日期，默认今天"})
+    starts_on = Day(load_default=None, metadata={"description": "开始日期，默认今天"})
 
 
 class LeaderLinkQuerySchema(AsOfSchema):

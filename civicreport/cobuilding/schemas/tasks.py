@@ -8,25 +8,26 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from civicreport.cases.models import MAX_PHOTOS_PER_STEP
 from civicreport.cobuilding import photos
 from civicreport.cobuilding.status import CARD_REASONS, CARDS, DECLARATION_STATES
-from civicreport.schema_fields import BoundedList, Instant
+from civicreport.schema_fields import BoundedList, Instant, year_pattern
 
 MAX_TASK_COMMUNITIES = 500
-# The whole rule (years 2000–8999, months 01–12), so that the OpenAPI document states it
-_MONTH = re.compile(r"^([2-8]\d{3})-(0[1-9]|1[0-2])$")
 _COMMUNITY = re.compile(r"^\d{12}$")
 
 
 class Month(fields.String):
-    """``YYYY-MM`` as the month's first day."""
+    """``YYYY-MM`` as the month's first day, in ``years`` (first, last); the pattern is the whole
+    rule (years and months 01–12), so that the OpenAPI document states it."""
 
-    def __init__(self, **kwargs):
-        metadata = {"pattern": _MONTH.pattern, **kwargs.pop("metadata", {})}
+    def __init__(self, *, years=(2000, 8999), **kwargs):
+        self.years = years
+        self.rule = re.compile(rf"^{year_pattern(*years)}-(0[1-9]|1[0-2])$")
+        metadata = {"pattern": self.rule.pattern, **kwargs.pop("metadata", {})}
         super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        match = _MONTH.match(super()._deserialize(value, attr, data, **kwargs))
-        if not match or not 1 <= int(match[2]) <= 12 or not 2000 <= int(match[1]) <= 8999:
-            raise ValidationError("月份须为 YYYY-MM（2000–8999 年）")
+        match = self.rule.match(super()._deserialize(value, attr, data, **kwargs))
+        if not match:
+            raise ValidationError(f"月份须为 YYYY-MM（{self.years[0]}–{self.years[1]} 年）")
         return date(int(match[1]), int(match[2]), 1)
 
     def _serialize(self, value, attr, obj, **kwargs):

@@ -1,17 +1,14 @@
 """挂牌整改: requests in, views out — the staff view and the public one (公示), which is built
 from an allow-list of fields so nothing private (persons, contacts, notes, cases) reaches it."""
 
-from datetime import date
-
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from civicreport.cases.models import MAX_PHOTOS_PER_STEP
 from civicreport.cases.status import STATUS_LABELS
 from civicreport.oversight import listings, photos
 from civicreport.oversight.status import LISTING_STATES
-from civicreport.schema_fields import BoundedList
+from civicreport.schema_fields import BoundedList, Day
 
-DAYS = validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31), error="日期须在 2000 年至 2099 年之间")
 AREA_CODE = validate.Regexp(r"^(\d{9}|\d{12}|\d{15})$", error="区域代码须为 9 位街道、12 位社区或 15 位网格代码")
 UNIT_CODE = validate.Length(min=1, max=32)
 MAX_UNITS = 30
@@ -65,7 +62,7 @@ class ListingCreateSchema(_Strict):
         metadata={"description": "配合单位编码"},
     )
     measures = fields.String(load_default="", validate=validate.Length(max=4000), metadata={"description": "整改措施"})
-    target_on = fields.Date(required=True, validate=DAYS, metadata={"description": "整改期限（最后一天）"})
+    target_on = Day(required=True, metadata={"description": "整改期限（最后一天）"})
     reports = BoundedList(
         fields.String(validate=validate.Length(min=1, max=32)),
         max_items=MAX_REPORTS,
@@ -92,7 +89,7 @@ class ListingTransitionSchema(_Strict):
     )
     note = fields.String(load_default="", validate=validate.Length(max=2000))
     media_ids = _media_ids("照片，先经 POST /api/v1/media 上传；摘牌时为整改后照片")
-    target_on = fields.Date(load_default=None, validate=DAYS, metadata={"description": "重新挂牌时的新整改期限"})
+    target_on = Day(load_default=None, metadata={"description": "重新挂牌时的新整改期限"})
 
 
 class ListingQuerySchema(_Strict):
