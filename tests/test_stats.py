@@ -720,6 +720,8 @@ def test_only_leaders_admins_and_supervisors_may_read(loop, client, path):
         ({"from": "2025-01-01", "to": "2026-10-05"}, "period_too_long"),
         ({"format": "xlsx"}, "invalid_format"),
         ({"level": "province"}, "invalid_level"),
+        ({"colour": "red"}, "validation_failed"),  # the document names no such parameter
+        ({"": "0"}, "validation_failed"),  # schemathesis sent this one
     ],
 )
 def test_bad_parameters_are_422(loop, client, params, code):

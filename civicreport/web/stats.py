@@ -51,7 +51,7 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 @allow(*READERS)
 @doc("单位考评与红黑榜", query=StatsQuerySchema, response=StatsTableSchema, media=MEDIA_TYPES, refusals=PERIOD_REFUSALS)
 def units():
-    period, fmt = _query()
+    period, fmt = _query(StatsQuerySchema)
     return _respond(_with_whistles(stats.unit_stats(period)), fmt)
 
 
@@ -77,7 +77,7 @@ def _with_whistles(table):
     refusals=PERIOD_REFUSALS,
 )
 def areas():
-    period, fmt = _query()
+    period, fmt = _query(AreaStatsQuerySchema)
     level = request.args.get("level", "community")
     if level not in stats.LEVELS:
         raise ValidationFailed(
@@ -92,12 +92,16 @@ def areas():
 @allow(*READERS)
 @doc("监督员考评", query=StatsQuerySchema, response=StatsTableSchema, media=MEDIA_TYPES, refusals=PERIOD_REFUSALS)
 def monitors():
-    period, fmt = _query()
+    period, fmt = _query(StatsQuerySchema)
     return _respond(stats.monitor_stats(period), fmt)
 
 
-def _query():
-    """(period, format) from the query string; ValidationFailed (422) when either is malformed."""
+def _query(schema):
+    """(period, format) from the query string; ValidationFailed (422) when either is malformed, or
+    for a parameter that ``schema`` (the document's) does not name, as schema-loaded queries answer."""
+    unknown = sorted(set(request.args) - {field.data_key or name for name, field in schema().fields.items()})
+    if unknown:
+        raise ValidationFailed(details={"fields": dict.fromkeys(unknown, ["Unknown field."])})
     fmt = request.args.get("format", "json")
     if fmt not in FORMATS:
         raise ValidationFailed("导出格式须为 json 或 csv", code="invalid_format", details={"format": fmt})
