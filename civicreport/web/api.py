@@ -207,7 +207,7 @@ def get_report(public_id):
     "受理队列：筛选、分页、GeoJSON",
     query=QueueQuerySchema,
     response=QueuePageSchema,
-    refusals=refused("bbox_out_of_range"),
+    refusals=refused("bbox_out_of_range", "invalid_cursor"),
 )
 def queue_list():
     params = load_valid(QueueQuerySchema(), request.args.to_dict(flat=False) | _single(request.args))

@@ -110,6 +110,7 @@ REFUSALS = {
     "notice_contact_required": "notify 为 true 时 contact 须为手机号或电子邮箱",
     "location_required": "须带 lat/lon，或照片 EXIF 中有位置，或（点单）community",
     "bbox_out_of_range": "bbox 须 −180 ≤ 最小经度 ≤ 最大经度 ≤ 180，−90 ≤ 最小纬度 ≤ 最大纬度 ≤ 90",
+    "invalid_cursor": "cursor 须为上一页返回的 next_cursor，且与本次的 sort 相同",
 }
 
 

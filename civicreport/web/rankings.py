@@ -37,6 +37,7 @@ PART_LABELS = {"cases": "案件办理", "tasks": "月度任务", "matters": "实
     query=RankingQuerySchema,
     response=RankingSchema,
     media=("application/json", "text/csv"),
+    refusals={"invalid_period": "month 与 quarter 只能用一个", "future_month": "月份或季度须已开始"},
 )
 def communities():
     query = load_valid(RankingQuerySchema(), request.args.to_dict())

@@ -5,6 +5,7 @@ import re
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from civicreport.db_types import EARLIEST, LATEST
+from civicreport.errors import ValidationFailed
 
 # Years EARLIEST–LATEST-1 (1000–8999) and months 01–12 in the patterns, which the document states
 _MONTH = re.compile(r"^([1-8]\d{3})-(0[1-9]|1[0-2])$")
@@ -55,8 +56,10 @@ class RankingQuerySchema(Schema):
 
     @validates_schema
     def _one_period(self, data, **kwargs):
-        if "month" in data and "quarter" in data:
-            raise ValidationError("month 与 quarter 只能用一个", "quarter")
+        if "month" in data and "quarter" in data:  # no query schema can say so: its own code
+            raise ValidationFailed(
+                "month 与 quarter 只能用一个", code="invalid_period", details={"parameters": ["month", "quarter"]}
+            )
 
 
 class ReportQuerySchema(Schema):
