@@ -22,6 +22,8 @@ def create_app(config=None):
     from civicreport.abuse import throttle
     from civicreport.extensions import db, migrate, tune_sqlite
     from civicreport.web import (
+        ROW_ID,
+        RowIdConverter,
         admin,
         api,
         cobuild_admin,
@@ -85,6 +87,7 @@ def create_app(config=None):
 
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.url_map.converters[ROW_ID] = RowIdConverter
     app.register_blueprint(api.bp)
     app.register_blueprint(media_files.bp)
     app.register_blueprint(workflow.bp)

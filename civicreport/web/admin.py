@@ -20,7 +20,7 @@ from civicreport.accounts.schemas import (
 from civicreport.cobuilding import partners
 from civicreport.errors import BadRequest
 from civicreport.schema_fields import load_valid
-from civicreport.web import allow, current_user
+from civicreport.web import ROW_ID, allow, current_user
 from civicreport.web.openapi import doc
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
@@ -46,7 +46,7 @@ def create_block():
     return BlockSchema().dump(block), 201
 
 
-@bp.delete("/blocks/<int(max=9223372036854775807):block_id>")  # a larger id is no row: 404, not a 500
+@bp.delete(f"/blocks/<{ROW_ID}:block_id>")
 @allow("admin")
 @doc("移出禁止名单", path={"block_id": "禁止记录 id"}, status=204)
 def delete_block(block_id):

@@ -22,13 +22,12 @@ from civicreport.cobuilding.schemas.partners import (
     TeamSchema,
 )
 from civicreport.schema_fields import load_valid
-from civicreport.web import allow, current_user, json_object
+from civicreport.web import ROW_ID, allow, current_user, json_object
 from civicreport.web.openapi import doc
 
 bp = Blueprint("cobuild_admin", __name__, url_prefix="/api/v1")
 
 TAG = "cobuild"
-ROW_ID = "int(max=9223372036854775807)"  # a larger id is no row: 404, not a 500
 
 
 @bp.get("/partnerships")

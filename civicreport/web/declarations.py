@@ -24,12 +24,11 @@ from civicreport.cobuilding.schemas.tasks import (
     task_view,
 )
 from civicreport.schema_fields import load_valid
-from civicreport.web import allow, json_object
+from civicreport.web import ROW_ID, allow, json_object
 from civicreport.web import current_user as _user
 from civicreport.web.openapi import doc
 
 bp = Blueprint("declarations", __name__, url_prefix="/api/v1")
-ROW_ID = "int(max=9223372036854775807)"  # a larger id is no row: 404, not a 500
 TAG = "declarations"  # tasks, declarations and cards are one section of the API document
 
 ACTIONS_TEXT = "；".join(

@@ -33,14 +33,13 @@ from civicreport.exposure.schemas import (
 )
 from civicreport.reporting.stats import Period
 from civicreport.schema_fields import load_valid
-from civicreport.web import PUBLIC, allow, current_user, json_object
+from civicreport.web import PUBLIC, ROW_ID, allow, current_user, json_object
 from civicreport.web.console import ROLE_LABELS
 from civicreport.web.openapi import doc
 
 bp = Blueprint("exposure", __name__, url_prefix="/api/v1")
 pages = Blueprint("exposure_pages", __name__)
 
-ROW_ID = "int(max=9223372036854775807)"  # a larger id is no row: 404, not a 500
 TAG = "exposure"
 
 

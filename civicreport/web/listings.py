@@ -19,14 +19,13 @@ from civicreport.oversight.schemas.listings import (
 )
 from civicreport.oversight.status import LISTING_STATES
 from civicreport.schema_fields import load_valid
-from civicreport.web import PER_ACTION, PUBLIC, allow, current_user, json_object
+from civicreport.web import PER_ACTION, PUBLIC, ROW_ID, allow, current_user, json_object
 from civicreport.web.openapi import doc
 from civicreport.web.signed_links import opens_by_link
 
 bp = Blueprint("listings", __name__, url_prefix="/api/v1")
 pages = Blueprint("listing_pages", __name__)
 
-ROW_ID = "int(max=9223372036854775807)"  # a larger id is no row: 404, not a 500
 TAG = "listed-problems"
 
 

@@ -27,7 +27,7 @@ from marshmallow import RAISE, Schema, fields, missing
 from civicreport.abuse.blocks import DEVICE_ID, DEVICE_ID_LENGTH
 from civicreport.schema_fields import IDEMPOTENCY_KEY as IDEMPOTENCY_KEY_PATTERN
 from civicreport.schema_fields import IDEMPOTENCY_KEY_FORMAT
-from civicreport.web import PER_ACTION, PUBLIC
+from civicreport.web import PER_ACTION, PUBLIC, ROW_ID
 from civicreport.web.error_schema import ErrorSchema
 
 PREFIX = "/api/v1"
@@ -120,7 +120,7 @@ def refused(*codes):
 
 
 _RULE_ARG = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
-_CONVERTER_TYPES = {"int": "integer", "float": "number"}
+_CONVERTER_TYPES = {"int": "integer", "float": "number", ROW_ID: "integer"}
 
 
 class _Converter(OpenAPIConverter):

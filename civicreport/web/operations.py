@@ -18,12 +18,11 @@ from civicreport.oversight.schemas.operations import (
     RhythmSchema,
 )
 from civicreport.schema_fields import load_valid
-from civicreport.web import allow, current_user, json_object
+from civicreport.web import ROW_ID, allow, current_user, json_object
 from civicreport.web.openapi import doc
 
 bp = Blueprint("operations", __name__, url_prefix="/api/v1")
 
-ROW_ID = "int(max=9223372036854775807)"  # a larger id is no row: 404, not a 500
 OPERATION = {"operation_id": "行动 id"}
 
 

@@ -26,7 +26,6 @@ api = Blueprint("public_map_api", __name__, url_prefix="/api/v1")
 pages = Blueprint("public_map", __name__)
 
 TAG = "public-map"
-ROW_ID = "int(max=9223372036854775807)"
 ATOM = "application/atom+xml; charset=utf-8"
 
 
