@@ -116,6 +116,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -521,7 +522,18 @@ def refresh_live_month(now=None):
     db.session.flush()
     marker.cases = db.session.scalar(select(func.count()).where(StatsCaseLive.month == period.start))
     db.session.commit()
+    if len(ids) >= SETTLE_CHUNK and db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE stats_case_live"))  # a first pass: plan the reads on real counts
+        db.session.commit()
     return len(ids)
+
+
+def _hash_groups():
+    """On PostgreSQL, aggregate the kept rows by hashing their few groups (units, areas) for the rest
+    of this transaction: it cannot estimate the groups of the unit key (an expression) and sorted a
+    month's million rows for ten units (1,050 ms; hashed 690 ms at 10 M cases)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.set_config("enable_sort", "off", True)))
 
 
 def _kept_live_cases(period, now):
@@ -667,6 +679,7 @@ def _case_figures(kind, grouping_for, period, now, counts, state):
         current = _read_figures(kind, period)
     elif kept is not None:
         cases, as_of = kept
+        _hash_groups()
         current = {
             key: _mean_hours(figures)
             for key, figures in _counts(cases, grouping_for, as_of, counts[1:], hours=True).items()
