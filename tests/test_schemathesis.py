@@ -1,9 +1,10 @@
 """schemathesis against the app, through its WSGI interface, with every check (the CLI's ``--checks all``).
 
 Every operation that anyone may call (``@allow(PUBLIC)``) gets generated requests, valid and
-invalid; the app must never answer 5xx, and its answers must match /api/v1/openapi.json. The
-generation is deterministic (same examples on every run) and bounded, so CI stays fast and a
-failure reproduces.
+invalid, and so does every GET that needs a login, with an admin's token (every staff read
+admits an admin); the app must never answer 5xx, and its answers must match
+/api/v1/openapi.json. The generation is deterministic (same examples on every run) and
+bounded, so CI stays fast and a failure reproduces.
 """
 
 import io
@@ -11,7 +12,7 @@ import tempfile
 
 import pytest
 import schemathesis
-from factories import INSIDE, make_geography, make_rule, make_unit, photo_bytes
+from factories import INSIDE, make_geography, make_rule, make_unit, make_user, photo_bytes
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import CHECKS, load_all_checks
 
@@ -19,8 +20,9 @@ from civicreport import create_app
 from civicreport.web import PUBLIC
 from civicreport.web.openapi import build_spec
 
-pytestmark = pytest.mark.slow  # hypothesis generates requests for every public endpoint
+pytestmark = pytest.mark.slow  # hypothesis generates requests for every public endpoint and staff read
 MAX_EXAMPLES = 100  # per operation
+STAFF_EXAMPLES = 60  # per staff read: 44 of them, kept within two minutes
 load_all_checks()
 
 
@@ -85,6 +87,21 @@ def seeded(app):
 @settings(deadline=None, suppress_health_check=list(HealthCheck))
 def test_public_endpoints_never_fail_and_match_the_document(case, seeded):
     case.call_and_validate(app=seeded, checks=ALL_CHECKS)
+
+
+@pytest.fixture
+def admin(seeded):
+    """The bearer header of an admin, whom every staff read admits."""
+    with seeded.app_context():
+        return make_user("admin", "admin")[1]
+
+
+@_schema(STAFF_EXAMPLES, lambda method, roles: method.upper() == "GET" and PUBLIC not in roles).parametrize()
+@settings(deadline=None, suppress_health_check=list(HealthCheck))
+def test_staff_reads_never_fail_and_match_the_document(case, seeded, admin):
+    # ignored_auth probes each operation without the token through the schema's own transport
+    case.operation.schema.app = seeded
+    case.call_and_validate(app=seeded, checks=ALL_CHECKS, headers=admin)
 
 
 @pytest.mark.parametrize(
