@@ -19,7 +19,7 @@ from sqlalchemy import select
 from civicreport import registry
 from civicreport.alerts.models import AreaSubscription
 from civicreport.alerts.public_reports import Area, area_of_code, circle
-from civicreport.db_types import utcnow
+from civicreport.db_types import INTEGER_RANGE, utcnow
 from civicreport.delivery.outbox import enqueue
 from civicreport.errors import NotFound
 from civicreport.extensions import db
@@ -115,7 +115,7 @@ def confirm(token):
 
 def unsubscribe(subscription_id, signature):
     """End the subscription the signed link names (again: harmless); 404 for a wrong link. Commits."""
-    known = isinstance(subscription_id, int) and 0 < subscription_id < 2**63
+    known = isinstance(subscription_id, int) and 0 < subscription_id in INTEGER_RANGE
     subscription = db.session.get(AreaSubscription, subscription_id) if known else None
     if subscription is None or not hmac.compare_digest(unsubscribe_signature(subscription), signature or ""):
         raise NotFound("退订链接无效", code="subscription_not_found")

@@ -13,12 +13,13 @@ from werkzeug.routing import IntegerConverter
 
 from civicreport.accounts.access import require_roles
 from civicreport.accounts.auth import user_for_bearer
+from civicreport.db_types import INTEGER_RANGE
 from civicreport.errors import BadRequest
 
 PUBLIC = "public"
 PER_ACTION = "per_action"
 ROW_ID = "row_id"  # the path converter of a row's id (RowIdConverter)
-ROW_ID_MAX = 2**63 - 1  # a bigint column's largest value
+ROW_ID_MAX = INTEGER_RANGE[-1]  # every id column is an Integer: PostgreSQL refuses a larger id with an error
 
 
 class RowIdConverter(IntegerConverter):

@@ -7,10 +7,11 @@ from civicreport.cobuilding import matters, photos
 from civicreport.cobuilding.schemas.partners import COMMUNITY_CODE, UNIT_CODE, PersonSchema, UnitRefSchema
 from civicreport.cobuilding.schemas.tasks import Month
 from civicreport.cobuilding.status import MATTER_STATES
+from civicreport.db_types import INTEGER_RANGE
 from civicreport.schema_fields import DAY_YEARS, BoundedList, Day
 
 MAX_ATTENDEES = 100
-MAX_ID = 2**63 - 1
+MAX_ID = INTEGER_RANGE[-1]  # an id column's largest value (PostgreSQL refuses a larger one with an error)
 
 
 class _Strict(Schema):

@@ -13,7 +13,6 @@ CATEGORY_CODE = validate.Length(min=1, max=8)
 ITEM_CODE = validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$", error="编码须为小写字母开头的字母、数字或下划线，至多 32 位")
 EVERY_DAYS = validate.Range(min=1, max=366)
 MAX_ANSWERS = 50
-MAX_ID = 2**63 - 1
 
 
 class _Strict(Schema):
