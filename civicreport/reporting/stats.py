@@ -487,6 +487,20 @@ def _mean_hours(counts):
     return counts
 
 
+def _refresh_live_rows(ids, start, now, line, period):
+    """Recompute the live rows of ``ids`` in chunks, one progress stage."""
+    with progress.stage(f"live figures {period.start:%Y-%m}", total=len(ids), unit="cases") as bar:
+        for first in range(0, len(ids), SETTLE_CHUNK):
+            part = ids[first : first + SETTLE_CHUNK]
+            db.session.execute(
+                delete(StatsCaseLive).where(StatsCaseLive.month == period.start, _among(StatsCaseLive.report_id, part))
+            )
+            rows = _case_rows(start, now, part, line, period.start)
+            if rows:
+                db.session.execute(insert(StatsCaseLive.__table__), rows)
+            bar.advance(len(part))
+
+
 def refresh_live_month(now=None):
     """The settling job's second step: bring the case rows of the month in progress up to ``now``
     (the first time all its cases, then only those with events since the last pass, less
@@ -506,17 +520,8 @@ def refresh_live_month(now=None):
     marker = db.session.get(StatsLiveMonth, period.start) or StatsLiveMonth(month=period.start, cases=0)
     since = start if marker.as_of is None else max(start, marker.as_of - SETTLE_AFTER)
     ids = _month_case_ids(since, now, 0)
-    line = WorkingLine(work_calendar(), today.replace(day=1))
-    with progress.stage(f"live figures {period.start:%Y-%m}", total=len(ids), unit="cases") as bar:
-        for first in range(0, len(ids), SETTLE_CHUNK):
-            part = ids[first : first + SETTLE_CHUNK]
-            db.session.execute(
-                delete(StatsCaseLive).where(StatsCaseLive.month == period.start, _among(StatsCaseLive.report_id, part))
-            )
-            rows = _case_rows(start, now, part, line, period.start)
-            if rows:
-                db.session.execute(insert(StatsCaseLive.__table__), rows)
-            bar.advance(len(part))
+    if ids:  # a pass with nothing to do says nothing: `make run` would print a line every round
+        _refresh_live_rows(ids, start, now, WorkingLine(work_calendar(), today.replace(day=1)), period)
     marker.as_of = now
     db.session.add(marker)
     db.session.flush()
