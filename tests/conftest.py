@@ -16,6 +16,7 @@ import boto3
 import pytest
 from aiosmtpd.controller import Controller
 from flask_migrate import upgrade
+from moto.server import ThreadedMotoServer
 from sqlalchemy import text
 
 from civicreport import create_app, registry
@@ -163,6 +164,16 @@ def aws_env():
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
             mp.delenv(name, raising=False)
         yield
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint(aws_env):
+    """A real S3 API over HTTP (moto's server) on a free local port: its endpoint URL."""
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
 
 
 class _Inbox:

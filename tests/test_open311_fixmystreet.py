@@ -216,10 +216,15 @@ def send_service_request(client, key, uploads=None, **overrides):
     params = service_request_params(key, **overrides)
     if uploads:
         params.pop("media_url", None)  # line 278: photos uploaded, no media_url
-        body, content_type = form_data(params, uploads)
-    else:
-        body, content_type = post_form(params), "application/x-www-form-urlencoded"
+    body, content_type = lwp_body(params, uploads)
     return client.post(f"{BASE}/requests.xml", data=body, content_type=content_type)
+
+
+def lwp_body(params, uploads):
+    """(body, content type) as its LWP user agent posts them: multipart with files, a plain form without."""
+    if uploads:
+        return form_data(params, uploads)
+    return post_form(params), "application/x-www-form-urlencoded"
 
 
 def filed_id(response):
@@ -272,11 +277,7 @@ def update_params(key, service_request_id, **overrides):
 def post_service_request_update(client, key, service_request_id, uploads=None, **overrides):
     """``post_service_request_update`` (lines 375-409): POST servicerequestupdates.xml, multipart
     with ``upload_files_for_updates`` (lines 382-384)."""
-    params = update_params(key, service_request_id, **overrides)
-    if uploads:
-        body, content_type = form_data(params, uploads)
-    else:
-        body, content_type = post_form(params), "application/x-www-form-urlencoded"
+    body, content_type = lwp_body(update_params(key, service_request_id, **overrides), uploads)
     return client.post(f"{BASE}/servicerequestupdates.xml", data=body, content_type=content_type)
 
 

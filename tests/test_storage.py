@@ -7,7 +7,6 @@ import uuid
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from civicreport.errors import as_app_error
 from civicreport.media.errors import StorageUnavailable
@@ -109,15 +108,6 @@ def test_local_unwritable_root_is_unavailable(tmp_path):
 
 
 # --- S3Storage against moto's HTTP server --------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint(aws_env):
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
 
 
 @pytest.fixture(scope="module")

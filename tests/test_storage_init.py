@@ -6,20 +6,10 @@ import uuid
 import boto3
 import pytest
 from helpers import assert_error, free_port
-from moto.server import ThreadedMotoServer
 
 from civicreport import create_app
 
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint(aws_env):
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
 
 
 def _app(tmp_path, **settings):
