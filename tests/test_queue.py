@@ -262,3 +262,15 @@ def test_common_queue_queries_can_use_an_index(ctx, name):
         conn.execute(text("SET LOCAL enable_seqscan = off"))
         plan = "\n".join(row[0] for row in conn.execute(text("EXPLAIN " + QUERIES[name])))
     assert "Index" in plan, plan
+
+
+def test_the_planner_samples_descriptions_finely_enough_to_see_a_common_word(ctx):
+    """A word in ~1 % of cases matches one of the default 100 histogram entries or none, and a
+    low estimate made the 5 M text search fetch 44,236 matches to keep 50 (198 ms against 2.9):
+    the description column is sampled with 1,000 (migration 0021)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics")
+    target = db.session.execute(
+        text("SELECT attstattarget FROM pg_attribute WHERE attrelid = 'report'::regclass AND attname = 'description'")
+    ).scalar_one()
+    assert target == 1000
