@@ -133,18 +133,33 @@ def test_a_second_look_finds_small_turned_faces_the_scan_is_unsure_of(detector, 
     monkeypatch.setattr(faces, "_skin_toned", lambda rgb: rgb)
     image, boxes = with_faces(scene, "cameraman", 30, PLACES)
     assert all(found(detector, image, boxes))
-    monkeypatch.setattr(faces, "_LOOKS", 0)
+    monkeypatch.setattr(faces, "_candidates", lambda unsure, shape: unsure[:0])
     assert sum(found(detector, image, boxes)) <= 2
 
 
 def test_a_face_the_scan_scores_under_a_tenth_gets_a_second_look(detector, monkeypatch):
     """LFW people 16-19 at 24 px (1/40 of 960) on a street: the scan scores person 16 under 0.1,
-    yet its box is among the photo's best small ones; looked at 2.2×, it is a face."""
+    yet its box is among the photo's best small ones; looked at 2.2×, it is a face. (Looked at
+    2.4× in 64 px, a box of 0.1 or more beside it also is: the 96-px look is kept below.)"""
     scene = street_scene(size=(1280, 960), face=None, seed=3)
     places = [(150, 200), (700, 300), (400, 700), (1000, 650)]
     image, boxes = with_lfw_faces(scene, [16, 17, 18, 19], 24, places, np.random.default_rng(16))
     assert all(found(detector, image, boxes))
     monkeypatch.setattr(faces, "_CANDIDATE", 0.1)
+    monkeypatch.setattr(faces, "_CLOSE", (0, 2.2, 96))
+    assert found(detector, image, boxes) == [False, True, True, True]
+
+
+def test_small_faces_beyond_the_best_boxes_get_a_closer_second_look(detector, monkeypatch):
+    """LFW people 76-79 at 24 px on a paved street, hundreds of unsure boxes on the paving:
+    person 76's box is neither among the photo's 8 best small boxes nor a face at 2.2× in a
+    96-px look; as the best box of its part of the photo, looked at 2.4× in 64 px, it is."""
+    scene = street_scene(size=(1280, 960), face=None, seed=3)
+    places = [(150, 200), (700, 300), (400, 700), (1000, 650)]
+    image, boxes = with_lfw_faces(scene, [76, 77, 78, 79], 24, places, np.random.default_rng(76))
+    assert all(found(detector, image, boxes))
+    monkeypatch.setattr(faces, "_candidates", lambda unsure, shape: unsure[:8])  # before: the 8 best
+    monkeypatch.setattr(faces, "_CLOSE", (0, 2.2, 96))  # before: every look 2.2× in 96 px
     assert found(detector, image, boxes) == [False, True, True, True]
 
 
@@ -153,7 +168,7 @@ def test_a_zoomed_part_of_a_face_is_not_a_second_face(detector, scene, monkeypat
     look lies half inside the face the scan was sure of and adds no region of its own."""
     image, _ = with_faces(scene, "astronaut", 48, PLACES)
     assert len(detector.detect(image)) == len(PLACES)
-    monkeypatch.setattr(faces, "_parts_of", lambda looked, sure: np.zeros(len(looked), bool))
+    monkeypatch.setattr(faces, "_parts_of", lambda looked, sure, margin: np.zeros(len(looked), bool))
     assert len(detector.detect(image)) > len(PLACES)
 
 

@@ -45,18 +45,24 @@ _FRONT_INPUT, _BACK_INPUT = [1, 3, 32, 32], [1, 64, 4, 4]
 # Smaller images are enlarged to the scan size, but no more than this.
 _MAX_ENLARGEMENT = 2.0
 # A second look at small faces the scan is unsure of: boxes at most _SMALL px tall scoring
-# from _CANDIDATE up to the threshold, the _LOOKS best of them, are enlarged _ZOOM times with
-# their surroundings into a _ZOOMED px square, all scanned again in one batch; a face in the
-# middle scoring _CONFIRMED or more is kept. See YuNetDetector for the measurements.
-_CANDIDATE, _SMALL, _LOOKS, _ZOOM, _ZOOMED, _CONFIRMED = 0.02, 48, 8, 2.2, 96, 0.8
+# from _CANDIDATE up to the threshold, the _LOOKS best of them and the best in each of the
+# _TILES × _TILES parts of the scan, are enlarged with their surroundings (_CLOSE: boxes up
+# to _CLOSE[0] px tall _CLOSE[1] times into a _CLOSE[2] px square, larger ones _ZOOM times
+# into _ZOOMED px), scanned again in batches; a face in the middle scoring _CONFIRMED or more
+# is kept. See YuNetDetector for the measurements.
+_CANDIDATE, _SMALL, _LOOKS, _TILES, _ZOOM, _ZOOMED, _CONFIRMED = 0.02, 48, 12, 4, 2.2, 96, 0.8
+_CLOSE = (32, 2.4, 64)
 # A look magnifies the photo's own pixels _MAGNIFIED times at most: on a scan copy already
 # enlarged 2× (a 512-px photo), 2.2× more made grass.png's blades a face (0.83); at 1.6× the
 # grass scored 0.62 at most and the faces of tests/test_faces.py's 640×360 photo 0.85-0.89.
 _MAGNIFIED = 3.2
 # Second looks scanned together: 12 looks of 128 px took 12.6 ms of CPU in batches of 4 or of
 # 12, 13.6 one by one (the nets' work per call); a batch of 12 kept 9.5 MB more layer
-# buffers in the process, one of 4 2 MB.
-_BATCH = 4
+# buffers in the process, one of 4 2 MB. Batches are counted in pixels, those 4 looks of
+# 128 px: 16 looks of 64 px or 7 of 96 (a small look does little work against each call's
+# own cost): over the 155 scenes of the eval in YuNetDetector, 77.5 ms of CPU per photo against
+# 78.8 with batches of 4 (16 and 8 looks).
+_BATCH_PIXELS = 16 * 64 * 64
 # Grey pixels given a skin tone before the scan (see _skin_toned): pixels whose channels
 # differ by _GREY or more keep their colour; below that, green and blue are lowered towards
 # the grey value times _SKIN, in full as the difference falls to 0 (_TONED: 255 = in full).
@@ -131,8 +137,32 @@ class YuNetDetector:
     cameraman 100 % at every size throughout; confirming at 0.7 instead of 0.8 found 1-2
     faces more for twice the false boxes. CPU, side by side over the same 255 scenes
     (one run interleaving both versions, load 7 on 2 cores, plates included): median 85.3 ms per
-    photo against 83.5 before, Haar 406 ms. The rest of the 1/40 misses got no box at all
-    or a look under 0.8: only a scan at twice the size finds them (4× the scan's CPU).
+    photo against 83.5 before, Haar 406 ms.
+
+    Where the 1/40 misses of that version lay (12 of 80 LFW faces): 7 had a box that a look
+    confirms (0.80-0.90) but ranked 10th-58th among their photo's small unsure boxes (the
+    corpus' streets and paving give 100-430 of them), 2 looks scored 0.74-0.78 at 2.2× and
+    0.87-0.89 at 2.6×, 3 had no box of 0.02. So the looks now go to the 12 best boxes and the
+    best of each of 16 parts of the scan (4 × 4), and boxes up to 32 px tall are looked at
+    2.4× in 64-px crops (less than half a 96-px crop's CPU; a 48-px face does not fit one,
+    larger boxes keep 2.2× in 96 px). An offline eval on bench/privacy.py's scene makers
+    (155 scenes: 80 LFW faces per size, 20 portraits per size, 45 face-free scenes), LFW
+    recall at 1/40 · 1/30 · 1/20, false face boxes, median CPU per photo (faces only, load
+    2-3 on 2 cores), in one run each:
+      before:                                                    85 · 95 · 99 %, 11, 72.2 ms
+      now (best 12 + 4 × 4 parts; ≤ 32 px at 2.4× in 64 px):     95 · 99 · 99 %, 12, 76.5 ms
+      best 12, 20 or 28, the rest as now:             89 · 96, 90 · 98, 91 · 98 % at 1/40 · 1/30
+      best 12 + 4 × 3 parts:                                     91 · 99 · 99 %, 12
+      best 12 + 5 × 5 or 8 × 6 parts:                            95 · 99 · 99 %, 17 / 14
+      every look 2.4× in 64 px:                                  95 · 99 · 96 %, 11
+      best 8 + 4 × 4 parts, 2.2× in 96 px:                       93 · 98 · 99 %, 13, +4-5 ms
+      every look at 2.6× in 96 px, best 8 + 4 × 4:               94 · 99 · 99 %, 29
+      looks contrast-stretched or CLAHE'd, or both looks:        86 · 95-96 · 98-99 %, 11-13
+    the portraits 100 % throughout. The 4 × 4 grid suits the bench's LFW scenes (one face in
+    each quarter), but finer grids found as many. A 64-px look sees less around the box: the
+    hair beside a sure face cut by the photo's edge scored 0.83, so a look lying half inside a
+    sure face's region (grown by ``margin``) is dropped too. The misses left have no box of 0.02 (a
+    scan at twice the size finds them: 4× the scan's CPU) or a look under 0.8.
 
     ``threshold`` is YuNet's score (0–1); ``margin`` grows each box (eyebrows to chin)
     by that fraction per side so hair and ears are blurred too.
@@ -164,9 +194,9 @@ class YuNetDetector:
         """Raises RuntimeError when cv2 cannot run the network."""
         rgb = _skin_toned(_scan_copy(image, self.detect_px))
         height, width = rgb.shape[:2]
-        zoom = min(_ZOOM, _MAGNIFIED * image.width / width)
+        magnified = _MAGNIFIED * image.width / width  # the most a look may zoom the scan copy
         regions = []
-        for x, y, w, h in self._run(rgb, lambda rgb, found: self._kept(rgb, found, zoom))[:, :4].tolist():
+        for x, y, w, h in self._run(rgb, lambda rgb, found: self._kept(rgb, found, magnified))[:, :4].tolist():
             if _inside(x, y, w, h, width, height):
                 box = Region.from_fractions(x / width, y / height, w / width, h / height, "face")
                 regions.append(box.expanded(self.margin))
@@ -201,36 +231,55 @@ class YuNetDetector:
             self._nets = (_Scanner(self.model), _Scanner(self.model))
         return self._nets
 
-    def _kept(self, rgb: RGB, found: Faces, zoom: float) -> Faces:
+    def _kept(self, rgb: RGB, found: Faces, magnified: float) -> Faces:
         """The boxes scoring ``threshold`` or more, and the faces a zoomed second look finds on
         the small unsure ones, without duplicates (callers hold the lock)."""
         sure = found[found[:, 14] >= self.threshold]
-        unsure = found[(found[:, 14] < self.threshold) & (found[:, 3] <= _SMALL)][:_LOOKS]  # best first
-        crops = [_zoomed(rgb, box, zoom) for box in unsure[:, :4]]
-        looks = self._scanners()[1].each(crops, max(_CONFIRMED, self.threshold))
-        looked = np.concatenate(
-            [
-                np.zeros((0, 15), np.float32),
-                *(_second_look(box, faces, zoom) for box, faces in zip(unsure[:, :4], looks, strict=True)),
-            ]
-        )
-        faces = np.concatenate([sure, looked[~_parts_of(looked, sure)]])
+        unsure = _candidates(found[(found[:, 14] < self.threshold) & (found[:, 3] <= _SMALL)], rgb.shape[:2])
+        looked = [np.zeros((0, 15), np.float32)]
+        close = unsure[:, 3] <= _CLOSE[0]
+        for boxes, zoom, size in ((unsure[close], _CLOSE[1], _CLOSE[2]), (unsure[~close], _ZOOM, _ZOOMED)):
+            zoom = min(zoom, magnified)
+            crops = [_zoomed(rgb, box, zoom, size) for box in boxes[:, :4]]
+            looks = self._scanners()[1].each(crops, max(_CONFIRMED, self.threshold))
+            looked += [_second_look(box, faces, zoom, size) for box, faces in zip(boxes[:, :4], looks, strict=True)]
+        faces = np.concatenate(looked)
+        faces = np.concatenate([sure, faces[~_parts_of(faces, sure, self.margin)]])
         return faces[_suppressed(faces, self.threshold)]
 
 
-def _zoomed(rgb: RGB, box: Floats, zoom: float) -> MatLike:
-    """The box's surroundings enlarged ``zoom`` times, _ZOOMED px square around its centre."""
-    x, y = _ZOOMED / 2 - _centre(box) * zoom  # where the scan's origin lands in the crop
+def _candidates(unsure: Faces, shape: tuple[int, ...]) -> Faces:
+    """The boxes (best first) that get a second look: the _LOOKS best, and the best in each of
+    the _TILES × _TILES parts of the scan, so that texture crowding one part of a photo (a
+    hedge, a tiled wall: hundreds of boxes) does not take every look."""
+    centres = unsure[:, :2] + unsure[:, 2:4] / 2
+    height, width = shape
+    column = np.clip(centres[:, 0] * _TILES // width, 0, _TILES - 1)
+    row = np.clip(centres[:, 1] * _TILES // height, 0, _TILES - 1)
+    _, best = np.unique((row * _TILES + column).astype(int), return_index=True)  # first = best in its part
+    chosen = np.zeros(len(unsure), bool)
+    chosen[:_LOOKS] = True
+    chosen[best] = True
+    return unsure[chosen]
+
+
+def _zoomed(rgb: RGB, box: Floats, zoom: float, size: int) -> MatLike:
+    """The box's surroundings enlarged ``zoom`` times, ``size`` px square around its centre."""
+    x, y = size / 2 - _centre(box) * zoom  # where the scan's origin lands in the crop
     shift = np.array([[zoom, 0, x], [0, zoom, y]], np.float32)
-    return cv2.warpAffine(rgb, shift, (_ZOOMED, _ZOOMED), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.warpAffine(rgb, shift, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def _parts_of(found: Faces, sure: Faces) -> npt.NDArray[np.bool_]:
-    """Which boxes lie half or more inside a sure face: a part of a face (an eye and a cheek
-    scoring 0.06) comes back from a second look as a smaller face that NMS keeps beside the
-    whole one (their overlap is small against the union)."""
-    low = np.maximum(found[:, None, :2], sure[None, :, :2])
-    high = np.minimum(found[:, None, :2] + found[:, None, 2:4], sure[None, :, :2] + sure[None, :, 2:4])
+def _parts_of(found: Faces, sure: Faces, margin: float) -> npt.NDArray[np.bool_]:
+    """Which boxes lie half or more inside the region of a sure face (the box grown by
+    ``margin`` per side, as it is blurred): a part of a face (an eye and a cheek scoring 0.06)
+    comes back from a second look as a smaller face that NMS keeps beside the whole one
+    (their overlap is small against the union), and so does hair beside a face in a 64-px
+    look (0.83 on tests/test_faces.py's astronaut cut by the edge)."""
+    grown = sure[:, 2:4] * margin
+    top_left, bottom_right = sure[:, :2] - grown, sure[:, :2] + sure[:, 2:4] + grown
+    low = np.maximum(found[:, None, :2], top_left[None])
+    high = np.minimum(found[:, None, :2] + found[:, None, 2:4], bottom_right[None])
     shared = np.clip(high - low, 0, None).prod(axis=2)
     return np.asarray((shared >= 0.5 * found[:, None, 2:4].prod(axis=2)).any(axis=1), bool)
 
@@ -240,10 +289,10 @@ def _centre(box: Floats) -> Floats:
     return np.array([x + w / 2, y + h / 2])
 
 
-def _second_look(box: Floats, faces: Faces, zoom: float) -> Faces:
-    """The face (0 or 1 row) the second look found in the middle of the box's zoomed
-    surroundings, in scan pixels."""
-    middle, face = _ZOOMED / 2, max(box[2:]) * zoom  # the crop's middle, the candidate's size in it
+def _second_look(box: Floats, faces: Faces, zoom: float, size: int) -> Faces:
+    """The face (0 or 1 row) the second look found in the middle of the box's ``size`` px
+    zoomed surroundings, in scan pixels."""
+    middle, face = size / 2, max(box[2:]) * zoom  # the crop's middle, the candidate's size in it
     centred = (np.abs(faces[:, :2] + faces[:, 2:4] / 2 - middle) < face / 2).all(axis=1) & (faces[:, 3] > face / 2)
     faces = faces[centred][:1]
     points = faces[:, [0, 1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]].reshape(-1, 6, 2)
@@ -280,11 +329,10 @@ class _Scanner:
 
     def each(self, crops: Sequence[MatLike], floor: float) -> list[Faces]:
         """``faces`` of each of several crops of one size (at most a band, a multiple of 32, at
-        least 64 px), scanned _BATCH at a time."""
+        least 64 px), scanned _BATCH_PIXELS at a time."""
+        batch = max(1, _BATCH_PIXELS // (crops[0].shape[0] * crops[0].shape[1])) if crops else 1
         return [
-            faces
-            for start in range(0, len(crops), _BATCH)
-            for faces in self._batch(crops[start : start + _BATCH], floor)
+            faces for start in range(0, len(crops), batch) for faces in self._batch(crops[start : start + batch], floor)
         ]
 
     def _batch(self, crops: Sequence[MatLike], floor: float) -> list[Faces]:
