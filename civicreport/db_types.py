@@ -11,6 +11,7 @@ from sqlalchemy.types import TypeDecorator
 EARLIEST = datetime(1000, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 INTEGER_RANGE = range(-(2**31), 2**31)  # what an Integer column holds on every backend
+ID_MAX = INTEGER_RANGE[-1]  # an id column's largest value: PostgreSQL refuses a larger one with an error
 
 
 class UTCDateTime(TypeDecorator):

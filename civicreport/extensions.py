@@ -24,6 +24,12 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 
+
+def on_postgresql():
+    """Whether the session's database is PostgreSQL, where planner settings and ANALYZE exist."""
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
 # How long a SQLite connection waits for another process's write lock before "database is locked".
 # pysqlite's default of 5 s was too short beside `flask load-demo --history`, whose history
 # commits hold the lock for seconds at a time while the worker polls the outbox.

@@ -49,7 +49,7 @@ from civicreport.db_types import utcnow
 from civicreport.demo.cobuild_history import forget_rankings, load_cobuild_history, months_since, settle_rankings
 from civicreport.demo.loader import demo_loaded, load_demo
 from civicreport.demo.oversight import load_oversight_history
-from civicreport.extensions import db
+from civicreport.extensions import db, on_postgresql
 from civicreport.geo.crs import wgs84_to_gcj02
 from civicreport.geo.geojson import parse_geometry
 from civicreport.geo.grid import GridCell
@@ -963,7 +963,7 @@ def load_history(count, seed=DEFAULT_SEED, now=None, days=DEFAULT_DAYS):
 
 def reserve_numbers(day, count):
     """Reserve ``count`` consecutive numbers of ``day`` on ``daily_counter``; returns the first."""
-    insert_for = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert_for = pg_insert if on_postgresql() else sqlite_insert
     stmt = (
         insert_for(DailyCounter)
         .values(day=day, value=count)

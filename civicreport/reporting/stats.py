@@ -128,7 +128,7 @@ from civicreport.cases.deadlines import work_calendar
 from civicreport.cases.models import Report, ReportEvent
 from civicreport.cases.status import CLOCK_RUNNING
 from civicreport.db_types import utcnow
-from civicreport.extensions import db
+from civicreport.extensions import db, on_postgresql
 from civicreport.reference.areas import Community, District, GridCellArea, Street
 from civicreport.reporting.models import StatsCaseLive, StatsCaseMonth, StatsGroupMonth, StatsLiveMonth, StatsMonth
 from civicreport.worktime import WorkingLine
@@ -527,7 +527,7 @@ def refresh_live_month(now=None):
     db.session.flush()
     marker.cases = db.session.scalar(select(func.count()).where(StatsCaseLive.month == period.start))
     db.session.commit()
-    if len(ids) >= SETTLE_CHUNK and db.session.get_bind().dialect.name == "postgresql":
+    if len(ids) >= SETTLE_CHUNK and on_postgresql():
         db.session.execute(text("ANALYZE stats_case_live"))  # a first pass: plan the reads on real counts
         db.session.commit()
     return len(ids)
@@ -537,7 +537,7 @@ def _hash_groups():
     """On PostgreSQL, aggregate the kept rows by hashing their few groups (units, areas) for the rest
     of this transaction: it cannot estimate the groups of the unit key (an expression) and sorted a
     month's million rows for ten units (1,050 ms; hashed 690 ms at 10 M cases)."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         db.session.execute(select(func.set_config("enable_sort", "off", True)))
 
 
@@ -588,7 +588,7 @@ def _reporting_session():
     rebuilds that aggregate in every worker; JIT compiles for longer than it saves. ``set_config(…,
     true)`` is ``SET LOCAL``: the settings end with the transaction.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         db.session.execute(
             select(
                 func.set_config("work_mem", "64MB", True),

@@ -13,13 +13,12 @@ from werkzeug.routing import IntegerConverter
 
 from civicreport.accounts.access import require_roles
 from civicreport.accounts.auth import user_for_bearer
-from civicreport.db_types import INTEGER_RANGE
+from civicreport.db_types import ID_MAX
 from civicreport.errors import BadRequest
 
 PUBLIC = "public"
 PER_ACTION = "per_action"
 ROW_ID = "row_id"  # the path converter of a row's id (RowIdConverter)
-ROW_ID_MAX = INTEGER_RANGE[-1]  # every id column is an Integer: PostgreSQL refuses a larger id with an error
 
 
 class RowIdConverter(IntegerConverter):
@@ -31,7 +30,7 @@ class RowIdConverter(IntegerConverter):
 
     def to_python(self, value):
         number = super().to_python(value)
-        if number > ROW_ID_MAX:
+        if number > ID_MAX:
             raise NotFound()
         return number
 

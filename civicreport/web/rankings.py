@@ -74,7 +74,7 @@ def _rules():
 
 def _month(query):
     if "month" in query:
-        return Period.month(*query["month"])
+        return Period.month(query["month"].year, query["month"].month)
     today = utcnow().astimezone(registry.current().zone).date()
     return Period.month(today.year, today.month)
 

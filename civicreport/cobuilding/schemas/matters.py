@@ -5,13 +5,11 @@ from marshmallow import RAISE, Schema, fields, validate
 from civicreport.cases.models import MAX_PHOTOS_PER_STEP
 from civicreport.cobuilding import matters, photos
 from civicreport.cobuilding.schemas.partners import COMMUNITY_CODE, UNIT_CODE, PersonSchema, UnitRefSchema
-from civicreport.cobuilding.schemas.tasks import Month
 from civicreport.cobuilding.status import MATTER_STATES
-from civicreport.db_types import INTEGER_RANGE
-from civicreport.schema_fields import DAY_YEARS, BoundedList, Day
+from civicreport.db_types import ID_MAX
+from civicreport.schema_fields import DAY_YEARS, BoundedList, Day, Month
 
 MAX_ATTENDEES = 100
-MAX_ID = INTEGER_RANGE[-1]  # an id column's largest value (PostgreSQL refuses a larger one with an error)
 
 
 class _Strict(Schema):
@@ -69,7 +67,7 @@ class MatterCreateSchema(_Strict):
     meeting_id = fields.Integer(
         load_default=None,
         strict=True,
-        validate=validate.Range(min=1, max=MAX_ID),
+        validate=validate.Range(min=1, max=ID_MAX),
         metadata={"description": "来自哪次联席会议"},
     )
 
@@ -98,7 +96,7 @@ class MatterQuerySchema(_Strict):
     community = fields.String(load_default=None, validate=COMMUNITY_CODE)
     status = fields.String(load_default=None, validate=validate.OneOf(MATTER_STATES))
     unit = fields.String(load_default=None, validate=UNIT_CODE, metadata={"description": "承办共建单位编码"})
-    meeting = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
+    meeting = fields.Integer(load_default=None, validate=validate.Range(min=1, max=ID_MAX))
     overdue = fields.Boolean(load_default=False, metadata={"description": "true：只列今天已逾期的事项"})
 
 

@@ -9,9 +9,16 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from civicreport.cases.models import MAX_PHOTOS_PER_STEP
 from civicreport.cobuilding import photos
 from civicreport.cobuilding.orders import is_overdue
-from civicreport.cobuilding.schemas.tasks import Month
 from civicreport.cobuilding.status import ORDER_STATES
-from civicreport.schema_fields import LATITUDE, LONGITUDE, BoundedList, CommaList, both_or_neither, lat_lon_pair_refused
+from civicreport.schema_fields import (
+    LATITUDE,
+    LONGITUDE,
+    BoundedList,
+    CommaList,
+    Month,
+    both_or_neither,
+    lat_lon_pair_refused,
+)
 
 COMMUNITY_CODE = validate.Regexp(re.compile(r"^\d{12}$"), error="社区代码须为 12 位数字")
 LIST_MAX = 200

@@ -6,30 +6,18 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from civicreport.db_types import EARLIEST, LATEST
 from civicreport.errors import ValidationFailed
+from civicreport.schema_fields import Month
 
-# Years EARLIEST–LATEST-1 (1000–8999) and months 01–12 in the patterns, which the document states
-_MONTH = re.compile(r"^([1-8]\d{3})-(0[1-9]|1[0-2])$")
+# Years EARLIEST–LATEST-1 (1000–8999) in the patterns, which the document states
 _QUARTER = re.compile(r"^([1-8]\d{3})-Q([1-4])$")
 _YEARS = range(EARLIEST.year, LATEST.year)
+_MONTH_YEARS = (EARLIEST.year, LATEST.year - 1)
 
 
 def _year(text):
     if int(text) not in _YEARS:
         raise ValidationError(f"年份须在 {EARLIEST.year}–{LATEST.year - 1} 之间")
     return int(text)
-
-
-class Month(fields.String):
-    """``YYYY-MM`` as (year, month)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(metadata={"pattern": _MONTH.pattern, **kwargs.pop("metadata", {})}, **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        match = _MONTH.match(super()._deserialize(value, attr, data, **kwargs))
-        if not match or not 1 <= int(match[2]) <= 12:
-            raise ValidationError("月份须为 YYYY-MM")
-        return _year(match[1]), int(match[2])
 
 
 class Quarter(fields.String):
@@ -46,7 +34,7 @@ class Quarter(fields.String):
 
 
 class RankingQuerySchema(Schema):
-    month = Month(metadata={"description": "排名月份 YYYY-MM，默认本月；不能与 quarter 同用"})
+    month = Month(years=_MONTH_YEARS, metadata={"description": "排名月份 YYYY-MM，默认本月；不能与 quarter 同用"})
     quarter = Quarter(metadata={"description": "季度考核 YYYY-Qn（如 2026-Q4）：三个月的月度得分取平均后重新排名"})
     format = fields.String(
         load_default="json",
@@ -63,7 +51,7 @@ class RankingQuerySchema(Schema):
 
 
 class ReportQuerySchema(Schema):
-    month = Month(metadata={"description": "通报月份 YYYY-MM，默认本月"})
+    month = Month(years=_MONTH_YEARS, metadata={"description": "通报月份 YYYY-MM，默认本月"})
 
 
 class PartsSchema(Schema):

@@ -1,37 +1,16 @@
 """Monthly tasks, declarations and 红黄牌: requests in, views out."""
 
 import re
-from datetime import date
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from civicreport.cases.models import MAX_PHOTOS_PER_STEP
 from civicreport.cobuilding import photos
 from civicreport.cobuilding.status import CARD_REASONS, CARDS, DECLARATION_STATES
-from civicreport.schema_fields import BoundedList, Instant, year_pattern
+from civicreport.schema_fields import BoundedList, Instant, Month
 
 MAX_TASK_COMMUNITIES = 500
 _COMMUNITY = re.compile(r"^\d{12}$")
-
-
-class Month(fields.String):
-    """``YYYY-MM`` as the month's first day, in ``years`` (first, last); the pattern is the whole
-    rule (years and months 01–12), so that the OpenAPI document states it."""
-
-    def __init__(self, *, years=(2000, 8999), **kwargs):
-        self.years = years
-        self.rule = re.compile(rf"^{year_pattern(*years)}-(0[1-9]|1[0-2])$")
-        metadata = {"pattern": self.rule.pattern, **kwargs.pop("metadata", {})}
-        super().__init__(metadata=metadata, **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        match = self.rule.match(super()._deserialize(value, attr, data, **kwargs))
-        if not match:
-            raise ValidationError(f"月份须为 YYYY-MM（{self.years[0]}–{self.years[1]} 年）")
-        return date(int(match[1]), int(match[2]), 1)
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else value.strftime("%Y-%m")
 
 
 class Communities(fields.Raw):

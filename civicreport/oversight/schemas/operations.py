@@ -3,10 +3,9 @@
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from civicreport.cases.models import MAX_PHOTOS_PER_STEP
-from civicreport.cobuilding.schemas.tasks import Month
 from civicreport.oversight import photos
 from civicreport.oversight.status import OPERATION_STATES
-from civicreport.schema_fields import BoundedList, Instant
+from civicreport.schema_fields import BoundedList, Instant, Month
 
 AREA_CODE = validate.Regexp(r"^(\d{9}|\d{12})$", error="区域代码须为 9 位街道或 12 位社区代码")
 STREET_CODE = validate.Regexp(r"^\d{9}$", error="街道代码须为 9 位数字")
