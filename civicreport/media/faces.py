@@ -11,6 +11,12 @@ in-memory ONNX models (protobuf written here field by field: importing ``onnx`` 
 ``cv2.FaceDetectorYN`` decodes them (boxes, landmarks, scores, NMS at strides 8/16/32).
 Its boxes match the library's to a pixel and its scores to 0.01 (tests/test_faces.py runs
 both); the library truncates boxes to whole pixels, this keeps the fractions.
+
+ONNX Runtime (1.32, one thread) runs the same two models, outputs within 6e-6, in 21-24 ms
+per 1280×960 scan against cv2.dnn's 52-55 (``detect`` on two corpus photos: 24-29 ms against 51-52),
+but a web worker that imports it keeps 29 MB more (its 22 MB library, 7 MB of heap) and its
+sessions 9 MB: bench/memory.py's 16 MP HEIC step went from 298 to 331-333 MB, over the 300 MB
+cap. So cv2.dnn stays (measured 2026-12-07).
 """
 
 from __future__ import annotations

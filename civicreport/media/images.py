@@ -308,7 +308,10 @@ def _heif_shrunk(data: bytes, long_px: int) -> Image.Image | None:
     plain 8-bit (the caller then loads the image whole).
 
     Pillow would copy the whole decoded buffer into an image of its own first: for 16 MP
-    that is 48 MB plus 64 MB at once, the largest peak of a worker's memory.
+    that is 48 MB plus 64 MB at once, the largest peak of a worker's memory. What is left is
+    the HEVC decode's own: this function peaks 59 MB above where it starts on bench/memory.py's
+    16 MP HEIC, and asking libheif for its YCbCr planes instead of RGB (through ctypes, no RGB
+    buffer at all) peaked 64 MB above, so the RGB buffer is not what to cut.
     """
     heif = pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=True)
     factor = max(heif.size) // long_px
