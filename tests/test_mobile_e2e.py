@@ -173,6 +173,14 @@ def set_offline(driver, offline):
         "Network.emulateNetworkConditions",
         {"offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
     )
+    # The command may return before the page's requests fail: a submit right after it reached the
+    # server once (CI, 2026-12-07), and the test then found a report it expected to be kept.
+    if offline:
+        wait(driver, lambda d: d.execute_async_script(PAGE_IS_OFFLINE), "the page was still online")
+
+
+# Whether a request from the page fails (the network emulation has reached its requests).
+PAGE_IS_OFFLINE = "const done = arguments[0]; fetch('/api/v1/health').then(() => done(false), () => done(true));"
 
 
 def choose_photo(driver, tmp_path, gps=PHOTO_GPS):
