@@ -25,7 +25,7 @@ from civicreport.cases.models import (
 from civicreport.cases.routing import CategoryKey, route
 from civicreport.db_types import utcnow
 from civicreport.errors import AppError, Conflict, ServiceUnavailable, ValidationFailed
-from civicreport.extensions import db
+from civicreport.extensions import db, on_postgresql
 from civicreport.reference.categories import PRIORITY, Category
 from civicreport.reference.grid import areas_of, locate, normalise_point
 from civicreport.reference.lookup import require_category
@@ -332,16 +332,19 @@ def _submitted_event(report, user, client_data=None):
 def _next_public_id():
     """``QJ20261123-0042``: prefix, local date, per-day sequence from an atomic upsert."""
     today = utcnow().astimezone(registry.current().zone).date()
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return f"{registry.settings().PUBLIC_ID_PREFIX}{today:%Y%m%d}-{reserve_numbers(today, 1):04d}"
+
+
+def reserve_numbers(day, count):
+    """Reserve ``count`` consecutive numbers of ``day`` on ``daily_counter``; returns the first."""
+    insert = pg_insert if on_postgresql() else sqlite_insert
     stmt = (
         insert(DailyCounter)
-        .values(day=today, value=1)
-        .on_conflict_do_update(index_elements=["day"], set_={"value": DailyCounter.value + 1})
+        .values(day=day, value=count)
+        .on_conflict_do_update(index_elements=["day"], set_={"value": DailyCounter.value + count})
         .returning(DailyCounter.value)
     )
-    value = db.session.execute(stmt).scalar_one()
-    return f"{registry.settings().PUBLIC_ID_PREFIX}{today:%Y%m%d}-{value:04d}"
+    return db.session.execute(stmt).scalar_one() - count + 1
 
 
 class _Memory:

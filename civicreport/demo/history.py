@@ -35,21 +35,20 @@ from datetime import UTC, datetime, time, timedelta
 
 import shapely
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from civicreport import progress, registry
 from civicreport.accounts.access import REPORTER
 from civicreport.accounts.models import Unit, User, UserArea
 from civicreport.cases.deadlines import work_calendar
-from civicreport.cases.models import DailyCounter, Report, ReportEvent
+from civicreport.cases.intake import reserve_numbers
+from civicreport.cases.models import Report, ReportEvent
 from civicreport.cases.routing import CategoryKey, route
 from civicreport.cases.status import CLOCK_RUNNING
 from civicreport.db_types import utcnow
 from civicreport.demo.cobuild_history import forget_rankings, load_cobuild_history, months_since, settle_rankings
 from civicreport.demo.loader import demo_loaded, load_demo
 from civicreport.demo.oversight import load_oversight_history
-from civicreport.extensions import db, on_postgresql
+from civicreport.extensions import db
 from civicreport.geo.crs import wgs84_to_gcj02
 from civicreport.geo.geojson import parse_geometry
 from civicreport.geo.grid import GridCell
@@ -959,18 +958,6 @@ def load_history(count, seed=DEFAULT_SEED, now=None, days=DEFAULT_DAYS):
         stored | set(months_since(generator.days[0], generator.now)), generator.now
     )
     return summary
-
-
-def reserve_numbers(day, count):
-    """Reserve ``count`` consecutive numbers of ``day`` on ``daily_counter``; returns the first."""
-    insert_for = pg_insert if on_postgresql() else sqlite_insert
-    stmt = (
-        insert_for(DailyCounter)
-        .values(day=day, value=count)
-        .on_conflict_do_update(index_elements=["day"], set_={"value": DailyCounter.value + count})
-        .returning(DailyCounter.value)
-    )
-    return db.session.execute(stmt).scalar_one() - count + 1
 
 
 def _write(cases, summary, now):

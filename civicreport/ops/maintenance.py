@@ -19,7 +19,7 @@ from sqlalchemy import select, text
 from civicreport import progress, registry
 from civicreport.cases.models import Media
 from civicreport.db_types import utcnow
-from civicreport.extensions import db
+from civicreport.extensions import db, on_postgresql
 from civicreport.media.storage import MEDIA_PREFIXES, media_key_sha256
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def upgrade_schema():
     migrate one after the other and all but the first find nothing to do. Raises
     whatever Alembic or the database raise; the lock goes with the connection.
     """
-    if db.engine.dialect.name != "postgresql":
+    if not on_postgresql():
         upgrade()
         return
     with db.engine.connect() as conn:

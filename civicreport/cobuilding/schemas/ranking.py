@@ -11,7 +11,7 @@ from civicreport.schema_fields import Month
 # Years EARLIEST–LATEST-1 (1000–8999) in the patterns, which the document states
 _QUARTER = re.compile(r"^([1-8]\d{3})-Q([1-4])$")
 _YEARS = range(EARLIEST.year, LATEST.year)
-_MONTH_YEARS = (EARLIEST.year, LATEST.year - 1)
+_MONTH_YEARS = (_YEARS[0], _YEARS[-1])
 
 
 def _year(text):
